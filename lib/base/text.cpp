@@ -1,0 +1,84 @@
+#include "base/text.hpp"
+
+#include <algorithm>
+
+namespace carekeep::text {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      std::size_t substitution = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitution});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::optional<std::string> closest(std::string_view wrong, std::span<const std::string> candidates) {
+  std::optional<std::string> best;
+  std::size_t best_distance = 0;
+  for (const auto& candidate : candidates) {
+    std::size_t d = edit_distance(wrong, candidate);
+    if (!best || d < best_distance) {
+      best = candidate;
+      best_distance = d;
+    }
+  }
+  // A suggestion farther than a third of the word (at least 2 edits) is noise, not help.
+  std::size_t limit = std::max<std::size_t>(2, wrong.size() / 3);
+  if (best && best_distance <= limit) return best;
+  return std::nullopt;
+}
+
+namespace {
+// Finds "scheme://" and, if an '@' appears before the next '/', the userinfo span.
+struct UserInfo {
+  std::size_t begin;  // first byte after "://"
+  std::size_t end;    // index of '@'
+};
+
+std::optional<UserInfo> find_userinfo(std::string_view s, std::size_t from) {
+  std::size_t scheme = s.find("://", from);
+  if (scheme == std::string_view::npos) return std::nullopt;
+  std::size_t begin = scheme + 3;
+  std::size_t stop = s.find_first_of("/ \t\n\"'?#", begin);
+  if (stop == std::string_view::npos) stop = s.size();
+  // The last '@' before the path: passwords may themselves contain '@'.
+  std::size_t at = s.substr(0, stop).rfind('@');
+  if (at == std::string_view::npos || at < begin) return UserInfo{begin, std::string_view::npos};
+  return UserInfo{begin, at};
+}
+}  // namespace
+
+std::string redact_url(std::string_view url) {
+  auto info = find_userinfo(url, 0);
+  if (!info || info->end == std::string_view::npos) return std::string(url);
+  return std::string(url.substr(0, info->begin)) + "***" + std::string(url.substr(info->end));
+}
+
+std::string redact_urls_in(std::string_view text) {
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto info = find_userinfo(text, pos);
+    if (!info) break;
+    if (info->end == std::string_view::npos) {
+      out += text.substr(pos, info->begin - pos);
+      pos = info->begin;
+      continue;
+    }
+    out += text.substr(pos, info->begin - pos);
+    out += "***";
+    pos = info->end;
+  }
+  out += text.substr(pos);
+  return out;
+}
+
+}  // namespace carekeep::text

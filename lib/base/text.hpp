@@ -1,0 +1,26 @@
+// base/text: small string helpers shared by config validation and the CLI
+// ("did you mean" suggestions, URL credential redaction). Pure functions.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace carekeep::text {
+
+// Levenshtein distance over bytes; fine for ASCII ids and keys.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+// The candidate closest to `wrong`, if it is close enough to be a plausible typo.
+std::optional<std::string> closest(std::string_view wrong, std::span<const std::string> candidates);
+
+// "rtsp://user:pass@host/x" -> "rtsp://***@host/x". Credentials never leave the process
+// in a log line, error, event or report; every URL shown to a person goes through here.
+std::string redact_url(std::string_view url);
+
+// Replaces every occurrence of any credential-bearing URL inside free text.
+std::string redact_urls_in(std::string_view text);
+
+}  // namespace carekeep::text

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package carekeep needs to build, test and run.
+# Idempotent: packages already present are left alone; safe to run again.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkgconf git ca-certificates
+  # recording: FFmpeg libraries and the CLI (tests and benchmarks compare with it)
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
+  # carekeep-fakecam: GStreamer RTSP server, encoders and payloaders
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
+  # index
+  libsqlite3-dev sqlite3
+  # C++ libraries
+  libboost-dev libboost-system-dev catch2 libtomlplusplus-dev nlohmann-json3-dev
+  libcli11-dev libspdlog-dev libfmt-dev libexpected-dev libhowardhinnant-date-dev
+  libssl-dev libsystemd-dev
+  # reports (PDF)
+  libcairo2-dev libpango1.0-dev fonts-noto-cjk
+  # time zones for the care-hours calendar
+  tzdata
+  # systemd unit checks
+  systemd
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    exec sudo --preserve-env=DEBIAN_FRONTEND "$0" "$@"
+  fi
+  echo "install-deps: missing packages: ${missing[*]}" >&2
+  echo "install-deps: run this script as root (for example: su -c '$0') or install them with apt-get." >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
+echo "install-deps: done"
