@@ -1,0 +1,279 @@
+#include "recorder/recorder.hpp"
+
+#include <condition_variable>
+#include <cstdio>
+
+#include "base/log.hpp"
+#include "base/text.hpp"
+#include "recorder/backoff.hpp"
+
+namespace carekeep::recorder {
+namespace {
+
+const SystemClock kSystemClock;
+
+// realtime − monotonic: constant unless someone (NTP, an operator, a missing RTC) steps
+// the wall clock.
+Micros wall_minus_monotonic(const Clock& clock) {
+  return clock.now().time_since_epoch() -
+         std::chrono::duration_cast<Micros>(clock.steady_now().time_since_epoch());
+}
+
+// Sleeps for `delay` unless stop is requested first. Returns false when stopping.
+bool sleep_unless_stopped(std::chrono::milliseconds delay, std::stop_token stop) {
+  std::mutex m;
+  std::condition_variable_any cv;
+  std::unique_lock lock(m);
+  return !cv.wait_for(lock, stop, delay, [] { return false; });
+}
+
+std::string codec_name(const AVCodecParameters* par) {
+  if (par == nullptr) return {};
+  return avcodec_get_name(par->codec_id);
+}
+
+}  // namespace
+
+Recorder::Recorder(CameraSettings settings, RecorderEnv env) : settings_(std::move(settings)), env_(std::move(env)) {
+  if (env_.clock == nullptr) env_.clock = &kSystemClock;
+}
+
+Recorder::~Recorder() { stop(); }
+
+void Recorder::start() {
+  if (thread_.joinable()) return;
+  thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+}
+
+void Recorder::stop() {
+  if (!thread_.joinable()) return;
+  thread_.request_stop();
+  thread_.join();
+}
+
+RecorderSnapshot Recorder::snapshot() const {
+  std::lock_guard lock(mutex_);
+  return snapshot_;
+}
+
+void Recorder::set_state(bool up, UtcTime since, std::optional<ingest::DownCause> cause, std::string detail) {
+  std::lock_guard lock(mutex_);
+  snapshot_.up = up;
+  snapshot_.since = since;
+  snapshot_.cause = cause;
+  snapshot_.detail = std::move(detail);
+}
+
+std::filesystem::path Recorder::next_segment_path(UtcTime start, std::uint64_t& seq_out) {
+  auto local = std::chrono::floor<std::chrono::seconds>(env_.zone.to_local(start));
+  auto day = std::chrono::floor<date::days>(local);
+  date::hh_mm_ss hms{local - day};
+  char name[64];
+  // The counter keeps names unique when two segments start within the same second
+  // (a reconnect, a clock step); SegmentFile also refuses to overwrite (O_EXCL).
+  seq_out = file_counter_++;
+  std::snprintf(name, sizeof name, "%02d%02d%02d-%llu.mp4", static_cast<int>(hms.hours().count()),
+                static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
+                static_cast<unsigned long long>(seq_out));
+  return std::filesystem::path(settings_.id) / format_date(LocalDays{day}) / name;
+}
+
+void Recorder::run(std::stop_token stop) {
+  Backoff backoff{settings_.backoff_initial, settings_.backoff_cap};
+  bool was_up = false;
+  bool first_attempt = true;
+  std::uint64_t failures_in_outage = 0;
+  auto last_summary = env_.clock->steady_now();
+  ingest::SourceOptions options;
+  options.transport = settings_.transport;
+  options.stall_timeout = settings_.stall_timeout;
+  options.connect_timeout = settings_.connect_timeout;
+
+  while (!stop.stop_requested()) {
+    auto source = ingest::RtspSource::open(settings_.url, options, stop);
+    if (stop.stop_requested()) break;
+    if (!source) {
+      bool first = was_up || first_attempt;
+      first_attempt = false;
+      ++failures_in_outage;
+      auto now = env_.clock->now();
+      bool cause_changed;
+      {
+        std::lock_guard lock(mutex_);
+        cause_changed = snapshot_.cause != source.error().cause;
+      }
+      if (first || cause_changed) {
+        // Log once per outage (or when the reason changes), then a summary about once a minute.
+        log::warn("camera_down", {{"camera", settings_.id},
+                                  {"cause", std::string(ingest::to_string(source.error().cause))},
+                                  {"reason", std::string(ingest::describe(source.error().cause))},
+                                  {"detail", source.error().detail}});
+        set_state(false, now, source.error().cause, source.error().detail);
+        env_.sink->connect_failed({settings_.id, now, source.error().cause, source.error().detail, true});
+        last_summary = env_.clock->steady_now();
+      } else if (env_.clock->steady_now() - last_summary >= std::chrono::minutes(1)) {
+        log::warn("camera_still_down", {{"camera", settings_.id},
+                                        {"cause", std::string(ingest::to_string(source.error().cause))},
+                                        {"attempts", std::to_string(failures_in_outage)}});
+        last_summary = env_.clock->steady_now();
+      }
+      was_up = false;
+      if (!sleep_unless_stopped(backoff.next(), stop)) break;
+      continue;
+    }
+    if (!source->dropped_audio_codec().empty()) {
+      log::warn("audio_dropped", {{"camera", settings_.id}, {"codec", source->dropped_audio_codec()},
+                                  {"reason", "only AAC audio is recorded"}});
+    }
+    first_attempt = false;
+    failures_in_outage = 0;
+    backoff.reset();
+    std::uint64_t run_key = next_run_key_++;
+    {
+      std::lock_guard lock(mutex_);
+      if (was_up || snapshot_.since != UtcTime{}) ++snapshot_.reconnects;
+    }
+    was_up = true;
+    bool keep_going = record_session(*source, stop, run_key);
+    if (!keep_going) break;
+    if (!sleep_unless_stopped(backoff.next(), stop)) break;
+  }
+}
+
+// Records one RTSP session until it fails or stop is requested. Returns false on stop.
+bool Recorder::record_session(ingest::RtspSource& source, std::stop_token stop, std::uint64_t run_key) {
+  const AVStream* video = source.video();
+  const AVStream* audio = source.audio();
+  RunStarted started{settings_.id, run_key, env_.clock->now(), codec_name(video->codecpar),
+                     video->codecpar->width, video->codecpar->height, codec_name(audio ? audio->codecpar : nullptr)};
+  log::info("camera_up", {{"camera", settings_.id}, {"codec", started.video_codec},
+                          {"size", std::to_string(started.width) + "x" + std::to_string(started.height)}});
+  set_state(true, started.time, std::nullopt, {});
+  {
+    std::lock_guard lock(mutex_);
+    snapshot_.video_codec = started.video_codec;
+    snapshot_.width = started.width;
+    snapshot_.height = started.height;
+  }
+  env_.sink->run_started(started);
+
+  segment::StreamLayout layout;
+  layout.video = video->codecpar;
+  layout.video_time_base = video->time_base;
+  if (audio != nullptr) {
+    layout.audio = audio->codecpar;
+    layout.audio_time_base = audio->time_base;
+  }
+
+  std::unique_ptr<segment::SegmentFile> current;
+  SegmentOpened current_info;
+  std::uint64_t seq = 0;
+  Micros clock_baseline = wall_minus_monotonic(*env_.clock);
+  av::Packet packet = av::make_packet();
+
+  auto close_current = [&]() -> bool {
+    if (!current) return true;
+    auto closed = current->close();
+    auto info = current_info;
+    current.reset();
+    if (!closed) {
+      log::error("segment_discarded", {{"camera", settings_.id}, {"path", info.path.string()},
+                                       {"error", closed.error().message}});
+      env_.sink->segment_discarded({settings_.id, info.path, closed.error().message});
+      return false;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      snapshot_.last_segment = info.path;
+    }
+    env_.sink->segment_closed({settings_.id, run_key, info.seq, info.path, *closed, started.video_codec,
+                               started.width, started.height, started.audio_codec});
+    return !closed->truncated;
+  };
+
+  auto end_run = [&](std::optional<ingest::DownCause> cause, std::string detail) {
+    close_current();
+    auto now = env_.clock->now();
+    if (cause) {
+      log::warn("camera_down", {{"camera", settings_.id}, {"cause", std::string(ingest::to_string(*cause))},
+                                {"reason", std::string(ingest::describe(*cause))}, {"detail", detail}});
+      set_state(false, now, cause, detail);
+    }
+    env_.sink->run_ended({settings_.id, run_key, now, cause, detail});
+  };
+
+  while (!stop.stop_requested()) {
+    auto kind = source.read(packet.get());
+    if (!kind) {
+      if (stop.stop_requested()) break;
+      end_run(kind.error().cause, kind.error().detail);
+      return true;
+    }
+    if (*kind == ingest::RtspSource::Kind::Other) {
+      av_packet_unref(packet.get());
+      continue;
+    }
+    if (*kind == ingest::RtspSource::Kind::Video) {
+      // New in-band parameter sets mean a new resolution or profile: the open segment's
+      // header no longer describes the stream. Reconnecting starts over with fresh ones.
+      std::size_t side_size = 0;
+      if (av_packet_get_side_data(packet.get(), AV_PKT_DATA_NEW_EXTRADATA, &side_size) != nullptr && current) {
+        av_packet_unref(packet.get());
+        end_run(ingest::DownCause::CodecChanged, "new parameter sets in the stream");
+        return true;
+      }
+      bool key = (packet->flags & AV_PKT_FLAG_KEY) != 0;
+      Micros drift = wall_minus_monotonic(*env_.clock) - clock_baseline;
+      if (std::chrono::abs(drift) > settings_.clock_step_threshold) {
+        clock_baseline += drift;
+        log::warn("clock_step", {{"camera", settings_.id}, {"step_ms", std::to_string(drift.count() / 1000)}});
+        env_.sink->clock_stepped({settings_.id, env_.clock->now(), drift});
+        // A segment's start and duration must agree with one wall clock: cut here.
+        close_current();
+      }
+      if (current && key && current->media_duration() >= settings_.segment_length) close_current();
+      if (!current) {
+        if (!key) {  // a segment starts on a keyframe so it plays from its first byte
+          av_packet_unref(packet.get());
+          continue;
+        }
+        auto start = env_.clock->now();
+        std::uint64_t file_seq = 0;
+        auto relative = next_segment_path(start, file_seq);
+        auto file = segment::SegmentFile::create(env_.storage / relative, layout, start);
+        if (!file) {
+          av_packet_unref(packet.get());
+          log::error("segment_create_failed", {{"camera", settings_.id}, {"error", file.error().message}});
+          end_run(ingest::DownCause::DiskError, file.error().message);
+          return true;
+        }
+        current = std::move(*file);
+        current_info = SegmentOpened{settings_.id, run_key, seq++, relative, start};
+        env_.sink->segment_opened(current_info);
+      }
+      auto before = current->bytes_written();
+      if (auto st = current->write(packet.get(), 0); !st) {
+        av_packet_unref(packet.get());
+        end_run(ingest::DownCause::DiskError, st.error().message);
+        return true;
+      }
+      std::lock_guard lock(mutex_);
+      snapshot_.frames += 1;
+      snapshot_.bytes += current->bytes_written() - before;
+    } else {
+      if (!current) {
+        av_packet_unref(packet.get());
+        continue;
+      }
+      if (auto st = current->write(packet.get(), 1); !st) {
+        av_packet_unref(packet.get());
+        end_run(ingest::DownCause::DiskError, st.error().message);
+        return true;
+      }
+    }
+  }
+  end_run(std::nullopt, "stopped");
+  return false;
+}
+
+}  // namespace carekeep::recorder

@@ -1,0 +1,83 @@
+// recorder/recorder: one camera's ingest thread. Connects with backoff, remuxes packets
+// into segment files (cut at the first keyframe after the target length), watches for
+// stalls and wall-clock steps, and reports everything to a SegmentSink. start()/stop()
+// are called from the owner's thread; stop() blocks until the open segment is closed
+// (bounded by the read deadline). Does not touch the index.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "base/time.hpp"
+#include "ingest/rtsp_source.hpp"
+#include "recorder/sink.hpp"
+
+namespace carekeep::recorder {
+
+struct CameraSettings {
+  std::string id;
+  std::string url;                          // may hold credentials: never log it unredacted
+  std::string transport = "tcp";
+  std::chrono::seconds segment_length{60};
+  std::chrono::milliseconds stall_timeout{5000};
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds backoff_initial{1000};
+  std::chrono::milliseconds backoff_cap{30000};
+  std::chrono::milliseconds clock_step_threshold{1000};  // realtime vs monotonic disagreement
+};
+
+struct RecorderEnv {
+  std::filesystem::path storage;   // segment files go under <storage>/<camera>/<local date>/
+  TimeZone zone = TimeZone::utc(); // local date and time in file names are for humans
+  const Clock* clock = nullptr;    // defaults to the system clock
+  SegmentSink* sink = nullptr;
+};
+
+// A consistent view of the recorder for `status` and metrics; copied under a lock.
+struct RecorderSnapshot {
+  bool up = false;
+  UtcTime since{};                           // when it last went up or down
+  std::optional<ingest::DownCause> cause;    // why it is down
+  std::string detail;
+  std::uint64_t bytes = 0;                   // written since start
+  std::uint64_t frames = 0;
+  std::uint64_t reconnects = 0;
+  std::string video_codec;
+  int width = 0;
+  int height = 0;
+  std::filesystem::path last_segment;        // relative path of the last closed segment
+};
+
+class Recorder {
+ public:
+  Recorder(CameraSettings settings, RecorderEnv env);
+  ~Recorder();  // stops
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+
+  void start();
+  void stop();  // closes the open segment cleanly and reports it before returning
+  const CameraSettings& settings() const { return settings_; }
+  RecorderSnapshot snapshot() const;
+
+ private:
+  void run(std::stop_token stop);
+  bool record_session(ingest::RtspSource& source, std::stop_token stop, std::uint64_t run_key);
+  void set_state(bool up, UtcTime since, std::optional<ingest::DownCause> cause, std::string detail);
+  std::filesystem::path next_segment_path(UtcTime start, std::uint64_t& seq_out);
+
+  CameraSettings settings_;
+  RecorderEnv env_;
+  std::jthread thread_;
+  mutable std::mutex mutex_;
+  RecorderSnapshot snapshot_;
+  std::uint64_t next_run_key_ = 1;
+  std::uint64_t file_counter_ = 0;
+};
+
+}  // namespace carekeep::recorder

@@ -1,0 +1,372 @@
+#include "segment/segment_file.hpp"
+
+extern "C" {
+#include <libavutil/mathematics.h>
+#include <libavutil/mem.h>
+}
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "base/fs.hpp"
+#include "segment/box_scanner.hpp"
+
+namespace carekeep::segment {
+namespace {
+
+struct EvpFree {
+  void operator()(EVP_MD_CTX* ctx) const noexcept { EVP_MD_CTX_free(ctx); }
+};
+using EvpContext = std::unique_ptr<EVP_MD_CTX, EvpFree>;
+
+EvpContext new_sha256() {
+  EvpContext ctx{EVP_MD_CTX_new()};
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) throw std::bad_alloc();
+  return ctx;
+}
+
+Sha256 finish(EVP_MD_CTX* ctx) {
+  Sha256 digest{};
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx, digest.data(), &len);
+  return digest;
+}
+
+constexpr bool is_fragment_start(const std::array<char, 4>& type) {
+  return (type == std::array<char, 4>{'m', 'o', 'o', 'f'}) || (type == std::array<char, 4>{'m', 'f', 'r', 'a'});
+}
+
+constexpr int kAvioBufferSize = 256 * 1024;  // one write(2) per ~256 KiB at 4 Mbit/s ≈ 0.5 s
+
+}  // namespace
+
+std::string to_hex(const Sha256& digest) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(64);
+  for (auto b : digest) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 0xf];
+  }
+  return out;
+}
+
+// The custom AVIO sink: every byte FFmpeg writes goes to the file and into the hash, in
+// one pass. At each fragment start it remembers the offset and a copy of the hash state,
+// so a write error can be undone down to a playable file with a correct hash.
+struct SegmentFile::Sink {
+  int fd = -1;
+  EvpContext hash = new_sha256();
+  EvpContext clean_hash = new_sha256();    // hash state at clean_offset
+  std::uint64_t clean_offset = 0;          // end of the last complete fragment (or of moov)
+  std::uint64_t fragments = 0;             // moof boxes begun
+  std::uint64_t written = 0;
+  BoxScanner scanner;
+  int error = 0;                           // errno of the first failed write
+  std::chrono::steady_clock::time_point last_sync = std::chrono::steady_clock::now();
+  std::chrono::milliseconds sync_interval{1000};
+  AVIOContext* avio = nullptr;
+
+  ~Sink() {
+    if (avio != nullptr) {
+      av_freep(&avio->buffer);
+      avio_context_free(&avio);
+    }
+    if (fd >= 0) ::close(fd);
+  }
+
+  bool write_all(const std::uint8_t* data, std::size_t size) {
+    std::size_t done = 0;
+    while (done < size) {
+      ssize_t n = ::write(fd, data + done, size - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        error = errno;
+        return false;
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+
+  // Hash `bytes`, taking a snapshot of the hash at every fragment boundary inside them.
+  void absorb(std::span<const std::uint8_t> bytes) {
+    std::vector<std::uint64_t> boundaries;
+    scanner.feed(bytes, [&](const BoxScanner::Boundary& b) {
+      if (is_fragment_start(b.type)) boundaries.push_back(b.offset);
+    });
+    std::uint64_t base = written;
+    std::size_t pos = 0;
+    for (std::uint64_t boundary : boundaries) {
+      std::size_t upto = static_cast<std::size_t>(boundary - base);
+      EVP_DigestUpdate(hash.get(), bytes.data() + pos, upto - pos);
+      pos = upto;
+      EVP_MD_CTX_copy_ex(clean_hash.get(), hash.get());
+      clean_offset = boundary;
+      ++fragments;
+    }
+    EVP_DigestUpdate(hash.get(), bytes.data() + pos, bytes.size() - pos);
+    written += bytes.size();
+  }
+
+  void maybe_sync() {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_sync < sync_interval) return;
+    last_sync = now;
+    if (::fdatasync(fd) != 0 && error == 0) error = errno;
+  }
+
+  static int write_packet(void* opaque, std::uint8_t* buf, int size) noexcept {
+    auto* self = static_cast<Sink*>(opaque);
+    if (self->error != 0) return AVERROR(self->error);
+    if (!self->write_all(buf, static_cast<std::size_t>(size))) return AVERROR(self->error);
+    self->absorb({buf, static_cast<std::size_t>(size)});
+    self->maybe_sync();
+    return size;
+  }
+};
+
+Result<std::unique_ptr<SegmentFile>> SegmentFile::create(const std::filesystem::path& final_path,
+                                                         const StreamLayout& layout, UtcTime start,
+                                                         const WriterOptions& options) {
+  std::unique_ptr<SegmentFile> file{new SegmentFile()};
+  file->final_path_ = final_path;
+  file->partial_path_ = final_path;
+  file->partial_path_ += ".partial";
+  file->start_ = start;
+  if (auto st = file->open(layout, options); !st) return tl::unexpected(st.error());
+  return file;
+}
+
+Status SegmentFile::open(const StreamLayout& layout, const WriterOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(final_path_.parent_path(), ec);
+  if (ec) {
+    return fail(ec == std::errc::no_space_on_device ? ErrorKind::ResourceExhausted : ErrorKind::FailedPrecondition,
+                "creating directory " + final_path_.parent_path().string() + ": " + ec.message());
+  }
+  sink_ = std::make_unique<Sink>();
+  sink_->sync_interval = options.sync_interval;
+  // O_EXCL: an existing segment is evidence and is never overwritten.
+  sink_->fd = ::open(partial_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (sink_->fd < 0) {
+    int err = errno;
+    return fail(err == ENOSPC ? ErrorKind::ResourceExhausted : ErrorKind::FailedPrecondition,
+                "creating " + partial_path_.string() + ": " + std::strerror(err));
+  }
+
+  AVFormatContext* raw = nullptr;
+  int rc = avformat_alloc_output_context2(&raw, nullptr, "mp4", nullptr);
+  if (rc < 0) return tl::unexpected(av::from_averror(rc, "allocating mp4 muxer"));
+  output_.reset(raw);
+
+  auto* buffer = static_cast<unsigned char*>(av_malloc(kAvioBufferSize));
+  if (buffer == nullptr) return fail(ErrorKind::ResourceExhausted, "allocating muxer buffer");
+  sink_->avio = avio_alloc_context(buffer, kAvioBufferSize, 1, sink_.get(), nullptr, &Sink::write_packet, nullptr);
+  if (sink_->avio == nullptr) {
+    av_free(buffer);
+    return fail(ErrorKind::ResourceExhausted, "allocating muxer I/O context");
+  }
+  sink_->avio->seekable = 0;
+  output_->pb = sink_->avio;
+  output_->flags |= AVFMT_FLAG_CUSTOM_IO;
+
+  auto add_stream = [&](const AVCodecParameters* par, AVRational tb) -> Status {
+    AVStream* st = avformat_new_stream(output_.get(), nullptr);
+    if (st == nullptr) return fail(ErrorKind::ResourceExhausted, "adding stream");
+    if (int r = avcodec_parameters_copy(st->codecpar, par); r < 0)
+      return tl::unexpected(av::from_averror(r, "copying codec parameters"));
+    // The RTSP demuxer's tag means nothing to MP4; let the muxer choose, except for H.265
+    // where players (Safari, QuickTime, browsers) need `hvc1`, not the default `hev1`.
+    st->codecpar->codec_tag = par->codec_id == AV_CODEC_ID_HEVC ? MKTAG('h', 'v', 'c', '1') : 0;
+    st->time_base = tb;
+    return ok();
+  };
+  if (layout.video == nullptr) return fail(ErrorKind::InvalidArgument, "a segment needs a video stream");
+  if (auto st = add_stream(layout.video, layout.video_time_base); !st) return st;
+  in_time_base_[0] = layout.video_time_base;
+  if (layout.audio != nullptr) {
+    if (auto st = add_stream(layout.audio, layout.audio_time_base); !st) return st;
+    in_time_base_[1] = layout.audio_time_base;
+    has_audio_ = true;
+  }
+
+  av::Dictionary opts;
+  // empty_moov: the header is complete before the first sample, so a file cut anywhere
+  // after a fragment boundary plays. frag_keyframe: every GOP starts a fragment;
+  // frag_duration bounds fragments of long-GOP cameras so data is durable within ~2 s.
+  opts.set("movflags", "frag_keyframe+empty_moov+default_base_moof");
+  opts.set("frag_duration", std::to_string(options.max_fragment.count()));
+  rc = avformat_write_header(output_.get(), opts.out());
+  if (rc < 0) {
+    failed_ = true;
+    failure_ = av::from_averror(rc, "writing mp4 header").message;
+    return fail(sink_->error == ENOSPC ? ErrorKind::ResourceExhausted : ErrorKind::Internal, failure_);
+  }
+  avio_flush(output_->pb);
+  return ok();
+}
+
+Status SegmentFile::write(AVPacket* packet, int stream) {
+  if (failed_) return fail(ErrorKind::FailedPrecondition, "segment already failed: " + failure_);
+  if (stream == 1 && !has_audio_) {
+    av_packet_unref(packet);
+    return ok();
+  }
+  const AVRational tb = in_time_base_[stream];
+  if (packet->dts == AV_NOPTS_VALUE) packet->dts = packet->pts;
+  if (packet->dts == AV_NOPTS_VALUE) {
+    if (last_dts_[stream] == AV_NOPTS_VALUE) {  // nothing to anchor it to: drop (see NOTES)
+      av_packet_unref(packet);
+      return ok();
+    }
+    packet->dts = last_dts_[stream] + std::max<std::int64_t>(typical_frame_, 1) - shift_[stream];
+    packet->pts = AV_NOPTS_VALUE;
+  }
+  if (packet->pts == AV_NOPTS_VALUE) packet->pts = packet->dts;
+
+  // Both streams share one origin (the first video packet) so audio stays in sync.
+  if (first_dts_[0] == AV_NOPTS_VALUE) {
+    if (stream != 0) {
+      av_packet_unref(packet);
+      return ok();
+    }
+    first_dts_[0] = packet->dts;
+  }
+  if (stream == 1 && first_dts_[1] == AV_NOPTS_VALUE) {
+    std::int64_t origin_us = av_rescale_q(first_dts_[0], in_time_base_[0], AVRational{1, 1000000});
+    first_dts_[1] = av_rescale_q(origin_us, AVRational{1, 1000000}, tb);
+  }
+
+  std::int64_t dts = packet->dts - first_dts_[stream] + shift_[stream];
+  std::int64_t pts = packet->pts - first_dts_[stream] + shift_[stream];
+  if (stream == 1 && last_dts_[1] == AV_NOPTS_VALUE && dts < 0) {  // audio from before the cut
+    av_packet_unref(packet);
+    return ok();
+  }
+  if (last_dts_[stream] != AV_NOPTS_VALUE) {
+    std::int64_t delta = dts - last_dts_[stream];
+    std::int64_t jump_limit = av_rescale_q(10, AVRational{1, 1}, tb);
+    if (delta <= 0 || delta > jump_limit) {
+      // A camera clock jump or non-monotonic DTS: re-anchor so this packet follows the
+      // previous one by one typical frame. The file stays playable; wall time is kept
+      // by the index, not by these timestamps.
+      std::int64_t step = stream == 0 ? std::max<std::int64_t>(typical_frame_, 1) : 1;
+      std::int64_t fixed = last_dts_[stream] + step;
+      shift_[stream] += fixed - dts;
+      pts += fixed - dts;
+      dts = fixed;
+    } else if (stream == 0) {
+      typical_frame_ = delta;
+    }
+  }
+  if (pts < dts) pts = dts;
+  last_dts_[stream] = dts;
+
+  packet->dts = dts;
+  packet->pts = pts;
+  if (stream == 0) {
+    if (packet->duration <= 0) packet->duration = typical_frame_ > 0 ? typical_frame_ : 0;
+    last_video_pts_end_ = std::max(last_video_pts_end_, pts + packet->duration);
+    ++frames_;
+    if (packet->flags & AV_PKT_FLAG_KEY) ++keyframes_;
+  }
+  bool key = stream == 0 && (packet->flags & AV_PKT_FLAG_KEY);
+  packet->stream_index = stream;
+  av_packet_rescale_ts(packet, tb, output_->streams[stream]->time_base);
+  // The muxer takes the packet's reference; the payload is not copied here.
+  int rc = av_interleaved_write_frame(output_.get(), packet);
+  if (rc >= 0 && key) {
+    avio_flush(output_->pb);  // the fragment just closed reaches the file now
+    if (output_->pb->error < 0) rc = output_->pb->error;
+  }
+  if (rc < 0 || sink_->error != 0) {
+    failed_ = true;
+    int err = sink_->error;
+    failure_ = err != 0 ? std::string(std::strerror(err)) : av::from_averror(rc, "muxing").message;
+    return fail(err == ENOSPC || err == EDQUOT ? ErrorKind::ResourceExhausted : ErrorKind::Unavailable,
+                "writing " + partial_path_.string() + ": " + failure_);
+  }
+  return ok();
+}
+
+Micros SegmentFile::media_duration() const {
+  return Micros{av_rescale_q(last_video_pts_end_, in_time_base_[0], AVRational{1, 1000000})};
+}
+
+std::uint64_t SegmentFile::bytes_written() const { return sink_ ? sink_->written : 0; }
+
+Result<ClosedSegment> SegmentFile::close() {
+  if (closed_) return fail(ErrorKind::FailedPrecondition, "segment already closed");
+  closed_ = true;
+  ClosedSegment result;
+  result.start = start_;
+  result.duration = media_duration();
+  result.frames = frames_;
+  result.keyframes = keyframes_;
+
+  if (!failed_) {
+    int rc = av_write_trailer(output_.get());
+    if (rc >= 0) avio_flush(output_->pb);
+    if (rc < 0 || sink_->error != 0) {
+      failed_ = true;
+      failure_ = sink_->error != 0 ? std::string(std::strerror(sink_->error))
+                                   : av::from_averror(rc, "writing trailer").message;
+    }
+  }
+  output_.reset();  // custom I/O: the sink still owns the AVIO context and the fd
+
+  std::uint64_t size = sink_->written;
+  Sha256 digest{};
+  if (failed_) {
+    // Cut back to the end of the last complete fragment: what is left plays, and the
+    // hash snapshot taken there is exactly the hash of what is left.
+    if (sink_->fragments < 2) {
+      ::close(sink_->fd);
+      sink_->fd = -1;
+      ::unlink(partial_path_.c_str());
+      return fail(sink_->error == ENOSPC ? ErrorKind::ResourceExhausted : ErrorKind::DataLoss,
+                  "segment " + final_path_.string() + " failed before its first complete fragment (" +
+                      failure_ + "); nothing kept");
+    }
+    size = sink_->clean_offset;
+    if (::ftruncate(sink_->fd, static_cast<off_t>(size)) != 0) {
+      return fail(ErrorKind::DataLoss, "truncating " + partial_path_.string() + ": " + std::strerror(errno));
+    }
+    digest = finish(sink_->clean_hash.get());
+    result.truncated = true;
+    result.truncation_reason = failure_;
+    // Duration is no longer known exactly; the last fragment was dropped.
+  } else {
+    digest = finish(sink_->hash.get());
+  }
+  if (::fdatasync(sink_->fd) != 0) {
+    int err = errno;
+    return fail(ErrorKind::DataLoss, "fsync of " + partial_path_.string() + ": " + std::strerror(err));
+  }
+  ::close(sink_->fd);
+  sink_->fd = -1;
+  if (::rename(partial_path_.c_str(), final_path_.c_str()) != 0) {
+    return fail(ErrorKind::Internal, "renaming " + partial_path_.string() + ": " + std::strerror(errno));
+  }
+  if (auto st = fs::fsync_parent(final_path_); !st) return tl::unexpected(st.error());
+  result.path = final_path_;
+  result.size_bytes = size;
+  result.sha256 = digest;
+  return result;
+}
+
+SegmentFile::~SegmentFile() {
+  if (!closed_ && sink_ && sink_->fd >= 0) {
+    failed_ = true;
+    if (failure_.empty()) failure_ = "abandoned";
+    (void)close();
+  }
+}
+
+}  // namespace carekeep::segment
