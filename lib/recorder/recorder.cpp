@@ -45,6 +45,10 @@ void Recorder::start() {
   thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
 }
 
+void Recorder::request_stop() {
+  if (thread_.joinable()) thread_.request_stop();
+}
+
 void Recorder::stop() {
   if (!thread_.joinable()) return;
   thread_.request_stop();
@@ -80,8 +84,7 @@ std::filesystem::path Recorder::next_segment_path(UtcTime start, std::uint64_t& 
 
 void Recorder::run(std::stop_token stop) {
   Backoff backoff{settings_.backoff_initial, settings_.backoff_cap};
-  bool was_up = false;
-  bool first_attempt = true;
+  bool down_reported = false;  // one down event per outage, however many attempts fail
   std::uint64_t failures_in_outage = 0;
   auto last_summary = env_.clock->steady_now();
   ingest::SourceOptions options;
@@ -93,49 +96,49 @@ void Recorder::run(std::stop_token stop) {
     auto source = ingest::RtspSource::open(settings_.url, options, stop);
     if (stop.stop_requested()) break;
     if (!source) {
-      bool first = was_up || first_attempt;
-      first_attempt = false;
+      const auto& failure = source.error();
       ++failures_in_outage;
       auto now = env_.clock->now();
       bool cause_changed;
       {
         std::lock_guard lock(mutex_);
-        cause_changed = snapshot_.cause != source.error().cause;
+        cause_changed = snapshot_.cause != failure.cause;
       }
-      if (first || cause_changed) {
+      if (!down_reported || cause_changed) {
         // Log once per outage (or when the reason changes), then a summary about once a minute.
         log::warn("camera_down", {{"camera", settings_.id},
-                                  {"cause", std::string(ingest::to_string(source.error().cause))},
-                                  {"reason", std::string(ingest::describe(source.error().cause))},
-                                  {"detail", source.error().detail}});
-        set_state(false, now, source.error().cause, source.error().detail);
-        env_.sink->connect_failed({settings_.id, now, source.error().cause, source.error().detail, true});
+                                  {"cause", std::string(ingest::to_string(failure.cause))},
+                                  {"reason", std::string(ingest::describe(failure.cause))},
+                                  {"detail", failure.detail}});
+        set_state(false, now, failure.cause, failure.detail);
+        env_.sink->connect_failed({settings_.id, now, failure.cause, failure.detail, !down_reported});
+        down_reported = true;
         last_summary = env_.clock->steady_now();
       } else if (env_.clock->steady_now() - last_summary >= std::chrono::minutes(1)) {
         log::warn("camera_still_down", {{"camera", settings_.id},
-                                        {"cause", std::string(ingest::to_string(source.error().cause))},
+                                        {"cause", std::string(ingest::to_string(failure.cause))},
                                         {"attempts", std::to_string(failures_in_outage)}});
         last_summary = env_.clock->steady_now();
       }
-      was_up = false;
       if (!sleep_unless_stopped(backoff.next(), stop)) break;
       continue;
     }
-    if (!source->dropped_audio_codec().empty()) {
+    if (!source->dropped_audio_codec().empty() && !audio_warned_) {
+      audio_warned_ = true;
       log::warn("audio_dropped", {{"camera", settings_.id}, {"codec", source->dropped_audio_codec()},
                                   {"reason", "only AAC audio is recorded"}});
     }
-    first_attempt = false;
     failures_in_outage = 0;
     backoff.reset();
     std::uint64_t run_key = next_run_key_++;
     {
       std::lock_guard lock(mutex_);
-      if (was_up || snapshot_.since != UtcTime{}) ++snapshot_.reconnects;
+      if (run_key > 1) ++snapshot_.reconnects;
     }
-    was_up = true;
+    down_reported = false;
     bool keep_going = record_session(*source, stop, run_key);
     if (!keep_going) break;
+    down_reported = true;  // record_session reported why the run ended
     if (!sleep_unless_stopped(backoff.next(), stop)) break;
   }
 }

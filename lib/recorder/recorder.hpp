@@ -61,6 +61,7 @@ class Recorder {
   Recorder& operator=(const Recorder&) = delete;
 
   void start();
+  void request_stop();  // returns at once; stop() then waits
   void stop();  // closes the open segment cleanly and reports it before returning
   const CameraSettings& settings() const { return settings_; }
   RecorderSnapshot snapshot() const;
@@ -78,6 +79,7 @@ class Recorder {
   RecorderSnapshot snapshot_;
   std::uint64_t next_run_key_ = 1;
   std::uint64_t file_counter_ = 0;
+  bool audio_warned_ = false;  // one warning per camera, not per reconnect
 };
 
 }  // namespace carekeep::recorder

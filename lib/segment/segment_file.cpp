@@ -45,17 +45,6 @@ constexpr int kAvioBufferSize = 256 * 1024;  // one write(2) per ~256 KiB at 4 M
 
 }  // namespace
 
-std::string to_hex(const Sha256& digest) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(64);
-  for (auto b : digest) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 0xf];
-  }
-  return out;
-}
-
 // The custom AVIO sink: every byte FFmpeg writes goes to the file and into the hash, in
 // one pass. At each fragment start it remembers the offset and a copy of the hash state,
 // so a write error can be undone down to a playable file with a correct hash.

@@ -16,12 +16,9 @@
 #include "av/av.hpp"
 #include "base/error.hpp"
 #include "base/time.hpp"
+#include "segment/hash.hpp"
 
 namespace carekeep::segment {
-
-using Sha256 = std::array<std::uint8_t, 32>;
-
-std::string to_hex(const Sha256& digest);
 
 // The streams a segment carries, copied from the input (codec parameters and time bases).
 struct StreamLayout {
