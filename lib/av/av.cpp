@@ -32,6 +32,12 @@ Frame make_frame() {
   return f;
 }
 
+CodecParameters copy_parameters(const AVCodecParameters* source) {
+  CodecParameters copy{avcodec_parameters_alloc()};
+  if (!copy || avcodec_parameters_copy(copy.get(), source) < 0) throw std::bad_alloc();
+  return copy;
+}
+
 Error from_averror(int code, std::string_view what) {
   char buf[AV_ERROR_MAX_STRING_SIZE] = {};
   av_strerror(code, buf, sizeof buf);

@@ -32,6 +32,7 @@ using Packet = std::unique_ptr<AVPacket, FreeByAddress<&av_packet_free>>;
 using InputFormat = std::unique_ptr<AVFormatContext, FreeByAddress<&avformat_close_input>>;
 using CodecContext = std::unique_ptr<AVCodecContext, FreeByAddress<&avcodec_free_context>>;
 using Frame = std::unique_ptr<AVFrame, FreeByAddress<&av_frame_free>>;
+using CodecParameters = std::unique_ptr<AVCodecParameters, FreeByAddress<&avcodec_parameters_free>>;
 
 // Output contexts own a custom or file AVIOContext; closing flushes it before freeing.
 struct CloseOutput {
@@ -41,6 +42,8 @@ using OutputFormat = std::unique_ptr<AVFormatContext, CloseOutput>;
 
 Packet make_packet();
 Frame make_frame();
+// A deep copy (extradata included) that the caller may complete or change.
+CodecParameters copy_parameters(const AVCodecParameters* source);
 
 // Maps an AVERROR code to an Error whose message is "<what>: <ffmpeg's text>".
 Error from_averror(int code, std::string_view what);

@@ -5,6 +5,7 @@
 
 #include "base/log.hpp"
 #include "base/text.hpp"
+#include "ingest/parameters.hpp"
 #include "recorder/backoff.hpp"
 
 namespace carekeep::recorder {
@@ -82,6 +83,32 @@ std::filesystem::path Recorder::next_segment_path(UtcTime start, std::uint64_t& 
   return std::filesystem::path(settings_.id) / format_date(LocalDays{day}) / name;
 }
 
+void Recorder::report_connect_failure(const ingest::Failure& failure, bool& down_reported, std::uint64_t attempts,
+                                      std::chrono::steady_clock::time_point& last_summary) {
+  auto now = env_.clock->now();
+  bool cause_changed;
+  {
+    std::lock_guard lock(mutex_);
+    cause_changed = snapshot_.cause != failure.cause;
+  }
+  if (!down_reported || cause_changed) {
+    // Log once per outage (or when the reason changes), then a summary about once a minute.
+    log::warn("camera_down", {{"camera", settings_.id},
+                              {"cause", std::string(ingest::to_string(failure.cause))},
+                              {"reason", std::string(ingest::describe(failure.cause))},
+                              {"detail", failure.detail}});
+    set_state(false, now, failure.cause, failure.detail);
+    env_.sink->connect_failed({settings_.id, now, failure.cause, failure.detail, !down_reported});
+    down_reported = true;
+    last_summary = env_.clock->steady_now();
+  } else if (env_.clock->steady_now() - last_summary >= std::chrono::minutes(1)) {
+    log::warn("camera_still_down", {{"camera", settings_.id},
+                                    {"cause", std::string(ingest::to_string(failure.cause))},
+                                    {"attempts", std::to_string(attempts)}});
+    last_summary = env_.clock->steady_now();
+  }
+}
+
 void Recorder::run(std::stop_token stop) {
   Backoff backoff{settings_.backoff_initial, settings_.backoff_cap};
   bool down_reported = false;  // one down event per outage, however many attempts fail
@@ -96,30 +123,7 @@ void Recorder::run(std::stop_token stop) {
     auto source = ingest::RtspSource::open(settings_.url, options, stop);
     if (stop.stop_requested()) break;
     if (!source) {
-      const auto& failure = source.error();
-      ++failures_in_outage;
-      auto now = env_.clock->now();
-      bool cause_changed;
-      {
-        std::lock_guard lock(mutex_);
-        cause_changed = snapshot_.cause != failure.cause;
-      }
-      if (!down_reported || cause_changed) {
-        // Log once per outage (or when the reason changes), then a summary about once a minute.
-        log::warn("camera_down", {{"camera", settings_.id},
-                                  {"cause", std::string(ingest::to_string(failure.cause))},
-                                  {"reason", std::string(ingest::describe(failure.cause))},
-                                  {"detail", failure.detail}});
-        set_state(false, now, failure.cause, failure.detail);
-        env_.sink->connect_failed({settings_.id, now, failure.cause, failure.detail, !down_reported});
-        down_reported = true;
-        last_summary = env_.clock->steady_now();
-      } else if (env_.clock->steady_now() - last_summary >= std::chrono::minutes(1)) {
-        log::warn("camera_still_down", {{"camera", settings_.id},
-                                        {"cause", std::string(ingest::to_string(failure.cause))},
-                                        {"attempts", std::to_string(failures_in_outage)}});
-        last_summary = env_.clock->steady_now();
-      }
+      report_connect_failure(source.error(), down_reported, ++failures_in_outage, last_summary);
       if (!sleep_unless_stopped(backoff.next(), stop)) break;
       continue;
     }
@@ -128,40 +132,48 @@ void Recorder::run(std::stop_token stop) {
       log::warn("audio_dropped", {{"camera", settings_.id}, {"codec", source->dropped_audio_codec()},
                                   {"reason", "only AAC audio is recorded"}});
     }
-    failures_in_outage = 0;
-    backoff.reset();
-    std::uint64_t run_key = next_run_key_++;
-    {
-      std::lock_guard lock(mutex_);
-      if (run_key > 1) ++snapshot_.reconnects;
+    std::uint64_t run_key = 0;
+    ingest::Failure failure{};
+    auto end = record_session(*source, stop, run_key, failure);
+    if (end == SessionEnd::Stopped) break;
+    if (end == SessionEnd::FailedBeforeStart) {
+      report_connect_failure(failure, down_reported, ++failures_in_outage, last_summary);
+    } else {
+      failures_in_outage = 0;
+      down_reported = true;  // record_session reported why the run ended
+      backoff.reset();
     }
-    down_reported = false;
-    bool keep_going = record_session(*source, stop, run_key);
-    if (!keep_going) break;
-    down_reported = true;  // record_session reported why the run ended
     if (!sleep_unless_stopped(backoff.next(), stop)) break;
   }
 }
 
-// Records one RTSP session until it fails or stop is requested. Returns false on stop.
-bool Recorder::record_session(ingest::RtspSource& source, std::stop_token stop, std::uint64_t run_key) {
+namespace {
+ingest::DownCause cause_of_write_error(const Error& error) {
+  switch (error.kind) {
+    case ErrorKind::ResourceExhausted:
+    case ErrorKind::FailedPrecondition:
+    case ErrorKind::DataLoss:
+    case ErrorKind::Unavailable:
+      return ingest::DownCause::DiskError;
+    default:
+      return ingest::DownCause::Protocol;
+  }
+}
+}  // namespace
+
+Recorder::SessionEnd Recorder::record_session(ingest::RtspSource& source, std::stop_token stop, std::uint64_t& run_key,
+                                              ingest::Failure& failure) {
   const AVStream* video = source.video();
   const AVStream* audio = source.audio();
-  RunStarted started{settings_.id, run_key, env_.clock->now(), codec_name(video->codecpar),
-                     video->codecpar->width, video->codecpar->height, codec_name(audio ? audio->codecpar : nullptr)};
-  log::info("camera_up", {{"camera", settings_.id}, {"codec", started.video_codec},
-                          {"size", std::to_string(started.width) + "x" + std::to_string(started.height)}});
-  set_state(true, started.time, std::nullopt, {});
-  {
-    std::lock_guard lock(mutex_);
-    snapshot_.video_codec = started.video_codec;
-    snapshot_.width = started.width;
-    snapshot_.height = started.height;
-  }
-  env_.sink->run_started(started);
+  // Our own copy: the SDP may lack the picture size or parameter sets, which the first
+  // keyframe then supplies (ingest::complete_parameters).
+  av::CodecParameters video_par = av::copy_parameters(video->codecpar);
+  RunStarted started{settings_.id, 0, {}, codec_name(video->codecpar), 0, 0,
+                     codec_name(audio ? audio->codecpar : nullptr)};
+  bool run_started = false;
 
   segment::StreamLayout layout;
-  layout.video = video->codecpar;
+  layout.video = video_par.get();
   layout.video_time_base = video->time_base;
   if (audio != nullptr) {
     layout.audio = audio->codecpar;
@@ -205,27 +217,63 @@ bool Recorder::record_session(ingest::RtspSource& source, std::stop_token stop, 
     env_.sink->run_ended({settings_.id, run_key, now, cause, detail});
   };
 
+  // Before the first keyframe nothing was recorded: a failure then is a failed connection.
+  auto fail_session = [&](ingest::DownCause cause, std::string detail) {
+    if (run_started) {
+      end_run(cause, std::move(detail));
+      return SessionEnd::Ended;
+    }
+    failure = ingest::Failure{cause, std::move(detail)};
+    return SessionEnd::FailedBeforeStart;
+  };
+
   while (!stop.stop_requested()) {
     auto kind = source.read(packet.get());
     if (!kind) {
       if (stop.stop_requested()) break;
-      end_run(kind.error().cause, kind.error().detail);
-      return true;
+      return fail_session(kind.error().cause, kind.error().detail);
     }
     if (*kind == ingest::RtspSource::Kind::Other) {
       av_packet_unref(packet.get());
       continue;
     }
     if (*kind == ingest::RtspSource::Kind::Video) {
+      bool key = (packet->flags & AV_PKT_FLAG_KEY) != 0;
+      if (!run_started) {
+        if (!key) {
+          av_packet_unref(packet.get());
+          continue;
+        }
+        if (auto st = ingest::complete_parameters(video_par.get(), packet.get()); !st) {
+          av_packet_unref(packet.get());
+          return fail_session(ingest::DownCause::Unsupported, st.error().message);
+        }
+        run_key = next_run_key_++;
+        run_started = true;
+        started.run_key = run_key;
+        started.time = env_.clock->now();
+        started.width = video_par->width;
+        started.height = video_par->height;
+        log::info("camera_up", {{"camera", settings_.id}, {"codec", started.video_codec},
+                                {"size", std::to_string(started.width) + "x" + std::to_string(started.height)}});
+        set_state(true, started.time, std::nullopt, {});
+        {
+          std::lock_guard lock(mutex_);
+          if (run_key > 1) ++snapshot_.reconnects;
+          snapshot_.video_codec = started.video_codec;
+          snapshot_.width = started.width;
+          snapshot_.height = started.height;
+        }
+        env_.sink->run_started(started);
+      }
       // New in-band parameter sets mean a new resolution or profile: the open segment's
       // header no longer describes the stream. Reconnecting starts over with fresh ones.
       std::size_t side_size = 0;
       if (av_packet_get_side_data(packet.get(), AV_PKT_DATA_NEW_EXTRADATA, &side_size) != nullptr && current) {
         av_packet_unref(packet.get());
         end_run(ingest::DownCause::CodecChanged, "new parameter sets in the stream");
-        return true;
+        return SessionEnd::Ended;
       }
-      bool key = (packet->flags & AV_PKT_FLAG_KEY) != 0;
       Micros drift = wall_minus_monotonic(*env_.clock) - clock_baseline;
       if (std::chrono::abs(drift) > settings_.clock_step_threshold) {
         clock_baseline += drift;
@@ -234,7 +282,10 @@ bool Recorder::record_session(ingest::RtspSource& source, std::stop_token stop, 
         // A segment's start and duration must agree with one wall clock: cut here.
         close_current();
       }
-      if (current && key && current->media_duration() >= settings_.segment_length) close_current();
+      // Cut at the first keyframe at or after the target length; live timestamps jitter by
+      // a few milliseconds, so a keyframe a hair early still counts as on time.
+      constexpr Micros kCutTolerance{100'000};
+      if (current && key && current->media_duration() + kCutTolerance >= settings_.segment_length) close_current();
       if (!current) {
         if (!key) {  // a segment starts on a keyframe so it plays from its first byte
           av_packet_unref(packet.get());
@@ -247,8 +298,8 @@ bool Recorder::record_session(ingest::RtspSource& source, std::stop_token stop, 
         if (!file) {
           av_packet_unref(packet.get());
           log::error("segment_create_failed", {{"camera", settings_.id}, {"error", file.error().message}});
-          end_run(ingest::DownCause::DiskError, file.error().message);
-          return true;
+          end_run(cause_of_write_error(file.error()), file.error().message);
+          return SessionEnd::Ended;
         }
         current = std::move(*file);
         current_info = SegmentOpened{settings_.id, run_key, seq++, relative, start};
@@ -257,8 +308,8 @@ bool Recorder::record_session(ingest::RtspSource& source, std::stop_token stop, 
       auto before = current->bytes_written();
       if (auto st = current->write(packet.get(), 0); !st) {
         av_packet_unref(packet.get());
-        end_run(ingest::DownCause::DiskError, st.error().message);
-        return true;
+        end_run(cause_of_write_error(st.error()), st.error().message);
+        return SessionEnd::Ended;
       }
       std::lock_guard lock(mutex_);
       snapshot_.frames += 1;
@@ -270,13 +321,13 @@ bool Recorder::record_session(ingest::RtspSource& source, std::stop_token stop, 
       }
       if (auto st = current->write(packet.get(), 1); !st) {
         av_packet_unref(packet.get());
-        end_run(ingest::DownCause::DiskError, st.error().message);
-        return true;
+        end_run(cause_of_write_error(st.error()), st.error().message);
+        return SessionEnd::Ended;
       }
     }
   }
-  end_run(std::nullopt, "stopped");
-  return false;
+  if (run_started) end_run(std::nullopt, "stopped");
+  return SessionEnd::Stopped;
 }
 
 }  // namespace carekeep::recorder

@@ -68,7 +68,13 @@ class Recorder {
 
  private:
   void run(std::stop_token stop);
-  bool record_session(ingest::RtspSource& source, std::stop_token stop, std::uint64_t run_key);
+  enum class SessionEnd { Stopped, Ended, FailedBeforeStart };
+  // Records one RTSP session. A session that fails before its first keyframe never became
+  // a run: `failure` says why, and the caller treats it like a failed connection.
+  SessionEnd record_session(ingest::RtspSource& source, std::stop_token stop, std::uint64_t& run_key,
+                            ingest::Failure& failure);
+  void report_connect_failure(const ingest::Failure& failure, bool& down_reported, std::uint64_t attempts,
+                              std::chrono::steady_clock::time_point& last_summary);
   void set_state(bool up, UtcTime since, std::optional<ingest::DownCause> cause, std::string detail);
   std::filesystem::path next_segment_path(UtcTime start, std::uint64_t& seq_out);
 

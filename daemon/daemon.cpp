@@ -1,0 +1,400 @@
+#include "daemon.hpp"
+
+#include <sys/statvfs.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <cmath>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "base/fs.hpp"
+#include "base/log.hpp"
+#include "base/text.hpp"
+#include "catalog/catalog.hpp"
+#include "config/load.hpp"
+#include "index/index.hpp"
+#include "integrity/recovery.hpp"
+#include "recorder/recorder.hpp"
+
+namespace carekeep::daemon {
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+recorder::CameraSettings settings_for(const config::Camera& camera) {
+  recorder::CameraSettings s;
+  s.id = camera.id;
+  s.url = camera.url;
+  s.transport = std::string(config::to_string(camera.transport));
+  s.segment_length = std::chrono::seconds(camera.segment_seconds);
+  return s;
+}
+
+bool same_recording(const config::Camera& a, const config::Camera& b) {
+  return a.url == b.url && a.transport == b.transport && a.segment_seconds == b.segment_seconds &&
+         a.enabled == b.enabled;
+}
+
+// Recorder reports hop from ingest threads onto the loop thread, where the catalog owns
+// the index connection. Posting copies the report; nothing here blocks the recorder.
+class LoopSink final : public recorder::SegmentSink {
+ public:
+  LoopSink(asio::io_context& io, catalog::Catalog& catalog) : io_(io), catalog_(catalog) {}
+  void run_started(const recorder::RunStarted& r) override { post(r); }
+  void run_ended(const recorder::RunEnded& r) override { post(r); }
+  void connect_failed(const recorder::ConnectFailed& r) override { post(r); }
+  void segment_opened(const recorder::SegmentOpened& r) override { post(r); }
+  void segment_closed(const recorder::SegmentClosed& r) override { post(r); }
+  void segment_discarded(const recorder::SegmentDiscarded& r) override { post(r); }
+  void clock_stepped(const recorder::ClockStep& r) override { post(r); }
+
+ private:
+  template <class Report>
+  void post(const Report& report) {
+    asio::post(io_, [this, report] {
+      if (auto st = catalog_.apply(report); !st) {
+        log::error("index_write_failed", {{"error", st.error().message}});
+      }
+    });
+  }
+  asio::io_context& io_;
+  catalog::Catalog& catalog_;
+};
+
+struct CameraRates {
+  std::uint64_t bytes = 0;
+  std::uint64_t frames = 0;
+  std::chrono::steady_clock::time_point at{};
+  double bitrate_bps = 0;
+  double fps = 0;
+};
+
+class Daemon {
+ public:
+  Daemon(config::Config config, std::filesystem::path config_path, index::Index index, fs::LockFile lock,
+         index::DaemonRunId run)
+      : config_(std::move(config)),
+        config_path_(std::move(config_path)),
+        index_(std::move(index)),
+        lock_(std::move(lock)),
+        daemon_run_(run),
+        zone_(TimeZone::locate(config_.site.timezone).value()),
+        catalog_(index_, run),
+        sink_(io_, catalog_),
+        signals_(io_, SIGTERM, SIGINT, SIGHUP),
+        flush_timer_(io_),
+        status_timer_(io_),
+        watchdog_timer_(io_) {}
+
+  int run() {
+    for (const auto& camera : config_.cameras) start_camera(camera);
+    wait_signal();
+    schedule_flush();
+    schedule_status();
+    schedule_watchdog();
+    write_status();
+    sd_notify(0, "READY=1");
+    log::info("daemon_ready", {{"cameras", std::to_string(recorders_.size())},
+                               {"storage", config_.site.storage.string()}});
+    io_.run();
+    return exit_code_;
+  }
+
+ private:
+  void start_camera(const config::Camera& camera) {
+    if (!camera.enabled) {
+      log::info("camera_disabled", {{"camera", camera.id}});
+      return;
+    }
+    recorder::RecorderEnv env{config_.site.storage, zone_, nullptr, &sink_};
+    auto rec = std::make_unique<recorder::Recorder>(settings_for(camera), env);
+    rec->start();
+    recorders_[camera.id] = std::move(rec);
+  }
+
+  void stop_cameras(const std::vector<std::string>& ids) {
+    // Ask all first, then wait: each one's stop is bounded by its read deadline, and
+    // waiting in parallel keeps shutdown within ~2 s whatever the camera count.
+    std::vector<std::unique_ptr<recorder::Recorder>> stopping;
+    for (const auto& id : ids) {
+      auto it = recorders_.find(id);
+      if (it == recorders_.end()) continue;
+      it->second->request_stop();
+      stopping.push_back(std::move(it->second));
+      recorders_.erase(it);
+    }
+    for (auto& rec : stopping) rec->stop();
+  }
+
+  void wait_signal() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
+      if (ec) return;
+      if (signo == SIGHUP) {
+        reload();
+        wait_signal();
+        return;
+      }
+      shutdown(signo == SIGTERM ? "SIGTERM" : "SIGINT");
+    });
+  }
+
+  void reload() {
+    sd_notify(0, "RELOADING=1");
+    auto outcome = config::parse_file(config_path_);
+    for (const auto& d : outcome.diagnostics) log::warn("config_diagnostic", {{"message", config::format(d)}});
+    if (!outcome.ok()) {
+      log::error("config_reload_rejected", {{"errors", std::to_string(outcome.error_count())},
+                                            {"reason", "the new configuration is invalid; the old one keeps running"}});
+      sd_notify(0, "READY=1");
+      return;
+    }
+    config::Config next = std::move(*outcome.config);
+    if (next.site.storage != config_.site.storage || next.site.database != config_.site.database ||
+        next.site.timezone != config_.site.timezone) {
+      log::warn("config_reload_partial", {{"reason", "site storage, database and timezone changes need a restart"}});
+      next.site = config_.site;
+    }
+    std::vector<std::string> to_stop;
+    std::vector<const config::Camera*> to_start;
+    for (const auto& old_camera : config_.cameras) {
+      const auto* now = next.find_camera(old_camera.id);
+      if (now == nullptr || !same_recording(old_camera, *now)) to_stop.push_back(old_camera.id);
+    }
+    for (const auto& camera : next.cameras) {
+      const auto* before = config_.find_camera(camera.id);
+      if (before == nullptr || !same_recording(*before, camera)) to_start.push_back(&camera);
+    }
+    stop_cameras(to_stop);
+    config_ = std::move(next);
+    for (const auto* camera : to_start) start_camera(*config_.find_camera(camera->id));
+    sync_cameras();
+    log::info("config_reloaded", {{"stopped", std::to_string(to_stop.size())},
+                                  {"started", std::to_string(to_start.size())}});
+    sd_notify(0, "READY=1");
+  }
+
+  void sync_cameras() {
+    std::vector<index::ConfiguredCamera> cameras;
+    for (const auto& c : config_.cameras) cameras.push_back({c.id, c.name});
+    if (auto st = index_.sync_cameras(cameras, SystemClock{}.now()); !st)
+      log::error("index_write_failed", {{"error", st.error().message}});
+  }
+
+  void shutdown(const std::string& reason) {
+    log::info("daemon_stopping", {{"signal", reason}});
+    sd_notify(0, "STOPPING=1");
+    std::vector<std::string> ids;
+    for (const auto& [id, rec] : recorders_) ids.push_back(id);
+    stop_cameras(ids);
+    flush_timer_.cancel();
+    status_timer_.cancel();
+    watchdog_timer_.cancel();
+    signals_.cancel();
+    io_.poll();  // the recorders' last reports (segments closed, runs ended)
+    flush();
+    if (auto st = index_.end_daemon_run(daemon_run_, SystemClock{}.now(), "stopped: " + reason); !st)
+      log::error("index_write_failed", {{"error", st.error().message}});
+    write_status();
+    log::info("daemon_stopped");
+  }
+
+  void flush() {
+    if (auto st = catalog_.flush(); !st) log::error("index_commit_failed", {{"error", st.error().message}});
+  }
+
+  void schedule_flush() {
+    // PRODUCT.md §2: the index never lags the files on disk by more than ~1-2 s.
+    flush_timer_.expires_after(1s);
+    flush_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      flush();
+      schedule_flush();
+    });
+  }
+
+  void schedule_status() {
+    status_timer_.expires_after(5s);
+    status_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (auto st = index_.mark_daemon_alive(daemon_run_, SystemClock{}.now()); !st)
+        log::error("index_write_failed", {{"error", st.error().message}});
+      write_status();
+      schedule_status();
+    });
+  }
+
+  void schedule_watchdog() {
+    std::uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return;
+    watchdog_timer_.expires_after(std::chrono::microseconds(usec / 2));
+    watchdog_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      sd_notify(0, "WATCHDOG=1");
+      schedule_watchdog();
+    });
+  }
+
+  // status.json beside the index: what `carekeep status` shows about live cameras.
+  void write_status() {
+    auto now = SystemClock{}.now();
+    auto steady = std::chrono::steady_clock::now();
+    nlohmann::json cameras = nlohmann::json::array();
+    int up = 0;
+    for (const auto& camera : config_.cameras) {
+      nlohmann::json entry{{"camera", camera.id}, {"name", camera.name}, {"enabled", camera.enabled}};
+      auto it = recorders_.find(camera.id);
+      if (it != recorders_.end()) {
+        auto snap = it->second->snapshot();
+        auto& rates = rates_[camera.id];
+        if (rates.at != std::chrono::steady_clock::time_point{}) {
+          double seconds = std::chrono::duration<double>(steady - rates.at).count();
+          if (seconds > 0) {
+            rates.bitrate_bps = static_cast<double>(snap.bytes - rates.bytes) * 8 / seconds;
+            rates.fps = static_cast<double>(snap.frames - rates.frames) / seconds;
+          }
+        }
+        rates.bytes = snap.bytes;
+        rates.frames = snap.frames;
+        rates.at = steady;
+        if (snap.up) ++up;
+        entry["up"] = snap.up;
+        entry["since"] = snap.since == UtcTime{} ? nlohmann::json(nullptr) : nlohmann::json(format_local_iso(snap.since, zone_));
+        entry["cause"] = snap.cause ? nlohmann::json(std::string(ingest::to_string(*snap.cause))) : nlohmann::json(nullptr);
+        entry["reason"] = snap.cause ? nlohmann::json(std::string(ingest::describe(*snap.cause))) : nlohmann::json(nullptr);
+        entry["detail"] = text::redact_urls_in(snap.detail);
+        entry["bitrate_bps"] = static_cast<std::int64_t>(rates.bitrate_bps);
+        entry["fps"] = std::round(rates.fps * 10) / 10;
+        entry["bytes"] = snap.bytes;
+        entry["frames"] = snap.frames;
+        entry["reconnects"] = snap.reconnects;
+        entry["codec"] = snap.video_codec;
+        entry["width"] = snap.width;
+        entry["height"] = snap.height;
+        entry["last_segment"] = snap.last_segment.string();
+      } else {
+        entry["up"] = false;
+      }
+      cameras.push_back(std::move(entry));
+    }
+    struct statvfs vfs{};
+    nlohmann::json disk = nullptr;
+    if (::statvfs(config_.site.storage.c_str(), &vfs) == 0) {
+      disk = {{"total_bytes", static_cast<std::uint64_t>(vfs.f_blocks) * vfs.f_frsize},
+              {"free_bytes", static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize}};
+    }
+    nlohmann::json status{{"pid", ::getpid()},
+                          {"daemon_run", daemon_run_},
+                          {"updated", format_local_iso(now, zone_)},
+                          {"updated_us", to_us(now)},
+                          {"running", !io_.stopped() && !recorders_.empty()},
+                          {"cameras", cameras},
+                          {"disk", disk}};
+    auto path = status_path(config_);
+    if (auto st = fs::write_file_atomic(path, status.dump(2) + "\n"); !st)
+      log::warn("status_write_failed", {{"error", st.error().message}});
+    std::string line = std::to_string(up) + "/" + std::to_string(config_.cameras.size()) + " cameras recording";
+    sd_notifyf(0, "STATUS=%s", line.c_str());
+  }
+
+ public:
+  static std::filesystem::path status_path(const config::Config& config) {
+    auto path = config.site.database;
+    path.replace_filename("status.json");
+    return path;
+  }
+
+ private:
+  config::Config config_;
+  std::filesystem::path config_path_;
+  index::Index index_;
+  fs::LockFile lock_;
+  index::DaemonRunId daemon_run_;
+  TimeZone zone_;
+  asio::io_context io_;
+  catalog::Catalog catalog_;
+  LoopSink sink_;
+  asio::signal_set signals_;
+  asio::steady_timer flush_timer_;
+  asio::steady_timer status_timer_;
+  asio::steady_timer watchdog_timer_;
+  std::map<std::string, std::unique_ptr<recorder::Recorder>> recorders_;
+  std::map<std::string, CameraRates> rates_;
+  int exit_code_ = 0;
+};
+
+std::string hostname() {
+  char buf[256] = {};
+  ::gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+}  // namespace
+
+int run(const std::filesystem::path& config_path) {
+  auto config = config::load(config_path);
+  if (!config) {
+    log::critical("config_invalid", {{"file", config_path.string()}, {"errors", config.error().message}});
+    return 1;
+  }
+  log::Level level;
+  if (log::parse_level(config->log.level, level)) log::set_level(level);
+  av_log_set_level(AV_LOG_ERROR);
+
+  std::error_code ec;
+  std::filesystem::create_directories(config->site.storage, ec);
+  if (ec) {
+    log::critical("storage_unusable", {{"storage", config->site.storage.string()}, {"error", ec.message()}});
+    return 1;
+  }
+  std::filesystem::create_directories(config->site.database.parent_path(), ec);
+  auto lock = fs::LockFile::acquire(config->site.storage / ".carekeepd.lock");
+  if (!lock) {
+    log::critical("already_running", {{"error", lock.error().message}});
+    return 1;
+  }
+  auto index = index::Index::open_writer(config->site.database);
+  if (!index) {
+    log::critical("index_unusable", {{"database", config->site.database.string()}, {"error", index.error().message}});
+    return 1;
+  }
+  if (auto crashed = index->end_crashed_daemon_runs(); crashed && *crashed > 0)
+    log::warn("previous_run_crashed", {{"runs", std::to_string(*crashed)}});
+
+  auto run_id = index->begin_daemon_run({SystemClock{}.now(), CAREKEEP_VERSION, ::getpid(), hostname()});
+  if (!run_id) {
+    log::critical("index_unusable", {{"error", run_id.error().message}});
+    return 1;
+  }
+  std::vector<index::ConfiguredCamera> cameras;
+  for (const auto& c : config->cameras) cameras.push_back({c.id, c.name});
+  if (auto st = index->sync_cameras(cameras, SystemClock{}.now()); !st) {
+    log::critical("index_unusable", {{"error", st.error().message}});
+    return 1;
+  }
+  // Crash recovery before READY (STYLE.md §5): repair open segments, adopt or quarantine
+  // orphan files, report rows without files. Recorders start only after it.
+  auto zone = TimeZone::locate(config->site.timezone);
+  auto recovered = integrity::recover(*index, config->site.storage, SystemClock{}.now(), *zone, *run_id);
+  if (!recovered) {
+    log::critical("recovery_failed", {{"error", recovered.error().message}});
+    return 1;
+  }
+  for (const auto& finding : recovered->findings) log::info("recovery_finding", {{"finding", finding}});
+  log::info("recovery_done", {{"repaired", std::to_string(recovered->repaired)},
+                              {"damaged", std::to_string(recovered->damaged)},
+                              {"adopted", std::to_string(recovered->adopted)},
+                              {"quarantined", std::to_string(recovered->quarantined)},
+                              {"missing", std::to_string(recovered->missing)}});
+  Daemon daemon{std::move(*config), config_path, std::move(*index), std::move(*lock), *run_id};
+  return daemon.run();
+}
+
+}  // namespace carekeep::daemon

@@ -1,0 +1,119 @@
+// config/config: the plain structs one carekeep.toml turns into (PRODUCT.md §1). Values only:
+// no TOML types leak out of this module, and nothing here does I/O. load.hpp fills them in and
+// validates them; a Config handed out by load()/parse() has already passed every check, so
+// consumers (care calendar, recorder, CLI) do not re-validate.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/time.hpp"
+
+namespace carekeep::config {
+
+struct Site {
+  std::string name;                     // shown in reports; any UTF-8 (阳光家庭托育点)
+  std::string timezone;                 // IANA name, already checked with TimeZone::locate
+  std::filesystem::path storage;        // absolute: segment files live below it
+  std::filesystem::path database;       // absolute: the SQLite index
+  std::optional<std::string> address;   // free text for reports
+};
+
+struct Retention {
+  // The rule: "监控录像资料保存期不少于90日"; smaller values are refused at load time.
+  static constexpr int kMinCareDays = 90;
+  int care_days = kMinCareDays;          // footage overlapping care hours
+  int other_days = 7;                    // footage entirely outside care hours
+  int min_free_percent = 5;              // keep this share of the disk free
+  std::optional<std::uint64_t> max_bytes;  // optional cap on footage bytes
+};
+
+// A range of local wall-clock time on one day, in minutes since local midnight.
+// "07:30-12:00" = {450, 720}; "00:00-24:00" = {0, 1440}. end_minute < start_minute means the
+// range crosses midnight and ends on the next day ("22:00-06:00" = {1320, 360}). Never empty.
+struct HourRange {
+  int start_minute = 0;  // 0..1439
+  int end_minute = 0;    // 0..1440
+
+  bool crosses_midnight() const { return end_minute < start_minute; }
+  // Minutes from the start of the range's own day to its end (may exceed 1440).
+  int end_offset_minutes() const { return crosses_midnight() ? end_minute + 1440 : end_minute; }
+  bool operator==(const HourRange&) const = default;
+};
+
+// "HH:MM-HH:MM" (two digits each, 24:00 allowed as an end only, spaces around '-' tolerated).
+// InvalidArgument saying what is wrong and what would be valid.
+Result<HourRange> parse_hour_range(std::string_view text);
+// {450, 720} -> "07:30-12:00"; {1320, 360} -> "22:00-06:00".
+std::string format_hour_range(HourRange range);
+
+// A dated change to the weekly schedule: a holiday (closed), a make-up working day or
+// changed hours (hours). Exactly one of the two is set.
+struct Exception {
+  LocalDays date{};
+  bool closed = false;
+  std::vector<HourRange> hours;
+  std::string note;
+};
+
+struct CareHours {
+  static constexpr std::array<std::string_view, 7> kDayKeys{
+      "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"};
+  // weekly[0] is Monday … weekly[6] is Sunday (ISO order); an empty day is closed.
+  std::array<std::vector<HourRange>, 7> weekly;
+  std::vector<Exception> exceptions;  // dates unique, in file order
+};
+
+struct Coverage {
+  // A hole in a zone's recordings shorter than this is not a gap (PRODUCT.md §5.1).
+  double gap_tolerance_seconds = 2.0;
+};
+
+// Camera and zone ids name directories and index rows, so they are restricted to
+// [a-z0-9][a-z0-9_-]{0,31}: safe in any file system, URL or shell without quoting.
+bool is_valid_id(std::string_view id);
+
+enum class Transport { Tcp, Udp };
+std::string_view to_string(Transport transport);
+
+struct Camera {
+  std::string id;    // [a-z0-9][a-z0-9_-]{0,31}: used in paths and the index
+  std::string name;  // display name; defaults to id
+  std::string url;   // may hold credentials: show only redacted_url()
+  Transport transport = Transport::Tcp;
+  int segment_seconds = 60;
+  bool enabled = true;
+
+  std::string redacted_url() const;
+};
+
+struct Zone {
+  std::string id;  // same alphabet as camera ids
+  std::string name;
+  std::vector<std::string> cameras;  // ids of cameras in this file, at least one
+};
+
+struct Log {
+  std::string level = "info";  // debug | info | warn | error
+};
+
+struct Config {
+  Site site;
+  Retention retention;
+  CareHours care_hours;
+  Coverage coverage;
+  Log log;
+  std::vector<Camera> cameras;
+  std::vector<Zone> zones;
+  std::filesystem::path source_path;  // the file (or name) it was parsed from
+
+  const Camera* find_camera(std::string_view id) const;
+  const Zone* find_zone(std::string_view id) const;
+};
+
+}  // namespace carekeep::config

@@ -1,0 +1,919 @@
+#include "config/load.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <initializer_list>
+#include <iterator>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "base/log.hpp"
+#include "base/text.hpp"
+#include "base/time.hpp"
+
+namespace carekeep::config {
+
+namespace {
+
+// toml++ stops at the first syntax error. To report more than one per run we neutralize the
+// offending line and parse again; past this many the rest is likely fallout of the first.
+constexpr std::size_t kMaxSyntaxErrors = 10;
+
+constexpr int kMinSegmentSeconds = 10;   // shorter: too many files and index rows per day
+constexpr int kMaxSegmentSeconds = 600;  // longer: a crash or a damaged file loses too much
+constexpr int kMaxDays = 100000;         // any larger is a typo, and keeps arithmetic in int
+constexpr int kMaxFreePercent = 50;
+constexpr double kMaxGapToleranceSeconds = 60.0;
+
+// Name prefix of the tables that syntax recovery puts in place of broken table headers; every
+// table reader skips them, as their content is unparsed rather than wrong.
+constexpr std::string_view kQuarantinePrefix = "carekeep: unparsed line ";
+
+// Findings that a line dropped by syntax recovery could have caused (a "missing" key that
+// was on the broken line, a camera whose id line was broken) are suppressed when the file had
+// syntax errors: they would send the operator after problems that are not there.
+enum class Reach { Local, WholeFile };
+
+enum class Need { Optional, Required };
+
+std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string backtick(std::string_view s) { return "`" + std::string(s) + "`"; }
+
+std::string join_path(std::string_view path, std::string_view key) {
+  if (path.empty()) return std::string(key);
+  return std::string(path) + "." + std::string(key);
+}
+
+std::string index_path(std::string_view path, std::size_t i) {
+  return std::string(path) + "[" + std::to_string(i) + "]";
+}
+
+std::string join_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ", ";
+    out += item;
+  }
+  return out;
+}
+
+// A URL as it may appear in a message: credentials replaced even when the URL is so
+// malformed that text::redact_url does not recognise it (no "://", '/' in the password).
+std::string shown_url(std::string_view url) {
+  std::string shown = text::redact_url(url);
+  std::size_t at = shown.rfind('@');
+  if (at == std::string::npos) return shown;
+  std::size_t scheme = shown.find("://");
+  std::size_t begin = (scheme == std::string::npos || scheme > at) ? 0 : scheme + 3;
+  if (shown.compare(begin, at - begin, "***") == 0) return shown;
+  return shown.substr(0, begin) + "***" + shown.substr(at);
+}
+
+// text::closest, plus one more kind of slip it cannot see: a key with its unit or suffix left
+// off ("gap_tolerance" for "gap_tolerance_seconds"), when exactly one candidate extends it.
+std::optional<std::string> suggest(std::string_view wrong, const std::vector<std::string>& candidates) {
+  if (auto guess = text::closest(wrong, candidates)) return guess;
+  if (wrong.size() < 3) return std::nullopt;
+  std::optional<std::string> extended;
+  for (const auto& candidate : candidates) {
+    if (candidate.size() > wrong.size() && candidate.compare(0, wrong.size(), wrong) == 0) {
+      if (extended) return std::nullopt;
+      extended = candidate;
+    }
+  }
+  return extended;
+}
+
+std::string_view type_name(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::string: return "string";
+    case toml::node_type::integer: return "integer";
+    case toml::node_type::floating_point: return "float";
+    case toml::node_type::boolean: return "boolean";
+    case toml::node_type::date: return "date";
+    case toml::node_type::time: return "time";
+    case toml::node_type::date_time: return "date-time";
+    case toml::node_type::array: return "array";
+    case toml::node_type::table: return "table";
+    case toml::node_type::none: break;
+  }
+  return "nothing";
+}
+
+// Collects diagnostics. Every message and key passes through URL redaction here, so no code
+// path can put credentials into a diagnostic, whatever it formats.
+class Reporter {
+ public:
+  explicit Reporter(std::string file) : file_(std::move(file)) {}
+
+  void set_partial() { partial_ = true; }
+
+  void add(Severity severity, std::uint32_t line, std::uint32_t column, std::string_view key,
+           std::string_view message, Reach reach = Reach::Local) {
+    if (partial_ && reach == Reach::WholeFile) return;
+    diagnostics_.push_back(Diagnostic{severity, file_, line, column, text::redact_urls_in(key),
+                                      text::redact_urls_in(message)});
+  }
+  void error(const toml::source_region& where, std::string_view key, std::string_view message,
+             Reach reach = Reach::Local) {
+    add(Severity::Error, where.begin.line, where.begin.column, key, message, reach);
+  }
+  void error(const toml::node& at, std::string_view key, std::string_view message,
+             Reach reach = Reach::Local) {
+    error(at.source(), key, message, reach);
+  }
+  void warning(const toml::source_region& where, std::string_view key, std::string_view message,
+               Reach reach = Reach::Local) {
+    add(Severity::Warning, where.begin.line, where.begin.column, key, message, reach);
+  }
+
+  bool has_errors() const {
+    return std::any_of(diagnostics_.begin(), diagnostics_.end(),
+                       [](const Diagnostic& d) { return d.severity == Severity::Error; });
+  }
+  std::vector<Diagnostic> take() { return std::move(diagnostics_); }
+
+ private:
+  std::string file_;
+  bool partial_ = false;
+  std::vector<Diagnostic> diagnostics_;
+};
+
+// Reads one TOML table: typed getters that report wrong types and missing keys, and (at
+// construction) every key that is not one of `keys`, with a "did you mean" suggestion.
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string path, Reporter& report,
+              std::initializer_list<std::string_view> keys)
+      : table_(table), path_(std::move(path)), report_(report), keys_(keys.begin(), keys.end()) {
+    for (auto&& [key, value] : table_) {
+      if (std::find(keys_.begin(), keys_.end(), key.str()) != keys_.end()) continue;
+      if (key.str().substr(0, kQuarantinePrefix.size()) == kQuarantinePrefix) continue;
+      std::string message = "unknown key";
+      if (auto guess = suggest(key.str(), keys_)) {
+        message += "; did you mean " + backtick(*guess) + "?";
+      } else {
+        message += "; valid keys here: " + join_list(keys_);
+      }
+      report_.error(key.source(), join_path(path_, key.str()), message);
+    }
+  }
+
+  const toml::table& table() const { return table_; }
+  const std::string& path() const { return path_; }
+  std::string path(std::string_view key) const { return join_path(path_, key); }
+  const toml::node* get(std::string_view key) const { return table_.get(key); }
+
+  void missing(std::string_view key, std::string_view example) {
+    report_.error(table_.source(), path(key),
+                  "required key is missing; add e.g. " + std::string(example), Reach::WholeFile);
+  }
+
+  void wrong_type(const toml::node& node, std::string_view key, std::string_view expected) {
+    report_.error(node, path(key),
+                  "must be " + std::string(expected) + " (got " + std::string(type_name(node)) + ")");
+  }
+
+  std::optional<std::string> string(std::string_view key, Need need = Need::Optional,
+                                    std::string_view example = {}) {
+    const toml::node* node = get(key);
+    if (node == nullptr) {
+      if (need == Need::Required) missing(key, example);
+      return std::nullopt;
+    }
+    if (node->is_string()) return node->as_string()->get();
+    wrong_type(*node, key, "a string");
+    return std::nullopt;
+  }
+
+  std::optional<std::int64_t> integer(std::string_view key) {
+    const toml::node* node = get(key);
+    if (node == nullptr) return std::nullopt;
+    if (node->is_integer()) return node->as_integer()->get();
+    wrong_type(*node, key, "an integer");
+    return std::nullopt;
+  }
+
+  // An integer in [lo, hi]; out-of-range values are reported with `unit` ("seconds").
+  std::optional<int> integer_in(std::string_view key, int lo, int hi, std::string_view unit) {
+    auto value = integer(key);
+    if (!value) return std::nullopt;
+    if (*value < lo || *value > hi) {
+      report_.error(*get(key), path(key),
+                    "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + " " +
+                        std::string(unit) + " (got " + std::to_string(*value) + ")");
+      return std::nullopt;
+    }
+    return static_cast<int>(*value);
+  }
+
+  std::optional<double> number(std::string_view key) {
+    const toml::node* node = get(key);
+    if (node == nullptr) return std::nullopt;
+    if (node->is_integer()) return static_cast<double>(node->as_integer()->get());
+    if (node->is_floating_point()) return node->as_floating_point()->get();
+    wrong_type(*node, key, "a number");
+    return std::nullopt;
+  }
+
+  std::optional<bool> boolean(std::string_view key) {
+    const toml::node* node = get(key);
+    if (node == nullptr) return std::nullopt;
+    if (node->is_boolean()) return node->as_boolean()->get();
+    wrong_type(*node, key, "true or false");
+    return std::nullopt;
+  }
+
+  const toml::array* array(std::string_view key, Need need = Need::Optional,
+                           std::string_view example = {}) {
+    const toml::node* node = get(key);
+    if (node == nullptr) {
+      if (need == Need::Required) missing(key, example);
+      return nullptr;
+    }
+    if (node->is_array()) return node->as_array();
+    wrong_type(*node, key, "an array, e.g. " + std::string(example));
+    return nullptr;
+  }
+
+ private:
+  const toml::table& table_;
+  std::string path_;
+  Reporter& report_;
+  std::vector<std::string> keys_;
+};
+
+// Reads ["07:30-12:00", ...] into ranges, reporting malformed entries and overlaps between
+// ranges of the same list. Overlap with the next day's ranges (a range crossing midnight) is
+// not checked here: the care calendar merges such intervals anyway.
+std::vector<HourRange> read_hours(const toml::array& list, const std::string& path, Reporter& report) {
+  struct Parsed {
+    HourRange range;
+    const toml::node* node;
+    std::size_t index;
+  };
+  std::vector<Parsed> parsed;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const toml::node& item = *list.get(i);
+    std::string item_path = index_path(path, i);
+    if (!item.is_string()) {
+      report.error(item, item_path,
+                   "must be a string like \"07:30-12:00\" (got " + std::string(type_name(item)) + ")");
+      continue;
+    }
+    auto range = parse_hour_range(item.as_string()->get());
+    if (!range) {
+      report.error(item, item_path, range.error().message);
+      continue;
+    }
+    parsed.push_back({*range, &item, i});
+  }
+  std::vector<Parsed> by_start = parsed;
+  std::stable_sort(by_start.begin(), by_start.end(), [](const Parsed& a, const Parsed& b) {
+    return a.range.start_minute < b.range.start_minute;
+  });
+  // After sorting by start, a range overlaps an earlier one exactly when it starts before the
+  // furthest end seen so far.
+  for (std::size_t i = 1, furthest = 0; i < by_start.size(); ++i) {
+    const Parsed& earlier = by_start[furthest];
+    const Parsed& current = by_start[i];
+    if (current.range.start_minute < earlier.range.end_offset_minutes()) {
+      report.error(*current.node, index_path(path, current.index),
+                   format_hour_range(current.range) + " overlaps " +
+                       format_hour_range(earlier.range) + " (" + index_path(path, earlier.index) +
+                       "); merge them into one range or make them disjoint");
+    }
+    if (current.range.end_offset_minutes() > earlier.range.end_offset_minutes()) furthest = i;
+  }
+  std::vector<HourRange> out;
+  out.reserve(parsed.size());
+  for (const auto& p : parsed) out.push_back(p.range);
+  return out;
+}
+
+// Camera URLs: rtsp:// or rtsps://, a host, an optional numeric port. On failure, a message
+// that shows the URL only in redacted form.
+std::optional<std::string> check_rtsp_url(std::string_view url) {
+  const std::string shown = quote(shown_url(url));
+  auto lower = [](std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+  };
+  std::size_t scheme_end = url.find("://");
+  std::string scheme = scheme_end == std::string_view::npos ? "" : lower(url.substr(0, scheme_end));
+  if (scheme != "rtsp" && scheme != "rtsps") {
+    return "must start with rtsp:// or rtsps:// (got " + shown +
+           "), e.g. \"rtsp://192.168.1.20:554/stream1\" with user:password@ before the host "
+           "if the camera needs them";
+  }
+  if (url.find_first_of(" \t\r\n") != std::string_view::npos) {
+    return "must not contain spaces (got " + shown + "); percent-encode them as %20";
+  }
+  std::string_view rest = url.substr(scheme_end + 3);
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  std::size_t at = authority.rfind('@');
+  std::string_view host_port = at == std::string_view::npos ? authority : authority.substr(at + 1);
+  std::string_view host = host_port;
+  std::string_view port;
+  if (!host_port.empty() && host_port.front() == '[') {  // IPv6 literal: [fe80::1]:554
+    std::size_t close = host_port.find(']');
+    if (close == std::string_view::npos) return "has an unterminated IPv6 address (got " + shown + ")";
+    host = host_port.substr(0, close + 1);
+    std::string_view after = host_port.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return "has junk after the IPv6 address (got " + shown + ")";
+      port = after.substr(1);
+      if (port.empty()) return "has an empty port (got " + shown + ")";
+    }
+  } else if (std::size_t colon = host_port.rfind(':'); colon != std::string_view::npos) {
+    host = host_port.substr(0, colon);
+    port = host_port.substr(colon + 1);
+    if (port.empty()) return "has an empty port (got " + shown + ")";
+  }
+  if (host.empty() || host == "[]") return "has no host (got " + shown + ")";
+  if (!port.empty()) {
+    bool digits = port.size() <= 5 && std::all_of(port.begin(), port.end(), [](char c) {
+                    return c >= '0' && c <= '9';
+                  });
+    int number = digits ? std::stoi(std::string(port)) : 0;
+    if (number < 1 || number > 65535) {
+      return "has an invalid port (got " + shown + "); ports are 1-65535, RTSP's default is 554";
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> all_zone_names() {
+  std::vector<std::string> names;
+  // base::TimeZone wraps the same database; its zone list is only needed for suggestions,
+  // so a database that cannot be listed just means no suggestion.
+  try {
+    for (const auto& zone : date::get_tzdb().zones) names.emplace_back(zone.name());
+  } catch (const std::exception&) {
+    names.clear();
+  }
+  return names;
+}
+
+// Checks the parsed document and fills `config`. Reports into `report`; the config is only
+// meaningful when no error was reported.
+class Validator {
+ public:
+  Validator(const toml::table& root, Reporter& report) : root_(root), report_(report) {}
+
+  Config run() {
+    TableReader top(root_, "", report_,
+                    {"site", "retention", "care_hours", "coverage", "log", "camera", "zone"});
+    if (auto* site = table_at(top, "site", Need::Required)) read_site(*site);
+    if (auto* retention = table_at(top, "retention", Need::Optional)) read_retention(*retention);
+    if (auto* hours = table_at(top, "care_hours", Need::Required)) read_care_hours(*hours);
+    if (auto* coverage = table_at(top, "coverage", Need::Optional)) read_coverage(*coverage);
+    if (auto* logging = table_at(top, "log", Need::Optional)) read_log(*logging);
+    read_cameras(top);
+    read_zones(top);
+    check_camera_use();
+    return std::move(config_);
+  }
+
+ private:
+  const toml::table* table_at(TableReader& top, std::string_view key, Need need) {
+    const toml::node* node = top.get(key);
+    if (node == nullptr) {
+      if (need == Need::Required) {
+        report_.add(Severity::Error, 0, 0, key,
+                    "required table [" + std::string(key) + "] is missing" +
+                        (key == "site" ? "; it needs name, timezone, storage and database"
+                                       : "; without it no footage counts as care footage"),
+                    Reach::WholeFile);
+      }
+      return nullptr;
+    }
+    if (!node->is_table()) {
+      report_.error(*node, key,
+                    "must be a table, written [" + std::string(key) + "] on a line of its own (got " +
+                        std::string(type_name(*node)) + ")");
+      return nullptr;
+    }
+    return node->as_table();
+  }
+
+  void read_site(const toml::table& table) {
+    TableReader r(table, "site", report_, {"name", "timezone", "storage", "database", "address"});
+    Site& site = config_.site;
+    if (auto name = r.string("name", Need::Required, "name = \"阳光家庭托育点\"")) {
+      if (name->empty()) report_.error(*r.get("name"), r.path("name"), "must not be empty");
+      site.name = *name;
+    }
+    if (auto zone = r.string("timezone", Need::Required, "timezone = \"Asia/Shanghai\"")) {
+      if (auto located = TimeZone::locate(*zone); !located) {
+        std::string message = located.error().message;
+        if (auto guess = text::closest(*zone, all_zone_names())) {
+          message = "unknown time zone " + quote(*zone) + "; did you mean " + backtick(*guess) + "?";
+        }
+        report_.error(*r.get("timezone"), r.path("timezone"), message);
+      }
+      site.timezone = *zone;
+    }
+    site.storage = absolute_path(r, "storage", "storage = \"/var/lib/carekeep/media\"");
+    site.database = absolute_path(r, "database", "database = \"/var/lib/carekeep/index.db\"");
+    site.address = r.string("address");
+  }
+
+  std::filesystem::path absolute_path(TableReader& r, std::string_view key, std::string_view example) {
+    auto value = r.string(key, Need::Required, example);
+    if (!value) return {};
+    std::filesystem::path path(*value);
+    if (!path.is_absolute()) {
+      // The daemon's working directory is not something an operator controls (systemd runs
+      // it in /), so a relative path would silently land somewhere unexpected.
+      report_.error(*r.get(key), r.path(key),
+                    "must be an absolute path (got " + quote(*value) + "), e.g. " +
+                        std::string(example.substr(example.find('"'))));
+    }
+    return path;
+  }
+
+  void read_retention(const toml::table& table) {
+    TableReader r(table, "retention", report_,
+                  {"care_days", "other_days", "min_free_percent", "max_bytes"});
+    Retention& retention = config_.retention;
+    if (auto days = r.integer("care_days")) {
+      if (*days < Retention::kMinCareDays) {
+        report_.error(*r.get("care_days"), r.path("care_days"),
+                      "must be at least 90: the rule requires no less than 90 days of footage "
+                      "(监控录像资料保存期不少于90日) (got " + std::to_string(*days) + ")");
+      } else if (*days > kMaxDays) {
+        report_.error(*r.get("care_days"), r.path("care_days"),
+                      "must be at most " + std::to_string(kMaxDays) + " days (got " +
+                          std::to_string(*days) + ")");
+      } else {
+        retention.care_days = static_cast<int>(*days);
+      }
+    }
+    if (auto days = r.integer_in("other_days", 1, kMaxDays, "days")) retention.other_days = *days;
+    if (auto percent = r.integer_in("min_free_percent", 0, kMaxFreePercent, "percent")) {
+      retention.min_free_percent = *percent;
+    }
+    if (auto bytes = r.integer("max_bytes")) {
+      if (*bytes <= 0) {
+        report_.error(*r.get("max_bytes"), r.path("max_bytes"),
+                      "must be a positive number of bytes (got " + std::to_string(*bytes) +
+                          "); leave it out for no cap");
+      } else {
+        retention.max_bytes = static_cast<std::uint64_t>(*bytes);
+      }
+    }
+  }
+
+  void read_care_hours(const toml::table& table) {
+    std::initializer_list<std::string_view> keys{"monday", "tuesday",  "wednesday", "thursday",
+                                                 "friday", "saturday", "sunday",    "exception"};
+    TableReader r(table, "care_hours", report_, keys);
+    CareHours& hours = config_.care_hours;
+    bool any_weekly = false;
+    for (std::size_t day = 0; day < CareHours::kDayKeys.size(); ++day) {
+      std::string_view key = CareHours::kDayKeys[day];
+      if (const toml::array* list = r.array(key, Need::Optional, "[\"07:30-12:00\", \"13:00-18:30\"]")) {
+        hours.weekly[day] = read_hours(*list, r.path(key), report_);
+        any_weekly = any_weekly || !list->empty();
+      }
+    }
+    if (!any_weekly) {
+      report_.warning(table.source(), "care_hours",
+                      "no weekly care hours: every day is closed unless an exception opens it",
+                      Reach::WholeFile);
+    }
+    if (const toml::node* node = r.get("exception")) {
+      if (!node->is_array_of_tables()) {
+        report_.error(*node, r.path("exception"),
+                      "must be a list of tables: write each one as [[care_hours.exception]]");
+      } else {
+        read_exceptions(*node->as_array());
+      }
+    }
+  }
+
+  void read_exceptions(const toml::array& list) {
+    std::map<LocalDays, std::pair<std::size_t, std::uint32_t>> seen;  // date -> index, line
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const toml::table& table = *list.get(i)->as_table();
+      TableReader r(table, index_path("care_hours.exception", i), report_,
+                    {"date", "closed", "hours", "note"});
+      Exception exception;
+      std::optional<LocalDays> date = read_date(r);
+      auto closed = r.boolean("closed");
+      exception.closed = closed.value_or(false);
+      const toml::array* hours = r.array("hours", Need::Optional, "[\"07:30-18:30\"]");
+      if (hours != nullptr) exception.hours = read_hours(*hours, r.path("hours"), report_);
+      exception.note = r.string("note").value_or("");
+
+      if (exception.closed && hours != nullptr && !hours->empty()) {
+        report_.error(*r.get("hours"), r.path("hours"),
+                      "contradicts closed = true: a closed day has no hours; remove one of them");
+      } else if (!exception.closed && (hours == nullptr || hours->empty()) &&
+                 (r.get("closed") == nullptr || closed.has_value()) &&
+                 (r.get("hours") == nullptr || hours != nullptr)) {
+        // (A closed or hours of the wrong type was reported already; don't pile on.)
+        report_.error(table.source(), r.path(),
+                      "needs closed = true (a holiday) or hours = [\"07:30-18:30\"] (a make-up "
+                      "working day or changed hours)");
+      }
+      if (date) {
+        exception.date = *date;
+        auto [it, inserted] = seen.emplace(*date, std::make_pair(i, r.get("date")->source().begin.line));
+        if (!inserted) {
+          report_.error(*r.get("date"), r.path("date"),
+                        format_date(*date) + " already has an exception (" +
+                            index_path("care_hours.exception", it->second.first) + ", line " +
+                            std::to_string(it->second.second) + "); merge the two into one");
+        }
+      }
+      config_.care_hours.exceptions.push_back(std::move(exception));
+    }
+  }
+
+  // Accepts a TOML date (date = 2026-10-01) or a string ("2026-10-01").
+  std::optional<LocalDays> read_date(TableReader& r) {
+    const toml::node* node = r.get("date");
+    if (node == nullptr) {
+      r.missing("date", "date = \"2026-10-01\"");
+      return std::nullopt;
+    }
+    if (node->is_date()) {
+      toml::date d = node->as_date()->get();
+      date::year_month_day ymd{date::year{d.year}, date::month{d.month}, date::day{d.day}};
+      if (ymd.ok()) return LocalDays{ymd};
+      report_.error(*node, r.path("date"), "is not a valid calendar date");
+      return std::nullopt;
+    }
+    if (node->is_string()) {
+      auto parsed = parse_date(node->as_string()->get());
+      if (parsed) return *parsed;
+      report_.error(*node, r.path("date"), parsed.error().message);
+      return std::nullopt;
+    }
+    r.wrong_type(*node, "date", "a date such as \"2026-10-01\"");
+    return std::nullopt;
+  }
+
+  void read_coverage(const toml::table& table) {
+    TableReader r(table, "coverage", report_, {"gap_tolerance_seconds"});
+    if (auto seconds = r.number("gap_tolerance_seconds")) {
+      if (*seconds < 0 || *seconds > kMaxGapToleranceSeconds) {
+        std::ostringstream got;
+        got << *seconds;
+        report_.error(*r.get("gap_tolerance_seconds"), r.path("gap_tolerance_seconds"),
+                      "must be between 0 and 60 seconds (got " + got.str() + ")");
+      } else {
+        config_.coverage.gap_tolerance_seconds = *seconds;
+      }
+    }
+  }
+
+  void read_log(const toml::table& table) {
+    TableReader r(table, "log", report_, {"level"});
+    if (auto level = r.string("level")) {
+      static const std::vector<std::string> kLevels{"debug", "info", "warn", "error"};
+      log::Level parsed{};
+      if (std::find(kLevels.begin(), kLevels.end(), *level) == kLevels.end() ||
+          !log::parse_level(*level, parsed)) {
+        std::string message = "must be one of debug, info, warn, error (got " + quote(*level) + ")";
+        if (auto guess = text::closest(*level, kLevels)) message += "; did you mean " + backtick(*guess) + "?";
+        report_.error(*r.get("level"), r.path("level"), message);
+      } else {
+        config_.log.level = *level;
+      }
+    }
+  }
+
+  // Both cameras and zones: a required, well-formed, unique id. Ids are recorded even when
+  // malformed, so that a zone naming the camera does not get a second, misleading error.
+  std::optional<std::string> read_id(TableReader& r, std::string_view what,
+                                     std::map<std::string, std::pair<std::string, std::uint32_t>>& seen,
+                                     std::string_view example) {
+    auto id = r.string("id", Need::Required, example);
+    if (!id) return std::nullopt;
+    const toml::node& node = *r.get("id");
+    if (!is_valid_id(*id)) {
+      report_.error(node, r.path("id"),
+                    quote(*id) + " is not a valid " + std::string(what) +
+                        " id: ids are used in file paths, so use 1-32 characters of a-z, 0-9, "
+                        "'_' and '-', starting with a letter or digit (e.g. \"nap-1\")");
+    }
+    auto [it, inserted] = seen.emplace(*id, std::make_pair(r.path(), node.source().begin.line));
+    if (!inserted) {
+      report_.error(node, r.path("id"),
+                    std::string(what) + " id " + quote(*id) + " is already used by " +
+                        it->second.first + " (line " + std::to_string(it->second.second) +
+                        "); ids must be unique");
+    }
+    return id;
+  }
+
+  // Accepts only an array of tables; [camera] (a single table) is the classic slip.
+  const toml::array* tables_at(TableReader& top, std::string_view key) {
+    const toml::node* node = top.get(key);
+    if (node == nullptr) return nullptr;
+    if (!node->is_array_of_tables()) {
+      report_.error(*node, key,
+                    "must be a list of tables: write each one as [[" + std::string(key) +
+                        "]] (double brackets)");
+      return nullptr;
+    }
+    return node->as_array();
+  }
+
+  void read_cameras(TableReader& top) {
+    const toml::node* node = top.get("camera");
+    if (node == nullptr || (node->is_array() && node->as_array()->empty())) {
+      report_.add(Severity::Error, node == nullptr ? 0 : node->source().begin.line, 0, "camera",
+                  "no cameras configured; add a [[camera]] table for each camera",
+                  Reach::WholeFile);
+      return;
+    }
+    const toml::array* list = tables_at(top, "camera");
+    if (list == nullptr) return;
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      const toml::table& table = *list->get(i)->as_table();
+      TableReader r(table, index_path("camera", i), report_,
+                    {"id", "name", "url", "transport", "segment_seconds", "enabled"});
+      Camera camera;
+      if (auto id = read_id(r, "camera", camera_ids_, "id = \"nap-1\"")) {
+        camera.id = *id;
+        camera_id_list_.push_back(*id);
+      }
+      camera.name = r.string("name").value_or(camera.id);
+      if (auto url = r.string("url", Need::Required,
+                              "url = \"rtsp://192.168.1.20:554/stream1\"")) {
+        if (auto problem = check_rtsp_url(*url)) report_.error(*r.get("url"), r.path("url"), *problem);
+        camera.url = *url;
+      }
+      if (auto transport = r.string("transport")) {
+        if (*transport == "tcp") {
+          camera.transport = Transport::Tcp;
+        } else if (*transport == "udp") {
+          camera.transport = Transport::Udp;
+        } else {
+          static const std::vector<std::string> kTransports{"tcp", "udp"};
+          std::string message = "must be \"tcp\" or \"udp\" (got " + quote(*transport) + ")";
+          if (auto guess = text::closest(*transport, kTransports)) {
+            message += "; did you mean " + backtick(*guess) + "?";
+          }
+          report_.error(*r.get("transport"), r.path("transport"), message);
+        }
+      }
+      if (auto seconds = r.integer_in("segment_seconds", kMinSegmentSeconds, kMaxSegmentSeconds, "seconds")) {
+        camera.segment_seconds = *seconds;
+      }
+      camera.enabled = r.boolean("enabled").value_or(true);
+      camera_lines_.push_back(table.source());
+      config_.cameras.push_back(std::move(camera));
+    }
+  }
+
+  void read_zones(TableReader& top) {
+    const toml::node* node = top.get("zone");
+    if (node == nullptr || (node->is_array() && node->as_array()->empty())) return;
+    const toml::array* list = tables_at(top, "zone");
+    if (list == nullptr) return;
+    std::map<std::string, std::pair<std::string, std::uint32_t>> zone_ids;
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      const toml::table& table = *list->get(i)->as_table();
+      TableReader r(table, index_path("zone", i), report_, {"id", "name", "cameras"});
+      Zone zone;
+      if (auto id = read_id(r, "zone", zone_ids, "id = \"nap\"")) zone.id = *id;
+      zone.name = r.string("name").value_or(zone.id);
+      if (const toml::array* cameras = r.array("cameras", Need::Required, "cameras = [\"nap-1\"]")) {
+        if (cameras->empty()) {
+          report_.error(*r.get("cameras"), r.path("cameras"),
+                        "must name at least one camera: a zone nobody watches is never covered");
+        }
+        for (std::size_t c = 0; c < cameras->size(); ++c) {
+          const toml::node& item = *cameras->get(c);
+          std::string item_path = index_path(r.path("cameras"), c);
+          if (!item.is_string()) {
+            report_.error(item, item_path,
+                          "must be a camera id string (got " + std::string(type_name(item)) + ")");
+            continue;
+          }
+          std::string camera_id = item.as_string()->get();
+          if (std::find(zone.cameras.begin(), zone.cameras.end(), camera_id) != zone.cameras.end()) {
+            report_.warning(item.source(), item_path, "camera " + quote(camera_id) + " is listed twice");
+            continue;
+          }
+          if (camera_ids_.count(camera_id) == 0) {
+            std::string message = "unknown camera " + quote(camera_id);
+            if (auto guess = text::closest(camera_id, camera_id_list_)) {
+              message += "; did you mean " + backtick(*guess) + "?";
+            } else if (!camera_id_list_.empty()) {
+              message += "; cameras in this file: " + join_list(camera_id_list_);
+            }
+            report_.error(item, item_path, message, Reach::WholeFile);
+          }
+          zone.cameras.push_back(std::move(camera_id));
+        }
+      }
+      zone_lines_.push_back(table.source());
+      config_.zones.push_back(std::move(zone));
+    }
+  }
+
+  void check_camera_use() {
+    std::set<std::string> used;
+    for (std::size_t z = 0; z < config_.zones.size(); ++z) {
+      const Zone& zone = config_.zones[z];
+      bool any_enabled = false;
+      for (const auto& id : zone.cameras) {
+        used.insert(id);
+        const Camera* camera = config_.find_camera(id);
+        any_enabled = any_enabled || (camera != nullptr && camera->enabled);
+      }
+      if (!any_enabled && !zone.cameras.empty()) {
+        report_.warning(zone_lines_[z], index_path("zone", z),
+                        "zone " + quote(zone.id) + " has no enabled camera, so it will be "
+                        "uncovered whenever children are in care",
+                        Reach::WholeFile);
+      }
+    }
+    for (std::size_t c = 0; c < config_.cameras.size(); ++c) {
+      const Camera& camera = config_.cameras[c];
+      if (camera.id.empty() || used.count(camera.id) != 0) continue;
+      report_.warning(camera_lines_[c], index_path("camera", c),
+                      "camera " + quote(camera.id) + " is in no zone, so it counts toward no "
+                      "zone's coverage; add it to the cameras of a [[zone]]",
+                      Reach::WholeFile);
+    }
+  }
+
+  const toml::table& root_;
+  Reporter& report_;
+  Config config_;
+  std::map<std::string, std::pair<std::string, std::uint32_t>> camera_ids_;  // id -> path, line
+  std::vector<std::string> camera_id_list_;
+  std::vector<toml::source_region> camera_lines_;  // parallel to config_.cameras
+  std::vector<toml::source_region> zone_lines_;    // parallel to config_.zones
+};
+
+// Makes line `line` (1-based) harmless so parsing can go on past it. A broken table header
+// becomes the header of a quarantine table, so the keys under it are not taken for keys of
+// the table above; any other line becomes blank. Every other line stays where it was, so
+// later diagnostics keep their line numbers. False if there is no such line.
+bool neutralize_line(std::string& text, std::uint32_t line) {
+  if (line == 0) return false;
+  std::size_t begin = 0;
+  for (std::uint32_t l = 1; l < line; ++l) {
+    begin = text.find('\n', begin);
+    if (begin == std::string::npos) return false;
+    ++begin;
+  }
+  if (begin >= text.size()) return false;
+  std::size_t end = text.find('\n', begin);
+  if (end == std::string::npos) end = text.size();
+  std::size_t first = text.find_first_not_of(" \t", begin);
+  bool header = first < end && text[first] == '[';
+  std::string replacement =
+      header ? "[\"" + std::string(kQuarantinePrefix) + std::to_string(line) + "\"]" : "";
+  text.replace(begin, end - begin, replacement);
+  return true;
+}
+
+// toml++ descriptions end in what it saw ("..., saw 't'"); without it, the kind of error.
+std::string_view description_stem(std::string_view description) {
+  return description.substr(0, description.find(", saw"));
+}
+
+std::string syntax_message(std::string_view description) {
+  constexpr std::string_view kPrefix = "Error while ";
+  if (description.substr(0, kPrefix.size()) == kPrefix) {
+    return "syntax error while " + std::string(description.substr(kPrefix.size()));
+  }
+  return "syntax error: " + std::string(description);
+}
+
+}  // namespace
+
+std::size_t ParseOutcome::error_count() const {
+  return static_cast<std::size_t>(std::count_if(diagnostics.begin(), diagnostics.end(),
+                                                [](const Diagnostic& d) { return d.severity == Severity::Error; }));
+}
+
+std::size_t ParseOutcome::warning_count() const { return diagnostics.size() - error_count(); }
+
+ParseOutcome parse(std::string_view toml_text, std::string source_name) {
+  Reporter report(source_name);
+  std::string text(toml_text);
+  std::optional<toml::table> root;
+  std::set<std::uint32_t> neutralized;
+  std::uint32_t previous_line = 0;
+  std::string previous_stem;
+  for (std::size_t attempt = 0; attempt <= kMaxSyntaxErrors; ++attempt) {
+    try {
+      root = toml::parse(text, std::string(source_name));
+      break;
+    } catch (const toml::parse_error& e) {
+      const auto& where = e.source();
+      std::string stem(description_stem(e.description()));
+      bool same_again = neutralized.count(where.begin.line) != 0;
+      bool next_line_same = previous_line != 0 && where.begin.line == previous_line + 1 &&
+                            stem == previous_stem;
+      if (same_again || next_line_same) {
+        // Fallout of the last error (an array or string left open), not a new mistake; past
+        // it the file's structure is unknown, so stop here.
+        break;
+      }
+      if (attempt == kMaxSyntaxErrors) {
+        report.add(Severity::Error, 0, 0, "", "too many syntax errors; fix the ones above and check again");
+        break;
+      }
+      report.add(Severity::Error, where.begin.line, where.begin.column, "", syntax_message(e.description()));
+      if (!neutralize_line(text, where.begin.line)) break;
+      neutralized.insert(where.begin.line);
+      previous_line = where.begin.line;
+      previous_stem = std::move(stem);
+    }
+  }
+
+  std::vector<Diagnostic> syntax = report.take();
+  Reporter semantic(source_name);
+  Config config;
+  if (!syntax.empty()) semantic.set_partial();
+  if (root) config = Validator(*root, semantic).run();
+  bool valid = syntax.empty() && !semantic.has_errors();
+
+  std::vector<Diagnostic> findings = semantic.take();
+  // File order; findings without a line (a missing table) go last.
+  std::stable_sort(findings.begin(), findings.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    auto key = [](const Diagnostic& d) { return d.line == 0 ? std::numeric_limits<std::uint32_t>::max() : d.line; };
+    return key(a) < key(b);
+  });
+
+  ParseOutcome outcome;
+  outcome.diagnostics = std::move(syntax);
+  outcome.diagnostics.insert(outcome.diagnostics.end(), std::make_move_iterator(findings.begin()),
+                             std::make_move_iterator(findings.end()));
+  if (valid) {
+    config.source_path = source_name;
+    outcome.config = std::move(config);
+  }
+  return outcome;
+}
+
+ParseOutcome parse_file(const std::filesystem::path& path) {
+  auto unreadable = [&](std::string why) {
+    ParseOutcome outcome;
+    outcome.diagnostics.push_back(Diagnostic{Severity::Error, path.string(), 0, 0, "",
+                                             "cannot read the configuration: " + why});
+    return outcome;
+  };
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return unreadable("is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return unreadable(std::filesystem::exists(path, ec) ? "permission denied or unreadable"
+                                                        : "no such file");
+  }
+  std::string content{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) return unreadable("read error");
+  return parse(content, path.string());
+}
+
+Result<Config> load(const std::filesystem::path& path) {
+  ParseOutcome outcome = parse_file(path);
+  std::string errors;
+  for (const auto& d : outcome.diagnostics) {
+    if (d.severity == Severity::Warning) {
+      log::warn("config_warning", {{"diagnostic", format(d)}});
+    } else {
+      if (!errors.empty()) errors += "\n";
+      errors += format(d);
+    }
+  }
+  if (!outcome.config) return fail(ErrorKind::InvalidArgument, errors);
+  return std::move(*outcome.config);
+}
+
+std::string summary(const ParseOutcome& outcome) {
+  auto plural = [](std::size_t n, std::string_view word) {
+    return std::to_string(n) + " " + std::string(word) + (n == 1 ? "" : "s");
+  };
+  std::string out;
+  if (outcome.config) {
+    out = "config OK: " + plural(outcome.config->cameras.size(), "camera") + ", " +
+          plural(outcome.config->zones.size(), "zone");
+  } else {
+    out = "config has " + plural(outcome.error_count(), "error");
+  }
+  if (std::size_t warnings = outcome.warning_count(); warnings > 0) {
+    out += " (" + plural(warnings, "warning") + ")";
+  }
+  return out;
+}
+
+}  // namespace carekeep::config

@@ -1,0 +1,13 @@
+// index/embedded_sql: the .sql files of lib/index, compiled in by embed_sql.cmake.
+// Constants only; the SQL text is exactly the file's content, comments included.
+// Private to the index module and its tests: everyone else goes through schema.hpp.
+#pragma once
+
+#include <string_view>
+
+namespace carekeep::index::embedded {
+
+extern const std::string_view kSchemaSql;         // schema.sql: the current schema, documented
+extern const std::string_view kMigration0001Sql;  // migrations/0001_initial.sql
+
+}  // namespace carekeep::index::embedded

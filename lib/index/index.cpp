@@ -1,0 +1,563 @@
+#include "index/index.hpp"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "index/schema.hpp"
+#include "sqlite/migrate.hpp"
+
+namespace carekeep::index {
+namespace {
+
+using sqlite::Statement;
+
+tl::unexpected<Error> failed(Error error, std::string_view what) {
+  return tl::unexpected(std::move(error).with_context(what));
+}
+
+std::optional<std::int64_t> opt_us(const std::optional<UtcTime>& t) {
+  if (!t) return std::nullopt;
+  return to_us(*t);
+}
+
+UtcTime time_at(const Statement& q, int column) { return from_us(q.column<std::int64_t>(column)); }
+
+std::optional<UtcTime> opt_time_at(const Statement& q, int column) {
+  if (q.is_null(column)) return std::nullopt;
+  return time_at(q, column);
+}
+
+// CHECK (length(...) = 32) makes a malformed hash impossible in a file we wrote; one that
+// is anyway was edited outside carekeep, and is reported rather than silently dropped.
+Result<std::optional<Sha256>> sha256_at(const Statement& q, int column) {
+  if (q.is_null(column)) return std::nullopt;
+  auto bytes = q.column<sqlite::Bytes>(column);
+  Sha256 hash{};
+  if (bytes.size() != hash.size()) {
+    return fail(ErrorKind::DataLoss, "a hash of " + std::to_string(bytes.size()) + " bytes instead of 32");
+  }
+  std::copy(bytes.begin(), bytes.end(), hash.begin());
+  return hash;
+}
+
+// Runs one cached write statement whose parameters `bind` fills in.
+template <class Bind>
+Status run_write(sqlite::Connection& db, std::string_view sql, std::string_view what, Bind&& bind) {
+  auto q = db.cached(sql);
+  if (!q) return failed(std::move(q.error()), what);
+  bind(**q);
+  if (auto st = (*q)->run(); !st) return failed(std::move(st.error()), what);
+  return ok();
+}
+
+// Like run_write, for updates of one row by id: NotFound when no row matched.
+template <class Bind>
+Status update_one(sqlite::Connection& db, std::string_view sql, std::string_view what, Bind&& bind) {
+  if (auto st = run_write(db, sql, what, std::forward<Bind>(bind)); !st) return st;
+  if (db.changes() == 0) return fail(ErrorKind::NotFound, std::string(what) + ": no such row");
+  return ok();
+}
+
+// Runs one cached query and turns each row into a T with `read` (Result<T>(const Statement&)).
+template <class T, class Bind, class Read>
+Result<std::vector<T>> query_rows(sqlite::Connection& db, std::string_view sql, std::string_view what, Bind&& bind,
+                                  Read&& read) {
+  auto q = db.cached(sql);
+  if (!q) return failed(std::move(q.error()), what);
+  bind(**q);
+  std::vector<T> rows;
+  for (;;) {
+    auto row = (*q)->step();
+    if (!row) return failed(std::move(row.error()), what);
+    if (!*row) return rows;
+    auto value = read(**q);
+    if (!value) return failed(std::move(value.error()), what);
+    rows.push_back(std::move(*value));
+  }
+}
+
+void bind_range(Statement& q, TimeRange range) {
+  q.bind(":from_us", to_us(range.from)).bind(":to_us", to_us(range.to));
+}
+
+}  // namespace
+
+// ---- opening ---------------------------------------------------------------------------
+
+// INSERT OR REPLACE deletes the row it replaces, and that delete fires triggers only with
+// recursive_triggers on; without it, REPLACE could rewrite an append-only access_log row.
+constexpr std::string_view kConnectionPragmasSql = "pragma recursive_triggers = on";
+
+Result<Index> Index::open_writer(const std::filesystem::path& path) {
+  auto db = sqlite::Connection::open_writer(path);
+  if (!db) return tl::unexpected(std::move(db.error()));
+  if (auto st = sqlite::migrate(*db, schema_history()); !st) return tl::unexpected(std::move(st.error()));
+  if (auto st = db->exec(kConnectionPragmasSql); !st) return tl::unexpected(std::move(st.error()));
+  return Index(std::move(*db));
+}
+
+Result<Index> Index::open_reader(const std::filesystem::path& path) {
+  auto db = sqlite::Connection::open_reader(path);
+  if (!db) return tl::unexpected(std::move(db.error()));
+  if (auto st = sqlite::check_schema(*db, schema_history()); !st) return tl::unexpected(std::move(st.error()));
+  if (auto st = db->exec(kConnectionPragmasSql); !st) return tl::unexpected(std::move(st.error()));
+  return Index(std::move(*db));
+}
+
+Result<sqlite::Transaction> Index::transaction() { return sqlite::Transaction::begin(db_); }
+
+Result<std::optional<sqlite::Transaction>> Index::begin_unless_in_transaction() {
+  if (db_.in_transaction()) return std::optional<sqlite::Transaction>();
+  auto tx = sqlite::Transaction::begin(db_);
+  if (!tx) return tl::unexpected(std::move(tx.error()));
+  return std::optional<sqlite::Transaction>(std::move(*tx));
+}
+
+// ---- cameras ---------------------------------------------------------------------------
+
+constexpr std::string_view kUpsertCameraSql = R"sql(
+  insert into camera (id, name, first_seen_us) values (:id, :name, :now_us)
+  on conflict (id) do update set name = excluded.name, removed_us = null
+)sql";
+constexpr std::string_view kMarkCameraRemovedSql = R"sql(
+  update camera set removed_us = :now_us where id = :id and removed_us is null
+)sql";
+
+Status Index::sync_cameras(std::span<const ConfiguredCamera> configured, UtcTime now) {
+  auto tx = begin_unless_in_transaction();
+  if (!tx) return failed(std::move(tx.error()), "syncing cameras");
+  for (const auto& camera : configured) {
+    auto st = run_write(db_, kUpsertCameraSql, "syncing camera " + camera.id, [&](Statement& q) {
+      q.bind(":id", camera.id).bind(":name", camera.name).bind(":now_us", to_us(now));
+    });
+    if (!st) return st;
+  }
+  auto known = cameras();
+  if (!known) return failed(std::move(known.error()), "syncing cameras");
+  for (const auto& row : *known) {
+    bool listed = std::any_of(configured.begin(), configured.end(), [&](const auto& c) { return c.id == row.id; });
+    if (listed || row.removed) continue;
+    auto st = run_write(db_, kMarkCameraRemovedSql, "marking camera " + row.id + " removed", [&](Statement& q) {
+      q.bind(":id", row.id).bind(":now_us", to_us(now));
+    });
+    if (!st) return st;
+  }
+  if (*tx) return (*tx)->commit();
+  return ok();
+}
+
+constexpr std::string_view kCamerasSql = R"sql(
+  select id, name, first_seen_us, removed_us from camera order by id
+)sql";
+
+Result<std::vector<CameraRow>> Index::cameras() {
+  return query_rows<CameraRow>(
+      db_, kCamerasSql, "listing cameras", [](Statement&) {},
+      [](const Statement& q) -> Result<CameraRow> {
+        return CameraRow{q.column<std::string>(0), q.column<std::string>(1), time_at(q, 2), opt_time_at(q, 3)};
+      });
+}
+
+// ---- daemon runs -----------------------------------------------------------------------
+
+constexpr std::string_view kInsertDaemonRunSql = R"sql(
+  insert into daemon_run (started_us, alive_us, version, pid, hostname)
+  values (:started_us, :started_us, :version, :pid, :hostname)
+)sql";
+
+Result<DaemonRunId> Index::begin_daemon_run(const DaemonRunStart& start) {
+  auto st = run_write(db_, kInsertDaemonRunSql, "recording the daemon start", [&](Statement& q) {
+    q.bind(":started_us", to_us(start.started))
+        .bind(":version", start.version)
+        .bind(":pid", start.pid)
+        .bind(":hostname", start.hostname);
+  });
+  if (!st) return tl::unexpected(std::move(st.error()));
+  return db_.last_insert_rowid();
+}
+
+constexpr std::string_view kMarkDaemonAliveSql = R"sql(
+  update daemon_run set alive_us = :now_us where id = :id
+)sql";
+
+Status Index::mark_daemon_alive(DaemonRunId id, UtcTime now) {
+  return update_one(db_, kMarkDaemonAliveSql, "marking daemon run " + std::to_string(id) + " alive",
+                    [&](Statement& q) { q.bind(":id", id).bind(":now_us", to_us(now)); });
+}
+
+constexpr std::string_view kEndDaemonRunSql = R"sql(
+  update daemon_run set stopped_us = :stopped_us, alive_us = max(alive_us, :stopped_us), stop_reason = :reason
+  where id = :id
+)sql";
+
+Status Index::end_daemon_run(DaemonRunId id, UtcTime stopped, std::string_view reason) {
+  return update_one(db_, kEndDaemonRunSql, "ending daemon run " + std::to_string(id), [&](Statement& q) {
+    q.bind(":id", id).bind(":stopped_us", to_us(stopped)).bind(":reason", reason);
+  });
+}
+
+// A crashed daemon's RTSP runs end at the latest instant known to have been recorded: the
+// daemon's last proof of life or the end of the run's last indexed segment.
+constexpr std::string_view kEndCrashedRunsSql = R"sql(
+  update run set
+    ended_us = max(started_us,
+                   (select alive_us from daemon_run where daemon_run.id = run.daemon_run_id),
+                   coalesce((select max(end_us) from segment where segment.run_id = run.id), 0)),
+    end_cause = 'crash'
+  where ended_us is null
+    and daemon_run_id in (select id from daemon_run where stopped_us is null)
+)sql";
+constexpr std::string_view kEndCrashedDaemonRunsSql = R"sql(
+  update daemon_run set stopped_us = alive_us, stop_reason = 'crash' where stopped_us is null
+)sql";
+
+Result<std::int64_t> Index::end_crashed_daemon_runs() {
+  auto tx = begin_unless_in_transaction();
+  if (!tx) return failed(std::move(tx.error()), "ending crashed daemon runs");
+  if (auto st = run_write(db_, kEndCrashedRunsSql, "ending runs of crashed daemons", [](Statement&) {}); !st) {
+    return tl::unexpected(std::move(st.error()));
+  }
+  if (auto st = run_write(db_, kEndCrashedDaemonRunsSql, "ending crashed daemon runs", [](Statement&) {}); !st) {
+    return tl::unexpected(std::move(st.error()));
+  }
+  std::int64_t ended = db_.changes();
+  if (*tx) {
+    if (auto st = (*tx)->commit(); !st) return tl::unexpected(std::move(st.error()));
+  }
+  return ended;
+}
+
+constexpr std::string_view kDaemonRunsSql = R"sql(
+  select id, started_us, alive_us, stopped_us, stop_reason, version, pid, hostname
+  from daemon_run
+  where started_us < :to_us and (stopped_us is null or stopped_us > :from_us)
+  order by started_us, id
+)sql";
+
+Result<std::vector<DaemonRunRow>> Index::daemon_runs(TimeRange range) {
+  return query_rows<DaemonRunRow>(
+      db_, kDaemonRunsSql, "listing daemon runs", [&](Statement& q) { bind_range(q, range); },
+      [](const Statement& q) -> Result<DaemonRunRow> {
+        return DaemonRunRow{q.column<std::int64_t>(0),
+                            time_at(q, 1),
+                            time_at(q, 2),
+                            opt_time_at(q, 3),
+                            q.column<std::optional<std::string>>(4),
+                            q.column<std::string>(5),
+                            q.column<std::int64_t>(6),
+                            q.column<std::string>(7)};
+      });
+}
+
+// ---- RTSP runs -------------------------------------------------------------------------
+
+constexpr std::string_view kInsertRunSql = R"sql(
+  insert into run (camera_id, daemon_run_id, started_us) values (:camera_id, :daemon_run_id, :started_us)
+)sql";
+
+Result<RunId> Index::begin_run(std::string_view camera_id, DaemonRunId daemon_run, UtcTime started) {
+  auto st = run_write(db_, kInsertRunSql, "camera " + std::string(camera_id) + ": recording a new run",
+                      [&](Statement& q) {
+                        q.bind(":camera_id", camera_id)
+                            .bind(":daemon_run_id", daemon_run)
+                            .bind(":started_us", to_us(started));
+                      });
+  if (!st) return tl::unexpected(std::move(st.error()));
+  return db_.last_insert_rowid();
+}
+
+constexpr std::string_view kEndRunSql = R"sql(
+  update run set ended_us = :ended_us, end_cause = :cause where id = :id
+)sql";
+
+Status Index::end_run(RunId id, UtcTime ended, std::string_view cause) {
+  return update_one(db_, kEndRunSql, "ending run " + std::to_string(id), [&](Statement& q) {
+    q.bind(":id", id).bind(":ended_us", to_us(ended)).bind(":cause", cause);
+  });
+}
+
+constexpr std::string_view kRunsSql = R"sql(
+  select id, camera_id, daemon_run_id, started_us, ended_us, end_cause
+  from run
+  where camera_id = :camera_id and started_us < :to_us and (ended_us is null or ended_us > :from_us)
+  order by started_us, id
+)sql";
+
+Result<std::vector<RunRow>> Index::runs(std::string_view camera_id, TimeRange range) {
+  return query_rows<RunRow>(
+      db_, kRunsSql, "camera " + std::string(camera_id) + ": listing runs",
+      [&](Statement& q) {
+        q.bind(":camera_id", camera_id);
+        bind_range(q, range);
+      },
+      [](const Statement& q) -> Result<RunRow> {
+        return RunRow{q.column<std::int64_t>(0), q.column<std::string>(1),         q.column<std::int64_t>(2),
+                      time_at(q, 3),             opt_time_at(q, 4), q.column<std::optional<std::string>>(5)};
+      });
+}
+
+// ---- segments --------------------------------------------------------------------------
+
+constexpr std::string_view kInsertOpenSegmentSql = R"sql(
+  insert into segment (camera_id, run_id, seq, start_us, end_us, path, created_us)
+  values (:camera_id, :run_id, :seq, :start_us, :start_us, :path, :created_us)
+)sql";
+
+Result<SegmentId> Index::insert_open_segment(const OpenSegment& segment) {
+  auto st = run_write(db_, kInsertOpenSegmentSql, "camera " + segment.camera_id + ": indexing " + segment.path,
+                      [&](Statement& q) {
+                        q.bind(":camera_id", segment.camera_id)
+                            .bind(":run_id", segment.run_id)
+                            .bind(":seq", segment.seq)
+                            .bind(":start_us", to_us(segment.start))
+                            .bind(":path", segment.path)
+                            .bind(":created_us", to_us(segment.created));
+                      });
+  if (!st) return tl::unexpected(std::move(st.error()));
+  return db_.last_insert_rowid();
+}
+
+constexpr std::string_view kCloseSegmentSql = R"sql(
+  update segment set
+    duration_us = :duration_us,
+    end_us = start_us + :duration_us,
+    size_bytes = :size_bytes,
+    frames = :frames,
+    keyframes = :keyframes,
+    video_codec = :video_codec,
+    width = :width,
+    height = :height,
+    audio_codec = :audio_codec,
+    sha256 = :sha256,
+    chain_sha256 = :chain_sha256,
+    state = :state,
+    state_detail = :state_detail,
+    protect_until_us = :protect_until_us,
+    closed_us = :closed_us
+  where id = :id and state = 'open'
+)sql";
+
+Status Index::close_segment(SegmentId id, const ClosedSegment& closed) {
+  std::string what = "closing segment " + std::to_string(id);
+  if (closed.state != SegmentState::Closed && closed.state != SegmentState::Recovered &&
+      closed.state != SegmentState::Damaged) {
+    return fail(ErrorKind::InvalidArgument, what + ": a segment closes as closed, recovered or damaged, not " +
+                                                std::string(to_string(closed.state)));
+  }
+  auto st = run_write(db_, kCloseSegmentSql, what, [&](Statement& q) {
+    q.bind(":id", id)
+        .bind(":duration_us", closed.duration.count())
+        .bind(":size_bytes", closed.size_bytes)
+        .bind(":frames", closed.frames)
+        .bind(":keyframes", closed.keyframes)
+        .bind(":video_codec", closed.video_codec)
+        .bind(":width", closed.width)
+        .bind(":height", closed.height)
+        .bind(":audio_codec", closed.audio_codec)
+        .bind(":sha256", closed.sha256)
+        .bind(":chain_sha256", closed.chain_sha256)
+        .bind(":state", to_string(closed.state))
+        .bind(":state_detail", closed.state_detail)
+        .bind(":protect_until_us", opt_us(closed.protect_until))
+        .bind(":closed_us", to_us(closed.closed));
+  });
+  if (!st) return st;
+  // Closing twice would overwrite the hash that a chain link already depends on.
+  if (db_.changes() == 0) return fail(ErrorKind::FailedPrecondition, what + ": no open segment with that id");
+  return ok();
+}
+
+constexpr std::string_view kMarkSegmentDamagedSql = R"sql(
+  update segment set state = 'damaged', state_detail = :detail
+  where id = :id and state in ('closed', 'recovered')
+)sql";
+
+Status Index::mark_segment_damaged(SegmentId id, std::string_view detail) {
+  std::string what = "marking segment " + std::to_string(id) + " damaged";
+  auto st = run_write(db_, kMarkSegmentDamagedSql, what,
+                      [&](Statement& q) { q.bind(":id", id).bind(":detail", detail); });
+  if (!st) return st;
+  if (db_.changes() == 0) {
+    return fail(ErrorKind::FailedPrecondition, what + ": no closed or recovered segment with that id");
+  }
+  return ok();
+}
+
+// Highest id first: ids follow the order segments were opened, which is the chain order;
+// start_us is not, because the wall clock can step back.
+constexpr std::string_view kLastChainSql = R"sql(
+  select chain_sha256 from segment
+  where camera_id = :camera_id and chain_sha256 is not null
+  order by id desc limit 1
+)sql";
+
+Result<std::optional<Sha256>> Index::last_closed_chain(std::string_view camera_id) {
+  std::string what = "camera " + std::string(camera_id) + ": reading the chain tip";
+  auto q = db_.cached(kLastChainSql);
+  if (!q) return failed(std::move(q.error()), what);
+  (*q)->bind(":camera_id", camera_id);
+  auto row = (*q)->step();
+  if (!row) return failed(std::move(row.error()), what);
+  if (!*row) return std::nullopt;
+  auto hash = sha256_at(**q, 0);
+  if (!hash) return failed(std::move(hash.error()), what);
+  return *hash;
+}
+
+// The column list of every segment query, in the order read_segment() reads it.
+constexpr std::string_view kSegmentColumns =
+    "id, camera_id, run_id, seq, start_us, duration_us, end_us, path, size_bytes, frames, keyframes, "
+    "video_codec, width, height, audio_codec, sha256, chain_sha256, state, state_detail, protect_until_us, "
+    "created_us, closed_us, deleted_us";
+
+namespace {
+
+Result<SegmentRow> read_segment(const Statement& q) {
+  SegmentRow row;
+  row.id = q.column<std::int64_t>(0);
+  row.camera_id = q.column<std::string>(1);
+  row.run_id = q.column<std::int64_t>(2);
+  row.seq = q.column<std::int64_t>(3);
+  row.start = time_at(q, 4);
+  row.duration = Micros{q.column<std::int64_t>(5)};
+  row.end = time_at(q, 6);
+  row.path = q.column<std::string>(7);
+  row.size_bytes = q.column<std::int64_t>(8);
+  row.frames = q.column<std::int64_t>(9);
+  row.keyframes = q.column<std::int64_t>(10);
+  row.video_codec = q.column<std::string>(11);
+  row.width = q.column<int>(12);
+  row.height = q.column<int>(13);
+  row.audio_codec = q.column<std::optional<std::string>>(14);
+  auto sha256 = sha256_at(q, 15);
+  auto chain = sha256_at(q, 16);
+  auto state_text = q.column<std::string>(17);
+  auto state = parse_segment_state(state_text);
+  std::string what = "segment " + std::to_string(row.id);
+  if (!sha256) return failed(std::move(sha256.error()), what);
+  if (!chain) return failed(std::move(chain.error()), what);
+  if (!state) return fail(ErrorKind::DataLoss, what + ": unknown state '" + state_text + "'");
+  row.sha256 = *sha256;
+  row.chain_sha256 = *chain;
+  row.state = *state;
+  row.state_detail = q.column<std::string>(18);
+  row.protect_until = opt_time_at(q, 19);
+  row.created = time_at(q, 20);
+  row.closed = opt_time_at(q, 21);
+  row.deleted = opt_time_at(q, 22);
+  return row;
+}
+
+}  // namespace
+
+// Overlap with [from, to); uses segment_by_camera_start for camera_id and start_us < to.
+const std::string kSegmentsInRangeSql = "select " + std::string(kSegmentColumns) + R"sql(
+  from segment
+  where camera_id = :camera_id and start_us < :to_us and (end_us > :from_us or state = 'open')
+  order by start_us, id
+)sql";
+
+Result<std::vector<SegmentRow>> Index::segments(std::string_view camera_id, TimeRange range) {
+  return query_rows<SegmentRow>(
+      db_, kSegmentsInRangeSql, "camera " + std::string(camera_id) + ": listing segments",
+      [&](Statement& q) {
+        q.bind(":camera_id", camera_id);
+        bind_range(q, range);
+      },
+      read_segment);
+}
+
+// The literal 'open' lets SQLite use the partial index segment_unfinished.
+const std::string kOpenSegmentsSql = "select " + std::string(kSegmentColumns) + R"sql(
+  from segment where state = 'open' order by camera_id, id
+)sql";
+
+Result<std::vector<SegmentRow>> Index::open_segments() {
+  return query_rows<SegmentRow>(db_, kOpenSegmentsSql, "listing open segments", [](Statement&) {}, read_segment);
+}
+
+// ---- events ----------------------------------------------------------------------------
+
+constexpr std::string_view kInsertCameraEventSql = R"sql(
+  insert into camera_event (camera_id, time_us, kind, cause, detail)
+  values (:camera_id, :time_us, :kind, :cause, :detail)
+)sql";
+
+Result<std::int64_t> Index::insert_camera_event(const CameraEventRow& event) {
+  auto st = run_write(db_, kInsertCameraEventSql, "camera " + event.camera_id + ": recording an event",
+                      [&](Statement& q) {
+                        q.bind(":camera_id", event.camera_id)
+                            .bind(":time_us", to_us(event.time))
+                            .bind(":kind", to_string(event.kind))
+                            .bind(":cause", event.cause)
+                            .bind(":detail", event.detail);
+                      });
+  if (!st) return tl::unexpected(std::move(st.error()));
+  return db_.last_insert_rowid();
+}
+
+namespace {
+
+Result<CameraEventRow> read_camera_event(const Statement& q) {
+  auto kind_text = q.column<std::string>(3);
+  auto kind = parse_camera_event_kind(kind_text);
+  if (!kind) return fail(ErrorKind::DataLoss, "camera event with unknown kind '" + kind_text + "'");
+  return CameraEventRow{q.column<std::int64_t>(0), q.column<std::string>(1), time_at(q, 2), *kind,
+                        q.column<std::string>(4),  q.column<std::string>(5)};
+}
+
+}  // namespace
+
+constexpr std::string_view kCameraEventsSql = R"sql(
+  select id, camera_id, time_us, kind, cause, detail from camera_event
+  where time_us >= :from_us and time_us < :to_us
+  order by time_us, id
+)sql";
+constexpr std::string_view kCameraEventsOfCameraSql = R"sql(
+  select id, camera_id, time_us, kind, cause, detail from camera_event
+  where camera_id = :camera_id and time_us >= :from_us and time_us < :to_us
+  order by time_us, id
+)sql";
+
+Result<std::vector<CameraEventRow>> Index::camera_events(TimeRange range, std::optional<std::string_view> camera_id) {
+  return query_rows<CameraEventRow>(
+      db_, camera_id ? kCameraEventsOfCameraSql : kCameraEventsSql, "listing camera events",
+      [&](Statement& q) {
+        if (camera_id) q.bind(":camera_id", *camera_id);
+        bind_range(q, range);
+      },
+      read_camera_event);
+}
+
+constexpr std::string_view kInsertClockEventSql = R"sql(
+  insert into clock_event (time_us, step_us, ntp_synced, detail) values (:time_us, :step_us, :ntp_synced, :detail)
+)sql";
+
+Result<std::int64_t> Index::insert_clock_event(const ClockEventRow& event) {
+  auto st = run_write(db_, kInsertClockEventSql, "recording a clock step", [&](Statement& q) {
+    q.bind(":time_us", to_us(event.time))
+        .bind(":step_us", event.step.count())
+        .bind(":ntp_synced", event.ntp_synced)
+        .bind(":detail", event.detail);
+  });
+  if (!st) return tl::unexpected(std::move(st.error()));
+  return db_.last_insert_rowid();
+}
+
+constexpr std::string_view kClockEventsSql = R"sql(
+  select id, time_us, step_us, ntp_synced, detail from clock_event
+  where time_us >= :from_us and time_us < :to_us
+  order by time_us, id
+)sql";
+
+Result<std::vector<ClockEventRow>> Index::clock_events(TimeRange range) {
+  return query_rows<ClockEventRow>(
+      db_, kClockEventsSql, "listing clock events", [&](Statement& q) { bind_range(q, range); },
+      [](const Statement& q) -> Result<ClockEventRow> {
+        return ClockEventRow{q.column<std::int64_t>(0), time_at(q, 1), Micros{q.column<std::int64_t>(2)},
+                             q.column<std::optional<bool>>(3), q.column<std::string>(4)};
+      });
+}
+
+}  // namespace carekeep::index

@@ -1,0 +1,89 @@
+// index/index: typed reads and writes of the carekeep index (cameras, daemon runs, RTSP
+// runs, segments, camera and clock events). The daemon's loop thread owns the one writer;
+// the CLI opens readers. Every call blocks on SQLite (disk I/O; a writer may wait up to
+// 5 s for the lock). Each write is atomic on its own; to batch, wrap calls in transaction().
+// Policy (retention, coverage, recovery decisions) lives in the modules that use this one.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/error.hpp"
+#include "index/rows.hpp"
+#include "sqlite/connection.hpp"
+
+namespace carekeep::index {
+
+class Index {
+ public:
+  // Opens or creates the index and migrates it to the current schema (sqlite::migrate).
+  static Result<Index> open_writer(const std::filesystem::path& path);
+  // Opens an existing index read-only; refuses a missing file, a foreign file and any
+  // schema version other than the current one, each with a message naming the next step.
+  static Result<Index> open_reader(const std::filesystem::path& path);
+
+  // BEGIN IMMEDIATE on the index; calls made until commit() form one atomic batch.
+  Result<sqlite::Transaction> transaction();
+  // For modules with their own tables and tests; the statements above cover the rest.
+  sqlite::Connection& connection() { return db_; }
+
+  // Upserts the configured cameras (new ids get first_seen = now, names are updated,
+  // returning ones lose removed_us) and marks cameras missing from `configured` as removed.
+  // One transaction of its own unless the caller already opened one.
+  Status sync_cameras(std::span<const ConfiguredCamera> configured, UtcTime now);
+  Result<std::vector<CameraRow>> cameras();
+
+  Result<DaemonRunId> begin_daemon_run(const DaemonRunStart& start);
+  Status mark_daemon_alive(DaemonRunId id, UtcTime now);
+  Status end_daemon_run(DaemonRunId id, UtcTime stopped, std::string_view reason);
+  // Startup, before begin_daemon_run: daemon runs that never stopped were crashes. Ends each
+  // at its last proof of life (alive_us) with reason "crash", and ends their open RTSP runs
+  // with cause "crash" at that instant or at the end of the run's last indexed segment,
+  // whichever is later. Returns how many daemon runs it ended.
+  Result<std::int64_t> end_crashed_daemon_runs();
+  // Daemon runs overlapping `range` (a run still going counts as reaching +infinity).
+  Result<std::vector<DaemonRunRow>> daemon_runs(TimeRange range);
+
+  Result<RunId> begin_run(std::string_view camera_id, DaemonRunId daemon_run, UtcTime started);
+  Status end_run(RunId id, UtcTime ended, std::string_view cause);
+  Result<std::vector<RunRow>> runs(std::string_view camera_id, TimeRange range);
+
+  // The row for a new segment file, in state open. Fails Internal if (run, seq) or the path
+  // is taken, or the camera or run does not exist.
+  Result<SegmentId> insert_open_segment(const OpenSegment& segment);
+  // Completes an open segment. FailedPrecondition if it is not open (unknown id, or closed
+  // already); InvalidArgument unless closed.state is Closed, Recovered or Damaged.
+  Status close_segment(SegmentId id, const ClosedSegment& closed);
+  // Marks a closed or recovered segment damaged (startup recovery: its file is gone), with
+  // `detail` as the new state_detail; hashes, chain link and closed time stay as they were.
+  // FailedPrecondition in any other state (open, damaged already, deleting, deleted).
+  Status mark_segment_damaged(SegmentId id, std::string_view detail);
+  // The chain hash of the camera's most recent chained segment (any state after open,
+  // deleted tombstones included), to continue the chain; nullopt when the camera has none.
+  Result<std::optional<Sha256>> last_closed_chain(std::string_view camera_id);
+  // The camera's segments overlapping `range`, in every state, by start time. An open
+  // segment is still growing, so it counts as reaching +infinity.
+  Result<std::vector<SegmentRow>> segments(std::string_view camera_id, TimeRange range);
+  // All cameras' segments in state open (startup recovery), by camera then id.
+  Result<std::vector<SegmentRow>> open_segments();
+
+  Result<std::int64_t> insert_camera_event(const CameraEventRow& event);
+  // Events with time in `range`, by time; of one camera or, without camera_id, of all.
+  Result<std::vector<CameraEventRow>> camera_events(TimeRange range,
+                                                    std::optional<std::string_view> camera_id = std::nullopt);
+  Result<std::int64_t> insert_clock_event(const ClockEventRow& event);
+  Result<std::vector<ClockEventRow>> clock_events(TimeRange range);
+
+ private:
+  explicit Index(sqlite::Connection db) : db_(std::move(db)) {}
+  // A transaction for a multi-statement write, or nothing if the caller already holds one.
+  Result<std::optional<sqlite::Transaction>> begin_unless_in_transaction();
+
+  sqlite::Connection db_;
+};
+
+}  // namespace carekeep::index

@@ -1,0 +1,147 @@
+// index/rows: plain values read from and written to the index, one struct per table shape.
+// No behaviour beyond naming enum values; times are UtcTime, never raw microseconds.
+// Copyable and thread-agnostic: the recorder builds them, the loop thread writes them.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/time.hpp"
+
+namespace carekeep::index {
+
+using Sha256 = std::array<std::uint8_t, 32>;
+using SegmentId = std::int64_t;
+using RunId = std::int64_t;
+using DaemonRunId = std::int64_t;
+
+// Half-open: [from, to).
+struct TimeRange {
+  UtcTime from;
+  UtcTime to;
+};
+
+// A camera as the configuration names it now.
+struct ConfiguredCamera {
+  std::string id;
+  std::string name;
+};
+
+struct CameraRow {
+  std::string id;
+  std::string name;
+  UtcTime first_seen;
+  std::optional<UtcTime> removed;  // set while the camera is absent from the config
+};
+
+struct DaemonRunStart {
+  UtcTime started;
+  std::string version;
+  std::int64_t pid = 0;
+  std::string hostname;
+};
+
+struct DaemonRunRow {
+  DaemonRunId id = 0;
+  UtcTime started;
+  UtcTime alive;                          // last proof of life
+  std::optional<UtcTime> stopped;         // null while running
+  std::optional<std::string> stop_reason;
+  std::string version;
+  std::int64_t pid = 0;
+  std::string hostname;
+};
+
+struct RunRow {
+  RunId id = 0;
+  std::string camera_id;
+  DaemonRunId daemon_run_id = 0;
+  UtcTime started;
+  std::optional<UtcTime> ended;           // null while the RTSP session is live
+  std::optional<std::string> end_cause;
+};
+
+enum class SegmentState { Open, Closed, Recovered, Damaged, Deleting, Deleted };
+std::string_view to_string(SegmentState state);
+std::optional<SegmentState> parse_segment_state(std::string_view text);
+
+// What is known when a segment file is created.
+struct OpenSegment {
+  std::string camera_id;
+  RunId run_id = 0;
+  std::int64_t seq = 0;        // 0, 1, ... within the run
+  UtcTime start;               // wall clock at the first packet
+  std::string path;            // relative to the storage directory
+  UtcTime created;
+};
+
+// What is known when it is closed (or recovered, or found damaged). The end time is not
+// passed: the index stores start + duration, so the two can never disagree.
+struct ClosedSegment {
+  Micros duration{0};          // from media timestamps
+  std::int64_t size_bytes = 0;
+  std::int64_t frames = 0;
+  std::int64_t keyframes = 0;
+  std::string video_codec;     // FFmpeg codec name: "h264" | "hevc"
+  int width = 0;
+  int height = 0;
+  std::optional<std::string> audio_codec;  // "aac" or none
+  Sha256 sha256{};
+  Sha256 chain_sha256{};       // SHA-256(previous chain_sha256 || sha256)
+  SegmentState state = SegmentState::Closed;  // Closed | Recovered | Damaged
+  std::string state_detail;
+  std::optional<UtcTime> protect_until;  // fixed now, at close (PRODUCT.md §3); none outside care hours
+  UtcTime closed;
+};
+
+struct SegmentRow {
+  SegmentId id = 0;
+  std::string camera_id;
+  RunId run_id = 0;
+  std::int64_t seq = 0;
+  UtcTime start;
+  Micros duration{0};
+  UtcTime end;                 // start + duration; equals start while open
+  std::string path;
+  std::int64_t size_bytes = 0;
+  std::int64_t frames = 0;
+  std::int64_t keyframes = 0;
+  std::string video_codec;
+  int width = 0;
+  int height = 0;
+  std::optional<std::string> audio_codec;
+  std::optional<Sha256> sha256;        // null while open
+  std::optional<Sha256> chain_sha256;  // null while open
+  SegmentState state = SegmentState::Open;
+  std::string state_detail;
+  std::optional<UtcTime> protect_until;
+  UtcTime created;
+  std::optional<UtcTime> closed;
+  std::optional<UtcTime> deleted;
+};
+
+enum class CameraEventKind { Up, Down, Warning };
+std::string_view to_string(CameraEventKind kind);
+std::optional<CameraEventKind> parse_camera_event_kind(std::string_view text);
+
+struct CameraEventRow {
+  std::int64_t id = 0;         // ignored on insert
+  std::string camera_id;
+  UtcTime time;
+  CameraEventKind kind = CameraEventKind::Down;
+  std::string cause;           // refused | unreachable | auth_failed | timeout | stalled | ...; "" for up
+  std::string detail;          // credentials already redacted by the caller
+};
+
+struct ClockEventRow {
+  std::int64_t id = 0;         // ignored on insert
+  UtcTime time;                // wall clock just after the step
+  Micros step{0};              // signed: negative when the clock went back
+  std::optional<bool> ntp_synced;
+  std::string detail;
+};
+
+}  // namespace carekeep::index

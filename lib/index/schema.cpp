@@ -1,0 +1,21 @@
+#include "index/schema.hpp"
+
+#include <array>
+
+#include "index/embedded_sql.hpp"
+
+namespace carekeep::index {
+
+const sqlite::SchemaHistory& schema_history() {
+  // Append only: an entry's position is the version it produces, and released files depend on
+  // it. Frozen copies of each version live in tests/data/schema/ for the migration test.
+  static const std::array<sqlite::Migration, 1> kMigrations{{
+      {"0001_initial", embedded::kMigration0001Sql},
+  }};
+  static const sqlite::SchemaHistory kHistory{kApplicationId, kMigrations};
+  return kHistory;
+}
+
+std::string_view schema_sql() { return embedded::kSchemaSql; }
+
+}  // namespace carekeep::index
