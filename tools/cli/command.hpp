@@ -1,0 +1,51 @@
+// carekeep CLI: what every subcommand shares. A subcommand lives in its own cmd_<name>.cpp as
+// one add_<name>() that declares its CLI11 options and returns the function that runs it;
+// main() lists the add_ functions, loads the configuration once into a Context and runs the
+// chosen one. Adding a subcommand = one new file + one line in main.cpp and CMakeLists.txt.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <stdexcept>
+
+#include <CLI/CLI.hpp>
+
+#include "base/time.hpp"
+#include "config/config.hpp"
+
+namespace carekeep::cli {
+
+// Exit codes of every subcommand (documented in `carekeep --help`).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitConfig = 1;   // the configuration file is missing or invalid
+inline constexpr int kExitUsage = 2;    // bad arguments
+inline constexpr int kExitFailure = 3;  // the command itself failed
+
+// The loaded, validated configuration, handed to the running subcommand.
+struct Context {
+  std::filesystem::path config_path;
+  config::Config config;
+  TimeZone zone;  // the site's zone: every local time shown is in it
+};
+
+// Bad input a subcommand notices after CLI11 has parsed (a malformed date, an empty range):
+// main prints "carekeep: <message>" on one line and exits with kExitUsage.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+using Run = std::function<int(Context&)>;
+
+struct Command {
+  CLI::App* app;  // owned by the parent CLI::App
+  Run run;
+};
+
+// One per subcommand, in cmd_<name>.cpp.
+Command add_calendar(CLI::App& parent);
+Command add_status(CLI::App& parent);
+Command add_segments(CLI::App& parent);
+Command add_events(CLI::App& parent);
+
+}  // namespace carekeep::cli
