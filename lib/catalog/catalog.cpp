@@ -111,10 +111,15 @@ Status Catalog::apply(const recorder::SegmentDiscarded& report) {
   if (auto st = ensure_batch(); !st) return st;
   auto it = open_.find({report.camera, report.path.string()});
   if (it != open_.end()) {
+    // The row stays in the chain with an all-zero file hash (there is no file), so the
+    // chain continues from the previous tip instead of restarting.
+    auto previous = index_.last_closed_chain(report.camera);
+    if (!previous) return tl::unexpected(previous.error());
     index::ClosedSegment damaged;
     damaged.state = index::SegmentState::Damaged;
-    damaged.state_detail = "file removed: " + report.reason;
-    damaged.closed = UtcTime{};
+    damaged.state_detail = "no complete fragment was written, file removed: " + report.reason;
+    damaged.chain_sha256 = segment::chain_hash(previous->value_or(index::Sha256{}), damaged.sha256);
+    damaged.closed = SystemClock{}.now();
     if (auto st = index_.close_segment(it->second, damaged); !st) return st;
     open_.erase(it);
   }

@@ -110,18 +110,26 @@ tl::expected<RtspSource, Failure> RtspSource::open(const std::string& url, const
 }
 
 tl::expected<RtspSource::Kind, Failure> RtspSource::read(AVPacket* packet) {
+  if (pending_failure_) {
+    auto failure = std::move(*pending_failure_);
+    pending_failure_.reset();
+    return tl::unexpected(std::move(failure));
+  }
   interrupt_->arm(options_.stall_timeout);
   int rc = av_read_frame(input_.get(), packet);
   bool expired = interrupt_->expired();
   interrupt_->disarm();
+  std::string stall_detail = "no packet for " + std::to_string(options_.stall_timeout.count() / 1000) + " s";
   if (rc < 0) {
     if (interrupt_->stop_requested()) return tl::unexpected(Failure{DownCause::Protocol, "stopped"});
     auto cause = classify(rc, true, expired);
-    std::string detail = cause == DownCause::Stalled
-                             ? "no packet for " + std::to_string(options_.stall_timeout.count() / 1000) + " s"
-                             : av::from_averror(rc, "reading").message;
+    std::string detail = cause == DownCause::Stalled ? stall_detail : av::from_averror(rc, "reading").message;
     return tl::unexpected(Failure{cause, detail});
   }
+  // When the deadline interrupts the demuxer, libavformat flushes its parser and returns the
+  // frame it held back as a success; the error would only surface on the next call, one
+  // whole deadline later. Deliver the frame, and report the stall on the next read.
+  if (expired && !interrupt_->stop_requested()) pending_failure_ = Failure{DownCause::Stalled, stall_detail};
   if (packet->stream_index == video_index_) return Kind::Video;
   if (packet->stream_index == audio_index_) return Kind::Audio;
   return Kind::Other;

@@ -72,6 +72,7 @@ class RtspSource {
   int video_index_ = -1;
   int audio_index_ = -1;
   std::string dropped_audio_;
+  std::optional<Failure> pending_failure_;  // a stall noticed while a flushed packet was returned
 };
 
 // Maps an AVERROR from open/read to a cause. `connected` distinguishes a timeout while

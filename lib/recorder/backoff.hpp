@@ -1,5 +1,9 @@
-// recorder/backoff: exponential reconnect delays with jitter (PRODUCT.md §2: 1 s to 30 s).
-// Jitter spreads reconnects of many cameras after a shared outage (a switch reboot).
+// recorder/backoff: reconnect delays with jitter (PRODUCT.md §2: 1 s to 30 s). The first
+// attempts of an outage retry every second: short outages (a camera reboot, a Wi-Fi blip,
+// a cable re-plugged) are the common case and every second of care footage counts, so
+// recording must resume within about a second of the camera returning. After that the
+// delay doubles up to the cap, sparing a camera that is really gone. Jitter spreads the
+// reconnects of many cameras after a shared outage (a switch reboot).
 #pragma once
 
 #include <chrono>
@@ -9,22 +13,28 @@ namespace carekeep::recorder {
 
 class Backoff {
  public:
-  Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds cap, std::uint32_t seed = std::random_device{}())
-      : initial_(initial), cap_(cap), next_(initial), rng_(seed) {}
+  Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds cap, int fast_attempts = 15,
+          std::uint32_t seed = std::random_device{}())
+      : initial_(initial), cap_(cap), fast_attempts_(fast_attempts), next_(initial), rng_(seed) {}
 
-  // The delay before the next attempt: the current step ±20 %, never above the cap;
-  // the step doubles after each call.
+  // The delay before the next attempt: the current step ±20 %, never above the cap. The
+  // step stays at `initial` for the first `fast_attempts` calls, then doubles per call.
   std::chrono::milliseconds next() {
     std::uniform_real_distribution<double> jitter(0.8, 1.2);
     auto delay = std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(next_.count()) * jitter(rng_)));
-    next_ = std::min(cap_, next_ * 2);
+    if (++attempts_ >= fast_attempts_) next_ = std::min(cap_, next_ * 2);
     return std::min(delay, cap_);
   }
-  void reset() { next_ = initial_; }
+  void reset() {
+    next_ = initial_;
+    attempts_ = 0;
+  }
 
  private:
   std::chrono::milliseconds initial_;
   std::chrono::milliseconds cap_;
+  int fast_attempts_;
+  int attempts_ = 0;
   std::chrono::milliseconds next_;
   std::mt19937 rng_;
 };

@@ -13,6 +13,10 @@ namespace {
 
 const SystemClock kSystemClock;
 
+// Wall-clock jitter of a segment's first packet that is still taken as contiguous with the
+// previous segment of the same run (a real clock step is over 1 s and handled apart).
+constexpr Micros kContiguityTolerance{500'000};
+
 // realtime − monotonic: constant unless someone (NTP, an operator, a missing RTC) steps
 // the wall clock.
 Micros wall_minus_monotonic(const Clock& clock) {
@@ -175,6 +179,8 @@ Recorder::SessionEnd Recorder::record_session(ingest::RtspSource& source, std::s
   segment::StreamLayout layout;
   layout.video = video_par.get();
   layout.video_time_base = video->time_base;
+  if (video->avg_frame_rate.num > 0 && video->avg_frame_rate.den > 0) layout.frame_rate = video->avg_frame_rate;
+  else if (video->r_frame_rate.num > 0 && video->r_frame_rate.den > 0) layout.frame_rate = video->r_frame_rate;
   if (audio != nullptr) {
     layout.audio = audio->codecpar;
     layout.audio_time_base = audio->time_base;
@@ -182,6 +188,7 @@ Recorder::SessionEnd Recorder::record_session(ingest::RtspSource& source, std::s
 
   std::unique_ptr<segment::SegmentFile> current;
   SegmentOpened current_info;
+  previous_end_.reset();  // a new run starts on its own wall clock
   std::uint64_t seq = 0;
   Micros clock_baseline = wall_minus_monotonic(*env_.clock);
   av::Packet packet = av::make_packet();
@@ -201,6 +208,7 @@ Recorder::SessionEnd Recorder::record_session(ingest::RtspSource& source, std::s
       std::lock_guard lock(mutex_);
       snapshot_.last_segment = info.path;
     }
+    previous_end_ = closed->truncated ? std::nullopt : std::optional<UtcTime>(closed->start + closed->duration);
     env_.sink->segment_closed({settings_.id, run_key, info.seq, info.path, *closed, started.video_codec,
                                started.width, started.height, started.audio_codec});
     return !closed->truncated;
@@ -279,8 +287,10 @@ Recorder::SessionEnd Recorder::record_session(ingest::RtspSource& source, std::s
         clock_baseline += drift;
         log::warn("clock_step", {{"camera", settings_.id}, {"step_ms", std::to_string(drift.count() / 1000)}});
         env_.sink->clock_stepped({settings_.id, env_.clock->now(), drift});
-        // A segment's start and duration must agree with one wall clock: cut here.
+        // A segment's start and duration must agree with one wall clock: cut here, and
+        // start the next one on the new wall clock.
         close_current();
+        previous_end_.reset();
       }
       // Cut at the first keyframe at or after the target length; live timestamps jitter by
       // a few milliseconds, so a keyframe a hair early still counts as on time.
@@ -292,6 +302,11 @@ Recorder::SessionEnd Recorder::record_session(ingest::RtspSource& source, std::s
           continue;
         }
         auto start = env_.clock->now();
+        // Within a run, a segment begins where the previous one ended by the media clock;
+        // the wall clock at its first packet differs from that only by network and encoder
+        // jitter (tens of ms). Keeping the exact end makes consecutive segments contiguous.
+        // A larger difference is real (a stream that skipped time) and the wall clock wins.
+        if (previous_end_ && std::chrono::abs(start - *previous_end_) <= kContiguityTolerance) start = *previous_end_;
         std::uint64_t file_seq = 0;
         auto relative = next_segment_path(start, file_seq);
         auto file = segment::SegmentFile::create(env_.storage / relative, layout, start);

@@ -85,7 +85,8 @@ class Recorder {
   RecorderSnapshot snapshot_;
   std::uint64_t next_run_key_ = 1;
   std::uint64_t file_counter_ = 0;
-  bool audio_warned_ = false;  // one warning per camera, not per reconnect
+  bool audio_warned_ = false;
+  std::optional<UtcTime> previous_end_;  // wall-clock end of the run's last closed segment  // one warning per camera, not per reconnect
 };
 
 }  // namespace carekeep::recorder

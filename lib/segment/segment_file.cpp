@@ -179,6 +179,7 @@ Status SegmentFile::open(const StreamLayout& layout, const WriterOptions& option
   if (layout.video == nullptr) return fail(ErrorKind::InvalidArgument, "a segment needs a video stream");
   if (auto st = add_stream(layout.video, layout.video_time_base); !st) return st;
   in_time_base_[0] = layout.video_time_base;
+  if (layout.frame_rate.num > 0 && layout.frame_rate.den > 0) frame_rate_ = layout.frame_rate;
   if (layout.audio != nullptr) {
     if (auto st = add_stream(layout.audio, layout.audio_time_base); !st) return st;
     in_time_base_[1] = layout.audio_time_base;
@@ -207,10 +208,30 @@ Status SegmentFile::write(AVPacket* packet, int stream) {
     av_packet_unref(packet);
     return ok();
   }
-  const AVRational tb = in_time_base_[stream];
   if (packet->dts == AV_NOPTS_VALUE) packet->dts = packet->pts;
+  if (stream == 0 && first_dts_[0] == AV_NOPTS_VALUE) {
+    // The first frame a client gets from a freshly joined stream may lack a timestamp
+    // (NOTES-rtsp-test-server.md); it is the keyframe the segment must start with, so keep
+    // it until the next frame dates it: one frame interval earlier.
+    if (packet->dts == AV_NOPTS_VALUE) {
+      if (!held_) held_ = av::make_packet();
+      av_packet_unref(held_.get());
+      av_packet_move_ref(held_.get(), packet);
+      return ok();
+    }
+    if (held_ && held_->data != nullptr) {
+      std::int64_t frame = av_rescale_q(1, av_inv_q(frame_rate_), in_time_base_[0]);
+      held_->dts = held_->pts = packet->dts - std::max<std::int64_t>(frame, 1);
+      if (auto st = write_timed(held_.get(), 0); !st) return st;
+    }
+  }
+  return write_timed(packet, stream);
+}
+
+Status SegmentFile::write_timed(AVPacket* packet, int stream) {
+  const AVRational tb = in_time_base_[stream];
   if (packet->dts == AV_NOPTS_VALUE) {
-    if (last_dts_[stream] == AV_NOPTS_VALUE) {  // nothing to anchor it to: drop (see NOTES)
+    if (last_dts_[stream] == AV_NOPTS_VALUE) {  // audio before any timed video: nothing to anchor it to
       av_packet_unref(packet);
       return ok();
     }

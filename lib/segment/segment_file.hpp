@@ -26,6 +26,7 @@ struct StreamLayout {
   AVRational video_time_base{1, 90000};
   const AVCodecParameters* audio = nullptr;  // AAC only; null when absent or dropped
   AVRational audio_time_base{1, 48000};
+  AVRational frame_rate{25, 1};  // a hint, used only to date a first frame that has no timestamp
 };
 
 struct WriterOptions {
@@ -79,6 +80,7 @@ class SegmentFile {
   struct Sink;
   SegmentFile() = default;
   Status open(const StreamLayout& layout, const WriterOptions& options);
+  Status write_timed(AVPacket* packet, int stream);
 
   std::filesystem::path final_path_;
   std::filesystem::path partial_path_;
@@ -93,6 +95,8 @@ class SegmentFile {
   std::int64_t typical_frame_ = 0;           // last sane frame duration, input time base
   std::uint64_t frames_ = 0;
   std::uint64_t keyframes_ = 0;
+  av::Packet held_;                          // a first video packet without timestamps
+  AVRational frame_rate_{25, 1};
   bool has_audio_ = false;
   bool failed_ = false;
   bool closed_ = false;

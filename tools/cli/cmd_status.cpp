@@ -71,9 +71,12 @@ bool process_alive(std::int64_t pid) {
 DaemonState daemon_state(const Context& context, index::Index& index, UtcTime now) {
   DaemonState state;
   auto path = status_path(context.config);
+  std::error_code ec;
   std::ifstream in(path);
-  if (!in) {
+  if (!std::filesystem::exists(path, ec)) {
     state.status_problem = "no " + path.string();
+  } else if (!in) {
+    state.status_problem = "cannot read " + path.string() + " (is this user in carekeepd's group?)";
   } else {
     std::stringstream text;
     text << in.rdbuf();
@@ -102,6 +105,11 @@ DaemonState daemon_state(const Context& context, index::Index& index, UtcTime no
                              from_us(std::numeric_limits<std::int64_t>::max())};
   auto runs = must(index.daemon_runs(all), "reading the index");  // one row per daemon start: few
   if (!runs.empty()) state.last_run = runs.back();
+  if (!state.pid && state.last_run && !state.last_run->stopped && process_alive(state.last_run->pid)) {
+    state.process_exists = true;
+    state.status_problem += "; process " + std::to_string(state.last_run->pid) +
+                            " of its last run exists but has written no status (starting up, or hung?)";
+  }
   if (state.updated) state.last_seen = state.updated;
   if (state.last_run) {
     UtcTime seen = state.last_run->stopped.value_or(state.last_run->alive);
@@ -110,8 +118,16 @@ DaemonState daemon_state(const Context& context, index::Index& index, UtcTime no
   return state;
 }
 
+// The daemon's figures while it runs (it can always see the storage directory); otherwise
+// this process's own statvfs, which may be refused to a user outside carekeepd's group.
 Json disk_json(const Context& context, const DaemonState& daemon) {
-  if (daemon.running) return get(daemon.status, "disk");
+  if (daemon.running) {
+    auto disk = get(daemon.status, "disk");
+    auto total = get(disk, "total_bytes");
+    auto free = get(disk, "free_bytes");
+    if (!total.is_number_unsigned() || !free.is_number_unsigned()) return nullptr;
+    return {{"total_bytes", total}, {"free_bytes", free}};
+  }
   struct statvfs vfs {};
   if (::statvfs(context.config.site.storage.c_str(), &vfs) != 0) return nullptr;
   return {{"total_bytes", static_cast<std::uint64_t>(vfs.f_blocks) * vfs.f_frsize},
@@ -159,6 +175,11 @@ Json camera_json(const std::string& id, const std::string& name, bool enabled, c
       out[key] = get(live, key);
     }
     if (out["up"].is_null()) out["up"] = false;  // disabled cameras have no recorder
+    // Before its first connection the daemon reports codec "" and size 0: unknown, as offline.
+    if (out["codec"] == "") out["codec"] = nullptr;
+    for (const char* key : {"width", "height"}) {
+      if (out[key] == 0) out[key] = nullptr;
+    }
   } else {
     // Nothing records while the daemon is down: every camera is down for that reason.
     out["up"] = false;
@@ -328,8 +349,9 @@ int run_status(const StatusOptions& options, Context& context) {
                {"last_seen", local_or_null(daemon.last_seen, context.zone)},
                {"daemon_run", daemon.running ? get(daemon.status, "daemon_run")
                                              : daemon.last_run ? Json(daemon.last_run->id) : Json(nullptr)},
-               {"stop_reason", daemon.last_run && daemon.last_run->stop_reason ? Json(*daemon.last_run->stop_reason)
-                                                                                : Json(nullptr)}}},
+               {"stop_reason", !daemon.running && daemon.last_run && daemon.last_run->stop_reason
+                                   ? Json(*daemon.last_run->stop_reason)
+                                   : Json(nullptr)}}},
              {"index", {{"path", context.config.site.database.string()}, {"read_only", true}}},
              {"cameras", std::move(cameras)},
              {"disk", disk.is_object() ? disk : Json(nullptr)}};

@@ -35,6 +35,13 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A command that could not do its work (index missing or unreadable): main prints
+// "carekeep: <message>" on one line and exits with kExitFailure.
+class CommandError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 using Run = std::function<int(Context&)>;
 
 struct Command {

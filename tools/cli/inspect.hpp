@@ -6,7 +6,6 @@
 
 #include <optional>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,13 +16,6 @@
 #include "index/index.hpp"
 
 namespace carekeep::cli {
-
-// A command that ran but could not do its work (index missing or unreadable): main prints
-// "carekeep: <message>" on one line and exits with kExitFailure.
-class CommandError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 using Json = nlohmann::ordered_json;
 

@@ -76,6 +76,9 @@ int main(int argc, char** argv) {
   } catch (const cli::UsageError& e) {
     std::fprintf(stderr, "carekeep: %s\n", e.what());
     return cli::kExitUsage;
+  } catch (const cli::CommandError& e) {
+    std::fprintf(stderr, "carekeep: %s\n", text::redact_urls_in(e.what()).c_str());
+    return cli::kExitFailure;
   } catch (const std::exception& e) {
     // The dispatcher is the boundary no exception crosses (STYLE.md §6).
     std::fprintf(stderr, "carekeep: %s\n", text::redact_urls_in(e.what()).c_str());

@@ -1,0 +1,2 @@
+-- Frozen schema, version 0: an empty file, as the daemon finds it on first start (or as an
+-- operator creates it with `touch`). The migration test stamps nothing and migrates it to head.

@@ -1,0 +1,222 @@
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "recorder/recorder.hpp"
+#include "segment/hash.hpp"
+#include "support/media.hpp"
+#include "support/recording.hpp"
+#include "support/rtsp_test_server.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace carekeep;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Site {
+  test::TempDir dir;
+  index::Index index = index::Index::open_writer(dir / "index.db").value();
+  index::DaemonRunId run = 0;
+
+  explicit Site(const std::vector<std::string>& cameras) {
+    std::vector<index::ConfiguredCamera> configured;
+    for (const auto& id : cameras) configured.push_back({id, id});
+    REQUIRE(index.sync_cameras(configured, SystemClock{}.now()));
+    run = index.begin_daemon_run({SystemClock{}.now(), "test", 1, "test"}).value();
+  }
+  std::filesystem::path storage() const { return dir / "media"; }
+};
+
+recorder::CameraSettings settings(const std::string& id, const std::string& url, std::chrono::seconds length) {
+  recorder::CameraSettings s;
+  s.id = id;
+  s.url = url;
+  s.segment_length = length;
+  return s;
+}
+
+std::vector<index::SegmentRow> segments(test::CommittingSink& sink, Site& site, const std::string& camera) {
+  std::vector<index::SegmentRow> rows;
+  sink.with_lock([&] { rows = site.index.segments(camera, {UtcTime{}, from_us(INT64_MAX / 2)}).value(); });
+  return rows;
+}
+
+std::size_t closed_count(test::CommittingSink& sink, Site& site, const std::string& camera) {
+  std::size_t n = 0;
+  for (const auto& row : segments(sink, site, camera)) n += row.state == index::SegmentState::Closed ? 1 : 0;
+  return n;
+}
+
+std::vector<index::CameraEventRow> events(test::CommittingSink& sink, Site& site, const std::string& camera) {
+  std::vector<index::CameraEventRow> rows;
+  sink.with_lock([&] { rows = site.index.camera_events({UtcTime{}, from_us(INT64_MAX / 2)}, camera).value(); });
+  return rows;
+}
+
+// Every closed segment plays from a keyframe, matches its row, and the chain verifies.
+void check_segments(const std::vector<index::SegmentRow>& rows, const std::filesystem::path& storage,
+                    const std::string& codec, const std::string& tag, int width, int height) {
+  segment::Sha256 chain{};
+  for (const auto& row : rows) {
+    if (row.state != index::SegmentState::Closed) continue;
+    INFO(row.path);
+    auto path = storage / row.path;
+    auto info = test::probe(path);
+    REQUIRE(info.opened);
+    CHECK(info.first_packet_key);
+    CHECK(info.dts_monotonic);
+    CHECK(info.video_codec == codec);
+    CHECK(info.codec_tag == tag);
+    CHECK(info.width == width);
+    CHECK(info.height == height);
+    CHECK(info.video_packets == row.frames);
+    CHECK(static_cast<std::int64_t>(std::filesystem::file_size(path)) == row.size_bytes);
+    REQUIRE(row.sha256);
+    CHECK(segment::to_hex(*row.sha256) == test::sha256_file(path));
+    chain = segment::chain_hash(chain, *row.sha256);
+    REQUIRE(row.chain_sha256);
+    CHECK(*row.chain_sha256 == chain);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("H.264 and H.265 1080p cameras are recorded into contiguous keyframe-aligned segments", "[rtsp][slow]") {
+  auto h264 = test::RtspTestServer::camera("h264");
+  h264.width = 1920;
+  h264.height = 1080;
+  h264.kbps = 4000;
+  auto h265 = h264;
+  h265.id = "h265";
+  h265.codec = fakecam::Codec::H265;
+  h265.kbps = 3000;
+  test::RtspTestServer server{{h264, h265}};
+  Site site{{"h264", "h265"}};
+  test::CommittingSink sink{site.index, site.run};
+  recorder::Recorder a{settings("h264", server.url("h264"), 3s), {site.storage(), TimeZone::utc(), nullptr, &sink}};
+  recorder::Recorder b{settings("h265", server.url("h265"), 3s), {site.storage(), TimeZone::utc(), nullptr, &sink}};
+  a.start();
+  b.start();
+  bool enough = test::wait_until([&] { return closed_count(sink, site, "h264") >= 3 && closed_count(sink, site, "h265") >= 3; }, 60s);
+  a.stop();
+  b.stop();
+  REQUIRE(enough);
+  CHECK(sink.errors().empty());
+
+  for (const auto& [camera, codec, tag] : {std::tuple{"h264", "h264", "avc1"}, std::tuple{"h265", "hevc", "hvc1"}}) {
+    INFO(camera);
+    auto rows = segments(sink, site, camera);
+    REQUIRE(rows.size() >= 3);
+    check_segments(rows, site.storage(), codec, tag, 1920, 1080);
+    // All but the last (cut by stop) are one target length: the first keyframe at or after 3 s.
+    for (std::size_t i = 0; i + 1 < rows.size(); ++i) {
+      INFO("segment " << i);
+      CHECK(rows[i].state == index::SegmentState::Closed);
+      CHECK(rows[i].duration >= 2900ms);
+      CHECK(rows[i].duration <= 3100ms);
+      CHECK(rows[i].frames == rows[i].duration / 40ms);  // 25 fps: every frame of the span is there
+      CHECK(rows[i].keyframes == 3);                      // 1 s GOP
+      // Contiguous: the next segment starts where this one ends, within one frame.
+      CHECK(std::chrono::abs(rows[i + 1].start - rows[i].end) <= 40ms);
+      CHECK(rows[i + 1].run_id == rows[i].run_id);
+      CHECK(rows[i + 1].seq == rows[i].seq + 1);
+    }
+  }
+}
+
+TEST_CASE("an outage gives one down event, a gap as long as the outage, and recording resumes", "[rtsp][slow]") {
+  test::RtspTestServer server;
+  Site site{{"cam"}};
+  test::CommittingSink sink{site.index, site.run};
+  recorder::Recorder rec{settings("cam", server.url(), 2s), {site.storage(), TimeZone::utc(), nullptr, &sink}};
+  rec.start();
+  REQUIRE(test::wait_until([&] { return closed_count(sink, site, "cam") >= 2; }, 30s));
+  server.stop();
+  auto outage_start = SystemClock{}.now();
+  std::this_thread::sleep_for(10s);
+  server.start();
+  auto outage_end = SystemClock{}.now();
+  REQUIRE(test::wait_until(
+      [&] {
+        for (const auto& row : segments(sink, site, "cam"))
+          if (row.start > outage_end && row.state == index::SegmentState::Closed) return true;
+        return false;
+      },
+      30s));
+  rec.stop();
+  CHECK(sink.errors().empty());
+
+  auto evs = events(sink, site, "cam");
+  std::vector<index::CameraEventRow> downs;
+  for (const auto& e : evs)
+    if (e.kind == index::CameraEventKind::Down) downs.push_back(e);
+  REQUIRE(downs.size() == 1);
+  CHECK(downs[0].cause == "stream_ended");
+  CHECK(std::chrono::abs(downs[0].time - outage_start) < 2s);
+  CHECK(evs.back().kind == index::CameraEventKind::Up);
+
+  // The recording gap: end of the last segment before the outage to the first one after.
+  auto rows = segments(sink, site, "cam");
+  std::optional<UtcTime> before_end;
+  std::optional<UtcTime> after_start;
+  for (const auto& row : rows) {
+    if (row.start < outage_start) before_end = row.end;
+    if (row.start > outage_start && !after_start) after_start = row.start;
+  }
+  REQUIRE(before_end);
+  REQUIRE(after_start);
+  auto gap = *after_start - *before_end;
+  INFO("gap " << gap.count() / 1000 << " ms");
+  CHECK(gap >= 8s);
+  CHECK(gap <= 12s);
+  check_segments(rows, site.storage(), "h264", "avc1", 320, 240);
+  CHECK(rec.snapshot().reconnects == 1);
+}
+
+TEST_CASE("a stalled stream is detected within 6 s and reconnected", "[rtsp][slow]") {
+  test::RtspTestServer server;
+  Site site{{"cam"}};
+  test::CommittingSink sink{site.index, site.run};
+  recorder::Recorder rec{settings("cam", server.url(), 2s), {site.storage(), TimeZone::utc(), nullptr, &sink}};
+  rec.start();
+  REQUIRE(test::wait_until([&] { return closed_count(sink, site, "cam") >= 1; }, 30s));
+  server.set_fault("cam", fakecam::Fault::Stall);
+  auto stalled_at = SystemClock{}.now();
+  REQUIRE(test::wait_until(
+      [&] {
+        for (const auto& e : events(sink, site, "cam"))
+          if (e.kind == index::CameraEventKind::Down) return true;
+        return false;
+      },
+      10s));
+  std::optional<index::CameraEventRow> down;
+  for (const auto& e : events(sink, site, "cam"))
+    if (e.kind == index::CameraEventKind::Down) down = e;
+  REQUIRE(down);
+  CHECK(down->cause == "stalled");
+  CHECK(down->time - stalled_at <= 6s);
+  CHECK_FALSE(rec.snapshot().up);
+  server.set_fault("cam", fakecam::Fault::Live);
+  REQUIRE(test::wait_until([&] { return rec.snapshot().up; }, 15s));
+  rec.stop();
+  check_segments(segments(sink, site, "cam"), site.storage(), "h264", "avc1", 320, 240);
+}
+
+TEST_CASE("a camera that refuses connections is down with cause refused, once", "[rtsp]") {
+  Site site{{"cam"}};
+  test::CommittingSink sink{site.index, site.run};
+  // Nothing listens on this loopback port: the kernel refuses at once.
+  auto s = settings("cam", "rtsp://user:secret@127.0.0.1:9/stream", 2s);
+  recorder::Recorder rec{s, {site.storage(), TimeZone::utc(), nullptr, &sink}};
+  rec.start();
+  std::this_thread::sleep_for(3500ms);  // three or four attempts
+  rec.stop();
+  auto evs = events(sink, site, "cam");
+  REQUIRE(evs.size() == 1);
+  CHECK(evs[0].kind == index::CameraEventKind::Down);
+  CHECK(evs[0].cause == "refused");
+  CHECK(evs[0].detail.find("secret") == std::string::npos);
+  CHECK(evs[0].detail.find("rtsp://***@127.0.0.1:9/stream") != std::string::npos);
+  CHECK(rec.snapshot().cause == ingest::DownCause::Refused);
+}
