@@ -1,5 +1,7 @@
 #include "daemon.hpp"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/statvfs.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -339,6 +341,13 @@ std::string hostname() {
 }  // namespace
 
 int run(const std::filesystem::path& config_path) {
+  // A parent may have left signals blocked (the mask survives fork and exec); a blocked
+  // SIGTERM would never reach the loop and the daemon could not be stopped cleanly.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int signo : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, signo);
+  pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
+
   auto config = config::load(config_path);
   if (!config) {
     log::critical("config_invalid", {{"file", config_path.string()}, {"errors", config.error().message}});

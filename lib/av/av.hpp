@@ -88,6 +88,7 @@ struct InputOptions {
 };
 
 // Opens an input (RTSP URL or file). Errors name the redacted URL, never credentials.
+// FFmpeg keeps calling `interrupt` for every later read: it must outlive the input.
 Result<InputFormat> open_input(const std::string& url, const InputOptions& options,
                                Interrupt& interrupt);
 

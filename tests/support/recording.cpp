@@ -54,6 +54,9 @@ void DaemonProcess::start() {
     int null = ::open("/dev/null", O_RDONLY);
     if (null >= 0) ::dup2(null, 0);
     ::unsetenv("NOTIFY_SOCKET");
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::execl(binary_.c_str(), binary_.c_str(), "--config", config_.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }

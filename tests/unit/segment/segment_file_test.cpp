@@ -13,18 +13,19 @@ using namespace std::chrono_literals;
 namespace {
 
 struct Input {
+  std::unique_ptr<av::Interrupt> interrupt;  // FFmpeg keeps calling it: it must outlive `format`
   av::InputFormat format;
   int video = -1;
   int audio = -1;
 };
 
 Input open_clip(const std::filesystem::path& clip) {
-  av::Interrupt interrupt;
+  auto interrupt = std::make_unique<av::Interrupt>();
   av::InputOptions options;
   options.probe_streams = true;
-  auto input = av::open_input(clip.string(), options, interrupt);
+  auto input = av::open_input(clip.string(), options, *interrupt);
   REQUIRE(input);
-  Input in{std::move(*input)};
+  Input in{std::move(interrupt), std::move(*input)};
   in.video = av::find_stream(in.format.get(), AVMEDIA_TYPE_VIDEO);
   in.audio = av::find_stream(in.format.get(), AVMEDIA_TYPE_AUDIO);
   return in;
