@@ -607,6 +607,13 @@ class Validator {
                         " id: ids are used in file paths, so use 1-32 characters of a-z, 0-9, "
                         "'_' and '-', starting with a letter or digit (e.g. \"nap-1\")");
     }
+    // The storage directory also holds quarantine/ (startup recovery sets files aside
+    // there); a camera of that name would share its directory.
+    if (*id == "quarantine") {
+      report_.error(node, r.path("id"),
+                    quote(*id) + " is reserved: the storage directory uses it for files set aside at "
+                                 "startup; choose another id");
+    }
     auto [it, inserted] = seen.emplace(*id, std::make_pair(r.path(), node.source().begin.line));
     if (!inserted) {
       report_.error(node, r.path("id"),

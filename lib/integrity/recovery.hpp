@@ -33,7 +33,7 @@ struct RecoveryReport {
 using ProtectionPolicy =
     std::function<std::optional<UtcTime>(const std::string& camera, UtcTime start, UtcTime end)>;
 
-// Runs the whole procedure (DESIGN-NOTES.md, "Crash recovery") over `storage` and `index`.
+// Runs the whole procedure (docs/design.md, "Crash recovery") over `storage` and `index`.
 // - `now` stamps closed_us, events and details.
 // - `zone` is the site's zone: file names carry local time, adopted rows need UTC.
 // - `daemon_run` owns the RTSP run rows created for adopted files, so the daemon must call

@@ -291,8 +291,13 @@ Status SegmentFile::write_timed(AVPacket* packet, int stream) {
   av_packet_rescale_ts(packet, tb, output_->streams[stream]->time_base);
   // The muxer takes the packet's reference; the payload is not copied here.
   int rc = av_interleaved_write_frame(output_.get(), packet);
-  if (rc >= 0 && key) {
-    avio_flush(output_->pb);  // the fragment just closed reaches the file now
+  // A keyframe closes a fragment, and frag_duration closes one at least every second on
+  // long-GOP cameras; push whatever the muxer has written to the file at those points (at
+  // most once a second otherwise), so finished fragments never wait in the I/O buffer.
+  auto now = std::chrono::steady_clock::now();
+  if (rc >= 0 && (key || now - last_flush_ >= std::chrono::seconds(1))) {
+    last_flush_ = now;
+    avio_flush(output_->pb);
     if (output_->pb->error < 0) rc = output_->pb->error;
   }
   if (rc < 0 || sink_->error != 0) {

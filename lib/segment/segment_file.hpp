@@ -95,6 +95,7 @@ class SegmentFile {
   std::int64_t typical_frame_ = 0;           // last sane frame duration, input time base
   std::uint64_t frames_ = 0;
   std::uint64_t keyframes_ = 0;
+  std::chrono::steady_clock::time_point last_flush_ = std::chrono::steady_clock::now();
   av::Packet held_;                          // a first video packet without timestamps
   AVRational frame_rate_{25, 1};
   bool has_audio_ = false;

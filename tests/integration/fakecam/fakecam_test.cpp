@@ -83,7 +83,19 @@ struct Arrival {
   Clock::time_point at;
   std::int64_t pts_us;
   bool key;
+  std::string camera;  // from the identity SEI fakecam puts in every access unit
 };
+
+// "carekeep.fakecam" UUID followed by "camera=<id>" (tools/fakecam/camera.cpp).
+std::string camera_in(const AVPacket& packet) {
+  const std::string_view data(reinterpret_cast<const char*>(packet.data), static_cast<std::size_t>(packet.size));
+  const std::string_view tag = "carekeep.fakecamcamera=";
+  const auto at = data.find(tag);
+  if (at == std::string_view::npos) return {};
+  const auto begin = at + tag.size();
+  const auto end = data.find('\x80', begin);  // the SEI's trailing bits
+  return std::string(data.substr(begin, end == std::string_view::npos ? 0 : end - begin));
+}
 
 std::vector<Arrival> read_for(Client& client, Clock::duration how_long) {
   std::vector<Arrival> got;
@@ -92,7 +104,7 @@ std::vector<Arrival> read_for(Client& client, Clock::duration how_long) {
   while (Clock::now() < end) {
     if (client.read(packet.get()) < 0) break;
     got.push_back({Clock::now(), av::to_micros(packet->pts, client.time_base()),
-                   (packet->flags & AV_PKT_FLAG_KEY) != 0});
+                   (packet->flags & AV_PKT_FLAG_KEY) != 0, camera_in(*packet)});
   }
   return got;
 }
@@ -247,12 +259,13 @@ TEST_CASE("painting only the changed regions gives the same picture as painting 
 TEST_CASE("each camera serves its codec, size, frame rate and GOP", "[rtsp]") {
   auto a = camera("a");
   auto b = camera("b", fakecam::Codec::H265);
+  auto a2 = camera("a2");  // same settings as "a": shares its encoder
   auto c = camera("c");
   c.width = 640;
   c.height = 360;
   c.fps = 15;
   c.gop_seconds = 0.6;  // 9 frames
-  RtspTestServer server({a, b, c});
+  RtspTestServer server({a, b, c, a2});
 
   struct Seen {
     AVCodecID codec;
@@ -269,18 +282,21 @@ TEST_CASE("each camera serves its codec, size, frame rate and GOP", "[rtsp]") {
   auto fa = std::async(std::launch::async, watch, "a");
   auto fb = std::async(std::launch::async, watch, "b");
   auto fc = std::async(std::launch::async, watch, "c");
+  auto fa2 = std::async(std::launch::async, watch, "a2");
   const struct {
+    std::string id;
     Seen seen;
     AVCodecID codec;
     int width, height, fps;
     double gop_seconds;
   } cases[] = {
-      {fa.get(), AV_CODEC_ID_H264, 320, 240, 25, 1.0},
-      {fb.get(), AV_CODEC_ID_HEVC, 320, 240, 25, 1.0},
-      {fc.get(), AV_CODEC_ID_H264, 640, 360, 15, 0.6},
+      {"a", fa.get(), AV_CODEC_ID_H264, 320, 240, 25, 1.0},
+      {"b", fb.get(), AV_CODEC_ID_HEVC, 320, 240, 25, 1.0},
+      {"c", fc.get(), AV_CODEC_ID_H264, 640, 360, 15, 0.6},
+      {"a2", fa2.get(), AV_CODEC_ID_H264, 320, 240, 25, 1.0},
   };
   for (const auto& k : cases) {
-    INFO("codec " << avcodec_get_name(k.codec) << " " << k.width << "x" << k.height);
+    INFO("camera " << k.id);
     CHECK(k.seen.codec == k.codec);
     CHECK(k.seen.width == k.width);
     CHECK(k.seen.height == k.height);
@@ -301,6 +317,8 @@ TEST_CASE("each camera serves its codec, size, frame rate and GOP", "[rtsp]") {
     for (std::size_t i = 1; i < keys.size(); ++i) {
       CHECK(std::abs(static_cast<double>(keys[i] - keys[i - 1]) / 1e6 - k.gop_seconds) < 0.05);
     }
+    // Every access unit names its camera, also when cameras share an encoder.
+    for (const auto& p : k.seen.packets) CHECK(p.camera == k.id);
   }
 }
 
@@ -366,18 +384,34 @@ TEST_CASE("stall keeps the session open but a read times out", "[rtsp]") {
   CHECK(again.read(packet.get()) >= 0);
 }
 
-TEST_CASE("black is dark and flat", "[rtsp]") {
+TEST_CASE("black is dark and flat, from the start or while running", "[rtsp]") {
   auto spec = camera("cam");
   spec.faults = {Fault::Black};
-  RtspTestServer server({spec});
-  Client client = must_connect(server.url());
+  RtspTestServer server({spec, camera("other")});
+  auto check_black = [](Decoder& decoder) {
+    auto frames = decoder.frames(8);
+    REQUIRE(frames.size() == 8);
+    for (const auto& f : frames) {
+      CHECK(mean(f) < 20);
+      CHECK(stddev(f) < 3);
+    }
+  };
+  Client client = must_connect(server.url("cam"));
   Decoder decoder(client);
-  auto frames = decoder.frames(8);
-  REQUIRE(frames.size() == 8);
-  for (const auto& f : frames) {
-    CHECK(mean(f) < 20);
-    CHECK(stddev(f) < 3);
-  }
+  check_black(decoder);
+
+  // "other" now joins the encoder "cam" already uses for black: the picture changes at that
+  // encoder's next key frame (GOP 1 s), and the stream does not pause meanwhile.
+  Client other = must_connect(server.url("other"));
+  Decoder other_decoder(other);
+  REQUIRE(mean(other_decoder.frames(1).at(0)) > 60);
+  server.set_fault("other", Fault::Black);
+  const auto start = Clock::now();
+  auto meanwhile = other_decoder.frames(25);  // one GOP, decoded: the switch is in there
+  CHECK(Clock::now() - start < 1500ms);       // ... and frames kept coming at 25 fps
+  REQUIRE(meanwhile.size() == 25);
+  CHECK(mean(meanwhile.back()) < 20);
+  check_black(other_decoder);
 }
 
 TEST_CASE("live moves, frozen repeats, static is noise over a still scene", "[rtsp]") {

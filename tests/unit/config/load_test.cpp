@@ -437,6 +437,9 @@ TEST_CASE("ids: format, duplicates and references between zones and cameras", "[
                       "unknown camera \"nap-l\"; did you mean `nap-1`?");
   expect_single_error(with("cameras = [\"nap-1\"]", "cameras = [\"nap-1\", \"garden\"]"),
                       "zone[0].cameras[1]", "unknown camera \"garden\"; cameras in this file: nap-1");
+  auto reserved = with("id = \"nap-1\"", "id = \"quarantine\"");
+  reserved.replace(reserved.find("[\"nap-1\"]"), 9, "[\"quarantine\"]");
+  expect_single_error(reserved, "camera[0].id", "\"quarantine\" is reserved");
 }
 
 TEST_CASE("a camera in no zone is a warning, not an error", "[config]") {
