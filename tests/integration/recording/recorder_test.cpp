@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <thread>
 
 #include "recorder/recorder.hpp"
@@ -222,4 +223,56 @@ TEST_CASE("a camera that refuses connections is down with cause refused, once", 
   CHECK(evs[0].detail.find("secret") == std::string::npos);
   CHECK(evs[0].detail.find("rtsp://***@127.0.0.1:9/stream") != std::string::npos);
   CHECK(rec.snapshot().cause == ingest::DownCause::Refused);
+}
+
+namespace {
+// The system clock plus an offset the test can step while a recorder runs on its own
+// thread (FakeClock is single-threaded by design). Monotonic time stays real.
+class SteppableClock final : public Clock {
+ public:
+  UtcTime now() const override { return SystemClock{}.now() + Micros{offset_us_.load()}; }
+  std::chrono::steady_clock::time_point steady_now() const override { return std::chrono::steady_clock::now(); }
+  void step(Micros by) { offset_us_ += by.count(); }
+
+ private:
+  std::atomic<std::int64_t> offset_us_{0};
+};
+}  // namespace
+
+TEST_CASE("a wall-clock step closes the segment, records one clock event, and the next starts on the new clock",
+          "[rtsp][slow]") {
+  test::RtspTestServer server{{test::RtspTestServer::camera("a"), test::RtspTestServer::camera("b")}};
+  Site site{{"a", "b"}};
+  test::CommittingSink sink{site.index, site.run};
+  SteppableClock clock;
+  recorder::Recorder a{settings("a", server.url("a"), 30s), {site.storage(), TimeZone::utc(), &clock, &sink}};
+  recorder::Recorder b{settings("b", server.url("b"), 30s), {site.storage(), TimeZone::utc(), &clock, &sink}};
+  a.start();
+  b.start();
+  REQUIRE(test::wait_until([&] { return !segments(sink, site, "a").empty() && !segments(sink, site, "b").empty(); }, 20s));
+  std::this_thread::sleep_for(3s);
+  auto before_step = SystemClock{}.now();
+  clock.step(std::chrono::hours(1));  // NTP (or an operator) sets the clock an hour ahead
+  REQUIRE(test::wait_until([&] { return segments(sink, site, "a").size() >= 2 && segments(sink, site, "b").size() >= 2; }, 20s));
+  std::this_thread::sleep_for(2s);
+  a.stop();
+  b.stop();
+  CHECK(sink.errors().empty());
+
+  std::vector<index::ClockEventRow> steps;
+  sink.with_lock([&] { steps = site.index.clock_events({UtcTime{}, from_us(INT64_MAX / 2)}).value(); });
+  REQUIRE(steps.size() == 1);  // both recorders noticed; one event
+  CHECK(steps[0].step > std::chrono::minutes(59));
+  CHECK(steps[0].step < std::chrono::minutes(61));
+  CHECK(steps[0].time > before_step + std::chrono::minutes(59));
+  for (const auto& camera : {"a", "b"}) {
+    INFO(camera);
+    auto rows = segments(sink, site, camera);
+    REQUIRE(rows.size() >= 2);
+    // The segment before the step ended on the old clock; the next began on the new one.
+    CHECK(rows[0].end < before_step + 1s);
+    CHECK(rows[1].start > before_step + std::chrono::minutes(59));
+    CHECK(rows[1].run_id == rows[0].run_id);  // the session went on; only the wall clock moved
+    check_segments(rows, site.storage(), "h264", "avc1", 320, 240);
+  }
 }
