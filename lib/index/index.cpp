@@ -477,6 +477,171 @@ Result<std::vector<SegmentRow>> Index::open_segments() {
   return query_rows<SegmentRow>(db_, kOpenSegmentsSql, "listing open segments", [](Statement&) {}, read_segment);
 }
 
+// ---- retention -------------------------------------------------------------------------
+
+const std::string kSegmentByIdSql = "select " + std::string(kSegmentColumns) + " from segment where id = :id";
+
+Result<std::optional<SegmentRow>> Index::segment(SegmentId id) {
+  auto rows = query_rows<SegmentRow>(
+      db_, kSegmentByIdSql, "reading segment " + std::to_string(id), [&](Statement& q) { q.bind(":id", id); },
+      read_segment);
+  if (!rows) return tl::unexpected(std::move(rows.error()));
+  if (rows->empty()) return std::nullopt;
+  return std::move(rows->front());
+}
+
+namespace {
+
+constexpr std::string_view kRetentionColumns =
+    "id, camera_id, start_us, end_us, path, size_bytes, state, protect_until_us";
+
+Result<RetentionRow> read_retention_row(const Statement& q) {
+  RetentionRow row;
+  row.id = q.column<std::int64_t>(0);
+  row.camera_id = q.column<std::string>(1);
+  row.start = time_at(q, 2);
+  row.end = time_at(q, 3);
+  row.path = q.column<std::string>(4);
+  row.size_bytes = q.column<std::int64_t>(5);
+  auto state_text = q.column<std::string>(6);
+  auto state = parse_segment_state(state_text);
+  if (!state) {
+    return fail(ErrorKind::DataLoss, "segment " + std::to_string(row.id) + ": unknown state '" + state_text + "'");
+  }
+  row.state = *state;
+  row.protect_until = opt_time_at(q, 7);
+  return row;
+}
+
+}  // namespace
+
+// Two ranges of segment_retention, whose WHERE clause the `state in (...)` term repeats word
+// for word: SQLite uses a partial index only when the query implies its condition literally.
+// The NULL range (no protection) comes first, as the index sorts it.
+const std::string kRetentionCandidatesSql = "select " + std::string(kRetentionColumns) + R"sql(
+  from segment
+  where state in ('closed', 'recovered', 'damaged') and protect_until_us is null and end_us <= :ended_by_us
+  union all
+  select )sql" + std::string(kRetentionColumns) + R"sql(
+  from segment
+  where state in ('closed', 'recovered', 'damaged') and protect_until_us <= :expired_by_us
+  order by protect_until_us, end_us, id
+)sql";
+
+Result<std::vector<RetentionRow>> Index::retention_candidates(UtcTime protected_expired_by,
+                                                              UtcTime unprotected_ended_by) {
+  return query_rows<RetentionRow>(
+      db_, kRetentionCandidatesSql, "listing retention candidates",
+      [&](Statement& q) {
+        q.bind(":expired_by_us", to_us(protected_expired_by)).bind(":ended_by_us", to_us(unprotected_ended_by));
+      },
+      read_retention_row);
+}
+
+// The protection test is part of the update, so no caller can mark protected footage, even
+// with a stale plan; state_detail keeps what it said before (why the row was recovered or
+// damaged) and gains the reason for the deletion.
+constexpr std::string_view kMarkSegmentDeletingSql = R"sql(
+  update segment set
+    state = 'deleting',
+    state_detail = case when state_detail = '' then :detail else state_detail || '; ' || :detail end
+  where id = :id and state in ('closed', 'recovered', 'damaged')
+    and (protect_until_us is null or protect_until_us <= :now_us)
+)sql";
+
+Status Index::mark_segment_deleting(SegmentId id, UtcTime now, std::string_view detail) {
+  std::string what = "marking segment " + std::to_string(id) + " deleting";
+  auto st = run_write(db_, kMarkSegmentDeletingSql, what,
+                      [&](Statement& q) { q.bind(":id", id).bind(":now_us", to_us(now)).bind(":detail", detail); });
+  if (!st) return st;
+  if (db_.changes() == 0) {
+    return fail(ErrorKind::FailedPrecondition,
+                what + ": no closed, recovered or damaged segment with that id whose protection has ended");
+  }
+  return ok();
+}
+
+constexpr std::string_view kMarkSegmentDeletedSql = R"sql(
+  update segment set state = 'deleted', deleted_us = :deleted_us where id = :id and state = 'deleting'
+)sql";
+
+Status Index::mark_segment_deleted(SegmentId id, UtcTime deleted) {
+  std::string what = "marking segment " + std::to_string(id) + " deleted";
+  auto st = run_write(db_, kMarkSegmentDeletedSql, what,
+                      [&](Statement& q) { q.bind(":id", id).bind(":deleted_us", to_us(deleted)); });
+  if (!st) return st;
+  if (db_.changes() == 0) return fail(ErrorKind::FailedPrecondition, what + ": no deleting segment with that id");
+  return ok();
+}
+
+// The literal 'deleting' lets SQLite use the partial index segment_unfinished.
+const std::string kDeletingSegmentsSql = "select " + std::string(kRetentionColumns) + R"sql(
+  from segment where state = 'deleting' order by id
+)sql";
+
+Result<std::vector<RetentionRow>> Index::deleting_segments() {
+  return query_rows<RetentionRow>(db_, kDeletingSegmentsSql, "listing segments left deleting", [](Statement&) {},
+                                  read_retention_row);
+}
+
+// Live rows from the covering partial index segment_retention, `deleting` ones from
+// segment_unfinished; open rows are 0 bytes until they close, deleted ones have no file.
+constexpr std::string_view kFootageBytesSql = R"sql(
+  select (select coalesce(sum(size_bytes), 0) from segment where state in ('closed', 'recovered', 'damaged'))
+       + (select coalesce(sum(size_bytes), 0) from segment where state = 'deleting')
+)sql";
+
+Result<std::int64_t> Index::footage_bytes() {
+  auto rows = query_rows<std::int64_t>(
+      db_, kFootageBytesSql, "summing footage bytes", [](Statement&) {},
+      [](const Statement& q) -> Result<std::int64_t> { return q.column<std::int64_t>(0); });
+  if (!rows) return tl::unexpected(std::move(rows.error()));
+  return rows->empty() ? 0 : rows->front();
+}
+
+constexpr std::string_view kInsertHoldSql = R"sql(
+  insert into hold (camera_id, zone_id, from_us, to_us, reason, created_us, created_uid, created_user)
+  values (:camera_id, :zone_id, :from_us, :to_us, :reason, :created_us, :created_uid, :created_user)
+)sql";
+
+Result<std::int64_t> Index::insert_hold(const NewHold& hold) {
+  auto st = run_write(db_, kInsertHoldSql, "placing a hold", [&](Statement& q) {
+    q.bind(":camera_id", hold.camera_id)
+        .bind(":zone_id", hold.zone_id)
+        .bind(":from_us", to_us(hold.from))
+        .bind(":to_us", to_us(hold.to))
+        .bind(":reason", hold.reason)
+        .bind(":created_us", to_us(hold.created))
+        .bind(":created_uid", hold.created_uid)
+        .bind(":created_user", hold.created_user);
+  });
+  if (!st) return tl::unexpected(std::move(st.error()));
+  return db_.last_insert_rowid();
+}
+
+// `released_us is null` matches the partial index hold_active's condition.
+constexpr std::string_view kActiveHoldsSql = R"sql(
+  select id, camera_id, zone_id, from_us, to_us, reason, created_us, created_uid, created_user, released_us
+  from hold where released_us is null order by id
+)sql";
+
+Result<std::vector<HoldRow>> Index::active_holds() {
+  return query_rows<HoldRow>(
+      db_, kActiveHoldsSql, "listing active holds", [](Statement&) {},
+      [](const Statement& q) -> Result<HoldRow> {
+        return HoldRow{q.column<std::int64_t>(0),
+                       q.column<std::optional<std::string>>(1),
+                       q.column<std::optional<std::string>>(2),
+                       time_at(q, 3),
+                       time_at(q, 4),
+                       q.column<std::string>(5),
+                       time_at(q, 6),
+                       q.column<std::int64_t>(7),
+                       q.column<std::string>(8),
+                       opt_time_at(q, 9)};
+      });
+}
+
 // ---- events ----------------------------------------------------------------------------
 
 constexpr std::string_view kInsertCameraEventSql = R"sql(

@@ -71,6 +71,36 @@ class Index {
   // All cameras' segments in state open (startup recovery), by camera then id.
   Result<std::vector<SegmentRow>> open_segments();
 
+  // ---- retention (docs/design.md, Retention) ----
+  // One segment by id, in any state; nullopt when there is no such row.
+  Result<std::optional<SegmentRow>> segment(SegmentId id);
+  // Live segments (closed, recovered, damaged) that retention may consider: those whose
+  // protect_until is at or before `protected_expired_by`, and those without protect_until
+  // whose end is at or before `unprotected_ended_by` (UtcTime::max() for all of them, when
+  // the disk is under pressure). By protect_until (unprotected first), then end, then id.
+  // Served by the partial index segment_retention: the cost follows the rows returned, not
+  // the history (tombstones and open rows are not in it).
+  Result<std::vector<RetentionRow>> retention_candidates(UtcTime protected_expired_by, UtcTime unprotected_ended_by);
+  // Step 1 of a deletion: a live segment becomes `deleting` (decided; the file may still
+  // exist), with `detail` appended to state_detail. Refused FailedPrecondition when the row
+  // is not closed, recovered or damaged, or is protected beyond `now`: the index itself
+  // never lets protected footage go, whatever the caller planned.
+  Status mark_segment_deleting(SegmentId id, UtcTime now, std::string_view detail);
+  // Step 3: the file is gone and its directory fsynced; the row stays as a tombstone with
+  // deleted_us. FailedPrecondition unless the row is `deleting`.
+  Status mark_segment_deleted(SegmentId id, UtcTime deleted);
+  // Rows left `deleting` (a deletion interrupted by a crash), by id.
+  Result<std::vector<RetentionRow>> deleting_segments();
+  // Bytes of footage the index accounts for: size_bytes of every row whose file may exist
+  // (all states but deleted; open rows count 0 until they close).
+  Result<std::int64_t> footage_bytes();
+
+  // Evidence holds (PRODUCT.md §6). insert_hold fails Internal when the row breaks the
+  // schema's checks (both or neither subject, empty range or reason, unknown camera).
+  Result<std::int64_t> insert_hold(const NewHold& hold);
+  // Holds not released, by id.
+  Result<std::vector<HoldRow>> active_holds();
+
   Result<std::int64_t> insert_camera_event(const CameraEventRow& event);
   // Events with time in `range`, by time; of one camera or, without camera_id, of all.
   Result<std::vector<CameraEventRow>> camera_events(TimeRange range,

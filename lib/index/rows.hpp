@@ -123,6 +123,44 @@ struct SegmentRow {
   std::optional<UtcTime> deleted;
 };
 
+// The columns retention decides on (a SegmentRow without media details and hashes, cheap to
+// load by the hundred thousand).
+struct RetentionRow {
+  SegmentId id = 0;
+  std::string camera_id;
+  UtcTime start;
+  UtcTime end;
+  std::string path;            // relative to the storage directory
+  std::int64_t size_bytes = 0;
+  SegmentState state = SegmentState::Closed;
+  std::optional<UtcTime> protect_until;
+};
+
+// A new evidence hold: footage of one camera, or of every camera of one zone, in [from, to).
+struct NewHold {
+  std::optional<std::string> camera_id;  // exactly one of camera_id and zone_id
+  std::optional<std::string> zone_id;
+  UtcTime from;
+  UtcTime to;
+  std::string reason;          // non-empty, in the requester's words
+  UtcTime created;
+  std::int64_t created_uid = 0;
+  std::string created_user;
+};
+
+struct HoldRow {
+  std::int64_t id = 0;
+  std::optional<std::string> camera_id;
+  std::optional<std::string> zone_id;
+  UtcTime from;
+  UtcTime to;
+  std::string reason;
+  UtcTime created;
+  std::int64_t created_uid = 0;
+  std::string created_user;
+  std::optional<UtcTime> released;  // null while active
+};
+
 enum class CameraEventKind { Up, Down, Warning };
 std::string_view to_string(CameraEventKind kind);
 std::optional<CameraEventKind> parse_camera_event_kind(std::string_view text);

@@ -1,4 +1,4 @@
--- carekeep index: the CURRENT schema (version 1), every table and column with its reason.
+-- carekeep index: the CURRENT schema (version 2), every table and column with its reason.
 --
 -- This file is documentation and the reference for tests: databases are never created from
 -- it. The daemon applies lib/index/migrations/NNNN_*.sql in order, and the migration test
@@ -98,7 +98,12 @@ create index segment_by_camera on segment (camera_id);  -- (camera_id, rowid): c
 -- A full index on state would hold 2 M entries that say 'closed' (a partial index is used
 -- for queries that compare state with one of these literals).
 create index segment_unfinished on segment (state) where state = 'open' or state = 'deleting';
-create index segment_by_protect_until on segment (protect_until_us);  -- retention: what may go, oldest first
+-- Retention's candidates (migration 0002): live rows only, so tombstones, which accumulate for
+-- ever, and open rows cost nothing. (protect_until_us <= now) is one range of it, (protect_until_us
+-- is null and end_us <= cutoff) another, oldest first. size_bytes and state ride along so the
+-- footage total is a scan of this index alone (covering), not of the table.
+create index segment_retention on segment (protect_until_us, end_us, size_bytes, state)
+  where state in ('closed', 'recovered', 'damaged');
 
 -- Up/down transitions of a camera's stream, with their cause. Gaps cite these, and the
 -- CLI's `events` lists them.

@@ -37,8 +37,8 @@ struct Footage {
   }
 
   // A segment of nap-1 starting `day` days and `minute` minutes after kT0, closed in `state`.
-  SegmentId add(int day, int minute, std::optional<UtcTime> protect_until,
-                SegmentState state = SegmentState::Closed, std::int64_t bytes = 1000) {
+  SegmentId add(int day, int minute, std::optional<UtcTime> protect_until, SegmentState state = SegmentState::Closed,
+                std::int64_t bytes = 1000) {
     UtcTime start = kT0 + std::chrono::days{day} + std::chrono::minutes{minute};
     auto path = "nap-1/" + std::to_string(day) + "/" + std::to_string(seq) + ".mp4";
     auto id = index.insert_open_segment({"nap-1", run, seq++, start, path, start}).value();
@@ -73,17 +73,17 @@ std::vector<SegmentId> ids_of(const std::vector<index::RetentionRow>& rows) {
 TEST_CASE("retention candidates are live rows whose protection or other_days have passed", "[db]") {
   Footage f;
   const UtcTime past = kNow - 1h;
-  auto protected_ended = f.add(0, 0, past);                                    // yes
-  auto protected_at_now = f.add(0, 1, kNow);                                   // yes: <= now
-  f.add(0, 2, kNow + 1s);                                                      // protected
-  auto old_unprotected = f.add(1, 0, std::nullopt);                            // ended long ago: yes
-  auto damaged_old = f.add(1, 1, std::nullopt, SegmentState::Damaged, 0);      // yes, 0 bytes
-  auto recovered_old = f.add(1, 2, std::nullopt, SegmentState::Recovered);     // yes
-  auto recent_unprotected = f.add(99, 0, std::nullopt);                        // only under pressure
-  f.add(2, 0, std::nullopt, SegmentState::Open);                               // never
-  f.add(2, 1, past, SegmentState::Deleting);                                   // never
-  f.add(2, 2, past, SegmentState::Deleted);                                    // never
-  f.add(2, 3, std::nullopt, SegmentState::Deleted);                            // never
+  auto protected_ended = f.add(0, 0, past);                                 // yes
+  auto protected_at_now = f.add(0, 1, kNow);                                // yes: <= now
+  f.add(0, 2, kNow + 1s);                                                   // protected
+  auto old_unprotected = f.add(1, 0, std::nullopt);                         // ended long ago: yes
+  auto damaged_old = f.add(1, 1, std::nullopt, SegmentState::Damaged, 0);   // yes, 0 bytes
+  auto recovered_old = f.add(1, 2, std::nullopt, SegmentState::Recovered);  // yes
+  auto recent_unprotected = f.add(99, 0, std::nullopt);                     // only under pressure
+  f.add(2, 0, std::nullopt, SegmentState::Open);                            // never
+  f.add(2, 1, past, SegmentState::Deleting);                                // never
+  f.add(2, 2, past, SegmentState::Deleted);                                 // never
+  f.add(2, 3, std::nullopt, SegmentState::Deleted);                         // never
 
   const UtcTime cutoff = kNow - std::chrono::days{7};
   auto rows = f.index.retention_candidates(kNow, cutoff).value();
@@ -203,8 +203,10 @@ TEST_CASE("holds are placed on a camera or a zone and listed while active", "[db
   CHECK(holds[1].zone_id == "nap");
   CHECK_FALSE(holds[1].released);
 
-  REQUIRE(f.index.connection().exec("update hold set released_us = 1, released_uid = 0, released_user = 'root' "
-                                    "where id = " + std::to_string(*camera_hold)));
+  REQUIRE(
+      f.index.connection().exec("update hold set released_us = 1, released_uid = 0, released_user = 'root' "
+                                "where id = " +
+                                std::to_string(*camera_hold)));
   holds = f.index.active_holds().value();
   REQUIRE(holds.size() == 1);
   CHECK(holds[0].id == *zone_hold);

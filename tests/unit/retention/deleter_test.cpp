@@ -51,8 +51,8 @@ struct Box {
 
   // A closed 60 s segment of `camera` starting `offset` after kT0, its file `bytes` long
   // (none when `with_file` is false: a damaged row whose file is gone).
-  SegmentId add(const std::string& camera, Micros offset, std::optional<UtcTime> protect_until,
-                bool with_file = true, std::int64_t bytes = 1000) {
+  SegmentId add(const std::string& camera, Micros offset, std::optional<UtcTime> protect_until, bool with_file = true,
+                std::int64_t bytes = 1000) {
     const UtcTime start = kT0 + offset;
     const std::string day = format_date(date::floor<date::days>(TimeZone::utc().to_local(start)));
     const std::string path = camera + "/" + day + "/" + std::to_string(seq) + ".mp4";
@@ -161,7 +161,8 @@ TEST_CASE("the deleter removes planned files and keeps their rows as tombstones"
     CHECK(row.sha256);  // the tombstone keeps the evidence
     CHECK_FALSE(std::filesystem::exists(box.storage / row.path));
   }
-  CHECK(contains(box.get(expired[0]).state_detail, "(expired_protected): care-hours protection ended 2027-02-25T23:00:00Z"));
+  CHECK(contains(box.get(expired[0]).state_detail,
+                 "(expired_protected): care-hours protection ended 2027-02-25T23:00:00Z"));
   CHECK(contains(box.get(expired[1]).state_detail, "(expired): outside care hours"));
   for (auto id : kept) {
     CAPTURE(id);
@@ -200,9 +201,9 @@ TEST_CASE("a row protected or held now is refused even when a stale plan lists i
 
   // Since the plan was made: b's protection was extended (a bug, or a plan from another
   // configuration), a hold was placed on nap-2 through its zone, and c's camera is in it.
-  REQUIRE(box.index->connection().exec("update segment set protect_until_us = " +
-                                       std::to_string(to_us(kNow + std::chrono::days{10})) +
-                                       " where id = " + std::to_string(b)));
+  REQUIRE(box.index->connection().exec(
+      "update segment set protect_until_us = " + std::to_string(to_us(kNow + std::chrono::days{10})) +
+      " where id = " + std::to_string(b)));
   auto hold = box.index->insert_hold({std::nullopt, "nap", kT0, kT0 + 1h, "case 7", kNow, 0, "root"}).value();
   retention::DeleteOptions options;
   options.zone_cameras = {{"nap", {"nap-2"}}};
@@ -226,8 +227,8 @@ TEST_CASE("a row protected or held now is refused even when a stale plan lists i
     // so it holds every camera for that hour.)
     auto e = box.add("play", 2h, kNow + 1s);
     retention::Plan wrong;
-    wrong.deletions.push_back({e, "play", kT0 + 2h, kT0 + 2h + 60s, box.get(e).path, 1000,
-                               DeletionReason::DiskPressure, std::nullopt});
+    wrong.deletions.push_back(
+        {e, "play", kT0 + 2h, kT0 + 2h + 60s, box.get(e).path, 1000, DeletionReason::DiskPressure, std::nullopt});
     auto refused = retention::execute(*box.index, box.storage, wrong, kNow).value();
     CHECK(refused.deleted == 0);
     REQUIRE(refused.findings.size() == 1);
@@ -250,7 +251,8 @@ TEST_CASE("a row protected or held now is refused even when a stale plan lists i
   SECTION("a plan that does not match the row, or a path leaving the storage, is refused") {
     auto f = box.add("play", 2h, std::nullopt);
     test::write_text(box.dir / "outside.mp4", "not ours");
-    auto escaping = box.index->insert_open_segment({"play", box.runs["play"], 999, kT0 + 3h, "../outside.mp4", kT0}).value();
+    auto escaping =
+        box.index->insert_open_segment({"play", box.runs["play"], 999, kT0 + 3h, "../outside.mp4", kT0}).value();
     index::ClosedSegment closed;
     closed.duration = 60s;
     closed.size_bytes = 8;

@@ -40,7 +40,8 @@ inline index::RetentionRow row(index::SegmentId id, std::string camera, UtcTime 
                                std::int64_t bytes, std::optional<UtcTime> protect_until = std::nullopt,
                                index::SegmentState state = index::SegmentState::Closed) {
   std::string path = camera + "/" + std::to_string(id) + ".mp4";
-  return index::RetentionRow{id, std::move(camera), start, start + length, std::move(path), bytes, state, protect_until};
+  return index::RetentionRow{id,    std::move(camera), start, start + length, std::move(path), bytes,
+                             state, protect_until};
 }
 
 }  // namespace carekeep::test

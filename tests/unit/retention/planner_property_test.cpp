@@ -37,8 +37,8 @@ struct Scenario {
   const char* first_day;        // local date of the first footage
   int days = 0;
   int cameras = 0;
-  int legacy_days = 0;          // rows of the first days were closed before a policy existed: no protect_until
-  int edit_after_days = 0;      // the schedule changes this many days after first_day
+  int legacy_days = 0;      // rows of the first days were closed before a policy existed: no protect_until
+  int edit_after_days = 0;  // the schedule changes this many days after first_day
   std::uint64_t seed = 0;
 };
 
@@ -58,7 +58,9 @@ std::string camera_name(int i) { return "cam-" + std::to_string(i); }
 Generated generate(const Scenario& s) {
   std::mt19937_64 rng(s.seed);
   auto chance = [&](double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; };
-  auto uniform = [&](std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng); };
+  auto uniform = [&](std::int64_t lo, std::int64_t hi) {
+    return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
+  };
   TimeZone zone = TimeZone::locate(s.zone).value();
   care::CareCalendar old_calendar(s.old_hours, zone);
   care::CareCalendar new_calendar(s.new_hours, zone);
@@ -131,7 +133,8 @@ Generated generate(const Scenario& s) {
                       std::optional<UtcTime> released) {
     UtcTime from = g.first + Micros{uniform(0, span)};
     UtcTime to = from + std::chrono::minutes{uniform(1, 3 * 24 * 60)};
-    g.holds.push_back({++hold_id, std::move(camera), std::move(zone_id), from, to, "case", g.first, 0, "root", released});
+    g.holds.push_back(
+        {++hold_id, std::move(camera), std::move(zone_id), from, to, "case", g.first, 0, "root", released});
   };
   for (int i = 0; i < 4; ++i) add_hold(camera_name(static_cast<int>(uniform(0, s.cameras - 1))), std::nullopt, {});
   add_hold(std::nullopt, "zone-0", {});
@@ -144,7 +147,7 @@ Generated generate(const Scenario& s) {
 enum class Expect { Untouchable, Held, Protected, ExpiredProtected, Expired, Early };
 
 struct Oracle {
-  std::vector<Expect> expect;                 // per row, in input order
+  std::vector<Expect> expect;                   // per row, in input order
   std::vector<std::optional<UtcTime>> protect;  // the protection the oracle found
   std::vector<std::size_t> early_oldest_first;  // indexes of Early rows, by (start, id)
 };
@@ -177,7 +180,8 @@ Prepared prepare(const std::vector<RetentionRow>& rows, const care::CareCalendar
     // Segments are at most a minute long, far shorter than any gap between care intervals in
     // these schedules, so the next two intervals are the only candidates.
     bool hit = false;
-    for (std::size_t j = k; j < std::min(care.size(), k + 2); ++j) hit = hit || (care[j].begin < end && care[j].end > start);
+    for (std::size_t j = k; j < std::min(care.size(), k + 2); ++j)
+      hit = hit || (care[j].begin < end && care[j].end > start);
     p.in_care[i] = hit;
   }
   return p;
@@ -194,8 +198,8 @@ Oracle judge(const std::vector<RetentionRow>& rows, const Prepared& prepared, co
         camera_matches = *h.camera_id == r.camera_id;
       } else {
         auto z = zones.find(*h.zone_id);
-        camera_matches = z == zones.end() ||
-                         std::find(z->second.begin(), z->second.end(), r.camera_id) != z->second.end();
+        camera_matches =
+            z == zones.end() || std::find(z->second.begin(), z->second.end(), r.camera_id) != z->second.end();
       }
       if (!camera_matches) continue;
       bool overlap = r.end <= r.start ? (h.from <= r.start && r.start < h.to) : (r.start < h.to && h.from < r.end);
@@ -251,13 +255,15 @@ std::vector<std::string> violations(const std::vector<RetentionRow>& rows, const
     if (bad.size() < 20) bad.push_back(std::move(what));
   };
   const std::uint64_t need = needed_bytes(in.storage, in.retention);
-  if (p.summary.bytes_needed != need) add("bytes_needed " + std::to_string(p.summary.bytes_needed) + " != " + std::to_string(need));
+  if (p.summary.bytes_needed != need)
+    add("bytes_needed " + std::to_string(p.summary.bytes_needed) + " != " + std::to_string(need));
   if (p.summary.under_pressure != (need > 0)) add("under_pressure wrong");
 
   if (!in.clock.trusted) {
     if (!p.deletions.empty()) add("untrusted clock, yet " + std::to_string(p.deletions.size()) + " deletions");
     if (!p.paused || p.paused_reason != in.clock.reason) add("untrusted clock, but not paused with its reason");
-    if (p.summary.shortfall_bytes != need || p.summary.stop_recording_outside_care != (need > 0)) add("paused shortfall");
+    if (p.summary.shortfall_bytes != need || p.summary.stop_recording_outside_care != (need > 0))
+      add("paused shortfall");
     return bad;
   }
   if (p.paused) add("paused with a trusted clock");
@@ -288,9 +294,15 @@ std::vector<std::string> violations(const std::vector<RetentionRow>& rows, const
       add("deletion " + std::to_string(d.id) + " does not describe its row");
     }
     switch (e) {
-      case Expect::Untouchable: add("open/deleting/deleted row " + std::to_string(d.id) + " planned"); break;
-      case Expect::Held: add("held row " + std::to_string(d.id) + " planned"); break;
-      case Expect::Protected: add("protected row " + std::to_string(d.id) + " planned"); break;
+      case Expect::Untouchable:
+        add("open/deleting/deleted row " + std::to_string(d.id) + " planned");
+        break;
+      case Expect::Held:
+        add("held row " + std::to_string(d.id) + " planned");
+        break;
+      case Expect::Protected:
+        add("protected row " + std::to_string(d.id) + " planned");
+        break;
       case Expect::ExpiredProtected:
         if (d.reason != DeletionReason::ExpiredProtected || d.protect_until != o.protect[at]) {
           add("row " + std::to_string(d.id) + " should be expired_protected");
@@ -320,7 +332,8 @@ std::vector<std::string> violations(const std::vector<RetentionRow>& rows, const
   for (std::size_t i = 0; i < rows.size(); ++i) {
     if (o.expect[i] == Expect::Expired || o.expect[i] == Expect::ExpiredProtected) {
       expired_bytes += rows[i].size_bytes > 0 ? static_cast<std::uint64_t>(rows[i].size_bytes) : 0;
-      if (!seen[static_cast<std::size_t>(rows[i].id)]) add("expired row " + std::to_string(rows[i].id) + " not planned");
+      if (!seen[static_cast<std::size_t>(rows[i].id)])
+        add("expired row " + std::to_string(rows[i].id) + " not planned");
     }
   }
   // Pressure deletions are exactly the oldest unprotected rows, and no more than needed.
@@ -338,7 +351,8 @@ std::vector<std::string> violations(const std::vector<RetentionRow>& rows, const
   // The shortfall is what nothing deletable could cover, and only then does recording stop.
   const std::uint64_t shortfall = need > freed ? need - freed : 0;
   if (p.summary.bytes_freed != freed) add("bytes_freed wrong");
-  if (p.summary.shortfall_bytes != shortfall) add("shortfall " + std::to_string(p.summary.shortfall_bytes) + " != " + std::to_string(shortfall));
+  if (p.summary.shortfall_bytes != shortfall)
+    add("shortfall " + std::to_string(p.summary.shortfall_bytes) + " != " + std::to_string(shortfall));
   if (shortfall > 0 && pressure.size() != o.early_oldest_first.size()) add("shortfall while deletable rows remain");
   if (p.summary.stop_recording_outside_care != (shortfall > 0)) add("stop_recording_outside_care wrong");
   return bad;
@@ -352,22 +366,37 @@ std::string show(const std::vector<std::string>& problems) {
 
 // A storage state somewhere between roomy and hopeless, drawn around the footage's size.
 retention::StorageState random_storage(std::mt19937_64& rng, std::uint64_t live_bytes, config::Retention& r) {
-  auto pick = [&](std::uint64_t lo, std::uint64_t hi) { return std::uniform_int_distribution<std::uint64_t>(lo, hi)(rng); };
+  auto pick = [&](std::uint64_t lo, std::uint64_t hi) {
+    return std::uniform_int_distribution<std::uint64_t>(lo, hi)(rng);
+  };
   retention::StorageState st;
   st.footage_bytes = live_bytes;
   st.total_bytes = live_bytes + pick(0, live_bytes);
   r.min_free_percent = static_cast<int>(pick(0, 25));
   switch (pick(0, 4)) {
-    case 0: st.free_bytes = st.total_bytes - live_bytes; break;               // nothing else on the disk
-    case 1: st.free_bytes = 0; break;                                          // full
-    case 2: st.free_bytes = pick(0, st.total_bytes / 10); break;               // near the threshold
-    default: st.free_bytes = pick(0, st.total_bytes - live_bytes); break;
+    case 0:
+      st.free_bytes = st.total_bytes - live_bytes;
+      break;  // nothing else on the disk
+    case 1:
+      st.free_bytes = 0;
+      break;  // full
+    case 2:
+      st.free_bytes = pick(0, st.total_bytes / 10);
+      break;  // near the threshold
+    default:
+      st.free_bytes = pick(0, st.total_bytes - live_bytes);
+      break;
   }
   r.max_bytes.reset();
   switch (pick(0, 5)) {
-    case 0: r.max_bytes = pick(live_bytes / 2, live_bytes + live_bytes / 10); break;  // near the quota
-    case 1: r.max_bytes = pick(0, live_bytes / 5); break;                             // hopeless: a shortfall
-    default: break;
+    case 0:
+      r.max_bytes = pick(live_bytes / 2, live_bytes + live_bytes / 10);
+      break;  // near the quota
+    case 1:
+      r.max_bytes = pick(0, live_bytes / 5);
+      break;  // hopeless: a shortfall
+    default:
+      break;
   }
   return st;
 }
@@ -490,7 +519,9 @@ TEST_CASE("small random indexes: every rule on every edge", "[retention]") {
   // Hundreds of tiny cases where ties, zero sizes, exact thresholds and every state meet
   // often: few cameras, few distinct start times, sizes from a short list.
   std::mt19937_64 rng(42);
-  auto pick = [&](std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng); };
+  auto pick = [&](std::int64_t lo, std::int64_t hi) {
+    return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
+  };
   care::CareCalendar calendar(week({"08:00-12:00", "14:00-17:00"}), zone("Asia/Shanghai"));
   const UtcTime base = utc("2026-06-01T00:00Z");
   const std::array<SegmentState, 6> states{SegmentState::Open,    SegmentState::Closed,   SegmentState::Recovered,
@@ -510,8 +541,8 @@ TEST_CASE("small random indexes: every rule on every edge", "[retention]") {
     std::vector<index::HoldRow> hold_rows;
     for (int h = static_cast<int>(pick(0, 2)); h > 0; --h) {
       UtcTime from = base + std::chrono::hours{pick(0, 24 * 40)};
-      hold_rows.push_back({h, "cam-" + std::to_string(pick(0, 2)), std::nullopt, from, from + std::chrono::hours{pick(1, 72)},
-                           "case", base, 0, "root", std::nullopt});
+      hold_rows.push_back({h, "cam-" + std::to_string(pick(0, 2)), std::nullopt, from,
+                           from + std::chrono::hours{pick(1, 72)}, "case", base, 0, "root", std::nullopt});
     }
     retention::ZoneCameras zones;
     auto holds = retention::resolve_holds(hold_rows, zones);
@@ -540,7 +571,8 @@ TEST_CASE("small random indexes: every rule on every edge", "[retention]") {
     INFO(show(problems));
     REQUIRE(problems.empty());
     shortfalls += p.summary.shortfall_bytes > 0 && !p.paused ? 1 : 0;
-    exact += p.summary.under_pressure && p.summary.shortfall_bytes == 0 && p.summary.bytes_freed == p.summary.bytes_needed;
+    exact +=
+        p.summary.under_pressure && p.summary.shortfall_bytes == 0 && p.summary.bytes_freed == p.summary.bytes_needed;
   }
   CHECK(shortfalls > 100);
   CHECK(exact > 0);

@@ -59,12 +59,12 @@ std::vector<SegmentId> ids(const Plan& p, std::optional<DeletionReason> only = s
 TEST_CASE("footage outside care hours goes after other_days, care footage at its protect_until", "[retention]") {
   Case c;
   c.rows = {
-      row(1, "nap-1", kNow - 8 * kDay, 60s, 5 * kMB),                                // other_days passed
-      row(2, "nap-1", kNow - 7 * kDay - 60s, 60s, 5 * kMB),                          // ends exactly 7 days ago
-      row(3, "nap-1", kNow - 7 * kDay, 60s, 5 * kMB),                                // 60 s short of it
-      row(4, "nap-1", kNow - 100 * kDay, 60s, 5 * kMB, kNow - 1s),                   // protection ended
-      row(5, "nap-1", kNow - 100 * kDay, 60s, 5 * kMB, kNow),                        // ends now: may go
-      row(6, "nap-1", kNow - 100 * kDay, 60s, 5 * kMB, kNow + 1us),                  // protected
+      row(1, "nap-1", kNow - 8 * kDay, 60s, 5 * kMB),                                 // other_days passed
+      row(2, "nap-1", kNow - 7 * kDay - 60s, 60s, 5 * kMB),                           // ends exactly 7 days ago
+      row(3, "nap-1", kNow - 7 * kDay, 60s, 5 * kMB),                                 // 60 s short of it
+      row(4, "nap-1", kNow - 100 * kDay, 60s, 5 * kMB, kNow - 1s),                    // protection ended
+      row(5, "nap-1", kNow - 100 * kDay, 60s, 5 * kMB, kNow),                         // ends now: may go
+      row(6, "nap-1", kNow - 100 * kDay, 60s, 5 * kMB, kNow + 1us),                   // protected
       row(7, "nap-1", kNow - 1 * kDay, 60s, 0, std::nullopt, SegmentState::Damaged),  // kept 7 days too
       row(8, "nap-1", kNow - 9 * kDay, 0s, 0, std::nullopt, SegmentState::Damaged),   // nothing kept, still a row
       row(9, "nap-1", kNow - 9 * kDay, 60s, 3 * kMB, std::nullopt, SegmentState::Recovered),
@@ -107,12 +107,12 @@ TEST_CASE("protected footage is never deleted, not even when the disk is full", 
 TEST_CASE("under disk pressure, unprotected footage goes oldest first and only as much as needed", "[retention]") {
   Case c;
   c.rows = {
-      row(10, "nap-1", kNow - 3 * kDay, 60s, 10 * kMB),                     // unprotected, recent
-      row(11, "play", kNow - 5 * kDay, 60s, 10 * kMB),                      // the oldest unprotected
+      row(10, "nap-1", kNow - 3 * kDay, 60s, 10 * kMB),  // unprotected, recent
+      row(11, "play", kNow - 5 * kDay, 60s, 10 * kMB),   // the oldest unprotected
       row(12, "nap-1", kNow - 4 * kDay, 60s, 10 * kMB),
-      row(13, "nap-1", kNow - 6 * kDay, 60s, 10 * kMB, kNow + 80 * kDay),   // care: never early
-      row(14, "nap-1", kNow - 10 * kDay, 60s, 4 * kMB),                     // expired anyway
-      row(15, "play", kNow - 4 * kDay, 60s, 10 * kMB),                      // same start as 12: id decides
+      row(13, "nap-1", kNow - 6 * kDay, 60s, 10 * kMB, kNow + 80 * kDay),  // care: never early
+      row(14, "nap-1", kNow - 10 * kDay, 60s, 4 * kMB),                    // expired anyway
+      row(15, "play", kNow - 4 * kDay, 60s, 10 * kMB),                     // same start as 12: id decides
   };
   // 5 % of 1 TB is 50,000 MB; 50,000 MB - 25 MB free means 25 MB are needed.
   c.input.storage = with_free(50'000 * kMB - 25 * kMB);
@@ -201,7 +201,8 @@ TEST_CASE("open, deleting and deleted rows are never planned", "[retention]") {
 
 TEST_CASE("a wall clock that jumped pauses deletion", "[retention]") {
   Case c;
-  c.rows = {row(1, "nap-1", kNow - 300 * kDay, 60s, kMB, kNow - 200 * kDay), row(2, "play", kNow - 30 * kDay, 60s, kMB)};
+  c.rows = {row(1, "nap-1", kNow - 300 * kDay, 60s, kMB, kNow - 200 * kDay),
+            row(2, "play", kNow - 30 * kDay, 60s, kMB)};
   c.input.storage = with_free(0);
   c.input.clock = {false, "wall clock jumped 3 years forward at 2026-12-01T00:00:00Z"};
   auto p = c.run();

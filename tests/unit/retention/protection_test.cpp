@@ -80,8 +80,8 @@ TEST_CASE("CareOverlap answers exactly what the calendar answers, holidays and D
     retention::CareOverlap overlap(calendar);
     std::mt19937_64 rng(20261101);
     auto check = [&](UtcTime start, Micros length) {
-      bool expected = length == Micros{0} ? calendar.in_care(start)
-                                          : !calendar.care_intervals(start, start + length).empty();
+      bool expected =
+          length == Micros{0} ? calendar.in_care(start) : !calendar.care_intervals(start, start + length).empty();
       CAPTURE(format_utc_iso(start), length.count());
       REQUIRE(overlap(start, start + length) == expected);
       return expected ? 1 : 0;

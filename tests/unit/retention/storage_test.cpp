@@ -19,7 +19,8 @@ TEST_CASE("storage is measured with statvfs and the index's footage bytes", "[re
   REQUIRE(index.sync_cameras(cameras, t0));
   auto run = index.begin_run("nap-1", index.begin_daemon_run({t0, "0.1.0", 1, "nvr"}).value(), t0).value();
   auto add = [&](std::int64_t seq, UtcTime start, std::int64_t bytes, std::optional<UtcTime> protect) {
-    auto id = index.insert_open_segment({"nap-1", run, seq, start, "nap-1/" + std::to_string(seq) + ".mp4", start}).value();
+    auto id =
+        index.insert_open_segment({"nap-1", run, seq, start, "nap-1/" + std::to_string(seq) + ".mp4", start}).value();
     index::ClosedSegment c;
     c.duration = 60s;
     c.size_bytes = bytes;
@@ -29,7 +30,7 @@ TEST_CASE("storage is measured with statvfs and the index's footage bytes", "[re
     return id;
   };
   const UtcTime now = t0 + std::chrono::days{30};
-  auto old_id = add(0, t0, 3'000'000, std::nullopt);                          // 30 days old, outside care
+  auto old_id = add(0, t0, 3'000'000, std::nullopt);                             // 30 days old, outside care
   auto recent_id = add(1, now - std::chrono::days{2}, 4'000'000, std::nullopt);  // 2 days old
   add(2, t0, 5'000'000, now + std::chrono::days{60});                            // protected
 
