@@ -24,6 +24,9 @@
 #include "index/index.hpp"
 #include "integrity/recovery.hpp"
 #include "recorder/recorder.hpp"
+#include "care/calendar.hpp"
+#include "retention/deleter.hpp"
+#include "retention/protection.hpp"
 
 namespace carekeep::daemon {
 namespace asio = boost::asio;
@@ -43,6 +46,12 @@ recorder::CameraSettings settings_for(const config::Camera& camera) {
 bool same_recording(const config::Camera& a, const config::Camera& b) {
   return a.url == b.url && a.transport == b.transport && a.segment_seconds == b.segment_seconds &&
          a.enabled == b.enabled;
+}
+
+// protect_until for each closed segment under the schedule in force at its close.
+retention::ProtectionPolicy protection_for(const config::Config& config) {
+  care::CareCalendar calendar{config.care_hours, TimeZone::locate(config.site.timezone).value()};
+  return retention::make_protection_policy(config.retention, calendar);
 }
 
 // Recorder reports hop from ingest threads onto the loop thread, where the catalog owns
@@ -82,14 +91,14 @@ struct CameraRates {
 class Daemon {
  public:
   Daemon(config::Config config, std::filesystem::path config_path, index::Index index, fs::LockFile lock,
-         index::DaemonRunId run)
+         index::DaemonRunId run, retention::ProtectionPolicy protection)
       : config_(std::move(config)),
         config_path_(std::move(config_path)),
         index_(std::move(index)),
         lock_(std::move(lock)),
         daemon_run_(run),
         zone_(TimeZone::locate(config_.site.timezone).value()),
-        catalog_(index_, run),
+        catalog_(index_, run, std::move(protection)),
         sink_(io_, catalog_),
         signals_(io_, SIGTERM, SIGINT, SIGHUP),
         flush_timer_(io_),
@@ -176,6 +185,7 @@ class Daemon {
     }
     stop_cameras(to_stop);
     config_ = std::move(next);
+    catalog_.set_protection(protection_for(config_));
     for (const auto* camera : to_start) start_camera(*config_.find_camera(camera->id));
     sync_cameras();
     log::info("config_reloaded", {{"stopped", std::to_string(to_stop.size())},
@@ -391,7 +401,15 @@ int run(const std::filesystem::path& config_path) {
   // Crash recovery before READY (STYLE.md §5): repair open segments, adopt or quarantine
   // orphan files, report rows without files. Recorders start only after it.
   auto zone = TimeZone::locate(config->site.timezone);
-  auto recovered = integrity::recover(*index, config->site.storage, SystemClock{}.now(), *zone, *run_id);
+  // Deletions a crash interrupted are finished first: their decision was already committed.
+  if (auto finished = retention::complete_interrupted(*index, config->site.storage, SystemClock{}.now()); !finished) {
+    log::critical("recovery_failed", {{"error", finished.error().message}});
+    return 1;
+  } else if (finished->deleted > 0) {
+    log::info("deletions_completed", {{"segments", std::to_string(finished->deleted)}});
+  }
+  auto protection = protection_for(*config);
+  auto recovered = integrity::recover(*index, config->site.storage, SystemClock{}.now(), *zone, *run_id, protection);
   if (!recovered) {
     log::critical("recovery_failed", {{"error", recovered.error().message}});
     return 1;
@@ -402,7 +420,7 @@ int run(const std::filesystem::path& config_path) {
                               {"adopted", std::to_string(recovered->adopted)},
                               {"quarantined", std::to_string(recovered->quarantined)},
                               {"missing", std::to_string(recovered->missing)}});
-  Daemon daemon{std::move(*config), config_path, std::move(*index), std::move(*lock), *run_id};
+  Daemon daemon{std::move(*config), config_path, std::move(*index), std::move(*lock), *run_id, std::move(protection)};
   return daemon.run();
 }
 

@@ -38,6 +38,9 @@ class Catalog {
   Status apply(const recorder::SegmentDiscarded& report);
   Status apply(const recorder::ClockStep& report);
 
+  // A reload brings a new schedule: segments closed from now on are protected under it.
+  void set_protection(ProtectionPolicy protection) { protection_ = std::move(protection); }
+
   // Commits the batch (no-op when nothing is pending). Blocks for one WAL fsync.
   Status flush();
   bool pending() const { return batch_.has_value(); }

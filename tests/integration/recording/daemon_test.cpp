@@ -99,6 +99,8 @@ TEST_CASE("carekeepd: kill -9 mid-segment, restart: the open segment is recovere
   INFO("lost " << lost.count() / 1000 << " ms");
   CHECK(lost <= 2s);
   CHECK(recovered->duration >= 4s);
+  REQUIRE(recovered->protect_until);  // recovered care footage is protected like any other
+  CHECK(*recovered->protect_until == recovered->end + std::chrono::hours(24 * 90));
   // The chain runs through the recovered segment.
   segment::Sha256 chain{};
   for (const auto& r : after) {
@@ -146,6 +148,11 @@ TEST_CASE("carekeepd: SIGHUP adds and removes cameras without a gap on the other
   for (std::size_t i = 0; i + 1 < a.size(); ++i) {
     CHECK(a[i + 1].run_id == a[0].run_id);
     CHECK(std::chrono::abs(a[i + 1].start - a[i].end) <= 40ms);
+  }
+  // Care hours cover the whole week: every closed segment is protected for 90 days from its end.
+  for (const auto& r : a) {
+    REQUIRE(r.protect_until);
+    CHECK(*r.protect_until == r.end + std::chrono::hours(24 * 90));
   }
   // b: stopped at the reload (its run ended "stopped", no down event); c: recorded after it.
   auto b = all_segments(dir / "index.db", "b");
