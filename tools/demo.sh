@@ -113,12 +113,12 @@ echo "down play-1" >&3
 sleep 8
 echo "up play-1" >&3
 sleep $((seconds - seconds / 2 - 8 > 0 ? seconds - seconds / 2 - 8 : 1))
-kill -TERM "$daemon"
-wait "$daemon" || true
 
 echo
-echo "== carekeep status"
+echo "== carekeep status (while recording)"
 "$carekeep" --config "$work/carekeep.toml" status
+kill -TERM "$daemon"
+wait "$daemon" || true
 echo
 echo "== carekeep segments --camera nap-1 (today)"
 "$carekeep" --config "$work/carekeep.toml" segments --camera nap-1 --from "$today" --to "$today"
