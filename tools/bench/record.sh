@@ -50,10 +50,12 @@ pids+=($!)
 "$fakecam" --port 0 --source "$work/clip.mp4" "${cams[@]}" <"$work/fakecam.in" >"$work/fakecam.out" 2>"$work/fakecam.err" &
 fakecam_pid=$!
 pids+=($fakecam_pid)
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do  # each camera's media is prepared at start: up to a GOP each
   [ "$(grep -c '^fakecam ready' "$work/fakecam.out" || true)" -ge "$streams" ] && break
   sleep 0.1
 done
+[ "$(grep -c '^fakecam ready' "$work/fakecam.out" || true)" -ge "$streams" ] || {
+  echo "record.sh: carekeep-fakecam did not get ready:" >&2; cat "$work/fakecam.err" >&2; exit 1; }
 url() { grep '^fakecam ready' "$work/fakecam.out" | grep -o "rtsp://[^ ]*/$1\$" | head -1; }
 
 # --- carekeepd ---------------------------------------------------------------
@@ -96,7 +98,7 @@ mkdir -p "$work/ff"
 ff_pids=()
 start_ffmpeg() {  # $1 = camera number; prints the pid
   ffmpeg -nostdin -hide_banner -loglevel error -rtsp_transport tcp -i "$(url "cam$1")" -c copy -f segment \
-    -segment_time 60 -reset_timestamps 1 "$work/ff/cam$1/%05d.mp4" 2>>"$work/ff/cam$1.log" &
+    -segment_time 60 -reset_timestamps 1 "$work/ff/cam$1/%05d.mp4" >/dev/null 2>>"$work/ff/cam$1.log" &
   echo $!
 }
 for i in $(seq 1 "$streams"); do
