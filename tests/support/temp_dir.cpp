@@ -1,6 +1,8 @@
 #include "support/temp_dir.hpp"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 
 #include <fstream>
 #include <sstream>
@@ -32,6 +34,21 @@ std::string read_text(const std::filesystem::path& path) {
   std::ostringstream buf;
   buf << in.rdbuf();
   return buf.str();
+}
+
+CommandRun run_command(const std::string& command) {
+  TempDir dir;
+  auto err_path = dir / "stderr";
+  std::string full = "(" + command + ") 2>" + err_path.string();
+  CommandRun run;
+  FILE* pipe = ::popen(full.c_str(), "r");
+  if (pipe == nullptr) throw std::runtime_error("popen failed for: " + command);
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) run.out.append(buf, n);
+  int status = ::pclose(pipe);
+  if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
+  run.err = read_text(err_path);
+  return run;
 }
 
 }  // namespace carekeep::test

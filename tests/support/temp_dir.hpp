@@ -23,4 +23,13 @@ class TempDir {
 void write_text(const std::filesystem::path& path, const std::string& content);
 std::string read_text(const std::filesystem::path& path);
 
+// Runs `command` through the shell and captures its exit code, stdout and stderr apart
+// (append "2>&1" to the command to get both in `out`). exit_code is -1 if it did not exit.
+struct CommandRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+CommandRun run_command(const std::string& command);
+
 }  // namespace carekeep::test

@@ -20,26 +20,10 @@ using nlohmann::json;
 
 namespace {
 
-struct Run {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
+using Run = test::CommandRun;
 
 Run carekeep_cli(const std::filesystem::path& config, const std::string& args) {
-  test::TempDir dir;
-  auto err_path = dir / "stderr";
-  std::string command =
-      std::string(CAREKEEP_CLI_PATH) + " --config " + config.string() + " " + args + " 2>" + err_path.string();
-  Run run{-1, {}, {}};
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) run.out.append(buf, n);
-  int status = pclose(pipe);
-  if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
-  run.err = test::read_text(err_path);
-  return run;
+  return test::run_command(std::string(CAREKEEP_CLI_PATH) + " --config " + config.string() + " " + args);
 }
 
 // 2026-11-20T08:00:00+08:00 (Asia/Shanghai).

@@ -14,26 +14,11 @@ using namespace carekeep;
 
 namespace {
 
-struct Run {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
+using Run = test::CommandRun;
 
 // Runs the built binary through the shell; `env` is prefixed to the command ("VAR=value").
 Run carekeep_cli(const std::string& args, const std::string& env = "") {
-  test::TempDir dir;
-  auto err_path = dir / "stderr";
-  std::string command = env + " " + std::string(CAREKEEP_CLI_PATH) + " " + args + " 2>" + err_path.string();
-  Run run{-1, {}, {}};
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) run.out.append(buf, n);
-  int status = pclose(pipe);
-  if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
-  run.err = test::read_text(err_path);
-  return run;
+  return test::run_command(env + " " + std::string(CAREKEEP_CLI_PATH) + " " + args);
 }
 
 const std::string kExample = std::string(CAREKEEP_SOURCE_DIR) + "/etc/carekeep.toml";

@@ -17,15 +17,8 @@ struct Run {
 };
 
 Run carekeepd(const std::string& args) {
-  std::string command = std::string(CAREKEEPD_PATH) + " " + args + " 2>&1";
-  Run run{-1, {}};
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) run.output.append(buf, n);
-  int status = pclose(pipe);
-  if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
-  return run;
+  auto run = test::run_command(std::string(CAREKEEPD_PATH) + " " + args + " 2>&1");
+  return Run{run.exit_code, run.out};
 }
 
 const std::string kExample = std::string(CAREKEEP_SOURCE_DIR) + "/etc/carekeep.toml";
