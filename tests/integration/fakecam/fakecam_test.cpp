@@ -322,7 +322,7 @@ TEST_CASE("each camera serves its codec, size, frame rate and GOP", "[rtsp]") {
   }
 }
 
-TEST_CASE("down drops the camera's sessions and refuses new ones; up restores it", "[rtsp]") {
+TEST_CASE("down drops the camera's sessions and refuses new ones, and up restores it", "[rtsp]") {
   RtspTestServer server({camera("cam"), camera("other")});
   Client watching = must_connect(server.url("cam"));
   Client bystander = must_connect(server.url("other"));

@@ -111,7 +111,7 @@ TEST_CASE("carekeepd: kill -9 mid-segment, restart: the open segment is recovere
   }
 }
 
-TEST_CASE("carekeepd: SIGHUP adds and removes cameras without a gap on the others; SIGTERM closes all within 2 s",
+TEST_CASE("carekeepd: SIGHUP adds and removes cameras without a gap on the others, and SIGTERM closes all within 2 s",
           "[rtsp][slow]") {
   test::RtspTestServer server{{test::RtspTestServer::camera("a"), test::RtspTestServer::camera("b"),
                                test::RtspTestServer::camera("c")}};

@@ -56,7 +56,7 @@ TEST_CASE("protection counts local calendar days when DST makes them longer", "[
   CHECK(retention::care_protect_until(winter, 90, zone("Asia/Shanghai")) == winter + kDays90);
 }
 
-TEST_CASE("the schedule in force at close is what protects; a later edit cannot shorten it", "[retention]") {
+TEST_CASE("the schedule in force at close is what protects, and a later edit cannot shorten it", "[retention]") {
   // Saturdays were care days; the operator then closes Saturdays. The protection stored at
   // close comes from the old policy and stays what it was: nothing asks the new one again.
   auto shanghai = zone("Asia/Shanghai");
