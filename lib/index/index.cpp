@@ -642,6 +642,42 @@ Result<std::vector<HoldRow>> Index::active_holds() {
       });
 }
 
+constexpr std::string_view kAllHoldsSql = R"sql(
+  select id, camera_id, zone_id, from_us, to_us, reason, created_us, created_uid, created_user, released_us,
+         released_uid, released_user
+  from hold order by id
+)sql";
+
+Result<std::vector<HoldRecord>> Index::holds() {
+  return query_rows<HoldRecord>(
+      db_, kAllHoldsSql, "listing holds", [](Statement&) {},
+      [](const Statement& q) -> Result<HoldRecord> {
+        return HoldRecord{HoldRow{q.column<std::int64_t>(0),
+                                  q.column<std::optional<std::string>>(1),
+                                  q.column<std::optional<std::string>>(2),
+                                  time_at(q, 3),
+                                  time_at(q, 4),
+                                  q.column<std::string>(5),
+                                  time_at(q, 6),
+                                  q.column<std::int64_t>(7),
+                                  q.column<std::string>(8),
+                                  opt_time_at(q, 9)},
+                          q.column<std::optional<std::int64_t>>(10),
+                          q.column<std::optional<std::string>>(11)};
+      });
+}
+
+constexpr std::string_view kReleaseHoldSql = R"sql(
+  update hold set released_us = :released_us, released_uid = :released_uid, released_user = :released_user
+  where id = :id and released_us is null
+)sql";
+
+Status Index::release_hold(std::int64_t id, UtcTime when, std::int64_t uid, std::string_view user) {
+  return update_one(db_, kReleaseHoldSql, "releasing hold " + std::to_string(id), [&](Statement& q) {
+    q.bind(":released_us", to_us(when)).bind(":released_uid", uid).bind(":released_user", user).bind(":id", id);
+  });
+}
+
 // ---- events ----------------------------------------------------------------------------
 
 constexpr std::string_view kInsertCameraEventSql = R"sql(

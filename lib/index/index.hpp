@@ -100,6 +100,11 @@ class Index {
   Result<std::int64_t> insert_hold(const NewHold& hold);
   // Holds not released, by id.
   Result<std::vector<HoldRow>> active_holds();
+  // Every hold, released ones included, by id (`carekeep hold list`).
+  Result<std::vector<HoldRecord>> holds();
+  // Releases an active hold: sets released_us/uid/user. NotFound when no hold `id` is active
+  // (unknown, or released already); the caller tells the two apart with holds().
+  Status release_hold(std::int64_t id, UtcTime when, std::int64_t uid, std::string_view user);
 
   Result<std::int64_t> insert_camera_event(const CameraEventRow& event);
   // Events with time in `range`, by time; of one camera or, without camera_id, of all.

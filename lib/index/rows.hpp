@@ -161,6 +161,13 @@ struct HoldRow {
   std::optional<UtcTime> released;  // null while active
 };
 
+// A hold with who released it (the CLI's listing; retention needs only HoldRow).
+struct HoldRecord {
+  HoldRow hold;
+  std::optional<std::int64_t> released_uid;
+  std::optional<std::string> released_user;
+};
+
 enum class CameraEventKind { Up, Down, Warning };
 std::string_view to_string(CameraEventKind kind);
 std::optional<CameraEventKind> parse_camera_event_kind(std::string_view text);

@@ -54,5 +54,7 @@ Command add_calendar(CLI::App& parent);
 Command add_status(CLI::App& parent);
 Command add_segments(CLI::App& parent);
 Command add_events(CLI::App& parent);
+Command add_retention(CLI::App& parent);
+Command add_hold(CLI::App& parent);
 
 }  // namespace carekeep::cli

@@ -56,6 +56,8 @@ int main(int argc, char** argv) {
       cli::add_segments(app),
       cli::add_events(app),
       cli::add_calendar(app),
+      cli::add_retention(app),
+      cli::add_hold(app),
   };
 
   try {

@@ -211,3 +211,33 @@ TEST_CASE("holds are placed on a camera or a zone and listed while active", "[db
   REQUIRE(holds.size() == 1);
   CHECK(holds[0].id == *zone_hold);
 }
+
+TEST_CASE("a hold is released once and stays listed with who released it", "[db]") {
+  Footage f;
+  auto id = f.index.insert_hold({"nap-1", std::nullopt, kT0, kT0 + 1h, "case 2026-18", kT0, 1000, "ana"}).value();
+  auto other = f.index.insert_hold({std::nullopt, "nap", kT0, kT0 + 1h, "complaint", kT0, 0, "root"}).value();
+
+  REQUIRE(f.index.release_hold(id, kT0 + 2h, 1001, "bo"));
+  auto again = f.index.release_hold(id, kT0 + 3h, 0, "root");
+  REQUIRE_FALSE(again);
+  CHECK(again.error().kind == ErrorKind::NotFound);
+  auto unknown = f.index.release_hold(id + 100, kT0 + 3h, 0, "root");
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().kind == ErrorKind::NotFound);
+
+  auto active = f.index.active_holds().value();
+  REQUIRE(active.size() == 1);
+  CHECK(active[0].id == other);
+
+  auto all = f.index.holds().value();
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].hold.id == id);
+  CHECK(all[0].hold.released == kT0 + 2h);
+  CHECK(all[0].released_uid == 1001);
+  CHECK(all[0].released_user == "bo");
+  CHECK(all[0].hold.created_user == "ana");
+  CHECK(all[1].hold.zone_id == "nap");
+  CHECK_FALSE(all[1].hold.released);
+  CHECK_FALSE(all[1].released_uid);
+  CHECK_FALSE(all[1].released_user);
+}
