@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "base/log.hpp"
+#include "fakecam/pacer.hpp"
 
 namespace carekeep::fakecam {
 namespace {
@@ -15,7 +16,6 @@ namespace {
 constexpr const char* kMediaQueueBytes = "4000000";
 
 // A pacing thread that wakes up this late skips the frames it missed (see Encoder).
-constexpr auto kMaxLateness = std::chrono::milliseconds(200);
 
 // user_data_unregistered UUID of our identity SEI: 16 ASCII bytes, none zero, so the NAL
 // needs no emulation prevention.
@@ -207,42 +207,16 @@ void Camera::on_access_unit(Encoder& from, GstBuffer* au, GstClockTime pts, bool
 }
 
 void Camera::pace(std::stop_token stop) {
-  using namespace std::chrono;
-  using Clock = steady_clock;
-  const auto fps = static_cast<std::int64_t>(spec_.fps);
-  const auto start = Clock::now();
-  std::mutex mutex;
-  std::condition_variable_any wake;  // only ever woken by the stop request
-  std::int64_t index = 0;
-  std::uint64_t skips = 0;
-  while (!stop.stop_requested()) {
-    const auto due = start + nanoseconds(gst_util_uint64_scale(static_cast<guint64>(index), GST_SECOND,
-                                                               static_cast<guint64>(fps)));
-    {
-      std::unique_lock lock(mutex);
-      wake.wait_until(lock, stop, due, [] { return false; });
-    }
-    if (stop.stop_requested()) break;
-    const auto late = Clock::now() - due;
-    if (late > kMaxLateness) {
-      const auto missed = duration_cast<nanoseconds>(late).count() * fps / 1'000'000'000;
-      if (skips++ % 100 == 0) {
-        log::warn("fakecam_frames_skipped", {{"camera", spec_.id}, {"frames", std::to_string(missed)}});
-      }
-      index += missed;
-    }
+  const auto fps = static_cast<guint64>(spec_.fps);
+  pace_frames(stop, std::chrono::steady_clock::now(), 0, spec_.fps, "camera", spec_.id, [&](std::int64_t index) {
     // One access unit per tick, in a loop; timestamps come from the tick count, so they keep
     // increasing across the loop point.
     const auto& frames = clip_->frames;
     GstBuffer* au = frames[(clip_start_ + static_cast<std::size_t>(index)) % frames.size()].get();
-    const GstClockTime pts =
-        gst_util_uint64_scale(static_cast<guint64>(index), GST_SECOND, static_cast<guint64>(fps));
-    {
-      std::lock_guard lock(mutex_);
-      forward(au, pts, !GST_BUFFER_FLAG_IS_SET(au, GST_BUFFER_FLAG_DELTA_UNIT));
-    }
-    ++index;
-  }
+    const GstClockTime pts = gst_util_uint64_scale(static_cast<guint64>(index), GST_SECOND, fps);
+    std::lock_guard lock(mutex_);
+    forward(au, pts, !GST_BUFFER_FLAG_IS_SET(au, GST_BUFFER_FLAG_DELTA_UNIT));
+  });
 }
 
 void Camera::forward(GstBuffer* au, GstClockTime pts, bool key) noexcept {

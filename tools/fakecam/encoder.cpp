@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "base/log.hpp"
+#include "fakecam/pacer.hpp"
 
 namespace carekeep::fakecam {
 namespace {
@@ -26,7 +27,6 @@ constexpr GstClockTime kTimestampBase = 1000ULL * 3600 * GST_SECOND;
 
 // A pacing thread that wakes up this late (overloaded machine, debugger) skips the frames it
 // missed, as a real camera would: real time matters more than frame count.
-constexpr auto kMaxLateness = std::chrono::milliseconds(200);
 
 void set_arg(GstElement* element, const char* name, const std::string& value) {
   gst_util_set_object_arg(G_OBJECT(element), name, value.c_str());
@@ -217,35 +217,12 @@ std::optional<Scene> Encoder::last_scene() const {
 void Encoder::pace(std::stop_token stop) {
   using namespace std::chrono;
   const auto fps = static_cast<std::int64_t>(key_.fps);
-  auto at = [&](std::int64_t index) {
-    return epoch_ + nanoseconds(gst_util_uint64_scale(static_cast<guint64>(index), GST_SECOND,
-                                                      static_cast<guint64>(fps)));
-  };
   // Frame numbers count from the pool's epoch, so every encoder of a server shares one
   // timeline and a camera switching encoders (a fault) keeps increasing timestamps.
-  std::int64_t index = duration_cast<nanoseconds>(Clock::now() - epoch_).count() * fps / 1'000'000'000 + 1;
-  std::mutex mutex;
-  std::condition_variable_any wake;  // only ever woken by the stop request
-  std::uint64_t skips = 0;
-  while (!stop.stop_requested()) {
-    const auto due = at(index);
-    {
-      std::unique_lock lock(mutex);
-      wake.wait_until(lock, stop, due, [] { return false; });
-    }
-    if (stop.stop_requested()) break;
-    const auto late = Clock::now() - due;
-    if (late > kMaxLateness) {
-      const auto missed = duration_cast<nanoseconds>(late).count() * fps / 1'000'000'000;
-      if (skips++ % 100 == 0) {
-        log::warn("fakecam_frames_skipped", {{"encoder", describe(key_)}, {"frames", std::to_string(missed)}});
-      }
-      index += missed;
-    }
-    emit(index, kTimestampBase + gst_util_uint64_scale(static_cast<guint64>(index), GST_SECOND,
-                                                         static_cast<guint64>(fps)));
-    ++index;
-  }
+  std::int64_t first = duration_cast<nanoseconds>(Clock::now() - epoch_).count() * fps / 1'000'000'000 + 1;
+  pace_frames(stop, epoch_, first, key_.fps, "encoder", describe(key_), [&](std::int64_t index) {
+    emit(index, kTimestampBase + gst_util_uint64_scale(static_cast<guint64>(index), GST_SECOND, static_cast<guint64>(fps)));
+  });
 }
 
 Encoder::Slot* Encoder::acquire_slot() {
