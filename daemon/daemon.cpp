@@ -48,6 +48,13 @@ bool same_recording(const config::Camera& a, const config::Camera& b) {
          a.enabled == b.enabled;
 }
 
+// The camera table follows the configuration (ids and display names).
+std::vector<index::ConfiguredCamera> configured_cameras(const config::Config& config) {
+  std::vector<index::ConfiguredCamera> cameras;
+  for (const auto& c : config.cameras) cameras.push_back({c.id, c.name});
+  return cameras;
+}
+
 // protect_until for each closed segment under the schedule in force at its close.
 retention::ProtectionPolicy protection_for(const config::Config& config) {
   care::CareCalendar calendar{config.care_hours, TimeZone::locate(config.site.timezone).value()};
@@ -194,9 +201,7 @@ class Daemon {
   }
 
   void sync_cameras() {
-    std::vector<index::ConfiguredCamera> cameras;
-    for (const auto& c : config_.cameras) cameras.push_back({c.id, c.name});
-    if (auto st = index_.sync_cameras(cameras, SystemClock{}.now()); !st)
+    if (auto st = index_.sync_cameras(configured_cameras(config_), SystemClock{}.now()); !st)
       log::error("index_write_failed", {{"error", st.error().message}});
   }
 
@@ -392,9 +397,7 @@ int run(const std::filesystem::path& config_path) {
     log::critical("index_unusable", {{"error", run_id.error().message}});
     return 1;
   }
-  std::vector<index::ConfiguredCamera> cameras;
-  for (const auto& c : config->cameras) cameras.push_back({c.id, c.name});
-  if (auto st = index->sync_cameras(cameras, SystemClock{}.now()); !st) {
+  if (auto st = index->sync_cameras(configured_cameras(*config), SystemClock{}.now()); !st) {
     log::critical("index_unusable", {{"error", st.error().message}});
     return 1;
   }

@@ -73,17 +73,17 @@ void Recorder::set_state(bool up, UtcTime since, std::optional<ingest::DownCause
   snapshot_.detail = std::move(detail);
 }
 
-std::filesystem::path Recorder::next_segment_path(UtcTime start, std::uint64_t& seq_out) {
+std::filesystem::path Recorder::next_segment_path(UtcTime start) {
   auto local = std::chrono::floor<std::chrono::seconds>(env_.zone.to_local(start));
   auto day = std::chrono::floor<date::days>(local);
   date::hh_mm_ss hms{local - day};
   char name[64];
   // The counter keeps names unique when two segments start within the same second
   // (a reconnect, a clock step); SegmentFile also refuses to overwrite (O_EXCL).
-  seq_out = file_counter_++;
+  std::uint64_t n = file_counter_++;
   std::snprintf(name, sizeof name, "%02d%02d%02d-%llu.mp4", static_cast<int>(hms.hours().count()),
                 static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
-                static_cast<unsigned long long>(seq_out));
+                static_cast<unsigned long long>(n));
   return std::filesystem::path(settings_.id) / format_date(LocalDays{day}) / name;
 }
 
@@ -307,8 +307,7 @@ Recorder::SessionEnd Recorder::record_session(ingest::RtspSource& source, std::s
         // jitter (tens of ms). Keeping the exact end makes consecutive segments contiguous.
         // A larger difference is real (a stream that skipped time) and the wall clock wins.
         if (previous_end_ && std::chrono::abs(start - *previous_end_) <= kContiguityTolerance) start = *previous_end_;
-        std::uint64_t file_seq = 0;
-        auto relative = next_segment_path(start, file_seq);
+        auto relative = next_segment_path(start);
         auto file = segment::SegmentFile::create(env_.storage / relative, layout, start);
         if (!file) {
           av_packet_unref(packet.get());

@@ -76,7 +76,7 @@ class Recorder {
   void report_connect_failure(const ingest::Failure& failure, bool& down_reported, std::uint64_t attempts,
                               std::chrono::steady_clock::time_point& last_summary);
   void set_state(bool up, UtcTime since, std::optional<ingest::DownCause> cause, std::string detail);
-  std::filesystem::path next_segment_path(UtcTime start, std::uint64_t& seq_out);
+  std::filesystem::path next_segment_path(UtcTime start);
 
   CameraSettings settings_;
   RecorderEnv env_;
