@@ -16,6 +16,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "alerts/alerts.hpp"
 #include "base/fs.hpp"
 #include "base/log.hpp"
 #include "base/text.hpp"
@@ -27,6 +28,13 @@
 #include "care/calendar.hpp"
 #include "retention/deleter.hpp"
 #include "retention/protection.hpp"
+#include "alerts_status.hpp"
+#include "retention_task.hpp"
+#include "coverage_task.hpp"
+#include "content_task.hpp"
+#include "metrics_server.hpp"
+#include "zone_metrics.hpp"
+#include "anchor_task.hpp"
 
 namespace carekeep::daemon {
 namespace asio = boost::asio;
@@ -39,12 +47,13 @@ recorder::CameraSettings settings_for(const config::Camera& camera) {
   s.id = camera.id;
   s.url = camera.url;
   s.transport = std::string(config::to_string(camera.transport));
+  s.client = camera.client == config::Client::Libavformat ? ingest::Client::Libavformat : ingest::Client::Native;
   s.segment_length = std::chrono::seconds(camera.segment_seconds);
   return s;
 }
 
 bool same_recording(const config::Camera& a, const config::Camera& b) {
-  return a.url == b.url && a.transport == b.transport && a.segment_seconds == b.segment_seconds &&
+  return a.url == b.url && a.transport == b.transport && a.client == b.client && a.segment_seconds == b.segment_seconds &&
          a.enabled == b.enabled;
 }
 
@@ -66,6 +75,8 @@ retention::ProtectionPolicy protection_for(const config::Config& config) {
 class LoopSink final : public recorder::SegmentSink {
  public:
   LoopSink(asio::io_context& io, catalog::Catalog& catalog) : io_(io), catalog_(catalog) {}
+  void set_retention(RetentionTask* retention) { retention_ = retention; }
+  void set_coverage(CoverageTask* coverage) { coverage_ = coverage; }
   void run_started(const recorder::RunStarted& r) override { post(r); }
   void run_ended(const recorder::RunEnded& r) override { post(r); }
   void connect_failed(const recorder::ConnectFailed& r) override { post(r); }
@@ -81,10 +92,14 @@ class LoopSink final : public recorder::SegmentSink {
       if (auto st = catalog_.apply(report); !st) {
         log::error("index_write_failed", {{"error", st.error().message}});
       }
+      if (retention_ != nullptr) retention_->observe(report);
+      if (coverage_ != nullptr) coverage_->observe(report);
     });
   }
   asio::io_context& io_;
   catalog::Catalog& catalog_;
+  RetentionTask* retention_ = nullptr;
+  CoverageTask* coverage_ = nullptr;
 };
 
 struct CameraRates {
@@ -107,18 +122,33 @@ class Daemon {
         zone_(TimeZone::locate(config_.site.timezone).value()),
         catalog_(index_, run, std::move(protection)),
         sink_(io_, catalog_),
+        alerts_(index_, clock_),
+        retention_(io_, index_, alerts_, clock_, daemon_run_,
+                   {[this] { flush(); }, [this](const std::string& reason) { pause_recording(reason); },
+                    [this] { resume_recording(); }}),
         signals_(io_, SIGTERM, SIGINT, SIGHUP),
         flush_timer_(io_),
         status_timer_(io_),
-        watchdog_timer_(io_) {}
+        watchdog_timer_(io_) {
+    sink_.set_retention(&retention_);
+    retention_.configure(config_);
+    sink_.set_coverage(&coverage_);
+    coverage_.configure(config_);
+  }
 
   int run() {
+    content_.recover();
+    content_.configure(config_);
     for (const auto& camera : config_.cameras) start_camera(camera);
     wait_signal();
     schedule_flush();
     schedule_status();
     schedule_watchdog();
+    retention_.start();
+    coverage_.start();  // zone_uncovered alerts; the past day's gaps stored hourly
+    anchors_.start();  // the box key (created at first start) and the daily signed anchors
     write_status();
+    start_metrics();
     sd_notify(0, "READY=1");
     log::info("daemon_ready", {{"cameras", std::to_string(recorders_.size())},
                                {"storage", config_.site.storage.string()}});
@@ -133,9 +163,21 @@ class Daemon {
       return;
     }
     recorder::RecorderEnv env{config_.site.storage, zone_, nullptr, &sink_};
+    env.keyframe_observer = content_.observer();
     auto rec = std::make_unique<recorder::Recorder>(settings_for(camera), env);
+    if (!recording_pause_reason_.empty()) rec->pause(recording_pause_reason_);
     rec->start();
     recorders_[camera.id] = std::move(rec);
+  }
+
+  // Retention's disk-full triage: every camera stops (outside care hours) or resumes.
+  void pause_recording(const std::string& reason) {
+    recording_pause_reason_ = reason;
+    for (auto& [id, rec] : recorders_) rec->pause(reason);
+  }
+  void resume_recording() {
+    recording_pause_reason_.clear();
+    for (auto& [id, rec] : recorders_) rec->resume();
   }
 
   void stop_cameras(const std::vector<std::string>& ids) {
@@ -193,6 +235,9 @@ class Daemon {
     stop_cameras(to_stop);
     config_ = std::move(next);
     catalog_.set_protection(protection_for(config_));
+    retention_.configure(config_);
+    coverage_.configure(config_);
+    content_.configure(config_);
     for (const auto* camera : to_start) start_camera(*config_.find_camera(camera->id));
     sync_cameras();
     log::info("config_reloaded", {{"stopped", std::to_string(to_stop.size())},
@@ -205,6 +250,22 @@ class Daemon {
       log::error("index_write_failed", {{"error", st.error().message}});
   }
 
+  // [metrics] listen: the Prometheus endpoint (metrics_server.hpp); a change needs a restart.
+  void start_metrics() {
+    if (config_.metrics.listen.empty()) return;
+    auto server = MetricsServer::start(io_, config_.metrics.listen);
+    if (!server) {  // recording matters more than metrics: go on without them
+      log::error("metrics_unavailable", {{"error", server.error().message}});
+      return;
+    }
+    metrics_ = std::move(*server);
+    metrics_->add_source([this](Exposition& out) {
+      add_status_metrics(out, last_status_, config_.site.storage, SystemClock{}.now());
+      add_zone_metrics(out, index_, config_, last_status_, SystemClock{}.now());
+    });
+    log::info("metrics_listening", {{"listen", config_.metrics.listen}, {"port", std::to_string(metrics_->port())}});
+  }
+
   void shutdown(const std::string& reason) {
     log::info("daemon_stopping", {{"signal", reason}});
     sd_notify(0, "STOPPING=1");
@@ -214,9 +275,14 @@ class Daemon {
     flush_timer_.cancel();
     status_timer_.cancel();
     watchdog_timer_.cancel();
+    if (metrics_) metrics_->stop();
+    retention_.stop();
     signals_.cancel();
     io_.poll();  // the recorders' last reports (segments closed, runs ended)
+    content_.stop();  // open content faults end now, before coverage stores its gaps
     flush();
+    coverage_.stop();  // stores the past day's gaps with this run's last footage
+    anchors_.stop();  // a last anchor over the chains as they end
     if (auto st = index_.end_daemon_run(daemon_run_, SystemClock{}.now(), "stopped: " + reason); !st)
       log::error("index_write_failed", {{"error", st.error().message}});
     write_status();
@@ -296,6 +362,7 @@ class Daemon {
         entry["width"] = snap.width;
         entry["height"] = snap.height;
         entry["last_segment"] = snap.last_segment.string();
+        entry["content"] = content_.status(camera.id);
       } else {
         entry["up"] = false;
       }
@@ -314,6 +381,9 @@ class Daemon {
                           {"running", !io_.stopped() && !recorders_.empty()},
                           {"cameras", cameras},
                           {"disk", disk}};
+    retention_.add_status(status);
+    status["alerts"] = alerts_json(alerts_.open(), zone_);
+    last_status_ = status;
     auto path = status_path(config_);
     if (auto st = fs::write_file_atomic(path, status.dump(2) + "\n"); !st)
       log::warn("status_write_failed", {{"error", st.error().message}});
@@ -338,13 +408,22 @@ class Daemon {
   asio::io_context io_;
   catalog::Catalog catalog_;
   LoopSink sink_;
+  SystemClock clock_;
+  alerts::AlertCenter alerts_;  // every watcher in the daemon raises through this one
+  RetentionTask retention_;
+  CoverageTask coverage_{io_, index_, alerts_, clock_, [this] { flush(); }};
+  ContentTask content_{io_, index_, alerts_, clock_};  // black/frozen/covered pictures (content_task.hpp)
+  std::string recording_pause_reason_;  // non-empty while retention has recording paused
   asio::signal_set signals_;
   asio::steady_timer flush_timer_;
   asio::steady_timer status_timer_;
   asio::steady_timer watchdog_timer_;
   std::map<std::string, std::unique_ptr<recorder::Recorder>> recorders_;
   std::map<std::string, CameraRates> rates_;
+  std::unique_ptr<MetricsServer> metrics_;  // [metrics] listen; renders last_status_
+  nlohmann::json last_status_;
   int exit_code_ = 0;
+  AnchorTask anchors_{io_, index_, config_.site.database.parent_path()};
 };
 
 std::string hostname() {

@@ -20,10 +20,17 @@ packages=(
   libssl-dev libsystemd-dev
   # reports (PDF)
   libcairo2-dev libpango1.0-dev fonts-noto-cjk
+  # report tests: pdftotext reads the PDF back, headless Chromium renders the HTML, python3's csv
+  # module loads the CSVs (tests/integration/report)
+  poppler-utils chromium python3
   # time zones for the care-hours calendar
   tzdata
   # systemd unit checks
   systemd
+  # Debian package: dpkg-shlibdeps computes Depends, lintian checks the .deb (tools/package.sh)
+  dpkg-dev lintian
+  # retention tests: the daemon on a clock 10 years ahead (libfaketime, preloaded into carekeepd only)
+  faketime
 )
 
 missing=()

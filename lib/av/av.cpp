@@ -101,10 +101,17 @@ int Interrupt::poll(void* self) noexcept {
   return (interrupt->stop_requested() || interrupt->expired()) ? 1 : 0;
 }
 
-Result<InputFormat> open_input(const std::string& url, const InputOptions& options,
-                               Interrupt& interrupt) {
+tl::expected<InputFormat, OpenFailure> open_input(const std::string& url, const InputOptions& options,
+                                                  Interrupt& interrupt) {
+  auto failure = [&](int rc, std::string_view what, bool expired) {
+    OpenFailure f;
+    static_cast<Error&>(f) = from_averror(rc, what);
+    f.averror = rc;
+    f.deadline_expired = expired;
+    return tl::unexpected(std::move(f));
+  };
   AVFormatContext* raw = avformat_alloc_context();
-  if (raw == nullptr) return fail(ErrorKind::ResourceExhausted, "allocating input context");
+  if (raw == nullptr) return failure(AVERROR(ENOMEM), "allocating input context", false);
   raw->interrupt_callback = interrupt.callback();
   Dictionary opts;
   if (url.rfind("rtsp", 0) == 0) {
@@ -113,19 +120,24 @@ Result<InputFormat> open_input(const std::string& url, const InputOptions& optio
     opts.set("timeout", std::to_string(
                             std::chrono::duration_cast<std::chrono::microseconds>(options.io_timeout).count()));
   }
-  interrupt.arm(options.io_timeout * 2);
+  for (const auto& [key, value] : options.demuxer_options) opts.set(key.c_str(), value);
+  // The deadline bounds the whole handshake; the socket timeout alone would allow one
+  // wait per request.
+  interrupt.arm(options.deadline.count() > 0 ? options.deadline : options.io_timeout * 2);
   // avformat_open_input frees `raw` itself on failure, so take ownership only on success.
   int rc = avformat_open_input(&raw, url.c_str(), nullptr, opts.out());
   if (rc < 0) {
+    bool expired = interrupt.expired();
     interrupt.disarm();
-    return tl::unexpected(from_averror(rc, "opening " + text::redact_url(url)));
+    return failure(rc, "opening " + text::redact_url(url), expired);
   }
   InputFormat input{raw};
   if (options.probe_streams) {
     rc = avformat_find_stream_info(input.get(), nullptr);
     if (rc < 0) {
+      bool expired = interrupt.expired();
       interrupt.disarm();
-      return tl::unexpected(from_averror(rc, "reading stream info of " + text::redact_url(url)));
+      return failure(rc, "reading stream info of " + text::redact_url(url), expired);
     }
   }
   interrupt.disarm();

@@ -16,6 +16,8 @@ extern "C" {
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "base/error.hpp"
 
@@ -84,13 +86,23 @@ class Interrupt {
 struct InputOptions {
   std::string transport = "tcp";                            // rtsp_transport
   std::chrono::milliseconds io_timeout{5000};               // socket timeout of the RTSP demuxer
+  // Bound on the whole open (every request of the handshake); zero means 2 x io_timeout.
+  std::chrono::milliseconds deadline{0};
   bool probe_streams = false;  // avformat_find_stream_info decodes frames; RTSP SDP suffices
+  std::vector<std::pair<std::string, std::string>> demuxer_options;  // extra AVOptions, set last
+};
+
+// Why open_input failed: the Error (message names the redacted URL) plus what callers
+// need to classify it. Derives from Error so it converts where a plain Error is expected.
+struct OpenFailure : Error {
+  int averror = 0;                // FFmpeg's code, 0 when the failure was not FFmpeg's
+  bool deadline_expired = false;  // the interrupt deadline passed (not a stop request)
 };
 
 // Opens an input (RTSP URL or file). Errors name the redacted URL, never credentials.
 // FFmpeg keeps calling `interrupt` for every later read: it must outlive the input.
-Result<InputFormat> open_input(const std::string& url, const InputOptions& options,
-                               Interrupt& interrupt);
+tl::expected<InputFormat, OpenFailure> open_input(const std::string& url, const InputOptions& options,
+                                                  Interrupt& interrupt);
 
 // The first stream of the given media type, or -1.
 int find_stream(const AVFormatContext* ctx, AVMediaType type);

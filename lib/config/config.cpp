@@ -1,5 +1,8 @@
 #include "config/config.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -91,6 +94,14 @@ std::string_view to_string(Transport transport) {
   return "tcp";
 }
 
+std::string_view to_string(Client client) {
+  switch (client) {
+    case Client::Native: return "native";
+    case Client::Libavformat: return "libavformat";
+  }
+  return "native";
+}
+
 std::string Camera::redacted_url() const { return text::redact_url(url); }
 
 const Camera* Config::find_camera(std::string_view id) const {
@@ -101,6 +112,32 @@ const Camera* Config::find_camera(std::string_view id) const {
 const Zone* Config::find_zone(std::string_view id) const {
   auto it = std::find_if(zones.begin(), zones.end(), [&](const Zone& z) { return z.id == id; });
   return it == zones.end() ? nullptr : &*it;
+}
+
+std::optional<ListenAddress> parse_listen(std::string_view text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon + 1 >= text.size()) return std::nullopt;
+  std::string host(text.substr(0, colon));
+  std::string_view port_text = text.substr(colon + 1);
+  bool v6 = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+  if (v6) host = host.substr(1, host.size() - 2);
+  unsigned port = 0;
+  for (char c : port_text) {
+    if (c < '0' || c > '9' || port_text.size() > 5) return std::nullopt;
+    port = port * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (port > 65535) return std::nullopt;
+  ListenAddress out{host, static_cast<std::uint16_t>(port), false};
+  if (v6) {
+    in6_addr a6{};
+    if (::inet_pton(AF_INET6, host.c_str(), &a6) != 1) return std::nullopt;
+    out.loopback = IN6_IS_ADDR_LOOPBACK(&a6);
+  } else {
+    in_addr a4{};
+    if (::inet_pton(AF_INET, host.c_str(), &a4) != 1) return std::nullopt;
+    out.loopback = (ntohl(a4.s_addr) >> 24) == 127;
+  }
+  return out;
 }
 
 }  // namespace carekeep::config

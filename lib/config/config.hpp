@@ -74,6 +74,22 @@ struct Coverage {
   double gap_tolerance_seconds = 2.0;
 };
 
+// Checks of a camera's picture (docs/design.md, Content checks): black, covered lens and
+// frozen picture, decided on one decoded keyframe every sample_seconds. A [content] table
+// sets these for every camera; a camera's own [camera.content] table overrides single keys.
+struct ContentChecks {
+  bool enabled = true;
+  int sample_seconds = 5;               // one keyframe decoded per camera this often (1..60)
+  double black_max_mean = 40;           // luma 0..255: at or below, with a flat picture, "black"
+  double flat_max_stddev = 5;           // luma stddev (64x36 thumbnail) at or below which a picture is flat
+  double covered_max_gradient = 1.5;    // gradient energy at or below which it is extremely blurred
+  int frozen_seconds = 60;              // unchanged this long (or identical keyframes) is "frozen"
+  double frozen_noise_ratio = 0.5;      // a change below this share of what sensor noise causes is no change
+  double frozen_min_difference = 0.6;   // ... nor one below this many luma levels (re-encoding a still picture)
+
+  bool operator==(const ContentChecks&) const = default;
+};
+
 // Camera and zone ids name directories and index rows, so they are restricted to
 // [a-z0-9][a-z0-9_-]{0,31}: safe in any file system, URL or shell without quoting.
 bool is_valid_id(std::string_view id);
@@ -81,13 +97,20 @@ bool is_valid_id(std::string_view id);
 enum class Transport { Tcp, Udp };
 std::string_view to_string(Transport transport);
 
+// The RTSP client that records a camera: carekeep's own (reads the socket in large batches)
+// or libavformat's. UDP transport and rtsps:// always use libavformat.
+enum class Client { Native, Libavformat };
+std::string_view to_string(Client client);
+
 struct Camera {
   std::string id;    // [a-z0-9][a-z0-9_-]{0,31}: used in paths and the index
   std::string name;  // display name; defaults to id
   std::string url;   // may hold credentials: show only redacted_url()
   Transport transport = Transport::Tcp;
+  Client client = Client::Native;
   int segment_seconds = 60;
   bool enabled = true;
+  ContentChecks content;  // the [content] defaults with this camera's [camera.content] applied
 
   std::string redacted_url() const;
 };
@@ -102,12 +125,26 @@ struct Log {
   std::string level = "info";  // debug | info | warn | error
 };
 
+// [metrics]: the Prometheus endpoint (daemon/metrics_server). Empty listen = no endpoint.
+struct Metrics {
+  std::string listen;  // "127.0.0.1:9477": an IP literal ([::1] for IPv6) and a port (0 = any free one)
+};
+struct ListenAddress {
+  std::string host;  // the IP literal without brackets
+  std::uint16_t port = 0;
+  bool loopback = false;
+};
+// "127.0.0.1:9477" or "[::1]:9477"; nullopt unless host is an IP literal and port 0..65535.
+std::optional<ListenAddress> parse_listen(std::string_view text);
+
 struct Config {
   Site site;
   Retention retention;
   CareHours care_hours;
   Coverage coverage;
+  ContentChecks content;  // [content]: the defaults every camera starts from
   Log log;
+  Metrics metrics;
   std::vector<Camera> cameras;
   std::vector<Zone> zones;
   std::filesystem::path source_path;  // the file (or name) it was parsed from

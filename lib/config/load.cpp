@@ -370,12 +370,14 @@ class Validator {
 
   Config run() {
     TableReader top(root_, "", report_,
-                    {"site", "retention", "care_hours", "coverage", "log", "camera", "zone"});
+                    {"site", "retention", "care_hours", "coverage", "content", "log", "metrics", "camera", "zone"});
     if (auto* site = table_at(top, "site", Need::Required)) read_site(*site);
     if (auto* retention = table_at(top, "retention", Need::Optional)) read_retention(*retention);
     if (auto* hours = table_at(top, "care_hours", Need::Required)) read_care_hours(*hours);
     if (auto* coverage = table_at(top, "coverage", Need::Optional)) read_coverage(*coverage);
+    if (auto* content = table_at(top, "content", Need::Optional)) read_content(*content, "content", config_.content);
     if (auto* logging = table_at(top, "log", Need::Optional)) read_log(*logging);
+    if (auto* metrics = table_at(top, "metrics", Need::Optional)) read_metrics(*metrics);
     read_cameras(top);
     read_zones(top);
     check_camera_use();
@@ -577,6 +579,43 @@ class Validator {
     }
   }
 
+  // [content] or a camera's [camera.content]: keys left out keep the value `out` has (the
+  // built-in default, or for a camera the [content] value).
+  void read_content(const toml::table& table, const std::string& path, ContentChecks& out) {
+    TableReader r(table, path, report_,
+                  {"enabled", "sample_seconds", "black_max_mean", "flat_max_stddev", "covered_max_gradient",
+                   "frozen_seconds", "frozen_noise_ratio", "frozen_min_difference"});
+    if (auto enabled = r.boolean("enabled")) out.enabled = *enabled;
+    // At most a minute between samples: a black or covered picture must show up within a
+    // couple of samples, and coverage gaps are decided on them.
+    if (auto v = r.integer_in("sample_seconds", 1, 60, "seconds")) out.sample_seconds = *v;
+    // The floor of 5 s keeps a slip from flagging every quiet room at once.
+    if (auto v = r.integer_in("frozen_seconds", 5, 3600, "seconds")) out.frozen_seconds = *v;
+    auto number_in = [&](std::string_view key, double lo, double hi, std::string_view meaning, double& target) {
+      auto value = r.number(key);
+      if (!value) return;
+      if (*value < lo || *value > hi) {
+        std::ostringstream text;
+        text << "must be between " << lo << " and " << hi << " " << meaning << " (got " << *value << ")";
+        report_.error(*r.get(key), r.path(key), text.str());
+        return;
+      }
+      target = *value;
+    };
+    number_in("black_max_mean", 0, 255, "(mean luma: 16 is video black, 235 white)", out.black_max_mean);
+    number_in("flat_max_stddev", 0, 128, "(luma standard deviation)", out.flat_max_stddev);
+    number_in("covered_max_gradient", 0, 64, "(mean luma step between neighbouring thumbnail pixels)",
+              out.covered_max_gradient);
+    number_in("frozen_noise_ratio", 0, 10, "(times the difference sensor noise alone makes)", out.frozen_noise_ratio);
+    number_in("frozen_min_difference", 0, 64, "luma levels", out.frozen_min_difference);
+    if (out.sample_seconds * 2 > out.frozen_seconds) {
+      report_.error(table.source(), r.path("frozen_seconds"),
+                    "must be at least twice sample_seconds (" + std::to_string(out.sample_seconds) +
+                        " s, so " + std::to_string(out.sample_seconds * 2) +
+                        " or more): a frozen picture is decided on at least two samples");
+    }
+  }
+
   void read_log(const toml::table& table) {
     TableReader r(table, "log", report_, {"level"});
     if (auto level = r.string("level")) {
@@ -591,6 +630,23 @@ class Validator {
         config_.log.level = *level;
       }
     }
+  }
+
+  void read_metrics(const toml::table& table) {
+    TableReader r(table, "metrics", report_, {"listen"});
+    auto listen = r.string("listen");
+    if (!listen) return;
+    auto endpoint = parse_listen(*listen);
+    if (!endpoint) {
+      report_.error(*r.get("listen"), r.path("listen"),
+                    "must be an IP address and a port, like \"127.0.0.1:9477\" or \"[::1]:9477\" (got " + quote(*listen) + ")");
+      return;
+    }
+    if (!endpoint->loopback) {
+      report_.warning(r.get("listen")->source(), r.path("listen"),
+                      "the metrics endpoint has no authentication; keep it on 127.0.0.1 unless a firewall guards it");
+    }
+    config_.metrics.listen = *listen;
   }
 
   // Both cameras and zones: a required, well-formed, unique id. Ids are recorded even when
@@ -650,7 +706,7 @@ class Validator {
     for (std::size_t i = 0; i < list->size(); ++i) {
       const toml::table& table = *list->get(i)->as_table();
       TableReader r(table, index_path("camera", i), report_,
-                    {"id", "name", "url", "transport", "segment_seconds", "enabled"});
+                    {"id", "name", "url", "transport", "client", "segment_seconds", "enabled", "content"});
       Camera camera;
       if (auto id = read_id(r, "camera", camera_ids_, "id = \"nap-1\"")) {
         camera.id = *id;
@@ -676,10 +732,32 @@ class Validator {
           report_.error(*r.get("transport"), r.path("transport"), message);
         }
       }
+      if (auto client = r.string("client")) {
+        if (*client == "native") {
+          camera.client = Client::Native;
+        } else if (*client == "libavformat") {
+          camera.client = Client::Libavformat;
+        } else {
+          static const std::vector<std::string> kClients{"native", "libavformat"};
+          std::string message = "must be \"native\" or \"libavformat\" (got " + quote(*client) + ")";
+          if (auto guess = text::closest(*client, kClients)) {
+            message += "; did you mean " + backtick(*guess) + "?";
+          }
+          report_.error(*r.get("client"), r.path("client"), message);
+        }
+      }
       if (auto seconds = r.integer_in("segment_seconds", kMinSegmentSeconds, kMaxSegmentSeconds, "seconds")) {
         camera.segment_seconds = *seconds;
       }
       camera.enabled = r.boolean("enabled").value_or(true);
+      camera.content = config_.content;
+      if (const toml::node* content = r.get("content")) {
+        if (const toml::table* t = content->as_table()) {
+          read_content(*t, r.path("content"), camera.content);
+        } else {
+          r.wrong_type(*content, "content", "a table, written [camera.content] below the camera's [[camera]] keys");
+        }
+      }
       camera_lines_.push_back(table.source());
       config_.cameras.push_back(std::move(camera));
     }

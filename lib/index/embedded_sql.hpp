@@ -10,5 +10,6 @@ namespace carekeep::index::embedded {
 extern const std::string_view kSchemaSql;         // schema.sql: the current schema, documented
 extern const std::string_view kMigration0001Sql;  // migrations/0001_initial.sql
 extern const std::string_view kMigration0002Sql;  // migrations/0002_retention.sql
+extern const std::string_view kMigration0003Sql;  // migrations/0003_content.sql
 
 }  // namespace carekeep::index::embedded

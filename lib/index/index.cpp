@@ -468,6 +468,49 @@ Result<std::vector<SegmentRow>> Index::segments(std::string_view camera_id, Time
       read_segment);
 }
 
+const std::string kSegmentSpansInRangeSql = R"sql(
+  select id, run_id, start_us, end_us, state, state_detail
+  from segment
+  where camera_id = :camera_id and start_us < :to_us and (end_us > :from_us or state = 'open')
+  order by start_us, id
+)sql";
+
+Result<std::vector<SegmentSpan>> Index::segment_spans(std::string_view camera_id, TimeRange range) {
+  return query_rows<SegmentSpan>(
+      db_, kSegmentSpansInRangeSql, "camera " + std::string(camera_id) + ": listing segment spans",
+      [&](Statement& q) {
+        q.bind(":camera_id", camera_id);
+        bind_range(q, range);
+      },
+      [](const Statement& q) -> Result<SegmentSpan> {
+        SegmentSpan span;
+        span.id = q.column<std::int64_t>(0);
+        span.run_id = q.column<std::int64_t>(1);
+        span.start = time_at(q, 2);
+        span.end = time_at(q, 3);
+        auto state_text = q.column<std::string>(4);
+        auto state = parse_segment_state(state_text);
+        if (!state) {
+          return fail(ErrorKind::DataLoss,
+                      "segment " + std::to_string(span.id) + ": unknown state '" + state_text + "'");
+        }
+        span.state = *state;
+        span.state_detail = q.column<std::string>(5);
+        return span;
+      });
+}
+
+// segment_by_camera is (camera_id, rowid): the chain order without a sort.
+const std::string kChainSegmentsSql = "select " + std::string(kSegmentColumns) + R"sql(
+  from segment where camera_id = :camera_id order by id
+)sql";
+
+Result<std::vector<SegmentRow>> Index::chain_segments(std::string_view camera_id) {
+  return query_rows<SegmentRow>(
+      db_, kChainSegmentsSql, "camera " + std::string(camera_id) + ": reading the hash chain",
+      [&](Statement& q) { q.bind(":camera_id", camera_id); }, read_segment);
+}
+
 // The literal 'open' lets SQLite use the partial index segment_unfinished.
 const std::string kOpenSegmentsSql = "select " + std::string(kSegmentColumns) + R"sql(
   from segment where state = 'open' order by camera_id, id
@@ -759,6 +802,258 @@ Result<std::vector<ClockEventRow>> Index::clock_events(TimeRange range) {
         return ClockEventRow{q.column<std::int64_t>(0), time_at(q, 1), Micros{q.column<std::int64_t>(2)},
                              q.column<std::optional<bool>>(3), q.column<std::string>(4)};
       });
+}
+
+// ---- clock guard and capacity forecast -------------------------------------------------
+
+constexpr std::string_view kNewestSegmentEndSql = R"sql(
+  select max((select end_us from segment s where s.camera_id = c.id order by s.start_us desc limit 1))
+  from camera c
+)sql";
+
+Result<std::optional<UtcTime>> Index::newest_segment_end() {
+  auto rows = query_rows<std::optional<UtcTime>>(
+      db_, kNewestSegmentEndSql, "finding the newest footage", [](Statement&) {},
+      [](const Statement& q) -> Result<std::optional<UtcTime>> { return opt_time_at(q, 0); });
+  if (!rows) return tl::unexpected(std::move(rows.error()));
+  return rows->empty() ? std::nullopt : rows->front();
+}
+
+constexpr std::string_view kFootageRateSql = R"sql(
+  select protect_until_us is not null, total(size_bytes), total(duration_us) from segment
+  where camera_id = :camera_id and start_us >= :from_us and start_us < :to_us and state in ('closed', 'recovered')
+  group by 1
+)sql";
+
+Result<std::vector<FootageRate>> Index::footage_rates(TimeRange range) {
+  auto known = cameras();
+  if (!known) return tl::unexpected(std::move(known.error()));
+  std::vector<FootageRate> rates;
+  for (const auto& camera : *known) {
+    FootageRate rate{camera.id};
+    auto parts = query_rows<int>(
+        db_, kFootageRateSql, "measuring footage of camera " + camera.id,
+        [&](Statement& q) {
+          q.bind(":camera_id", camera.id);
+          bind_range(q, range);
+        },
+        [&](const Statement& q) -> Result<int> {
+          auto bytes = static_cast<std::int64_t>(q.column<double>(1));
+          Micros duration{static_cast<std::int64_t>(q.column<double>(2))};
+          if (q.column<std::int64_t>(0) != 0) {
+            rate.care_bytes = bytes;
+            rate.care_duration = duration;
+          } else {
+            rate.other_bytes = bytes;
+            rate.other_duration = duration;
+          }
+          return 0;
+        });
+    if (!parts) return tl::unexpected(std::move(parts.error()));
+    if (rate.care_bytes > 0 || rate.other_bytes > 0) rates.push_back(std::move(rate));
+  }
+  return rates;
+}
+
+// ---- alerts ----------------------------------------------------------------------------
+
+constexpr std::string_view kInsertAlertSql = R"sql(
+  insert into alert (kind, subject, severity, message, raised_us, last_seen_us)
+  values (:kind, :subject, :severity, :message, :raised_us, :raised_us)
+)sql";
+
+Result<std::int64_t> Index::insert_alert(const NewAlert& alert) {
+  auto st = run_write(db_, kInsertAlertSql, "raising alert " + alert.kind, [&](Statement& q) {
+    q.bind(":kind", alert.kind)
+        .bind(":subject", alert.subject)
+        .bind(":severity", alert.severity)
+        .bind(":message", alert.message)
+        .bind(":raised_us", to_us(alert.raised));
+  });
+  if (!st) return tl::unexpected(std::move(st.error()));
+  return db_.last_insert_rowid();
+}
+
+constexpr std::string_view kRefreshAlertSql = R"sql(
+  update alert set last_seen_us = max(last_seen_us, :seen_us), severity = :severity, message = :message
+  where id = :id and resolved_us is null
+)sql";
+
+Status Index::refresh_alert(std::int64_t id, UtcTime seen, std::string_view severity, std::string_view message) {
+  return update_one(db_, kRefreshAlertSql, "refreshing alert " + std::to_string(id), [&](Statement& q) {
+    q.bind(":id", id).bind(":seen_us", to_us(seen)).bind(":severity", severity).bind(":message", message);
+  });
+}
+
+constexpr std::string_view kResolveAlertSql = R"sql(
+  update alert set resolved_us = max(:resolved_us, raised_us) where id = :id and resolved_us is null
+)sql";
+
+// max(): a wall clock stepped back between raise and resolve must not leave an alert that
+// ended before it began.
+Status Index::resolve_alert(std::int64_t id, UtcTime resolved) {
+  return update_one(db_, kResolveAlertSql, "resolving alert " + std::to_string(id),
+                    [&](Statement& q) { q.bind(":id", id).bind(":resolved_us", to_us(resolved)); });
+}
+
+constexpr std::string_view kAlertColumns =
+    "id, kind, subject, severity, message, raised_us, last_seen_us, resolved_us, acknowledged_us, acknowledged_by";
+
+static Result<AlertRow> read_alert(const Statement& q) {
+  return AlertRow{q.column<std::int64_t>(0),  q.column<std::string>(1), q.column<std::string>(2),
+                  q.column<std::string>(3),   q.column<std::string>(4), time_at(q, 5),
+                  time_at(q, 6),              opt_time_at(q, 7),        opt_time_at(q, 8),
+                  q.column<std::optional<std::string>>(9)};
+}
+
+const std::string kAlertByIdSql = "select " + std::string(kAlertColumns) + " from alert where id = :id";
+// `resolved_us is null` matches the partial index alert_open's condition.
+const std::string kOpenAlertsSql =
+    "select " + std::string(kAlertColumns) + " from alert where resolved_us is null order by id";
+const std::string kAllAlertsSql = "select " + std::string(kAlertColumns) + " from alert order by id";
+
+Result<std::optional<AlertRow>> Index::alert(std::int64_t id) {
+  auto rows = query_rows<AlertRow>(
+      db_, kAlertByIdSql, "reading alert " + std::to_string(id), [&](Statement& q) { q.bind(":id", id); },
+      read_alert);
+  if (!rows) return tl::unexpected(std::move(rows.error()));
+  if (rows->empty()) return std::optional<AlertRow>();
+  return std::optional<AlertRow>(std::move(rows->front()));
+}
+
+Result<std::vector<AlertRow>> Index::open_alerts() {
+  return query_rows<AlertRow>(db_, kOpenAlertsSql, "listing open alerts", [](Statement&) {}, read_alert);
+}
+
+Result<std::vector<AlertRow>> Index::alerts() {
+  return query_rows<AlertRow>(db_, kAllAlertsSql, "listing alerts", [](Statement&) {}, read_alert);
+}
+
+constexpr std::string_view kAcknowledgeAlertSql = R"sql(
+  update alert set acknowledged_us = :when_us, acknowledged_by = :by where id = :id and acknowledged_us is null
+)sql";
+
+Status Index::acknowledge_alert(std::int64_t id, UtcTime when, std::string_view by) {
+  return update_one(db_, kAcknowledgeAlertSql, "acknowledging alert " + std::to_string(id), [&](Statement& q) {
+    q.bind(":id", id).bind(":when_us", to_us(when)).bind(":by", by);
+  });
+}
+
+// ---- content faults --------------------------------------------------------------------
+
+constexpr std::string_view kInsertContentFaultSql = R"sql(
+  insert into content_fault (camera_id, kind, start_us, detail) values (:camera_id, :kind, :start_us, :detail)
+)sql";
+
+Result<std::int64_t> Index::insert_content_fault(std::string_view camera_id, std::string_view kind, UtcTime start,
+                                                 std::string_view detail) {
+  auto st = run_write(db_, kInsertContentFaultSql, "camera " + std::string(camera_id) + ": recording a content fault",
+                      [&](Statement& q) {
+                        q.bind(":camera_id", camera_id)
+                            .bind(":kind", kind)
+                            .bind(":start_us", to_us(start))
+                            .bind(":detail", detail);
+                      });
+  if (!st) return tl::unexpected(std::move(st.error()));
+  return db_.last_insert_rowid();
+}
+
+constexpr std::string_view kEndContentFaultSql = R"sql(
+  update content_fault set end_us = max(start_us, :end_us) where id = :id and end_us is null
+)sql";
+
+Status Index::end_content_fault(std::int64_t id, UtcTime end) {
+  return update_one(db_, kEndContentFaultSql, "ending content fault " + std::to_string(id),
+                    [&](Statement& q) { q.bind(":end_us", to_us(end)).bind(":id", id); });
+}
+
+constexpr std::string_view kEndOpenContentFaultsSql = R"sql(
+  update content_fault set end_us = max(start_us, :end_us) where end_us is null
+)sql";
+
+Result<std::int64_t> Index::end_open_content_faults(UtcTime end) {
+  auto st = run_write(db_, kEndOpenContentFaultsSql, "ending open content faults",
+                      [&](Statement& q) { q.bind(":end_us", to_us(end)); });
+  if (!st) return tl::unexpected(std::move(st.error()));
+  return static_cast<std::int64_t>(db_.changes());
+}
+
+// Served by content_fault_by_camera_start: start_us < to bounds the scan, the end filter
+// drops faults that ended before the range.
+constexpr std::string_view kContentFaultsSql = R"sql(
+  select id, camera_id, kind, start_us, end_us, detail from content_fault
+  where camera_id = :camera_id and start_us < :to_us and (end_us is null or end_us > :from_us)
+  order by start_us, id
+)sql";
+
+Result<std::vector<ContentFaultRow>> Index::content_faults(std::string_view camera_id, TimeRange range) {
+  return query_rows<ContentFaultRow>(
+      db_, kContentFaultsSql, "listing content faults of camera " + std::string(camera_id),
+      [&](Statement& q) {
+        q.bind(":camera_id", camera_id);
+        bind_range(q, range);
+      },
+      [](const Statement& q) -> Result<ContentFaultRow> {
+        return ContentFaultRow{q.column<std::int64_t>(0), q.column<std::string>(1), q.column<std::string>(2),
+                               time_at(q, 3),             opt_time_at(q, 4),         q.column<std::string>(5)};
+      });
+}
+
+// ---- zone gaps --------------------------------------------------------------------------
+
+// Served by zone_gap_by_start: a gap is short next to a query range, so start_us < to bounds
+// the scan and end_us > from drops the ones that ended before it.
+constexpr std::string_view kZoneGapsSql = R"sql(
+  select id, zone_id, start_us, end_us, cause, detail, computed_us from zone_gap
+  where start_us < :to_us and end_us > :from_us and (:zone_id is null or zone_id = :zone_id)
+  order by zone_id, start_us
+)sql";
+
+Result<std::vector<ZoneGapRow>> Index::zone_gaps(TimeRange range, std::optional<std::string_view> zone_id) {
+  return query_rows<ZoneGapRow>(
+      db_, kZoneGapsSql, "listing zone gaps",
+      [&](Statement& q) {
+        bind_range(q, range);
+        q.bind(":zone_id", zone_id ? std::optional<std::string>(std::string(*zone_id)) : std::nullopt);
+      },
+      [](const Statement& q) -> Result<ZoneGapRow> {
+        return ZoneGapRow{q.column<std::int64_t>(0), q.column<std::string>(1), time_at(q, 2), time_at(q, 3),
+                          q.column<std::string>(4),  q.column<std::string>(5), time_at(q, 6)};
+      });
+}
+
+constexpr std::string_view kDeleteZoneGapsSql = R"sql(
+  delete from zone_gap
+  where start_us < :to_us and end_us > :from_us and (:zone_id is null or zone_id = :zone_id)
+)sql";
+
+constexpr std::string_view kInsertZoneGapSql = R"sql(
+  insert into zone_gap (zone_id, start_us, end_us, cause, detail, computed_us)
+  values (:zone_id, :start_us, :end_us, :cause, :detail, :computed_us)
+)sql";
+
+Status Index::replace_zone_gaps(TimeRange range, std::optional<std::string_view> zone_id,
+                                std::span<const ZoneGapRow> gaps) {
+  auto tx = begin_unless_in_transaction();
+  if (!tx) return failed(std::move(tx.error()), "storing zone gaps");
+  auto st = run_write(db_, kDeleteZoneGapsSql, "replacing zone gaps", [&](Statement& q) {
+    bind_range(q, range);
+    q.bind(":zone_id", zone_id ? std::optional<std::string>(std::string(*zone_id)) : std::nullopt);
+  });
+  if (!st) return st;
+  for (const auto& gap : gaps) {
+    st = run_write(db_, kInsertZoneGapSql, "storing a gap of zone " + gap.zone_id, [&](Statement& q) {
+      q.bind(":zone_id", gap.zone_id)
+          .bind(":start_us", to_us(gap.start))
+          .bind(":end_us", to_us(gap.end))
+          .bind(":cause", gap.cause)
+          .bind(":detail", gap.detail)
+          .bind(":computed_us", to_us(gap.computed));
+    });
+    if (!st) return st;
+  }
+  if (*tx) return (*tx)->commit();
+  return ok();
 }
 
 }  // namespace carekeep::index

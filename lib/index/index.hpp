@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "index/evidence.hpp"
 #include "index/rows.hpp"
 #include "sqlite/connection.hpp"
 
@@ -68,8 +69,13 @@ class Index {
   // The camera's segments overlapping `range`, in every state, by start time. An open
   // segment is still growing, so it counts as reaching +infinity.
   Result<std::vector<SegmentRow>> segments(std::string_view camera_id, TimeRange range);
+  // The same segments with only their time span and state (what coverage reads).
+  Result<std::vector<SegmentSpan>> segment_spans(std::string_view camera_id, TimeRange range);
   // All cameras' segments in state open (startup recovery), by camera then id.
   Result<std::vector<SegmentRow>> open_segments();
+  // Every segment of the camera in chain order (id order), in every state; open rows have no
+  // chain link yet. For `verify` and the export manifest's chain positions.
+  Result<std::vector<SegmentRow>> chain_segments(std::string_view camera_id);
 
   // ---- retention (docs/design.md, Retention) ----
   // One segment by id, in any state; nullopt when there is no such row.
@@ -112,6 +118,71 @@ class Index {
                                                     std::optional<std::string_view> camera_id = std::nullopt);
   Result<std::int64_t> insert_clock_event(const ClockEventRow& event);
   Result<std::vector<ClockEventRow>> clock_events(TimeRange range);
+
+  // ---- alerts (lib/alerts decides; these only store) ----
+  // A new open alert. Fails Internal when (kind, subject) already has an open one (the
+  // partial unique index alert_open) or severity is not info | warning | critical.
+  Result<std::int64_t> insert_alert(const NewAlert& alert);
+  // The open alert `id` was seen again: last_seen, severity and message become these.
+  // NotFound when no open alert has that id.
+  Status refresh_alert(std::int64_t id, UtcTime seen, std::string_view severity, std::string_view message);
+  // Closes the open alert `id` at `resolved`. NotFound when no open alert has that id.
+  Status resolve_alert(std::int64_t id, UtcTime resolved);
+  // One alert by id; nullopt when there is none.
+  Result<std::optional<AlertRow>> alert(std::int64_t id);
+  // Open alerts, by id.
+  Result<std::vector<AlertRow>> open_alerts();
+  // Every alert, resolved ones included, by id.
+  Result<std::vector<AlertRow>> alerts();
+  // ---- clock guard and capacity forecast (lib/retention) ----
+  // The latest end of any camera's newest segment (by start, in any state); nullopt when
+  // there is none. One index lookup per camera (segment_by_camera_start).
+  Result<std::optional<UtcTime>> newest_segment_end();
+  // Per camera, closed and recovered footage starting in `range`, split by protect_until.
+  Result<std::vector<FootageRate>> footage_rates(TimeRange range);
+  // Records who acknowledged alert `id`. An alert is acknowledged once: NotFound when there
+  // is no such alert or it is acknowledged already (alert() tells the two apart).
+  Status acknowledge_alert(std::int64_t id, UtcTime when, std::string_view by);
+
+  // ---- content faults (lib/content decides; these only store; docs/design.md, Content checks) ----
+  // A fault that starts at `start`; `detail` is a JSON object (measured values, thresholds).
+  // Fails Internal for an unknown camera, a kind other than black | frozen | covered, or
+  // detail that is not valid JSON.
+  Result<std::int64_t> insert_content_fault(std::string_view camera_id, std::string_view kind, UtcTime start,
+                                            std::string_view detail);
+  // The open fault `id` ended at `end` (clamped to its start). NotFound unless it is open.
+  Status end_content_fault(std::int64_t id, UtcTime end);
+  // Ends every open fault (of every camera) at `end`, or at its start if that is later:
+  // the daemon stopping, or starting after a crash. Returns how many it ended.
+  Result<std::int64_t> end_open_content_faults(UtcTime end);
+  // The camera's faults overlapping `range` (an open one reaches +infinity), by start, id.
+  Result<std::vector<ContentFaultRow>> content_faults(std::string_view camera_id, TimeRange range);
+
+  // ---- zone gaps (lib/coverage decides; these only store; docs/design.md, Coverage) ----
+  // Gaps overlapping `range` (of one zone, or of all), by zone, start.
+  Result<std::vector<ZoneGapRow>> zone_gaps(TimeRange range, std::optional<std::string_view> zone_id = std::nullopt);
+  // Deletes the gaps overlapping `range` (of one zone, or of all) and inserts `gaps` in their
+  // place, in one transaction unless the caller holds one. The caller keeps the parts of old
+  // gaps outside the range by including them in `gaps`. Internal when a row breaks the
+  // schema's checks (empty interval, two gaps of a zone with one start).
+  Status replace_zone_gaps(TimeRange range, std::optional<std::string_view> zone_id, std::span<const ZoneGapRow> gaps);
+
+  // ---- evidence: access log and integrity anchors (index/evidence.hpp; docs/design.md, Exports) ----
+  // Appends one row to the hash-chained access log (its own transaction unless the caller
+  // holds one, so two writers cannot fork the chain) and returns it with id and hashes.
+  Result<AccessLogRow> append_access_log(const NewAccessEntry& entry);
+  Result<std::optional<AccessLogRow>> last_access_log();
+  Result<std::optional<AccessLogRow>> access_log_row(std::int64_t id);
+  // Rows with time in `range`, by id.
+  Result<std::vector<AccessLogRow>> access_log(TimeRange range);
+  // Walks the whole log: ids without gaps (also at the end, from sqlite_sequence), each
+  // prev_hash equal to the previous hash, each hash recomputed. Empty = intact.
+  Result<std::vector<AccessLogFinding>> verify_access_log();
+  // The camera's last chained segment (id and chain_sha256), what a daily anchor signs.
+  Result<std::optional<std::pair<SegmentId, Sha256>>> chain_tip(std::string_view camera_id);
+  Result<std::int64_t> insert_anchor(const NewAnchor& anchor);
+  // Anchors of one camera or of all, by id.
+  Result<std::vector<AnchorRow>> anchors(std::optional<std::string_view> camera_id = std::nullopt);
 
  private:
   explicit Index(sqlite::Connection db) : db_(std::move(db)) {}

@@ -123,6 +123,18 @@ struct SegmentRow {
   std::optional<UtcTime> deleted;
 };
 
+// The columns coverage decides on: when a segment's footage was, and whether it is usable.
+// Loading months of full SegmentRows (paths, hashes) made a 90-day report spend seconds on
+// columns it never reads.
+struct SegmentSpan {
+  SegmentId id = 0;
+  RunId run_id = 0;
+  UtcTime start;
+  UtcTime end;  // equals start while open
+  SegmentState state = SegmentState::Open;
+  std::string state_detail;
+};
+
 // The columns retention decides on (a SegmentRow without media details and hashes, cheap to
 // load by the hundred thousand).
 struct RetentionRow {
@@ -187,6 +199,62 @@ struct ClockEventRow {
   Micros step{0};              // signed: negative when the clock went back
   std::optional<bool> ntp_synced;
   std::string detail;
+};
+
+// An alert (lib/alerts owns the meaning; the index only stores it). severity is the text
+// stored in the column: "info" | "warning" | "critical".
+struct NewAlert {
+  std::string kind;            // disk_full | clock_untrusted | camera_down | ... (lib/alerts)
+  std::string subject;         // camera or zone id; "" for the whole box
+  std::string severity;
+  std::string message;
+  UtcTime raised;
+};
+
+struct AlertRow {
+  std::int64_t id = 0;
+  std::string kind;
+  std::string subject;
+  std::string severity;
+  std::string message;
+  UtcTime raised;
+  UtcTime last_seen;
+  std::optional<UtcTime> resolved;      // null while open
+  std::optional<UtcTime> acknowledged;  // null until an operator acknowledges it
+  std::optional<std::string> acknowledged_by;
+};
+
+// A stretch of unusable picture (lib/content): kind is "black" | "frozen" | "covered";
+// detail is the JSON object of measured values and thresholds stored with it.
+struct ContentFaultRow {
+  std::int64_t id = 0;
+  std::string camera_id;
+  std::string kind;
+  UtcTime start;
+  std::optional<UtcTime> end;  // null while the fault lasts
+  std::string detail;
+};
+
+// A stretch of care time in which a zone was not covered (lib/coverage computes it; the index
+// only stores it). cause is a word of the zone_gap.cause vocabulary.
+struct ZoneGapRow {
+  std::int64_t id = 0;         // ignored on insert
+  std::string zone_id;
+  UtcTime start;
+  UtcTime end;
+  std::string cause;
+  std::string detail;
+  UtcTime computed;
+};
+
+// Recorded footage of one camera in a time range, split by care-hours protection (the
+// capacity forecast's input): bytes and media time of rows with and without protect_until.
+struct FootageRate {
+  std::string camera_id;
+  std::int64_t care_bytes = 0;
+  Micros care_duration{0};
+  std::int64_t other_bytes = 0;
+  Micros other_duration{0};
 };
 
 }  // namespace carekeep::index

@@ -240,3 +240,23 @@ create table alert (
 -- One open alert per condition: a repeat updates last_seen_us instead of adding a row.
 create unique index alert_open on alert (kind, subject) where resolved_us is null;
 create index alert_by_raised on alert (raised_us);  -- alerts in a report's range
+
+-- Intervals in which a camera's picture was unusable although its stream recorded fine:
+-- black (dark and flat), frozen (unchanged beyond sensor noise for the configured time, or
+-- identical encoded keyframes) or covered (flat or extremely blurred, not dark). Written by
+-- the daemon's content checker (lib/content) from sampled keyframes; coverage counts
+-- [start_us, end_us or now) as footage that does not cover the camera's zones (cause 'content').
+create table content_fault (
+  id integer primary key,          -- rowid
+  camera_id text not null references camera (id),  -- whose picture
+  kind text not null check (kind in ('black', 'frozen', 'covered')),  -- what was wrong with it
+  start_us integer not null,       -- wall clock of the first sample that showed it (for frozen: of the first
+                                   -- sample of the unchanged stretch, not when the threshold was reached)
+  end_us integer,                  -- wall clock of the first sample that no longer showed it; null while it
+                                   -- lasts (the daemon closes open rows when it stops or, after a crash,
+                                   -- at its next start)
+  detail text not null default '{}' check (json_valid(detail))  -- JSON: measured values (mean, stddev,
+                                   -- gradient energy, difference vs noise, seconds unchanged) and the thresholds
+                                   -- they were compared with, so an inspector can see why
+) strict;
+create index content_fault_by_camera_start on content_fault (camera_id, start_us);  -- a camera's faults in a range

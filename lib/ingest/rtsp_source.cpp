@@ -4,40 +4,6 @@
 
 namespace carekeep::ingest {
 
-std::string_view to_string(DownCause cause) {
-  switch (cause) {
-    case DownCause::Refused: return "refused";
-    case DownCause::Unreachable: return "unreachable";
-    case DownCause::AuthFailed: return "auth_failed";
-    case DownCause::NotFound: return "not_found";
-    case DownCause::Timeout: return "timeout";
-    case DownCause::Stalled: return "stalled";
-    case DownCause::StreamEnded: return "stream_ended";
-    case DownCause::CodecChanged: return "codec_changed";
-    case DownCause::Unsupported: return "unsupported";
-    case DownCause::DiskError: return "disk_error";
-    case DownCause::Protocol: return "protocol";
-  }
-  return "protocol";
-}
-
-std::string_view describe(DownCause cause) {
-  switch (cause) {
-    case DownCause::Refused: return "the camera refused the connection (is it powered on, is the port right?)";
-    case DownCause::Unreachable: return "the camera cannot be reached on the network (cable, Wi-Fi, address?)";
-    case DownCause::AuthFailed: return "the camera rejected the user name or password in the URL";
-    case DownCause::NotFound: return "the camera has no stream at that path (check the URL's path)";
-    case DownCause::Timeout: return "the camera did not answer in time";
-    case DownCause::Stalled: return "the camera stopped sending video while the connection stayed open";
-    case DownCause::StreamEnded: return "the camera ended the stream";
-    case DownCause::CodecChanged: return "the camera changed codec or resolution; recording restarts with the new settings";
-    case DownCause::Unsupported: return "the camera sends no H.264 or H.265 video";
-    case DownCause::DiskError: return "writing the recording to disk failed";
-    case DownCause::Protocol: return "the RTSP session failed";
-  }
-  return "the RTSP session failed";
-}
-
 DownCause classify(int averror, bool connected, bool deadline_expired) {
   if (deadline_expired || averror == AVERROR_EXIT) return connected ? DownCause::Stalled : DownCause::Timeout;
   switch (averror) {
@@ -61,31 +27,27 @@ namespace {
 bool is_video_codec_supported(AVCodecID id) { return id == AV_CODEC_ID_H264 || id == AV_CODEC_ID_HEVC; }
 }  // namespace
 
-tl::expected<RtspSource, Failure> RtspSource::open(const std::string& url, const SourceOptions& options,
-                                                   std::stop_token stop) {
-  RtspSource source;
+tl::expected<std::unique_ptr<RtspSource>, Failure> RtspSource::open(const std::string& url,
+                                                                   const SourceOptions& options,
+                                                                   std::stop_token stop) {
+  std::unique_ptr<RtspSource> owned{new RtspSource()};
+  RtspSource& source = *owned;
   source.options_ = options;
   source.interrupt_ = std::make_unique<av::Interrupt>(std::move(stop));
-  // The interrupt deadline bounds the whole handshake; the socket timeout alone would allow
-  // one wait per RTSP request.
-  AVFormatContext* raw = avformat_alloc_context();
-  if (raw == nullptr) return tl::unexpected(Failure{DownCause::Protocol, "out of memory"});
-  raw->interrupt_callback = source.interrupt_->callback();
-  av::Dictionary opts;
-  opts.set("rtsp_transport", options.transport);
-  opts.set("timeout", std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(options.connect_timeout).count()));
+  av::InputOptions input_options;
+  input_options.transport = options.transport;
+  input_options.io_timeout = options.connect_timeout;
+  input_options.deadline = options.connect_timeout;
   // Small probe: the SDP describes the streams; no frames need decoding.
-  opts.set("fpsprobesize", "0");
-  source.interrupt_->arm(options.connect_timeout);
-  int rc = avformat_open_input(&raw, url.c_str(), nullptr, opts.out());
-  bool expired = source.interrupt_->expired();
-  source.interrupt_->disarm();
-  if (rc < 0) {
+  input_options.demuxer_options = {{"fpsprobesize", "0"}};
+  auto input = av::open_input(url, input_options, *source.interrupt_);
+  if (!input) {
     if (source.interrupt_->stop_requested()) return tl::unexpected(Failure{DownCause::Protocol, "stopped"});
-    auto cause = classify(rc, false, expired);
-    return tl::unexpected(Failure{cause, av::from_averror(rc, "connecting to " + text::redact_url(url)).message});
+    auto cause = classify(input.error().averror, false, input.error().deadline_expired);
+    return tl::unexpected(Failure{cause, input.error().message});
   }
-  source.input_.reset(raw);
+  source.input_ = std::move(*input);
+  AVFormatContext* raw = source.input_.get();
   for (unsigned i = 0; i < raw->nb_streams; ++i) {
     const AVCodecParameters* par = raw->streams[i]->codecpar;
     if (par->codec_type == AVMEDIA_TYPE_VIDEO && source.video_index_ < 0 && is_video_codec_supported(par->codec_id)) {
@@ -106,7 +68,20 @@ tl::expected<RtspSource, Failure> RtspSource::open(const std::string& url, const
     if (static_cast<int>(i) != source.video_index_ && static_cast<int>(i) != source.audio_index_)
       raw->streams[i]->discard = AVDISCARD_ALL;
   }
-  return source;
+  return owned;
+}
+
+StreamInfo RtspSource::video() const {
+  const AVStream* st = input_->streams[video_index_];
+  AVRational rate = st->avg_frame_rate.num > 0 && st->avg_frame_rate.den > 0 ? st->avg_frame_rate : st->r_frame_rate;
+  if (rate.num <= 0 || rate.den <= 0) rate = AVRational{0, 1};
+  return StreamInfo{st->codecpar, st->time_base, rate};
+}
+
+StreamInfo RtspSource::audio() const {
+  if (audio_index_ < 0) return StreamInfo{nullptr, AVRational{1, 48000}, AVRational{0, 1}};
+  const AVStream* st = input_->streams[audio_index_];
+  return StreamInfo{st->codecpar, st->time_base, AVRational{0, 1}};
 }
 
 tl::expected<RtspSource::Kind, Failure> RtspSource::read(AVPacket* packet) {

@@ -60,6 +60,23 @@ void Recorder::stop() {
   thread_.join();
 }
 
+void Recorder::pause(std::string reason) {
+  {
+    std::lock_guard lock(mutex_);
+    pause_reason_ = std::move(reason);
+    paused_ = true;
+  }
+  pause_changed_.notify_all();
+}
+
+void Recorder::resume() {
+  {
+    std::lock_guard lock(mutex_);
+    paused_ = false;
+  }
+  pause_changed_.notify_all();
+}
+
 RecorderSnapshot Recorder::snapshot() const {
   std::lock_guard lock(mutex_);
   return snapshot_;
@@ -120,25 +137,38 @@ void Recorder::run(std::stop_token stop) {
   auto last_summary = env_.clock->steady_now();
   ingest::SourceOptions options;
   options.transport = settings_.transport;
+  options.client = settings_.client;
   options.stall_timeout = settings_.stall_timeout;
   options.connect_timeout = settings_.connect_timeout;
 
   while (!stop.stop_requested()) {
-    auto source = ingest::RtspSource::open(settings_.url, options, stop);
+    if (paused_) {
+      std::unique_lock lock(mutex_);
+      log::warn("recording_paused", {{"camera", settings_.id}, {"reason", pause_reason_}});
+      snapshot_.up = false;
+      snapshot_.since = env_.clock->now();
+      snapshot_.cause = ingest::DownCause::DiskError;
+      snapshot_.detail = pause_reason_;
+      if (!pause_changed_.wait(lock, stop, [this] { return !paused_; })) break;
+      log::info("recording_resumed", {{"camera", settings_.id}});
+      backoff.reset();
+      continue;
+    }
+    auto source = ingest::open_source(settings_.url, options, stop);
     if (stop.stop_requested()) break;
     if (!source) {
       report_connect_failure(source.error(), down_reported, ++failures_in_outage, last_summary);
       if (!sleep_unless_stopped(backoff.next(), stop)) break;
       continue;
     }
-    if (!source->dropped_audio_codec().empty() && !audio_warned_) {
+    if (!(*source)->dropped_audio_codec().empty() && !audio_warned_) {
       audio_warned_ = true;
-      log::warn("audio_dropped", {{"camera", settings_.id}, {"codec", source->dropped_audio_codec()},
+      log::warn("audio_dropped", {{"camera", settings_.id}, {"codec", (*source)->dropped_audio_codec()},
                                   {"reason", "only AAC audio is recorded"}});
     }
     std::uint64_t run_key = 0;
     ingest::Failure failure{};
-    auto end = record_session(*source, stop, run_key, failure);
+    auto end = record_session(**source, stop, run_key, failure);
     if (end == SessionEnd::Stopped) break;
     if (end == SessionEnd::FailedBeforeStart) {
       report_connect_failure(failure, down_reported, ++failures_in_outage, last_summary);
@@ -165,25 +195,23 @@ ingest::DownCause cause_of_write_error(const Error& error) {
 }
 }  // namespace
 
-Recorder::SessionEnd Recorder::record_session(ingest::RtspSource& source, std::stop_token stop, std::uint64_t& run_key,
+Recorder::SessionEnd Recorder::record_session(ingest::Source& source, std::stop_token stop, std::uint64_t& run_key,
                                               ingest::Failure& failure) {
-  const AVStream* video = source.video();
-  const AVStream* audio = source.audio();
+  const ingest::StreamInfo video = source.video();
+  const ingest::StreamInfo audio = source.audio();
   // Our own copy: the SDP may lack the picture size or parameter sets, which the first
   // keyframe then supplies (ingest::complete_parameters).
-  av::CodecParameters video_par = av::copy_parameters(video->codecpar);
-  RunStarted started{settings_.id, 0, {}, codec_name(video->codecpar), 0, 0,
-                     codec_name(audio ? audio->codecpar : nullptr)};
+  av::CodecParameters video_par = av::copy_parameters(video.parameters);
+  RunStarted started{settings_.id, 0, {}, codec_name(video.parameters), 0, 0, codec_name(audio.parameters)};
   bool run_started = false;
 
   segment::StreamLayout layout;
   layout.video = video_par.get();
-  layout.video_time_base = video->time_base;
-  if (video->avg_frame_rate.num > 0 && video->avg_frame_rate.den > 0) layout.frame_rate = video->avg_frame_rate;
-  else if (video->r_frame_rate.num > 0 && video->r_frame_rate.den > 0) layout.frame_rate = video->r_frame_rate;
-  if (audio != nullptr) {
-    layout.audio = audio->codecpar;
-    layout.audio_time_base = audio->time_base;
+  layout.video_time_base = video.time_base;
+  if (video.frame_rate.num > 0 && video.frame_rate.den > 0) layout.frame_rate = video.frame_rate;
+  if (audio.parameters != nullptr) {
+    layout.audio = audio.parameters;
+    layout.audio_time_base = audio.time_base;
   }
 
   std::unique_ptr<segment::SegmentFile> current;
@@ -236,16 +264,24 @@ Recorder::SessionEnd Recorder::record_session(ingest::RtspSource& source, std::s
   };
 
   while (!stop.stop_requested()) {
+    if (paused_) {
+      std::string reason;
+      {
+        std::lock_guard lock(mutex_);
+        reason = pause_reason_;
+      }
+      return fail_session(ingest::DownCause::DiskError, "recording paused: " + reason);
+    }
     auto kind = source.read(packet.get());
     if (!kind) {
       if (stop.stop_requested()) break;
       return fail_session(kind.error().cause, kind.error().detail);
     }
-    if (*kind == ingest::RtspSource::Kind::Other) {
+    if (*kind == ingest::Source::Kind::Other) {
       av_packet_unref(packet.get());
       continue;
     }
-    if (*kind == ingest::RtspSource::Kind::Video) {
+    if (*kind == ingest::Source::Kind::Video) {
       bool key = (packet->flags & AV_PKT_FLAG_KEY) != 0;
       if (!run_started) {
         if (!key) {
@@ -319,6 +355,7 @@ Recorder::SessionEnd Recorder::record_session(ingest::RtspSource& source, std::s
         current_info = SegmentOpened{settings_.id, run_key, seq++, relative, start};
         env_.sink->segment_opened(current_info);
       }
+      if (key && env_.keyframe_observer) env_.keyframe_observer(settings_.id, *video_par, *packet);
       auto before = current->bytes_written();
       if (auto st = current->write(packet.get(), 0); !st) {
         av_packet_unref(packet.get());

@@ -7,14 +7,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 
 #include "base/time.hpp"
-#include "ingest/rtsp_source.hpp"
+#include "ingest/source.hpp"
 #include "recorder/sink.hpp"
 
 namespace carekeep::recorder {
@@ -23,6 +25,7 @@ struct CameraSettings {
   std::string id;
   std::string url;                          // may hold credentials: never log it unredacted
   std::string transport = "tcp";
+  ingest::Client client = ingest::Client::Native;  // UDP always uses libavformat
   std::chrono::seconds segment_length{60};
   std::chrono::milliseconds stall_timeout{5000};
   std::chrono::milliseconds connect_timeout{5000};
@@ -36,6 +39,13 @@ struct RecorderEnv {
   TimeZone zone = TimeZone::utc(); // local date and time in file names are for humans
   const Clock* clock = nullptr;    // defaults to the system clock
   SegmentSink* sink = nullptr;
+  // Sees every video keyframe on the ingest thread just before it is written, with the
+  // run's completed codec parameters. Both are borrowed for the call: an observer that keeps
+  // the packet takes its own reference (av_packet_ref shares the buffer, no copy). It must
+  // return at once and not throw: it runs on the remux path. Empty for none (the daemon
+  // connects the content sampler here; the recorder knows nothing about it).
+  std::function<void(const std::string& camera, const AVCodecParameters& parameters, const AVPacket& keyframe)>
+      keyframe_observer;
 };
 
 // A consistent view of the recorder for `status` and metrics; copied under a lock.
@@ -65,13 +75,20 @@ class Recorder {
   void stop();  // closes the open segment cleanly and reports it before returning
   const CameraSettings& settings() const { return settings_; }
   RecorderSnapshot snapshot() const;
+  // Retention's disk-full triage (docs/design.md, Retention): pause() ends the current run
+  // (the open segment is closed cleanly, the run ends with cause disk_error and `reason` as
+  // detail) and connects no more until resume(). Thread-safe, returns at once; the
+  // recorder thread acts on it at its next packet or within a backoff sleep.
+  void pause(std::string reason);
+  void resume();
+  bool paused() const { return paused_.load(); }
 
  private:
   void run(std::stop_token stop);
   enum class SessionEnd { Stopped, Ended, FailedBeforeStart };
   // Records one RTSP session. A session that fails before its first keyframe never became
   // a run: `failure` says why, and the caller treats it like a failed connection.
-  SessionEnd record_session(ingest::RtspSource& source, std::stop_token stop, std::uint64_t& run_key,
+  SessionEnd record_session(ingest::Source& source, std::stop_token stop, std::uint64_t& run_key,
                             ingest::Failure& failure);
   void report_connect_failure(const ingest::Failure& failure, bool& down_reported, std::uint64_t attempts,
                               std::chrono::steady_clock::time_point& last_summary);
@@ -86,6 +103,9 @@ class Recorder {
   std::uint64_t next_run_key_ = 1;
   std::uint64_t file_counter_ = 0;
   bool audio_warned_ = false;
+  std::atomic<bool> paused_{false};
+  std::string pause_reason_;                 // guarded by mutex_
+  std::condition_variable_any pause_changed_;  // with mutex_
   std::optional<UtcTime> previous_end_;  // wall-clock end of the run's last closed segment  // one warning per camera, not per reconnect
 };
 

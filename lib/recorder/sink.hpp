@@ -8,7 +8,7 @@
 #include <string>
 
 #include "base/time.hpp"
-#include "ingest/rtsp_source.hpp"
+#include "ingest/source.hpp"
 #include "segment/segment_file.hpp"
 
 namespace carekeep::recorder {

@@ -4,18 +4,20 @@
 # same run. Reports CPU seconds per stream-minute, RSS per stream and frames recorded versus
 # frames served, and the ratios carekeepd / ffmpeg.
 #
-#   tools/bench/record.sh [--streams N] [--seconds S] [--kbps K] [--build DIR]
-# Defaults: 16 streams, 60 s, 4000 kbit/s, build/default. Loopback traffic only.
+#   tools/bench/record.sh [--streams N] [--seconds S] [--kbps K] [--build DIR] [--client C]
+# Defaults: 16 streams, 60 s, 4000 kbit/s, build/default, client native (the RTSP client
+# carekeepd uses: native | libavformat). Loopback traffic only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-streams=16 seconds=60 kbps=4000 build=build/default
+streams=16 seconds=60 kbps=4000 build=build/default client=native
 while [ $# -gt 0 ]; do
   case "$1" in
     --streams) streams="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
     --kbps) kbps="$2"; shift 2 ;;
     --build) build="$2"; shift 2 ;;
-    *) echo "usage: $0 [--streams N] [--seconds S] [--kbps K] [--build DIR]" >&2; exit 2 ;;
+    --client) client="$2"; shift 2 ;;
+    *) echo "usage: $0 [--streams N] [--seconds S] [--kbps K] [--build DIR] [--client native|libavformat]" >&2; exit 2 ;;
   esac
 done
 fakecam="$build/tools/fakecam/carekeep-fakecam"
@@ -65,7 +67,7 @@ url() { grep '^fakecam ready' "$work/fakecam.out" | grep -o "rtsp://[^ ]*/$1\$" 
   for d in monday tuesday wednesday thursday friday saturday sunday; do printf '%s = ["00:00-24:00"]\n' "$d"; done
   zone_cams=""
   for i in $(seq 1 "$streams"); do
-    printf '[[camera]]\nid = "cam%d"\nurl = "%s"\nsegment_seconds = 60\n' "$i" "$(url "cam$i")"
+    printf '[[camera]]\nid = "cam%d"\nurl = "%s"\nclient = "%s"\nsegment_seconds = 60\n' "$i" "$(url "cam$i")" "$client"
     zone_cams="$zone_cams\"cam$i\","
   done
   printf '[[zone]]\nid = "all"\ncameras = [%s]\n' "${zone_cams%,}"
@@ -135,7 +137,7 @@ for f in "$work"/ff/cam*/*.mp4; do
   ff_frames=$((ff_frames + ${n:-0}))
 done
 
-awk -v n="$streams" -v s="$seconds" \
+awk -v n="$streams" -v s="$seconds" -v client="$client" \
     -v ckc="$(awk -v a="$ck_cpu0" -v b="$ck_cpu1" 'BEGIN{print b-a}')" -v ckw="$ck_wall" -v ckr="$ck_rss" \
     -v ckf="$ck_frames" -v cks="$ck_span" \
     -v ffc="$(awk -v a="$ff_cpu0" -v b="$ff_cpu1" 'BEGIN{print b-a}')" -v ffw="$ff_wall" -v ffr="$ff_rss" -v fff="$ff_frames" \
@@ -144,7 +146,7 @@ awk -v n="$streams" -v s="$seconds" \
   ck_mib = ckr / 1024 / n;       ff_mib = ffr / 1024 / n
   printf "\n%d streams of 1080p H.264 from carekeep-fakecam --source, %d s measured each\n\n", n, s
   printf "| recorder | CPU-s per stream-minute | RSS per stream (MiB) |\n|---|---|---|\n"
-  printf "| carekeepd (one process) | %.3f | %.2f |\n", ck_cpu, ck_mib
+  printf "| carekeepd, %s client (one process) | %.3f | %.2f |\n", client, ck_cpu, ck_mib
   printf "| ffmpeg -c copy -f segment (one process per stream) | %.3f | %.2f |\n", ff_cpu, ff_mib
   printf "| ratio carekeepd / ffmpeg | %.2f | %.2f |\n\n", ck_cpu / ff_cpu, ck_mib / ff_mib
   printf "carekeepd frames recorded: %d over %.1f s of media (%.2f fps per stream; served: 25.00)\n", ckf, cks, (cks > 0 ? ckf / cks * 1.0 : 0) 

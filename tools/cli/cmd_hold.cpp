@@ -15,6 +15,7 @@
 
 #include "base/text.hpp"
 #include "command.hpp"
+#include "evidence.hpp"
 #include "inspect.hpp"
 
 namespace carekeep::cli {
@@ -118,7 +119,14 @@ int run_add(const HoldAddOptions& options, Context& context) {
   hold.created = SystemClock{}.now();
   hold.created_uid = who.uid;
   hold.created_user = who.user;
-  auto id = must(index.insert_hold(hold), "placing the hold");
+  Json args{{"camera", hold.camera_id ? Json(*hold.camera_id) : Json(nullptr)},
+            {"zone", hold.zone_id ? Json(*hold.zone_id) : Json(nullptr)},
+            {"from", format_local_iso(hold.from, context.zone)},
+            {"to", format_local_iso(hold.to, context.zone)},
+            {"reason", hold.reason}};
+  auto placed = index.insert_hold(hold);
+  record(index, exports::Actor::current(), "hold_add", args.dump(), placed ? "ok" : placed.error().message);
+  auto id = must(std::move(placed), "placing the hold");
   std::printf("hold %lld placed on %s from %s to %s by %s: %s\n", static_cast<long long>(id),
               hold.camera_id ? ("camera " + *hold.camera_id).c_str() : ("zone " + *hold.zone_id).c_str(),
               format_local_iso(hold.from, context.zone).c_str(), format_local_iso(hold.to, context.zone).c_str(),
@@ -175,6 +183,8 @@ int run_release(const HoldReleaseOptions& options, Context& context) {
   auto index = open_index_writer(context);
   auto who = requester();
   auto released = index.release_hold(options.id, SystemClock{}.now(), who.uid, who.user);
+  record(index, exports::Actor::current(), "hold_release", Json{{"id", options.id}}.dump(),
+         released ? "ok" : released.error().message);
   if (released) {
     std::printf("hold %lld released by %s; retention may delete its footage once nothing else keeps it\n",
                 static_cast<long long>(options.id), who.user.c_str());

@@ -16,8 +16,12 @@
 #include <sstream>
 #include <string>
 
+#include "alerts/alerts.hpp"
+#include "care/calendar.hpp"
 #include "command.hpp"
 #include "inspect.hpp"
+#include "retention/forecast.hpp"
+#include "retention/storage.hpp"
 
 namespace carekeep::cli {
 
@@ -200,6 +204,39 @@ Json camera_json(const std::string& id, const std::string& name, bool enabled, c
   return out;
 }
 
+// Open alerts from the index: the daemon keeps them there, so they show whether it runs or not.
+Json alerts_json(index::Index& index, const TimeZone& zone) {
+  auto open = must(alerts::list(index, false), "reading the index");
+  Json out = Json::array();
+  for (const auto& a : open) {
+    out.push_back({{"id", a.id},
+                   {"kind", a.kind},
+                   {"subject", a.subject},
+                   {"severity", std::string(alerts::to_string(a.severity))},
+                   {"message", a.message},
+                   {"raised", format_local_iso(a.raised, zone)},
+                   {"acknowledged", local_or_null(a.acknowledged, zone)},
+                   {"acknowledged_by", a.acknowledged ? Json(a.acknowledged_by) : Json(nullptr)}});
+  }
+  return out;
+}
+
+// Days of care footage the storage holds at the observed rate: the daemon's figure while it
+// runs (it refreshes it hourly), else computed here the same way (lib/retention/forecast).
+Json forecast_json(const Context& context, const DaemonState& daemon, index::Index& index, UtcTime now) {
+  if (daemon.running) {
+    auto days = get(daemon.status, "forecast_care_days");
+    if (days.is_number() || days.is_null()) return days;
+  }
+  auto storage = retention::measure(context.config.site.storage, index);
+  auto rates = index.footage_rates({now - std::chrono::days(14), now});
+  if (!storage || !rates) return nullptr;
+  care::CareCalendar calendar{context.config.care_hours, context.zone};
+  auto f = retention::forecast(*rates, *storage, context.config.retention, calendar, now);
+  if (!f.care_days) return nullptr;
+  return std::floor(*f.care_days * 10) / 10;
+}
+
 // ---- text ------------------------------------------------------------------------------
 
 std::string daemon_line(const DaemonState& daemon, const TimeZone& zone) {
@@ -340,6 +377,8 @@ int run_status(const StatusOptions& options, Context& context) {
     }
   }
   Json disk = disk_json(context, daemon);
+  Json open_alerts = alerts_json(index, context.zone);
+  Json forecast = forecast_json(context, daemon, index, now);
 
   if (options.json) {
     Json out{{"daemon",
@@ -354,7 +393,9 @@ int run_status(const StatusOptions& options, Context& context) {
                                    : Json(nullptr)}}},
              {"index", {{"path", context.config.site.database.string()}, {"read_only", true}}},
              {"cameras", std::move(cameras)},
-             {"disk", disk.is_object() ? disk : Json(nullptr)}};
+             {"disk", disk.is_object() ? disk : Json(nullptr)},
+             {"forecast_care_days", forecast},
+             {"alerts", open_alerts}};
     std::printf("%s\n", out.dump(2).c_str());
     return kExitOk;
   }
@@ -369,6 +410,20 @@ int run_status(const StatusOptions& options, Context& context) {
   std::printf("\n");
   print_disk(disk);
   if (daemon.running) std::printf("index: %s (opened read-only)\n", context.config.site.database.c_str());
+  if (forecast.is_number()) {
+    std::printf("capacity: about %.0f days of care footage at the current rate (%d required)\n",
+                std::floor(forecast.get<double>()), context.config.retention.care_days);
+  }
+  if (open_alerts.empty()) {
+    std::printf("alerts: none open\n");
+  } else {
+    std::printf("\n%zu open alert%s (carekeep alerts):\n", open_alerts.size(), open_alerts.size() == 1 ? "" : "s");
+    for (const auto& a : open_alerts) {
+      std::printf("  #%lld %s %s: %s\n", static_cast<long long>(a["id"].get<std::int64_t>()),
+                  a["severity"].get<std::string>().c_str(), a["kind"].get<std::string>().c_str(),
+                  a["message"].get<std::string>().c_str());
+    }
+  }
   return kExitOk;
 }
 
@@ -381,7 +436,8 @@ Command add_status(CLI::App& parent) {
   app->add_flag("--json", options->json,
                 "one JSON object {daemon: {running, pid, updated, ...}, index, cameras: [{camera, name, up, since, "
                 "cause, reason, bitrate_bps, fps, reconnects, last_segment: {path, start, end} | null, ...}], "
-                "disk: {total_bytes, free_bytes} | null}; more keys may be added");
+                "disk: {total_bytes, free_bytes} | null, forecast_care_days: number | null, alerts: [{id, kind, "
+                "subject, severity, message, raised, acknowledged, acknowledged_by}]}; more keys may be added");
   return Command{app, [options](Context& context) { return run_status(*options, context); }};
 }
 

@@ -47,6 +47,9 @@ using Run = std::function<int(Context&)>;
 struct Command {
   CLI::App* app;  // owned by the parent CLI::App
   Run run;
+  // When set, runs instead of `run` before the configuration is loaded: for commands that
+  // report an invalid configuration themselves (doctor).
+  std::function<int(const std::filesystem::path& config_path)> run_before_config = {};
 };
 
 // One per subcommand, in cmd_<name>.cpp.
@@ -56,5 +59,16 @@ Command add_segments(CLI::App& parent);
 Command add_events(CLI::App& parent);
 Command add_retention(CLI::App& parent);
 Command add_hold(CLI::App& parent);
+Command add_alerts(CLI::App& parent);
+Command add_key(CLI::App& parent);            // cmd_key.cpp .. cmd_access_log.cpp: evidence (issue #6)
+Command add_export(CLI::App& parent);
+Command add_verify_export(CLI::App& parent);
+Command add_verify(CLI::App& parent);
+Command add_access_log(CLI::App& parent);
+Command add_doctor(CLI::App& parent);
+Command add_report(CLI::App& parent);
+Command add_verify_report(CLI::App& parent);
+Command add_gaps(CLI::App& parent);             // cmd_gaps.cpp, cmd_zones.cpp: coverage (issue #5)
+Command add_zones(CLI::App& parent);
 
 }  // namespace carekeep::cli

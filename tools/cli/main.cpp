@@ -20,6 +20,7 @@ int run_selected(const std::vector<cli::Command>& commands, const std::string& c
     if (command.app->parsed()) selected = &command;
   }
   if (selected == nullptr) return cli::kExitUsage;  // CLI11 requires one; defensive only
+  if (selected->run_before_config) return selected->run_before_config(config_path);
 
   config::ParseOutcome outcome = config::parse_file(config_path);
   if (!outcome.ok()) {
@@ -43,7 +44,8 @@ int run_selected(const std::vector<cli::Command>& commands, const std::string& c
 
 int main(int argc, char** argv) {
   CLI::App app{"carekeep: inspect a home childcare point's recordings and care hours"};
-  app.footer("Exit codes: 0 ok, 1 configuration invalid, 2 bad arguments, 3 command failed.");
+  app.footer("Exit codes: 0 ok, 1 configuration invalid, 2 bad arguments, 3 command failed; "
+             "4 verify/verify-export/verify-report found a problem; export: 10-15 and 130 (see carekeep export --help).");
   std::string config_path = "/etc/carekeep/carekeep.toml";
   app.add_option("--config", config_path, "configuration file")
       ->envname("CAREKEEP_CONFIG")
@@ -58,6 +60,17 @@ int main(int argc, char** argv) {
       cli::add_calendar(app),
       cli::add_retention(app),
       cli::add_hold(app),
+      cli::add_alerts(app),
+      cli::add_key(app),
+      cli::add_export(app),
+      cli::add_verify_export(app),
+      cli::add_verify(app),
+      cli::add_access_log(app),
+      cli::add_doctor(app),
+      cli::add_report(app),
+      cli::add_verify_report(app),
+      cli::add_gaps(app),
+      cli::add_zones(app),
   };
 
   try {

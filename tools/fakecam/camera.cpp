@@ -152,6 +152,8 @@ Status Camera::apply(Fault fault) {
       return picture(Look::Frozen);
     case Fault::Static:
       return picture(Look::Static);
+    case Fault::Covered:
+      return picture(Look::Covered);
     case Fault::Stall:
       stalled_.store(true);
       return ok();

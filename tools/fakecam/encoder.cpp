@@ -42,7 +42,7 @@ GstBusSyncReply on_bus_message(GstBus* /*bus*/, GstMessage* message, gpointer /*
 }
 
 std::string describe(const EncoderKey& key) {
-  static constexpr const char* kLooks[] = {"live", "black", "frozen", "static"};
+  static constexpr const char* kLooks[] = {"live", "black", "frozen", "static", "covered"};
   return std::string(to_string(key.codec)) + " " + std::to_string(key.width) + "x" + std::to_string(key.height) +
          " " + kLooks[static_cast<int>(key.look)] + (key.owner.empty() ? "" : " for " + key.owner);
 }
@@ -265,9 +265,10 @@ void Encoder::emit(std::int64_t index, GstClockTime pts) {
       }
       return;
     }
-    Scene next = key_.look == Look::Black    ? Painter::black_scene()
-                 : key_.look == Look::Static ? Painter::static_scene()
-                                             : painter_->live_scene(index, key_.fps, std::time(nullptr));
+    Scene next = key_.look == Look::Black     ? Painter::black_scene()
+                 : key_.look == Look::Static  ? Painter::static_scene()
+                 : key_.look == Look::Covered ? Painter::covered_scene()
+                                              : painter_->live_scene(index, key_.fps, std::time(nullptr));
     painter_->paint(slot->data.get(), slot->shown, next);
     slot->shown = next;
     {

@@ -25,7 +25,7 @@
 
 namespace carekeep::fakecam {
 
-enum class Look { Live, Black, Frozen, Static };
+enum class Look { Live, Black, Frozen, Static, Covered };
 
 // What an encoder produces. Encoders with equal keys are interchangeable, so one serves all.
 struct EncoderKey {

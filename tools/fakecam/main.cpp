@@ -138,7 +138,7 @@ Result<int> listen_control(const std::string& path) {
 int main(int argc, char** argv) {
   CLI::App cli{"carekeep-fakecam: simulated RTSP cameras for tests, demos and benchmarks.\n"
                "Faults: write '<fault> <camera-id>' lines to stdin or to --control; faults are\n"
-               "live black frozen static stall down up (tools/fakecam/README.md)."};
+               "live black frozen static covered stall down up (tools/fakecam/README.md)."};
   std::vector<std::string> camera_texts;
   std::vector<std::string> fault_texts;
   fakecam::ServerOptions options;

@@ -104,7 +104,8 @@ void Painter::paint(std::uint8_t* frame, const std::optional<Scene>& shown, cons
   }
   switch (next.kind) {
     case SceneKind::Black:
-      return;  // already black
+    case SceneKind::Covered:
+      return;  // already painted, and the same every frame
     case SceneKind::Static:
       draw_noisy_luma(frame);  // chroma already holds the background
       return;
@@ -144,6 +145,9 @@ void Painter::paint_full(std::uint8_t* frame, const Scene& next) {
     case SceneKind::Static:
       std::memcpy(frame, background_.data(), l.size);
       draw_noisy_luma(frame);
+      return;
+    case SceneKind::Covered:
+      paint_covered(frame);
       return;
     case SceneKind::Live:
       std::memcpy(frame, background_.data(), l.size);
@@ -259,6 +263,28 @@ void Painter::draw_noisy_luma(std::uint8_t* frame) {
       dst[x] = static_cast<std::uint8_t>(std::clamp(src[x] + noise[x], 0, 255));
     }
   }
+}
+
+void Painter::paint_covered(std::uint8_t* frame) const {
+  // Reddish-orange light (a hand over the lens in daylight) with a vignette: luma 120 at the
+  // centre falling to about 100 in the corners, smooth everywhere. Sensor noise of ±1 keeps
+  // it from being a synthetic flat field.
+  const int w = layout_.width;
+  const int h = layout_.height;
+  for (int y = 0; y < h; ++y) {
+    std::uint8_t* row = frame + layout_.offset[0] + static_cast<std::size_t>(y) * static_cast<std::size_t>(layout_.stride[0]);
+    const int dy = 2 * y - h;
+    const std::int8_t* noise = noise_.data() + static_cast<std::size_t>(y * 7919 % kNoiseSpan);
+    for (int x = 0; x < w; ++x) {
+      const int dx = 2 * x - w;
+      // r² / (w² + h²) in [0, 1]: 20 levels darker at the corners.
+      const auto r2 = static_cast<std::int64_t>(dx) * dx + static_cast<std::int64_t>(dy) * dy;
+      const auto max2 = static_cast<std::int64_t>(w) * w + static_cast<std::int64_t>(h) * h;
+      const int luma = 120 - static_cast<int>(20 * r2 / max2) + noise[x] / 3;
+      row[x] = static_cast<std::uint8_t>(std::clamp(luma, 16, 235));
+    }
+  }
+  fill(frame, Rect{0, 0, w, h}, 0, 110, 160);
 }
 
 }  // namespace carekeep::fakecam

@@ -1,6 +1,6 @@
 // fakecam/picture: draws the raw I420 frames of a live-encoded fake camera: a "room", a
 // moving box, the wall-clock time HH:MM:SS in 7-segment digits, and the picture faults
-// (black; static = the room plus sensor noise). One Painter per encoder, used only on its
+// (black; static = the room plus sensor noise; covered = a blurred hand on the lens). One Painter per encoder, used only on its
 // pacing thread; never blocks; no GStreamer (plain memory in, pixels out). It repaints only
 // what changed since a buffer's last paint: frames are many and the cores two.
 #pragma once
@@ -24,7 +24,7 @@ struct Layout {
   std::size_t size = 0;
 };
 
-enum class SceneKind : std::uint8_t { Live, Black, Static };
+enum class SceneKind : std::uint8_t { Live, Black, Static, Covered };
 
 // Everything one frame shows. Two equal Live scenes paint identical pixels, which is how the
 // `frozen` fault works: the camera keeps painting the last Live scene. A Static scene differs
@@ -48,6 +48,9 @@ class Painter {
   Scene live_scene(std::int64_t index, int fps, std::time_t now) const;
   static Scene black_scene() { return Scene{SceneKind::Black}; }
   static Scene static_scene() { return Scene{SceneKind::Static}; }
+  // A hand or cloth on the lens: light through skin, so out of focus that only a faint
+  // vignette is left (no edges), plus a little sensor noise. Identical every frame.
+  static Scene covered_scene() { return Scene{SceneKind::Covered}; }
 
   // Paints `next` into `frame` (layout().size bytes). `shown` is what `frame` holds from an
   // earlier paint (nullopt: unknown), so only the regions that differ are rewritten.
@@ -67,6 +70,7 @@ class Painter {
   void draw_object(std::uint8_t* frame, int x, int y) const;
   void draw_clock(std::uint8_t* frame, const std::array<char, 8>& text) const;
   void draw_noisy_luma(std::uint8_t* frame);
+  void paint_covered(std::uint8_t* frame) const;
 
   Layout layout_;
   std::vector<std::uint8_t> background_;  // a full frame in layout_

@@ -23,11 +23,12 @@ enum class Codec { H264, H265 };
 //   black   all-black frames, clock hidden
 //   frozen  the last picture repeated unchanged (clock included)
 //   static  the empty room, no clock, fresh sensor noise every frame
+//   covered a lens covered by a hand or cloth: flat, heavily blurred skin-toned light
 //   stall   sessions stay open but no more RTP data is sent
 //   down    current sessions of the camera are closed, new ones refused (503)
 //   up      ends `down` and a stall
-// black/frozen/static need a live-encoded camera; a camera looping a clip rejects them.
-enum class Fault { Live, Black, Frozen, Static, Stall, Down, Up };
+// black/frozen/static/covered need a live-encoded camera; a camera looping a clip rejects them.
+enum class Fault { Live, Black, Frozen, Static, Stall, Down, Up, Covered };
 
 std::string_view to_string(Codec codec);
 std::string_view to_string(Fault fault);

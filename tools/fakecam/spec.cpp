@@ -9,7 +9,7 @@
 namespace carekeep::fakecam {
 namespace {
 
-constexpr std::array<std::pair<Fault, std::string_view>, 7> kFaultNames = {{
+constexpr std::array<std::pair<Fault, std::string_view>, 8> kFaultNames = {{
     {Fault::Live, "live"},
     {Fault::Black, "black"},
     {Fault::Frozen, "frozen"},
@@ -17,6 +17,7 @@ constexpr std::array<std::pair<Fault, std::string_view>, 7> kFaultNames = {{
     {Fault::Stall, "stall"},
     {Fault::Down, "down"},
     {Fault::Up, "up"},
+    {Fault::Covered, "covered"},
 }};
 
 bool parse_int(std::string_view text, int& out) {

@@ -405,7 +405,8 @@ TEST_CASE("carekeep status says clearly when carekeepd is not running", "[cli][d
           "\n");
     // Without the daemon, the CLI measures the storage directory's file system itself.
     CHECK_THAT(run.out.substr(disk_at + 1),
-               Catch::Matches("disk: [0-9.]+ [kMGTP]?B free of [0-9.]+ [kMGTP]?B \\([0-9]+%\\)\n"));
+               Catch::Matches("disk: [0-9.]+ [kMGTP]?B free of [0-9.]+ [kMGTP]?B \\([0-9]+%\\)\n"
+                              "(capacity: about [0-9]+ days .*\n)?alerts: none open\n"));
 
     auto status = json::parse(site.cli("status --json").out);
     CHECK(status["daemon"] == json::parse(R"({"running": false, "pid": null, "updated": "2026-11-20T08:10:03+08:00",

@@ -415,7 +415,7 @@ TEST_CASE("black is dark and flat, from the start or while running", "[rtsp]") {
   check_black(other_decoder);
 }
 
-TEST_CASE("live moves, frozen repeats, static is noise over a still scene", "[rtsp]") {
+TEST_CASE("live moves, frozen repeats, static is noise over a still scene, covered is a blur", "[rtsp]") {
   auto spec = camera("cam");
   spec.kbps = 1500;  // enough bits that the encoder keeps the sensor noise
   RtspTestServer server({spec});
@@ -448,6 +448,17 @@ TEST_CASE("live moves, frozen repeats, static is noise over a still scene", "[rt
     CHECK(d.mean_abs > 0.3);                       // noise changes every frame ...
     CHECK(d.mean_abs < 4);                         // ... by a few levels
     CHECK(d.large < still[i].size() / 1000);       // and nothing moves
+  }
+
+  server.set_fault("cam", Fault::Covered);
+  decoder.skip(400ms);
+  auto hand = decoder.frames(4);
+  REQUIRE(hand.size() == 4);
+  for (std::size_t i = 0; i < hand.size(); ++i) {
+    CHECK(mean(hand[i]) > 95);    // light through a hand, not black ...
+    CHECK(mean(hand[i]) < 130);
+    CHECK(stddev(hand[i]) < 8);   // ... a faint vignette, nothing in focus
+    if (i > 0) CHECK(difference(hand[i - 1], hand[i]).large == 0);
   }
 
   server.set_fault("cam", Fault::Live);

@@ -116,6 +116,7 @@ TEST_CASE("defaults fill what a minimal file leaves out", "[config]") {
   CHECK(c.care_hours.weekly[1].empty());
   CHECK(c.cameras[0].name == "nap-1");
   CHECK(c.cameras[0].transport == config::Transport::Tcp);
+  CHECK(c.cameras[0].client == config::Client::Native);
   CHECK(c.cameras[0].segment_seconds == 60);
   CHECK(c.cameras[0].enabled);
   CHECK(c.cameras[0].url == "rtsp://admin:secret@192.168.1.20:554/stream1");
@@ -563,6 +564,11 @@ TEST_CASE("cameras: segment length, transport and URL", "[config]") {
   CHECK(check(camera("segment_seconds = 600")).ok());
   expect_single_error(camera("transport = \"TCP\""), "camera[0].transport", "must be \"tcp\" or \"udp\"");
   expect_single_error(camera("transport = \"udpp\""), "camera[0].transport", "did you mean `udp`?");
+  expect_single_error(camera("client = \"ffmpeg\""), "camera[0].client", "must be \"native\" or \"libavformat\"");
+  expect_single_error(camera("client = \"nativ\""), "camera[0].client", "did you mean `native`?");
+  auto libav = check(camera("client = \"libavformat\""));
+  REQUIRE(libav.ok());
+  CHECK(libav.config->cameras[0].client == config::Client::Libavformat);
 
   auto url = [](const std::string& value) {
     return with("\"rtsp://admin:secret@192.168.1.20:554/stream1\"", "\"" + value + "\"");

@@ -1,0 +1,80 @@
+# Installation layout and the Debian package (issue #8). Included last from the top level.
+# `cmake --install` puts the binaries (their own install() rules), the systemd unit, the
+# sysusers.d/tmpfiles.d entries and the sample configuration in the usual places; CPack turns
+# the same rules into carekeep_<version>_<arch>.deb (tools/package.sh). Only the component
+# "carekeep" goes into the package: carekeep-fakecam (component "fakecam") is a test and demo
+# tool that would drag GStreamer onto the NVR box.
+
+# Debian keeps units and these drop-ins under /lib and /usr/lib whatever the prefix.
+set(CAREKEEP_SYSTEMD_UNIT_DIR "/lib/systemd/system" CACHE PATH "Where the systemd unit goes")
+set(CAREKEEP_SYSUSERS_DIR "/usr/lib/sysusers.d" CACHE PATH "Where the sysusers.d entry goes")
+set(CAREKEEP_TMPFILES_DIR "/usr/lib/tmpfiles.d" CACHE PATH "Where the tmpfiles.d entry goes")
+set(CAREKEEP_CONFIG_DIR "${CMAKE_INSTALL_FULL_SYSCONFDIR}/carekeep")
+
+install(FILES ${PROJECT_SOURCE_DIR}/systemd/carekeepd.service DESTINATION ${CAREKEEP_SYSTEMD_UNIT_DIR})
+install(FILES ${PROJECT_SOURCE_DIR}/systemd/carekeep.sysusers DESTINATION ${CAREKEEP_SYSUSERS_DIR}
+        RENAME carekeep.conf)
+install(FILES ${PROJECT_SOURCE_DIR}/systemd/carekeep.tmpfiles DESTINATION ${CAREKEEP_TMPFILES_DIR}
+        RENAME carekeep.conf)
+
+# The configuration holds camera passwords, so it is not world-readable (postinst gives it
+# to group carekeep). An existing file is the operator's: `cmake --install` never replaces
+# it; in the package dpkg's conffile handling does the same.
+install(CODE "
+  set(_dest \"\$ENV{DESTDIR}${CAREKEEP_CONFIG_DIR}/carekeep.toml\")
+  if(EXISTS \"\${_dest}\")
+    message(STATUS \"Keeping existing: \${_dest}\")
+  else()
+    # file(INSTALL) puts DESTDIR (CPack's staging directory) in front of an absolute path itself.
+    file(INSTALL \"${PROJECT_SOURCE_DIR}/etc/carekeep.toml\" DESTINATION \"${CAREKEEP_CONFIG_DIR}\"
+         FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)
+  endif()")
+
+# Debian wants a copyright file and a gzip -9n changelog.Debian.gz (the version has a
+# Debian revision, -1) in the doc directory.
+configure_file(${PROJECT_SOURCE_DIR}/packaging/deb/changelog.in ${PROJECT_BINARY_DIR}/packaging/changelog.Debian @ONLY)
+add_custom_command(OUTPUT ${PROJECT_BINARY_DIR}/packaging/changelog.Debian.gz
+  COMMAND gzip -9nkf ${PROJECT_BINARY_DIR}/packaging/changelog.Debian
+  DEPENDS ${PROJECT_BINARY_DIR}/packaging/changelog.Debian
+  COMMENT "Compressing the Debian changelog")
+add_custom_target(carekeep_doc_changelog ALL DEPENDS ${PROJECT_BINARY_DIR}/packaging/changelog.Debian.gz)
+install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/packaging/deb/copyright
+              ${PROJECT_BINARY_DIR}/packaging/changelog.Debian.gz
+        DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
+# --- CPack: one .deb ---------------------------------------------------------------------
+set(CPACK_GENERATOR "DEB")
+set(CPACK_PACKAGE_NAME "carekeep")
+set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
+set(CPACK_PACKAGE_VENDOR "carekeep")
+set(CPACK_PACKAGE_CONTACT "carekeep maintainers <maintainers@carekeep.invalid>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "video retention for home childcare points")
+set(CPACK_PACKAGE_DESCRIPTION
+"carekeep records the RTSP cameras of a home childcare point without
+re-encoding, keeps care-hours footage for at least 90 days in crash-safe
+MP4 segments, indexes every segment in SQLite with a hash chain, and
+checks that every room is covered during care hours. This package holds
+the daemon carekeepd, its systemd unit and the carekeep command line tool.")
+set(CPACK_DEB_COMPONENT_INSTALL ON)
+set(CPACK_COMPONENTS_ALL carekeep)
+set(CPACK_COMPONENTS_GROUPING ALL_COMPONENTS_IN_ONE)
+set(CPACK_DEBIAN_PACKAGE_NAME "carekeep")
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_RELEASE "1")
+set(CPACK_DEBIAN_PACKAGE_SECTION "video")
+set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
+set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://carekeep.invalid/")
+# Depends are computed from the ELF files with dpkg-shlibdeps (FFmpeg, SQLite, libsystemd, ...).
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
+# The maintainer scripts fall back to useradd/groupadd and mkdir where systemd is missing.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "systemd")
+set(CPACK_STRIP_FILES ON)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+  ${PROJECT_SOURCE_DIR}/packaging/deb/conffiles
+  ${PROJECT_SOURCE_DIR}/packaging/deb/postinst
+  ${PROJECT_SOURCE_DIR}/packaging/deb/prerm
+  ${PROJECT_SOURCE_DIR}/packaging/deb/postrm)
+set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
+include(CPack)

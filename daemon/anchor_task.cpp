@@ -1,0 +1,55 @@
+#include "anchor_task.hpp"
+
+#include <chrono>
+
+#include "base/fs.hpp"
+#include "base/log.hpp"
+#include "export/anchor.hpp"
+
+namespace carekeep::daemon {
+
+// Daily, as PRODUCT.md §2 asks: an alteration is provable from the next anchor on, so the
+// window in which a rewritten index goes unnoticed is at most a day.
+constexpr std::chrono::hours kAnchorPeriod{24};
+
+AnchorTask::AnchorTask(boost::asio::io_context& io, index::Index& index, std::filesystem::path key_dir)
+    : index_(index), key_dir_(std::move(key_dir)), timer_(io) {}
+
+void AnchorTask::start() {
+  auto key = signing::KeyPair::load_or_create(key_dir_);
+  if (!key) {
+    log::error("signing_key_unusable", {{"dir", key_dir_.string()}, {"error", key.error().message}});
+    return;
+  }
+  key_ = std::move(*key);
+  if (auto st = fs::write_file_atomic(key_dir_ / "signing.pub", key_->public_key_pem()); !st)
+    log::warn("signing_pub_not_written", {{"error", st.error().message}});
+  log::info("signing_key_ready", {{"fingerprint", key_->fingerprint()}});
+  anchor("start");
+  schedule();
+}
+
+void AnchorTask::stop() {
+  timer_.cancel();
+  if (key_) anchor("shutdown");
+}
+
+void AnchorTask::anchor(const char* why) {
+  auto rows = exports::sign_anchors(index_, *key_, SystemClock{}.now());
+  if (!rows) {
+    log::error("anchor_failed", {{"why", why}, {"error", rows.error().message}});
+    return;
+  }
+  log::info("anchors_signed", {{"why", why}, {"cameras", std::to_string(rows->size())}});
+}
+
+void AnchorTask::schedule() {
+  timer_.expires_after(kAnchorPeriod);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    anchor("daily");
+    schedule();
+  });
+}
+
+}  // namespace carekeep::daemon

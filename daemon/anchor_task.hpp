@@ -1,0 +1,36 @@
+// daemon/anchor_task: the box key and the daily integrity anchors (PRODUCT.md §2, issue #6).
+// At start it loads or creates the Ed25519 key in the state directory (mode 0600) and
+// publishes its public half as signing.pub (world-readable, for `carekeep key`), then signs
+// every camera's chain tip and the access log tip at once, every 24 h, and at clean
+// shutdown. Loop thread only; each pass is one short SQLite transaction. A key problem is
+// logged and recording goes on: footage matters more than its anchors.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "index/index.hpp"
+#include "signing/signing.hpp"
+
+namespace carekeep::daemon {
+
+class AnchorTask {
+ public:
+  AnchorTask(boost::asio::io_context& io, index::Index& index, std::filesystem::path key_dir);
+  void start();
+  void stop();  // cancels the timer and signs a last anchor
+
+ private:
+  void anchor(const char* why);
+  void schedule();
+
+  index::Index& index_;
+  std::filesystem::path key_dir_;
+  boost::asio::steady_timer timer_;
+  std::optional<signing::KeyPair> key_;
+};
+
+}  // namespace carekeep::daemon

@@ -1,0 +1,374 @@
+#include "metrics_server.hpp"
+
+#include <unistd.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "base/log.hpp"
+#include "config/config.hpp"
+
+namespace carekeep::daemon {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string escape_label(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string escape_help(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string format_value(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  // Shortest text that reads back as the same double: 23.2, not 23.199999999999999.
+  char buf[40];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  return ec == std::errc{} ? std::string(buf, end) : std::string("NaN");
+}
+
+}  // namespace
+
+void Exposition::family(std::string name, std::string help, std::string_view type) {
+  if (families_.count(name) == 0) order_.push_back(name);
+  auto& f = families_[name];
+  f.help = std::move(help);
+  f.type = std::string(type);
+}
+
+void Exposition::sample(const std::string& name, const Labels& labels, double value) {
+  auto it = families_.find(name);
+  if (it == families_.end()) {
+    log::error("metrics_undeclared_family", {{"metric", name}});
+    return;
+  }
+  std::string line = name;
+  if (!labels.empty()) {
+    line += '{';
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+      if (i > 0) line += ',';
+      line += labels[i].first + "=\"" + escape_label(labels[i].second) + '"';
+    }
+    line += '}';
+  }
+  line += ' ' + format_value(value);
+  it->second.lines.push_back(std::move(line));
+}
+
+std::string Exposition::text() const {
+  std::string out;
+  for (const auto& name : order_) {
+    const auto& f = families_.at(name);
+    out += "# HELP " + name + ' ' + escape_help(f.help) + '\n';
+    out += "# TYPE " + name + ' ' + f.type + '\n';
+    for (const auto& line : f.lines) out += line + '\n';
+  }
+  return out;
+}
+
+void add_process_metrics(Exposition& out) {
+  static const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  static const double page = static_cast<double>(::sysconf(_SC_PAGESIZE));
+  std::ifstream stat("/proc/self/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  // Fields after the parenthesised command name (which may hold spaces): state is field 3.
+  auto paren = text.rfind(')');
+  std::vector<std::string> f;
+  if (paren != std::string::npos) {
+    std::istringstream rest(text.substr(paren + 1));
+    std::string word;
+    while (rest >> word) f.push_back(word);
+  }
+  if (f.size() > 19) {
+    double cpu = (std::stod(f[11]) + std::stod(f[12])) / ticks;  // utime + stime (fields 14, 15)
+    out.family("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", "counter");
+    out.sample("process_cpu_seconds_total", cpu);
+    std::ifstream proc_stat("/proc/stat");
+    std::string key;
+    double boot = 0;
+    while (proc_stat >> key) {
+      if (key == "btime") {
+        proc_stat >> boot;
+        break;
+      }
+    }
+    out.family("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", "gauge");
+    out.sample("process_start_time_seconds", boot + std::stod(f[19]) / ticks);  // starttime (field 22)
+  }
+  std::ifstream statm("/proc/self/statm");
+  double size = 0;
+  double resident = 0;
+  if (statm >> size >> resident) {
+    out.family("process_resident_memory_bytes", "Resident memory size in bytes.", "gauge");
+    out.sample("process_resident_memory_bytes", resident * page);
+    out.family("process_virtual_memory_bytes", "Virtual memory size in bytes.", "gauge");
+    out.sample("process_virtual_memory_bytes", size * page);
+  }
+  std::error_code ec;
+  double fds = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec); !ec && it != std::filesystem::directory_iterator();
+       it.increment(ec)) {
+    ++fds;
+  }
+  out.family("process_open_fds", "Number of open file descriptors.", "gauge");
+  out.sample("process_open_fds", fds);
+}
+
+void add_status_metrics(Exposition& out, const nlohmann::json& status, const std::filesystem::path& storage,
+                        UtcTime now) {
+  struct Family {
+    const char* name;
+    const char* help;
+    const char* type;
+    const char* key;  // in each camera entry of status.json
+  };
+  static const Family kCameraFamilies[] = {
+      {"carekeep_camera_up", "1 while the camera is connected and recording, 0 otherwise.", "gauge", "up"},
+      {"carekeep_camera_receive_bytes_per_second", "Received video and audio bytes per second over the last 5 s.",
+       "gauge", "bitrate_bps"},
+      {"carekeep_camera_frames_per_second", "Video frames recorded per second over the last 5 s.", "gauge", "fps"},
+      {"carekeep_camera_reconnects_total", "Reconnections to the camera since the daemon started.", "counter",
+       "reconnects"},
+      {"carekeep_camera_written_bytes_total", "Bytes of the camera's media written to segments since the daemon started.",
+       "counter", "bytes"},
+  };
+  const auto cameras = status.value("cameras", nlohmann::json::array());
+  for (const auto& f : kCameraFamilies) {
+    out.family(f.name, f.help, f.type);
+    for (const auto& camera : cameras) {
+      if (!camera.value("enabled", true)) continue;
+      const auto& value = camera.contains(f.key) ? camera.at(f.key) : nlohmann::json(nullptr);
+      double v = value.is_boolean() ? (value.get<bool>() ? 1 : 0) : value.is_number() ? value.get<double>() : 0;
+      if (std::string_view(f.key) == "bitrate_bps") v /= 8;  // Prometheus base unit: bytes
+      out.sample(f.name, {{"camera", camera.value("camera", std::string())}}, v);
+    }
+  }
+  out.family("carekeep_camera_last_segment_age_seconds",
+             "Seconds since the camera's newest closed segment was last written (absent before the first).", "gauge");
+  for (const auto& camera : cameras) {
+    auto relative = camera.value("last_segment", std::string());
+    if (relative.empty() || !camera.value("enabled", true)) continue;
+    std::error_code ec;
+    auto written = std::filesystem::last_write_time(storage / relative, ec);
+    if (ec) continue;  // deleted by retention since; no age to tell
+    auto at = std::chrono::file_clock::to_sys(written);
+    out.sample("carekeep_camera_last_segment_age_seconds", {{"camera", camera.value("camera", std::string())}},
+               std::max(0.0, std::chrono::duration<double>(now - at).count()));
+  }
+  const auto& disk = status.contains("disk") ? status.at("disk") : nlohmann::json(nullptr);
+  if (disk.is_object()) {
+    out.family("carekeep_storage_free_bytes", "Bytes the daemon may still write on the storage file system.", "gauge");
+    out.sample("carekeep_storage_free_bytes", disk.value("free_bytes", 0.0));
+    out.family("carekeep_storage_size_bytes", "Size of the storage file system in bytes.", "gauge");
+    out.sample("carekeep_storage_size_bytes", disk.value("total_bytes", 0.0));
+  }
+  // Open alerts by kind (status "alerts": lib/alerts' open list); kinds with none show 0 so
+  // that an alert rule sees the series drop, not vanish.
+  if (status.contains("alerts") && status.at("alerts").is_array()) {
+    static const char* kKinds[] = {"camera_down", "zone_uncovered", "disk_low", "disk_full", "disk_readonly",
+                                   "disk_error", "clock_untrusted", "capacity_short", "content_fault"};
+    std::map<std::string, double> open;
+    for (const char* kind : kKinds) open[kind] = 0;
+    for (const auto& alert : status.at("alerts")) open[alert.value("kind", std::string("unknown"))] += 1;
+    out.family("carekeep_alerts_open", "Alerts open now, by kind.", "gauge");
+    for (const auto& [kind, count] : open) out.sample("carekeep_alerts_open", {{"kind", kind}}, count);
+  }
+  if (status.contains("forecast_care_days") && status.at("forecast_care_days").is_number()) {
+    out.family("carekeep_forecast_care_days",
+               "Days of care-hours footage the storage holds at the recent recording rate.", "gauge");
+    out.sample("carekeep_forecast_care_days", status.at("forecast_care_days").get<double>());
+  }
+  if (status.contains("retention") && status.at("retention").is_object()) {
+    const auto& r = status.at("retention");
+    if (r.contains("last_pass_us") && r.at("last_pass_us").is_number()) {
+      out.family("carekeep_retention_last_pass_timestamp_seconds", "When the last retention pass ran (unix time).",
+                 "gauge");
+      out.sample("carekeep_retention_last_pass_timestamp_seconds", r.at("last_pass_us").get<double>() / 1e6);
+      out.family("carekeep_retention_last_pass_deleted_segments", "Segments the last retention pass deleted.", "gauge");
+      out.sample("carekeep_retention_last_pass_deleted_segments", r.value("deleted_last_pass", 0.0));
+      out.family("carekeep_retention_last_pass_freed_bytes", "Bytes the last retention pass freed.", "gauge");
+      out.sample("carekeep_retention_last_pass_freed_bytes", r.value("freed_bytes_last_pass", 0.0));
+    }
+    if (r.contains("shortfall_bytes") && r.at("shortfall_bytes").is_number()) {
+      out.family("carekeep_retention_shortfall_bytes",
+                 "Bytes retention could not free without deleting protected footage.", "gauge");
+      out.sample("carekeep_retention_shortfall_bytes", r.at("shortfall_bytes").get<double>());
+    }
+  }
+  out.family("carekeep_status_age_seconds", "Seconds since the daemon last refreshed its status (every 5 s).", "gauge");
+  out.sample("carekeep_status_age_seconds",
+             std::max(0.0, std::chrono::duration<double>(now - from_us(status.value("updated_us", to_us(now)))).count()));
+}
+
+struct MetricsServer::Impl : std::enable_shared_from_this<Impl> {
+  explicit Impl(asio::io_context& context) : io(context), acceptor(context), retry(context) {}
+
+  asio::io_context& io;
+  tcp::acceptor acceptor;
+  asio::steady_timer retry;
+  std::vector<Source> sources;
+  bool stopped = false;
+
+  std::string render() const {
+    Exposition out;
+    for (const auto& source : sources) source(out);
+    add_process_metrics(out);
+    return out.text();
+  }
+
+  void accept();
+};
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, std::weak_ptr<MetricsServer::Impl> server)
+      : stream_(std::move(socket)), server_(std::move(server)) {}
+
+  void run() {
+    stream_.expires_after(10s);
+    http::async_read(stream_, buffer_, request_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+ private:
+  void on_read(beast::error_code ec) {
+    if (ec) return;  // the client went away or timed out; nothing to answer
+    response_.version(request_.version());
+    response_.keep_alive(false);
+    response_.set(http::field::server, "carekeepd");
+    auto target = request_.target();
+    auto path = target.substr(0, target.find('?'));
+    auto server = server_.lock();
+    if (request_.method() != http::verb::get && request_.method() != http::verb::head) {
+      response_.result(http::status::method_not_allowed);
+      response_.set(http::field::allow, "GET, HEAD");
+      response_.body() = "only GET /metrics\n";
+    } else if (path == "/metrics" && server) {
+      response_.result(http::status::ok);
+      response_.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      response_.body() = server->render();
+    } else if (path == "/") {
+      response_.result(http::status::ok);
+      response_.set(http::field::content_type, "text/plain; charset=utf-8");
+      response_.body() = "carekeepd metrics: GET /metrics\n";
+    } else {
+      response_.result(http::status::not_found);
+      response_.set(http::field::content_type, "text/plain; charset=utf-8");
+      response_.body() = "not found; the metrics are at /metrics\n";
+    }
+    response_.prepare_payload();
+    if (request_.method() == http::verb::head) response_.body().clear();
+    http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code, std::size_t) {
+      beast::error_code ignored;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  http::request<http::string_body> request_;
+  http::response<http::string_body> response_;
+  std::weak_ptr<MetricsServer::Impl> server_;
+};
+
+}  // namespace
+
+void MetricsServer::Impl::accept() {
+  acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+    if (self->stopped || ec == asio::error::operation_aborted) return;
+    if (ec) {
+      // Out of descriptors and the like: wait instead of spinning on the loop thread.
+      log::warn("metrics_accept_failed", {{"error", ec.message()}});
+      self->retry.expires_after(1s);
+      self->retry.async_wait([self](beast::error_code wait_ec) {
+        if (!wait_ec && !self->stopped) self->accept();
+      });
+      return;
+    }
+    std::make_shared<Session>(std::move(socket), self)->run();
+    self->accept();
+  });
+}
+
+Result<std::unique_ptr<MetricsServer>> MetricsServer::start(asio::io_context& io, std::string_view listen) {
+  auto address = config::parse_listen(listen);
+  if (!address) {
+    return fail(ErrorKind::InvalidArgument,
+                "metrics listen address " + std::string(listen) + " is not IP:port (like 127.0.0.1:9477)");
+  }
+  auto impl = std::make_shared<Impl>(io);
+  beast::error_code ec;
+  tcp::endpoint endpoint{asio::ip::make_address(address->host, ec), address->port};
+  if (!ec) impl->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(endpoint, ec);
+  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return fail(ErrorKind::Unavailable, "listening for metrics on " + std::string(listen) + ": " + ec.message());
+  }
+  impl->accept();
+  return std::unique_ptr<MetricsServer>(new MetricsServer(std::move(impl)));
+}
+
+MetricsServer::MetricsServer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+MetricsServer::~MetricsServer() { stop(); }
+
+void MetricsServer::add_source(Source source) { impl_->sources.push_back(std::move(source)); }
+
+std::uint16_t MetricsServer::port() const {
+  beast::error_code ec;
+  auto endpoint = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
+void MetricsServer::stop() {
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  impl_->retry.cancel();
+  beast::error_code ignored;
+  impl_->acceptor.close(ignored);
+}
+
+std::string MetricsServer::render() const { return impl_->render(); }
+
+}  // namespace carekeep::daemon

@@ -1,0 +1,396 @@
+#include "retention_task.hpp"
+
+#include <sys/statvfs.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+
+#include <boost/asio/post.hpp>
+
+#include "base/log.hpp"
+#include "retention/deleter.hpp"
+#include "retention/protection.hpp"
+#include "retention/storage.hpp"
+
+namespace carekeep::daemon {
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+// PRODUCT.md §4: expired footage goes within a minute; pressure triggers a pass sooner.
+constexpr auto kPassPeriod = 60s;
+// statvfs and the clock guard are cheap: watching them this often bounds how long a filling
+// disk or a clock jump goes unnoticed.
+constexpr auto kTickPeriod = 2s;
+// A full disk re-triggers a pass at most this often (each pass reads the candidates).
+constexpr auto kMinPressureInterval = 5s;
+constexpr auto kForecastPeriod = std::chrono::hours(1);
+// Footage rates for the forecast come from this recent window.
+constexpr auto kForecastWindow = std::chrono::days(14);
+// The pause of a recorder reports a disk_error run end with this detail; it is not a write failure.
+constexpr std::string_view kPausedDetail = "recording paused";
+
+bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
+
+std::uint64_t headroom_bytes(std::uint64_t total, int percent) {
+  return total / 100 * static_cast<std::uint64_t>(std::clamp(percent, 0, 100));
+}
+
+}  // namespace
+
+std::optional<UtcTime> last_time_evidence(index::Index& index, index::DaemonRunId current_run) {
+  std::optional<UtcTime> latest;
+  if (auto end = index.newest_segment_end(); end && *end) latest = **end;
+  auto runs = index.daemon_runs({UtcTime::min(), UtcTime::max()});
+  if (runs) {
+    for (const auto& run : *runs) {
+      if (run.id == current_run) continue;
+      if (!latest || run.alive > *latest) latest = run.alive;
+    }
+  }
+  return latest;
+}
+
+RetentionTask::RetentionTask(asio::io_context& io, index::Index& index, alerts::AlertCenter& alerts,
+                             const Clock& clock, index::DaemonRunId daemon_run, RetentionHooks hooks)
+    : io_(io),
+      index_(index),
+      alerts_(alerts),
+      clock_(clock),
+      hooks_(std::move(hooks)),
+      pass_timer_(io),
+      tick_timer_(io),
+      guard_(clock, last_time_evidence(index, daemon_run)) {}
+
+void RetentionTask::configure(const config::Config& config) {
+  config_ = config;
+  calendar_ = std::make_unique<care::CareCalendar>(config_.care_hours, TimeZone::locate(config_.site.timezone).value());
+  protection_ = retention::make_protection_policy(config_.retention, *calendar_);
+  zone_cameras_.clear();
+  for (const auto& zone : config_.zones) zone_cameras_[zone.id] = zone.cameras;
+  update_forecast();
+}
+
+void RetentionTask::start() {
+  stopped_ = false;
+  check_clock(true);
+  check_read_only();
+  schedule_pass(1s);
+  schedule_tick();
+}
+
+void RetentionTask::stop() {
+  stopped_ = true;
+  pass_timer_.cancel();
+  tick_timer_.cancel();
+}
+
+void RetentionTask::schedule_pass(std::chrono::steady_clock::duration after) {
+  pass_timer_.expires_after(after);
+  pass_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    pass(last_trigger_.empty() ? "start" : "periodic");
+    schedule_pass(kPassPeriod);
+  });
+}
+
+void RetentionTask::schedule_tick() {
+  tick_timer_.expires_after(kTickPeriod);
+  tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    tick();
+    schedule_tick();
+  });
+}
+
+void RetentionTask::tick() {
+  check_clock(false);
+  check_read_only();
+  struct statvfs vfs {};
+  if (::statvfs(config_.site.storage.c_str(), &vfs) == 0) {
+    retention::StorageState state;
+    state.total_bytes = static_cast<std::uint64_t>(vfs.f_blocks) * vfs.f_frsize;
+    state.free_bytes = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+    // The planner's own threshold, headroom only: the quota needs the index's footage sum,
+    // which the periodic pass reads.
+    auto headroom_only = config_.retention;
+    headroom_only.max_bytes.reset();
+    bool low = retention::bytes_needed(state, headroom_only) > 0;
+    bool recent = last_pass_steady_ && clock_.steady_now() - *last_pass_steady_ < kMinPressureInterval;
+    // Low: free space now, before the recorders hit ENOSPC. Space back while short: find out
+    // whether recording may resume (an operator freed space, a hold was released).
+    if (low && !recent) pass("low_space");
+    else if (!low && shortfall_ > 0 && !recent) pass("space_returned");
+  }
+  // Care hours begin or end between passes: pause or resume without waiting for one.
+  apply_pause();
+  if (!last_forecast_steady_ || clock_.steady_now() - *last_forecast_steady_ >= kForecastPeriod) update_forecast();
+}
+
+retention::ClockTrust RetentionTask::check_clock(bool refresh_alert) {
+  auto trust = guard_.check();
+  if (!trust.trusted) {
+    // An operator who acknowledged the alert confirmed that the wall clock is right (a box
+    // switched off for months): that time becomes the new reference.
+    for (const auto& alert : alerts_.open()) {
+      if (alert.kind == alerts::kClockUntrusted && alert.acknowledged) {
+        log::warn("clock_accepted", {{"by", alert.acknowledged_by}, {"now", format_utc_iso(clock_.now())}});
+        guard_.accept_current_time();
+        trust = guard_.check();
+      }
+    }
+  }
+  bool changed = trust.trusted != clock_trusted_;
+  clock_trusted_ = trust.trusted;
+  clock_reason_ = trust.reason;
+  if (trust.trusted) {
+    if (changed) log::info("clock_trusted_again", {});
+    if (auto st = alerts_.resolve(alerts::kClockUntrusted, ""); !st)
+      log::error("alert_write_failed", {{"error", st.error().message}});
+    return trust;
+  }
+  if (changed) log::critical("deletion_paused", {{"reason", trust.reason}});
+  if (changed || refresh_alert || !alerts_.is_open(alerts::kClockUntrusted, "")) {
+    auto st = alerts_.raise(alerts::kClockUntrusted, "", alerts::Severity::Critical,
+                            "retention deletes nothing while the clock is not trusted: " + trust.reason +
+                                ". Set the clock right (is NTP working? `timedatectl status`); deletion resumes by "
+                                "itself once the time is consistent again. If the date shown is correct (the box "
+                                "was off for a long time), acknowledge this alert: `carekeep alerts ack <id>`.");
+    if (!st) log::error("alert_write_failed", {{"error", st.error().message}});
+  }
+  return trust;
+}
+
+void RetentionTask::check_read_only() {
+  struct statvfs vfs {};
+  if (::statvfs(config_.site.storage.c_str(), &vfs) != 0) return;
+  if ((vfs.f_flag & ST_RDONLY) != 0) {
+    if (!alerts_.is_open(alerts::kDiskReadonly, "")) {
+      auto st = alerts_.raise(alerts::kDiskReadonly, "", alerts::Severity::Critical,
+                              "the storage file system of " + config_.site.storage.string() +
+                                  " is read-only: nothing can be recorded or deleted. The kernel does this after "
+                                  "disk errors: check the disk (`dmesg`, `smartctl -H`), then repair or replace it "
+                                  "and remount it read-write.");
+      if (!st) log::error("alert_write_failed", {{"error", st.error().message}});
+    }
+  } else if (alerts_.is_open(alerts::kDiskReadonly, "")) {
+    if (auto st = alerts_.resolve(alerts::kDiskReadonly, ""); !st)
+      log::error("alert_write_failed", {{"error", st.error().message}});
+  }
+}
+
+void RetentionTask::pass(const std::string& trigger) {
+  last_pass_steady_ = clock_.steady_now();
+  last_trigger_ = trigger;
+  // The deleter needs transactions of its own; the catalog's batch must not be open.
+  if (hooks_.flush_index) hooks_.flush_index();
+  auto trust = check_clock(true);
+  auto now = clock_.now();
+  auto storage = retention::measure(config_.site.storage, index_);
+  if (!storage) {
+    log::error("retention_pass_failed", {{"trigger", trigger}, {"error", storage.error().message}});
+    return;
+  }
+  auto rows = retention::load_candidates(index_, config_.retention, *storage, now);
+  auto holds = index_.active_holds();
+  if (!rows || !holds) {
+    log::error("retention_pass_failed",
+               {{"trigger", trigger}, {"error", !rows ? rows.error().message : holds.error().message}});
+    return;
+  }
+  auto held = retention::resolve_holds(*holds, zone_cameras_);
+  retention::PlanInput input{*rows, held, *storage, config_.retention, now, protection_, trust};
+  auto plan = retention::plan(input);
+  // Hysteresis: under pressure, free 1 % of the disk beyond the threshold when footage that
+  // may go covers it, so a box at the threshold does not run a pass (deleting one segment)
+  // every few seconds. Never at the price of a shortfall the exact plan does not have.
+  if (plan.summary.under_pressure && plan.summary.shortfall_bytes == 0 && !plan.paused) {
+    input.retention.min_free_percent = std::min(input.retention.min_free_percent + 1, 100);
+    if (input.retention.max_bytes) *input.retention.max_bytes -= *input.retention.max_bytes / 100;
+    auto wider = retention::plan(input);
+    if (wider.summary.shortfall_bytes == 0) plan = std::move(wider);
+  }
+
+  retention::DeleteReport report;
+  if (!plan.deletions.empty()) {
+    retention::DeleteOptions options;
+    options.zone_cameras = zone_cameras_;
+    options.protection = protection_;
+    auto done = retention::execute(index_, config_.site.storage, plan, now, options);
+    if (!done) {
+      log::error("retention_delete_failed", {{"trigger", trigger}, {"error", done.error().message}});
+    } else {
+      report = std::move(*done);
+      for (const auto& finding : report.findings) log::error("retention_finding", {{"error", finding.message}});
+    }
+  }
+  last_pass_ = now;
+  last_deleted_ = report.deleted;
+  last_freed_ = report.bytes;
+  std::uint64_t shortfall = plan.summary.shortfall_bytes;
+  // What the plan counted on and the deleter could not free (refused, unlink failed) is missing too.
+  if (plan.summary.under_pressure && report.bytes < plan.summary.bytes_freed)
+    shortfall += plan.summary.bytes_freed - report.bytes;
+  if (report.deleted > 0 || plan.summary.under_pressure || trigger != "periodic") {
+    log::info("retention_pass", {{"trigger", trigger},
+                                 {"deleted", std::to_string(report.deleted)},
+                                 {"freed", retention::format_bytes(report.bytes)},
+                                 {"expired", std::to_string(plan.summary.expired + plan.summary.expired_protected)},
+                                 {"disk_pressure", std::to_string(plan.summary.disk_pressure)},
+                                 {"needed", retention::format_bytes(plan.summary.bytes_needed)},
+                                 {"shortfall", retention::format_bytes(shortfall)},
+                                 {"paused", plan.paused ? plan.paused_reason : "no"}});
+  }
+  auto after = *storage;  // what the message reports: free space once this pass's deletions are done
+  after.free_bytes += report.bytes;
+  update_shortfall(shortfall, after, plan.paused);
+}
+
+void RetentionTask::update_shortfall(std::uint64_t shortfall, const retention::StorageState& storage,
+                                     bool clock_paused) {
+  shortfall_ = shortfall;
+  if (shortfall == 0) {
+    if (auto st = alerts_.resolve(alerts::kDiskFull, ""); !st)
+      log::error("alert_write_failed", {{"error", st.error().message}});
+    apply_pause();
+    return;
+  }
+  const auto& r = config_.retention;
+  std::string need = "carekeep keeps " + std::to_string(r.min_free_percent) + "% (" +
+                     retention::format_bytes(headroom_bytes(storage.total_bytes, r.min_free_percent)) +
+                     ") of the disk free";
+  if (r.max_bytes) need += " and footage under max_bytes (" + retention::format_bytes(*r.max_bytes) + ")";
+  std::string why = clock_paused
+                        ? "deletion is paused because the clock is not trusted (see the clock_untrusted alert)"
+                        : "everything it may delete is gone: the rest is care-hours footage inside its " +
+                              std::to_string(r.care_days) + "-day protection, or footage on hold";
+  bool in_care = calendar_ && calendar_->in_care(clock_.now());
+  std::string effect = in_care ? "Recording continues during care hours until the disk is full; outside care hours "
+                                 "it stops."
+                               : "Recording outside care hours is stopped until space is freed; during care hours "
+                                 "it continues.";
+  std::string message = "the storage " + config_.site.storage.string() + " is short of " +
+                        retention::format_bytes(shortfall) + " (" + retention::format_bytes(storage.free_bytes) +
+                        " free): " + need + ", and " + why + ". " + effect +
+                        " To fix: add a bigger disk or move other files off it, lower the cameras' bitrate, or "
+                        "release holds no longer needed (`carekeep hold list`).";
+  if (auto st = alerts_.raise(alerts::kDiskFull, "", alerts::Severity::Critical, message); !st)
+    log::error("alert_write_failed", {{"error", st.error().message}});
+  apply_pause();
+}
+
+void RetentionTask::apply_pause() {
+  if (!calendar_) return;
+  bool should = shortfall_ > 0 && !calendar_->in_care(clock_.now());
+  if (should == recording_paused_) return;
+  recording_paused_ = should;
+  if (should) {
+    std::string reason = "disk full outside care hours (" + retention::format_bytes(shortfall_) + " missing)";
+    log::critical("recording_paused_outside_care", {{"shortfall", retention::format_bytes(shortfall_)}});
+    if (hooks_.pause_recording) hooks_.pause_recording(reason);
+  } else {
+    log::info("recording_resumed", {{"shortfall", retention::format_bytes(shortfall_)}});
+    if (hooks_.resume_recording) hooks_.resume_recording();
+  }
+}
+
+void RetentionTask::disk_write_failed(const std::string& camera, const std::string& detail) {
+  if (contains(detail, kPausedDetail)) return;
+  if (contains(detail, "No space left") || contains(detail, "quota exceeded")) {
+    if (!alerts_.is_open(alerts::kDiskFull, "")) {
+      auto st = alerts_.raise(alerts::kDiskFull, "", alerts::Severity::Critical,
+                              "writing footage of camera " + camera + " failed: the disk " +
+                                  config_.site.storage.string() +
+                                  " is full. The segment was closed cleanly; carekeep is deleting what it may, and "
+                                  "recording resumes by itself when space is free.");
+      if (!st) log::error("alert_write_failed", {{"error", st.error().message}});
+    }
+    bool recent = last_pass_steady_ && clock_.steady_now() - *last_pass_steady_ < kMinPressureInterval;
+    if (!recent) asio::post(io_, [this] { if (!stopped_) pass("enospc"); });
+    return;
+  }
+  if (contains(detail, "Read-only file system")) {
+    check_read_only();
+    if (!alerts_.is_open(alerts::kDiskReadonly, "")) {
+      auto st = alerts_.raise(alerts::kDiskReadonly, "", alerts::Severity::Critical,
+                              "writing footage of camera " + camera + " failed: " + detail +
+                                  ". Check the disk (`dmesg`, `smartctl -H`), then repair or replace it.");
+      if (!st) log::error("alert_write_failed", {{"error", st.error().message}});
+    }
+    return;
+  }
+  auto st = alerts_.raise(alerts::kDiskError, camera, alerts::Severity::Warning,
+                          "writing footage of camera " + camera + " failed: " + detail +
+                              ". carekeep retries; if this repeats, check the disk (`dmesg`, `smartctl -H`).");
+  if (!st) log::error("alert_write_failed", {{"error", st.error().message}});
+}
+
+void RetentionTask::observe(const recorder::RunEnded& report) {
+  if (report.cause == ingest::DownCause::DiskError) disk_write_failed(report.camera, report.detail);
+}
+
+void RetentionTask::observe(const recorder::ConnectFailed& report) {
+  if (report.cause == ingest::DownCause::DiskError) disk_write_failed(report.camera, report.detail);
+}
+
+void RetentionTask::observe(const recorder::SegmentClosed& report) {
+  if (report.segment.truncated) return;
+  if (alerts_.is_open(alerts::kDiskError, report.camera)) {
+    if (auto st = alerts_.resolve(alerts::kDiskError, report.camera); !st)
+      log::error("alert_write_failed", {{"error", st.error().message}});
+  }
+}
+
+void RetentionTask::update_forecast() {
+  if (!calendar_) return;
+  last_forecast_steady_ = clock_.steady_now();
+  auto now = clock_.now();
+  auto storage = retention::measure(config_.site.storage, index_);
+  auto rates = index_.footage_rates({now - std::chrono::duration_cast<Micros>(kForecastWindow), now});
+  if (!storage || !rates) {
+    log::warn("capacity_forecast_failed", {{"error", !storage ? storage.error().message : rates.error().message}});
+    return;
+  }
+  forecast_ = retention::forecast(*rates, *storage, config_.retention, *calendar_, now);
+  auto text = retention::describe(*forecast_, config_.retention);
+  log::info("capacity_forecast", {{"care_days", forecast_->care_days ? std::to_string(static_cast<long>(*forecast_->care_days)) : "unknown"},
+                                  {"required", std::to_string(config_.retention.care_days)},
+                                  {"detail", text}});
+  Status st = ok();
+  if (forecast_->care_days && *forecast_->care_days < config_.retention.care_days)
+    st = alerts_.raise(alerts::kCapacityShort, "", alerts::Severity::Warning, text).map([](std::int64_t) {});
+  else if (forecast_->care_days)
+    st = alerts_.resolve(alerts::kCapacityShort, "");
+  if (!st) log::error("alert_write_failed", {{"error", st.error().message}});
+}
+
+void RetentionTask::add_status(nlohmann::json& status) const {
+  status["retention"] = {
+      {"last_pass_us", last_pass_ ? nlohmann::json(to_us(*last_pass_)) : nlohmann::json(nullptr)},
+      {"last_trigger", last_trigger_},
+      {"deleted_last_pass", last_deleted_},
+      {"freed_bytes_last_pass", last_freed_},
+      {"shortfall_bytes", shortfall_},
+      {"recording_paused_outside_care", recording_paused_},
+      {"clock_trusted", clock_trusted_},
+      {"clock_reason", clock_reason_}};
+  if (forecast_ && forecast_->care_days) {
+    status["forecast_care_days"] = std::floor(*forecast_->care_days * 10) / 10;
+  } else {
+    status["forecast_care_days"] = nullptr;
+  }
+  if (forecast_) {
+    nlohmann::json cameras = nlohmann::json::array();
+    for (const auto& c : forecast_->cameras)
+      cameras.push_back({{"camera", c.camera_id}, {"bytes_per_care_day", static_cast<std::uint64_t>(c.bytes_per_care_day)}});
+    status["forecast"] = {{"capacity_bytes", forecast_->capacity_bytes},
+                          {"other_reserve_bytes", forecast_->other_reserve_bytes},
+                          {"care_bytes_per_day", static_cast<std::uint64_t>(forecast_->care_bytes_per_day)},
+                          {"required_care_days", config_.retention.care_days},
+                          {"cameras", cameras}};
+  }
+}
+
+}  // namespace carekeep::daemon

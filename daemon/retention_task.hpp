@@ -1,0 +1,104 @@
+// daemon/retention_task: retention on the daemon's loop (docs/design.md, Retention / In the
+// daemon). A pass every 60 s, and at once when free space drops below the headroom, when
+// space returns while recording is paused, or when a segment write hits ENOSPC: measure →
+// load candidates → plan → delete, behind the clock guard. It owns the disk-full triage
+// (pausing recording outside care hours when nothing more may go), disk-health alerts and the
+// capacity forecast. Runs on the loop thread only; passes block on SQLite, unlink and fsync.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include "alerts/alerts.hpp"
+#include "care/calendar.hpp"
+#include "config/config.hpp"
+#include "index/index.hpp"
+#include "recorder/sink.hpp"
+#include "retention/clock_guard.hpp"
+#include "retention/forecast.hpp"
+#include "retention/planner.hpp"
+
+namespace carekeep::daemon {
+
+struct RetentionHooks {
+  std::function<void()> flush_index;                       // commit the catalog's open batch
+  std::function<void(const std::string& reason)> pause_recording;  // every camera
+  std::function<void()> resume_recording;
+};
+
+class RetentionTask {
+ public:
+  // Reads the clock guard's evidence (newest footage, earlier daemon runs' last proof of
+  // life) now, so construct it before the recorders start.
+  RetentionTask(boost::asio::io_context& io, index::Index& index, alerts::AlertCenter& alerts, const Clock& clock,
+                index::DaemonRunId daemon_run, RetentionHooks hooks);
+
+  // At start and on every reload: the settings, the care calendar, and a fresh forecast
+  // (logged, and the capacity_short alert raised or resolved).
+  void configure(const config::Config& config);
+  void start();  // the timers; the first pass runs a second after start
+  void stop();
+
+  // Recorder reports, after the catalog applied them: disk write failures raise alerts and
+  // trigger a pass; a segment closed after a write failure clears the camera's disk_error.
+  void observe(const recorder::RunEnded& report);
+  void observe(const recorder::ConnectFailed& report);
+  void observe(const recorder::SegmentClosed& report);
+  template <class Report>
+  void observe(const Report&) {}
+
+  // Adds "retention", "forecast_care_days" and "forecast" to status.json.
+  void add_status(nlohmann::json& status) const;
+
+ private:
+  void schedule_pass(std::chrono::steady_clock::duration after);
+  void schedule_tick();
+  void tick();
+  void pass(const std::string& trigger);
+  void disk_write_failed(const std::string& camera, const std::string& detail);
+  // Clock guard: check, act on an operator's confirmation, raise or resolve the alert.
+  retention::ClockTrust check_clock(bool refresh_alert);
+  void check_read_only();
+  void update_shortfall(std::uint64_t shortfall, const retention::StorageState& storage, bool clock_paused);
+  void apply_pause();
+  void update_forecast();
+
+  boost::asio::io_context& io_;
+  index::Index& index_;
+  alerts::AlertCenter& alerts_;
+  const Clock& clock_;
+  RetentionHooks hooks_;
+  boost::asio::steady_timer pass_timer_;
+  boost::asio::steady_timer tick_timer_;
+  bool stopped_ = false;
+
+  config::Config config_;
+  std::unique_ptr<care::CareCalendar> calendar_;
+  retention::ProtectionPolicy protection_;
+  retention::ZoneCameras zone_cameras_;
+  retention::ClockGuard guard_;
+  bool clock_trusted_ = true;
+  std::string clock_reason_;
+
+  std::optional<std::chrono::steady_clock::time_point> last_pass_steady_;
+  std::optional<std::chrono::steady_clock::time_point> last_forecast_steady_;
+  std::optional<UtcTime> last_pass_;
+  std::string last_trigger_;
+  std::int64_t last_deleted_ = 0;
+  std::uint64_t last_freed_ = 0;
+  std::uint64_t shortfall_ = 0;
+  bool recording_paused_ = false;
+  std::optional<retention::Forecast> forecast_;
+};
+
+// The index's evidence of the last real time (the clock guard's reference at start).
+std::optional<UtcTime> last_time_evidence(index::Index& index, index::DaemonRunId current_run);
+
+}  // namespace carekeep::daemon

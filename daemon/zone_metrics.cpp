@@ -1,0 +1,43 @@
+#include "zone_metrics.hpp"
+
+#include <map>
+#include <set>
+
+#include "base/log.hpp"
+#include "care/calendar.hpp"
+#include "coverage/compute.hpp"
+
+namespace carekeep::daemon {
+
+void add_zone_metrics(Exposition& out, index::Index& index, const config::Config& config, const nlohmann::json& status,
+                      UtcTime now) {
+  std::set<std::string> uncovered;
+  if (status.contains("alerts") && status.at("alerts").is_array()) {
+    for (const auto& alert : status.at("alerts")) {
+      if (alert.value("kind", std::string()) == "zone_uncovered") uncovered.insert(alert.value("subject", std::string()));
+    }
+  }
+  out.family("carekeep_zone_covered", "1 unless the zone is uncovered during care hours now (zone_uncovered alert).",
+             "gauge");
+  for (const auto& zone : config.zones) {
+    out.sample("carekeep_zone_covered", {{"zone", zone.id}}, uncovered.count(zone.id) != 0 ? 0 : 1);
+  }
+
+  auto tz = TimeZone::locate(config.site.timezone);
+  if (!tz) return;
+  auto midnight = tz->to_utc(LocalTime{date::floor<date::days>(tz->to_local(now))});
+  care::CareCalendar calendar{config.care_hours, *tz};
+  auto gaps = coverage::compute_gaps(index, config, calendar, {midnight, now}, std::nullopt, false, now);
+  if (!gaps) {
+    log::warn("metrics_coverage_failed", {{"error", gaps.error().message}});
+    return;
+  }
+  std::map<std::string, double> seconds;
+  for (const auto& zone : config.zones) seconds[zone.id] = 0;
+  for (const auto& gap : *gaps) seconds[gap.zone_id] += std::chrono::duration<double>(gap.end - gap.start).count();
+  out.family("carekeep_zone_gap_seconds_today", "Seconds of today's care hours (site time) the zone was not covered.",
+             "gauge");
+  for (const auto& [zone, s] : seconds) out.sample("carekeep_zone_gap_seconds_today", {{"zone", zone}}, s);
+}
+
+}  // namespace carekeep::daemon

@@ -1,0 +1,97 @@
+// alerts: conditions an operator must see (disk full, clock untrusted, camera down, ...), one
+// open alert per (kind, subject), kept in the index's `alert` table so that status, the CLI
+// and reports read the same state. AlertCenter lives on the daemon's loop thread and writes
+// through the daemon's index::Index (calls block on SQLite); the free functions serve readers
+// (the CLI). Deciding WHEN a condition holds is the job of the module that watches it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/error.hpp"
+#include "base/time.hpp"
+#include "index/index.hpp"
+
+namespace carekeep::alerts {
+
+enum class Severity { Info, Warning, Critical };
+std::string_view to_string(Severity severity);
+std::optional<Severity> parse_severity(std::string_view text);
+
+// Kinds in use (a kind is a stable snake_case word; subject says which camera or zone).
+inline constexpr std::string_view kDiskLow = "disk_low";
+inline constexpr std::string_view kDiskFull = "disk_full";
+inline constexpr std::string_view kDiskReadonly = "disk_readonly";
+inline constexpr std::string_view kDiskError = "disk_error";
+inline constexpr std::string_view kClockUntrusted = "clock_untrusted";
+inline constexpr std::string_view kCapacityShort = "capacity_short";
+inline constexpr std::string_view kCameraDown = "camera_down";
+inline constexpr std::string_view kZoneUncovered = "zone_uncovered";
+inline constexpr std::string_view kContentFault = "content_fault";
+
+struct Alert {
+  std::int64_t id = 0;
+  std::string kind;
+  std::string subject;  // camera or zone id; "" for the whole box
+  Severity severity = Severity::Warning;
+  std::string message;  // plain words: what is wrong and what to do
+  UtcTime raised;
+  UtcTime last_seen;
+  std::optional<UtcTime> resolved;
+  std::optional<UtcTime> acknowledged;
+  std::string acknowledged_by;
+};
+
+// A row as the index stores it. DataLoss for a severity the schema's check should have made
+// impossible (the file was edited outside carekeep).
+Result<Alert> from_row(const index::AlertRow& row);
+
+struct Change {
+  enum class Type { Raised, Resolved } type;
+  Alert alert;
+};
+
+class AlertCenter {
+ public:
+  // Adopts the alerts the index has open (raised by an earlier daemon run): the watcher of
+  // each condition resolves them when it finds the condition gone, or refreshes them.
+  AlertCenter(index::Index& index, const Clock& clock);
+
+  // Opens an alert for (kind, subject), or refreshes the open one (last_seen, message,
+  // severity). Listeners hear Raised for a new alert and for a change of severity, not for
+  // a refresh with the same severity (a watcher re-raises on every check). Returns its id.
+  Result<std::int64_t> raise(std::string_view kind, std::string_view subject, Severity severity,
+                             std::string message);
+  // Closes the open alert for (kind, subject), if any (none is not an error).
+  Status resolve(std::string_view kind, std::string_view subject);
+  // Open alerts as the index has them now (acknowledgements made by the CLI included), by id.
+  std::vector<Alert> open() const;
+  // Whether (kind, subject) is open, without touching the index.
+  bool is_open(std::string_view kind, std::string_view subject) const;
+  // Called on the loop thread after the index write; a listener must not call back into
+  // raise/resolve.
+  void subscribe(std::function<void(const Change&)> listener);
+
+ private:
+  void notify(Change::Type type, const Alert& alert) const;
+
+  index::Index& index_;
+  const Clock& clock_;
+  std::map<std::pair<std::string, std::string>, Alert> open_;
+  std::vector<std::function<void(const Change&)>> listeners_;
+};
+
+// ---- readers (the CLI) ----
+// Open alerts, or every alert when `all`, by id.
+Result<std::vector<Alert>> list(index::Index& index, bool all);
+// Records that `by` acknowledged alert `id` at `when`. NotFound when there is no alert `id`;
+// FailedPrecondition, naming who and when, when it was acknowledged already.
+Status acknowledge(index::Index& index, std::int64_t id, UtcTime when, std::string_view by);
+
+}  // namespace carekeep::alerts

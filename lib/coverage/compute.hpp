@@ -1,0 +1,58 @@
+// coverage/compute: the coverage checker over the index. Loads the evidence of each zone's
+// cameras for a range, runs the pure core (gaps.hpp) and optionally stores the result in
+// zone_gap, replacing what an earlier computation stored for that range. Called by the CLI
+// (reader; store = false) and the daemon's loop thread (writer). Blocks on SQLite reads.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.hpp"
+#include "care/calendar.hpp"
+#include "config/config.hpp"
+#include "coverage/gaps.hpp"
+#include "index/index.hpp"
+
+namespace carekeep::coverage {
+
+// Recomputes the gaps of every zone (or of `zone`) over [range.from, min(range.to, now)) and
+// returns them sorted by zone, start. With `store`, replaces the zone_gap rows overlapping that
+// range: parts of older gaps outside it are kept, and a gap that continues across the range's
+// edge with the same cause is stored as one row. NotFound for an unknown zone id.
+Result<std::vector<Gap>> compute_gaps(index::Index& index, const config::Config& config,
+                                      const care::CareCalendar& calendar, index::TimeRange range,
+                                      std::optional<std::string_view> zone, bool store,
+                                      std::optional<UtcTime> now = std::nullopt);
+
+// Care time and covered care time of each zone on each local date that [range.from, range.to)
+// touches (only the part inside the range and before now counts). covered = care minus gaps.
+struct ZoneDay {
+  std::string zone_id;
+  std::string local_date;  // "2026-11-20" in the site's zone
+  std::chrono::seconds care{0};
+  std::chrono::seconds covered{0};
+};
+Result<std::vector<ZoneDay>> coverage_by_day(index::Index& index, const config::Config& config,
+                                             const care::CareCalendar& calendar, index::TimeRange range,
+                                             std::optional<std::string_view> zone, bool store,
+                                             std::optional<UtcTime> now = std::nullopt);
+
+// Whether each zone is covered at `now` as far as the index shows, and by which cameras. A
+// camera counts as covering when its timeline is usable at now (allowing the index's commit
+// lag of up to the gap tolerance). Cameras in zone order.
+struct CameraNow {
+  std::string camera_id;
+  bool covering = false;
+  std::optional<Reason> reason;  // why not, when not covering
+};
+struct ZoneNow {
+  std::string zone_id;
+  bool covered = false;
+  std::vector<CameraNow> cameras;
+};
+Result<std::vector<ZoneNow>> zones_now(index::Index& index, const config::Config& config, UtcTime now);
+
+}  // namespace carekeep::coverage

@@ -1,0 +1,442 @@
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/timex.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "doctor/doctor.hpp"
+
+namespace carekeep::doctor {
+namespace fs = std::filesystem;
+
+std::string_view to_string(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::Pass: return "pass";
+    case Verdict::Warn: return "warn";
+    case Verdict::Fail: return "fail";
+    case Verdict::Skip: return "skip";
+  }
+  return "?";
+}
+
+bool fit(const std::vector<Check>& checks) {
+  for (const auto& c : checks) {
+    if (c.verdict == Verdict::Fail) return false;
+  }
+  return true;
+}
+
+namespace {
+
+// Decimal units, as disks are sold.
+std::string bytes_text(double bytes) {
+  const char* units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+  int u = 0;
+  while (std::fabs(bytes) >= 1000 && u < 5) {
+    bytes /= 1000;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
+  return buf;
+}
+
+std::string number(double value, int decimals) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
+  return buf;
+}
+
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string unescape(std::string_view field) {
+  std::string out;
+  for (std::size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size()) {
+      int value = 0;
+      bool octal = true;
+      for (std::size_t k = 1; k <= 3 && octal; ++k) {
+        char c = field[i + k];
+        octal = c >= '0' && c <= '7';
+        value = value * 8 + (c - '0');
+      }
+      if (octal) {
+        out.push_back(static_cast<char>(value));
+        i += 3;
+        continue;
+      }
+    }
+    out.push_back(field[i]);
+  }
+  return out;
+}
+
+bool under(const fs::path& path, const fs::path& mount_point) {
+  auto p = path.begin();
+  for (auto m = mount_point.begin(); m != mount_point.end(); ++m, ++p) {
+    if (m->empty()) continue;  // trailing separator
+    if (p == path.end() || *p != *m) return false;
+  }
+  return true;
+}
+
+// The nearest existing ancestor, resolved (storage may not exist before the first start).
+fs::path resolve_existing(fs::path path) {
+  std::error_code ec;
+  path = fs::absolute(path, ec);
+  while (!path.empty() && !fs::exists(path, ec)) {
+    if (path == path.parent_path()) break;
+    path = path.parent_path();
+  }
+  auto canonical = fs::canonical(path, ec);
+  return ec ? path : canonical;
+}
+
+}  // namespace
+
+std::optional<Mount> find_mount(std::string_view mountinfo, const fs::path& path) {
+  std::optional<Mount> best;
+  std::size_t best_len = 0;
+  std::istringstream lines{std::string(mountinfo)};
+  std::string line;
+  while (std::getline(lines, line)) {
+    // id parent major:minor root mount_point options [optional...] - fs_type source super_options
+    std::istringstream fields(line);
+    std::vector<std::string> f;
+    std::string word;
+    while (fields >> word) f.push_back(word);
+    std::size_t dash = 0;
+    for (std::size_t i = 6; i < f.size(); ++i) {
+      if (f[i] == "-") {
+        dash = i;
+        break;
+      }
+    }
+    if (f.size() < 7 || dash == 0 || dash + 2 >= f.size()) continue;
+    fs::path mount_point = unescape(f[4]);
+    if (!under(path, mount_point)) continue;
+    std::size_t len = mount_point.native().size();
+    // Later lines win on equal length: a mount stacked over another hides it.
+    if (!best || len >= best_len) {
+      best = Mount{mount_point, f[dash + 1], unescape(f[dash + 2])};
+      best_len = len;
+    }
+  }
+  return best;
+}
+
+std::optional<Mount> mount_of(const fs::path& path) {
+  std::ifstream in("/proc/self/mountinfo");
+  if (!in) return std::nullopt;
+  std::stringstream text;
+  text << in.rdbuf();
+  return find_mount(text.str(), resolve_existing(path));
+}
+
+std::optional<Space> space_of(const fs::path& path) {
+  struct statvfs vfs{};
+  if (::statvfs(resolve_existing(path).c_str(), &vfs) != 0) return std::nullopt;
+  return Space{static_cast<std::uint64_t>(vfs.f_blocks) * vfs.f_frsize,
+               static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize};
+}
+
+Check check_storage(const config::Config& config, const std::optional<Mount>& mount, const std::optional<Space>& space) {
+  const auto& storage = config.site.storage;
+  Check c{"storage", storage.string(), Verdict::Pass, "", ""};
+  if (!mount || !space) {
+    c.verdict = Verdict::Fail;
+    c.finding = "cannot tell which disk holds " + storage.string();
+    c.advice = "mount the footage disk and make sure " + storage.string() + " is on it";
+    return c;
+  }
+  std::string where = "on " + mount->source + " (" + mount->fs_type + ") mounted at " + mount->mount_point.string();
+  bool sd_card = mount->source.find("mmcblk") != std::string::npos;
+  if (mount->fs_type == "tmpfs" || mount->fs_type == "ramfs") {
+    c.verdict = Verdict::Fail;
+    c.finding = "footage would be kept in memory (" + mount->fs_type + ") and lost at every power cut: " + where;
+    c.advice = "mount a real disk (an SSD or hard disk) and point [site] storage at it";
+    return c;
+  }
+  if (sd_card && mount->mount_point == "/") {
+    c.verdict = Verdict::Fail;
+    c.finding = "footage would go on the SD card that holds the system: " + where;
+    c.advice = "SD cards wear out under continuous recording and are too small for 90 days; "
+               "mount an SSD or hard disk and point [site] storage at it";
+    return c;
+  }
+  if (!fs::exists(storage)) {
+    c.verdict = Verdict::Warn;
+    c.finding = storage.string() + " does not exist yet; it would be " + where;
+    c.advice = "carekeepd creates it at start; check that this is the disk you meant";
+  }
+  double reserve = static_cast<double>(space->total_bytes) * config.retention.min_free_percent / 100.0;
+  std::string free_text = bytes_text(static_cast<double>(space->free_bytes)) + " free of " +
+                          bytes_text(static_cast<double>(space->total_bytes));
+  if (static_cast<double>(space->free_bytes) <= reserve) {
+    c.verdict = Verdict::Fail;
+    c.finding = free_text + ", within the " + number(config.retention.min_free_percent, 0) +
+                " % reserve ([retention] min_free_percent): " + where;
+    c.advice = "free space on the disk or use a bigger one; carekeepd deletes old footage first "
+               "and cannot record more than the reserve allows";
+    return c;
+  }
+  if (sd_card && c.verdict == Verdict::Pass) {
+    c.verdict = Verdict::Warn;
+    c.finding = free_text + ", on an SD card: " + where;
+    c.advice = "SD cards wear out under continuous recording; prefer an SSD or hard disk";
+    return c;
+  }
+  if (mount->mount_point == "/" && c.verdict == Verdict::Pass) {
+    c.verdict = Verdict::Warn;
+    c.finding = free_text + ", on the system's root file system: " + where;
+    c.advice = "a separate footage disk keeps a full disk from stopping the system";
+    return c;
+  }
+  if (c.finding.empty()) c.finding = free_text + ", " + where;
+  return c;
+}
+
+double care_seconds_per_day(const config::CareHours& hours) {
+  double minutes = 0;
+  for (const auto& day : hours.weekly) {
+    for (const auto& r : day) minutes += r.end_offset_minutes() - r.start_minute;
+  }
+  return minutes * 60 / 7;
+}
+
+Capacity forecast(const config::Config& config, const CapacityInput& input) {
+  Capacity cap;
+  double total = static_cast<double>(input.total_bytes);
+  // Everything on the disk that is not footage stays; footage may use the rest down to the reserve.
+  double other_data = std::max(0.0, total - static_cast<double>(input.free_bytes) - static_cast<double>(input.footage_bytes));
+  cap.usable_bytes = std::max(0.0, total * (1 - config.retention.min_free_percent / 100.0) - other_data);
+  if (config.retention.max_bytes) cap.usable_bytes = std::min(cap.usable_bytes, static_cast<double>(*config.retention.max_bytes));
+  double bytes_per_second = input.bitrate_bps / 8;
+  double care = care_seconds_per_day(config.care_hours);
+  double rest = 86400 - care;
+  // Care-hours footage stays care_days; the rest goes after other_days (PRODUCT.md §3).
+  cap.needed_bytes = bytes_per_second * (care * config.retention.care_days + rest * config.retention.other_days);
+  double care_per_day = bytes_per_second * care;
+  double rest_total = bytes_per_second * rest * config.retention.other_days;
+  if (care_per_day > 0) cap.days_of_care = std::max(0.0, (cap.usable_bytes - rest_total) / care_per_day);
+  return cap;
+}
+
+Check check_capacity(const config::Config& config, const CapacityInput& input) {
+  Check c{"capacity", config.site.storage.string(), Verdict::Pass, "", ""};
+  if (input.cameras_measured == 0 || input.bitrate_bps <= 0) {
+    c.verdict = input.cameras_enabled == 0 ? Verdict::Skip : Verdict::Fail;
+    c.finding = input.cameras_enabled == 0 ? "no enabled camera: nothing to forecast"
+                                           : "no camera could be measured, so the disk cannot be sized";
+    c.advice = input.cameras_enabled == 0 ? "" : "fix the camera checks below, then run carekeep doctor again";
+    return c;
+  }
+  Capacity cap = forecast(config, input);
+  std::string rate = number(input.bitrate_bps / 1e6, 2) + " Mbit/s from " + std::to_string(input.cameras_measured) +
+                     " camera" + (input.cameras_measured == 1 ? "" : "s");
+  if (input.cameras_measured < input.cameras_enabled) rate += " (of " + std::to_string(input.cameras_enabled) + " enabled)";
+  c.finding = rate + ": " + number(config.retention.care_days, 0) + " days of care footage need " +
+              bytes_text(cap.needed_bytes) + ", footage may use " + bytes_text(cap.usable_bytes) + " (room for " +
+              number(std::floor(cap.days_of_care), 0) + " days)";
+  if (cap.days_of_care < config.retention.care_days) {
+    c.verdict = Verdict::Fail;
+    c.advice = "the disk fills before footage is " + number(config.retention.care_days, 0) +
+               " days old: use a disk of at least " + bytes_text(cap.needed_bytes / (1 - config.retention.min_free_percent / 100.0)) +
+               ", or lower the cameras' bitrate in their web settings";
+  } else if (cap.days_of_care < config.retention.care_days * 1.1) {
+    c.verdict = Verdict::Warn;
+    c.advice = "less than 10 % to spare: a busier scene (higher bitrate) may fill the disk early";
+  } else if (input.cameras_measured < input.cameras_enabled) {
+    c.verdict = Verdict::Warn;
+    c.advice = "cameras that could not be measured are not counted; fix them and run carekeep doctor again";
+  }
+  return c;
+}
+
+ClockState read_clock() {
+  ClockState state;
+  timex tx{};
+  int rc = ::adjtimex(&tx);  // modes = 0: read only
+  if (rc != -1) state.synchronized = rc != TIME_ERROR && (tx.status & STA_UNSYNC) == 0;
+  if (const char* tz = std::getenv("TZ"); tz != nullptr && *tz != '\0') {
+    state.system_zone = std::string(tz[0] == ':' ? tz + 1 : tz);
+  } else {
+    std::error_code ec;
+    auto target = fs::read_symlink("/etc/localtime", ec);
+    if (!ec) {
+      auto text = target.string();
+      auto at = text.find("zoneinfo/");
+      if (at != std::string::npos) state.system_zone = text.substr(at + 9);
+    } else if (std::ifstream tzfile("/etc/timezone"); tzfile) {
+      std::string zone;
+      if (std::getline(tzfile, zone) && !zone.empty()) state.system_zone = zone;
+    }
+  }
+  return state;
+}
+
+Check check_clock(const ClockState& state) {
+  Check c{"clock", "", Verdict::Pass, "the clock is synchronised (NTP)", ""};
+  if (!state.synchronized) {
+    c.verdict = Verdict::Warn;
+    c.finding = "cannot read the kernel's clock synchronisation state";
+    c.advice = "check with timedatectl that NTP is active";
+  } else if (!*state.synchronized) {
+    c.verdict = Verdict::Fail;
+    c.finding = "the clock is not synchronised: recordings would carry wrong times";
+    c.advice = "enable NTP (timedatectl set-ntp true, or install systemd-timesyncd or chrony) and "
+               "check that the box reaches a time server";
+  }
+  return c;
+}
+
+Check check_timezone(const config::Config& config, const ClockState& state) {
+  Check c{"timezone", config.site.timezone, Verdict::Pass, "", ""};
+  auto zone = TimeZone::locate(config.site.timezone);
+  if (!zone) {
+    c.verdict = Verdict::Fail;
+    c.finding = "[site] timezone \"" + config.site.timezone + "\" is unknown to this box";
+    c.advice = "install tzdata or use an IANA zone name such as Asia/Shanghai";
+    return c;
+  }
+  auto now = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+  c.finding = "site time is " + format_local_iso(now, *zone) + " (" + config.site.timezone + ")";
+  if (!state.system_zone) {
+    c.verdict = Verdict::Warn;
+    c.finding += "; the system's time zone is not set";
+    c.advice = "set it to match: timedatectl set-timezone " + config.site.timezone;
+  } else if (*state.system_zone != config.site.timezone) {
+    auto system = TimeZone::locate(*state.system_zone);
+    bool same_offset = system && format_local_iso(now, *system) == format_local_iso(now, *zone);
+    c.verdict = same_offset ? Verdict::Pass : Verdict::Warn;
+    c.finding += "; the system uses " + *state.system_zone;
+    if (!same_offset) c.advice = "care hours follow [site] timezone; if that is right, set the system to match: "
+                                 "timedatectl set-timezone " + config.site.timezone;
+  }
+  return c;
+}
+
+namespace {
+
+std::string mode_text(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
+
+std::string user_name(uid_t uid) {
+  if (auto* pw = ::getpwuid(uid)) return pw->pw_name;
+  return std::to_string(uid);
+}
+
+// `others_mask`: the permission bits others must not have.
+Check check_path(const std::string& name, const fs::path& path, bool required, mode_t others_mask,
+                 const struct passwd* daemon, bool daemon_must_own, const std::string& why) {
+  Check c{name, path.string(), Verdict::Pass, "", ""};
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) {
+    c.verdict = required ? Verdict::Fail : Verdict::Skip;
+    c.finding = path.string() + " does not exist" + (required ? "" : " (yet)");
+    if (required) c.advice = "install the package or create it as carekeep.tmpfiles does";
+    return c;
+  }
+  c.finding = "mode " + mode_text(st.st_mode) + ", owner " + user_name(st.st_uid);
+  if ((st.st_mode & others_mask) != 0) {
+    c.verdict = Verdict::Fail;
+    c.advice = "other users can read it (" + why + "): chmod o-rwx " + path.string();
+    return c;
+  }
+  if (daemon != nullptr && daemon_must_own && st.st_uid != daemon->pw_uid) {
+    c.verdict = Verdict::Fail;
+    c.advice = "carekeepd runs as " + std::string(daemon->pw_name) + " and must own it: chown " + daemon->pw_name +
+               ":" + daemon->pw_name + " " + path.string();
+  }
+  return c;
+}
+
+}  // namespace
+
+std::vector<Check> check_permissions(const config::Config& config, const fs::path& config_path,
+                                     std::string_view daemon_user) {
+  std::vector<Check> checks;
+  const struct passwd* daemon = ::getpwnam(std::string(daemon_user).c_str());
+  auto state_dir = config.site.database.parent_path();
+  auto status = state_dir / "status.json";
+  checks.push_back(check_path("state_dir", state_dir, false, S_IRWXO, daemon, true, "it holds the index of all footage"));
+  checks.push_back(check_path("database", config.site.database, false, S_IRWXO, daemon, true,
+                              "it lists every recording of the children"));
+  checks.push_back(check_path("status_file", status, false, S_IWOTH, daemon, true, "it is the daemon's live state"));
+  // Camera URLs in the config carry passwords.
+  bool credentials = false;
+  for (const auto& camera : config.cameras) credentials |= camera.url.find('@') != std::string::npos;
+  checks.push_back(check_path("config_file", config_path, true, credentials ? S_IRWXO : S_IWOTH, daemon, false,
+                              "camera passwords are in it"));
+  if (daemon == nullptr) {
+    checks.push_back({"daemon_user", std::string(daemon_user), Verdict::Warn,
+                      "there is no user " + std::string(daemon_user) + " on this box",
+                      "install the carekeep package (it creates the user and the carekeep-operator and "
+                      "carekeep-inspector groups)"});
+  }
+  // The control socket of PRODUCT.md §6 does not exist yet; nothing to check.
+  return checks;
+}
+
+Check check_daemon(const config::Config& config, UtcTime now, std::chrono::seconds max_age) {
+  auto path = config.site.database.parent_path() / "status.json";
+  Check c{"daemon", path.string(), Verdict::Pass, "", ""};
+  std::ifstream in(path);
+  if (!in) {
+    c.verdict = Verdict::Fail;
+    c.finding = "carekeepd has not run with this configuration (no " + path.string() + ")";
+    c.advice = "start it: systemctl enable --now carekeepd";
+    return c;
+  }
+  nlohmann::json status = nlohmann::json::parse(in, nullptr, false);
+  if (status.is_discarded() || !status.contains("updated_us")) {
+    c.verdict = Verdict::Fail;
+    c.finding = path.string() + " is not a status file of carekeepd";
+    c.advice = "restart carekeepd: systemctl restart carekeepd";
+    return c;
+  }
+  auto age = std::chrono::duration_cast<std::chrono::seconds>(now - from_us(status.value("updated_us", std::int64_t{0})));
+  pid_t pid = status.value("pid", 0);
+  bool alive = pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+  if (age > max_age || !alive) {
+    c.verdict = Verdict::Fail;
+    c.finding = "carekeepd is not running (its status was last written " + std::to_string(age.count()) + " s ago)";
+    c.advice = "start it and read why it stopped: systemctl start carekeepd; journalctl -u carekeepd";
+    return c;
+  }
+  int up = 0;
+  int enabled = 0;
+  std::vector<std::string> down;
+  for (const auto& camera : status.value("cameras", nlohmann::json::array())) {
+    if (!camera.value("enabled", true)) continue;
+    ++enabled;
+    if (camera.value("up", false)) {
+      ++up;
+    } else {
+      down.push_back(camera.value("camera", std::string("?")));
+    }
+  }
+  c.finding = "carekeepd (pid " + std::to_string(pid) + ") is running: " + std::to_string(up) + " of " +
+              std::to_string(enabled) + " cameras recording";
+  if (enabled == 0 || up < enabled) {
+    c.verdict = Verdict::Fail;
+    std::string names;
+    for (const auto& d : down) names += (names.empty() ? "" : ", ") + d;
+    c.advice = enabled == 0 ? "enable at least one camera in the configuration"
+                            : "not recording: " + names + "; see carekeep status for the reason";
+  }
+  return c;
+}
+
+}  // namespace carekeep::doctor

@@ -1,0 +1,120 @@
+// doctor: the checks behind `carekeep doctor` (issue #8): is this box fit to be left alone?
+// Each check reads the real system (mount table, statvfs, adjtimex, file modes, status.json,
+// the cameras over RTSP) and returns a verdict with plain-words advice. Runs on the CLI's
+// thread; probe_cameras() blocks for about `probe` seconds (cameras are probed in parallel).
+// Changes nothing on the box and never prints camera credentials.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/time.hpp"
+#include "config/config.hpp"
+
+namespace carekeep::doctor {
+
+enum class Verdict { Pass, Warn, Fail, Skip };
+std::string_view to_string(Verdict verdict);
+
+struct Check {
+  std::string name;     // stable id: "storage", "capacity", "camera", "clock", ...
+  std::string subject;  // what was checked: a path, a camera id; may be empty
+  Verdict verdict = Verdict::Pass;
+  std::string finding;  // what was seen, in plain words
+  std::string advice;   // what to do about it; empty when nothing is needed
+};
+
+// Fit to be left alone: no check failed (warnings are allowed).
+bool fit(const std::vector<Check>& checks);
+
+// --- storage -------------------------------------------------------------------------------
+struct Mount {
+  std::filesystem::path mount_point;
+  std::string fs_type;  // "ext4", "tmpfs", ...
+  std::string source;   // "/dev/mmcblk0p2", "tmpfs", ...
+};
+// The mount holding `path` (longest mount point that is a prefix of it), from the text of
+// /proc/self/mountinfo. `path` should be absolute and canonical. nullopt if none matches.
+std::optional<Mount> find_mount(std::string_view mountinfo, const std::filesystem::path& path);
+// Reads /proc/self/mountinfo; resolves `path` (or its nearest existing parent) first.
+std::optional<Mount> mount_of(const std::filesystem::path& path);
+
+struct Space {
+  std::uint64_t total_bytes = 0;
+  std::uint64_t free_bytes = 0;  // what an unprivileged writer may still use (f_bavail)
+};
+std::optional<Space> space_of(const std::filesystem::path& path);
+
+// Storage on a real disk (not tmpfs/ramfs, not the root file system of an SD card), present,
+// with room beyond the configured free-space reserve.
+Check check_storage(const config::Config& config, const std::optional<Mount>& mount, const std::optional<Space>& space);
+
+// --- capacity ------------------------------------------------------------------------------
+// Average seconds of care per day from the weekly hours (exceptions left out).
+double care_seconds_per_day(const config::CareHours& hours);
+struct CapacityInput {
+  double bitrate_bps = 0;           // all enabled cameras together, as measured
+  std::uint64_t total_bytes = 0;    // the storage file system
+  std::uint64_t free_bytes = 0;
+  std::uint64_t footage_bytes = 0;  // footage already on it (the index's sum; 0 if unknown)
+  int cameras_measured = 0;
+  int cameras_enabled = 0;
+};
+struct Capacity {
+  double usable_bytes = 0;    // what footage may occupy: disk less reserve, other data, max_bytes
+  double needed_bytes = 0;    // care_days of care-hours footage + other_days of the rest
+  double days_of_care = 0;    // care_days the disk can hold at this rate
+};
+Capacity forecast(const config::Config& config, const CapacityInput& input);
+Check check_capacity(const config::Config& config, const CapacityInput& input);
+
+// --- cameras -------------------------------------------------------------------------------
+struct Probe {
+  std::string camera;
+  bool connected = false;
+  std::string cause;   // ingest's DownCause name when not connected
+  std::string reason;  // plain words for it
+  std::string codec;   // "h264", "hevc"
+  int width = 0;
+  int height = 0;
+  double seconds = 0;  // how long packets were read
+  std::uint64_t bytes = 0;
+  std::uint64_t frames = 0;
+  std::vector<double> keyframe_gaps;  // seconds between successive key frames seen
+  double bitrate_bps() const { return seconds > 0 ? static_cast<double>(bytes) * 8 / seconds : 0; }
+  // Frames after the first over the time since it arrived.
+  double fps() const { return seconds > 0 && frames > 1 ? static_cast<double>(frames - 1) / seconds : 0; }
+};
+// Connects to every enabled camera at once and reads for `duration` (at least two key frames
+// are needed to measure their interval). Blocks about duration + connect time.
+std::vector<Probe> probe_cameras(const config::Config& config, std::chrono::milliseconds duration);
+// Reachable, credentials accepted, H.264/H.265, key frames at a sane interval.
+Check check_camera(const config::Camera& camera, const Probe& probe);
+
+// --- clock ---------------------------------------------------------------------------------
+struct ClockState {
+  std::optional<bool> synchronized;     // kernel NTP state (adjtimex); nullopt = unreadable
+  std::optional<std::string> system_zone;  // /etc/localtime's zone name, or $TZ
+};
+ClockState read_clock();
+Check check_clock(const ClockState& state);
+Check check_timezone(const config::Config& config, const ClockState& state);
+
+// --- permissions ---------------------------------------------------------------------------
+// The state directory (the database's), the database and status.json: owned by `daemon_user`
+// when it exists on this box, and closed to other users; the config file (camera passwords)
+// not world-readable.
+std::vector<Check> check_permissions(const config::Config& config, const std::filesystem::path& config_path,
+                                     std::string_view daemon_user);
+
+// --- daemon --------------------------------------------------------------------------------
+// status.json beside the database: written by a live carekeepd within the last `max_age`,
+// and every enabled camera recording.
+Check check_daemon(const config::Config& config, UtcTime now, std::chrono::seconds max_age);
+
+}  // namespace carekeep::doctor

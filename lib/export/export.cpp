@@ -1,0 +1,386 @@
+#include "export/export.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <system_error>
+
+#include <nlohmann/json.hpp>
+
+#include "base/fs.hpp"
+#include "export/remux.hpp"
+#include "segment/hash.hpp"
+
+namespace carekeep::exports {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// Footage closer than this to the next segment counts as continuous: segment boundaries
+// are cut on keyframes and their wall-clock starts jitter by a few tens of milliseconds.
+constexpr Micros kGapTolerance{1'000'000};
+
+bool usable(index::SegmentState s) { return s == index::SegmentState::Closed || s == index::SegmentState::Recovered; }
+
+Status write_file(const std::filesystem::path& path, std::string_view content) {
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(content.data(), static_cast<std::streamsize>(content.size()));
+    out.flush();
+    if (!out) return fail(ErrorKind::ResourceExhausted, "writing " + path.string() + " (disk full?)");
+  }
+  return fs::fsync_path(path);
+}
+
+// The hold that keeps retention away from the footage while it is read; released by the
+// destructor on every path out of run_export.
+class HoldGuard {
+ public:
+  HoldGuard(index::Index& index, const Actor& actor) : index_(index), actor_(actor) {}
+  HoldGuard(const HoldGuard&) = delete;
+  HoldGuard& operator=(const HoldGuard&) = delete;
+  Status place(const ExportRequest& r) {
+    index::NewHold hold;
+    if (r.zone_id) hold.zone_id = r.zone_id;
+    else hold.camera_id = r.camera_id ? r.camera_id : std::optional<std::string>(r.cameras.front().id);
+    hold.from = r.from;
+    hold.to = r.to;
+    hold.reason = "export to " + r.out.string() + " in progress (pid " + std::to_string(::getpid()) + ")";
+    hold.created = SystemClock{}.now();
+    hold.created_uid = actor_.uid;
+    hold.created_user = actor_.user;
+    auto id = index_.insert_hold(hold);
+    if (!id) return tl::unexpected(std::move(id.error()).with_context("holding the footage for the export"));
+    id_ = *id;
+    return ok();
+  }
+  ~HoldGuard() {
+    if (id_) (void)index_.release_hold(*id_, SystemClock{}.now(), actor_.uid, actor_.user);
+  }
+
+ private:
+  index::Index& index_;
+  Actor actor_;
+  std::optional<std::int64_t> id_;
+};
+
+class TempDir {
+ public:
+  explicit TempDir(std::filesystem::path path) : path_(std::move(path)) {}
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    if (!keep_) {
+      std::error_code ec;
+      std::filesystem::remove_all(path_, ec);
+    }
+  }
+  const std::filesystem::path& path() const { return path_; }
+  void keep() { keep_ = true; }
+
+ private:
+  std::filesystem::path path_;
+  bool keep_ = false;
+};
+
+// Site-local ISO 8601 with offset; microseconds only when the time has them (a request's
+// --from may, and a keyframe's time usually does).
+Json time_json(UtcTime t, const TimeZone& zone) {
+  std::string text = format_local_iso(t, zone);
+  auto us = t.time_since_epoch().count() % 1'000'000;
+  if (us < 0) us += 1'000'000;
+  if (us != 0 && text.size() >= 19) {
+    char fraction[8];
+    std::snprintf(fraction, sizeof fraction, ".%06lld", static_cast<long long>(us));
+    text.insert(19, fraction);
+  }
+  return text;
+}
+
+Json optional_hash(const std::optional<index::Sha256>& h) { return h ? Json(segment::to_hex(*h)) : Json(nullptr); }
+
+struct CameraPlan {
+  ExportCamera camera;
+  std::vector<SourceSegment> sources;       // usable, by start
+  std::vector<index::SegmentRow> excluded;  // overlapping but not exportable (open, damaged, deleted, ...)
+  std::uint64_t bytes = 0;
+};
+
+Json gaps_of(const CameraPlan& plan, const ExportRequest& r) {
+  Json gaps = Json::array();
+  auto add = [&](UtcTime from, UtcTime to) {
+    if (to - from <= kGapTolerance) return;
+    std::string cause = "no footage";
+    for (const auto& ex : plan.excluded) {
+      if (ex.start < to && (ex.end > from || ex.state == index::SegmentState::Open)) {
+        cause = "segment " + std::to_string(ex.id) + " is " + std::string(index::to_string(ex.state)) +
+                (ex.state_detail.empty() ? "" : ": " + ex.state_detail);
+        break;
+      }
+    }
+    gaps.push_back({{"from", time_json(from, r.zone)}, {"to", time_json(to, r.zone)},
+                    {"seconds", static_cast<double>((to - from).count()) / 1e6}, {"cause", cause}});
+  };
+  UtcTime cursor = r.from;
+  for (const auto& s : plan.sources) {
+    if (s.row.start > cursor) add(cursor, std::min(s.row.start, r.to));
+    cursor = std::max(cursor, s.row.end);
+  }
+  if (cursor < r.to) add(cursor, r.to);
+  return gaps;
+}
+
+constexpr std::string_view kZoneGapsSql = R"sql(
+  select zone_id, start_us, end_us, cause, detail from zone_gap
+  where zone_id = :zone_id and start_us < :to_us and end_us > :from_us order by start_us
+)sql";
+
+Result<Json> zone_gaps(index::Index& index, const ExportRequest& r) {
+  Json out = Json::array();
+  for (const auto& zone_id : r.gap_zones) {
+    auto q = index.connection().cached(kZoneGapsSql);
+    if (!q) return tl::unexpected(q.error());
+    (*q)->bind(":zone_id", std::string_view(zone_id)).bind(":from_us", to_us(r.from)).bind(":to_us", to_us(r.to));
+    for (;;) {
+      auto row = (*q)->step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      out.push_back({{"zone", (*q)->column<std::string>(0)},
+                     {"from", time_json(from_us((*q)->column<std::int64_t>(1)), r.zone)},
+                     {"to", time_json(from_us((*q)->column<std::int64_t>(2)), r.zone)},
+                     {"cause", (*q)->column<std::string>(3)},
+                     {"detail", (*q)->column<std::string>(4)}});
+    }
+  }
+  return out;
+}
+
+Status check_output(const std::filesystem::path& out) {
+  std::error_code ec;
+  auto status = std::filesystem::symlink_status(out, ec);
+  if (ec || !std::filesystem::exists(status)) return ok();
+  if (!std::filesystem::is_directory(status))
+    return fail(ErrorKind::FailedPrecondition, "output " + out.string() + " exists and is not a folder; choose a new --out");
+  if (!std::filesystem::is_empty(out, ec) || ec)
+    return fail(ErrorKind::FailedPrecondition, "output folder " + out.string() + " is not empty; choose a new or empty --out");
+  return ok();
+}
+
+}  // namespace
+
+std::string readme_text(const std::string& fingerprint) {
+  return "carekeep evidence export\n"
+         "========================\n\n"
+         "This folder was written by carekeep, the recorder of a home childcare point.\n"
+         "Each <camera>.mp4 is the camera's original video, copied without re-encoding.\n"
+         "manifest.json lists what was asked for, what was exported, the gaps, and the SHA-256\n"
+         "of every file here and of every source segment. manifest.sig is an Ed25519 signature\n"
+         "(hex) of manifest.json by the recorder's key, whose fingerprint is:\n\n    " +
+         fingerprint +
+         "\n\nTo verify (on any machine, offline), with the recorder's public key obtained from the\n"
+         "childcare point (`carekeep key` on the box prints it and the fingerprint above):\n\n"
+         "    carekeep verify-export THIS_FOLDER --pubkey box_public_key.pem\n\n"
+         "Without carekeep, using OpenSSL 3 and coreutils:\n\n"
+         "    xxd -r -p manifest.sig > /tmp/manifest.sig.bin\n"
+         "    openssl pkeyutl -verify -pubin -inkey box_public_key.pem -rawin \\\n"
+         "        -in manifest.json -sigfile /tmp/manifest.sig.bin\n"
+         "    sha256sum <camera>.mp4    # compare with \"files\" in manifest.json\n\n"
+         "public_key.pem in this folder is a convenience copy: it proves nothing by itself.\n"
+         "Check that its fingerprint (SHA-256 of the raw 32-byte key) is the one the childcare\n"
+         "point published before trusting it.\n";
+}
+
+Result<ExportOutcome> run_export(index::Index& index, const std::filesystem::path& storage,
+                                 const signing::KeyPair& key, const ExportRequest& r,
+                                 const std::function<void(const Progress&)>& progress,
+                                 const std::atomic<bool>* cancel) {
+  if (r.from >= r.to) return fail(ErrorKind::InvalidArgument, "--from must be before --to");
+  if (r.cameras.empty()) return fail(ErrorKind::InvalidArgument, "no camera to export");
+  if (auto st = check_output(r.out); !st) return tl::unexpected(st.error());
+
+  // Nothing to export is bad input, reported before anything is written (a hold too).
+  bool any = false;
+  for (const auto& camera : r.cameras) {
+    auto rows = index.segments(camera.id, {r.from, r.to});
+    if (!rows) return tl::unexpected(rows.error());
+    any = any || std::any_of(rows->begin(), rows->end(), [](const auto& row) { return usable(row.state); });
+  }
+  if (!any)
+    return fail(ErrorKind::NotFound, "no footage between " + format_local_iso(r.from, r.zone) + " and " +
+                                         format_local_iso(r.to, r.zone));
+
+  // Hold first, then list: a segment listed after the hold is in place cannot be deleted
+  // by retention before it is read.
+  HoldGuard hold(index, r.actor);
+  if (auto st = hold.place(r); !st) return tl::unexpected(st.error());
+
+  std::vector<CameraPlan> plans;
+  std::uint64_t total = 0;
+  std::size_t with_footage = 0;
+  for (const auto& camera : r.cameras) {
+    CameraPlan plan{camera, {}, {}, 0};
+    auto rows = index.segments(camera.id, {r.from, r.to});
+    if (!rows) return tl::unexpected(rows.error());
+    for (auto& row : *rows) {
+      if (usable(row.state)) {
+        plan.bytes += static_cast<std::uint64_t>(row.size_bytes);
+        auto file = storage / row.path;
+        plan.sources.push_back({std::move(row), std::move(file)});
+      } else {
+        plan.excluded.push_back(std::move(row));
+      }
+    }
+    total += plan.bytes;
+    if (!plan.sources.empty()) ++with_footage;
+    plans.push_back(std::move(plan));
+  }
+  if (with_footage == 0)
+    return fail(ErrorKind::NotFound, "no footage between " + format_local_iso(r.from, r.zone) + " and " +
+                                         format_local_iso(r.to, r.zone));
+
+  std::error_code ec;
+  auto parent = r.out.has_parent_path() ? r.out.parent_path() : std::filesystem::path(".");
+  std::filesystem::create_directories(parent, ec);
+  if (ec) return fail(ErrorKind::FailedPrecondition, "creating " + parent.string() + ": " + ec.message());
+  // Hidden, and without manifest.sig until the very end: nothing in it looks complete.
+  TempDir tmp(parent / ("." + r.out.filename().string() + ".partial-" + std::to_string(::getpid())));
+  std::filesystem::remove_all(tmp.path(), ec);
+  if (!std::filesystem::create_directory(tmp.path(), ec) || ec)
+    return fail(ErrorKind::FailedPrecondition, "creating " + tmp.path().string() + ": " + ec.message());
+
+  ExportOutcome outcome;
+  outcome.source_bytes = total;
+  Json cameras_json = Json::array();
+  Json files_json = Json::array();
+  std::uint64_t done_bytes = 0;
+  for (const auto& plan : plans) {
+    CameraOutcome co;
+    co.id = plan.camera.id;
+    Json segments_json = Json::array();
+    if (!plan.sources.empty()) {
+      auto chain = index.chain_segments(plan.camera.id);
+      if (!chain) return tl::unexpected(chain.error());
+      std::map<index::SegmentId, std::pair<std::int64_t, std::optional<index::Sha256>>> position;
+      std::int64_t n = 0;
+      std::optional<index::Sha256> prev;
+      for (const auto& row : *chain) {
+        if (!row.chain_sha256) continue;
+        position[row.id] = {n++, prev ? prev : std::optional<index::Sha256>(index::Sha256{})};
+        prev = row.chain_sha256;
+      }
+      // The index row is the evidence record: footage that no longer matches its hash is
+      // not exported as if it were intact.
+      for (const auto& src : plan.sources) {
+        if (cancel != nullptr && cancel->load()) return fail(ErrorKind::Cancelled, "export interrupted");
+        auto sha = segment::sha256_file(src.file);
+        if (!sha) return tl::unexpected(std::move(sha.error()).with_context("camera " + plan.camera.id));
+        if (!src.row.sha256 || *sha != *src.row.sha256)
+          return fail(ErrorKind::DataLoss, "camera " + plan.camera.id + ": segment " + src.row.path +
+                                               " does not match its index hash; run carekeep verify");
+      }
+      RemuxOptions options{r.from, r.to, r.timestamps, &r.zone};
+      co.file = plan.camera.id + ".mp4";
+      auto file = tmp.path() / co.file;
+      auto remuxed = remux_camera(
+          plan.sources, file, options,
+          [&](std::uint64_t bytes) {
+            done_bytes += bytes;
+            if (progress) progress({plan.camera.id, std::min(done_bytes, total), total});
+          },
+          cancel);
+      if (!remuxed) return tl::unexpected(std::move(remuxed.error()).with_context("camera " + plan.camera.id));
+      co.actual_from = remuxed->actual_from;
+      co.actual_to = remuxed->actual_to;
+      co.segments = static_cast<std::int64_t>(remuxed->used.size());
+      for (const auto& src : plan.sources) {
+        if (std::find(remuxed->used.begin(), remuxed->used.end(), src.row.id) == remuxed->used.end()) continue;
+        const auto& [pos, prev_chain] = position.count(src.row.id) ? position[src.row.id]
+                                                                     : std::pair<std::int64_t, std::optional<index::Sha256>>{-1, {}};
+        segments_json.push_back({{"id", src.row.id},
+                                 {"path", src.row.path},
+                                 {"from", time_json(src.row.start, r.zone)},
+                                 {"to", time_json(src.row.end, r.zone)},
+                                 {"state", std::string(index::to_string(src.row.state))},
+                                 {"size_bytes", src.row.size_bytes},
+                                 {"sha256", optional_hash(src.row.sha256)},
+                                 {"chain_position", pos},
+                                 {"prev_chain_sha256", optional_hash(prev_chain)},
+                                 {"chain_sha256", optional_hash(src.row.chain_sha256)}});
+      }
+      auto digest = segment::sha256_file(file);
+      if (!digest) return tl::unexpected(digest.error());
+      co.size_bytes = std::filesystem::file_size(file, ec);
+      outcome.output_bytes += co.size_bytes;
+      files_json.push_back({{"path", co.file}, {"size_bytes", co.size_bytes}, {"sha256", segment::to_hex(*digest)}});
+    }
+    Json cj{{"id", plan.camera.id},
+            {"name", plan.camera.name},
+            {"file", co.file.empty() ? Json(nullptr) : Json(co.file)},
+            {"actual_from", co.actual_from ? time_json(*co.actual_from, r.zone) : Json(nullptr)},
+            {"actual_to", co.actual_to ? time_json(*co.actual_to, r.zone) : Json(nullptr)},
+            {"gaps", gaps_of(plan, r)},
+            {"segments", std::move(segments_json)}};
+    cameras_json.push_back(std::move(cj));
+    outcome.cameras.push_back(std::move(co));
+  }
+
+  auto zgaps = zone_gaps(index, r);
+  if (!zgaps) return tl::unexpected(std::move(zgaps.error()).with_context("reading zone gaps"));
+  auto clock = index.clock_events({r.from, r.to});
+  if (!clock) return tl::unexpected(clock.error());
+  Json clock_json = Json::array();
+  for (const auto& c : *clock) {
+    clock_json.push_back({{"time", time_json(c.time, r.zone)},
+                          {"step_seconds", static_cast<double>(c.step.count()) / 1e6},
+                          {"ntp_synced", c.ntp_synced ? Json(*c.ntp_synced) : Json(nullptr)},
+                          {"detail", c.detail}});
+  }
+
+  std::string readme = readme_text(key.fingerprint());
+  std::string pem = key.public_key_pem();
+  for (const auto& [name, content] : {std::pair<std::string_view, const std::string*>{kReadmeFile, &readme},
+                                      std::pair<std::string_view, const std::string*>{kPublicKeyFile, &pem}}) {
+    if (auto st = write_file(tmp.path() / name, *content); !st) return tl::unexpected(st.error());
+    index::Sha256 h{};
+    files_json.push_back({{"path", std::string(name)},
+                          {"size_bytes", content->size()},
+                          {"sha256", segment::to_hex(segment::sha256_file(tmp.path() / name).value_or(h))}});
+  }
+
+  Json manifest{{"format", kManifestFormat},
+                {"carekeep_version", r.version},
+                {"site", {{"name", r.site_name}, {"timezone", std::string(r.zone.name())}}},
+                {"created", time_json(SystemClock{}.now(), r.zone)},
+                {"created_by", {{"uid", r.actor.uid}, {"user", r.actor.user}}},
+                {"key_fingerprint", key.fingerprint()},
+                {"request",
+                 {{"camera", r.camera_id ? Json(*r.camera_id) : Json(nullptr)},
+                  {"zone", r.zone_id ? Json(*r.zone_id) : Json(nullptr)},
+                  {"from", time_json(r.from, r.zone)},
+                  {"to", time_json(r.to, r.zone)},
+                  {"timestamps", r.timestamps}}},
+                {"cameras", std::move(cameras_json)},
+                {"zone_gaps", std::move(*zgaps)},
+                {"clock_events", std::move(clock_json)},
+                {"files", std::move(files_json)}};
+  std::string manifest_text = manifest.dump(2) + "\n";
+  if (auto st = write_file(tmp.path() / kManifestFile, manifest_text); !st) return tl::unexpected(st.error());
+  auto sig = key.sign(signing::as_bytes(manifest_text));
+  if (cancel != nullptr && cancel->load()) return fail(ErrorKind::Cancelled, "export interrupted");
+  if (auto st = write_file(tmp.path() / kSignatureFile, signing::to_hex(sig) + "\n"); !st)
+    return tl::unexpected(st.error());
+  if (auto st = fs::fsync_path(tmp.path()); !st) return tl::unexpected(st.error());
+  // rename(2) replaces an empty directory atomically; check_output allowed only that.
+  std::filesystem::rename(tmp.path(), r.out, ec);
+  if (ec) return fail(ErrorKind::FailedPrecondition, "moving the export into " + r.out.string() + ": " + ec.message());
+  tmp.keep();
+  if (auto st = fs::fsync_parent(r.out); !st) return tl::unexpected(st.error());
+  outcome.out = r.out;
+  outcome.manifest_sha256 = segment::to_hex(segment::sha256_file(r.out / kManifestFile).value_or(index::Sha256{}));
+  return outcome;
+}
+
+}  // namespace carekeep::exports

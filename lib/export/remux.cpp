@@ -1,0 +1,329 @@
+#include "export/remux.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
+#include "av/av.hpp"
+#include "base/fs.hpp"
+
+namespace carekeep::exports {
+namespace {
+
+constexpr AVRational kMicros{1, 1'000'000};
+
+// tx3g sample description (3GPP TS 26.245 §5.16): no display flags, centred at the bottom,
+// transparent background, default box, one style record (font 1, 18 px, white) and a font
+// table naming "Serif". It is what FFmpeg's own mov_text encoder writes by default; written
+// here so that no encoder is opened for a track whose samples are plain text.
+const std::uint8_t kTx3gHeader[] = {
+    0, 0, 0, 0,              // display flags
+    0x01, 0xff,              // horizontal centre, vertical bottom
+    0, 0, 0, 0,              // background RGBA
+    0, 0, 0, 0, 0, 0, 0, 0,  // box: top, left, bottom, right
+    0, 0, 0, 0, 0, 1, 0, 0x12, 0xff, 0xff, 0xff, 0xff,  // style record
+    0, 0, 0, 0x12, 'f', 't', 'a', 'b', 0, 1, 0, 1, 5, 'S', 'e', 'r', 'i', 'f'};
+
+Error io_error(int code, const std::string& what) {
+  Error e = av::from_averror(code, what);
+  if (code == AVERROR(ENOSPC) || code == AVERROR(EDQUOT)) e.kind = ErrorKind::ResourceExhausted;
+  return e;
+}
+
+av::InputFormat open_file(const std::filesystem::path& file, Error& error) {
+  AVFormatContext* raw = nullptr;
+  // avformat_open_input frees `raw` itself on failure.
+  if (int rc = avformat_open_input(&raw, file.c_str(), nullptr, nullptr); rc < 0) {
+    error = av::from_averror(rc, "opening " + file.string());
+    return nullptr;
+  }
+  av::InputFormat input{raw};
+  if (int rc = avformat_find_stream_info(raw, nullptr); rc < 0) {
+    error = av::from_averror(rc, "reading streams of " + file.string());
+    return nullptr;
+  }
+  return input;
+}
+
+std::int64_t packet_time(const AVPacket& p) { return p.pts != AV_NOPTS_VALUE ? p.pts : p.dts; }
+
+class Writer {
+ public:
+  Status open(const std::filesystem::path& out, const AVFormatContext* first, bool timestamps) {
+    path_ = out;
+    AVFormatContext* raw = nullptr;
+    if (int rc = avformat_alloc_output_context2(&raw, nullptr, "mp4", out.c_str()); rc < 0 || raw == nullptr)
+      return tl::unexpected(av::from_averror(rc, "creating " + out.string()));
+    ctx_.reset(raw);
+    int in_video = av::find_stream(first, AVMEDIA_TYPE_VIDEO);
+    int in_audio = av::find_stream(first, AVMEDIA_TYPE_AUDIO);
+    if (in_video < 0) return fail(ErrorKind::DataLoss, "segment has no video stream");
+    video_ = add_copy(first->streams[in_video]);
+    if (in_audio >= 0) audio_ = add_copy(first->streams[in_audio]);
+    if (video_ == nullptr || (in_audio >= 0 && audio_ == nullptr))
+      return fail(ErrorKind::ResourceExhausted, "allocating output streams");
+    if (timestamps) {
+      text_ = avformat_new_stream(ctx_.get(), nullptr);
+      if (text_ == nullptr) return fail(ErrorKind::ResourceExhausted, "allocating the subtitle stream");
+      text_->codecpar->codec_type = AVMEDIA_TYPE_SUBTITLE;
+      text_->codecpar->codec_id = AV_CODEC_ID_MOV_TEXT;
+      text_->time_base = AVRational{1, 1000};
+      auto* extra = static_cast<std::uint8_t*>(av_mallocz(sizeof kTx3gHeader + AV_INPUT_BUFFER_PADDING_SIZE));
+      if (extra == nullptr) return fail(ErrorKind::ResourceExhausted, "allocating the subtitle header");
+      std::memcpy(extra, kTx3gHeader, sizeof kTx3gHeader);
+      text_->codecpar->extradata = extra;
+      text_->codecpar->extradata_size = sizeof kTx3gHeader;
+      av_dict_set(&text_->metadata, "language", "und", 0);
+      av_dict_set(&text_->metadata, "handler_name", "carekeep wall clock", 0);
+    }
+    if (int rc = avio_open(&ctx_->pb, out.c_str(), AVIO_FLAG_WRITE); rc < 0)
+      return tl::unexpected(io_error(rc, "creating " + out.string()));
+    av::Dictionary opts;
+    // faststart: moov before the media, so a player (or a browser) starts without reading
+    // the whole file; costs one extra pass over the output at the end.
+    opts.set("movflags", "+faststart");
+    if (int rc = avformat_write_header(ctx_.get(), opts.out()); rc < 0)
+      return tl::unexpected(io_error(rc, "writing the header of " + out.string()));
+    return ok();
+  }
+
+  bool has_audio() const { return audio_ != nullptr; }
+  bool has_text() const { return text_ != nullptr; }
+
+  // `out_us`: the packet's time on the export's timeline (0 = first keyframe).
+  Status write(AVPacket& pkt, AVRational in_tb, bool video, std::int64_t out_pts_us, std::int64_t out_dts_us) {
+    AVStream* st = video ? video_ : audio_;
+    std::int64_t& last = video ? last_video_dts_ : last_audio_dts_;
+    std::int64_t duration = pkt.duration > 0 ? av_rescale_q(pkt.duration, in_tb, st->time_base) : 0;
+    std::int64_t dts = av_rescale_q(out_dts_us, kMicros, st->time_base);
+    std::int64_t pts = av_rescale_q(out_pts_us, kMicros, st->time_base);
+    // Timestamps of stitched segments come from two clocks (media time within a segment,
+    // wall clock across a break); MP4 needs strictly increasing dts, so never step back.
+    if (last != AV_NOPTS_VALUE && dts <= last) dts = last + 1;
+    pts = std::max(pts, dts);
+    last = dts;
+    pkt.stream_index = st->index;
+    pkt.pts = pts;
+    pkt.dts = dts;
+    pkt.duration = duration;
+    pkt.pos = -1;
+    if (int rc = av_interleaved_write_frame(ctx_.get(), &pkt); rc < 0)
+      return tl::unexpected(io_error(rc, "writing " + path_.string()));
+    return ok();
+  }
+
+  Status write_text(std::int64_t at_us, std::int64_t duration_us, const std::string& text) {
+    std::vector<std::uint8_t> sample(2 + text.size());
+    sample[0] = static_cast<std::uint8_t>(text.size() >> 8);
+    sample[1] = static_cast<std::uint8_t>(text.size() & 0xff);
+    std::memcpy(sample.data() + 2, text.data(), text.size());
+    auto pkt = av::make_packet();
+    if (!pkt || av_new_packet(pkt.get(), static_cast<int>(sample.size())) < 0)
+      return fail(ErrorKind::ResourceExhausted, "allocating a subtitle packet");
+    std::memcpy(pkt->data, sample.data(), sample.size());
+    pkt->stream_index = text_->index;
+    pkt->pts = pkt->dts = av_rescale_q(at_us, kMicros, text_->time_base);
+    pkt->duration = av_rescale_q(duration_us, kMicros, text_->time_base);
+    pkt->flags |= AV_PKT_FLAG_KEY;
+    if (int rc = av_interleaved_write_frame(ctx_.get(), pkt.get()); rc < 0)
+      return tl::unexpected(io_error(rc, "writing " + path_.string()));
+    return ok();
+  }
+
+  Status finish() {
+    if (int rc = av_write_trailer(ctx_.get()); rc < 0)
+      return tl::unexpected(io_error(rc, "finishing " + path_.string()));
+    if (int rc = avio_closep(&ctx_->pb); rc < 0) return tl::unexpected(io_error(rc, "closing " + path_.string()));
+    ctx_.reset();
+    return fs::fsync_path(path_);
+  }
+
+ private:
+  AVStream* add_copy(const AVStream* in) {
+    AVStream* out = avformat_new_stream(ctx_.get(), nullptr);
+    if (out == nullptr || avcodec_parameters_copy(out->codecpar, in->codecpar) < 0) return nullptr;
+    out->codecpar->codec_tag = 0;  // let the mp4 muxer pick (avc1/hvc1) from the codec
+    out->time_base = in->time_base;
+    return out;
+  }
+
+  std::filesystem::path path_;
+  av::OutputFormat ctx_;
+  AVStream* video_ = nullptr;
+  AVStream* audio_ = nullptr;
+  AVStream* text_ = nullptr;
+  std::int64_t last_video_dts_ = AV_NOPTS_VALUE;
+  std::int64_t last_audio_dts_ = AV_NOPTS_VALUE;
+};
+
+// Wall time of the last video keyframe at or before `from` in the segment (its first
+// keyframe if all are later), in microseconds relative to the segment's first video pts.
+Result<std::int64_t> find_start_keyframe(const SourceSegment& seg, UtcTime from) {
+  Error error;
+  auto input = open_file(seg.file, error);
+  if (!input) return tl::unexpected(error);
+  int v = av::find_stream(input.get(), AVMEDIA_TYPE_VIDEO);
+  if (v < 0) return fail(ErrorKind::DataLoss, seg.file.string() + " has no video stream");
+  AVRational tb = input->streams[v]->time_base;
+  auto pkt = av::make_packet();
+  std::optional<std::int64_t> base;
+  std::optional<std::int64_t> chosen;
+  std::optional<std::int64_t> first_key;
+  std::int64_t want = to_us(from) - to_us(seg.row.start);
+  while (av_read_frame(input.get(), pkt.get()) >= 0) {
+    if (pkt->stream_index == v && packet_time(*pkt) != AV_NOPTS_VALUE) {
+      std::int64_t t = av_rescale_q(packet_time(*pkt), tb, kMicros);
+      if (!base) base = t;
+      std::int64_t rel = t - *base;
+      if (pkt->flags & AV_PKT_FLAG_KEY) {
+        if (!first_key) first_key = rel;
+        if (rel <= want) chosen = rel;
+        else {
+          av_packet_unref(pkt.get());
+          break;
+        }
+      }
+    }
+    av_packet_unref(pkt.get());
+  }
+  if (chosen) return *chosen;
+  if (first_key) return *first_key;
+  return fail(ErrorKind::DataLoss, seg.file.string() + " has no keyframe");
+}
+
+std::string wall_text(UtcTime t, const TimeZone& zone) {
+  // "2026-11-20 08:15:03 +08:00": the site's local time with its offset, like the reports.
+  std::string iso = format_local_iso(t, zone);
+  if (iso.size() > 10 && iso[10] == 'T') iso[10] = ' ';
+  if (iso.size() > 19) iso.insert(19, " ");
+  return iso;
+}
+
+}  // namespace
+
+Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, const std::filesystem::path& out,
+                                 const RemuxOptions& options, const std::function<void(std::uint64_t)>& progress,
+                                 const std::atomic<bool>* cancel) {
+  if (segments.empty()) return fail(ErrorKind::NotFound, "no footage in the range");
+  if (options.timestamps && options.zone == nullptr) return fail(ErrorKind::InvalidArgument, "timestamps need a zone");
+  auto start_rel = find_start_keyframe(segments.front(), options.from);
+  if (!start_rel) return tl::unexpected(start_rel.error());
+
+  RemuxResult result;
+  Writer writer;
+  bool opened = false;
+  const UtcTime origin = segments.front().row.start + Micros{*start_rel};  // wall time of out time 0
+  result.actual_from = origin;
+  result.actual_to = origin;
+  std::int64_t next_text_us = 0;  // next whole second of the subtitle track
+  std::int64_t last_end_us = 0;   // export time at the end of the last packet written
+  std::optional<std::int64_t> previous_offset;
+  const index::SegmentRow* previous = nullptr;
+  bool done = false;
+
+  for (std::size_t i = 0; i < segments.size() && !done; ++i) {
+    const auto& seg = segments[i];
+    Error error;
+    auto input = open_file(seg.file, error);
+    if (!input) return tl::unexpected(error);
+    if (!opened) {
+      if (auto st = writer.open(out, input.get(), options.timestamps); !st) return tl::unexpected(st.error());
+      opened = true;
+    }
+    int v = av::find_stream(input.get(), AVMEDIA_TYPE_VIDEO);
+    int a = writer.has_audio() ? av::find_stream(input.get(), AVMEDIA_TYPE_AUDIO) : -1;
+    if (v < 0) return fail(ErrorKind::DataLoss, seg.file.string() + " has no video stream");
+    // Where this segment starts on the export's timeline. The next segment of the same run
+    // continues the media clock exactly (no wall-clock jitter between segments); after a
+    // break the wall clock says how long the break was, so time in the file stays time of day.
+    std::int64_t offset = to_us(seg.row.start) - to_us(origin);
+    if (previous != nullptr && previous->run_id == seg.row.run_id && seg.row.seq == previous->seq + 1 && previous_offset)
+      offset = *previous_offset + previous->duration.count();
+    previous_offset = offset;
+    previous = &seg.row;
+
+    std::optional<std::int64_t> base;  // first video pts of the segment, in microseconds
+    bool started = i > 0;              // the first segment starts at the chosen keyframe
+    std::uint64_t reported = 0;
+    auto pkt = av::make_packet();
+    bool used = false;
+    for (;;) {
+      if (cancel != nullptr && cancel->load()) return fail(ErrorKind::Cancelled, "export interrupted");
+      int rc = av_read_frame(input.get(), pkt.get());
+      if (rc == AVERROR_EOF) break;
+      if (rc < 0) return tl::unexpected(av::from_averror(rc, "reading " + seg.file.string()));
+      if (progress && input->pb != nullptr) {
+        auto pos = static_cast<std::uint64_t>(std::max<std::int64_t>(0, avio_tell(input->pb)));
+        if (pos > reported) {
+          progress(pos - reported);
+          reported = pos;
+        }
+      }
+      bool is_video = pkt->stream_index == v;
+      bool is_audio = a >= 0 && pkt->stream_index == a;
+      if ((!is_video && !is_audio) || packet_time(*pkt) == AV_NOPTS_VALUE) {
+        av_packet_unref(pkt.get());
+        continue;
+      }
+      AVRational tb = input->streams[pkt->stream_index]->time_base;
+      std::int64_t pts_us = av_rescale_q(packet_time(*pkt), tb, kMicros);
+      std::int64_t dts_us = pkt->dts != AV_NOPTS_VALUE ? av_rescale_q(pkt->dts, tb, kMicros) : pts_us;
+      if (!base) {
+        if (!is_video) {  // audio before the first video packet: nothing to align it with
+          av_packet_unref(pkt.get());
+          continue;
+        }
+        base = pts_us;
+      }
+      std::int64_t rel = pts_us - *base;
+      if (!started) {
+        if (!is_video || !(pkt->flags & AV_PKT_FLAG_KEY) || rel < *start_rel) {
+          av_packet_unref(pkt.get());
+          continue;
+        }
+        started = true;
+      }
+      if (i == 0 && is_audio && rel < *start_rel) {
+        av_packet_unref(pkt.get());
+        continue;
+      }
+      UtcTime wall = seg.row.start + Micros{rel};
+      if (wall >= options.to) {
+        if (is_video) {
+          done = true;
+          av_packet_unref(pkt.get());
+          break;
+        }
+        av_packet_unref(pkt.get());
+        continue;
+      }
+      std::int64_t out_pts = offset + rel;
+      std::int64_t out_dts = offset + (dts_us - *base);
+      std::int64_t dur_us = pkt->duration > 0 ? av_rescale_q(pkt->duration, tb, kMicros) : 0;
+      while (writer.has_text() && next_text_us <= out_pts) {
+        UtcTime at = origin + Micros{next_text_us};
+        if (auto st = writer.write_text(next_text_us, 1'000'000, wall_text(at, *options.zone)); !st)
+          return tl::unexpected(st.error());
+        next_text_us += 1'000'000;
+      }
+      if (is_video) {
+        ++result.video_packets;
+        if (pkt->flags & AV_PKT_FLAG_KEY) ++result.keyframes;
+        last_end_us = std::max(last_end_us, out_pts + dur_us);
+        result.actual_to = std::max(result.actual_to, wall + Micros{dur_us});
+      }
+      if (auto st = writer.write(*pkt, tb, is_video, out_pts, out_dts); !st) return tl::unexpected(st.error());
+      used = true;
+      av_packet_unref(pkt.get());
+    }
+    if (progress && seg.row.size_bytes > 0 && static_cast<std::uint64_t>(seg.row.size_bytes) > reported)
+      progress(static_cast<std::uint64_t>(seg.row.size_bytes) - reported);
+    if (used) result.used.push_back(seg.row.id);
+  }
+  if (result.video_packets == 0) return fail(ErrorKind::NotFound, "no video frame in the range");
+  if (auto st = writer.finish(); !st) return tl::unexpected(st.error());
+  return result;
+}
+
+}  // namespace carekeep::exports

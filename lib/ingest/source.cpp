@@ -1,0 +1,68 @@
+#include "ingest/source.hpp"
+
+#include <cctype>
+
+#include "ingest/native_source.hpp"
+#include "ingest/rtsp_source.hpp"
+
+namespace carekeep::ingest {
+
+std::string_view to_string(DownCause cause) {
+  switch (cause) {
+    case DownCause::Refused: return "refused";
+    case DownCause::Unreachable: return "unreachable";
+    case DownCause::AuthFailed: return "auth_failed";
+    case DownCause::NotFound: return "not_found";
+    case DownCause::Timeout: return "timeout";
+    case DownCause::Stalled: return "stalled";
+    case DownCause::StreamEnded: return "stream_ended";
+    case DownCause::CodecChanged: return "codec_changed";
+    case DownCause::Unsupported: return "unsupported";
+    case DownCause::DiskError: return "disk_error";
+    case DownCause::Protocol: return "protocol";
+  }
+  return "protocol";
+}
+
+std::string_view describe(DownCause cause) {
+  switch (cause) {
+    case DownCause::Refused: return "the camera refused the connection (is it powered on, is the port right?)";
+    case DownCause::Unreachable: return "the camera cannot be reached on the network (cable, Wi-Fi, address?)";
+    case DownCause::AuthFailed: return "the camera rejected the user name or password in the URL";
+    case DownCause::NotFound: return "the camera has no stream at that path (check the URL's path)";
+    case DownCause::Timeout: return "the camera did not answer in time";
+    case DownCause::Stalled: return "the camera stopped sending video while the connection stayed open";
+    case DownCause::StreamEnded: return "the camera ended the stream";
+    case DownCause::CodecChanged: return "the camera changed codec or resolution; recording restarts with the new settings";
+    case DownCause::Unsupported: return "the camera sends no H.264 or H.265 video";
+    case DownCause::DiskError: return "writing the recording to disk failed";
+    case DownCause::Protocol: return "the RTSP session failed";
+  }
+  return "the RTSP session failed";
+}
+
+std::string_view to_string(Client client) {
+  switch (client) {
+    case Client::Native: return "native";
+    case Client::Libavformat: return "libavformat";
+  }
+  return "native";
+}
+
+tl::expected<std::unique_ptr<Source>, Failure> open_source(const std::string& url, const SourceOptions& options,
+                                                           std::stop_token stop) {
+  // The native client speaks interleaved RTP over plain TCP only.
+  std::string scheme = url.substr(0, 7);
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  bool native = options.client == Client::Native && options.transport == "tcp" && scheme == "rtsp://";
+  if (native) {
+    auto source = NativeSource::open(url, options, std::move(stop));
+    if (!source) return tl::unexpected(std::move(source.error()));
+    return std::unique_ptr<Source>(std::move(*source));
+  }
+  auto source = RtspSource::open(url, options, std::move(stop));
+  if (!source) return tl::unexpected(std::move(source.error()));
+  return std::unique_ptr<Source>(std::move(*source));
+}
+
+}  // namespace carekeep::ingest

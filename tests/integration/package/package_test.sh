@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Builds the Debian package with tools/package.sh, checks it with lintian, installs it on this
+# machine with dpkg -i (root), checks files, user, groups, permissions and the enabled unit,
+# reinstalls it over an edited config, removes it (footage, index and config stay) and purges
+# it (they go). Refuses to run where carekeep is already installed or has data, because
+# purging would delete that data.
+#   package_test.sh SOURCE_DIR BUILD_DIR
+set -euo pipefail
+source_dir="$1" build_dir="$2"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+check() { local what="$1"; shift; "$@" || fail "$what"; }
+
+[ "$(id -u)" = 0 ] || fail "needs root (dpkg -i); CI and the dev VM run as root"
+for tool in dpkg dpkg-deb lintian; do
+  command -v "$tool" >/dev/null || fail "$tool missing: run tools/install-deps.sh"
+done
+if dpkg-query -W -f='${Status}' carekeep 2>/dev/null | grep -q installed; then
+  fail "the carekeep package is installed on this machine; this test would purge it (and its footage)"
+fi
+for path in /var/lib/carekeep /etc/carekeep; do
+  [ ! -e "$path" ] || fail "$path exists; this test purges it: move it away first"
+done
+
+cleanup() {
+  if dpkg-query -W -f='${Status}' carekeep 2>/dev/null | grep -q 'ok \(installed\|config-files\|half\)'; then
+    dpkg --purge carekeep >/dev/null 2>&1 || true
+  fi
+  rm -rf /var/lib/carekeep /etc/carekeep
+}
+trap cleanup EXIT
+
+echo "== building the package"
+deb="$(BUILD_DIR="$build_dir" "$source_dir/tools/package.sh" | tail -n 1)"
+[ -f "$deb" ] || fail "tools/package.sh did not produce a .deb"
+echo "$deb"
+
+echo "== control fields"
+depends="$(dpkg-deb -f "$deb" Depends)"
+echo "Depends: $depends"
+for lib in libavformat libavcodec libavutil libsqlite3 libsystemd0 libstdc++6 libc6; do
+  grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib (dpkg-shlibdeps did not run?)"
+done
+check "conffiles lists the config" grep -qx /etc/carekeep/carekeep.toml <(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)
+if dpkg-deb -c "$deb" | grep -q carekeep-fakecam; then fail "carekeep-fakecam must not be in the package"; fi
+
+echo "== lintian"
+lintian --fail-on error --suppress-tags no-manual-page "$deb" || fail "lintian reported errors"
+
+echo "== install"
+dpkg -i "$deb"
+for f in /usr/sbin/carekeepd /usr/bin/carekeep; do check "$f is executable" test -x "$f"; done
+for f in /lib/systemd/system/carekeepd.service /usr/lib/sysusers.d/carekeep.conf /usr/lib/tmpfiles.d/carekeep.conf \
+         /usr/share/doc/carekeep/copyright /usr/share/doc/carekeep/changelog.Debian.gz /etc/carekeep/carekeep.toml; do
+  check "$f installed" test -f "$f"
+done
+check "user carekeep" getent passwd carekeep >/dev/null
+[ "$(getent passwd carekeep | cut -d: -f7)" = /usr/sbin/nologin ] || fail "carekeep's shell is not nologin"
+[ "$(getent passwd carekeep | cut -d: -f6)" = /var/lib/carekeep ] || fail "carekeep's home is not /var/lib/carekeep"
+for g in carekeep carekeep-operator carekeep-inspector; do check "group $g" getent group "$g" >/dev/null; done
+expect_stat() {  # path "mode user group"
+  local got; got="$(stat -c '%a %U %G' "$1")"
+  [ "$got" = "$2" ] || fail "$1 is '$got', expected '$2'"
+}
+expect_stat /etc/carekeep/carekeep.toml "640 root carekeep"
+expect_stat /var/lib/carekeep "750 carekeep carekeep"
+expect_stat /var/lib/carekeep/media "750 carekeep carekeep"
+expect_stat /run/carekeep "750 carekeep carekeep-inspector"
+expect_stat /usr/sbin/carekeepd "755 root root"
+check "unit enabled (multi-user.target.wants)" test -L /etc/systemd/system/multi-user.target.wants/carekeepd.service
+/usr/sbin/carekeepd --check-config --config /etc/carekeep/carekeep.toml >/dev/null || fail "the installed config is invalid"
+# The installed CLI runs; the sample cameras do not exist, so doctor says "not fit" (1).
+set +e
+json="$(/usr/bin/carekeep --config /etc/carekeep/carekeep.toml doctor --json --probe-seconds 0 --skip daemon)"
+rc=$?
+set -e
+[ "$rc" = 1 ] || fail "carekeep doctor on the sample config exited $rc, expected 1"
+grep -q '"fit": false' <<<"$json" || fail "doctor JSON lacks \"fit\": false"
+
+echo "== reinstall over an edited config and existing footage"
+echo "# edited by the operator" >>/etc/carekeep/carekeep.toml
+mkdir -p /var/lib/carekeep/media/nap-1/2026-11-29
+echo footage >/var/lib/carekeep/media/nap-1/2026-11-29/080000-1.mp4
+echo index >/var/lib/carekeep/index.db
+dpkg -i "$deb"
+grep -q "edited by the operator" /etc/carekeep/carekeep.toml || fail "reinstall overwrote the edited config"
+expect_stat /etc/carekeep/carekeep.toml "640 root carekeep"
+
+echo "== remove: footage, index and config stay"
+dpkg --remove carekeep
+[ ! -e /usr/sbin/carekeepd ] || fail "carekeepd still installed after remove"
+check "footage kept on remove" test -f /var/lib/carekeep/media/nap-1/2026-11-29/080000-1.mp4
+check "index kept on remove" test -f /var/lib/carekeep/index.db
+check "config kept on remove" grep -q "edited by the operator" /etc/carekeep/carekeep.toml
+[ ! -e /etc/systemd/system/multi-user.target.wants/carekeepd.service ] || fail "unit still enabled after remove"
+
+echo "== purge: they go"
+dpkg --purge carekeep
+[ ! -e /var/lib/carekeep ] || fail "/var/lib/carekeep left after purge"
+[ ! -e /etc/carekeep ] || fail "/etc/carekeep left after purge"
+[ ! -e /etc/systemd/system/carekeepd.service ] || fail "mask of carekeepd.service left after purge"
+if dpkg-query -W -f='${Status}' carekeep 2>/dev/null | grep -q installed; then fail "still known to dpkg after purge"; fi
+# Debian keeps system accounts on purge (their ids may own files elsewhere).
+check "user kept after purge" getent passwd carekeep >/dev/null
+echo "package test passed"

@@ -1,0 +1,376 @@
+// carekeepd's retention under pressure, end to end: real tmpfs, real fakecam camera, real
+// index, the daemon as a child process. PRODUCT.md §4: protected footage is never deleted,
+// expired and unprotected footage goes first, the disk-full alert says what is missing, and
+// recording outside care hours stops and resumes by itself; ENOSPC leaves no damaged file; a
+// clock 10 years ahead deletes nothing.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/statvfs.h>
+
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "alerts/alerts.hpp"
+#include "index/index.hpp"
+#include "segment/hash.hpp"
+#include "support/media.hpp"
+#include "support/recording.hpp"
+#include "support/rtsp_test_server.hpp"
+#include "support/small_fs.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace carekeep;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::uint64_t kMB = 1'000'000;
+
+std::string two(int n) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%02d", n);
+  return text;
+}
+
+// Care hours (site zone UTC) that exclude the next few hours: "now" is outside care.
+std::string care_hours_later() {
+  auto now = SystemClock{}.now();
+  auto hour = static_cast<int>(std::chrono::duration_cast<std::chrono::hours>(
+                                   now - std::chrono::floor<std::chrono::days>(now)).count());
+  return "\"" + two((hour + 6) % 24) + ":00-" + two((hour + 7) % 24) + ":00\"";
+}
+
+struct Site {
+  fs::path storage;
+  fs::path database;
+  std::string care = "\"00:00-24:00\"";
+  int min_free_percent = 5;
+  std::string camera_url;
+};
+
+std::string config_text(const Site& site) {
+  std::string text = "[site]\nname = \"retention test\"\ntimezone = \"UTC\"\nstorage = \"" + site.storage.string() +
+                     "\"\ndatabase = \"" + site.database.string() + "\"\n\n[retention]\ncare_days = 90\n"
+                     "other_days = 7\nmin_free_percent = " + std::to_string(site.min_free_percent) +
+                     "\n\n[care_hours]\n";
+  for (const char* day : {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
+    text += std::string(day) + " = [" + site.care + "]\n";
+  text += "\n[[camera]]\nid = \"cam\"\nurl = \"" + site.camera_url + "\"\nsegment_seconds = 10\n";
+  return text;
+}
+
+// Footage recorded before the test: real files of random bytes with their index rows.
+struct Seeded {
+  index::SegmentId id = 0;
+  fs::path file;
+  std::optional<UtcTime> protect_until;
+};
+
+class Seeder {
+ public:
+  Seeder(const fs::path& database, fs::path storage) : storage_(std::move(storage)) {
+    index_.emplace(index::Index::open_writer(database).value());
+    const std::array<index::ConfiguredCamera, 1> cameras{{{"cam", "cam"}}};
+    auto now = SystemClock{}.now();
+    REQUIRE(index_->sync_cameras(cameras, now - std::chrono::days(40)));
+    daemon_ = index_->begin_daemon_run({now - std::chrono::days(40), "test", 1, "seed"}).value();
+    run_ = index_->begin_run("cam", daemon_, now - std::chrono::days(40)).value();
+  }
+  ~Seeder() {
+    if (index_) (void)index_->end_daemon_run(daemon_, SystemClock{}.now() - 1h, "seeded");
+  }
+
+  Seeded add(UtcTime start, std::uint64_t bytes, std::optional<UtcTime> protect_until) {
+    auto relative = "cam/seed/" + std::to_string(seq_) + ".mp4";
+    auto path = storage_ / relative;
+    fs::create_directories(path.parent_path());
+    std::string data(bytes, '\0');
+    std::mt19937 random(static_cast<unsigned>(seq_));
+    for (auto& c : data) c = static_cast<char>(random());
+    test::write_text(path, data);
+    auto id = index_->insert_open_segment({"cam", run_, seq_++, start, relative, start}).value();
+    index::ClosedSegment closed;
+    closed.duration = 60s;
+    closed.size_bytes = static_cast<std::int64_t>(bytes);
+    closed.video_codec = "h264";
+    closed.protect_until = protect_until;
+    closed.closed = start + 60s;
+    REQUIRE(index_->close_segment(id, closed));
+    return {id, path, protect_until};
+  }
+
+ private:
+  fs::path storage_;
+  std::optional<index::Index> index_;
+  index::DaemonRunId daemon_ = 0;
+  index::RunId run_ = 0;
+  std::int64_t seq_ = 0;
+};
+
+index::SegmentRow row_of(const fs::path& db, index::SegmentId id) {
+  auto index = index::Index::open_reader(db).value();
+  return index.segment(id).value().value();
+}
+
+std::vector<index::SegmentRow> segments(const fs::path& db) {
+  auto index = index::Index::open_reader(db).value();
+  return index.segments("cam", {UtcTime{}, from_us(INT64_MAX / 2)}).value();
+}
+
+std::vector<alerts::Alert> all_alerts(const fs::path& db) {
+  auto index = index::Index::open_reader(db).value();
+  return alerts::list(index, true).value();
+}
+
+std::optional<alerts::Alert> find_alert(const fs::path& db, std::string_view kind, bool open_only) {
+  for (const auto& a : all_alerts(db))
+    if (a.kind == kind && (!open_only || !a.resolved)) return a;
+  return std::nullopt;
+}
+
+std::uint64_t free_bytes(const fs::path& path) {
+  struct statvfs vfs {};
+  REQUIRE(::statvfs(path.c_str(), &vfs) == 0);
+  return static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+}
+
+// Fills the file system until `leave` bytes are free (tmpfs counts whole pages).
+void fill_until_free(const fs::path& ballast, std::uint64_t leave) {
+  std::ofstream out(ballast, std::ios::binary | std::ios::app);
+  std::string chunk(64 * 1024, 'x');
+  while (free_bytes(ballast.parent_path()) > leave + chunk.size()) {
+    out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    out.flush();
+    if (!out) break;
+  }
+}
+
+std::size_t closed_count(const std::vector<index::SegmentRow>& rows, UtcTime after = UtcTime{}) {
+  std::size_t n = 0;
+  for (const auto& r : rows)
+    if (r.state == index::SegmentState::Closed && r.start >= after) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("carekeepd fills a small disk: expired and unprotected footage go, protected care footage stays, "
+          "recording outside care stops with an alert and resumes when space returns",
+          "[rtsp][slow][retention]") {
+  test::SmallFilesystem disk(24 * kMB);
+  test::TempDir dir;
+  test::RtspTestServer server;
+  Site site{disk.path() / "media", dir / "index.db", care_hours_later(), 20, server.url()};
+  auto now = SystemClock{}.now();
+  std::vector<Seeded> expired, unprotected, protected_;
+  {
+    Seeder seed(site.database, site.storage);
+    for (int i = 0; i < 2; ++i) expired.push_back(seed.add(now - std::chrono::days(20) + std::chrono::minutes(i), kMB, {}));
+    for (int i = 0; i < 8; ++i)
+      protected_.push_back(seed.add(now - std::chrono::days(30) + std::chrono::minutes(i), kMB,
+                                    now + std::chrono::days(60)));
+    for (int i = 0; i < 3; ++i)
+      unprotected.push_back(seed.add(now - std::chrono::days(2) + std::chrono::minutes(i), kMB, {}));
+  }
+  test::write_text(dir / "carekeep.toml", config_text(site));
+  test::DaemonProcess daemon{CAREKEEPD_BIN, dir / "carekeep.toml", dir / "daemon.log"};
+  daemon.start();
+  REQUIRE(daemon.wait_for_log("camera_up", 20s));
+
+  // The first pass deletes expired footage, pressure or not, and nothing else.
+  REQUIRE(test::wait_until([&] { return row_of(site.database, expired[1].id).state == index::SegmentState::Deleted; }, 15s));
+  for (const auto& s : expired) {
+    CHECK(row_of(site.database, s.id).state == index::SegmentState::Deleted);
+    CHECK_FALSE(fs::exists(s.file));
+  }
+  for (const auto& s : unprotected) CHECK(fs::exists(s.file));
+
+  // Fill the disk: more is needed than all deletable footage together.
+  fill_until_free(disk.path() / "ballast", kMB / 2);
+  REQUIRE(daemon.wait_for_log("recording_paused_outside_care", 20s));
+  for (const auto& s : unprotected) {
+    CHECK(row_of(site.database, s.id).state == index::SegmentState::Deleted);
+    CHECK_FALSE(fs::exists(s.file));
+  }
+  auto full = find_alert(site.database, "disk_full", true);
+  REQUIRE(full);
+  INFO(full->message);
+  CHECK(full->severity == alerts::Severity::Critical);
+  CHECK(full->message.find("is short of ") != std::string::npos);
+  CHECK(full->message.find(" MB") != std::string::npos);
+  CHECK(full->message.find("Recording outside care hours is stopped") != std::string::npos);
+  CHECK(full->message.find("To fix:") != std::string::npos);
+
+  // status.json (what `carekeep status` shows) says so too, with the alert and the forecast.
+  nlohmann::json status;
+  REQUIRE(test::wait_until(
+      [&] {
+        status = nlohmann::json::parse(test::read_text(dir / "status.json"), nullptr, false);
+        return status.is_object() && status["retention"]["recording_paused_outside_care"] == true;
+      },
+      10s));
+  CHECK(status["retention"]["shortfall_bytes"].get<std::uint64_t>() > 0);
+  bool listed = false;
+  for (const auto& a : status["alerts"]) listed = listed || a["kind"] == "disk_full";
+  CHECK(listed);
+  // 1 MB per minute of care footage on a 24 MB disk: a few hours, far below 90 days.
+  REQUIRE(status["forecast_care_days"].is_number());
+  CHECK(status["forecast_care_days"].get<double>() < 1);
+  CHECK(find_alert(site.database, "capacity_short", true).has_value());
+
+  // Recording outside care hours has stopped: no segment closes while the disk stays full.
+  std::this_thread::sleep_for(1s);
+  auto paused_rows = segments(site.database);
+  std::this_thread::sleep_for(12s);
+  CHECK(segments(site.database).size() == paused_rows.size());
+
+  // Space returns: recording resumes by itself and the alert resolves.
+  auto returned = SystemClock{}.now();
+  fs::remove(disk.path() / "ballast");
+  REQUIRE(test::wait_until([&] { return closed_count(segments(site.database), returned) >= 1; }, 30s));
+  REQUIRE(test::wait_until([&] { return !find_alert(site.database, "disk_full", true); }, 10s));
+  daemon.signal(SIGTERM);
+  REQUIRE(daemon.wait(10s) == 0);
+
+  // Invariant 1, on the index and on the disk: protected footage is all there.
+  for (const auto& s : protected_) {
+    CHECK(row_of(site.database, s.id).state == index::SegmentState::Closed);
+    CHECK(fs::exists(s.file));
+  }
+  auto log = daemon.log_text();
+  CHECK(log.find("recording_resumed") != std::string::npos);
+}
+
+TEST_CASE("carekeepd hits ENOSPC mid-segment: the segment is closed cleanly, the alert is raised, "
+          "and recording resumes by itself when space returns",
+          "[rtsp][slow][retention]") {
+  test::SmallFilesystem disk(8 * kMB);
+  test::TempDir dir;
+  test::RtspTestServer server;
+  // No headroom and care round the clock: nothing is deleted, nothing paused; the writer
+  // runs into the full disk itself.
+  Site site{disk.path() / "media", dir / "index.db", "\"00:00-24:00\"", 0, server.url()};
+  test::write_text(dir / "carekeep.toml", config_text(site));
+  test::DaemonProcess daemon{CAREKEEPD_BIN, dir / "carekeep.toml", dir / "daemon.log"};
+  daemon.start();
+  REQUIRE(daemon.wait_for_log("camera_up", 20s));
+  std::this_thread::sleep_for(3s);  // mid-segment: a few fragments written
+
+  fill_until_free(disk.path() / "ballast", 16 * 1024);
+  REQUIRE(test::wait_until([&] { return find_alert(site.database, "disk_full", false).has_value(); }, 20s));
+  auto alert = find_alert(site.database, "disk_full", false);
+  CHECK(alert->severity == alerts::Severity::Critical);
+  CHECK(alert->message.find("the disk") != std::string::npos);
+  CHECK(alert->message.find("is full") != std::string::npos);
+  std::this_thread::sleep_for(2s);  // a retry or two against the full disk
+
+  auto returned = SystemClock{}.now();
+  fs::remove(disk.path() / "ballast");
+  REQUIRE(test::wait_until([&] { return closed_count(segments(site.database), returned) >= 1; }, 30s));
+  daemon.signal(SIGTERM);
+  REQUIRE(daemon.wait(10s) == 0);
+
+  // No damaged file: every file on disk is a row's whole file, and plays from a keyframe.
+  auto rows = segments(site.database);
+  std::size_t cut = 0;
+  for (const auto& r : rows) {
+    auto path = site.storage / r.path;
+    INFO(r.path << " " << index::to_string(r.state) << " " << r.state_detail);
+    CHECK_FALSE(fs::exists(path.string() + ".partial"));
+    if (r.state == index::SegmentState::Damaged) {
+      CHECK_FALSE(fs::exists(path));  // nothing kept: no half-written file left behind
+      continue;
+    }
+    REQUIRE(r.state == index::SegmentState::Closed);
+    REQUIRE(fs::exists(path));
+    CHECK(static_cast<std::int64_t>(fs::file_size(path)) == r.size_bytes);
+    REQUIRE(r.sha256);
+    CHECK(segment::to_hex(*r.sha256) == test::sha256_file(path));
+    auto info = test::probe(path);
+    CHECK(info.opened);
+    CHECK(info.first_packet_key);
+    if (r.state_detail.find("cut at the last whole fragment") != std::string::npos) ++cut;
+  }
+  CHECK(cut >= 1);  // the segment that hit ENOSPC was kept up to its last whole fragment
+  for (const auto& entry : fs::recursive_directory_iterator(site.storage)) {
+    if (!entry.is_regular_file()) continue;
+    CHECK(entry.path().extension() != ".partial");
+  }
+}
+
+TEST_CASE("carekeepd with a clock 10 years ahead deletes nothing and raises clock_untrusted, "
+          "trusts the clock again once it is set right or an operator confirms it",
+          "[rtsp][slow][retention]") {
+  const fs::path libfaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
+  if (!fs::exists(libfaketime)) FAIL("libfaketime is missing: apt-get install faketime (tools/install-deps.sh)");
+  test::TempDir dir;
+  test::RtspTestServer server;
+  Site site{dir / "media", dir / "index.db", "\"00:00-24:00\"", 5, server.url()};
+  auto now = SystemClock{}.now();
+  std::vector<Seeded> seeded;
+  {
+    Seeder seed(site.database, site.storage);
+    // At the real time nothing here may go; 10 years later all of it would.
+    for (int i = 0; i < 3; ++i)
+      seeded.push_back(seed.add(now - std::chrono::days(10) + std::chrono::minutes(i), 100'000,
+                                now + std::chrono::days(80)));
+    for (int i = 0; i < 3; ++i)
+      seeded.push_back(seed.add(now - std::chrono::days(1) + std::chrono::minutes(i), 100'000, {}));
+  }
+  test::write_text(dir / "carekeep.toml", config_text(site));
+  auto faked = dir / "faketime";
+  test::write_text(faked, "+3652d\n");
+  // Only the daemon runs on the faked clock: a wrapper sets the variables and execs it, so
+  // this process (and its fakecam threads) never sees them.
+  auto wrapper = dir / "carekeepd-faketime";
+  test::write_text(wrapper, "#!/bin/sh\nexec env LD_PRELOAD=" + libfaketime.string() + " FAKETIME_TIMESTAMP_FILE=" +
+                                faked.string() + " FAKETIME_CACHE_DURATION=1 FAKETIME_DONT_FAKE_MONOTONIC=1 " +
+                                CAREKEEPD_BIN + " \"$@\"\n");
+  fs::permissions(wrapper, fs::perms::owner_all);
+  test::DaemonProcess daemon{wrapper, dir / "carekeep.toml", dir / "daemon.log"};
+  daemon.start();
+
+  REQUIRE(daemon.wait_for_log("retention_pass", 20s));  // the first pass ran, on the wrong clock
+  auto untrusted = find_alert(site.database, "clock_untrusted", true);
+  REQUIRE(untrusted);
+  INFO(untrusted->message);
+  CHECK(untrusted->severity == alerts::Severity::Critical);
+  CHECK(untrusted->message.find("later than it should be") != std::string::npos);
+  CHECK(untrusted->message.find("deletes nothing") != std::string::npos);
+  CHECK(untrusted->raised > now + std::chrono::days(3000));  // stamped by the daemon's (wrong) clock
+  // That pass had candidates (all of them, 10 years on) and deleted none.
+  CHECK(daemon.log_text().find("retention_pass trigger=start deleted=0") != std::string::npos);
+  CHECK(daemon.log_text().find("paused=\"the wall clock") != std::string::npos);
+
+  // The clock is set right while the daemon runs: trust returns by itself.
+  test::write_text(faked, "+0d\n");
+  REQUIRE(daemon.wait_for_log("clock_trusted_again", 15s));
+  REQUIRE(test::wait_until([&] { return !find_alert(site.database, "clock_untrusted", true); }, 10s));
+
+  // And it jumps again, in the middle of the run: caught against the monotonic clock.
+  test::write_text(faked, "+3652d\n");
+  REQUIRE(daemon.wait_for_log("deletion_paused", 15s, 2));
+  REQUIRE(test::wait_until([&] { return find_alert(site.database, "clock_untrusted", true).has_value(); }, 10s));
+  for (const auto& s : seeded) {
+    CHECK(row_of(site.database, s.id).state == index::SegmentState::Closed);
+    CHECK(fs::exists(s.file));
+  }
+
+  // An operator who acknowledges the alert confirms the date (as `carekeep alerts ack` does,
+  // through a connection of its own): the guard takes the current time as the reference.
+  {
+    auto writer = index::Index::open_writer(site.database).value();
+    auto id = find_alert(site.database, "clock_untrusted", true)->id;
+    REQUIRE(alerts::acknowledge(writer, id, SystemClock{}.now(), "operator"));
+  }
+  REQUIRE(daemon.wait_for_log("clock_accepted", 15s));
+  REQUIRE(test::wait_until([&] { return !find_alert(site.database, "clock_untrusted", true); }, 10s));
+  daemon.signal(SIGTERM);
+  REQUIRE(daemon.wait(10s) == 0);
+}

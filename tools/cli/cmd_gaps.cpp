@@ -1,0 +1,115 @@
+// carekeep gaps: the stretches of care time in a range in which a zone was not covered by any of
+// its cameras, each with its cause and every camera's reason (PRODUCT.md §5.1), recomputed from
+// the index on demand. Reads the index read-only unless --store asks to keep the result.
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "base/text.hpp"
+#include "care/calendar.hpp"
+#include "command.hpp"
+#include "coverage/compute.hpp"
+#include "inspect.hpp"
+
+namespace carekeep::cli {
+
+namespace {
+
+struct GapsOptions {
+  std::string zone;
+  std::string from;
+  std::string to;
+  bool json = false;
+  bool store = false;
+};
+
+// UsageError naming the closest configured zone, before the index is opened.
+void require_zone(const std::string& zone, const Context& context) {
+  if (context.config.find_zone(zone) != nullptr) return;
+  std::vector<std::string> ids;
+  for (const auto& z : context.config.zones) ids.push_back(z.id);
+  std::string message = "unknown zone \"" + zone + "\"";
+  if (auto near = text::closest(zone, ids)) message += "; did you mean \"" + *near + "\"?";
+  else message += "; the configured zones are listed by carekeep zones";
+  throw UsageError(message);
+}
+
+int run_gaps(const GapsOptions& options, Context& context) {
+  auto range = parse_range(options.from, options.to, context.zone);
+  std::optional<std::string_view> zone;
+  if (!options.zone.empty()) {
+    require_zone(options.zone, context);
+    zone = options.zone;
+  }
+  care::CareCalendar calendar{context.config.care_hours, context.zone};
+  UtcTime now = SystemClock{}.now();
+  std::vector<coverage::Gap> gaps;
+  if (options.store) {
+    // Storing needs the writer connection; SQLite's lock lets it share the file with the daemon.
+    auto writer = index::Index::open_writer(context.config.site.database);
+    if (!writer) throw CommandError("opening the index for writing: " + writer.error().message);
+    gaps = must(coverage::compute_gaps(*writer, context.config, calendar, range, zone, true, now), "computing gaps");
+  } else {
+    auto index = open_index(context);
+    gaps = must(coverage::compute_gaps(index, context.config, calendar, range, zone, false, now), "computing gaps");
+  }
+
+  if (options.json) {
+    Json out = Json::array();
+    for (const auto& g : gaps) {
+      const auto* z = context.config.find_zone(g.zone_id);
+      out.push_back({{"zone", g.zone_id},
+                     {"zone_name", z != nullptr ? z->name : g.zone_id},
+                     {"start", format_local_iso(g.start, context.zone)},
+                     {"end", format_local_iso(g.end, context.zone)},
+                     {"start_us", to_us(g.start)},
+                     {"end_us", to_us(g.end)},
+                     {"duration_s", seconds(g.end - g.start)},
+                     {"cause", g.cause},
+                     {"detail", g.detail}});
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+    return kExitOk;
+  }
+  std::string scope = zone ? "zone " + options.zone : std::string("any zone");
+  std::string span = format_local_iso(range.from, context.zone) + " to " +
+                     format_local_iso(std::min(range.to, now), context.zone);
+  if (gaps.empty()) {
+    std::printf("no gaps in %s's care hours from %s\n", scope.c_str(), span.c_str());
+    return kExitOk;
+  }
+  Table table({"ZONE", "START", "END", "DURATION", "CAUSE", "DETAIL"}, {false, false, false, true, false, false});
+  Micros total{0};
+  for (const auto& g : gaps) {
+    table.add({g.zone_id, format_local_iso(g.start, context.zone), format_local_iso(g.end, context.zone),
+               human_seconds(g.end - g.start), g.cause, g.detail});
+    total += g.end - g.start;
+  }
+  table.print();
+  std::printf("%zu gap%s, %s uncovered care time, from %s\n", gaps.size(), gaps.size() == 1 ? "" : "s",
+              human_seconds(total).c_str(), span.c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+Command add_gaps(CLI::App& parent) {
+  auto options = std::make_shared<GapsOptions>();
+  CLI::App* app = parent.add_subcommand(
+      "gaps", "care time in a range when a zone was not covered by any of its cameras, with each gap's cause");
+  app->add_option("--zone", options->zone, "only this zone (default: every zone)");
+  app->add_option("--from", options->from,
+                  "start: 2026-11-20T08:00 (site local time), with an offset (+08:00, Z), or a date alone")
+      ->required();
+  app->add_option("--to", options->to, "end, excluded; a date alone includes that whole day (never after now)")
+      ->required();
+  app->add_flag("--store", options->store,
+                "also store the result in the index's zone_gap table, replacing that range (needs write access)");
+  app->add_flag("--json", options->json,
+                "JSON array of {zone, zone_name, start, end, start_us, end_us, duration_s, cause, detail}; cause is "
+                "camera_offline | stream_stalled | recording_error | recorder_not_running | clock_step | "
+                "footage_missing | footage_damaged | deleted | content");
+  return Command{app, [options](Context& context) { return run_gaps(*options, context); }};
+}
+
+}  // namespace carekeep::cli

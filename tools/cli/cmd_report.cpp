@@ -1,0 +1,202 @@
+// carekeep report / verify-report: the audit report for a health-commission inspection
+// (PRODUCT.md §7, issue 7). report gathers a period from the index (lib/report), writes the
+// requested formats plus the signed report.json into --out, and records itself in the access
+// log; it opens the index for writing first, so a report that could not be logged is never
+// produced. verify-report checks a report.json against its signature offline, without a
+// configuration or an index, on any machine.
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "care/calendar.hpp"
+#include "command.hpp"
+#include "evidence.hpp"
+#include "inspect.hpp"
+#include "report/render.hpp"
+#include "report/report.hpp"
+#include "signing/signing.hpp"
+
+namespace carekeep::cli {
+
+namespace {
+
+struct ReportOptions {
+  std::string from;
+  std::string to;
+  std::string formats = "html,pdf,json,csv";
+  std::string lang;
+  std::string out;
+  std::string signing_key;
+};
+
+struct VerifyOptions {
+  std::string file;
+  std::string signature;
+  std::string pubkey;
+};
+
+struct Actor {
+  std::int64_t uid = 0;
+  std::string user;
+};
+
+Actor actor() {
+  uid_t uid = getuid();
+  std::string name = std::to_string(uid);
+  if (const passwd* pw = getpwuid(uid); pw != nullptr && pw->pw_name != nullptr) name = pw->pw_name;
+  return {static_cast<std::int64_t>(uid), name};
+}
+
+std::string hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "";
+  return buf;
+}
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+int run_report(const ReportOptions& options, Context& context) {
+  auto range = parse_range(options.from, options.to, context.zone);
+  auto formats = report::parse_formats(options.formats);
+  if (!formats) throw UsageError(formats.error().message);
+  report::Lang lang = report::default_lang(context.config.site.timezone);
+  if (!options.lang.empty()) {
+    auto parsed = report::parse_lang(options.lang);
+    if (!parsed) throw UsageError("unknown --lang \"" + options.lang + "\"; use zh or en");
+    lang = *parsed;
+  }
+
+  // The writer connection first: the report is recorded in the access log, and one that
+  // cannot be recorded is not made. The read-only open checks the schema with its messages.
+  { auto checked = open_index(context); }
+  const auto& db = context.config.site.database;
+  auto index = index::Index::open_writer(db);
+  if (!index) {
+    throw CommandError("cannot write to the index " + db.string() + ": " + index.error().message +
+                       "; a report is recorded in the access log, so it needs write access to carekeepd's data "
+                       "directory (run it as the carekeep user or root)");
+  }
+
+  auto key = options.signing_key.empty() ? signing::KeyPair::load_or_create(db.parent_path())
+                                         : signing::KeyPair::load(options.signing_key);
+  if (!key) throw CommandError("loading the signing key: " + key.error().message);
+
+  auto who = actor();
+  SystemClock clock;
+  report::GatherOptions gather{lang, CAREKEEP_VERSION, hostname(), clock.now(), true};
+  Json arguments{{"from", format_local_iso(range.from, context.zone)},
+                 {"to", format_local_iso(range.to, context.zone)},
+                 {"formats", options.formats},
+                 {"lang", std::string(report::to_string(lang))},
+                 {"out", std::filesystem::absolute(options.out).string()}};
+
+  auto record = [&](const std::string& result) {
+    index::NewAccessEntry entry{clock.now(), who.uid, who.user, "report", arguments.dump(), result};
+    auto logged = index->append_access_log(entry);
+    if (!logged) throw CommandError("recording the report in the access log: " + logged.error().message);
+  };
+
+  auto data = report::gather(*index, context.config, care::CareCalendar(context.config.care_hours, context.zone),
+                             range, gather);
+  if (!data) {
+    record(data.error().message);
+    throw CommandError("gathering the report: " + data.error().message);
+  }
+  auto written = report::write_report(*data, context.zone, *formats, options.out, *key);
+  if (!written) {
+    record(written.error().message);
+    throw CommandError("writing the report to " + options.out + ": " + written.error().message);
+  }
+  arguments["report_json_sha256"] = written->json_sha256;
+  arguments["key_fingerprint"] = written->key_fingerprint;
+  record("ok");
+
+  std::int64_t gaps = static_cast<std::int64_t>(data->coverage.gaps.size());
+  std::printf("report for %s – %s (%s) written to %s:\n", data->from_date.c_str(), data->to_date.c_str(),
+              std::string(report::to_string(lang)).c_str(), options.out.c_str());
+  for (const auto& f : written->files) std::printf("  %s\n", f.filename().c_str());
+  std::printf("report.json SHA-256 %s, signed by key %s\n", written->json_sha256.c_str(),
+              written->key_fingerprint.c_str());
+  std::printf("%lld gap%s in care time; %zu protected segment%s deleted early%s\n", static_cast<long long>(gaps),
+              gaps == 1 ? "" : "s", data->retention.protected_deletions.size(),
+              data->retention.protected_deletions.size() == 1 ? "" : "s",
+              data->retention.protected_deletions.empty() ? "" : " (a breach of the retention rule: see the report)");
+  return kExitOk;
+}
+
+int run_verify(const VerifyOptions& options) {
+  auto json = read_file(options.file);
+  if (!json) {
+    std::fprintf(stderr, "carekeep: cannot read %s; give the report.json of a carekeep report\n", options.file.c_str());
+    return kExitUsage;
+  }
+  std::string sig_path = options.signature.empty() ? options.file + ".sig" : options.signature;
+  auto sig = read_file(sig_path);
+  if (!sig) {
+    std::fprintf(stderr, "carekeep: cannot read the signature %s; it is written beside report.json (or pass --signature)\n",
+                 sig_path.c_str());
+    return kExitUsage;
+  }
+  std::optional<std::string> pem;
+  if (!options.pubkey.empty()) {
+    pem = read_file(options.pubkey);
+    if (!pem) {
+      std::fprintf(stderr, "carekeep: cannot read the public key %s\n", options.pubkey.c_str());
+      return kExitUsage;
+    }
+  }
+  auto verified = report::verify_report(*json, *sig, pem ? std::optional<std::string_view>(*pem) : std::nullopt);
+  if (!verified) {
+    std::fprintf(stderr, "carekeep: %s: NOT VERIFIED: %s\n", options.file.c_str(), verified.error().message.c_str());
+    // A malformed signature file is bad input; a mismatch is a finding, as for verify-export.
+    return verified.error().kind == ErrorKind::InvalidArgument ? kExitUsage : kExitFindings;
+  }
+  std::printf("%s: signature OK\n  SHA-256 %s\n  key fingerprint %s\n", options.file.c_str(), verified->sha256.c_str(),
+              verified->key_fingerprint.c_str());
+  if (verified->key_from_signature) {
+    std::printf("  note: checked with the public key inside the signature file, which proves the file is unchanged\n"
+                "  but not who signed it; compare the fingerprint with the point's, or pass --pubkey FILE\n");
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Command add_report(CLI::App& parent) {
+  auto options = std::make_shared<ReportOptions>();
+  CLI::App* app = parent.add_subcommand("report", "audit report for a period: HTML, PDF, signed JSON and CSV");
+  app->add_option("--from", options->from, "first day: 2026-09-01, or a time (site local time or with an offset)")
+      ->required();
+  app->add_option("--to", options->to, "last day, included when a date alone; or an end time, excluded")->required();
+  app->add_option("--format", options->formats, "comma-separated: html,pdf,json,csv (report.json is always written)")
+      ->capture_default_str();
+  app->add_option("--lang", options->lang, "zh or en (default: zh when the site's time zone is in China)");
+  app->add_option("--out", options->out, "output directory (created if missing)")->required();
+  app->add_option("--signing-key", options->signing_key,
+                  "Ed25519 private key (PEM); default: signing.key beside the index, created if missing");
+  return Command{app, [options](Context& context) { return run_report(*options, context); }};
+}
+
+Command add_verify_report(CLI::App& parent) {
+  auto options = std::make_shared<VerifyOptions>();
+  CLI::App* app = parent.add_subcommand("verify-report", "check a report.json against its signature, offline");
+  app->add_option("file", options->file, "report.json")->required();
+  app->add_option("--pubkey", options->pubkey, "the point's public key (signing.pub); default: the one in the signature");
+  app->add_option("--signature", options->signature, "signature file (default: FILE.sig)");
+  Command command{app, [](Context&) { return kExitUsage; }};
+  command.run_before_config = [options](const std::filesystem::path&) { return run_verify(*options); };
+  return command;
+}
+
+}  // namespace carekeep::cli

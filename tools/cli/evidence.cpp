@@ -1,0 +1,58 @@
+#include "evidence.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "inspect.hpp"
+
+namespace carekeep::cli {
+
+std::filesystem::path state_dir(const Context& context) { return context.config.site.database.parent_path(); }
+
+index::Index open_writer(const Context& context, std::string_view why) {
+  { auto checked = open_index(context); }
+  const auto& path = context.config.site.database;
+  auto opened = index::Index::open_writer(path);
+  if (!opened) {
+    throw CommandError("cannot write to the index " + path.string() + ": " + opened.error().message + "; " +
+                       std::string(why) + " needs write access to carekeepd's data directory (run as its user)");
+  }
+  return std::move(*opened);
+}
+
+bool record(index::Index& index, const exports::Actor& actor, std::string_view action, const std::string& arguments,
+            std::string_view result) {
+  auto row = exports::record_access(index, actor, action, arguments, result);
+  if (row) return true;
+  std::fprintf(stderr, "carekeep: warning: %s was not recorded in the access log: %s\n", std::string(action).c_str(),
+               row.error().message.c_str());
+  return false;
+}
+
+signing::KeyPair load_key(const Context& context) {
+  auto file = state_dir(context) / signing::kKeyFileName;
+  auto key = signing::KeyPair::load(file);
+  if (!key) {
+    if (key.error().kind == ErrorKind::NotFound)
+      throw CommandError("no signing key at " + file.string() + "; carekeepd creates it at its first start");
+    throw CommandError(key.error().message + "; signing needs carekeepd's user (or root)");
+  }
+  return std::move(*key);
+}
+
+std::optional<signing::PublicKey> local_public_key(const std::filesystem::path& dir, std::string* error) {
+  for (const auto* name : {"signing.pub", "signing.key"}) {
+    std::ifstream in(dir / name);
+    if (!in) continue;
+    std::stringstream buf;
+    buf << in.rdbuf();
+    auto key = signing::PublicKey::from_pem(buf.str());
+    if (key) return std::move(*key);
+    if (error != nullptr) *error = (dir / name).string() + ": " + key.error().message;
+  }
+  if (error != nullptr && error->empty()) *error = "no readable signing.pub or signing.key in " + dir.string();
+  return std::nullopt;
+}
+
+}  // namespace carekeep::cli

@@ -1,0 +1,46 @@
+// carekeep CLI: what the evidence commands (export, verify, verify-export, key, access-log)
+// share: where the box key lives, a writer connection for the access log, and recording an
+// action there without letting a logging failure hide the command's own result.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "command.hpp"
+#include "export/actor.hpp"
+#include "index/index.hpp"
+#include "signing/signing.hpp"
+
+namespace carekeep::cli {
+
+// Exit codes of the evidence commands, beyond those of command.hpp (README, "Exit codes").
+inline constexpr int kExitFindings = 4;        // verify / verify-export found a mismatch
+inline constexpr int kExitBadRange = 10;       // --from is not before --to
+inline constexpr int kExitUnknownTarget = 11;  // unknown camera or zone
+inline constexpr int kExitNoFootage = 12;      // nothing recorded in the range
+inline constexpr int kExitOutputExists = 13;   // --out exists and is not an empty folder
+inline constexpr int kExitDiskFull = 14;       // the export did not fit
+inline constexpr int kExitSourceAltered = 15;  // a source segment no longer matches the index
+inline constexpr int kExitInterrupted = 130;   // SIGINT / SIGTERM (128 + 2)
+
+// The directory holding the index and the box key (as the daemon uses it).
+std::filesystem::path state_dir(const Context& context);
+
+// A writer connection on the existing index (after the read-only open checked it), or a
+// CommandError that names `why` writing is needed.
+index::Index open_writer(const Context& context, std::string_view why);
+
+// Appends to the access log; on failure prints one warning line to stderr and returns false.
+bool record(index::Index& index, const exports::Actor& actor, std::string_view action, const std::string& arguments,
+            std::string_view result);
+
+// The box key for signing; CommandError naming the file and the next step otherwise.
+signing::KeyPair load_key(const Context& context);
+
+// The public key without needing the private one: signing.pub (written by the daemon,
+// world-readable) or the private key file if this user may read it.
+std::optional<signing::PublicKey> local_public_key(const std::filesystem::path& dir, std::string* error = nullptr);
+
+}  // namespace carekeep::cli
