@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 
 #include "base/log.hpp"
+#include "base/text.hpp"
 #include "retention/deleter.hpp"
 #include "retention/protection.hpp"
 #include "retention/storage.hpp"
@@ -236,11 +237,11 @@ void RetentionTask::pass(const std::string& trigger) {
   if (report.deleted > 0 || plan.summary.under_pressure || trigger != "periodic") {
     log::info("retention_pass", {{"trigger", trigger},
                                  {"deleted", std::to_string(report.deleted)},
-                                 {"freed", retention::format_bytes(report.bytes)},
+                                 {"freed", text::human_bytes(static_cast<double>(report.bytes))},
                                  {"expired", std::to_string(plan.summary.expired + plan.summary.expired_protected)},
                                  {"disk_pressure", std::to_string(plan.summary.disk_pressure)},
-                                 {"needed", retention::format_bytes(plan.summary.bytes_needed)},
-                                 {"shortfall", retention::format_bytes(shortfall)},
+                                 {"needed", text::human_bytes(static_cast<double>(plan.summary.bytes_needed))},
+                                 {"shortfall", text::human_bytes(static_cast<double>(shortfall))},
                                  {"paused", plan.paused ? plan.paused_reason : "no"}});
   }
   auto after = *storage;  // what the message reports: free space once this pass's deletions are done
@@ -259,9 +260,9 @@ void RetentionTask::update_shortfall(std::uint64_t shortfall, const retention::S
   }
   const auto& r = config_.retention;
   std::string need = "carekeep keeps " + std::to_string(r.min_free_percent) + "% (" +
-                     retention::format_bytes(headroom_bytes(storage.total_bytes, r.min_free_percent)) +
+                     text::human_bytes(static_cast<double>(headroom_bytes(storage.total_bytes, r.min_free_percent))) +
                      ") of the disk free";
-  if (r.max_bytes) need += " and footage under max_bytes (" + retention::format_bytes(*r.max_bytes) + ")";
+  if (r.max_bytes) need += " and footage under max_bytes (" + text::human_bytes(static_cast<double>(*r.max_bytes)) + ")";
   std::string why = clock_paused
                         ? "deletion is paused because the clock is not trusted (see the clock_untrusted alert)"
                         : "everything it may delete is gone: the rest is care-hours footage inside its " +
@@ -272,7 +273,7 @@ void RetentionTask::update_shortfall(std::uint64_t shortfall, const retention::S
                                : "Recording outside care hours is stopped until space is freed; during care hours "
                                  "it continues.";
   std::string message = "the storage " + config_.site.storage.string() + " is short of " +
-                        retention::format_bytes(shortfall) + " (" + retention::format_bytes(storage.free_bytes) +
+                        text::human_bytes(static_cast<double>(shortfall)) + " (" + text::human_bytes(static_cast<double>(storage.free_bytes)) +
                         " free): " + need + ", and " + why + ". " + effect +
                         " To fix: add a bigger disk or move other files off it, lower the cameras' bitrate, or "
                         "release holds no longer needed (`carekeep hold list`).";
@@ -287,11 +288,11 @@ void RetentionTask::apply_pause() {
   if (should == recording_paused_) return;
   recording_paused_ = should;
   if (should) {
-    std::string reason = "disk full outside care hours (" + retention::format_bytes(shortfall_) + " missing)";
-    log::critical("recording_paused_outside_care", {{"shortfall", retention::format_bytes(shortfall_)}});
+    std::string reason = "disk full outside care hours (" + text::human_bytes(static_cast<double>(shortfall_)) + " missing)";
+    log::critical("recording_paused_outside_care", {{"shortfall", text::human_bytes(static_cast<double>(shortfall_))}});
     if (hooks_.pause_recording) hooks_.pause_recording(reason);
   } else {
-    log::info("recording_resumed", {{"shortfall", retention::format_bytes(shortfall_)}});
+    log::info("recording_resumed", {{"shortfall", text::human_bytes(static_cast<double>(shortfall_))}});
     if (hooks_.resume_recording) hooks_.resume_recording();
   }
 }

@@ -23,4 +23,7 @@ std::string redact_url(std::string_view url);
 // Replaces every occurrence of any credential-bearing URL inside free text.
 std::string redact_urls_in(std::string_view text);
 
+// "7.5 MB", "1.2 TB": decimal units, as disks are sold; whole bytes below 1 kB.
+std::string human_bytes(double bytes);
+
 }  // namespace carekeep::text

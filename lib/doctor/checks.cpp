@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "base/text.hpp"
 #include "doctor/doctor.hpp"
 
 namespace carekeep::doctor {
@@ -36,19 +37,6 @@ bool fit(const std::vector<Check>& checks) {
 }
 
 namespace {
-
-// Decimal units, as disks are sold.
-std::string bytes_text(double bytes) {
-  const char* units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
-  int u = 0;
-  while (std::fabs(bytes) >= 1000 && u < 5) {
-    bytes /= 1000;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
-  return buf;
-}
 
 std::string number(double value, int decimals) {
   char buf[32];
@@ -178,8 +166,8 @@ Check check_storage(const config::Config& config, const std::optional<Mount>& mo
     c.advice = "carekeepd creates it at start; check that this is the disk you meant";
   }
   double reserve = static_cast<double>(space->total_bytes) * config.retention.min_free_percent / 100.0;
-  std::string free_text = bytes_text(static_cast<double>(space->free_bytes)) + " free of " +
-                          bytes_text(static_cast<double>(space->total_bytes));
+  std::string free_text = text::human_bytes(static_cast<double>(space->free_bytes)) + " free of " +
+                          text::human_bytes(static_cast<double>(space->total_bytes));
   if (static_cast<double>(space->free_bytes) <= reserve) {
     c.verdict = Verdict::Fail;
     c.finding = free_text + ", within the " + number(config.retention.min_free_percent, 0) +
@@ -244,12 +232,12 @@ Check check_capacity(const config::Config& config, const CapacityInput& input) {
                      " camera" + (input.cameras_measured == 1 ? "" : "s");
   if (input.cameras_measured < input.cameras_enabled) rate += " (of " + std::to_string(input.cameras_enabled) + " enabled)";
   c.finding = rate + ": " + number(config.retention.care_days, 0) + " days of care footage need " +
-              bytes_text(cap.needed_bytes) + ", footage may use " + bytes_text(cap.usable_bytes) + " (room for " +
+              text::human_bytes(cap.needed_bytes) + ", footage may use " + text::human_bytes(cap.usable_bytes) + " (room for " +
               number(std::floor(cap.days_of_care), 0) + " days)";
   if (cap.days_of_care < config.retention.care_days) {
     c.verdict = Verdict::Fail;
     c.advice = "the disk fills before footage is " + number(config.retention.care_days, 0) +
-               " days old: use a disk of at least " + bytes_text(cap.needed_bytes / (1 - config.retention.min_free_percent / 100.0)) +
+               " days old: use a disk of at least " + text::human_bytes(cap.needed_bytes / (1 - config.retention.min_free_percent / 100.0)) +
                ", or lower the cameras' bitrate in their web settings";
   } else if (cap.days_of_care < config.retention.care_days * 1.1) {
     c.verdict = Verdict::Warn;

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/text.hpp"
 #include "base/time.hpp"
 #include "report/report.hpp"
 
@@ -30,6 +31,6 @@ std::string duration(Lang lang, double seconds);
 // "99.52 %"; "-" when there was no care time.
 std::string percent(std::optional<double> value);
 std::string fixed(double value, int decimals);
-std::string human_bytes(double bytes);
+using text::human_bytes;  // base/text.hpp
 
 }  // namespace carekeep::report

@@ -5,26 +5,14 @@
 #include <cmath>
 #include <cstdio>
 
+#include "base/text.hpp"
+
 namespace carekeep::retention {
 namespace {
 
 double seconds(Micros d) { return std::chrono::duration<double>(d).count(); }
 
 }  // namespace
-
-std::string format_bytes(std::uint64_t bytes) {
-  static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB"};
-  double value = static_cast<double>(bytes);
-  std::size_t unit = 0;
-  while (value >= 1000 && unit + 1 < std::size(kUnits)) {
-    value /= 1000;
-    ++unit;
-  }
-  char text[32];
-  if (unit == 0) std::snprintf(text, sizeof text, "%llu B", static_cast<unsigned long long>(bytes));
-  else std::snprintf(text, sizeof text, value < 10 ? "%.1f %s" : "%.0f %s", value, kUnits[unit]);
-  return text;
-}
 
 Forecast forecast(std::span<const index::FootageRate> rates, const StorageState& storage,
                   const config::Retention& retention, const care::CareCalendar& calendar, UtcTime now) {
@@ -75,8 +63,8 @@ std::string describe(const Forecast& forecast, const config::Retention& retentio
   std::snprintf(days, sizeof days, "%.0f", std::floor(*forecast.care_days));
   std::string text = "the storage holds about " + std::string(days) + " days of care footage at the current rate (" +
                      std::to_string(forecast.cameras.size()) + " camera" + (forecast.cameras.size() == 1 ? "" : "s") +
-                     ", " + format_bytes(static_cast<std::uint64_t>(forecast.care_bytes_per_day)) +
-                     " of care footage per day, " + format_bytes(forecast.capacity_bytes) + " usable)";
+                     ", " + text::human_bytes(forecast.care_bytes_per_day) +
+                     " of care footage per day, " + text::human_bytes(static_cast<double>(forecast.capacity_bytes)) + " usable)";
   if (*forecast.care_days < retention.care_days) {
     text += "; " + std::to_string(retention.care_days) +
             " are required: add storage, lower the cameras' bitrate" +

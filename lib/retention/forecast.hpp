@@ -47,7 +47,5 @@ Forecast forecast(std::span<const index::FootageRate> rates, const StorageState&
 // lower the cameras' bitrate or raise max_bytes".
 std::string describe(const Forecast& forecast, const config::Retention& retention);
 
-// "1.5 GB", "820 MB", "12 kB": sizes in alerts and logs, decimal units as disks are sold.
-std::string format_bytes(std::uint64_t bytes);
 
 }  // namespace carekeep::retention

@@ -144,22 +144,6 @@ Json local_or_null(const std::optional<UtcTime>& t, const TimeZone& zone) {
 
 double seconds(Micros d) { return static_cast<double>(d.count()) / 1e6; }
 
-std::string human_bytes(double bytes) {
-  static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB"};
-  std::size_t unit = 0;
-  while (std::fabs(bytes) >= 999.95 && unit + 1 < std::size(kUnits)) {
-    bytes /= 1000;
-    ++unit;
-  }
-  char buf[32];
-  if (unit == 0) {
-    std::snprintf(buf, sizeof buf, "%.0f B", bytes);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.1f %s", bytes, kUnits[unit]);
-  }
-  return buf;
-}
-
 std::string human_seconds(Micros d) {
   char buf[48];
   long long tenths = std::llround(static_cast<double>(d.count()) / 1e5);

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/text.hpp"
 #include "command.hpp"
 #include "index/index.hpp"
 
@@ -54,7 +55,7 @@ std::string hex(const index::Sha256& hash);
 Json hex_or_null(const std::optional<index::Sha256>& hash);
 Json local_or_null(const std::optional<UtcTime>& t, const TimeZone& zone);
 double seconds(Micros d);
-std::string human_bytes(double bytes);    // "7.5 MB", "1.23 TB" (decimal units, as disks are sold)
+using text::human_bytes;  // base/text.hpp
 std::string human_seconds(Micros d);      // "59.9s", "3m00s", "2h05m"
 
 // Columns padded to their widest cell, two spaces apart; `right` marks right-aligned columns.
