@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "alerts/alerts.hpp"
+#include "alerts/webhook.hpp"
 #include "base/fs.hpp"
 #include "base/log.hpp"
 #include "base/text.hpp"
@@ -134,6 +135,9 @@ class Daemon {
     retention_.configure(config_);
     sink_.set_coverage(&coverage_);
     coverage_.configure(config_);
+    webhooks_.configure(config_);  // [[alerts.webhook]]: alerts also go to people's phones
+    alerts_.subscribe([this](const alerts::Change& change) { webhooks_.notify(change); });
+    webhooks_.adopt(alerts_.open());
   }
 
   int run() {
@@ -238,6 +242,7 @@ class Daemon {
     retention_.configure(config_);
     coverage_.configure(config_);
     content_.configure(config_);
+    webhooks_.configure(config_);
     for (const auto* camera : to_start) start_camera(*config_.find_camera(camera->id));
     sync_cameras();
     log::info("config_reloaded", {{"stopped", std::to_string(to_stop.size())},
@@ -283,6 +288,7 @@ class Daemon {
     flush();
     coverage_.stop();  // stores the past day's gaps with this run's last footage
     anchors_.stop();  // a last anchor over the chains as they end
+    webhooks_.stop();  // its timers and requests would keep the loop running
     if (auto st = index_.end_daemon_run(daemon_run_, SystemClock{}.now(), "stopped: " + reason); !st)
       log::error("index_write_failed", {{"error", st.error().message}});
     write_status();
@@ -410,6 +416,7 @@ class Daemon {
   LoopSink sink_;
   SystemClock clock_;
   alerts::AlertCenter alerts_;  // every watcher in the daemon raises through this one
+  alerts::WebhookNotifier webhooks_{io_, clock_};  // sends alerts_' changes (alerts/webhook.hpp)
   RetentionTask retention_;
   CoverageTask coverage_{io_, index_, alerts_, clock_, [this] { flush(); }};
   ContentTask content_{io_, index_, alerts_, clock_};  // black/frozen/covered pictures (content_task.hpp)

@@ -140,4 +140,13 @@ std::optional<ListenAddress> parse_listen(std::string_view text) {
   return out;
 }
 
+std::string default_language(std::string_view timezone) {
+  // The zones the IANA database has for mainland China (PRC is the legacy alias).
+  for (std::string_view zone : {"Asia/Shanghai", "Asia/Chongqing", "Asia/Chungking", "Asia/Harbin",
+                                "Asia/Urumqi", "Asia/Kashgar", "PRC"}) {
+    if (timezone == zone) return "zh";
+  }
+  return "en";
+}
+
 }  // namespace carekeep::config

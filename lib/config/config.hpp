@@ -129,6 +129,23 @@ struct Log {
 struct Metrics {
   std::string listen;  // "127.0.0.1:9477": an IP literal ([::1] for IPv6) and a port (0 = any free one)
 };
+// [[alerts.webhook]]: where the daemon also sends its alerts (lib/alerts/webhook). The URL
+// usually carries the robot's key in its query string: treat it as a secret.
+enum class WebhookFormat { Json, WeCom, DingTalk };
+struct Webhook {
+  std::string url;                           // http:// or https://host[:port]/path?query
+  WebhookFormat format = WebhookFormat::Json;
+  std::string secret;                        // DingTalk signing secret ("SEC..."); empty = unsigned
+  std::string min_severity = "info";         // info | warning | critical (alerts::parse_severity)
+  std::string language;                      // zh | en; defaulted from site.timezone by the loader
+  std::filesystem::path ca_file;             // https: PEM CAs trusted besides the system's; empty = system only
+};
+struct Alerts {
+  std::vector<Webhook> webhooks;
+};
+// The language a site speaks by default: zh for a time zone in China, else en.
+std::string default_language(std::string_view timezone);
+
 struct ListenAddress {
   std::string host;  // the IP literal without brackets
   std::uint16_t port = 0;
@@ -145,6 +162,7 @@ struct Config {
   ContentChecks content;  // [content]: the defaults every camera starts from
   Log log;
   Metrics metrics;
+  Alerts alerts;
   std::vector<Camera> cameras;
   std::vector<Zone> zones;
   std::filesystem::path source_path;  // the file (or name) it was parsed from

@@ -370,7 +370,7 @@ class Validator {
 
   Config run() {
     TableReader top(root_, "", report_,
-                    {"site", "retention", "care_hours", "coverage", "content", "log", "metrics", "camera", "zone"});
+                    {"site", "retention", "care_hours", "coverage", "content", "log", "metrics", "alerts", "camera", "zone"});
     if (auto* site = table_at(top, "site", Need::Required)) read_site(*site);
     if (auto* retention = table_at(top, "retention", Need::Optional)) read_retention(*retention);
     if (auto* hours = table_at(top, "care_hours", Need::Required)) read_care_hours(*hours);
@@ -378,6 +378,7 @@ class Validator {
     if (auto* content = table_at(top, "content", Need::Optional)) read_content(*content, "content", config_.content);
     if (auto* logging = table_at(top, "log", Need::Optional)) read_log(*logging);
     if (auto* metrics = table_at(top, "metrics", Need::Optional)) read_metrics(*metrics);
+    if (auto* alerts = table_at(top, "alerts", Need::Optional)) read_alerts(*alerts);
     read_cameras(top);
     read_zones(top);
     check_camera_use();
@@ -647,6 +648,82 @@ class Validator {
                       "the metrics endpoint has no authentication; keep it on 127.0.0.1 unless a firewall guards it");
     }
     config_.metrics.listen = *listen;
+  }
+
+  // [[alerts.webhook]]. Messages quote no URL: its query string holds the robot's key, which
+  // URL redaction (credentials only) would not hide.
+  void read_alerts(const toml::table& table) {
+    TableReader top(table, "alerts", report_, {"webhook"});
+    const toml::node* node = top.get("webhook");
+    if (node == nullptr) return;
+    if (!node->is_array_of_tables()) {
+      report_.error(*node, "alerts.webhook",
+                    "must be a list of tables: write each one as [[alerts.webhook]] (double brackets)");
+      return;
+    }
+    const toml::array& list = *node->as_array();
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      TableReader r(*list.get(i)->as_table(), index_path("alerts.webhook", i), report_,
+                    {"url", "format", "secret", "min_severity", "language", "ca_file"});
+      Webhook hook;
+      if (auto url = r.string("url", Need::Required, "url = \"http://192.168.1.5:8080/hook\"")) {
+        std::size_t host = url->rfind("https://", 0) == 0 ? 8 : url->rfind("http://", 0) == 0 ? 7 : 0;
+        if (host == 0 || url->size() <= host || (*url)[host] == '/') {
+          report_.error(*r.get("url"), r.path("url"),
+                        "must be an http:// or https:// URL with a host, like "
+                        "\"https://oapi.dingtalk.com/robot/send?access_token=...\"");
+        }
+        hook.url = *url;
+      }
+      if (auto format = r.string("format")) {
+        static const std::vector<std::string> kFormats{"json", "wecom", "dingtalk"};
+        if (*format == "json") {
+          hook.format = WebhookFormat::Json;
+        } else if (*format == "wecom") {
+          hook.format = WebhookFormat::WeCom;
+        } else if (*format == "dingtalk") {
+          hook.format = WebhookFormat::DingTalk;
+        } else {
+          std::string message = "must be one of json, wecom, dingtalk (got " + quote(*format) + ")";
+          if (auto guess = text::closest(*format, kFormats)) message += "; did you mean " + backtick(*guess) + "?";
+          report_.error(*r.get("format"), r.path("format"), message);
+        }
+      }
+      if (auto secret = r.string("secret")) {
+        if (hook.format != WebhookFormat::DingTalk) {
+          report_.error(*r.get("secret"), r.path("secret"),
+                        "only DingTalk robots sign their requests; remove secret or set format = \"dingtalk\"");
+        }
+        hook.secret = *secret;
+      }
+      if (auto severity = r.string("min_severity")) {
+        static const std::vector<std::string> kSeverities{"info", "warning", "critical"};
+        if (std::find(kSeverities.begin(), kSeverities.end(), *severity) == kSeverities.end()) {
+          std::string message = "must be one of info, warning, critical (got " + quote(*severity) + ")";
+          if (auto guess = text::closest(*severity, kSeverities)) message += "; did you mean " + backtick(*guess) + "?";
+          report_.error(*r.get("min_severity"), r.path("min_severity"), message);
+        } else {
+          hook.min_severity = *severity;
+        }
+      }
+      if (auto ca = r.string("ca_file")) {
+        if (!std::filesystem::path(*ca).is_absolute()) {
+          report_.error(*r.get("ca_file"), r.path("ca_file"),
+                        "must be an absolute path to a PEM file of CA certificates (got " + quote(*ca) + ")");
+        }
+        hook.ca_file = *ca;
+      }
+      hook.language = default_language(config_.site.timezone);
+      if (auto language = r.string("language")) {
+        if (*language != "zh" && *language != "en") {
+          report_.error(*r.get("language"), r.path("language"),
+                        "must be \"zh\" (Chinese) or \"en\" (English) (got " + quote(*language) + ")");
+        } else {
+          hook.language = *language;
+        }
+      }
+      config_.alerts.webhooks.push_back(std::move(hook));
+    }
   }
 
   // Both cameras and zones: a required, well-formed, unique id. Ids are recorded even when

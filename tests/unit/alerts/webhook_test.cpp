@@ -1,0 +1,489 @@
+// WebhookNotifier against a real HTTP receiver on 127.0.0.1 (Boost.Beast, its own thread):
+// payload shapes of the three formats, DingTalk signing checked with OpenSSL here, retry
+// after a 500, one message per alert event, reminders and resolution, rate limiting with
+// coalescing, a hung receiver that does not hold up the loop, and the config's validation.
+#include <catch2/catch.hpp>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "alerts/alerts.hpp"
+#include "alerts/webhook.hpp"
+#include "config/load.hpp"
+#include "support/http_receiver.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace carekeep;
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using alerts::Change;
+using alerts::Severity;
+using nlohmann::json;
+using test::Receiver;
+
+namespace {
+
+const UtcTime kT0 = from_us(1'795'000'000'000'000);  // 2026-11-18
+
+// Runs the loop on this thread until `done` or `limit`.
+bool run_until(asio::io_context& io, const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    io.restart();
+    io.run_for(10ms);
+  }
+  return true;
+}
+
+void run_for(asio::io_context& io, std::chrono::milliseconds span) {
+  io.restart();
+  io.run_for(span);
+}
+
+config::Config site_config(std::vector<config::Webhook> hooks) {
+  config::Config c;
+  c.site.name = "阳光托育点";
+  c.site.timezone = "Asia/Shanghai";
+  config::Camera nap;
+  nap.id = "nap-1";
+  nap.name = "午睡室";
+  c.cameras.push_back(nap);
+  c.alerts.webhooks = std::move(hooks);
+  return c;
+}
+
+config::Webhook hook(std::string url, config::WebhookFormat format, std::string language = "zh") {
+  config::Webhook h;
+  h.url = std::move(url);
+  h.format = format;
+  h.language = std::move(language);
+  return h;
+}
+
+alerts::Alert alert(std::int64_t id, std::string kind, std::string subject, UtcTime raised) {
+  alerts::Alert a;
+  a.id = id;
+  a.kind = std::move(kind);
+  a.subject = std::move(subject);
+  a.severity = Severity::Critical;
+  a.message = "camera nap-1 has sent nothing for 60 s";
+  a.raised = raised;
+  a.last_seen = raised;
+  return a;
+}
+
+Change raised(alerts::Alert a) { return Change{Change::Type::Raised, std::move(a)}; }
+Change resolved(alerts::Alert a, UtcTime at) {
+  a.resolved = at;
+  return Change{Change::Type::Resolved, std::move(a)};
+}
+
+alerts::WebhookTiming fast() {
+  alerts::WebhookTiming t;
+  t.retry_first = 100ms;
+  t.retry_max = 400ms;
+  t.timeout = 2s;
+  return t;
+}
+
+std::string query_value(const std::string& target, const std::string& key) {
+  auto start = target.find(key + "=");
+  REQUIRE(start != std::string::npos);
+  start += key.size() + 1;
+  return target.substr(start, target.find('&', start) - start);
+}
+
+std::string percent_decode(const std::string& in) {
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size()) {
+      out.push_back(static_cast<char>(std::stoi(in.substr(i + 1, 2), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(in[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("webhook payloads for json, wecom and dingtalk carry a short message in the site language", "[alerts][webhook]") {
+  Receiver receiver;
+  asio::io_context io;
+  FakeClock clock{kT0 + 3min};
+  alerts::WebhookNotifier notifier(io, clock, fast());
+  notifier.configure(site_config({hook(receiver.url("/json"), config::WebhookFormat::Json),
+                                  hook(receiver.url("/wecom?key=SECRETKEY"), config::WebhookFormat::WeCom),
+                                  hook(receiver.url("/ding?access_token=TOKEN"), config::WebhookFormat::DingTalk),
+                                  hook(receiver.url("/en"), config::WebhookFormat::Json, "en")}));
+  notifier.notify(raised(alert(7, "camera_down", "nap-1", kT0)));
+  REQUIRE(run_until(io, [&] { return receiver.count() == 4; }));
+
+  std::map<std::string, json> by_path;
+  for (const auto& r : receiver.received()) by_path[r.target.substr(0, r.target.find('?'))] = json::parse(r.body);
+
+  const json& generic = by_path.at("/json");
+  CHECK(generic["event"] == "raised");
+  CHECK(generic["kind"] == "camera_down");
+  CHECK(generic["subject"] == "nap-1");
+  CHECK(generic["severity"] == "critical");
+  CHECK(generic["message"] == "午睡室摄像头离线 3 分钟：请检查电源和网线");
+  CHECK(generic["raised"] == format_utc_iso(kT0));
+  CHECK(generic["resolved"].is_null());
+  CHECK(generic["site"] == "阳光托育点");
+
+  const json& wecom = by_path.at("/wecom");
+  CHECK(wecom["msgtype"] == "markdown");
+  CHECK(wecom["markdown"]["content"].get<std::string>().find("午睡室摄像头离线 3 分钟") != std::string::npos);
+
+  const json& ding = by_path.at("/ding");
+  CHECK(ding["msgtype"] == "text");
+  CHECK(ding["text"]["content"] == "【阳光托育点】午睡室摄像头离线 3 分钟：请检查电源和网线");
+
+  CHECK(by_path.at("/en")["message"] == "Camera 午睡室 offline 3 min: check its power and network cable");
+
+  // Keys in the URL never reach what the logs show.
+  for (const auto& s : notifier.stats()) {
+    CHECK(s.shown_url.find("SECRETKEY") == std::string::npos);
+    CHECK(s.shown_url.find("TOKEN") == std::string::npos);
+    CHECK(s.delivered == 1);
+  }
+}
+
+TEST_CASE("a signed DingTalk webhook carries a timestamp and a valid HMAC-SHA256 sign", "[alerts][webhook]") {
+  Receiver receiver;
+  asio::io_context io;
+  FakeClock clock{kT0};
+  alerts::WebhookNotifier notifier(io, clock, fast());
+  auto h = hook(receiver.url("/robot/send?access_token=abc"), config::WebhookFormat::DingTalk);
+  h.secret = "SEC0123456789abcdef";
+  notifier.configure(site_config({h}));
+  notifier.notify(raised(alert(1, "disk_full", "", kT0)));
+  REQUIRE(run_until(io, [&] { return receiver.count() == 1; }));
+
+  std::string target = receiver.received()[0].target;
+  CHECK(target.rfind("/robot/send?access_token=abc&timestamp=", 0) == 0);
+  std::string timestamp = query_value(target, "timestamp");
+  CHECK(timestamp == std::to_string(to_us(kT0) / 1000));
+
+  // Independently: HMAC-SHA256 over "timestamp\nsecret" keyed with the secret, compared with
+  // the base64 the robot would decode from the URL.
+  std::string to_sign = timestamp + "\n" + h.secret;
+  unsigned char expected[EVP_MAX_MD_SIZE];
+  unsigned int expected_len = 0;
+  HMAC(EVP_sha256(), h.secret.data(), static_cast<int>(h.secret.size()),
+       reinterpret_cast<const unsigned char*>(to_sign.data()), to_sign.size(), expected, &expected_len);
+  std::string b64 = percent_decode(query_value(target, "sign"));
+  REQUIRE(b64.size() == 44);  // 32 bytes of SHA-256
+  unsigned char decoded[64];
+  int n = EVP_DecodeBlock(decoded, reinterpret_cast<const unsigned char*>(b64.data()), static_cast<int>(b64.size()));
+  REQUIRE(n >= 32);
+  CHECK(expected_len == 32);
+  CHECK(std::equal(expected, expected + 32, decoded));
+  // The raw sign must be URL-safe: base64's + / = are all escaped.
+  CHECK(query_value(target, "sign").find_first_of("+/=") == std::string::npos);
+}
+
+TEST_CASE("a webhook answering 500 gets the same message again after a back-off, order kept", "[alerts][webhook]") {
+  Receiver receiver;
+  receiver.script({500});
+  asio::io_context io;
+  FakeClock clock{kT0};
+  alerts::WebhookNotifier notifier(io, clock, fast());
+  notifier.configure(site_config({hook(receiver.url("/json"), config::WebhookFormat::Json)}));
+  auto a = alert(3, "camera_down", "nap-1", kT0);
+  notifier.notify(raised(a));
+  notifier.notify(resolved(a, kT0 + 5min));
+  REQUIRE(run_until(io, [&] { return receiver.count() == 3; }));
+
+  auto got = receiver.received();
+  CHECK(json::parse(got[0].body)["event"] == "raised");
+  CHECK(json::parse(got[1].body)["event"] == "raised");  // the retry, before anything newer
+  CHECK(json::parse(got[2].body)["event"] == "resolved");
+  CHECK(json::parse(got[2].body)["message"] == "已恢复：午睡室摄像头离线（持续 5 分钟）");
+  auto stats = notifier.stats();
+  CHECK(stats[0].failures == 1);
+  CHECK(stats[0].delivered == 2);
+  CHECK(stats[0].queued == 0);
+}
+
+TEST_CASE("one message per alert event, reminders while open, one resolved notice", "[alerts][webhook]") {
+  test::TempDir dir;
+  auto index = index::Index::open_writer(dir / "index.db").value();
+  Receiver receiver;
+  asio::io_context io;
+  FakeClock clock{kT0};
+  auto timing = fast();
+  timing.reminder_first = 300ms;
+  timing.reminder_max = 600ms;
+  alerts::WebhookNotifier notifier(io, clock, timing);
+  notifier.configure(site_config({hook(receiver.url("/json"), config::WebhookFormat::Json)}));
+  alerts::AlertCenter center(index, clock);
+  center.subscribe([&](const Change& c) { notifier.notify(c); });
+
+  // A watcher re-raises on every check: the center and the notifier make it one message.
+  REQUIRE(center.raise("camera_down", "nap-1", Severity::Critical, "no frames"));
+  REQUIRE(center.raise("camera_down", "nap-1", Severity::Critical, "no frames"));
+  auto first = center.open().at(0);
+  notifier.notify(raised(first));  // a duplicate delivery of the same event
+  run_for(io, 200ms);
+  REQUIRE(receiver.count() == 1);
+
+  // Reminders at +300 ms and then +600 ms later (doubling, capped).
+  REQUIRE(run_until(io, [&] { return receiver.count() == 3; }, 3s));
+  CHECK(json::parse(receiver.received()[1].body)["event"] == "reminder");
+  CHECK(json::parse(receiver.received()[2].body)["event"] == "reminder");
+
+  REQUIRE(center.resolve("camera_down", "nap-1"));
+  REQUIRE(run_until(io, [&] { return receiver.count() == 4; }));
+  auto resolved_copy = first;
+  resolved_copy.resolved = kT0;
+  notifier.notify(Change{Change::Type::Resolved, resolved_copy});  // told already
+  run_for(io, 900ms);  // past when the next reminder would have come
+  auto got = receiver.received();
+  REQUIRE(got.size() == 4);
+  CHECK(json::parse(got[3].body)["event"] == "resolved");
+  CHECK_FALSE(json::parse(got[3].body)["resolved"].is_null());
+
+  // A new event for the same subject is news again.
+  REQUIRE(center.raise("camera_down", "nap-1", Severity::Critical, "no frames"));
+  REQUIRE(run_until(io, [&] { return receiver.count() == 5; }));
+  CHECK(json::parse(receiver.received()[4].body)["event"] == "raised");
+}
+
+TEST_CASE("a robot refusing with an errcode is retried and an adopted alert gets reminders", "[alerts][webhook]") {
+  Receiver receiver;
+  receiver.refuse(true);
+  asio::io_context io;
+  FakeClock clock{kT0 + 90min};
+  auto timing = fast();
+  timing.reminder_first = 300ms;
+  alerts::WebhookNotifier notifier(io, clock, timing);
+  notifier.configure(site_config({hook(receiver.url("/ding"), config::WebhookFormat::DingTalk)}));
+  // Open before this process started: no new Raised message, a reminder when due.
+  notifier.adopt({alert(5, "camera_down", "nap-1", kT0)});
+  run_for(io, 200ms);
+  CHECK(receiver.count() == 0);
+  REQUIRE(run_until(io, [&] { return notifier.stats()[0].failures >= 1; }));
+  CHECK(notifier.stats()[0].delivered == 0);
+  receiver.refuse(false);
+  REQUIRE(run_until(io, [&] { return notifier.stats()[0].delivered == 1; }));
+  auto got = receiver.received();
+  CHECK(json::parse(got.back().body)["text"]["content"] ==
+        "【阳光托育点】仍未解决：午睡室摄像头离线，已持续 1 小时 30 分钟：请检查电源和网线");
+  CHECK(got.front().body == got.back().body);  // the refused message itself, not a newer one
+}
+
+TEST_CASE("webhook messages over the rate limit are coalesced into one", "[alerts][webhook]") {
+  Receiver receiver;
+  asio::io_context io;
+  FakeClock clock{kT0};
+  auto timing = fast();
+  timing.per_window = 2;
+  timing.window = 60s;
+  alerts::WebhookNotifier notifier(io, clock, timing);
+  notifier.configure(site_config({hook(receiver.url("/json"), config::WebhookFormat::Json)}));
+  for (int i = 0; i < 5; ++i) notifier.notify(raised(alert(10 + i, "camera_down", "cam-" + std::to_string(i), kT0)));
+  REQUIRE(run_until(io, [&] { return receiver.count() == 2; }));
+  run_for(io, 300ms);  // nothing more may come inside the window
+  auto got = receiver.received();
+  REQUIRE(got.size() == 2);
+  CHECK(json::parse(got[0].body)["subject"] == "cam-0");
+  json coalesced = json::parse(got[1].body);
+  CHECK(coalesced["event"] == "coalesced");
+  REQUIRE(coalesced["notices"].size() == 4);
+  CHECK(coalesced["notices"][0]["subject"] == "cam-1");
+  CHECK(coalesced["notices"][3]["subject"] == "cam-4");
+  CHECK(notifier.stats()[0].delivered == 5);
+
+  // Over the limit with the window full, later messages wait rather than being sent.
+  notifier.notify(raised(alert(20, "disk_full", "", kT0)));
+  run_for(io, 300ms);
+  CHECK(receiver.count() == 2);
+  CHECK(notifier.stats()[0].queued == 1);
+}
+
+TEST_CASE("a hung webhook receiver does not hold up the loop", "[alerts][webhook]") {
+  Receiver receiver;
+  receiver.hang(true);
+  asio::io_context io;
+  FakeClock clock{kT0};
+  auto timing = fast();
+  timing.timeout = 400ms;
+  alerts::WebhookNotifier notifier(io, clock, timing);
+  notifier.configure(site_config({hook(receiver.url("/json"), config::WebhookFormat::Json)}));
+
+  int ticks = 0;
+  asio::steady_timer ticker(io);
+  std::function<void()> tick = [&] {
+    ticker.expires_after(20ms);
+    ticker.async_wait([&](beast::error_code ec) {
+      if (ec) return;
+      ++ticks;
+      tick();
+    });
+  };
+  tick();
+
+  auto before = std::chrono::steady_clock::now();
+  notifier.notify(raised(alert(1, "camera_down", "nap-1", kT0)));
+  CHECK(std::chrono::steady_clock::now() - before < 50ms);
+  REQUIRE(run_until(io, [&] { return receiver.count() == 1; }));
+  int at_request = ticks;
+  run_for(io, 300ms);  // the request is hanging, the loop is not
+  CHECK(ticks - at_request >= 8);
+  REQUIRE(run_until(io, [&] { return notifier.stats()[0].failures >= 1; }));
+  CHECK(notifier.stats()[0].queued == 1);  // kept for the retry
+
+  receiver.hang(false);
+  REQUIRE(run_until(io, [&] { return notifier.stats()[0].delivered == 1; }));
+  ticker.cancel();
+}
+
+TEST_CASE("an https webhook is verified against its CA and host name", "[alerts][webhook][tls]") {
+  test::TempDir dir;
+  // A self-signed certificate for 127.0.0.1, made with the openssl CLI.
+  std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+                    "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout '" +
+                    (dir / "key.pem").string() + "' -out '" + (dir / "cert.pem").string() + "' 2>/dev/null";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  asio::ssl::context server(asio::ssl::context::tls_server);
+  server.use_certificate_chain_file((dir / "cert.pem").string());
+  server.use_private_key_file((dir / "key.pem").string(), asio::ssl::context::pem);
+  Receiver receiver(&server);
+  std::string url = "https://127.0.0.1:" + std::to_string(receiver.port()) + "/robot?key=K";
+
+  asio::io_context io;
+  FakeClock clock{kT0};
+  alerts::WebhookNotifier notifier(io, clock, fast());
+  auto trusted = hook(url, config::WebhookFormat::WeCom);
+  trusted.ca_file = dir / "cert.pem";
+  auto untrusted = hook(url, config::WebhookFormat::WeCom);
+  untrusted.min_severity = "info";
+  untrusted.language = "en";  // a different endpoint with the same URL
+  // Trusted CA, but a name the certificate does not carry.
+  auto wrong_name = hook("https://localhost:" + std::to_string(receiver.port()) + "/robot", config::WebhookFormat::WeCom);
+  wrong_name.ca_file = dir / "cert.pem";
+  notifier.configure(site_config({trusted, untrusted, wrong_name}));
+  notifier.notify(raised(alert(1, "disk_full", "", kT0)));
+  REQUIRE(run_until(io, [&] {
+    auto st = notifier.stats();
+    return st[0].delivered == 1 && st[1].failures >= 1 && st[2].failures >= 1;
+  }));
+  auto got = receiver.received();
+  REQUIRE(got.size() == 1);  // the untrusted one never got past the handshake
+  CHECK(got[0].target == "/robot?key=K");
+  CHECK(json::parse(got[0].body)["markdown"]["content"] == "**阳光托育点**\n硬盘已满，录像可能中断：请立即检查硬盘");
+  CHECK(notifier.stats()[1].delivered == 0);
+  CHECK(notifier.stats()[2].delivered == 0);
+}
+
+TEST_CASE("a config reload replaces the webhooks", "[alerts][webhook]") {
+  Receiver receiver;
+  asio::io_context io;
+  FakeClock clock{kT0};
+  alerts::WebhookNotifier notifier(io, clock, fast());
+  auto kept = hook(receiver.url("/kept"), config::WebhookFormat::Json);
+  notifier.configure(site_config({kept, hook(receiver.url("/old"), config::WebhookFormat::Json)}));
+  notifier.notify(raised(alert(1, "disk_full", "", kT0)));
+  REQUIRE(run_until(io, [&] { return receiver.count() == 2; }));
+
+  auto next = site_config({hook(receiver.url("/new"), config::WebhookFormat::DingTalk), kept});
+  next.cameras[0].name = "午睡室二";
+  notifier.configure(next);
+  auto stats = notifier.stats();
+  REQUIRE(stats.size() == 2);
+  CHECK(stats[1].delivered == 1);  // the unchanged endpoint is the same one
+  CHECK(stats[0].delivered == 0);
+  notifier.notify(raised(alert(2, "camera_down", "nap-1", kT0)));
+  REQUIRE(run_until(io, [&] { return receiver.count() == 4; }));
+  run_for(io, 100ms);
+  std::vector<std::string> paths;
+  for (const auto& r : receiver.received()) paths.push_back(r.target);
+  CHECK(std::count(paths.begin(), paths.end(), "/old") == 1);
+  CHECK(std::count(paths.begin(), paths.end(), "/new") == 1);
+  CHECK(std::count(paths.begin(), paths.end(), "/kept") == 2);
+  CHECK(json::parse(receiver.received().back().body).dump().find("午睡室二") != std::string::npos);
+}
+
+TEST_CASE("alerts.webhook entries are validated with every problem reported", "[alerts][webhook][config]") {
+  const std::string base = R"([site]
+name = "t"
+timezone = "Asia/Shanghai"
+storage = "/var/lib/carekeep/media"
+database = "/var/lib/carekeep/index.db"
+
+[care_hours]
+monday = ["07:30-12:00"]
+
+[[camera]]
+id = "nap-1"
+url = "rtsp://192.168.1.20/s"
+)";
+  auto good = config::parse(base + R"(
+[[alerts.webhook]]
+url = "http://192.168.1.5:8080/robot/send?access_token=abc"
+format = "dingtalk"
+secret = "SECxyz"
+min_severity = "warning"
+
+[[alerts.webhook]]
+url = "http://192.168.1.5:8080/hook"
+language = "en"
+)", "carekeep.toml");
+  REQUIRE(good.ok());
+  REQUIRE(good.config->alerts.webhooks.size() == 2);
+  CHECK(good.config->alerts.webhooks[0].format == config::WebhookFormat::DingTalk);
+  CHECK(good.config->alerts.webhooks[0].language == "zh");  // from Asia/Shanghai
+  CHECK(good.config->alerts.webhooks[0].min_severity == "warning");
+  CHECK(good.config->alerts.webhooks[1].format == config::WebhookFormat::Json);
+  CHECK(good.config->alerts.webhooks[1].language == "en");
+  CHECK(config::default_language("Europe/Berlin") == "en");
+  CHECK(config::default_language("Asia/Urumqi") == "zh");
+
+  auto bad = config::parse(base + R"(
+[[alerts.webhook]]
+url = "https://oapi.dingtalk.com/robot/send?access_token=SECRETTOKEN"
+format = "dingtak"
+ca_file = "certs/relay.pem"
+
+[[alerts.webhook]]
+url = "ftp://x"
+secret = "SEC1"
+min_severity = "critcal"
+langauge = "zh"
+)", "carekeep.toml");
+  CHECK_FALSE(bad.ok());
+  std::string all;
+  for (const auto& d : bad.diagnostics) all += config::format(d) + "\n";
+  CHECK(bad.error_count() == 6);
+  CHECK(all.find("must be an absolute path to a PEM file") != std::string::npos);
+  CHECK(all.find("did you mean `dingtalk`?") != std::string::npos);
+  CHECK(all.find("must be an http:// or https:// URL") != std::string::npos);
+  CHECK(all.find("only DingTalk robots sign") != std::string::npos);
+  CHECK(all.find("did you mean `critical`?") != std::string::npos);
+  CHECK(all.find("did you mean `language`?") != std::string::npos);
+  CHECK(all.find("SECRETTOKEN") == std::string::npos);
+}
