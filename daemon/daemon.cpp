@@ -17,7 +17,6 @@
 #include <nlohmann/json.hpp>
 
 #include "alerts/alerts.hpp"
-#include "alerts/webhook.hpp"
 #include "base/fs.hpp"
 #include "base/log.hpp"
 #include "base/text.hpp"
@@ -36,6 +35,7 @@
 #include "metrics_server.hpp"
 #include "zone_metrics.hpp"
 #include "anchor_task.hpp"
+#include "webhook.hpp"
 
 namespace carekeep::daemon {
 namespace asio = boost::asio;
@@ -416,7 +416,7 @@ class Daemon {
   LoopSink sink_;
   SystemClock clock_;
   alerts::AlertCenter alerts_;  // every watcher in the daemon raises through this one
-  alerts::WebhookNotifier webhooks_{io_, clock_};  // sends alerts_' changes (alerts/webhook.hpp)
+  alerts::WebhookNotifier webhooks_{io_, clock_};  // sends alerts_' changes (daemon/webhook.hpp)
   RetentionTask retention_;
   CoverageTask coverage_{io_, index_, alerts_, clock_, [this] { flush(); }};
   ContentTask content_{io_, index_, alerts_, clock_};  // black/frozen/covered pictures (content_task.hpp)

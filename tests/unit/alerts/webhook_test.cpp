@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "alerts/alerts.hpp"
-#include "alerts/webhook.hpp"
+#include "webhook.hpp"
 #include "config/load.hpp"
 #include "support/http_receiver.hpp"
 #include "support/temp_dir.hpp"

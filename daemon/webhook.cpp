@@ -1,4 +1,4 @@
-#include "alerts/webhook.hpp"
+#include "webhook.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>

@@ -1,4 +1,4 @@
-// alerts/webhook: carries AlertCenter changes to the [[alerts.webhook]] endpoints of the config
+// daemon/webhook: carries AlertCenter changes to the [[alerts.webhook]] endpoints of the config
 // (a generic JSON POST, WeCom and DingTalk group robots) so that alerts reach a person's phone
 // (docs/design.md, Alerts / Webhooks). Everything runs asynchronously on the io_context it is
 // given (the daemon's loop): notify() only queues, HTTP(S) happens with Boost.Beast (TLS peers
