@@ -11,8 +11,7 @@
 
 namespace carekeep::daemon {
 
-// [{id, kind, subject, severity, message, raised, raised_us, last_seen_us, acknowledged,
-//   acknowledged_by}], by id.
+// [alerts::to_json(alert)], by id.
 nlohmann::json alerts_json(const std::vector<alerts::Alert>& open, const TimeZone& zone);
 
 }  // namespace carekeep::daemon

@@ -171,4 +171,22 @@ Status acknowledge(index::Index& index, std::int64_t id, UtcTime when, std::stri
                   format_utc_iso((*row)->acknowledged.value_or(UtcTime{})));
 }
 
+nlohmann::ordered_json to_json(const Alert& alert, const TimeZone& zone) {
+  auto local_or_null = [&](const std::optional<UtcTime>& t) {
+    return t ? nlohmann::ordered_json(format_local_iso(*t, zone)) : nlohmann::ordered_json(nullptr);
+  };
+  return {{"id", alert.id},
+          {"kind", alert.kind},
+          {"subject", alert.subject},
+          {"severity", std::string(to_string(alert.severity))},
+          {"message", alert.message},
+          {"raised", format_local_iso(alert.raised, zone)},
+          {"raised_us", to_us(alert.raised)},
+          {"last_seen", format_local_iso(alert.last_seen, zone)},
+          {"last_seen_us", to_us(alert.last_seen)},
+          {"resolved", local_or_null(alert.resolved)},
+          {"acknowledged", local_or_null(alert.acknowledged)},
+          {"acknowledged_by", alert.acknowledged ? nlohmann::ordered_json(alert.acknowledged_by) : nlohmann::ordered_json(nullptr)}};
+}
+
 }  // namespace carekeep::alerts

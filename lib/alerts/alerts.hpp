@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "base/error.hpp"
 #include "base/time.hpp"
 #include "index/index.hpp"
@@ -47,6 +49,12 @@ struct Alert {
   std::optional<UtcTime> acknowledged;
   std::string acknowledged_by;
 };
+
+// One alert as status.json, `carekeep status --json` and `carekeep alerts --json` show it (keys in
+// this order):
+// {id, kind, subject, severity, message, raised, raised_us, last_seen, last_seen_us, resolved,
+//  acknowledged, acknowledged_by}; times local ISO 8601 in `zone`, null when unset.
+nlohmann::ordered_json to_json(const Alert& alert, const TimeZone& zone);
 
 // A row as the index stores it. DataLoss for a severity the schema's check should have made
 // impossible (the file was edited outside carekeep).

@@ -32,25 +32,12 @@ std::string current_user() {
   return "uid " + std::to_string(uid);
 }
 
-Json alert_json(const alerts::Alert& a, const TimeZone& zone) {
-  return {{"id", a.id},
-          {"kind", a.kind},
-          {"subject", a.subject},
-          {"severity", std::string(alerts::to_string(a.severity))},
-          {"message", a.message},
-          {"raised", format_local_iso(a.raised, zone)},
-          {"last_seen", format_local_iso(a.last_seen, zone)},
-          {"resolved", local_or_null(a.resolved, zone)},
-          {"acknowledged", local_or_null(a.acknowledged, zone)},
-          {"acknowledged_by", a.acknowledged ? Json(a.acknowledged_by) : Json(nullptr)}};
-}
-
 int run_list(const AlertsOptions& options, Context& context) {
   auto index = open_index(context);
   auto list = must(alerts::list(index, options.all), "reading the index");
   if (options.json) {
     Json out = Json::array();
-    for (const auto& a : list) out.push_back(alert_json(a, context.zone));
+    for (const auto& a : list) out.push_back(alerts::to_json(a, context.zone));
     std::printf("%s\n", out.dump(2).c_str());
     return kExitOk;
   }

@@ -208,16 +208,7 @@ Json camera_json(const std::string& id, const std::string& name, bool enabled, c
 Json alerts_json(index::Index& index, const TimeZone& zone) {
   auto open = must(alerts::list(index, false), "reading the index");
   Json out = Json::array();
-  for (const auto& a : open) {
-    out.push_back({{"id", a.id},
-                   {"kind", a.kind},
-                   {"subject", a.subject},
-                   {"severity", std::string(alerts::to_string(a.severity))},
-                   {"message", a.message},
-                   {"raised", format_local_iso(a.raised, zone)},
-                   {"acknowledged", local_or_null(a.acknowledged, zone)},
-                   {"acknowledged_by", a.acknowledged ? Json(a.acknowledged_by) : Json(nullptr)}});
-  }
+  for (const auto& a : open) out.push_back(alerts::to_json(a, zone));
   return out;
 }
 
