@@ -30,7 +30,7 @@ TEST_CASE("gap finder over 90 days of 16 cameras in 8 zones", "[.bench]") {
       e.events.push_back(down(e.camera_id, h * 3600.0, "refused"));
       e.events.push_back(up(e.camera_id, start));
       for (double t = start; t < h * 3600.0 + 3600; t += 60)
-        e.segments.push_back(segment(e.camera_id, t, std::min(t + 60, h * 3600.0 + 3600), index::SegmentState::Closed,
+        e.segments.push_back(segment(t, std::min(t + 60, h * 3600.0 + 3600), index::SegmentState::Closed,
                                      "", run_id));
       ++run_id;
     }

@@ -100,7 +100,7 @@ class Generator {
           if (roll == 3) state = SegmentState::Deleting;
           bool open = live && end >= b;
           std::string detail = state == SegmentState::Damaged && chance(0.5) ? "file missing at startup" : "";
-          if (chance(0.9)) e.segments.push_back(segment(id, t, end, open ? SegmentState::Open : state, detail, r.id));
+          if (chance(0.9)) e.segments.push_back(segment(t, end, open ? SegmentState::Open : state, detail, r.id));
           t = end + (chance(0.3) ? uniform(0, 4) : 0);
         }
         e.runs.push_back(r);

@@ -20,7 +20,7 @@ CameraEvidence steady(const std::string& id) {
   CameraEvidence e;
   e.camera_id = id;
   e.runs.push_back(run(1, id, 0, 600, "stopped"));
-  for (int m = 0; m < 10; ++m) e.segments.push_back(segment(id, m * 60.0, m * 60.0 + 60, SegmentState::Closed, "", 1));
+  for (int m = 0; m < 10; ++m) e.segments.push_back(segment(m * 60.0, m * 60.0 + 60, SegmentState::Closed, "", 1));
   e.events.push_back(up(id, 0));
   return e;
 }
@@ -218,7 +218,7 @@ TEST_CASE("an open segment covers until now and nothing after now is evaluated",
   CameraEvidence cam;
   cam.camera_id = "play-1";
   cam.runs.push_back(run(1, "play-1", 0, std::nullopt));
-  cam.segments.push_back(segment("play-1", 0, 0, SegmentState::Open, "", 1));
+  cam.segments.push_back(segment(0, 0, SegmentState::Open, "", 1));
   SiteEvidence site;
   site.daemon_runs.push_back(daemon_run(0, std::nullopt));
   auto q = query();

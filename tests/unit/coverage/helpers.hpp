@@ -17,11 +17,10 @@ inline UtcTime at(double seconds) {
   return kOrigin + std::chrono::duration_cast<Micros>(std::chrono::duration<double>(seconds));
 }
 
-inline index::SegmentSpan segment(std::string camera, double from, double to,
+inline index::SegmentSpan segment(double from, double to,
                                  index::SegmentState state = index::SegmentState::Closed, std::string detail = "",
                                  index::RunId run = 0) {
   index::SegmentSpan s;
-  (void)camera;  // spans carry no camera: the evidence they sit in says whose they are
   s.run_id = run;
   s.start = at(from);
   s.end = state == index::SegmentState::Open ? s.start : at(to);
