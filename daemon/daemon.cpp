@@ -36,6 +36,8 @@
 #include "zone_metrics.hpp"
 #include "anchor_task.hpp"
 #include "webhook.hpp"
+#include "control_server.hpp"
+#include "export/hold.hpp"
 
 namespace carekeep::daemon {
 namespace asio = boost::asio;
@@ -153,6 +155,7 @@ class Daemon {
     anchors_.start();  // the box key (created at first start) and the daily signed anchors
     write_status();
     start_metrics();
+    start_control();
     sd_notify(0, "READY=1");
     log::info("daemon_ready", {{"cameras", std::to_string(recorders_.size())},
                                {"storage", config_.site.storage.string()}});
@@ -243,6 +246,7 @@ class Daemon {
     coverage_.configure(config_);
     content_.configure(config_);
     webhooks_.configure(config_);
+    if (control_) control_->set_access(config_.access);
     for (const auto* camera : to_start) start_camera(*config_.find_camera(camera->id));
     sync_cameras();
     log::info("config_reloaded", {{"stopped", std::to_string(to_stop.size())},
@@ -271,9 +275,31 @@ class Daemon {
     log::info("metrics_listening", {{"listen", config_.metrics.listen}, {"port", std::to_string(metrics_->port())}});
   }
 
+  // [access] socket: the CLI of inspectors and operators reaches the daemon here
+  // (control_server.hpp); a change of path needs a restart.
+  void start_control() {
+    auto cli = find_cli();
+    if (!cli) {  // recording matters more than remote commands: go on without them
+      log::error("control_unavailable", {{"error", cli.error().message}});
+      return;
+    }
+    std::error_code ec;
+    auto config_file = std::filesystem::absolute(config_path_, ec);
+    auto server = ControlServer::start(io_, index_, config_.access, *cli, ec ? config_path_ : config_file);
+    if (!server) {
+      log::error("control_unavailable", {{"socket", config_.access.socket.string()}, {"error", server.error().message}});
+      return;
+    }
+    control_ = std::move(*server);
+    log::info("control_listening", {{"socket", config_.access.socket.string()}, {"cli", cli->string()}});
+  }
+
   void shutdown(const std::string& reason) {
     log::info("daemon_stopping", {{"signal", reason}});
     sd_notify(0, "STOPPING=1");
+    // Commands run for users (exports, reports) stop first: they only read footage, and the
+    // recorders' last segments must close within TimeoutStopSec.
+    if (control_) control_->stop(std::chrono::milliseconds(1000));
     std::vector<std::string> ids;
     for (const auto& [id, rec] : recorders_) ids.push_back(id);
     stop_cameras(ids);
@@ -428,6 +454,7 @@ class Daemon {
   std::map<std::string, std::unique_ptr<recorder::Recorder>> recorders_;
   std::map<std::string, CameraRates> rates_;
   std::unique_ptr<MetricsServer> metrics_;  // [metrics] listen; renders last_status_
+  std::unique_ptr<ControlServer> control_;  // [access] socket
   nlohmann::json last_status_;
   int exit_code_ = 0;
   AnchorTask anchors_{io_, index_, config_.site.database.parent_path()};
@@ -496,6 +523,15 @@ int run(const std::filesystem::path& config_path) {
     return 1;
   } else if (finished->deleted > 0) {
     log::info("deletions_completed", {{"segments", std::to_string(finished->deleted)}});
+  }
+  // An export killed with the daemon (or by the OOM killer) left the hold it places while it
+  // reads; its footage would otherwise be kept until somebody releases it by hand.
+  if (auto released = exports::release_abandoned_export_holds(*index, exports::process_alive, SystemClock{}.now(),
+                                                              ::getuid(), "carekeepd");
+      !released) {
+    log::error("index_write_failed", {{"error", released.error().message}});
+  } else if (*released > 0) {
+    log::info("export_holds_released", {{"holds", std::to_string(*released)}, {"reason", "their export is no longer running"}});
   }
   auto protection = protection_for(*config);
   auto recovered = integrity::recover(*index, config->site.storage, SystemClock{}.now(), *zone, *run_id, protection);

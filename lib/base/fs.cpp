@@ -1,5 +1,7 @@
 #include "base/fs.hpp"
 
+#include "base/fd.hpp"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -9,26 +11,14 @@
 #include <string>
 
 namespace carekeep::fs {
-namespace {
-
-Error errno_error(int err, std::string what) {
-  ErrorKind kind = ErrorKind::Internal;
-  if (err == ENOSPC || err == EDQUOT) kind = ErrorKind::ResourceExhausted;
-  else if (err == ENOENT) kind = ErrorKind::NotFound;
-  else if (err == EROFS || err == EACCES || err == EPERM) kind = ErrorKind::FailedPrecondition;
-  else if (err == EIO) kind = ErrorKind::DataLoss;
-  return Error{kind, std::move(what) + ": " + std::strerror(err)};
-}
-
-}  // namespace
 
 Status fsync_path(const std::filesystem::path& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return tl::unexpected(errno_error(errno, "opening " + path.string() + " for fsync"));
+  if (fd < 0) return tl::unexpected(from_errno(errno, "opening " + path.string() + " for fsync"));
   int rc = ::fsync(fd);
   int err = errno;
   ::close(fd);
-  if (rc != 0) return tl::unexpected(errno_error(err, "fsync of " + path.string()));
+  if (rc != 0) return tl::unexpected(from_errno(err, "fsync of " + path.string()));
   return ok();
 }
 
@@ -41,7 +31,7 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view con
   auto tmp = path;
   tmp += ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return tl::unexpected(errno_error(errno, "creating " + tmp.string()));
+  if (fd < 0) return tl::unexpected(from_errno(errno, "creating " + tmp.string()));
   std::size_t written = 0;
   while (written < content.size()) {
     ssize_t n = ::write(fd, content.data() + written, content.size() - written);
@@ -50,7 +40,7 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view con
       int err = errno;
       ::close(fd);
       ::unlink(tmp.c_str());
-      return tl::unexpected(errno_error(err, "writing " + tmp.string()));
+      return tl::unexpected(from_errno(err, "writing " + tmp.string()));
     }
     written += static_cast<std::size_t>(n);
   }
@@ -58,20 +48,20 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view con
     int err = errno;
     ::close(fd);
     ::unlink(tmp.c_str());
-    return tl::unexpected(errno_error(err, "fsync of " + tmp.string()));
+    return tl::unexpected(from_errno(err, "fsync of " + tmp.string()));
   }
   ::close(fd);
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
-    return tl::unexpected(errno_error(err, "renaming " + tmp.string() + " to " + path.string()));
+    return tl::unexpected(from_errno(err, "renaming " + tmp.string() + " to " + path.string()));
   }
   return fsync_parent(path);
 }
 
 Result<LockFile> LockFile::acquire(const std::filesystem::path& path) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return tl::unexpected(errno_error(errno, "opening lock file " + path.string()));
+  if (fd < 0) return tl::unexpected(from_errno(errno, "opening lock file " + path.string()));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
     ::close(fd);
@@ -79,7 +69,7 @@ Result<LockFile> LockFile::acquire(const std::filesystem::path& path) {
       return fail(ErrorKind::FailedPrecondition,
                   "another carekeepd already uses this data directory (lock " + path.string() +
                       " is held); stop it first or point this one at another directory");
-    return tl::unexpected(errno_error(err, "locking " + path.string()));
+    return tl::unexpected(from_errno(err, "locking " + path.string()));
   }
   std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(fd, 0) == 0) {

@@ -125,6 +125,17 @@ struct Log {
   std::string level = "info";  // debug | info | warn | error
 };
 
+// [access]: the daemon's control socket and who may use it (lib/control). Users in
+// inspector_group may list, export, verify and report; operator_group may also place and release
+// holds and acknowledge alerts; root and the daemon's own user may do everything.
+struct Access {
+  static constexpr std::string_view kDefaultInspectorGroup = "carekeep-inspector";
+  static constexpr std::string_view kDefaultOperatorGroup = "carekeep-operator";
+  std::filesystem::path socket;  // absolute; the loader defaults it to control.sock beside the database
+  std::string inspector_group{kDefaultInspectorGroup};  // a group name or a numeric gid
+  std::string operator_group{kDefaultOperatorGroup};
+};
+
 // [metrics]: the Prometheus endpoint (daemon/metrics_server). Empty listen = no endpoint.
 struct Metrics {
   std::string listen;  // "127.0.0.1:9477": an IP literal ([::1] for IPv6) and a port (0 = any free one)
@@ -161,6 +172,7 @@ struct Config {
   Coverage coverage;
   ContentChecks content;  // [content]: the defaults every camera starts from
   Log log;
+  Access access;
   Metrics metrics;
   Alerts alerts;
   std::vector<Camera> cameras;

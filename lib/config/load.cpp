@@ -370,13 +370,16 @@ class Validator {
 
   Config run() {
     TableReader top(root_, "", report_,
-                    {"site", "retention", "care_hours", "coverage", "content", "log", "metrics", "alerts", "camera", "zone"});
+                    {"site", "retention", "care_hours", "coverage", "content", "log", "access", "metrics", "alerts", "camera", "zone"});
     if (auto* site = table_at(top, "site", Need::Required)) read_site(*site);
     if (auto* retention = table_at(top, "retention", Need::Optional)) read_retention(*retention);
     if (auto* hours = table_at(top, "care_hours", Need::Required)) read_care_hours(*hours);
     if (auto* coverage = table_at(top, "coverage", Need::Optional)) read_coverage(*coverage);
     if (auto* content = table_at(top, "content", Need::Optional)) read_content(*content, "content", config_.content);
     if (auto* logging = table_at(top, "log", Need::Optional)) read_log(*logging);
+    if (auto* access = table_at(top, "access", Need::Optional)) read_access(*access);
+    if (config_.access.socket.empty() && !config_.site.database.empty())
+      config_.access.socket = config_.site.database.parent_path() / "control.sock";
     if (auto* metrics = table_at(top, "metrics", Need::Optional)) read_metrics(*metrics);
     if (auto* alerts = table_at(top, "alerts", Need::Optional)) read_alerts(*alerts);
     read_cameras(top);
@@ -630,6 +633,30 @@ class Validator {
       } else {
         config_.log.level = *level;
       }
+    }
+  }
+
+  void read_access(const toml::table& table) {
+    TableReader r(table, "access", report_, {"socket", "inspector_group", "operator_group"});
+    if (r.get("socket") != nullptr) {
+      auto socket = absolute_path(r, "socket", "socket = \"/run/carekeep/control.sock\"");
+      // sockaddr_un holds 107 bytes of path and a terminating NUL.
+      if (socket.string().size() > 107) {
+        report_.error(*r.get("socket"), r.path("socket"),
+                      "is " + std::to_string(socket.string().size()) +
+                          " bytes long; a Unix socket path must be at most 107 bytes, e.g. \"/run/carekeep/control.sock\"");
+      }
+      config_.access.socket = socket;
+    }
+    for (auto [key, target] : {std::pair<std::string_view, std::string*>{"inspector_group", &config_.access.inspector_group},
+                               std::pair<std::string_view, std::string*>{"operator_group", &config_.access.operator_group}}) {
+      auto value = r.string(key);
+      if (!value) continue;
+      if (value->empty()) {
+        report_.error(*r.get(key), r.path(key), "must be a group name or a numeric gid, e.g. \"carekeep-inspector\"");
+        continue;
+      }
+      *target = *value;
     }
   }
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/fs.hpp"
+#include "export/hold.hpp"
 #include "export/remux.hpp"
 #include "segment/hash.hpp"
 
@@ -48,7 +49,7 @@ class HoldGuard {
     else hold.camera_id = r.camera_id ? r.camera_id : std::optional<std::string>(r.cameras.front().id);
     hold.from = r.from;
     hold.to = r.to;
-    hold.reason = "export to " + r.out.string() + " in progress (pid " + std::to_string(::getpid()) + ")";
+    hold.reason = export_hold_reason(r.out, ::getpid());
     hold.created = SystemClock{}.now();
     hold.created_uid = actor_.uid;
     hold.created_user = actor_.user;

@@ -13,6 +13,7 @@
 
 #include "alerts/alerts.hpp"
 #include "command.hpp"
+#include "evidence.hpp"
 #include "inspect.hpp"
 
 namespace carekeep::cli {
@@ -25,12 +26,6 @@ struct AlertsOptions {
   CLI::App* ack = nullptr;
   std::int64_t ack_id = 0;
 };
-
-std::string current_user() {
-  uid_t uid = getuid();
-  if (const passwd* pw = getpwuid(uid); pw != nullptr && pw->pw_name != nullptr) return pw->pw_name;
-  return "uid " + std::to_string(uid);
-}
 
 int run_list(const AlertsOptions& options, Context& context) {
   auto index = open_index(context);
@@ -63,7 +58,7 @@ int run_ack(const AlertsOptions& options, Context& context) {
     throw CommandError("cannot write to the index " + path.string() + ": " + index.error().message +
                        "; acknowledging an alert needs write access to carekeepd's data directory");
   }
-  auto who = current_user();
+  auto who = acting_user(context).user;
   auto st = alerts::acknowledge(*index, options.ack_id, SystemClock{}.now(), who);
   if (!st) throw CommandError(st.error().message);
   std::printf("alert %lld acknowledged by %s\n", static_cast<long long>(options.ack_id), who.c_str());

@@ -107,13 +107,13 @@ int run_export_command(const ExportOptions& o, Context& context) {
   }
   request.from = *from;
   request.to = *to;
-  request.out = std::filesystem::absolute(o.out).lexically_normal();
+  request.out = user_path(context, o.out);
   if (request.out.filename().empty()) request.out = request.out.parent_path();
   request.timestamps = o.timestamps;
   request.site_name = config.site.name;
   request.zone = context.zone;
   request.version = CAREKEEP_VERSION;
-  request.actor = exports::Actor::current();
+  request.actor = acting_user(context);
 
   Json arguments{{"camera", o.camera.empty() ? Json(nullptr) : Json(o.camera)},
                  {"zone", o.zone.empty() ? Json(nullptr) : Json(o.zone)},

@@ -47,18 +47,6 @@ struct HoldOptions {
   HoldReleaseOptions release_options;
 };
 
-struct Requester {
-  std::int64_t uid = 0;
-  std::string user;
-};
-
-Requester requester() {
-  uid_t uid = getuid();
-  std::string name = std::to_string(uid);
-  if (const passwd* pw = getpwuid(uid); pw != nullptr && pw->pw_name != nullptr) name = pw->pw_name;
-  return {static_cast<std::int64_t>(uid), name};
-}
-
 // A writer connection on the existing index. The read-only open checks that the file exists
 // and has the current schema (with the usual messages), so open_writer migrates nothing.
 index::Index open_index_writer(const Context& context) {
@@ -112,7 +100,7 @@ int run_add(const HoldAddOptions& options, Context& context) {
     require_zone(options.zone, context);
     hold.zone_id = options.zone;
   }
-  auto who = requester();
+  auto who = acting_user(context);
   hold.from = range.from;
   hold.to = range.to;
   hold.reason = options.reason;
@@ -125,7 +113,7 @@ int run_add(const HoldAddOptions& options, Context& context) {
             {"to", format_local_iso(hold.to, context.zone)},
             {"reason", hold.reason}};
   auto placed = index.insert_hold(hold);
-  record(index, exports::Actor::current(), "hold_add", args.dump(), placed ? "ok" : placed.error().message);
+  record(index, who, "hold_add", args.dump(), placed ? "ok" : placed.error().message);
   auto id = must(std::move(placed), "placing the hold");
   std::printf("hold %lld placed on %s from %s to %s by %s: %s\n", static_cast<long long>(id),
               hold.camera_id ? ("camera " + *hold.camera_id).c_str() : ("zone " + *hold.zone_id).c_str(),
@@ -181,9 +169,9 @@ int run_list(const HoldListOptions& options, Context& context) {
 
 int run_release(const HoldReleaseOptions& options, Context& context) {
   auto index = open_index_writer(context);
-  auto who = requester();
+  auto who = acting_user(context);
   auto released = index.release_hold(options.id, SystemClock{}.now(), who.uid, who.user);
-  record(index, exports::Actor::current(), "hold_release", Json{{"id", options.id}}.dump(),
+  record(index, who, "hold_release", Json{{"id", options.id}}.dump(),
          released ? "ok" : released.error().message);
   if (released) {
     std::printf("hold %lld released by %s; retention may delete its footage once nothing else keeps it\n",

@@ -34,7 +34,7 @@ int run_key(bool json, Context& context) {
   std::error_code ec;
   if (std::filesystem::exists(context.config.site.database, ec)) {
     auto writer = index::Index::open_writer(context.config.site.database);
-    if (writer) record(*writer, exports::Actor::current(), "key", "{}", "ok");
+    if (writer) record(*writer, acting_user(context), "key", "{}", "ok");
   }
   if (json) {
     std::printf("%s\n", Json{{"fingerprint", key->fingerprint()}, {"algorithm", "Ed25519"}, {"public_key_pem", pem}}

@@ -40,18 +40,6 @@ struct VerifyOptions {
   std::string pubkey;
 };
 
-struct Actor {
-  std::int64_t uid = 0;
-  std::string user;
-};
-
-Actor actor() {
-  uid_t uid = getuid();
-  std::string name = std::to_string(uid);
-  if (const passwd* pw = getpwuid(uid); pw != nullptr && pw->pw_name != nullptr) name = pw->pw_name;
-  return {static_cast<std::int64_t>(uid), name};
-}
-
 std::string hostname() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0) return "";
@@ -92,14 +80,14 @@ int run_report(const ReportOptions& options, Context& context) {
                                          : signing::KeyPair::load(options.signing_key);
   if (!key) throw CommandError("loading the signing key: " + key.error().message);
 
-  auto who = actor();
+  auto who = acting_user(context);
   SystemClock clock;
   report::GatherOptions gather{lang, CAREKEEP_VERSION, hostname(), clock.now(), true};
   Json arguments{{"from", format_local_iso(range.from, context.zone)},
                  {"to", format_local_iso(range.to, context.zone)},
                  {"formats", options.formats},
                  {"lang", std::string(report::to_string(lang))},
-                 {"out", std::filesystem::absolute(options.out).string()}};
+                 {"out", user_path(context, options.out).string()}};
 
   auto record = [&](const std::string& result) {
     index::NewAccessEntry entry{clock.now(), who.uid, who.user, "report", arguments.dump(), result};

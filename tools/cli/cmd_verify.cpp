@@ -51,7 +51,7 @@ int run_verify(const VerifyOptions& o, Context& context) {
   std::string result = report->clean() ? "ok" : std::to_string(report->findings.size()) + " finding(s)";
   {
     auto writer = index::Index::open_writer(context.config.site.database);
-    if (writer) record(*writer, exports::Actor::current(), "verify", args.dump(), result);
+    if (writer) record(*writer, acting_user(context), "verify", args.dump(), result);
     else std::fprintf(stderr, "carekeep: note: this run is not in the access log (%s)\n", writer.error().message.c_str());
   }
 

@@ -6,12 +6,14 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 
 #include <CLI/CLI.hpp>
 
 #include "base/time.hpp"
 #include "config/config.hpp"
+#include "control/session.hpp"
 
 namespace carekeep::cli {
 
@@ -20,12 +22,16 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitConfig = 1;   // the configuration file is missing or invalid
 inline constexpr int kExitUsage = 2;    // bad arguments
 inline constexpr int kExitFailure = 3;  // the command itself failed
+inline constexpr int kExitNotPermitted = control::kExitNotPermitted;  // 5: this user may not do that
 
 // The loaded, validated configuration, handed to the running subcommand.
 struct Context {
   std::filesystem::path config_path;
   config::Config config;
   TimeZone zone;  // the site's zone: every local time shown is in it
+  // Set when carekeepd runs this command for a user through its control socket: who acts, the
+  // user's working directory, and the broker that makes the user's output files.
+  std::optional<control::OnBehalf> on_behalf = std::nullopt;
 };
 
 // Bad input a subcommand notices after CLI11 has parsed (a malformed date, an empty range):

@@ -4,9 +4,29 @@
 #include <fstream>
 #include <sstream>
 
+#include "control/broker.hpp"
 #include "inspect.hpp"
 
 namespace carekeep::cli {
+
+exports::Actor acting_user(const Context& context) {
+  if (context.on_behalf) return exports::Actor{context.on_behalf->uid, context.on_behalf->user};
+  return exports::Actor::current();
+}
+
+std::filesystem::path user_path(const Context& context, const std::string& given) {
+  std::filesystem::path path(given);
+  if (path.is_absolute()) return path.lexically_normal();
+  std::error_code ec;
+  auto base = context.on_behalf ? context.on_behalf->cwd : std::filesystem::current_path(ec);
+  return (base / path).lexically_normal();
+}
+
+std::unique_ptr<fs::Destination> make_destination(const Context& context) {
+  if (context.on_behalf && context.on_behalf->broker >= 0)
+    return std::make_unique<control::RemoteDestination>(context.on_behalf->broker);
+  return std::make_unique<fs::LocalDestination>();
+}
 
 std::filesystem::path state_dir(const Context& context) { return context.config.site.database.parent_path(); }
 

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "base/destination.hpp"
 #include "command.hpp"
 #include "export/actor.hpp"
 #include "index/index.hpp"
@@ -24,6 +26,17 @@ inline constexpr int kExitOutputExists = 13;   // --out exists and is not an emp
 inline constexpr int kExitDiskFull = 14;       // the export did not fit
 inline constexpr int kExitSourceAltered = 15;  // a source segment no longer matches the index
 inline constexpr int kExitInterrupted = 130;   // SIGINT / SIGTERM (128 + 2)
+
+// Who the command acts for: the user who ran it or, when carekeepd runs it through the
+// control socket, the user at the other end (their uid and name, from the socket).
+exports::Actor acting_user(const Context& context);
+
+// A path as the user typed it, made absolute against the user's working directory.
+std::filesystem::path user_path(const Context& context, const std::string& given);
+
+// Where a command writes the files a person takes away: made here, or by the user's own
+// carekeep when carekeepd runs the command for them (control/broker.hpp).
+std::unique_ptr<fs::Destination> make_destination(const Context& context);
 
 // The directory holding the index and the box key (as the daemon uses it).
 std::filesystem::path state_dir(const Context& context);

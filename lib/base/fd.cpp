@@ -1,0 +1,52 @@
+#include "base/fd.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace carekeep::fs {
+
+void UniqueFd::reset(int fd) noexcept {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+}
+
+Error from_errno(int err, std::string what) {
+  ErrorKind kind = ErrorKind::Internal;
+  if (err == ENOSPC || err == EDQUOT) kind = ErrorKind::ResourceExhausted;
+  else if (err == ENOENT) kind = ErrorKind::NotFound;
+  else if (err == EROFS || err == EACCES || err == EPERM) kind = ErrorKind::FailedPrecondition;
+  else if (err == EIO) kind = ErrorKind::DataLoss;
+  return Error{kind, std::move(what) + ": " + std::strerror(err)};
+}
+
+Status write_all(int fd, std::string_view bytes, const std::string& what) {
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return tl::unexpected(from_errno(errno, what));
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  return ok();
+}
+
+Result<std::size_t> read_at(int fd, void* buffer, std::size_t size, std::uint64_t offset, const std::string& what) {
+  std::size_t done = 0;
+  auto* out = static_cast<char*>(buffer);
+  while (done < size) {
+    ssize_t n = ::pread(fd, out + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return tl::unexpected(from_errno(errno, what));
+    }
+    if (n == 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  return done;
+}
+
+}  // namespace carekeep::fs

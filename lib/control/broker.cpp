@@ -1,0 +1,72 @@
+#include "control/broker.hpp"
+
+namespace carekeep::control {
+
+Result<Message> RemoteDestination::call(const Json& request) {
+  if (auto st = send(socket_, request); !st) return tl::unexpected(std::move(st.error()).with_context("asking carekeep for the output"));
+  auto reply = receive(socket_);
+  if (!reply) return tl::unexpected(reply.error());
+  if (!*reply) return fail(ErrorKind::Cancelled, "the carekeep command that asked for this has gone");
+  if (!(*reply)->body.value("ok", false)) return tl::unexpected(error_from_json((*reply)->body));
+  return std::move(**reply);
+}
+
+Status RemoteDestination::open(const std::filesystem::path& out, fs::Layout layout) {
+  auto reply = call({{"op", "open"}, {"out", out.string()}, {"layout", std::string(fs::to_string(layout))}});
+  if (!reply) return tl::unexpected(reply.error());
+  open_ = true;
+  return ok();
+}
+
+Result<fs::UniqueFd> RemoteDestination::create(std::string_view name) {
+  if (auto st = fs::check_file_name(name); !st) return tl::unexpected(st.error());
+  auto reply = call({{"op", "create"}, {"name", std::string(name)}});
+  if (!reply) return tl::unexpected(reply.error());
+  if (reply->fds.size() != 1) return fail(ErrorKind::Internal, "carekeep sent no descriptor for " + std::string(name));
+  return std::move(reply->fds.front());
+}
+
+Status RemoteDestination::commit() {
+  auto reply = call({{"op", "commit"}});
+  if (!reply) return tl::unexpected(reply.error());
+  open_ = false;
+  return ok();
+}
+
+void RemoteDestination::abort() noexcept {
+  if (!open_) return;
+  open_ = false;
+  (void)call({{"op", "abort"}});
+}
+
+Result<bool> BrokerServer::serve_one() {
+  auto request = receive(socket_);
+  if (!request) return tl::unexpected(request.error());
+  if (!*request) return false;
+  const Json& body = (*request)->body;
+  std::string op = body.value("op", "");
+  Status done = ok();
+  std::vector<fs::UniqueFd> fds;
+  if (op == "open") {
+    auto layout = fs::parse_layout(body.value("layout", ""));
+    std::filesystem::path out = body.value("out", "");
+    done = layout ? local_.open(out, *layout) : Status(tl::unexpected(layout.error()));
+  } else if (op == "create") {
+    auto fd = local_.create(body.value("name", ""));
+    if (fd) fds.push_back(std::move(*fd));
+    else done = tl::unexpected(fd.error());
+  } else if (op == "commit") {
+    done = local_.commit();
+  } else if (op == "abort") {
+    local_.abort();
+  } else {
+    done = fail(ErrorKind::InvalidArgument, "unknown request \"" + op + "\"");
+  }
+  Json reply = done ? Json{{"ok", true}} : error_json(done.error());
+  std::vector<int> raw;
+  for (const auto& fd : fds) raw.push_back(fd.get());
+  if (auto st = send(socket_, reply, raw); !st) return tl::unexpected(st.error());
+  return true;
+}
+
+}  // namespace carekeep::control

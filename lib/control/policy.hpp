@@ -1,0 +1,66 @@
+// control/policy: who may do what through carekeepd's control socket (issue #6, Access). The
+// peer's credentials (SO_PEERCRED, SO_PEERGROUPS) give a role; each CLI command needs one.
+// Pure decisions plus the credential and group lookups they start from; blocking only on
+// NSS (getpwuid_r, getgrnam_r); any thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.hpp"
+
+namespace carekeep::control {
+
+enum class Role {
+  None,       // in neither group: may do nothing
+  Inspector,  // carekeep-inspector: list, export, verify, report
+  Operator,   // carekeep-operator: also place and release holds, acknowledge alerts
+  Admin,      // root or the daemon's own user: everything
+};
+std::string_view to_string(Role role);
+Result<Role> parse_role(std::string_view text);
+
+struct Peer {
+  pid_t pid = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;  // supplementary groups at connect time
+  std::string user;           // passwd name, or the uid as text
+};
+
+// The credentials of the process at the other end of a connected Unix socket.
+Result<Peer> peer_of(int socket);
+
+// A group given by name or as a numeric gid; nullopt when no such group exists (yet).
+std::optional<gid_t> resolve_group(std::string_view name_or_gid);
+
+struct AccessGroups {
+  std::optional<gid_t> inspector;
+  std::optional<gid_t> operator_group;
+};
+Role role_of(const Peer& peer, uid_t daemon_uid, const AccessGroups& groups);
+
+// What one CLI command needs. `path` is the command and, for hold and alerts, its verb
+// ("hold add", "alerts ack", "alerts" for the listing).
+struct CommandNeeds {
+  std::string path;
+  Role role = Role::Admin;
+  bool changes_index = false;  // hold add/release, alerts ack: refused when carekeepd is down
+  bool local_only = false;     // verify-export, verify-report, doctor: never sent to the daemon
+};
+
+// `argv` starts at the command name (global options removed). InvalidArgument for an unknown
+// command, a missing verb, or an argv that starts with an option.
+Result<CommandNeeds> needs(std::span<const std::string> argv);
+
+// "user alice (uid 1001) may not place a hold: it needs the carekeep-operator group; ..." or
+// nullopt when `role` suffices.
+std::optional<std::string> refusal(const Peer& peer, Role role, const CommandNeeds& needs,
+                                   std::string_view inspector_group, std::string_view operator_group);
+
+}  // namespace carekeep::control

@@ -1,0 +1,105 @@
+#include "control/wire.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace carekeep::control {
+
+Status send(int socket, const Json& body, std::span<const int> fds) {
+  std::string text = body.dump();
+  if (text.size() > kMaxMessageBytes) return fail(ErrorKind::InvalidArgument, "control message too large");
+  if (fds.size() > kMaxDescriptors) return fail(ErrorKind::InvalidArgument, "too many descriptors in one message");
+  iovec iov{text.data(), text.size()};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(int) * kMaxDescriptors)> control{};
+  if (!fds.empty()) {
+    msg.msg_control = control.data();
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    std::memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
+  }
+  for (;;) {
+    // MSG_NOSIGNAL: a peer that went away is an error to report, not a SIGPIPE.
+    if (::sendmsg(socket, &msg, MSG_NOSIGNAL) >= 0) return ok();
+    if (errno == EINTR) continue;
+    if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN)
+      return fail(ErrorKind::Unavailable, "the other side of the control socket has gone");
+    return tl::unexpected(fs::from_errno(errno, "sending on the control socket"));
+  }
+}
+
+Result<std::optional<Message>> receive(int socket, bool* would_block) {
+  if (would_block != nullptr) *would_block = false;
+  std::string buffer(kMaxMessageBytes + 1, '\0');
+  iovec iov{buffer.data(), buffer.size()};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(int) * kMaxDescriptors)> control{};
+  msg.msg_control = control.data();
+  msg.msg_controllen = control.size();
+  ssize_t n = 0;
+  for (;;) {
+    n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
+    if (n >= 0) break;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      if (would_block != nullptr) *would_block = true;
+      return fail(ErrorKind::Unavailable, "no control message yet");
+    }
+    if (errno == ECONNRESET) return std::optional<Message>{};
+    return tl::unexpected(fs::from_errno(errno, "reading the control socket"));
+  }
+  Message message;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (std::size_t i = 0; i < count; ++i) {
+      int fd = -1;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      message.fds.emplace_back(fd);  // owned from here: closed on every error path below
+    }
+  }
+  if (n == 0 && message.fds.empty()) return std::optional<Message>{};  // orderly shutdown
+  if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0)
+    return fail(ErrorKind::InvalidArgument, "control message too large or with too many descriptors");
+  buffer.resize(static_cast<std::size_t>(n));
+  message.body = Json::parse(buffer, nullptr, false);
+  if (!message.body.is_object()) return fail(ErrorKind::InvalidArgument, "control message is not a JSON object");
+  return std::optional<Message>{std::move(message)};
+}
+
+Result<std::pair<fs::UniqueFd, fs::UniqueFd>> socket_pair() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0)
+    return tl::unexpected(fs::from_errno(errno, "creating a socket pair"));
+  return std::pair{fs::UniqueFd{fds[0]}, fs::UniqueFd{fds[1]}};
+}
+
+ErrorKind parse_error_kind(std::string_view text) {
+  for (auto kind : {ErrorKind::InvalidArgument, ErrorKind::NotFound, ErrorKind::FailedPrecondition, ErrorKind::Unavailable,
+                    ErrorKind::ResourceExhausted, ErrorKind::DataLoss, ErrorKind::Cancelled, ErrorKind::Internal}) {
+    if (to_string(kind) == text) return kind;
+  }
+  return ErrorKind::Internal;
+}
+
+Json error_json(const Error& error) {
+  return Json{{"ok", false}, {"kind", std::string(to_string(error.kind))}, {"message", error.message}};
+}
+
+Error error_from_json(const Json& body) {
+  return Error{parse_error_kind(body.value("kind", "")), body.value("message", "the control socket gave no reason")};
+}
+
+}  // namespace carekeep::control
