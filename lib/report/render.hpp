@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "base/destination.hpp"
 #include "base/error.hpp"
 #include "report/document.hpp"
 #include "report/report.hpp"
@@ -38,6 +39,8 @@ std::string render_html(const Document& doc, const ReportData& data);
 // Writes the PDF to `path` (A4, tables continue across pages with their header repeated, page
 // numbers, the seal in every footer). Fails Internal when cairo reports an error.
 Status render_pdf(const Document& doc, const ReportData& data, const std::filesystem::path& path);
+// The same into an open file (`name` for messages); the caller fsyncs it.
+Status render_pdf(const Document& doc, const ReportData& data, int fd, const std::string& name);
 
 std::string sha256_hex(std::string_view bytes);
 
@@ -62,10 +65,13 @@ struct Written {
   std::string json_sha256;
   std::string key_fingerprint;
 };
-// Writes the requested formats into `out_dir` (created if missing). report.json, its
-// signature and signing.pub are always written: the HTML and PDF cite the JSON's hash.
-// Each file goes through a temporary name and a rename, so a failed run leaves no file that
-// looks complete.
+// Writes the requested formats into `out_dir` (absolute; created if missing; other files in
+// it stay) through `dest`. report.json, its signature and signing.pub are always written: the
+// HTML and PDF cite the JSON's hash. Every file is staged and renamed into place at the end,
+// so a failed run leaves no file that looks complete.
+Result<Written> write_report(const ReportData& data, const TimeZone& zone, const std::set<Format>& formats,
+                             fs::Destination& dest, const std::filesystem::path& out_dir, const signing::KeyPair& key);
+// The same through a LocalDestination.
 Result<Written> write_report(const ReportData& data, const TimeZone& zone, const std::set<Format>& formats,
                              const std::filesystem::path& out_dir, const signing::KeyPair& key);
 

@@ -368,15 +368,18 @@ Result<Verified> verify_report(std::string_view json_bytes, std::string_view sig
 }
 
 Result<Written> write_report(const ReportData& data, const TimeZone& zone, const std::set<Format>& formats,
-                             const std::filesystem::path& out_dir, const signing::KeyPair& key) {
-  std::error_code ec;
-  std::filesystem::create_directories(out_dir, ec);
-  if (ec) return fail(ErrorKind::FailedPrecondition, "creating " + out_dir.string() + ": " + ec.message());
+                             fs::Destination& dest, const std::filesystem::path& out_dir, const signing::KeyPair& key) {
+  if (auto st = dest.open(out_dir, fs::Layout::Folder); !st) return tl::unexpected(st.error());
   Written w;
+  auto made = [&](const std::string& name) -> Result<fs::UniqueFd> {
+    auto fd = dest.create(name);
+    if (fd) w.files.push_back(out_dir / name);
+    return fd;
+  };
   auto put = [&](const std::string& name, std::string_view content) -> Status {
-    auto path = out_dir / name;
-    if (auto st = fs::write_file_atomic(path, content); !st) return st;
-    w.files.push_back(path);
+    auto fd = made(name);
+    if (!fd) return tl::unexpected(fd.error());
+    if (auto st = fs::write_all(fd->get(), content, "writing " + name); !st) return st;
     return ok();
   };
   std::string json = render_json(data, zone);
@@ -392,15 +395,9 @@ Result<Written> write_report(const ReportData& data, const TimeZone& zone, const
     if (auto st = put("report.html", render_html(doc, data)); !st) return tl::unexpected(st.error());
   }
   if (formats.count(Format::Pdf)) {
-    auto tmp = out_dir / "report.pdf.partial";
-    if (auto st = render_pdf(doc, data, tmp); !st) {
-      std::filesystem::remove(tmp, ec);
-      return tl::unexpected(st.error());
-    }
-    if (auto st = fs::fsync_path(tmp); !st) return tl::unexpected(st.error());
-    std::filesystem::rename(tmp, out_dir / "report.pdf", ec);
-    if (ec) return fail(ErrorKind::Internal, "renaming report.pdf.partial: " + ec.message());
-    w.files.push_back(out_dir / "report.pdf");
+    auto fd = made("report.pdf");
+    if (!fd) return tl::unexpected(fd.error());
+    if (auto st = render_pdf(doc, data, fd->get(), "report.pdf"); !st) return tl::unexpected(st.error());
   }
   if (formats.count(Format::Csv)) {
     auto csv = render_csv(data, zone);
@@ -408,8 +405,15 @@ Result<Written> write_report(const ReportData& data, const TimeZone& zone, const
     if (auto st = put("gaps.csv", csv.gaps); !st) return tl::unexpected(st.error());
     if (auto st = put("access.csv", csv.access); !st) return tl::unexpected(st.error());
   }
-  if (auto st = fs::fsync_path(out_dir); !st) return tl::unexpected(st.error());
+  if (auto st = dest.commit(); !st) return tl::unexpected(st.error());
   return w;
+}
+
+Result<Written> write_report(const ReportData& data, const TimeZone& zone, const std::set<Format>& formats,
+                             const std::filesystem::path& out_dir, const signing::KeyPair& key) {
+  fs::LocalDestination dest;
+  std::error_code ec;
+  return write_report(data, zone, formats, dest, std::filesystem::absolute(out_dir, ec), key);
 }
 
 }  // namespace carekeep::report

@@ -323,9 +323,8 @@ void paint(Painter& p, const Document& doc) {
   p.finish();
 }
 
-}  // namespace
-
-Status render_pdf(const Document& doc, const ReportData& data, const std::filesystem::path& path) {
+// Pages are counted first (the footer says "page N of M"), then drawn into `surface`.
+Status paint_pdf(const Document& doc, const ReportData& data, cairo_surface_t* surface, const std::string& name) {
   int pages = 0;
   {
     Surface counting{cairo_pdf_surface_create_for_stream(discard, nullptr, kPageWidth, kPageHeight)};
@@ -333,24 +332,50 @@ Status render_pdf(const Document& doc, const ReportData& data, const std::filesy
     paint(p, doc);
     pages = p.pages();
   }
-  Surface surface{cairo_pdf_surface_create(path.c_str(), kPageWidth, kPageHeight)};
-  if (auto st = cairo_surface_status(surface.get()); st != CAIRO_STATUS_SUCCESS) {
-    return fail(ErrorKind::Internal, "creating " + path.string() + ": " + cairo_status_to_string(st));
+  if (auto st = cairo_surface_status(surface); st != CAIRO_STATUS_SUCCESS) {
+    return fail(ErrorKind::Internal, "creating " + name + ": " + cairo_status_to_string(st));
   }
-  cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_TITLE, doc.title.c_str());
-  cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_CREATOR, ("carekeep " + data.version).c_str());
+  cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, doc.title.c_str());
+  cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, ("carekeep " + data.version).c_str());
   {
-    Painter p(surface.get(), doc, pages);
+    Painter p(surface, doc, pages);
     paint(p, doc);
     if (auto st = p.status(); st != CAIRO_STATUS_SUCCESS) {
       return fail(ErrorKind::Internal, "drawing the PDF: " + std::string(cairo_status_to_string(st)));
     }
   }
-  cairo_surface_finish(surface.get());
-  if (auto st = cairo_surface_status(surface.get()); st != CAIRO_STATUS_SUCCESS) {
-    return fail(ErrorKind::Internal, "writing " + path.string() + ": " + cairo_status_to_string(st));
+  cairo_surface_finish(surface);
+  if (auto st = cairo_surface_status(surface); st != CAIRO_STATUS_SUCCESS) {
+    return fail(ErrorKind::Internal, "writing " + name + ": " + cairo_status_to_string(st));
   }
   return ok();
+}
+
+struct FdSink {
+  int fd;
+  Status status = ok();
+};
+
+cairo_status_t write_to_fd(void* closure, const unsigned char* data, unsigned int length) {
+  auto* sink = static_cast<FdSink*>(closure);
+  sink->status = fs::write_all(sink->fd, std::string_view(reinterpret_cast<const char*>(data), length), "writing the PDF");
+  return sink->status ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
+}
+
+}  // namespace
+
+Status render_pdf(const Document& doc, const ReportData& data, const std::filesystem::path& path) {
+  Surface surface{cairo_pdf_surface_create(path.c_str(), kPageWidth, kPageHeight)};
+  return paint_pdf(doc, data, surface.get(), path.string());
+}
+
+Status render_pdf(const Document& doc, const ReportData& data, int fd, const std::string& name) {
+  FdSink sink{fd};
+  Surface surface{cairo_pdf_surface_create_for_stream(write_to_fd, &sink, kPageWidth, kPageHeight)};
+  auto st = paint_pdf(doc, data, surface.get(), name);
+  // A full disk shows as cairo's bare WRITE_ERROR; the sink knows which error it was.
+  if (!sink.status) return tl::unexpected(sink.status.error());
+  return st;
 }
 
 }  // namespace carekeep::report

@@ -101,10 +101,12 @@ int run_report(const ReportOptions& options, Context& context) {
     record(data.error().message);
     throw CommandError("gathering the report: " + data.error().message);
   }
-  auto written = report::write_report(*data, context.zone, *formats, options.out, *key);
+  auto out = user_path(context, options.out);
+  auto dest = make_destination(context);
+  auto written = report::write_report(*data, context.zone, *formats, *dest, out, *key);
   if (!written) {
     record(written.error().message);
-    throw CommandError("writing the report to " + options.out + ": " + written.error().message);
+    throw CommandError("writing the report to " + out.string() + ": " + written.error().message);
   }
   arguments["report_json_sha256"] = written->json_sha256;
   arguments["key_fingerprint"] = written->key_fingerprint;
@@ -112,7 +114,7 @@ int run_report(const ReportOptions& options, Context& context) {
 
   std::int64_t gaps = static_cast<std::int64_t>(data->coverage.gaps.size());
   std::printf("report for %s – %s (%s) written to %s:\n", data->from_date.c_str(), data->to_date.c_str(),
-              std::string(report::to_string(lang)).c_str(), options.out.c_str());
+              std::string(report::to_string(lang)).c_str(), out.c_str());
   for (const auto& f : written->files) std::printf("  %s\n", f.filename().c_str());
   std::printf("report.json SHA-256 %s, signed by key %s\n", written->json_sha256.c_str(),
               written->key_fingerprint.c_str());
