@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/fs.hpp"
+#include "export/leftover.hpp"
 #include "export/remux.hpp"
 #include "segment/hash.hpp"
 
@@ -281,10 +282,12 @@ Result<ExportOutcome> run_export(index::Index& index, const std::filesystem::pat
   std::filesystem::create_directories(parent, ec);
   if (ec) return fail(ErrorKind::FailedPrecondition, "creating " + parent.string() + ": " + ec.message());
   // Hidden, and without manifest.sig until the very end: nothing in it looks complete.
-  TempDir tmp(parent / ("." + r.out.filename().string() + ".partial-" + std::to_string(::getpid())));
+  TempDir tmp(build_folder_path(r.out));
   std::filesystem::remove_all(tmp.path(), ec);
   if (!std::filesystem::create_directory(tmp.path(), ec) || ec)
     return fail(ErrorKind::FailedPrecondition, "creating " + tmp.path().string() + ": " + ec.message());
+  // Who builds it, so the next export can tell a folder left by a killed one (leftover.hpp).
+  if (auto st = write_build_marker(tmp.path()); !st) return tl::unexpected(st.error());
 
   ExportOutcome outcome;
   outcome.source_bytes = total;
@@ -426,6 +429,7 @@ Result<ExportOutcome> run_export(index::Index& index, const std::filesystem::pat
   if (cancel != nullptr && cancel->load()) return fail(ErrorKind::Cancelled, "export interrupted");
   if (auto st = write_file(tmp.path() / kSignatureFile, signing::to_hex(sig) + "\n"); !st)
     return tl::unexpected(st.error());
+  if (auto st = remove_build_marker(tmp.path()); !st) return tl::unexpected(st.error());
   if (auto st = fs::fsync_path(tmp.path()); !st) return tl::unexpected(st.error());
   // rename(2) replaces an empty directory atomically; check_output allowed only that.
   std::filesystem::rename(tmp.path(), r.out, ec);

@@ -91,6 +91,8 @@ struct ExportOutcome {
   std::uint64_t output_bytes = 0;
 };
 
+// Build folders left by exports that were killed are not removed here: call
+// remove_leftover_builds (export/leftover.hpp) on the output's parent first.
 // Errors: InvalidArgument (from not before to), FailedPrecondition (the output folder
 // exists and is not empty), NotFound (no footage of any requested camera in the range),
 // DataLoss (a source segment differs from its index row: run carekeep verify),

@@ -13,6 +13,7 @@
 #include "command.hpp"
 #include "evidence.hpp"
 #include "export/export.hpp"
+#include "export/leftover.hpp"
 #include "inspect.hpp"
 #include "progress.hpp"
 
@@ -69,6 +70,26 @@ std::string unknown(std::string_view kind, std::string_view wrong, const std::ve
   message += "; configured:";
   for (std::size_t i = 0; i < ids.size(); ++i) message += (i == 0 ? " " : ", ") + ids[i];
   return message;
+}
+
+// One line per build folder a killed export left next to the output (and removed now).
+void report_leftovers(const std::vector<exports::Leftover>& leftovers, bool json) {
+  for (const auto& l : leftovers) {
+    if (l.removed)
+      std::fprintf(stderr, "carekeep: removed %s, left by an interrupted export (%s)\n", l.path.c_str(), l.why.c_str());
+    else
+      std::fprintf(stderr, "carekeep: could not remove %s, left by an interrupted export (%s): %s\n", l.path.c_str(),
+                   l.why.c_str(), l.error.c_str());
+    if (json)
+      std::printf("%s\n", Json{{"event", "leftover"},
+                               {"path", l.path.string()},
+                               {"why", l.why},
+                               {"removed", l.removed},
+                               {"error", l.removed ? Json(nullptr) : Json(l.error)}}
+                              .dump()
+                              .c_str());
+  }
+  std::fflush(stdout);
 }
 
 Json file_json(const exports::OutputFile& f, const TimeZone& zone) {
@@ -136,6 +157,8 @@ int run_export_command(const ExportOptions& o, Context& context) {
                  {"timestamps", o.timestamps}};
   auto index = open_writer(context, "exporting (it holds the footage and records the export)");
   auto key = load_key(context);
+
+  report_leftovers(exports::remove_leftover_builds(request.out.parent_path()), o.json);
 
   CancelOnSignal signals;
   g_cancel.store(false);

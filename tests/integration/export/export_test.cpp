@@ -9,12 +9,14 @@
 
 #include <fstream>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "export/anchor.hpp"
 #include "export/export.hpp"
+#include "export/leftover.hpp"
 #include "footage.hpp"
 #include "segment/hash.hpp"
 #include "signing/signing.hpp"
@@ -359,6 +361,15 @@ std::string subtitles_of(const std::filesystem::path& file) {
   return test::run_command("ffmpeg -v error -i " + file.string() + " -map 0:s -f srt -").out;
 }
 
+// The lines carekeep itself wrote on stderr.
+std::vector<std::string> carekeep_lines(const std::string& err) {
+  std::vector<std::string> lines;
+  std::istringstream in(err);
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with("carekeep: ")) lines.push_back(line);
+  return lines;
+}
+
 bool moov_first(const std::filesystem::path& file) {
   auto bytes = test::read_text(file);
   return bytes.find("moov") < bytes.find("mdat");
@@ -556,6 +567,151 @@ TEST_CASE("a size change and back and audio added give one file per stretch in t
   auto check = site.cli("verify-export " + out.string() + " --pubkey " + key);
   CHECK(check.exit_code == 4);
   CHECK(check.err.find("nap-1.part3.mp4: named by a camera but not listed") != std::string::npos);
+}
+
+TEST_CASE("the build folder of an export killed by SIGKILL is removed by the next export to that folder", "[export]") {
+  // The next export goes to another folder next to the killed one's, or to the same --out.
+  auto next = GENERATE(as<std::string>{}, "new-case", "same");
+  Site site;
+  // Enough footage that the export is still running when it is killed: 2 minutes at 320x240
+  // (the same clip as the SIGINT case).
+  {
+    auto index = site.writer();
+    test::make_footage(index, site.storage, {"nap-1", kT0 + 1h, 120, 30, 25, false});
+  }
+  auto export_cmd = [&](const std::filesystem::path& out) {
+    return std::string(CAREKEEP_CLI_PATH) + " --config " + site.config.string() + " export --camera nap-1 --from " +
+           iso(kT0 + 1h) + " --to " + iso(kT0 + 1h + 120s) + " --out " + out.string();
+  };
+  // Kill as soon as the build folder has its marker (the export is then reading and writing).
+  // On a machine busy enough that the export finished first, try again with a new --out.
+  std::optional<std::filesystem::path> leftover;
+  std::filesystem::path killed_out;
+  pid_t killed = 0;
+  auto parent = site.dir / "usb";
+  std::filesystem::create_directories(parent);
+  for (int attempt = 0; attempt < 5 && !leftover; ++attempt) {
+    auto out = parent / ("case-" + std::to_string(attempt));
+    pid_t pid = spawn(export_cmd(out));
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    std::optional<std::filesystem::path> building;
+    while (std::chrono::steady_clock::now() < deadline) {
+      building = hidden_partial(parent);
+      if (building && std::filesystem::exists(*building / exports::kBuildMarkerFile)) break;
+      std::this_thread::sleep_for(1ms);
+    }
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && building && std::filesystem::exists(*building)) {
+      leftover = building;
+      killed_out = out;
+      killed = pid;
+      CHECK_FALSE(std::filesystem::exists(out));
+    } else {
+      std::filesystem::remove_all(out);
+    }
+  }
+  REQUIRE(leftover);
+  CHECK(test::read_text(*leftover / exports::kBuildMarkerFile).find("pid=" + std::to_string(killed) + "\n") !=
+        std::string::npos);
+  CHECK(leftover->filename() == "." + killed_out.filename().string() + ".partial-" + std::to_string(killed));
+
+  auto out = next == "same" ? killed_out : parent / next;
+  auto run = site.cli("export --camera nap-1 --from " + iso(kT0) + " --to " + iso(kT0 + 4s) + " --out " + out.string());
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  // (FFmpeg's own "second pass" note for faststart is also on stderr.)
+  CHECK(carekeep_lines(run.err) == std::vector<std::string>{"carekeep: removed " + leftover->string() +
+                                                            ", left by an interrupted export (pid " +
+                                                            std::to_string(killed) + " is no longer running)"});
+  CHECK_FALSE(std::filesystem::exists(*leftover));
+  CHECK_FALSE(has_hidden_partial(parent));
+  CHECK(site.cli("verify-export " + out.string()).exit_code == 0);
+}
+
+TEST_CASE("the build folder of a running export is left alone and one of a reused pid is not", "[export]") {
+  Site site;
+  {
+    auto index = site.writer();
+    test::make_footage(index, site.storage, {"nap-1", kT0 + 1h, 120, 30, 25, false});
+  }
+  // An export stopped (SIGSTOP) while it builds: its process is alive, so its folder stays.
+  auto parent = site.dir / "usb";
+  std::filesystem::create_directories(parent);
+  pid_t pid = spawn(std::string(CAREKEEP_CLI_PATH) + " --config " + site.config.string() +
+                    " export --camera nap-1 --from " + iso(kT0 + 1h) + " --to " + iso(kT0 + 1h + 120s) + " --out " +
+                    (parent / "slow").string());
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  std::optional<std::filesystem::path> building;
+  while (std::chrono::steady_clock::now() < deadline) {
+    building = hidden_partial(parent);
+    if (building && std::filesystem::exists(*building / exports::kBuildMarkerFile)) break;
+    std::this_thread::sleep_for(1ms);
+  }
+  ::kill(pid, SIGSTOP);
+  bool stopped_while_building = building && std::filesystem::exists(*building);
+  if (stopped_while_building) {
+    auto run = site.cli("export --camera nap-1 --from " + iso(kT0) + " --to " + iso(kT0 + 4s) + " --out " +
+                        (parent / "other").string());
+    INFO(run.out << run.err);
+    CHECK(run.exit_code == 0);
+    CHECK(carekeep_lines(run.err).empty());
+    CHECK(std::filesystem::exists(*building / exports::kBuildMarkerFile));
+  }
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  // (The export may have finished before SIGSTOP on a busy machine; then there is no folder.)
+  REQUIRE(stopped_while_building);
+  REQUIRE(WIFSIGNALED(status));
+
+  // A pid reused by another process cannot be produced on demand: the marker is rewritten to
+  // name this test process (running, but started at another time than the marker says).
+  auto marker = *building / exports::kBuildMarkerFile;
+  auto text = test::read_text(marker);
+  auto at = text.find("pid=");
+  auto end = text.find('\n', at);
+  text.replace(at, end - at, "pid=" + std::to_string(::getpid()));
+  test::write_text(marker, text);
+  // Left alone: a folder that is not an export's (content but no marker), and an empty one
+  // whose pid (in its name) is this running process.
+  auto foreign = parent / ".photos.partial-1";
+  test::write_text(foreign / "holiday.jpg", "not an export");
+  auto fresh = parent / (".fresh.partial-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(fresh);
+
+  auto found = exports::remove_leftover_builds(parent);
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].path == *building);
+  CHECK(found[0].removed);
+  CHECK(found[0].why == "pid " + std::to_string(::getpid()) + " is now another process");
+  CHECK_FALSE(std::filesystem::exists(*building));
+  CHECK(std::filesystem::exists(foreign / "holiday.jpg"));
+  CHECK(std::filesystem::exists(fresh));
+
+  // A marker written by this process is current until the boot id says it was another boot.
+  REQUIRE(exports::write_build_marker(fresh));
+  CHECK(exports::remove_leftover_builds(parent).empty());
+  auto own = test::read_text(fresh / exports::kBuildMarkerFile);
+  auto boot = own.find("boot_id=");
+  test::write_text(fresh / exports::kBuildMarkerFile, own.substr(0, boot) + "boot_id=00000000-0000-0000-0000-000000000000\n");
+  found = exports::remove_leftover_builds(parent);
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].why.find("before the last reboot or on another machine") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(fresh));
+
+  // An empty folder (killed between creating it and writing its marker) of a pid that is gone.
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, &status, 0);
+  auto empty = parent / (".early.partial-" + std::to_string(child));
+  std::filesystem::create_directories(empty);
+  found = exports::remove_leftover_builds(parent);
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].path == empty);
+  CHECK(std::filesystem::exists(foreign / "holiday.jpg"));
 }
 
 TEST_CASE("verify finds deleted and altered and extra files and a broken chain", "[verify]") {
