@@ -361,6 +361,37 @@ std::string subtitles_of(const std::filesystem::path& file) {
   return test::run_command("ffmpeg -v error -i " + file.string() + " -map 0:s -f srt -").out;
 }
 
+// Two minutes of nap-1 at 320x240 from kT0 + 1 h (the clip of the SIGINT case): enough that
+// an export of it is still running when the test acts on it.
+void add_long_footage(const Site& site) {
+  auto index = site.writer();
+  test::make_footage(index, site.storage, {"nap-1", kT0 + 1h, 120, 30, 25, false});
+}
+
+// Whether the build folder's marker is written through (it is created empty, then written).
+bool has_complete_marker(const std::filesystem::path& folder) {
+  std::ifstream in(folder / exports::kBuildMarkerFile);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return text.find("\nboot_id=") != std::string::npos && text.ends_with("\n");
+}
+
+// Starts a CLI export of that footage to `out` and waits until a build folder next to `out`
+// has its marker (the export is then reading and writing). The folder is none if none came.
+std::pair<pid_t, std::optional<std::filesystem::path>> start_long_export(const Site& site,
+                                                                         const std::filesystem::path& out) {
+  pid_t pid = spawn(std::string(CAREKEEP_CLI_PATH) + " --config " + site.config.string() +
+                    " export --camera nap-1 --from " + iso(kT0 + 1h) + " --to " + iso(kT0 + 1h + 120s) + " --out " +
+                    out.string());
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  std::optional<std::filesystem::path> building;
+  while (std::chrono::steady_clock::now() < deadline) {
+    building = hidden_partial(out.parent_path());
+    if (building && has_complete_marker(*building)) break;
+    std::this_thread::sleep_for(1ms);
+  }
+  return {pid, building};
+}
+
 // The lines carekeep itself wrote on stderr.
 std::vector<std::string> carekeep_lines(const std::string& err) {
   std::vector<std::string> lines;
@@ -370,9 +401,23 @@ std::vector<std::string> carekeep_lines(const std::string& err) {
   return lines;
 }
 
-bool moov_first(const std::filesystem::path& file) {
+// One exported video, read back with libavformat: `codec` at width x height, starting on a
+// keyframe, dts increasing, `frames` frames lasting frames / 25 s, moov before mdat.
+test::MediaInfo check_video(const std::filesystem::path& file, const std::string& codec, int width, int height,
+                            std::int64_t frames) {
+  INFO(file.filename().string());
+  auto info = test::probe(file);
+  REQUIRE(info.opened);
+  CHECK(info.video_codec == codec);
+  CHECK(info.width == width);
+  CHECK(info.height == height);
+  CHECK(info.first_packet_key);
+  CHECK(info.dts_monotonic);
+  CHECK(info.video_packets == frames);
+  CHECK(info.last_pts_end_seconds - info.first_pts_seconds == Approx(static_cast<double>(frames) / 25).margin(0.05));
   auto bytes = test::read_text(file);
-  return bytes.find("moov") < bytes.find("mdat");
+  CHECK(bytes.find("moov") < bytes.find("mdat"));
+  return info;
 }
 
 }  // namespace
@@ -400,24 +445,8 @@ TEST_CASE("a codec change inside the range starts a second file and both are in 
 
   // Each file is a stream copy in its own codec, starts on a keyframe and covers its part:
   // the keyframe at or before 08:00:09.5 (08:00:09) to the switch, then the switch to --to.
-  auto h264 = test::probe(out / "nap-1.mp4");
-  REQUIRE(h264.opened);
-  CHECK(h264.video_codec == "h264");
-  CHECK(h264.codec_tag == "avc1");
-  CHECK(h264.first_packet_key);
-  CHECK(h264.dts_monotonic);
-  CHECK(h264.video_packets == 3 * 25);
-  CHECK(h264.last_pts_end_seconds - h264.first_pts_seconds == Approx(3.0).margin(0.05));
-  auto hevc = test::probe(out / "nap-1.part2.mp4");
-  REQUIRE(hevc.opened);
-  CHECK(hevc.video_codec == "hevc");
-  CHECK(hevc.codec_tag == "hvc1");
-  CHECK(hevc.first_packet_key);
-  CHECK(hevc.dts_monotonic);
-  CHECK(hevc.video_packets == 5 * 25);
-  CHECK(hevc.last_pts_end_seconds - hevc.first_pts_seconds == Approx(5.0).margin(0.05));
-  CHECK(moov_first(out / "nap-1.mp4"));
-  CHECK(moov_first(out / "nap-1.part2.mp4"));
+  CHECK(check_video(out / "nap-1.mp4", "h264", 320, 240, 3 * 25).codec_tag == "avc1");
+  CHECK(check_video(out / "nap-1.part2.mp4", "hevc", 320, 240, 5 * 25).codec_tag == "hvc1");
   // The wall-clock subtitle track of each file starts at that file's own first frame.
   auto first_subs = subtitles_of(out / "nap-1.mp4");
   CHECK(first_subs.find("2026-11-20 08:00:09 +00:00") != std::string::npos);
@@ -534,14 +563,7 @@ TEST_CASE("a size change and back and audio added give one file per stretch in t
     CHECK(files[i]["height"] == e.height);
     CHECK(files[i]["frames"] == e.frames);
     CHECK(files[i]["audio_codec"] == (e.audio ? json("aac") : json(nullptr)));
-    auto info = test::probe(out / e.name);
-    REQUIRE(info.opened);
-    CHECK(info.video_codec == "h264");
-    CHECK(info.width == e.width);
-    CHECK(info.height == e.height);
-    CHECK(info.first_packet_key);
-    CHECK(info.video_packets == e.frames);
-    CHECK(info.last_pts_end_seconds - info.first_pts_seconds == Approx(static_cast<double>(e.frames) / 25).margin(0.05));
+    auto info = check_video(out / e.name, "h264", e.width, e.height, e.frames);
     CHECK((info.audio_codec == "aac") == e.audio);
     CHECK((info.audio_packets > 0) == e.audio);
     if (i > 0) CHECK(files[i]["actual_from"] == files[i - 1]["actual_to"]);
@@ -573,16 +595,7 @@ TEST_CASE("the build folder of an export killed by SIGKILL is removed by the nex
   // The next export goes to another folder next to the killed one's, or to the same --out.
   auto next = GENERATE(as<std::string>{}, "new-case", "same");
   Site site;
-  // Enough footage that the export is still running when it is killed: 2 minutes at 320x240
-  // (the same clip as the SIGINT case).
-  {
-    auto index = site.writer();
-    test::make_footage(index, site.storage, {"nap-1", kT0 + 1h, 120, 30, 25, false});
-  }
-  auto export_cmd = [&](const std::filesystem::path& out) {
-    return std::string(CAREKEEP_CLI_PATH) + " --config " + site.config.string() + " export --camera nap-1 --from " +
-           iso(kT0 + 1h) + " --to " + iso(kT0 + 1h + 120s) + " --out " + out.string();
-  };
+  add_long_footage(site);
   // Kill as soon as the build folder has its marker (the export is then reading and writing).
   // On a machine busy enough that the export finished first, try again with a new --out.
   std::optional<std::filesystem::path> leftover;
@@ -592,14 +605,7 @@ TEST_CASE("the build folder of an export killed by SIGKILL is removed by the nex
   std::filesystem::create_directories(parent);
   for (int attempt = 0; attempt < 5 && !leftover; ++attempt) {
     auto out = parent / ("case-" + std::to_string(attempt));
-    pid_t pid = spawn(export_cmd(out));
-    auto deadline = std::chrono::steady_clock::now() + 20s;
-    std::optional<std::filesystem::path> building;
-    while (std::chrono::steady_clock::now() < deadline) {
-      building = hidden_partial(parent);
-      if (building && std::filesystem::exists(*building / exports::kBuildMarkerFile)) break;
-      std::this_thread::sleep_for(1ms);
-    }
+    auto [pid, building] = start_long_export(site, out);
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
@@ -632,23 +638,11 @@ TEST_CASE("the build folder of an export killed by SIGKILL is removed by the nex
 
 TEST_CASE("the build folder of a running export is left alone and one of a reused pid is not", "[export]") {
   Site site;
-  {
-    auto index = site.writer();
-    test::make_footage(index, site.storage, {"nap-1", kT0 + 1h, 120, 30, 25, false});
-  }
+  add_long_footage(site);
   // An export stopped (SIGSTOP) while it builds: its process is alive, so its folder stays.
   auto parent = site.dir / "usb";
   std::filesystem::create_directories(parent);
-  pid_t pid = spawn(std::string(CAREKEEP_CLI_PATH) + " --config " + site.config.string() +
-                    " export --camera nap-1 --from " + iso(kT0 + 1h) + " --to " + iso(kT0 + 1h + 120s) + " --out " +
-                    (parent / "slow").string());
-  auto deadline = std::chrono::steady_clock::now() + 20s;
-  std::optional<std::filesystem::path> building;
-  while (std::chrono::steady_clock::now() < deadline) {
-    building = hidden_partial(parent);
-    if (building && std::filesystem::exists(*building / exports::kBuildMarkerFile)) break;
-    std::this_thread::sleep_for(1ms);
-  }
+  auto [pid, building] = start_long_export(site, parent / "slow");
   ::kill(pid, SIGSTOP);
   bool stopped_while_building = building && std::filesystem::exists(*building);
   if (stopped_while_building) {
@@ -657,7 +651,7 @@ TEST_CASE("the build folder of a running export is left alone and one of a reuse
     INFO(run.out << run.err);
     CHECK(run.exit_code == 0);
     CHECK(carekeep_lines(run.err).empty());
-    CHECK(std::filesystem::exists(*building / exports::kBuildMarkerFile));
+    CHECK(has_complete_marker(*building));
   }
   ::kill(pid, SIGKILL);
   int status = 0;
