@@ -12,6 +12,7 @@
 
 #include "base/fs.hpp"
 #include "export/hold.hpp"
+#include "export/leftover.hpp"
 #include "export/remux.hpp"
 #include "segment/hash.hpp"
 
@@ -103,6 +104,20 @@ Json time_json(UtcTime t, const TimeZone& zone) {
 
 Json optional_hash(const std::optional<index::Sha256>& h) { return h ? Json(segment::to_hex(*h)) : Json(nullptr); }
 
+Json output_file_json(const OutputFile& f, const TimeZone& zone) {
+  return {{"path", f.name},
+          {"actual_from", time_json(f.actual_from, zone)},
+          {"actual_to", time_json(f.actual_to, zone)},
+          {"video_codec", f.video_codec},
+          {"width", f.width},
+          {"height", f.height},
+          {"audio_codec", f.audio_codec ? Json(*f.audio_codec) : Json(nullptr)},
+          {"frames", f.frames},
+          {"segments", f.segments},
+          {"size_bytes", f.size_bytes},
+          {"sha256", f.sha256}};
+}
+
 struct CameraPlan {
   ExportCamera camera;
   std::vector<SourceSegment> sources;       // usable, by start
@@ -172,12 +187,33 @@ Status check_output(const std::filesystem::path& out) {
 
 }  // namespace
 
-std::string readme_text(const std::string& fingerprint) {
+std::string readme_text(const std::string& fingerprint, const std::vector<CameraOutcome>& cameras, const TimeZone& zone) {
+  std::size_t width = 0;
+  bool several = false;
+  for (const auto& c : cameras) {
+    several = several || c.files.size() > 1;
+    for (const auto& f : c.files) width = std::max(width, f.name.size());
+  }
+  std::string videos;
+  for (const auto& c : cameras) {
+    if (c.files.empty()) videos += "    (camera " + c.id + ": no footage in the range)\n";
+    for (const auto& f : c.files) {
+      videos += "    " + f.name + std::string(width - f.name.size() + 2, ' ') + "camera " + c.id + ", " +
+                format_local_iso(f.actual_from, zone) + " to " + format_local_iso(f.actual_to, zone) + ", " +
+                f.video_codec + " " + std::to_string(f.width) + "x" + std::to_string(f.height) +
+                (f.audio_codec ? " + " + *f.audio_codec : std::string()) + "\n";
+    }
+  }
   return "carekeep evidence export\n"
          "========================\n\n"
          "This folder was written by carekeep, the recorder of a home childcare point.\n"
-         "Each <camera>.mp4 is the camera's original video, copied without re-encoding.\n"
-         "manifest.json lists what was asked for, what was exported, the gaps, and the SHA-256\n"
+         "The videos are the cameras' original video, copied without re-encoding:\n\n" +
+         videos +
+         (several ? "\nA camera whose codec or picture settings changed inside the range (it was\n"
+                    "reconfigured) has one file per stretch of the same settings, in time order:\n"
+                    "<camera>.mp4, then <camera>.part2.mp4, <camera>.part3.mp4, ...\n"
+                  : "") +
+         "\nmanifest.json lists what was asked for, what was exported, the gaps, and the SHA-256\n"
          "of every file here and of every source segment. manifest.sig is an Ed25519 signature\n"
          "(hex) of manifest.json by the recorder's key, whose fingerprint is:\n\n    " +
          fingerprint +
@@ -188,7 +224,7 @@ std::string readme_text(const std::string& fingerprint) {
          "    xxd -r -p manifest.sig > /tmp/manifest.sig.bin\n"
          "    openssl pkeyutl -verify -pubin -inkey box_public_key.pem -rawin \\\n"
          "        -in manifest.json -sigfile /tmp/manifest.sig.bin\n"
-         "    sha256sum <camera>.mp4    # compare with \"files\" in manifest.json\n\n"
+         "    sha256sum *.mp4    # compare with \"files\" in manifest.json\n\n"
          "public_key.pem in this folder is a convenience copy: it proves nothing by itself.\n"
          "Check that its fingerprint (SHA-256 of the raw 32-byte key) is the one the childcare\n"
          "point published before trusting it.\n";
@@ -247,10 +283,12 @@ Result<ExportOutcome> run_export(index::Index& index, const std::filesystem::pat
   std::filesystem::create_directories(parent, ec);
   if (ec) return fail(ErrorKind::FailedPrecondition, "creating " + parent.string() + ": " + ec.message());
   // Hidden, and without manifest.sig until the very end: nothing in it looks complete.
-  TempDir tmp(parent / ("." + r.out.filename().string() + ".partial-" + std::to_string(::getpid())));
+  TempDir tmp(build_folder_path(r.out));
   std::filesystem::remove_all(tmp.path(), ec);
   if (!std::filesystem::create_directory(tmp.path(), ec) || ec)
     return fail(ErrorKind::FailedPrecondition, "creating " + tmp.path().string() + ": " + ec.message());
+  // Who builds it, so the next export can tell a folder left by a killed one (leftover.hpp).
+  if (auto st = write_build_marker(tmp.path()); !st) return tl::unexpected(st.error());
 
   ExportOutcome outcome;
   outcome.source_bytes = total;
@@ -261,6 +299,7 @@ Result<ExportOutcome> run_export(index::Index& index, const std::filesystem::pat
     CameraOutcome co;
     co.id = plan.camera.id;
     Json segments_json = Json::array();
+    Json camera_files_json = Json::array();
     if (!plan.sources.empty()) {
       auto chain = index.chain_segments(plan.camera.id);
       if (!chain) return tl::unexpected(chain.error());
@@ -283,21 +322,43 @@ Result<ExportOutcome> run_export(index::Index& index, const std::filesystem::pat
                                                " does not match its index hash; run carekeep verify");
       }
       RemuxOptions options{r.from, r.to, r.timestamps, &r.zone};
-      co.file = plan.camera.id + ".mp4";
-      auto file = tmp.path() / co.file;
       auto remuxed = remux_camera(
-          plan.sources, file, options,
+          plan.sources, tmp.path(), plan.camera.id, options,
           [&](std::uint64_t bytes) {
             done_bytes += bytes;
             if (progress) progress({plan.camera.id, std::min(done_bytes, total), total});
           },
           cancel);
       if (!remuxed) return tl::unexpected(std::move(remuxed.error()).with_context("camera " + plan.camera.id));
-      co.actual_from = remuxed->actual_from;
-      co.actual_to = remuxed->actual_to;
-      co.segments = static_cast<std::int64_t>(remuxed->used.size());
+      std::map<index::SegmentId, std::string> file_of;
+      for (const auto& part : remuxed->files) {
+        auto file = tmp.path() / part.name;
+        auto digest = segment::sha256_file(file);
+        if (!digest) return tl::unexpected(digest.error());
+        OutputFile of{part.name,
+                      part.actual_from,
+                      part.actual_to,
+                      part.video_codec,
+                      part.width,
+                      part.height,
+                      part.audio_codec,
+                      part.video_packets,
+                      static_cast<std::int64_t>(part.used.size()),
+                      std::filesystem::file_size(file, ec),
+                      segment::to_hex(*digest)};
+        for (auto id : part.used) file_of[id] = part.name;
+        co.segments += of.segments;
+        co.size_bytes += of.size_bytes;
+        files_json.push_back({{"path", of.name}, {"size_bytes", of.size_bytes}, {"sha256", of.sha256}});
+        camera_files_json.push_back(output_file_json(of, r.zone));
+        co.files.push_back(std::move(of));
+      }
+      co.actual_from = co.files.front().actual_from;
+      co.actual_to = co.files.back().actual_to;
+      outcome.output_bytes += co.size_bytes;
       for (const auto& src : plan.sources) {
-        if (std::find(remuxed->used.begin(), remuxed->used.end(), src.row.id) == remuxed->used.end()) continue;
+        auto in_file = file_of.find(src.row.id);
+        if (in_file == file_of.end()) continue;
         const auto& [pos, prev_chain] = position.count(src.row.id) ? position[src.row.id]
                                                                      : std::pair<std::int64_t, std::optional<index::Sha256>>{-1, {}};
         segments_json.push_back({{"id", src.row.id},
@@ -309,17 +370,13 @@ Result<ExportOutcome> run_export(index::Index& index, const std::filesystem::pat
                                  {"sha256", optional_hash(src.row.sha256)},
                                  {"chain_position", pos},
                                  {"prev_chain_sha256", optional_hash(prev_chain)},
-                                 {"chain_sha256", optional_hash(src.row.chain_sha256)}});
+                                 {"chain_sha256", optional_hash(src.row.chain_sha256)},
+                                 {"file", in_file->second}});
       }
-      auto digest = segment::sha256_file(file);
-      if (!digest) return tl::unexpected(digest.error());
-      co.size_bytes = std::filesystem::file_size(file, ec);
-      outcome.output_bytes += co.size_bytes;
-      files_json.push_back({{"path", co.file}, {"size_bytes", co.size_bytes}, {"sha256", segment::to_hex(*digest)}});
     }
     Json cj{{"id", plan.camera.id},
             {"name", plan.camera.name},
-            {"file", co.file.empty() ? Json(nullptr) : Json(co.file)},
+            {"files", std::move(camera_files_json)},
             {"actual_from", co.actual_from ? time_json(*co.actual_from, r.zone) : Json(nullptr)},
             {"actual_to", co.actual_to ? time_json(*co.actual_to, r.zone) : Json(nullptr)},
             {"gaps", gaps_of(plan, r)},
@@ -340,7 +397,7 @@ Result<ExportOutcome> run_export(index::Index& index, const std::filesystem::pat
                           {"detail", c.detail}});
   }
 
-  std::string readme = readme_text(key.fingerprint());
+  std::string readme = readme_text(key.fingerprint(), outcome.cameras, r.zone);
   std::string pem = key.public_key_pem();
   for (const auto& [name, content] : {std::pair<std::string_view, const std::string*>{kReadmeFile, &readme},
                                       std::pair<std::string_view, const std::string*>{kPublicKeyFile, &pem}}) {
@@ -373,6 +430,7 @@ Result<ExportOutcome> run_export(index::Index& index, const std::filesystem::pat
   if (cancel != nullptr && cancel->load()) return fail(ErrorKind::Cancelled, "export interrupted");
   if (auto st = write_file(tmp.path() / kSignatureFile, signing::to_hex(sig) + "\n"); !st)
     return tl::unexpected(st.error());
+  if (auto st = remove_build_marker(tmp.path()); !st) return tl::unexpected(st.error());
   if (auto st = fs::fsync_path(tmp.path()); !st) return tl::unexpected(st.error());
   // rename(2) replaces an empty directory atomically; check_output allowed only that.
   std::filesystem::rename(tmp.path(), r.out, ec);

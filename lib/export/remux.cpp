@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <optional>
+#include <vector>
 
 #include "av/av.hpp"
 #include "base/fs.hpp"
@@ -143,7 +145,10 @@ class Writer {
   AVStream* add_copy(const AVStream* in) {
     AVStream* out = avformat_new_stream(ctx_.get(), nullptr);
     if (out == nullptr || avcodec_parameters_copy(out->codecpar, in->codecpar) < 0) return nullptr;
-    out->codecpar->codec_tag = 0;  // let the mp4 muxer pick (avc1/hvc1) from the codec
+    // H.264: let the mp4 muxer pick avc1. H.265: hvc1 (parameter sets in the sample entry,
+    // as the segments store them), which Apple players and browsers need; FFmpeg 5's
+    // default would be hev1.
+    out->codecpar->codec_tag = in->codecpar->codec_id == AV_CODEC_ID_HEVC ? MKTAG('h', 'v', 'c', '1') : 0;
     out->time_base = in->time_base;
     return out;
   }
@@ -200,26 +205,80 @@ std::string wall_text(UtcTime t, const TimeZone& zone) {
   return iso;
 }
 
+// What an MP4 sample description fixes for the whole file: footage that differs in any of
+// it cannot continue the same track without a player misdecoding it.
+struct Layout {
+  AVCodecID video = AV_CODEC_ID_NONE;
+  int width = 0;
+  int height = 0;
+  std::vector<std::uint8_t> video_extradata;  // avcC/hvcC: SPS, PPS (and VPS)
+  AVCodecID audio = AV_CODEC_ID_NONE;         // NONE: no audio track
+  int sample_rate = 0;
+  int channels = 0;
+  std::vector<std::uint8_t> audio_extradata;  // AudioSpecificConfig
+  bool operator==(const Layout&) const = default;
+};
+
+std::vector<std::uint8_t> extradata_of(const AVCodecParameters* par) {
+  if (par->extradata == nullptr || par->extradata_size <= 0) return {};
+  return {par->extradata, par->extradata + par->extradata_size};
+}
+
+Layout layout_of(const AVFormatContext* input, int v, int a) {
+  Layout l;
+  const AVCodecParameters* video = input->streams[v]->codecpar;
+  l.video = video->codec_id;
+  l.width = video->width;
+  l.height = video->height;
+  l.video_extradata = extradata_of(video);
+  if (a >= 0) {
+    const AVCodecParameters* audio = input->streams[a]->codecpar;
+    l.audio = audio->codec_id;
+    l.sample_rate = audio->sample_rate;
+    l.channels = audio->ch_layout.nb_channels;
+    l.audio_extradata = extradata_of(audio);
+  }
+  return l;
+}
+
+// The output file being written and its timeline (0 = its first keyframe).
+struct Part {
+  Layout layout;
+  Writer writer;
+  RemuxFile file;
+  bool opened = false;
+  UtcTime origin{};               // wall time of the file's time 0
+  std::int64_t next_text_us = 0;  // next whole second of the subtitle track
+  std::optional<std::int64_t> previous_offset;
+  const index::SegmentRow* previous = nullptr;
+};
+
 }  // namespace
 
-Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, const std::filesystem::path& out,
-                                 const RemuxOptions& options, const std::function<void(std::uint64_t)>& progress,
-                                 const std::atomic<bool>* cancel) {
+std::string part_file_name(std::string_view stem, std::size_t part) {
+  if (part <= 1) return std::string(stem) + ".mp4";
+  return std::string(stem) + ".part" + std::to_string(part) + ".mp4";
+}
+
+Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, const std::filesystem::path& dir,
+                                 std::string_view stem, const RemuxOptions& options,
+                                 const std::function<void(std::uint64_t)>& progress, const std::atomic<bool>* cancel) {
   if (segments.empty()) return fail(ErrorKind::NotFound, "no footage in the range");
   if (options.timestamps && options.zone == nullptr) return fail(ErrorKind::InvalidArgument, "timestamps need a zone");
   auto start_rel = find_start_keyframe(segments.front(), options.from);
   if (!start_rel) return tl::unexpected(start_rel.error());
 
   RemuxResult result;
-  Writer writer;
-  bool opened = false;
-  const UtcTime origin = segments.front().row.start + Micros{*start_rel};  // wall time of out time 0
-  result.actual_from = origin;
-  result.actual_to = origin;
-  std::int64_t next_text_us = 0;  // next whole second of the subtitle track
-  std::int64_t last_end_us = 0;   // export time at the end of the last packet written
-  std::optional<std::int64_t> previous_offset;
-  const index::SegmentRow* previous = nullptr;
+  std::unique_ptr<Part> part;
+  // A part that never got a packet has no file (it was never opened).
+  auto finish_part = [&]() -> Status {
+    if (part && part->opened) {
+      if (auto st = part->writer.finish(); !st) return st;
+      result.files.push_back(std::move(part->file));
+    }
+    part.reset();
+    return ok();
+  };
   bool done = false;
 
   for (std::size_t i = 0; i < segments.size() && !done; ++i) {
@@ -227,24 +286,36 @@ Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, con
     Error error;
     auto input = open_file(seg.file, error);
     if (!input) return tl::unexpected(error);
-    if (!opened) {
-      if (auto st = writer.open(out, input.get(), options.timestamps); !st) return tl::unexpected(st.error());
-      opened = true;
-    }
     int v = av::find_stream(input.get(), AVMEDIA_TYPE_VIDEO);
-    int a = writer.has_audio() ? av::find_stream(input.get(), AVMEDIA_TYPE_AUDIO) : -1;
+    int a = av::find_stream(input.get(), AVMEDIA_TYPE_AUDIO);
     if (v < 0) return fail(ErrorKind::DataLoss, seg.file.string() + " has no video stream");
-    // Where this segment starts on the export's timeline. The next segment of the same run
-    // continues the media clock exactly (no wall-clock jitter between segments); after a
-    // break the wall clock says how long the break was, so time in the file stays time of day.
-    std::int64_t offset = to_us(seg.row.start) - to_us(origin);
-    if (previous != nullptr && previous->run_id == seg.row.run_id && seg.row.seq == previous->seq + 1 && previous_offset)
-      offset = *previous_offset + previous->duration.count();
-    previous_offset = offset;
-    previous = &seg.row;
+    Layout layout = layout_of(input.get(), v, a);
+    if (part && !(layout == part->layout)) {
+      if (auto st = finish_part(); !st) return tl::unexpected(st.error());
+    }
+    // The segment that starts a file starts it at a keyframe: the one chosen for `from` in
+    // the first segment, the first one in a segment after a parameter change.
+    const bool starts_part = !part || !part->opened;
+    if (!part) {
+      part = std::make_unique<Part>();
+      part->layout = std::move(layout);
+    }
+    const std::int64_t min_start_rel = i == 0 ? *start_rel : 0;
+    // Where this segment starts on the file's timeline (known once the file's first keyframe
+    // is, for the segment that starts it). The next segment of the same run continues the
+    // media clock exactly (no wall-clock jitter between segments); after a break the wall
+    // clock says how long the break was, so time in the file stays time of day.
+    std::int64_t offset = 0;
+    if (!starts_part) {
+      offset = to_us(seg.row.start) - to_us(part->origin);
+      if (part->previous != nullptr && part->previous->run_id == seg.row.run_id &&
+          seg.row.seq == part->previous->seq + 1 && part->previous_offset)
+        offset = *part->previous_offset + part->previous->duration.count();
+    }
 
     std::optional<std::int64_t> base;  // first video pts of the segment, in microseconds
-    bool started = i > 0;              // the first segment starts at the chosen keyframe
+    std::optional<std::int64_t> part_start_rel;  // the keyframe the file starts at, when it is this segment
+    bool started = !starts_part;
     std::uint64_t reported = 0;
     auto pkt = av::make_packet();
     bool used = false;
@@ -278,13 +349,17 @@ Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, con
       }
       std::int64_t rel = pts_us - *base;
       if (!started) {
-        if (!is_video || !(pkt->flags & AV_PKT_FLAG_KEY) || rel < *start_rel) {
+        if (!is_video || !(pkt->flags & AV_PKT_FLAG_KEY) || rel < min_start_rel) {
           av_packet_unref(pkt.get());
           continue;
         }
         started = true;
+        part_start_rel = rel;
+        part->origin = seg.row.start + Micros{rel};
+        part->file.actual_from = part->file.actual_to = part->origin;
+        offset = -rel;
       }
-      if (i == 0 && is_audio && rel < *start_rel) {
+      if (part_start_rel && is_audio && rel < *part_start_rel) {
         av_packet_unref(pkt.get());
         continue;
       }
@@ -298,31 +373,44 @@ Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, con
         av_packet_unref(pkt.get());
         continue;
       }
+      if (!part->opened) {
+        part->file.name = part_file_name(stem, result.files.size() + 1);
+        if (auto st = part->writer.open(dir / part->file.name, input.get(), options.timestamps); !st)
+          return tl::unexpected(st.error());
+        part->opened = true;
+        part->file.video_codec = avcodec_get_name(part->layout.video);
+        part->file.width = part->layout.width;
+        part->file.height = part->layout.height;
+        if (part->layout.audio != AV_CODEC_ID_NONE) part->file.audio_codec = avcodec_get_name(part->layout.audio);
+      }
       std::int64_t out_pts = offset + rel;
       std::int64_t out_dts = offset + (dts_us - *base);
       std::int64_t dur_us = pkt->duration > 0 ? av_rescale_q(pkt->duration, tb, kMicros) : 0;
-      while (writer.has_text() && next_text_us <= out_pts) {
-        UtcTime at = origin + Micros{next_text_us};
-        if (auto st = writer.write_text(next_text_us, 1'000'000, wall_text(at, *options.zone)); !st)
+      while (part->writer.has_text() && part->next_text_us <= out_pts) {
+        UtcTime at = part->origin + Micros{part->next_text_us};
+        if (auto st = part->writer.write_text(part->next_text_us, 1'000'000, wall_text(at, *options.zone)); !st)
           return tl::unexpected(st.error());
-        next_text_us += 1'000'000;
+        part->next_text_us += 1'000'000;
       }
       if (is_video) {
-        ++result.video_packets;
-        if (pkt->flags & AV_PKT_FLAG_KEY) ++result.keyframes;
-        last_end_us = std::max(last_end_us, out_pts + dur_us);
-        result.actual_to = std::max(result.actual_to, wall + Micros{dur_us});
+        ++part->file.video_packets;
+        if (pkt->flags & AV_PKT_FLAG_KEY) ++part->file.keyframes;
+        part->file.actual_to = std::max(part->file.actual_to, wall + Micros{dur_us});
       }
-      if (auto st = writer.write(*pkt, tb, is_video, out_pts, out_dts); !st) return tl::unexpected(st.error());
+      if (auto st = part->writer.write(*pkt, tb, is_video, out_pts, out_dts); !st) return tl::unexpected(st.error());
       used = true;
       av_packet_unref(pkt.get());
     }
     if (progress && seg.row.size_bytes > 0 && static_cast<std::uint64_t>(seg.row.size_bytes) > reported)
       progress(static_cast<std::uint64_t>(seg.row.size_bytes) - reported);
-    if (used) result.used.push_back(seg.row.id);
+    if (used) part->file.used.push_back(seg.row.id);
+    if (started) {
+      part->previous_offset = offset;
+      part->previous = &seg.row;
+    }
   }
-  if (result.video_packets == 0) return fail(ErrorKind::NotFound, "no video frame in the range");
-  if (auto st = writer.finish(); !st) return tl::unexpected(st.error());
+  if (auto st = finish_part(); !st) return tl::unexpected(st.error());
+  if (result.files.empty()) return fail(ErrorKind::NotFound, "no video frame in the range");
   return result;
 }
 

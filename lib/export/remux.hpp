@@ -1,14 +1,20 @@
-// export/remux: one camera's segments, stitched into one MP4 without re-encoding
+// export/remux: one camera's segments, stitched into MP4 files without re-encoding
 // (libavformat stream copy), cut to start at the keyframe at or before `from` and end at
 // `to`, with moov first (faststart) and, on request, a mov_text track showing the wall-clock
-// time each second. Blocking file I/O on the calling thread; cancellable between packets.
-// It does not choose segments, hash them or write manifests (export.cpp does).
+// time each second. An MP4 track has one sample description (codec, size, SPS/PPS), so a
+// change of codec or parameters between segments (the camera was reconfigured) starts the
+// next file: "<stem>.mp4", "<stem>.part2.mp4", ... in time order. Blocking file I/O on the
+// calling thread; cancellable between packets. It does not choose segments, hash them or
+// write manifests (export.cpp does).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.hpp"
@@ -29,19 +35,37 @@ struct RemuxOptions {
   const TimeZone* zone = nullptr;  // subtitle text is site-local time; required with timestamps
 };
 
-struct RemuxResult {
-  UtcTime actual_from;   // wall clock of the first (key)frame written
-  UtcTime actual_to;     // wall clock at the end of the last frame written
+// One output file: a stretch of segments with the same stream parameters.
+struct RemuxFile {
+  std::string name;      // file name inside the output folder
+  UtcTime actual_from;   // wall clock of its first (key)frame
+  UtcTime actual_to;     // wall clock at the end of its last frame
+  std::string video_codec;                 // FFmpeg codec name: "h264" | "hevc"
+  int width = 0;
+  int height = 0;
+  std::optional<std::string> audio_codec;  // "aac", or none
   std::int64_t video_packets = 0;
   std::int64_t keyframes = 0;
-  std::vector<index::SegmentId> used;  // segments that contributed packets, in order
+  std::vector<index::SegmentId> used;      // segments that contributed packets, in order
 };
 
+struct RemuxResult {
+  std::vector<RemuxFile> files;  // in time order; at least one
+};
+
+// The name of part `part` (1-based) of `stem`'s footage: "<stem>.mp4" for the first, then
+// "<stem>.part2.mp4", ... Camera ids cannot contain '.', so no part name is another
+// camera's file ("<stem>-2.mp4" would be camera "<stem>-2"'s in a zone export).
+std::string part_file_name(std::string_view stem, std::size_t part);
+
+// Writes the files into `dir` (named by part_file_name(stem, n)). A segment whose video or
+// audio parameters (codec, size, extradata; audio rate and channels) differ from the
+// previous one's ends the current file and starts the next at its first keyframe.
 // `progress` receives byte counts of source files as they are read. `cancel` is polled
 // between packets: Cancelled when set. NotFound when no packet falls in the range.
-// The output file is written in place; the caller owns cleanup on failure.
-Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, const std::filesystem::path& out,
-                                 const RemuxOptions& options, const std::function<void(std::uint64_t)>& progress,
-                                 const std::atomic<bool>* cancel);
+// The output files are written in place; the caller owns cleanup on failure.
+Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, const std::filesystem::path& dir,
+                                 std::string_view stem, const RemuxOptions& options,
+                                 const std::function<void(std::uint64_t)>& progress, const std::atomic<bool>* cancel);
 
 }  // namespace carekeep::exports

@@ -1,6 +1,7 @@
 #include "export/verify_export.hpp"
 
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -18,6 +19,28 @@ std::optional<std::string> read_all(const std::filesystem::path& path) {
   std::stringstream buf;
   buf << in.rdbuf();
   return buf.str();
+}
+
+// Every video a camera names must be one of "files" (so it was hashed above) with the same
+// SHA-256: a camera entry is what a reader goes by, so it must not name an unchecked file.
+void check_camera_files(const nlohmann::json& json, const std::map<std::string, std::string>& listed_sha256,
+                        ExportCheck& check) {
+  if (!json.contains("cameras") || !json["cameras"].is_array()) return;
+  for (const auto& camera : json["cameras"]) {
+    if (!camera.is_object() || !camera.contains("files") || !camera["files"].is_array()) continue;
+    for (const auto& f : camera["files"]) {
+      if (!f.is_object() || !f.contains("path") || !f["path"].is_string()) {
+        check.problems.push_back("manifest.json has a malformed camera file entry");
+        continue;
+      }
+      auto name = f["path"].get<std::string>();
+      auto listed = listed_sha256.find(name);
+      if (listed == listed_sha256.end())
+        check.problems.push_back(name + ": named by a camera but not listed in \"files\" (not checked)");
+      else if (!f.contains("sha256") || f["sha256"] != listed->second)
+        check.problems.push_back(name + ": the camera's SHA-256 differs from the one in \"files\"");
+    }
+  }
 }
 
 }  // namespace
@@ -57,6 +80,7 @@ Result<ExportCheck> verify_export(const std::filesystem::path& dir, const signin
                                key.fingerprint());
   }
   std::set<std::string> listed{std::string(kManifestFile), std::string(kSignatureFile)};
+  std::map<std::string, std::string> listed_sha256;
   for (const auto& f : json["files"]) {
     if (!f.is_object() || !f.contains("path") || !f["path"].is_string() || !f.contains("sha256")) {
       check.problems.push_back("manifest.json has a malformed entry in \"files\"");
@@ -64,6 +88,7 @@ Result<ExportCheck> verify_export(const std::filesystem::path& dir, const signin
     }
     auto name = f["path"].get<std::string>();
     listed.insert(name);
+    if (f["sha256"].is_string()) listed_sha256[name] = f["sha256"].get<std::string>();
     // Names are plain file names; anything with a separator could point outside the folder.
     if (name.find('/') != std::string::npos || name == "." || name == "..") {
       check.problems.push_back(name + ": not a plain file name in the export");
@@ -92,6 +117,7 @@ Result<ExportCheck> verify_export(const std::filesystem::path& dir, const signin
     }
     check.verified.push_back(name);
   }
+  check_camera_files(json, listed_sha256, check);
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     auto name = entry.path().filename().string();

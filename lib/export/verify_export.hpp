@@ -1,6 +1,7 @@
 // export/verify_export: offline check of an export folder with only the box's public key:
-// manifest.sig over manifest.json, then every listed file's size and SHA-256, and no
-// unlisted files. Reads files only (no index, no configuration); any thread; blocking.
+// manifest.sig over manifest.json, then every listed file's size and SHA-256, every video a
+// camera names (one or more per camera) among them, and no unlisted files. Reads files only
+// (no index, no configuration); any thread; blocking.
 #pragma once
 
 #include <filesystem>

@@ -13,6 +13,7 @@
 #include "command.hpp"
 #include "evidence.hpp"
 #include "export/export.hpp"
+#include "export/leftover.hpp"
 #include "inspect.hpp"
 #include "progress.hpp"
 
@@ -71,6 +72,39 @@ std::string unknown(std::string_view kind, std::string_view wrong, const std::ve
   return message;
 }
 
+// One line per build folder a killed export left next to the output (and removed now).
+void report_leftovers(const std::vector<exports::Leftover>& leftovers, bool json) {
+  for (const auto& l : leftovers) {
+    if (l.removed)
+      std::fprintf(stderr, "carekeep: removed %s, left by an interrupted export (%s)\n", l.path.c_str(), l.why.c_str());
+    else
+      std::fprintf(stderr, "carekeep: could not remove %s, left by an interrupted export (%s): %s\n", l.path.c_str(),
+                   l.why.c_str(), l.error.c_str());
+    if (json)
+      std::printf("%s\n", Json{{"event", "leftover"},
+                               {"path", l.path.string()},
+                               {"why", l.why},
+                               {"removed", l.removed},
+                               {"error", l.removed ? Json(nullptr) : Json(l.error)}}
+                              .dump()
+                              .c_str());
+  }
+  std::fflush(stdout);
+}
+
+Json file_json(const exports::OutputFile& f, const TimeZone& zone) {
+  return {{"file", f.name},
+          {"actual_from", format_local_iso(f.actual_from, zone)},
+          {"actual_to", format_local_iso(f.actual_to, zone)},
+          {"video_codec", f.video_codec},
+          {"width", f.width},
+          {"height", f.height},
+          {"frames", f.frames},
+          {"segments", f.segments},
+          {"size_bytes", f.size_bytes},
+          {"sha256", f.sha256}};
+}
+
 int run_export_command(const ExportOptions& o, Context& context) {
   if (o.camera.empty() == o.zone.empty()) throw UsageError("export needs exactly one of --camera and --zone");
   auto from = parse_cli_time(o.from, context.zone, DateBoundary::StartOfDay);
@@ -124,6 +158,8 @@ int run_export_command(const ExportOptions& o, Context& context) {
   auto index = open_writer(context, "exporting (it holds the footage and records the export)");
   auto key = load_key(context);
 
+  report_leftovers(exports::remove_leftover_builds(request.out.parent_path()), o.json);
+
   CancelOnSignal signals;
   g_cancel.store(false);
   ProgressBar bar("export", o.json);
@@ -156,8 +192,10 @@ int run_export_command(const ExportOptions& o, Context& context) {
   if (o.json) {
     Json cams = Json::array();
     for (const auto& c : outcome->cameras) {
+      Json files = Json::array();
+      for (const auto& f : c.files) files.push_back(file_json(f, context.zone));
       cams.push_back({{"id", c.id},
-                      {"file", c.file.empty() ? Json(nullptr) : Json(c.file)},
+                      {"files", std::move(files)},
                       {"actual_from", c.actual_from ? Json(format_local_iso(*c.actual_from, context.zone)) : Json(nullptr)},
                       {"actual_to", c.actual_to ? Json(format_local_iso(*c.actual_to, context.zone)) : Json(nullptr)},
                       {"segments", c.segments},
@@ -173,14 +211,19 @@ int run_export_command(const ExportOptions& o, Context& context) {
   }
   std::printf("exported to %s (manifest SHA-256 %s)\n", outcome->out.c_str(), outcome->manifest_sha256.c_str());
   for (const auto& c : outcome->cameras) {
-    if (c.file.empty()) {
+    if (c.files.empty()) {
       std::printf("  %s: no footage in the range\n", c.id.c_str());
       continue;
     }
-    std::printf("  %s: %s, %s to %s, %lld segments, %s\n", c.id.c_str(), c.file.c_str(),
-                format_local_iso(*c.actual_from, context.zone).c_str(),
-                format_local_iso(*c.actual_to, context.zone).c_str(), static_cast<long long>(c.segments),
-                human_bytes(static_cast<double>(c.size_bytes)).c_str());
+    for (const auto& f : c.files) {
+      std::printf("  %s: %s, %s to %s, %s %dx%d, %lld segments, %s\n", c.id.c_str(), f.name.c_str(),
+                  format_local_iso(f.actual_from, context.zone).c_str(),
+                  format_local_iso(f.actual_to, context.zone).c_str(), f.video_codec.c_str(), f.width, f.height,
+                  static_cast<long long>(f.segments), human_bytes(static_cast<double>(f.size_bytes)).c_str());
+    }
+    if (c.files.size() > 1)
+      std::printf("  %s: its codec or picture settings changed inside the range, so its video is in %zu files\n",
+                  c.id.c_str(), c.files.size());
   }
   std::printf("verify with: carekeep verify-export %s --pubkey <box public key>\n", outcome->out.c_str());
   return kExitOk;

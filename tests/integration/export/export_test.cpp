@@ -8,12 +8,15 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "export/anchor.hpp"
 #include "export/export.hpp"
+#include "export/leftover.hpp"
 #include "footage.hpp"
 #include "segment/hash.hpp"
 #include "signing/signing.hpp"
@@ -96,10 +99,25 @@ void flip_byte(const std::filesystem::path& p, std::uint64_t offset) {
   f.put(static_cast<char>(c ^ 0x01));
 }
 
-bool has_hidden_partial(const std::filesystem::path& parent) {
+std::optional<std::filesystem::path> hidden_partial(const std::filesystem::path& parent) {
   for (const auto& e : std::filesystem::directory_iterator(parent))
-    if (e.path().filename().string().find(".partial-") != std::string::npos) return true;
-  return false;
+    if (e.path().filename().string().find(".partial-") != std::string::npos) return e.path();
+  return std::nullopt;
+}
+bool has_hidden_partial(const std::filesystem::path& parent) { return hidden_partial(parent).has_value(); }
+
+// Starts `cmd` as a child process (stdout and stderr to /dev/null); the caller waits for it.
+pid_t spawn(const std::string& cmd) {
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    ::execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
 }
 
 }  // namespace
@@ -117,12 +135,13 @@ TEST_CASE("a camera export starts at a keyframe at or before from and matches it
     std::filesystem::copy(out, keep, std::filesystem::copy_options::recursive);
 
   auto manifest = read_json(out / "manifest.json");
-  CHECK(manifest["format"] == "carekeep-export/1");
+  CHECK(manifest["format"] == "carekeep-export/2");
   CHECK(manifest["site"]["name"] == "阳光家庭托育点");
   CHECK(manifest["key_fingerprint"] == signing::KeyPair::load(site.state / "signing.key")->fingerprint());
   REQUIRE(manifest["cameras"].size() == 1);
   const auto& cam = manifest["cameras"][0];
-  CHECK(cam["file"] == "nap-1.mp4");
+  REQUIRE(cam["files"].size() == 1);
+  CHECK(cam["files"][0]["path"] == "nap-1.mp4");
   // The keyframe at or before 08:00:02.5 is the one at 08:00:02 (one a second).
   CHECK(cam["actual_from"] == "2026-11-20T08:00:02+00:00");
   CHECK(cam["segments"].size() == 3);  // 0-4, 4-8, 8-12 s
@@ -317,15 +336,7 @@ TEST_CASE("SIGINT during a CLI export exits 130 or completes and never leaves a 
   auto out = site.dir / "sig";
   std::string cmd = std::string(CAREKEEP_CLI_PATH) + " --config " + site.config.string() + " export --camera nap-1 --from " +
                     iso(kT0 + 1h) + " --to " + iso(kT0 + 1h + 120s) + " --json --out " + out.string();
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int devnull = ::open("/dev/null", O_WRONLY);
-    ::dup2(devnull, 1);
-    ::dup2(devnull, 2);
-    ::execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
+  pid_t pid = spawn(cmd);
   // Interrupt as soon as the hidden work folder appears.
   auto deadline = std::chrono::steady_clock::now() + 10s;
   while (!has_hidden_partial(site.dir.path()) && std::chrono::steady_clock::now() < deadline)
@@ -342,6 +353,359 @@ TEST_CASE("SIGINT during a CLI export exits 130 or completes and never leaves a 
     CHECK(site.cli("verify-export " + out.string()).exit_code == 0);
   }
   CHECK_FALSE(has_hidden_partial(site.dir.path()));
+}
+
+namespace {
+
+std::string subtitles_of(const std::filesystem::path& file) {
+  return test::run_command("ffmpeg -v error -i " + file.string() + " -map 0:s -f srt -").out;
+}
+
+// Two minutes of nap-1 at 320x240 from kT0 + 1 h (the clip of the SIGINT case): enough that
+// an export of it is still running when the test acts on it.
+void add_long_footage(const Site& site) {
+  auto index = site.writer();
+  test::make_footage(index, site.storage, {"nap-1", kT0 + 1h, 120, 30, 25, false});
+}
+
+// Whether the build folder's marker is written through (it is created empty, then written).
+bool has_complete_marker(const std::filesystem::path& folder) {
+  std::ifstream in(folder / exports::kBuildMarkerFile);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return text.find("\nboot_id=") != std::string::npos && text.ends_with("\n");
+}
+
+// Starts a CLI export of that footage to `out` and waits until a build folder next to `out`
+// has its marker (the export is then reading and writing). The folder is none if none came.
+std::pair<pid_t, std::optional<std::filesystem::path>> start_long_export(const Site& site,
+                                                                         const std::filesystem::path& out) {
+  pid_t pid = spawn(std::string(CAREKEEP_CLI_PATH) + " --config " + site.config.string() +
+                    " export --camera nap-1 --from " + iso(kT0 + 1h) + " --to " + iso(kT0 + 1h + 120s) + " --out " +
+                    out.string());
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  std::optional<std::filesystem::path> building;
+  while (std::chrono::steady_clock::now() < deadline) {
+    building = hidden_partial(out.parent_path());
+    if (building && has_complete_marker(*building)) break;
+    std::this_thread::sleep_for(1ms);
+  }
+  return {pid, building};
+}
+
+// The lines carekeep itself wrote on stderr.
+std::vector<std::string> carekeep_lines(const std::string& err) {
+  std::vector<std::string> lines;
+  std::istringstream in(err);
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with("carekeep: ")) lines.push_back(line);
+  return lines;
+}
+
+// One exported video, read back with libavformat: `codec` at width x height, starting on a
+// keyframe, dts increasing, `frames` frames lasting frames / 25 s, moov before mdat.
+test::MediaInfo check_video(const std::filesystem::path& file, const std::string& codec, int width, int height,
+                            std::int64_t frames) {
+  INFO(file.filename().string());
+  auto info = test::probe(file);
+  REQUIRE(info.opened);
+  CHECK(info.video_codec == codec);
+  CHECK(info.width == width);
+  CHECK(info.height == height);
+  CHECK(info.first_packet_key);
+  CHECK(info.dts_monotonic);
+  CHECK(info.video_packets == frames);
+  CHECK(info.last_pts_end_seconds - info.first_pts_seconds == Approx(static_cast<double>(frames) / 25).margin(0.05));
+  auto bytes = test::read_text(file);
+  CHECK(bytes.find("moov") < bytes.find("mdat"));
+  return info;
+}
+
+}  // namespace
+
+TEST_CASE("a codec change inside the range starts a second file and both are in the signed manifest", "[export]") {
+  Site site;
+  // nap-1 recorded H.264 from 08:00:00 to 08:00:12 (Site); then the camera was switched to
+  // H.265: a new run from 08:00:12 to 08:00:20, in segments of 4 s.
+  {
+    auto index = site.writer();
+    test::FootageSpec hevc{"nap-1", kT0 + 12s, 8, 4, 25, false};
+    hevc.codec = "hevc";
+    test::make_footage(index, site.storage, hevc);
+  }
+  auto out = site.dir / "out";
+  auto run = site.cli("export --camera nap-1 --from " + iso_us(kT0 + 9500ms) + " --to " + iso(kT0 + 17s) +
+                      " --timestamps --out " + out.string());
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  CHECK(run.out.find("nap-1: nap-1.mp4, 2026-11-20T08:00:09+00:00 to 2026-11-20T08:00:12+00:00, h264 320x240") !=
+        std::string::npos);
+  CHECK(run.out.find("nap-1: nap-1.part2.mp4, 2026-11-20T08:00:12+00:00 to 2026-11-20T08:00:17+00:00, hevc 320x240") !=
+        std::string::npos);
+  CHECK(run.out.find("in 2 files") != std::string::npos);
+
+  // Each file is a stream copy in its own codec, starts on a keyframe and covers its part:
+  // the keyframe at or before 08:00:09.5 (08:00:09) to the switch, then the switch to --to.
+  CHECK(check_video(out / "nap-1.mp4", "h264", 320, 240, 3 * 25).codec_tag == "avc1");
+  CHECK(check_video(out / "nap-1.part2.mp4", "hevc", 320, 240, 5 * 25).codec_tag == "hvc1");
+  // The wall-clock subtitle track of each file starts at that file's own first frame.
+  auto first_subs = subtitles_of(out / "nap-1.mp4");
+  CHECK(first_subs.find("2026-11-20 08:00:09 +00:00") != std::string::npos);
+  CHECK(first_subs.find("2026-11-20 08:00:11 +00:00") != std::string::npos);
+  CHECK(first_subs.find("2026-11-20 08:00:12 +00:00") == std::string::npos);
+  auto second_subs = subtitles_of(out / "nap-1.part2.mp4");
+  INFO(second_subs);
+  auto first_cue = second_subs.find("00:00:00,000 --> 00:00:01,000\n");
+  REQUIRE(first_cue != std::string::npos);
+  CHECK(second_subs.substr(first_cue, 100).find("2026-11-20 08:00:12 +00:00") != std::string::npos);
+  CHECK(second_subs.find("2026-11-20 08:00:16 +00:00") != std::string::npos);
+  CHECK(second_subs.find("2026-11-20 08:00:11 +00:00") == std::string::npos);
+
+  auto manifest = read_json(out / "manifest.json");
+  REQUIRE(manifest["cameras"].size() == 1);
+  const auto& cam = manifest["cameras"][0];
+  CHECK(cam["actual_from"] == "2026-11-20T08:00:09+00:00");
+  CHECK(cam["actual_to"] == "2026-11-20T08:00:17+00:00");
+  REQUIRE(cam["files"].size() == 2);
+  CHECK(cam["files"][0]["path"] == "nap-1.mp4");
+  CHECK(cam["files"][0]["video_codec"] == "h264");
+  CHECK(cam["files"][0]["frames"] == 75);
+  CHECK(cam["files"][0]["segments"] == 1);
+  CHECK(cam["files"][0]["actual_from"] == "2026-11-20T08:00:09+00:00");
+  CHECK(cam["files"][0]["actual_to"] == "2026-11-20T08:00:12+00:00");
+  CHECK(cam["files"][1]["path"] == "nap-1.part2.mp4");
+  CHECK(cam["files"][1]["video_codec"] == "hevc");
+  CHECK(cam["files"][1]["width"] == 320);
+  CHECK(cam["files"][1]["frames"] == 125);
+  CHECK(cam["files"][1]["segments"] == 2);
+  CHECK(cam["files"][1]["actual_from"] == "2026-11-20T08:00:12+00:00");
+  CHECK(cam["files"][1]["actual_to"] == "2026-11-20T08:00:17+00:00");
+  // Every source segment names the file it went into: 08:00:08-12 (H.264), 12-16, 16-20 (H.265).
+  REQUIRE(cam["segments"].size() == 3);
+  CHECK(cam["segments"][0]["file"] == "nap-1.mp4");
+  CHECK(cam["segments"][1]["file"] == "nap-1.part2.mp4");
+  CHECK(cam["segments"][2]["file"] == "nap-1.part2.mp4");
+  int videos = 0;
+  for (const auto& f : manifest["files"]) {
+    auto name = f["path"].get<std::string>();
+    CHECK(f["sha256"] == test::sha256_file(out / name));
+    if (name.ends_with(".mp4")) {
+      ++videos;
+      auto in_camera = std::find_if(cam["files"].begin(), cam["files"].end(), [&](const auto& c) { return c["path"] == name; });
+      REQUIRE(in_camera != cam["files"].end());
+      CHECK((*in_camera)["sha256"] == f["sha256"]);
+    }
+  }
+  CHECK(videos == 2);
+  auto readme = test::read_text(out / "README.txt");
+  CHECK(readme.find("nap-1.part2.mp4  camera nap-1, 2026-11-20T08:00:12+00:00 to 2026-11-20T08:00:17+00:00, hevc 320x240") !=
+        std::string::npos);
+  CHECK(readme.find("<camera>.part2.mp4") != std::string::npos);
+
+  auto key = site.pubkey();
+  auto verified = site.cli("verify-export " + out.string() + " --pubkey " + key);
+  INFO(verified.out << verified.err);
+  CHECK(verified.exit_code == 0);
+  auto second = out / "nap-1.part2.mp4";
+  flip_byte(second, std::filesystem::file_size(second) / 2);
+  auto flipped = site.cli("verify-export " + out.string() + " --pubkey " + key);
+  CHECK(flipped.exit_code == 4);
+  CHECK(flipped.err.find("nap-1.part2.mp4: SHA-256 differs") != std::string::npos);
+  CHECK(flipped.err.find("nap-1.mp4:") == std::string::npos);
+  flip_byte(second, std::filesystem::file_size(second) / 2);  // back as it was
+  CHECK(site.cli("verify-export " + out.string() + " --pubkey " + key).exit_code == 0);
+  std::filesystem::remove(second);
+  auto removed = site.cli("verify-export " + out.string() + " --pubkey " + key);
+  CHECK(removed.exit_code == 4);
+  CHECK(removed.err.find("nap-1.part2.mp4: missing") != std::string::npos);
+}
+
+TEST_CASE("a size change and back and audio added give one file per stretch in time order", "[export]") {
+  Site site;
+  // 320x240 until 08:00:12 (Site), 640x360 until 08:00:20, 320x240 again until 08:00:24, then
+  // 320x240 with an AAC track until 08:00:28: four runs, as four reconfigurations would give.
+  {
+    auto index = site.writer();
+    test::FootageSpec big{"nap-1", kT0 + 12s, 8, 4, 25, false};
+    big.width = 640;
+    big.height = 360;
+    test::make_footage(index, site.storage, big);
+    test::make_footage(index, site.storage, {"nap-1", kT0 + 20s, 4, 4, 25, false});
+    test::make_footage(index, site.storage, {"nap-1", kT0 + 24s, 4, 4, 25, true});
+  }
+  auto out = site.dir / "out";
+  auto run = site.cli("export --camera nap-1 --from " + iso(kT0 + 10s) + " --to " + iso(kT0 + 28s) + " --json --out " +
+                      out.string());
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  auto done = json::parse(run.out.substr(run.out.rfind("{\"event\":\"done\"")));
+  REQUIRE(done["cameras"][0]["files"].size() == 4);
+
+  struct Expected {
+    std::string name;
+    int width;
+    int height;
+    std::int64_t frames;
+    bool audio;
+  };
+  const std::vector<Expected> expected{{"nap-1.mp4", 320, 240, 50, false},
+                                       {"nap-1.part2.mp4", 640, 360, 200, false},
+                                       {"nap-1.part3.mp4", 320, 240, 100, false},
+                                       {"nap-1.part4.mp4", 320, 240, 100, true}};
+  auto manifest = read_json(out / "manifest.json");
+  const auto& files = manifest["cameras"][0]["files"];
+  REQUIRE(files.size() == expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const auto& e = expected[i];
+    INFO(e.name);
+    CHECK(files[i]["path"] == e.name);
+    CHECK(done["cameras"][0]["files"][i]["file"] == e.name);
+    CHECK(files[i]["width"] == e.width);
+    CHECK(files[i]["height"] == e.height);
+    CHECK(files[i]["frames"] == e.frames);
+    CHECK(files[i]["audio_codec"] == (e.audio ? json("aac") : json(nullptr)));
+    auto info = check_video(out / e.name, "h264", e.width, e.height, e.frames);
+    CHECK((info.audio_codec == "aac") == e.audio);
+    CHECK((info.audio_packets > 0) == e.audio);
+    if (i > 0) CHECK(files[i]["actual_from"] == files[i - 1]["actual_to"]);
+  }
+  CHECK(files[0]["actual_from"] == "2026-11-20T08:00:10+00:00");
+  CHECK(files[3]["actual_to"] == "2026-11-20T08:00:28+00:00");
+  auto key = site.pubkey();
+  CHECK(site.cli("verify-export " + out.string() + " --pubkey " + key).exit_code == 0);
+
+  // A manifest signed by the box key whose camera names a video that "files" does not list
+  // (so its hash would never be checked) is refused too. carekeep never writes one: the
+  // manifest is edited and re-signed with the box key here to show the check can fail.
+  auto text = test::read_text(out / "manifest.json");
+  auto edited = json::parse(text);
+  auto& listed = edited["files"];
+  listed.erase(std::remove_if(listed.begin(), listed.end(), [](const auto& f) { return f["path"] == "nap-1.part3.mp4"; }),
+               listed.end());
+  std::filesystem::remove(out / "nap-1.part3.mp4");
+  auto edited_text = edited.dump(2) + "\n";
+  test::write_text(out / "manifest.json", edited_text);
+  auto box = signing::KeyPair::load(site.state / "signing.key").value();
+  test::write_text(out / "manifest.sig", signing::to_hex(box.sign(signing::as_bytes(edited_text))) + "\n");
+  auto check = site.cli("verify-export " + out.string() + " --pubkey " + key);
+  CHECK(check.exit_code == 4);
+  CHECK(check.err.find("nap-1.part3.mp4: named by a camera but not listed") != std::string::npos);
+}
+
+TEST_CASE("the build folder of an export killed by SIGKILL is removed by the next export to that folder", "[export]") {
+  // The next export goes to another folder next to the killed one's, or to the same --out.
+  auto next = GENERATE(as<std::string>{}, "new-case", "same");
+  Site site;
+  add_long_footage(site);
+  // Kill as soon as the build folder has its marker (the export is then reading and writing).
+  // On a machine busy enough that the export finished first, try again with a new --out.
+  std::optional<std::filesystem::path> leftover;
+  std::filesystem::path killed_out;
+  pid_t killed = 0;
+  auto parent = site.dir / "usb";
+  std::filesystem::create_directories(parent);
+  for (int attempt = 0; attempt < 5 && !leftover; ++attempt) {
+    auto out = parent / ("case-" + std::to_string(attempt));
+    auto [pid, building] = start_long_export(site, out);
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && building && std::filesystem::exists(*building)) {
+      leftover = building;
+      killed_out = out;
+      killed = pid;
+      CHECK_FALSE(std::filesystem::exists(out));
+    } else {
+      std::filesystem::remove_all(out);
+    }
+  }
+  REQUIRE(leftover);
+  CHECK(test::read_text(*leftover / exports::kBuildMarkerFile).find("pid=" + std::to_string(killed) + "\n") !=
+        std::string::npos);
+  CHECK(leftover->filename() == "." + killed_out.filename().string() + ".partial-" + std::to_string(killed));
+
+  auto out = next == "same" ? killed_out : parent / next;
+  auto run = site.cli("export --camera nap-1 --from " + iso(kT0) + " --to " + iso(kT0 + 4s) + " --out " + out.string());
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  // (FFmpeg's own "second pass" note for faststart is also on stderr.)
+  CHECK(carekeep_lines(run.err) == std::vector<std::string>{"carekeep: removed " + leftover->string() +
+                                                            ", left by an interrupted export (pid " +
+                                                            std::to_string(killed) + " is no longer running)"});
+  CHECK_FALSE(std::filesystem::exists(*leftover));
+  CHECK_FALSE(has_hidden_partial(parent));
+  CHECK(site.cli("verify-export " + out.string()).exit_code == 0);
+}
+
+TEST_CASE("the build folder of a running export is left alone and one of a reused pid is not", "[export]") {
+  Site site;
+  add_long_footage(site);
+  // An export stopped (SIGSTOP) while it builds: its process is alive, so its folder stays.
+  auto parent = site.dir / "usb";
+  std::filesystem::create_directories(parent);
+  auto [pid, building] = start_long_export(site, parent / "slow");
+  ::kill(pid, SIGSTOP);
+  bool stopped_while_building = building && std::filesystem::exists(*building);
+  if (stopped_while_building) {
+    auto run = site.cli("export --camera nap-1 --from " + iso(kT0) + " --to " + iso(kT0 + 4s) + " --out " +
+                        (parent / "other").string());
+    INFO(run.out << run.err);
+    CHECK(run.exit_code == 0);
+    CHECK(carekeep_lines(run.err).empty());
+    CHECK(has_complete_marker(*building));
+  }
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  // (The export may have finished before SIGSTOP on a busy machine; then there is no folder.)
+  REQUIRE(stopped_while_building);
+  REQUIRE(WIFSIGNALED(status));
+
+  // A pid reused by another process cannot be produced on demand: the marker is rewritten to
+  // name this test process (running, but started at another time than the marker says).
+  auto marker = *building / exports::kBuildMarkerFile;
+  auto text = test::read_text(marker);
+  auto at = text.find("pid=");
+  auto end = text.find('\n', at);
+  text.replace(at, end - at, "pid=" + std::to_string(::getpid()));
+  test::write_text(marker, text);
+  // Left alone: a folder that is not an export's (content but no marker), and an empty one
+  // whose pid (in its name) is this running process.
+  auto foreign = parent / ".photos.partial-1";
+  test::write_text(foreign / "holiday.jpg", "not an export");
+  auto fresh = parent / (".fresh.partial-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(fresh);
+
+  auto found = exports::remove_leftover_builds(parent);
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].path == *building);
+  CHECK(found[0].removed);
+  CHECK(found[0].why == "pid " + std::to_string(::getpid()) + " is now another process");
+  CHECK_FALSE(std::filesystem::exists(*building));
+  CHECK(std::filesystem::exists(foreign / "holiday.jpg"));
+  CHECK(std::filesystem::exists(fresh));
+
+  // A marker written by this process is current until the boot id says it was another boot.
+  REQUIRE(exports::write_build_marker(fresh));
+  CHECK(exports::remove_leftover_builds(parent).empty());
+  auto own = test::read_text(fresh / exports::kBuildMarkerFile);
+  auto boot = own.find("boot_id=");
+  test::write_text(fresh / exports::kBuildMarkerFile, own.substr(0, boot) + "boot_id=00000000-0000-0000-0000-000000000000\n");
+  found = exports::remove_leftover_builds(parent);
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].why.find("before the last reboot or on another machine") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(fresh));
+
+  // An empty folder (killed between creating it and writing its marker) of a pid that is gone.
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, &status, 0);
+  auto empty = parent / (".early.partial-" + std::to_string(child));
+  std::filesystem::create_directories(empty);
+  found = exports::remove_leftover_builds(parent);
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].path == empty);
+  CHECK(std::filesystem::exists(foreign / "holiday.jpg"));
 }
 
 TEST_CASE("verify finds deleted and altered and extra files and a broken chain", "[verify]") {

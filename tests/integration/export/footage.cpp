@@ -33,9 +33,10 @@ std::vector<index::SegmentRow> make_footage(index::Index& index, const std::file
   cs.audio = spec.audio;
   cs.width = spec.width;
   cs.height = spec.height;
+  cs.codec = spec.codec;
   auto cache = std::filesystem::path(CAREKEEP_BINARY_DIR) / "test-media";
   std::filesystem::create_directories(cache);
-  auto clip = cache / ("clip-" + std::to_string(static_cast<int>(spec.seconds * 1000)) + "ms-gop" +
+  auto clip = cache / ("clip-" + spec.codec + "-" + std::to_string(static_cast<int>(spec.seconds * 1000)) + "ms-gop" +
                        std::to_string(spec.gop) + "-" + std::to_string(spec.width) + "x" +
                        std::to_string(spec.height) + (spec.audio ? "-aac" : "") + ".mp4");
   if (!std::filesystem::exists(clip)) {
@@ -84,7 +85,7 @@ std::vector<index::SegmentRow> make_footage(index::Index& index, const std::file
     c.size_bytes = static_cast<std::int64_t>(closed.size_bytes);
     c.frames = static_cast<std::int64_t>(closed.frames);
     c.keyframes = static_cast<std::int64_t>(closed.keyframes);
-    c.video_codec = "h264";
+    c.video_codec = spec.codec;
     c.width = spec.width;
     c.height = spec.height;
     c.sha256 = closed.sha256;

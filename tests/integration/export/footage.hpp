@@ -21,6 +21,7 @@ struct FootageSpec {
   bool audio = false;
   int width = 320;
   int height = 240;
+  std::string codec = "h264";    // h264 | hevc (support/media's make_clip)
 };
 
 // Writes the segments below `storage` and their rows into `index` (camera and daemon run
