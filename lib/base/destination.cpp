@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "base/fs.hpp"
+#include "base/leftover.hpp"
 
 namespace carekeep::fs {
 namespace {
@@ -61,13 +62,19 @@ Status LocalDestination::open(const std::filesystem::path& out, Layout layout) {
   if (auto st = check_new_folder(out_); !st) return st;
   auto parent = out_.parent_path();
   if (auto st = create_folders(parent); !st) return st;
+  leftovers_ = remove_leftover_builds(parent);
   // Hidden, and without the files that make it complete until the very end.
-  build_ = parent / ("." + out_.filename().string() + ".partial-" + std::to_string(::getpid()));
+  build_ = build_folder_path(out_);
   std::error_code ec;
   std::filesystem::remove_all(build_, ec);
   if (!std::filesystem::create_directory(build_, ec) || ec)
     return tl::unexpected(from_errno(ec ? ec.value() : EEXIST, "creating " + build_.string()));
   open_ = true;
+  // Who builds it, so a later run can tell a folder left by a killed one.
+  if (auto st = write_build_marker(build_); !st) {
+    abort();
+    return st;
+  }
   return ok();
 }
 
@@ -101,6 +108,7 @@ Status LocalDestination::commit() {
     }
     if (auto st = fsync_path(out_); !st) return st;
   } else {
+    if (auto st = remove_build_marker(build_); !st) return st;
     if (auto st = fsync_path(build_); !st) return st;
     // rename(2) replaces an empty directory atomically; open() allowed only that.
     if (::rename(build_.c_str(), out_.c_str()) != 0)

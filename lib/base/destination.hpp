@@ -13,12 +13,14 @@
 
 #include "base/error.hpp"
 #include "base/fd.hpp"
+#include "base/leftover.hpp"
 
 namespace carekeep::fs {
 
 enum class Layout {
   // `out` must not exist or be an empty folder (FailedPrecondition otherwise). Files are made in
-  // a hidden sibling folder ".<name>.partial-<pid>" that commit() renames onto `out`.
+  // a hidden sibling folder ".<name>.partial-<pid>" (leftover.hpp: with a marker naming its
+  // process, so a later run removes it if this one is killed) that commit() renames onto `out`.
   NewFolder,
   // `out` is created if missing and may hold other files. Each file is made as ".<file>.partial"
   // inside it; commit() renames each onto its name, replacing an older one.
@@ -39,6 +41,9 @@ class Destination {
   virtual Status commit() = 0;
   // Removes whatever was made; harmless before open(), after commit() or twice.
   virtual void abort() noexcept = 0;
+  // NewFolder: the build folders of killed earlier runs that open() found beside `out` (and
+  // removed, when it could), for the command to mention.
+  virtual const std::vector<Leftover>& leftovers() const = 0;
 };
 
 // InvalidArgument unless `name` is a plain file name (see Destination::create).
@@ -55,6 +60,7 @@ class LocalDestination final : public Destination {
   Result<UniqueFd> create(std::string_view name) override;
   Status commit() override;
   void abort() noexcept override;
+  const std::vector<Leftover>& leftovers() const override { return leftovers_; }
 
  private:
   std::filesystem::path staged(std::string_view name) const;
@@ -63,6 +69,7 @@ class LocalDestination final : public Destination {
   std::filesystem::path build_;  // NewFolder: the hidden folder; Folder: out_ itself
   Layout layout_ = Layout::NewFolder;
   std::vector<std::string> files_;
+  std::vector<Leftover> leftovers_;
   bool open_ = false;
 };
 

@@ -15,6 +15,10 @@ Status RemoteDestination::open(const std::filesystem::path& out, fs::Layout layo
   auto reply = call({{"op", "open"}, {"out", out.string()}, {"layout", std::string(fs::to_string(layout))}});
   if (!reply) return tl::unexpected(reply.error());
   open_ = true;
+  for (const auto& l : reply->body.value("leftovers", Json::array())) {
+    leftovers_.push_back(fs::Leftover{l.value("path", ""), l.value("pid", std::int64_t{0}), l.value("why", ""),
+                                      l.value("removed", false), l.value("error", "")});
+  }
   return ok();
 }
 
@@ -63,6 +67,12 @@ Result<bool> BrokerServer::serve_one() {
     done = fail(ErrorKind::InvalidArgument, "unknown request \"" + op + "\"");
   }
   Json reply = done ? Json{{"ok", true}} : error_json(done.error());
+  if (op == "open" && done) {
+    Json leftovers = Json::array();
+    for (const auto& l : local_.leftovers())
+      leftovers.push_back({{"path", l.path.string()}, {"pid", l.pid}, {"why", l.why}, {"removed", l.removed}, {"error", l.error}});
+    reply["leftovers"] = std::move(leftovers);
+  }
   std::vector<int> raw;
   for (const auto& fd : fds) raw.push_back(fd.get());
   if (auto st = send(socket_, reply, raw); !st) return tl::unexpected(st.error());

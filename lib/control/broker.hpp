@@ -22,11 +22,13 @@ class RemoteDestination final : public fs::Destination {
   Result<fs::UniqueFd> create(std::string_view name) override;
   Status commit() override;
   void abort() noexcept override;
+  const std::vector<fs::Leftover>& leftovers() const override { return leftovers_; }
 
  private:
   Result<Message> call(const Json& request);
   int socket_;  // not owned
   bool open_ = false;
+  std::vector<fs::Leftover> leftovers_;
 };
 
 // The user's side: answers one request read from `socket` with `local`. False once the

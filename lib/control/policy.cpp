@@ -21,6 +21,7 @@ struct Rule {
   bool changes_index;
   bool local_only;
   std::string_view what;  // for refusals: "may not <what>"
+  bool audited = false;
 };
 
 // Every carekeep command (tools/cli/main.cpp registers the same names). Listing and audited
@@ -39,11 +40,11 @@ constexpr std::array kRules{
     Rule{"hold list", Role::Inspector, false, false, "list holds"},
     Rule{"hold add", Role::Operator, true, false, "place a hold"},
     Rule{"hold release", Role::Operator, true, false, "release a hold"},
-    Rule{"key", Role::Inspector, false, false, "see the box key"},
-    Rule{"export", Role::Inspector, false, false, "export footage"},
-    Rule{"verify", Role::Inspector, false, false, "verify footage"},
+    Rule{"key", Role::Inspector, false, false, "see the box key", true},
+    Rule{"export", Role::Inspector, false, false, "export footage", true},
+    Rule{"verify", Role::Inspector, false, false, "verify footage", true},
     Rule{"access-log", Role::Inspector, false, false, "read the access log"},
-    Rule{"report", Role::Inspector, false, false, "write an audit report"},
+    Rule{"report", Role::Inspector, false, false, "write an audit report", true},
     Rule{"verify-export", Role::None, false, true, ""},
     Rule{"verify-report", Role::None, false, true, ""},
     Rule{"doctor", Role::None, false, true, ""},
@@ -150,7 +151,7 @@ Result<CommandNeeds> needs(std::span<const std::string> argv) {
   }
   const Rule* rule = find_rule(path);
   if (rule == nullptr) return fail(ErrorKind::InvalidArgument, "unknown command \"" + path + "\"");
-  return CommandNeeds{std::string(rule->path), rule->role, rule->changes_index, rule->local_only};
+  return CommandNeeds{std::string(rule->path), rule->role, rule->changes_index, rule->local_only, rule->audited};
 }
 
 std::optional<std::string> refusal(const Peer& peer, Role role, const CommandNeeds& needs,

@@ -52,6 +52,7 @@ struct CommandNeeds {
   Role role = Role::Admin;
   bool changes_index = false;  // hold add/release, alerts ack: refused when carekeepd is down
   bool local_only = false;     // verify-export, verify-report, doctor: never sent to the daemon
+  bool audited = false;        // key, export, verify, report: read, and record that in the access log
 };
 
 // `argv` starts at the command name (global options removed). InvalidArgument for an unknown

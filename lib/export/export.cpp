@@ -12,7 +12,7 @@
 
 #include "base/fs.hpp"
 #include "export/hold.hpp"
-#include "export/leftover.hpp"
+#include "base/leftover.hpp"
 #include "export/remux.hpp"
 #include "segment/hash.hpp"
 
@@ -27,14 +27,14 @@ constexpr Micros kGapTolerance{1'000'000};
 
 bool usable(index::SegmentState s) { return s == index::SegmentState::Closed || s == index::SegmentState::Recovered; }
 
-Status write_file(const std::filesystem::path& path, std::string_view content) {
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.flush();
-    if (!out) return fail(ErrorKind::ResourceExhausted, "writing " + path.string() + " (disk full?)");
-  }
-  return fs::fsync_path(path);
+// A small file of the export, written whole, made durable, with its manifest entry.
+Result<Json> put_file(fs::Destination& dest, std::string_view name, std::string_view content) {
+  auto fd = dest.create(name);
+  if (!fd) return tl::unexpected(fd.error());
+  std::string what = "writing " + std::string(name);
+  if (auto st = fs::write_all(fd->get(), content, what); !st) return tl::unexpected(st.error());
+  if (::fsync(fd->get()) != 0) return tl::unexpected(fs::from_errno(errno, "fsync of " + std::string(name)));
+  return Json{{"path", std::string(name)}, {"size_bytes", content.size()}, {"sha256", segment::to_hex(segment::sha256_of(content))}};
 }
 
 // The hold that keeps retention away from the footage while it is read; released by the
@@ -69,24 +69,6 @@ class HoldGuard {
   std::optional<std::int64_t> id_;
 };
 
-class TempDir {
- public:
-  explicit TempDir(std::filesystem::path path) : path_(std::move(path)) {}
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    if (!keep_) {
-      std::error_code ec;
-      std::filesystem::remove_all(path_, ec);
-    }
-  }
-  const std::filesystem::path& path() const { return path_; }
-  void keep() { keep_ = true; }
-
- private:
-  std::filesystem::path path_;
-  bool keep_ = false;
-};
 
 // Site-local ISO 8601 with offset; microseconds only when the time has them (a request's
 // --from may, and a keyframe's time usually does).
@@ -174,16 +156,6 @@ Result<Json> zone_gaps(index::Index& index, const ExportRequest& r) {
   return out;
 }
 
-Status check_output(const std::filesystem::path& out) {
-  std::error_code ec;
-  auto status = std::filesystem::symlink_status(out, ec);
-  if (ec || !std::filesystem::exists(status)) return ok();
-  if (!std::filesystem::is_directory(status))
-    return fail(ErrorKind::FailedPrecondition, "output " + out.string() + " exists and is not a folder; choose a new --out");
-  if (!std::filesystem::is_empty(out, ec) || ec)
-    return fail(ErrorKind::FailedPrecondition, "output folder " + out.string() + " is not empty; choose a new or empty --out");
-  return ok();
-}
 
 }  // namespace
 
@@ -231,12 +203,21 @@ std::string readme_text(const std::string& fingerprint, const std::vector<Camera
 }
 
 Result<ExportOutcome> run_export(index::Index& index, const std::filesystem::path& storage,
-                                 const signing::KeyPair& key, const ExportRequest& r,
+                                 const signing::KeyPair& key, const ExportRequest& r, fs::Destination& dest,
                                  const std::function<void(const Progress&)>& progress,
                                  const std::atomic<bool>* cancel) {
   if (r.from >= r.to) return fail(ErrorKind::InvalidArgument, "--from must be before --to");
   if (r.cameras.empty()) return fail(ErrorKind::InvalidArgument, "no camera to export");
-  if (auto st = check_output(r.out); !st) return tl::unexpected(st.error());
+  // Hidden, and without manifest.sig until the very end: nothing in it looks complete. Every
+  // way out below but the last aborts it.
+  if (auto st = dest.open(r.out, fs::Layout::NewFolder); !st) return tl::unexpected(st.error());
+  struct AbortUnlessCommitted {
+    fs::Destination& dest;
+    bool committed = false;
+    ~AbortUnlessCommitted() {
+      if (!committed) dest.abort();
+    }
+  } staging{dest};
 
   // Nothing to export is bad input, reported before anything is written (a hold too).
   bool any = false;
@@ -278,18 +259,6 @@ Result<ExportOutcome> run_export(index::Index& index, const std::filesystem::pat
     return fail(ErrorKind::NotFound, "no footage between " + format_local_iso(r.from, r.zone) + " and " +
                                          format_local_iso(r.to, r.zone));
 
-  std::error_code ec;
-  auto parent = r.out.has_parent_path() ? r.out.parent_path() : std::filesystem::path(".");
-  std::filesystem::create_directories(parent, ec);
-  if (ec) return fail(ErrorKind::FailedPrecondition, "creating " + parent.string() + ": " + ec.message());
-  // Hidden, and without manifest.sig until the very end: nothing in it looks complete.
-  TempDir tmp(build_folder_path(r.out));
-  std::filesystem::remove_all(tmp.path(), ec);
-  if (!std::filesystem::create_directory(tmp.path(), ec) || ec)
-    return fail(ErrorKind::FailedPrecondition, "creating " + tmp.path().string() + ": " + ec.message());
-  // Who builds it, so the next export can tell a folder left by a killed one (leftover.hpp).
-  if (auto st = write_build_marker(tmp.path()); !st) return tl::unexpected(st.error());
-
   ExportOutcome outcome;
   outcome.source_bytes = total;
   Json cameras_json = Json::array();
@@ -323,7 +292,7 @@ Result<ExportOutcome> run_export(index::Index& index, const std::filesystem::pat
       }
       RemuxOptions options{r.from, r.to, r.timestamps, &r.zone};
       auto remuxed = remux_camera(
-          plan.sources, tmp.path(), plan.camera.id, options,
+          plan.sources, dest, plan.camera.id, options,
           [&](std::uint64_t bytes) {
             done_bytes += bytes;
             if (progress) progress({plan.camera.id, std::min(done_bytes, total), total});
@@ -332,9 +301,6 @@ Result<ExportOutcome> run_export(index::Index& index, const std::filesystem::pat
       if (!remuxed) return tl::unexpected(std::move(remuxed.error()).with_context("camera " + plan.camera.id));
       std::map<index::SegmentId, std::string> file_of;
       for (const auto& part : remuxed->files) {
-        auto file = tmp.path() / part.name;
-        auto digest = segment::sha256_file(file);
-        if (!digest) return tl::unexpected(digest.error());
         OutputFile of{part.name,
                       part.actual_from,
                       part.actual_to,
@@ -344,8 +310,8 @@ Result<ExportOutcome> run_export(index::Index& index, const std::filesystem::pat
                       part.audio_codec,
                       part.video_packets,
                       static_cast<std::int64_t>(part.used.size()),
-                      std::filesystem::file_size(file, ec),
-                      segment::to_hex(*digest)};
+                      part.size_bytes,
+                      segment::to_hex(part.sha256)};
         for (auto id : part.used) file_of[id] = part.name;
         co.segments += of.segments;
         co.size_bytes += of.size_bytes;
@@ -401,11 +367,9 @@ Result<ExportOutcome> run_export(index::Index& index, const std::filesystem::pat
   std::string pem = key.public_key_pem();
   for (const auto& [name, content] : {std::pair<std::string_view, const std::string*>{kReadmeFile, &readme},
                                       std::pair<std::string_view, const std::string*>{kPublicKeyFile, &pem}}) {
-    if (auto st = write_file(tmp.path() / name, *content); !st) return tl::unexpected(st.error());
-    index::Sha256 h{};
-    files_json.push_back({{"path", std::string(name)},
-                          {"size_bytes", content->size()},
-                          {"sha256", segment::to_hex(segment::sha256_file(tmp.path() / name).value_or(h))}});
+    auto entry = put_file(dest, name, *content);
+    if (!entry) return tl::unexpected(entry.error());
+    files_json.push_back(std::move(*entry));
   }
 
   Json manifest{{"format", kManifestFormat},
@@ -425,20 +389,15 @@ Result<ExportOutcome> run_export(index::Index& index, const std::filesystem::pat
                 {"clock_events", std::move(clock_json)},
                 {"files", std::move(files_json)}};
   std::string manifest_text = manifest.dump(2) + "\n";
-  if (auto st = write_file(tmp.path() / kManifestFile, manifest_text); !st) return tl::unexpected(st.error());
+  if (auto entry = put_file(dest, kManifestFile, manifest_text); !entry) return tl::unexpected(entry.error());
   auto sig = key.sign(signing::as_bytes(manifest_text));
   if (cancel != nullptr && cancel->load()) return fail(ErrorKind::Cancelled, "export interrupted");
-  if (auto st = write_file(tmp.path() / kSignatureFile, signing::to_hex(sig) + "\n"); !st)
-    return tl::unexpected(st.error());
-  if (auto st = remove_build_marker(tmp.path()); !st) return tl::unexpected(st.error());
-  if (auto st = fs::fsync_path(tmp.path()); !st) return tl::unexpected(st.error());
-  // rename(2) replaces an empty directory atomically; check_output allowed only that.
-  std::filesystem::rename(tmp.path(), r.out, ec);
-  if (ec) return fail(ErrorKind::FailedPrecondition, "moving the export into " + r.out.string() + ": " + ec.message());
-  tmp.keep();
-  if (auto st = fs::fsync_parent(r.out); !st) return tl::unexpected(st.error());
+  if (auto entry = put_file(dest, kSignatureFile, signing::to_hex(sig) + "\n"); !entry)
+    return tl::unexpected(entry.error());
+  if (auto st = dest.commit(); !st) return tl::unexpected(st.error());
+  staging.committed = true;
   outcome.out = r.out;
-  outcome.manifest_sha256 = segment::to_hex(segment::sha256_file(r.out / kManifestFile).value_or(index::Sha256{}));
+  outcome.manifest_sha256 = segment::to_hex(segment::sha256_of(manifest_text));
   return outcome;
 }
 

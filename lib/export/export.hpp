@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "base/destination.hpp"
 #include "base/error.hpp"
 #include "base/time.hpp"
 #include "export/actor.hpp"
@@ -91,16 +92,16 @@ struct ExportOutcome {
   std::uint64_t output_bytes = 0;
 };
 
-// Build folders left by exports that were killed are not removed here: call
-// remove_leftover_builds (export/leftover.hpp) on the output's parent first.
-// Errors: InvalidArgument (from not before to), FailedPrecondition (the output folder
+// The export is built through `dest` (a NewFolder at request.out): here, or by the user's own
+// carekeep when carekeepd runs the export for them; build folders of killed earlier exports
+// beside it are removed on the way (dest.leftovers()). Errors: InvalidArgument (from not before to), FailedPrecondition (the output folder
 // exists and is not empty), NotFound (no footage of any requested camera in the range),
 // DataLoss (a source segment differs from its index row: run carekeep verify),
-// ResourceExhausted (disk full), Cancelled (`cancel` was set). On any error the temporary
-// folder is removed and the hold released; nothing is left at `out`.
+// ResourceExhausted (disk full), Cancelled (`cancel` was set). On any error `dest` is
+// aborted and the hold released; nothing is left at `out`.
 // `index` must be a writer (hold, access log is the caller's).
 Result<ExportOutcome> run_export(index::Index& index, const std::filesystem::path& storage,
-                                 const signing::KeyPair& key, const ExportRequest& request,
+                                 const signing::KeyPair& key, const ExportRequest& request, fs::Destination& dest,
                                  const std::function<void(const Progress&)>& progress,
                                  const std::atomic<bool>* cancel);
 

@@ -1,5 +1,8 @@
 #include "export/remux.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -8,7 +11,9 @@
 #include <vector>
 
 #include "av/av.hpp"
+#include "av/fd_output.hpp"
 #include "base/fs.hpp"
+#include "segment/hash.hpp"
 
 namespace carekeep::exports {
 namespace {
@@ -52,11 +57,16 @@ std::int64_t packet_time(const AVPacket& p) { return p.pts != AV_NOPTS_VALUE ? p
 
 class Writer {
  public:
-  Status open(const std::filesystem::path& out, const AVFormatContext* first, bool timestamps) {
-    path_ = out;
+  // Creates `name` in `dest` and writes through its descriptor: the file may be made by the
+  // user's own carekeep (control/broker.hpp), which this process could not open by name.
+  Status open(fs::Destination& dest, const std::string& name, const AVFormatContext* first, bool timestamps) {
+    name_ = name;
+    auto fd = dest.create(name);
+    if (!fd) return tl::unexpected(fd.error());
+    fd_ = std::move(*fd);
     AVFormatContext* raw = nullptr;
-    if (int rc = avformat_alloc_output_context2(&raw, nullptr, "mp4", out.c_str()); rc < 0 || raw == nullptr)
-      return tl::unexpected(av::from_averror(rc, "creating " + out.string()));
+    if (int rc = avformat_alloc_output_context2(&raw, nullptr, "mp4", name.c_str()); rc < 0 || raw == nullptr)
+      return tl::unexpected(av::from_averror(rc, "creating " + name));
     ctx_.reset(raw);
     int in_video = av::find_stream(first, AVMEDIA_TYPE_VIDEO);
     int in_audio = av::find_stream(first, AVMEDIA_TYPE_AUDIO);
@@ -79,14 +89,15 @@ class Writer {
       av_dict_set(&text_->metadata, "language", "und", 0);
       av_dict_set(&text_->metadata, "handler_name", "carekeep wall clock", 0);
     }
-    if (int rc = avio_open(&ctx_->pb, out.c_str(), AVIO_FLAG_WRITE); rc < 0)
-      return tl::unexpected(io_error(rc, "creating " + out.string()));
+    auto io = av::FdOutput::attach(ctx_.get(), fd_.get());
+    if (!io) return tl::unexpected(io.error());
+    io_ = std::move(*io);
     av::Dictionary opts;
     // faststart: moov before the media, so a player (or a browser) starts without reading
     // the whole file; costs one extra pass over the output at the end.
     opts.set("movflags", "+faststart");
     if (int rc = avformat_write_header(ctx_.get(), opts.out()); rc < 0)
-      return tl::unexpected(io_error(rc, "writing the header of " + out.string()));
+      return tl::unexpected(io_error(rc, "writing the header of " + name));
     return ok();
   }
 
@@ -111,7 +122,7 @@ class Writer {
     pkt.duration = duration;
     pkt.pos = -1;
     if (int rc = av_interleaved_write_frame(ctx_.get(), &pkt); rc < 0)
-      return tl::unexpected(io_error(rc, "writing " + path_.string()));
+      return tl::unexpected(io_error(rc, "writing " + name_));
     return ok();
   }
 
@@ -129,16 +140,23 @@ class Writer {
     pkt->duration = av_rescale_q(duration_us, kMicros, text_->time_base);
     pkt->flags |= AV_PKT_FLAG_KEY;
     if (int rc = av_interleaved_write_frame(ctx_.get(), pkt.get()); rc < 0)
-      return tl::unexpected(io_error(rc, "writing " + path_.string()));
+      return tl::unexpected(io_error(rc, "writing " + name_));
     return ok();
   }
 
-  Status finish() {
-    if (int rc = av_write_trailer(ctx_.get()); rc < 0)
-      return tl::unexpected(io_error(rc, "finishing " + path_.string()));
-    if (int rc = avio_closep(&ctx_->pb); rc < 0) return tl::unexpected(io_error(rc, "closing " + path_.string()));
+  // Ends the file, makes it durable and returns its SHA-256 and size.
+  Result<std::pair<segment::Sha256, std::uint64_t>> finish() {
+    if (int rc = av_write_trailer(ctx_.get()); rc < 0) return tl::unexpected(io_error(rc, "finishing " + name_));
+    if (int rc = io_->flush(); rc < 0) return tl::unexpected(io_error(rc, "writing " + name_));
+    io_.reset();
     ctx_.reset();
-    return fs::fsync_path(path_);
+    if (::fsync(fd_.get()) != 0) return tl::unexpected(fs::from_errno(errno, "fsync of " + name_));
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) != 0) return tl::unexpected(fs::from_errno(errno, "reading the size of " + name_));
+    auto digest = segment::sha256_fd(fd_.get(), name_);
+    if (!digest) return tl::unexpected(digest.error());
+    fd_.reset();
+    return std::pair{*digest, static_cast<std::uint64_t>(st.st_size)};
   }
 
  private:
@@ -153,8 +171,10 @@ class Writer {
     return out;
   }
 
-  std::filesystem::path path_;
+  std::string name_;
+  fs::UniqueFd fd_;
   av::OutputFormat ctx_;
+  std::unique_ptr<av::FdOutput> io_;  // after ctx_: destroyed first, while ctx_ still lives
   AVStream* video_ = nullptr;
   AVStream* audio_ = nullptr;
   AVStream* text_ = nullptr;
@@ -260,7 +280,7 @@ std::string part_file_name(std::string_view stem, std::size_t part) {
   return std::string(stem) + ".part" + std::to_string(part) + ".mp4";
 }
 
-Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, const std::filesystem::path& dir,
+Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, fs::Destination& dest,
                                  std::string_view stem, const RemuxOptions& options,
                                  const std::function<void(std::uint64_t)>& progress, const std::atomic<bool>* cancel) {
   if (segments.empty()) return fail(ErrorKind::NotFound, "no footage in the range");
@@ -273,7 +293,10 @@ Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, con
   // A part that never got a packet has no file (it was never opened).
   auto finish_part = [&]() -> Status {
     if (part && part->opened) {
-      if (auto st = part->writer.finish(); !st) return st;
+      auto written = part->writer.finish();
+      if (!written) return tl::unexpected(written.error());
+      part->file.sha256 = written->first;
+      part->file.size_bytes = written->second;
       result.files.push_back(std::move(part->file));
     }
     part.reset();
@@ -375,7 +398,7 @@ Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, con
       }
       if (!part->opened) {
         part->file.name = part_file_name(stem, result.files.size() + 1);
-        if (auto st = part->writer.open(dir / part->file.name, input.get(), options.timestamps); !st)
+        if (auto st = part->writer.open(dest, part->file.name, input.get(), options.timestamps); !st)
           return tl::unexpected(st.error());
         part->opened = true;
         part->file.video_codec = avcodec_get_name(part->layout.video);

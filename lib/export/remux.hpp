@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/destination.hpp"
 #include "base/error.hpp"
 #include "base/time.hpp"
 #include "index/rows.hpp"
@@ -47,6 +48,8 @@ struct RemuxFile {
   std::int64_t video_packets = 0;
   std::int64_t keyframes = 0;
   std::vector<index::SegmentId> used;      // segments that contributed packets, in order
+  index::Sha256 sha256{};                  // of the finished file
+  std::uint64_t size_bytes = 0;
 };
 
 struct RemuxResult {
@@ -58,13 +61,13 @@ struct RemuxResult {
 // camera's file ("<stem>-2.mp4" would be camera "<stem>-2"'s in a zone export).
 std::string part_file_name(std::string_view stem, std::size_t part);
 
-// Writes the files into `dir` (named by part_file_name(stem, n)). A segment whose video or
+// Writes the files through `dest` (named by part_file_name(stem, n)), each fsynced and hashed. A segment whose video or
 // audio parameters (codec, size, extradata; audio rate and channels) differ from the
 // previous one's ends the current file and starts the next at its first keyframe.
 // `progress` receives byte counts of source files as they are read. `cancel` is polled
 // between packets: Cancelled when set. NotFound when no packet falls in the range.
-// The output files are written in place; the caller owns cleanup on failure.
-Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, const std::filesystem::path& dir,
+// The caller owns cleanup on failure (aborting `dest`).
+Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, fs::Destination& dest,
                                  std::string_view stem, const RemuxOptions& options,
                                  const std::function<void(std::uint64_t)>& progress, const std::atomic<bool>* cancel);
 

@@ -51,6 +51,38 @@ Sha256 chain_hash(const Sha256& previous, const Sha256& segment) {
   return out;
 }
 
+Sha256 sha256_of(std::string_view bytes) {
+  Sha256 out{};
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), out.data(), &len, EVP_sha256(), nullptr);
+  return out;
+}
+
+Result<Sha256> sha256_fd(int fd, const std::string& name, std::optional<std::uint64_t> limit) {
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  std::vector<std::uint8_t> buf(1 << 20);
+  std::uint64_t left = limit.value_or(UINT64_MAX);
+  std::uint64_t offset = 0;
+  while (left > 0) {
+    ssize_t n = ::pread(fd, buf.data(), static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), left)),
+                        static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(ErrorKind::DataLoss, "reading " + name + ": " + std::strerror(errno));
+    }
+    if (n == 0) break;
+    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<std::size_t>(n));
+    left -= static_cast<std::uint64_t>(n);
+    offset += static_cast<std::uint64_t>(n);
+  }
+  Sha256 out{};
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), out.data(), &len);
+  return out;
+}
+
 Result<Sha256> sha256_file(const std::filesystem::path& path, std::optional<std::uint64_t> limit) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -58,28 +90,9 @@ Result<Sha256> sha256_file(const std::filesystem::path& path, std::optional<std:
     return fail(err == ENOENT ? ErrorKind::NotFound : ErrorKind::FailedPrecondition,
                 "reading " + path.string() + ": " + std::strerror(err));
   }
-  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  std::vector<std::uint8_t> buf(1 << 20);
-  std::uint64_t left = limit.value_or(UINT64_MAX);
-  while (left > 0) {
-    ssize_t n = ::read(fd, buf.data(), static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), left)));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return fail(ErrorKind::DataLoss, "reading " + path.string() + ": " + std::strerror(err));
-    }
-    if (n == 0) break;
-    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<std::size_t>(n));
-    left -= static_cast<std::uint64_t>(n);
-  }
+  auto digest = sha256_fd(fd, path.string(), limit);
   ::close(fd);
-  Sha256 out{};
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), out.data(), &len);
-  return out;
+  return digest;
 }
 
 }  // namespace carekeep::segment

@@ -24,7 +24,12 @@ std::optional<Sha256> from_hex(std::string_view hex);
 // later chain value (PRODUCT.md §2).
 Sha256 chain_hash(const Sha256& previous, const Sha256& segment);
 
+Sha256 sha256_of(std::string_view bytes);
+
 // Hashes the first `limit` bytes (all when nullopt) of a file.
 Result<Sha256> sha256_file(const std::filesystem::path& path, std::optional<std::uint64_t> limit = std::nullopt);
+// The same for an open descriptor, read from offset 0 (its own offset is left alone);
+// `name` is for messages.
+Result<Sha256> sha256_fd(int fd, const std::string& name, std::optional<std::uint64_t> limit = std::nullopt);
 
 }  // namespace carekeep::segment

@@ -13,7 +13,7 @@
 #include "command.hpp"
 #include "evidence.hpp"
 #include "export/export.hpp"
-#include "export/leftover.hpp"
+#include "base/leftover.hpp"
 #include "inspect.hpp"
 #include "progress.hpp"
 
@@ -73,7 +73,7 @@ std::string unknown(std::string_view kind, std::string_view wrong, const std::ve
 }
 
 // One line per build folder a killed export left next to the output (and removed now).
-void report_leftovers(const std::vector<exports::Leftover>& leftovers, bool json) {
+void report_leftovers(const std::vector<fs::Leftover>& leftovers, bool json) {
   for (const auto& l : leftovers) {
     if (l.removed)
       std::fprintf(stderr, "carekeep: removed %s, left by an interrupted export (%s)\n", l.path.c_str(), l.why.c_str());
@@ -158,15 +158,15 @@ int run_export_command(const ExportOptions& o, Context& context) {
   auto index = open_writer(context, "exporting (it holds the footage and records the export)");
   auto key = load_key(context);
 
-  report_leftovers(exports::remove_leftover_builds(request.out.parent_path()), o.json);
-
   CancelOnSignal signals;
   g_cancel.store(false);
   ProgressBar bar("export", o.json);
+  auto dest = make_destination(context);
   auto outcome = exports::run_export(
-      index, config.site.storage, key, request,
+      index, config.site.storage, key, request, *dest,
       [&](const exports::Progress& p) { bar.update(p.bytes_done, p.bytes_total, p.camera); }, &g_cancel);
   bar.finish();
+  report_leftovers(dest->leftovers(), o.json);
   if (!outcome) {
     const auto& e = outcome.error();
     record(index, request.actor, "export", arguments.dump(), e.message);

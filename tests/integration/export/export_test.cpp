@@ -16,7 +16,8 @@
 
 #include "export/anchor.hpp"
 #include "export/export.hpp"
-#include "export/leftover.hpp"
+#include "base/destination.hpp"
+#include "base/leftover.hpp"
 #include "footage.hpp"
 #include "segment/hash.hpp"
 #include "signing/signing.hpp"
@@ -311,8 +312,9 @@ TEST_CASE("a cancelled export leaves no complete-looking output", "[export]") {
   request.actor = exports::Actor::current();
   std::atomic<bool> cancel{false};
   int calls = 0;
+  fs::LocalDestination dest;
   auto outcome = exports::run_export(
-      index, site.storage, key, request,
+      index, site.storage, key, request, dest,
       [&](const exports::Progress& p) {
         // Half-way through the first camera, as a Ctrl-C would land.
         if (++calls == 1) CHECK(p.bytes_done < p.bytes_total);
@@ -370,7 +372,7 @@ void add_long_footage(const Site& site) {
 
 // Whether the build folder's marker is written through (it is created empty, then written).
 bool has_complete_marker(const std::filesystem::path& folder) {
-  std::ifstream in(folder / exports::kBuildMarkerFile);
+  std::ifstream in(folder / fs::kBuildMarkerFile);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   return text.find("\nboot_id=") != std::string::npos && text.ends_with("\n");
 }
@@ -619,7 +621,7 @@ TEST_CASE("the build folder of an export killed by SIGKILL is removed by the nex
     }
   }
   REQUIRE(leftover);
-  CHECK(test::read_text(*leftover / exports::kBuildMarkerFile).find("pid=" + std::to_string(killed) + "\n") !=
+  CHECK(test::read_text(*leftover / fs::kBuildMarkerFile).find("pid=" + std::to_string(killed) + "\n") !=
         std::string::npos);
   CHECK(leftover->filename() == "." + killed_out.filename().string() + ".partial-" + std::to_string(killed));
 
@@ -662,7 +664,7 @@ TEST_CASE("the build folder of a running export is left alone and one of a reuse
 
   // A pid reused by another process cannot be produced on demand: the marker is rewritten to
   // name this test process (running, but started at another time than the marker says).
-  auto marker = *building / exports::kBuildMarkerFile;
+  auto marker = *building / fs::kBuildMarkerFile;
   auto text = test::read_text(marker);
   auto at = text.find("pid=");
   auto end = text.find('\n', at);
@@ -675,7 +677,7 @@ TEST_CASE("the build folder of a running export is left alone and one of a reuse
   auto fresh = parent / (".fresh.partial-" + std::to_string(::getpid()));
   std::filesystem::create_directories(fresh);
 
-  auto found = exports::remove_leftover_builds(parent);
+  auto found = fs::remove_leftover_builds(parent);
   REQUIRE(found.size() == 1);
   CHECK(found[0].path == *building);
   CHECK(found[0].removed);
@@ -685,12 +687,12 @@ TEST_CASE("the build folder of a running export is left alone and one of a reuse
   CHECK(std::filesystem::exists(fresh));
 
   // A marker written by this process is current until the boot id says it was another boot.
-  REQUIRE(exports::write_build_marker(fresh));
-  CHECK(exports::remove_leftover_builds(parent).empty());
-  auto own = test::read_text(fresh / exports::kBuildMarkerFile);
+  REQUIRE(fs::write_build_marker(fresh));
+  CHECK(fs::remove_leftover_builds(parent).empty());
+  auto own = test::read_text(fresh / fs::kBuildMarkerFile);
   auto boot = own.find("boot_id=");
-  test::write_text(fresh / exports::kBuildMarkerFile, own.substr(0, boot) + "boot_id=00000000-0000-0000-0000-000000000000\n");
-  found = exports::remove_leftover_builds(parent);
+  test::write_text(fresh / fs::kBuildMarkerFile, own.substr(0, boot) + "boot_id=00000000-0000-0000-0000-000000000000\n");
+  found = fs::remove_leftover_builds(parent);
   REQUIRE(found.size() == 1);
   CHECK(found[0].why.find("before the last reboot or on another machine") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(fresh));
@@ -702,7 +704,7 @@ TEST_CASE("the build folder of a running export is left alone and one of a reuse
   ::waitpid(child, &status, 0);
   auto empty = parent / (".early.partial-" + std::to_string(child));
   std::filesystem::create_directories(empty);
-  found = exports::remove_leftover_builds(parent);
+  found = fs::remove_leftover_builds(parent);
   REQUIRE(found.size() == 1);
   CHECK(found[0].path == empty);
   CHECK(std::filesystem::exists(foreign / "holiday.jpg"));
@@ -809,31 +811,7 @@ TEST_CASE("access log tampering is detected by the chain and the anchors", "[ver
   CHECK(run.out.find("access log row 1: hash does not match") != std::string::npos);
 }
 
-TEST_CASE("hold add and release and verify and key are recorded in the access log with who and the result", "[verify]") {
-  Site site;
-  REQUIRE(site.cli("hold add --camera nap-1 --from " + iso(kT0) + " --to " + iso(kT0 + 5s) + " --reason case-17").exit_code == 0);
-  REQUIRE(site.cli("hold release 1").exit_code == 0);
-  CHECK(site.cli("hold release 1").exit_code == 3);  // released already: recorded as a failure
-  REQUIRE(site.cli("key").exit_code == 0);
-  REQUIRE(site.cli("verify --quick").exit_code == 0);
-  auto log = site.cli("access-log --json");
-  REQUIRE(log.exit_code == 0);
-  auto rows = json::parse(log.out)["rows"];
-  REQUIRE(rows.size() == 5);
-  CHECK(rows[0]["action"] == "hold_add");
-  CHECK(rows[0]["arguments"]["reason"] == "case-17");
-  CHECK(rows[1]["action"] == "hold_release");
-  CHECK(rows[1]["result"] == "ok");
-  CHECK(rows[2]["action"] == "hold_release");
-  CHECK(rows[2]["result"] != "ok");
-  CHECK(rows[3]["action"] == "key");
-  CHECK(rows[4]["action"] == "verify");
-  for (const auto& r : rows) {
-    CHECK(r["uid"] == static_cast<std::int64_t>(::getuid()));
-    CHECK_FALSE(r["user"].get<std::string>().empty());
-  }
-  CHECK(json::parse(log.out)["chain_intact"] == true);
-}
+// Holds, key and verify through carekeepd, logged with who: tests/integration/control.
 
 // Not run by ctest (hidden tag): throughput of export and verify on 10 minutes of 320x240 footage,
 // against plain `cat` of the same segment files. Run: export_test "[.bench]" -s | grep bench

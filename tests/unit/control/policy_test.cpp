@@ -106,3 +106,8 @@ TEST_CASE("every command the CLI registers has an access rule", "[control]") {
   CHECK(commands >= 17);
 }
 #endif
+
+TEST_CASE("exports, verifications, reports and key reads are audited, listings are not", "[control]") {
+  for (const char* audited : {"export", "verify", "report", "key"}) CHECK(needs_of({audited}).audited);
+  for (const char* plain : {"status", "segments", "gaps", "access-log"}) CHECK_FALSE(needs_of({plain}).audited);
+}

@@ -1,4 +1,4 @@
-#include "export/leftover.hpp"
+#include "base/leftover.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -13,7 +13,7 @@
 
 #include "base/fs.hpp"
 
-namespace carekeep::exports {
+namespace carekeep::fs {
 namespace {
 
 constexpr std::string_view kMarkerFormat = "carekeep-export-build/1";
@@ -185,4 +185,4 @@ std::vector<Leftover> remove_leftover_builds(const std::filesystem::path& parent
   return found;
 }
 
-}  // namespace carekeep::exports
+}  // namespace carekeep::fs

@@ -1,4 +1,4 @@
-// export/leftover: the hidden folder an export is built in, the marker saying which process
+// base/leftover: the hidden folder a Destination (an export) is built in, the marker saying which process
 // builds it, and the removal of such folders whose process is gone (an export killed by
 // SIGKILL, the OOM killer or a power cut cannot remove its own). A folder of a running export
 // is never touched. Blocking file I/O on the calling thread; reads /proc of this machine.
@@ -12,7 +12,7 @@
 
 #include "base/error.hpp"
 
-namespace carekeep::exports {
+namespace carekeep::fs {
 
 // Written first inside a build folder and removed just before it is renamed into place.
 inline constexpr std::string_view kBuildMarkerFile = ".carekeep-build";
@@ -43,4 +43,4 @@ struct Leftover {
 // alone. Returns what it found (removed or not); an unreadable `parent` is no leftover.
 std::vector<Leftover> remove_leftover_builds(const std::filesystem::path& parent);
 
-}  // namespace carekeep::exports
+}  // namespace carekeep::fs

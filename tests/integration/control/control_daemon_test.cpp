@@ -1,0 +1,359 @@
+// carekeepd's control socket (issue #6, Access) with the real daemon and CLI. The test runs as
+// root (as CI does) and plays other users with setpriv: uid 65534 (nobody) with the test's
+// inspector gid, operator gid, or neither. Footage is real segment files made by the segment
+// writer and indexed like the catalog does; the daemon's only camera points at a closed port
+// on 127.0.0.1, so it records nothing new and deletes nothing (care hours all week).
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "export/footage.hpp"
+#include "index/index.hpp"
+#include "support/recording.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace carekeep;
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr uid_t kNobody = 65534;
+constexpr const char* kInspectorGid = "61001";
+constexpr const char* kOperatorGid = "61002";
+
+// Yesterday 08:00 UTC: inside care hours (all week) and well inside 90 days.
+UtcTime footage_start() {
+  auto today = date::floor<date::days>(std::chrono::system_clock::now());
+  return UtcTime{date::sys_days{today} - date::days{1}} + 8h;
+}
+
+std::string iso(UtcTime t) { return format_utc_iso(t); }
+
+struct Site {
+  test::TempDir dir;
+  std::filesystem::path config = dir / "carekeep.toml";
+  std::filesystem::path state = dir / "state";
+  std::filesystem::path storage = dir / "media";
+  std::filesystem::path socket = state / "control.sock";
+  UtcTime t0 = footage_start();
+  std::optional<test::DaemonProcess> daemon;
+
+  explicit Site(double footage_seconds = 12) {
+    test::write_text(config, R"([site]
+name = "阳光家庭托育点"
+timezone = "UTC"
+storage = ")" + storage.string() + R"("
+database = ")" + (state / "index.db").string() + R"("
+[care_hours]
+monday = ["00:00-24:00"]
+tuesday = ["00:00-24:00"]
+wednesday = ["00:00-24:00"]
+thursday = ["00:00-24:00"]
+friday = ["00:00-24:00"]
+saturday = ["00:00-24:00"]
+sunday = ["00:00-24:00"]
+[access]
+inspector_group = ")" + kInspectorGid + R"("
+operator_group = ")" + kOperatorGid + R"("
+[[camera]]
+id = "nap-1"
+name = "午睡室"
+url = "rtsp://admin:secret@127.0.0.1:1/stream1"
+[[zone]]
+id = "nap"
+cameras = ["nap-1"]
+)");
+    std::filesystem::create_directories(storage);
+    std::filesystem::create_directories(state);
+    {
+      auto index = index::Index::open_writer(state / "index.db").value();
+      test::make_footage(index, storage, {"nap-1", t0, footage_seconds, 4, 25, false});
+    }
+    // Other users reach the socket through these folders (on a box: /run/carekeep, 0755).
+    for (const auto& d : {dir.path(), state}) std::filesystem::permissions(d, std::filesystem::perms(0755));
+  }
+
+  void start() {
+    daemon.emplace(CAREKEEPD_BIN, config, dir / "daemon.log");
+    daemon->start();
+    REQUIRE(daemon->wait_for_log("control_listening", 20s));
+  }
+  void stop() {
+    daemon->signal(SIGTERM);
+    REQUIRE(daemon->wait(10s) == 0);
+  }
+
+  // As root, with the configuration (which finds the socket).
+  test::CommandRun cli(const std::string& args) const {
+    return test::run_command(std::string(CAREKEEP_CLI_PATH) + " --config " + config.string() + " " + args);
+  }
+  // As nobody with `groups` ("" for none): the configuration is not readable to them, so the
+  // socket is named the way an inspector's environment would (CAREKEEP_SOCKET).
+  std::string as_nobody(const std::string& groups) const {
+    std::string who = "setpriv --reuid=" + std::to_string(kNobody) + " --regid=" + std::to_string(kNobody) +
+                      (groups.empty() ? " --clear-groups" : " --groups=" + groups);
+    return who + " env CAREKEEP_SOCKET=" + socket.string() + " " + CAREKEEP_CLI_PATH;
+  }
+  test::CommandRun nobody(const std::string& groups, const std::string& args, const std::string& cwd = "/") const {
+    return test::run_command("cd " + cwd + " && " + as_nobody(groups) + " " + args);
+  }
+
+  json access_log() const {
+    auto log = cli("access-log --json");
+    REQUIRE(log.exit_code == 0);
+    return json::parse(log.out)["rows"];
+  }
+  std::size_t active_holds() const {
+    auto index = index::Index::open_reader(state / "index.db").value();
+    return index.active_holds().value().size();
+  }
+};
+
+// A folder only nobody may write, as an inspector's USB stick or home would be.
+std::filesystem::path nobody_folder(const Site& site, const std::string& name) {
+  auto path = site.dir / name;
+  std::filesystem::create_directories(path);
+  REQUIRE(::chown(path.c_str(), kNobody, kNobody) == 0);
+  std::filesystem::permissions(path, std::filesystem::perms(0700));
+  return path;
+}
+
+uid_t owner_of(const std::filesystem::path& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_uid;
+}
+
+}  // namespace
+
+TEST_CASE("root's holds, key and verify go through the daemon and are logged with who and the result", "[rtsp]") {
+  Site site;
+  site.start();
+  REQUIRE(site.cli("hold add --camera nap-1 --from " + iso(site.t0) + " --to " + iso(site.t0 + 5s) + " --reason case-17").exit_code == 0);
+  REQUIRE(site.cli("hold release 1").exit_code == 0);
+  CHECK(site.cli("hold release 1").exit_code == 3);  // released already: recorded as a failure
+  REQUIRE(site.cli("key").exit_code == 0);
+  auto verified = site.cli("verify --quick");
+  INFO(verified.out << verified.err);
+  REQUIRE(verified.exit_code == 0);
+  auto rows = site.access_log();
+  REQUIRE(rows.size() == 5);
+  CHECK(rows[0]["action"] == "hold_add");
+  CHECK(rows[0]["arguments"]["reason"] == "case-17");
+  CHECK(rows[1]["action"] == "hold_release");
+  CHECK(rows[1]["result"] == "ok");
+  CHECK(rows[2]["action"] == "hold_release");
+  CHECK(rows[2]["result"] != "ok");
+  CHECK(rows[3]["action"] == "key");
+  CHECK(rows[4]["action"] == "verify");
+  for (const auto& r : rows) CHECK(r["uid"] == 0);
+  CHECK(site.daemon->wait_for_log("control_command command=\"hold add\" user=root", 1s));
+  site.stop();
+}
+
+TEST_CASE("an inspector lists, exports and reports into their own folder but may not hold footage", "[rtsp]") {
+  Site site;
+  site.start();
+  // Without either group, nothing, and the refusal says which group would help.
+  auto stranger = site.nobody("", "status");
+  CHECK(stranger.exit_code == 5);
+  CHECK(stranger.err.find("may not see the status: that needs the group 61001") != std::string::npos);
+
+  auto segments = site.nobody(kInspectorGid, "segments --camera nap-1 --from " + iso(site.t0) + " --to " +
+                                                 iso(site.t0 + 1h) + " --json");
+  INFO(segments.err);
+  REQUIRE(segments.exit_code == 0);
+  CHECK(json::parse(segments.out).size() == 3);
+
+  auto held = site.nobody(kInspectorGid, "hold add --camera nap-1 --from " + iso(site.t0) + " --to " +
+                                             iso(site.t0 + 5s) + " --reason x");
+  CHECK(held.exit_code == 5);
+  CHECK(held.err.find("may not place a hold: that needs the group 61002") != std::string::npos);
+  CHECK(site.active_holds() == 0);
+
+  // The export lands in a folder the daemon's user could not write: the user's own carekeep
+  // made every file (they are nobody's), the daemon's child filled them.
+  auto usb = nobody_folder(site, "usb");
+  auto exported = site.nobody(kInspectorGid,
+                              "export --camera nap-1 --from " + iso(site.t0 + 1s) + " --to " + iso(site.t0 + 9s) +
+                                  " --out case-17",
+                              usb.string());
+  INFO(exported.out << exported.err);
+  REQUIRE(exported.exit_code == 0);
+  CHECK(exported.out.find("exported to " + (usb / "case-17").string()) != std::string::npos);
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(usb / "case-17")) {
+    CHECK(owner_of(e.path()) == kNobody);
+    ++files;
+  }
+  CHECK(files == 5);  // nap-1.mp4, manifest.json, manifest.sig, README.txt, public_key.pem
+  CHECK(owner_of(usb / "case-17") == kNobody);
+  auto checked = site.nobody("", "verify-export " + (usb / "case-17").string() + " --pubkey " +
+                                     (usb / "case-17" / "public_key.pem").string());
+  INFO(checked.out << checked.err);
+  CHECK(checked.exit_code == 0);
+  CHECK(site.active_holds() == 0);  // the export's own hold ended with it
+
+  auto reported = site.nobody(kInspectorGid,
+                              "report --from " + iso(site.t0).substr(0, 10) + " --to " + iso(site.t0).substr(0, 10) +
+                                  " --format json,csv --lang en --out " + (usb / "audit").string());
+  INFO(reported.out << reported.err);
+  REQUIRE(reported.exit_code == 0);
+  for (const auto* name : {"report.json", "report.json.sig", "signing.pub", "coverage.csv", "gaps.csv", "access.csv"})
+    CHECK(owner_of(usb / "audit" / name) == kNobody);
+
+  // Every access is the inspector's in the log, refusals included.
+  auto rows = site.access_log();
+  std::vector<std::string> actions;
+  for (const auto& r : rows) {
+    CHECK(r["uid"] == kNobody);
+    CHECK(r["user"] == "nobody");
+    actions.push_back(r["action"]);
+  }
+  CHECK(actions == std::vector<std::string>{"refused", "refused", "export", "report"});
+  CHECK(rows[2]["arguments"]["out"] == (usb / "case-17").string());
+  site.stop();
+}
+
+TEST_CASE("an operator places and releases holds in their own name", "[rtsp]") {
+  Site site;
+  site.start();
+  auto held = site.nobody(kOperatorGid, "hold add --camera nap-1 --from " + iso(site.t0) + " --to " +
+                                            iso(site.t0 + 5s) + " --reason 'case 9'");
+  INFO(held.out << held.err);
+  REQUIRE(held.exit_code == 0);
+  auto holds = json::parse(site.cli("hold list --json").out);
+  REQUIRE(holds.size() == 1);
+  CHECK(holds[0]["created_by"] == "nobody");
+  REQUIRE(site.nobody(kOperatorGid, "hold release 1").exit_code == 0);
+  CHECK(json::parse(site.cli("hold list --json").out)[0]["released_by"] == "nobody");
+  site.stop();
+}
+
+TEST_CASE("with carekeepd stopped, reading commands say so and changing ones refuse", "[rtsp]") {
+  Site site;
+  site.start();
+  site.stop();
+  CHECK_FALSE(std::filesystem::exists(site.socket));  // removed at shutdown
+  auto held = site.cli("hold add --camera nap-1 --from " + iso(site.t0) + " --to " + iso(site.t0 + 5s) + " --reason x");
+  CHECK(held.exit_code == 3);
+  CHECK(held.err.find("carekeepd is not running") != std::string::npos);
+  CHECK(held.err.find("hold add goes through the daemon") != std::string::npos);
+  CHECK(site.active_holds() == 0);
+  auto acked = site.cli("alerts ack 1");
+  CHECK(acked.exit_code == 3);
+  CHECK(acked.err.find("carekeepd is not running") != std::string::npos);
+  auto listed = site.cli("segments --camera nap-1 --from " + iso(site.t0) + " --to " + iso(site.t0 + 1h));
+  CHECK(listed.exit_code == 0);
+  CHECK(listed.err.find("reading the index read-only") != std::string::npos);
+  // An inspector cannot read the index themselves: the message says the daemon is down.
+  auto inspector = site.nobody(kInspectorGid, "segments --camera nap-1 --from " + iso(site.t0) + " --to " + iso(site.t0 + 1h));
+  CHECK(inspector.exit_code != 0);
+  CHECK(inspector.err.find("carekeepd is not running") != std::string::npos);
+}
+
+TEST_CASE("an export whose user goes away stops, leaves nothing complete and releases its hold", "[rtsp]") {
+  Site site(120);  // long enough that the export is still running when its user is killed
+  site.start();
+  auto usb = nobody_folder(site, "usb");
+  bool interrupted = false;
+  for (int attempt = 0; attempt < 5 && !interrupted; ++attempt) {
+    auto out = usb / ("case-" + std::to_string(attempt));
+    pid_t client = ::fork();
+    REQUIRE(client >= 0);
+    if (client == 0) {
+      int devnull = ::open("/dev/null", O_WRONLY);
+      ::dup2(devnull, 1);
+      ::dup2(devnull, 2);
+      std::string cmd = "exec " + site.as_nobody(kInspectorGid) + " export --camera nap-1 --from " + iso(site.t0) +
+                        " --to " + iso(site.t0 + 120s) + " --out " + out.string();
+      ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    // Kill the user's carekeep as soon as its build folder exists.
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    std::optional<std::filesystem::path> building;
+    while (!building && std::chrono::steady_clock::now() < deadline) {
+      for (const auto& e : std::filesystem::directory_iterator(usb))
+        if (e.path().filename().string().find(".partial-") != std::string::npos) building = e.path();
+      std::this_thread::sleep_for(1ms);
+    }
+    ::kill(client, SIGKILL);
+    int status = 0;
+    ::waitpid(client, &status, 0);
+    if (!building || std::filesystem::exists(out)) continue;  // finished first on a quiet machine: again
+    interrupted = true;
+    // The daemon noticed, stopped the command (SIGTERM) and its hold went with it.
+    REQUIRE(site.daemon->wait_for_log("control_command_done command=export user=nobody", 20s, attempt + 1));
+    CHECK(test::wait_until([&] { return site.active_holds() == 0; }, 10s));
+    CHECK_FALSE(std::filesystem::exists(out));
+  }
+  REQUIRE(interrupted);
+  // The next export beside it removes the folder the killed one left and succeeds.
+  auto next = site.nobody(kInspectorGid, "export --camera nap-1 --from " + iso(site.t0) + " --to " + iso(site.t0 + 4s) +
+                                             " --out " + (usb / "next").string());
+  INFO(next.out << next.err);
+  REQUIRE(next.exit_code == 0);
+  CHECK(next.err.find("left by an interrupted export") != std::string::npos);
+  for (const auto& e : std::filesystem::directory_iterator(usb))
+    CHECK(e.path().filename().string().find(".partial-") == std::string::npos);
+  site.stop();
+}
+
+TEST_CASE("an export killed inside the daemon has its hold released and its folder removed by the user's side", "[rtsp]") {
+  Site site(120);
+  site.start();
+  auto usb = nobody_folder(site, "usb");
+  bool killed = false;
+  for (int attempt = 0; attempt < 5 && !killed; ++attempt) {
+    auto out = usb / ("case-" + std::to_string(attempt));
+    std::optional<test::CommandRun> run;
+    std::thread client([&] {
+      run = site.nobody(kInspectorGid, "export --camera nap-1 --from " + iso(site.t0) + " --to " + iso(site.t0 + 120s) +
+                                           " --out " + out.string());
+    });
+    // The command's pid, from the daemon's log line for it.
+    std::optional<pid_t> command;
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    std::regex started("control_command command=export user=nobody uid=65534 role=inspector pid=([0-9]+)");
+    while (!command && std::chrono::steady_clock::now() < deadline) {
+      auto text = site.daemon->log_text();
+      std::vector<pid_t> pids;
+      for (auto it = std::sregex_iterator(text.begin(), text.end(), started); it != std::sregex_iterator(); ++it)
+        pids.push_back(std::stoi((*it)[1]));
+      if (static_cast<int>(pids.size()) == attempt + 1) command = pids.back();
+      std::this_thread::sleep_for(1ms);
+    }
+    REQUIRE(command);
+    // Once its hold is in place (it is reading), the OOM killer's way: SIGKILL.
+    test::wait_until([&] { return site.active_holds() > 0 || !std::filesystem::exists("/proc/" + std::to_string(*command)); }, 10s);
+    bool was_running = ::kill(*command, SIGKILL) == 0 && site.active_holds() > 0;
+    client.join();
+    REQUIRE(run);
+    if (!was_running || run->exit_code == 0) {
+      std::filesystem::remove_all(out);
+      continue;
+    }
+    killed = true;
+    CHECK(run->exit_code == 128 + SIGKILL);
+    CHECK(site.daemon->wait_for_log("export_holds_released", 10s));
+    CHECK(site.active_holds() == 0);
+    CHECK_FALSE(std::filesystem::exists(out));
+    for (const auto& e : std::filesystem::directory_iterator(usb))
+      CHECK(e.path().filename().string().find(".partial-") == std::string::npos);
+  }
+  REQUIRE(killed);
+  site.stop();
+}
