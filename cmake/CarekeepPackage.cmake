@@ -1,7 +1,9 @@
 # Installation layout and the Debian package (issue #8). Included last from the top level.
 # `cmake --install` puts the binaries (their own install() rules), the systemd unit, the
 # sysusers.d/tmpfiles.d entries and the sample configuration in the usual places; CPack turns
-# the same rules into carekeep_<version>_<arch>.deb (tools/package.sh). Only the component
+# the same rules into carekeep_<version>_<arch>.deb (tools/package.sh: a Release build of its
+# own, or FROM=<tree> the binaries an already built tree holds, as the package test does with
+# the CI's RelWithDebInfo tree). Only the component
 # "carekeep" goes into the package: carekeep-fakecam (component "fakecam") is a test and demo
 # tool that would drag GStreamer onto the NVR box.
 
@@ -9,7 +11,6 @@
 set(CAREKEEP_SYSTEMD_UNIT_DIR "/lib/systemd/system" CACHE PATH "Where the systemd unit goes")
 set(CAREKEEP_SYSUSERS_DIR "/usr/lib/sysusers.d" CACHE PATH "Where the sysusers.d entry goes")
 set(CAREKEEP_TMPFILES_DIR "/usr/lib/tmpfiles.d" CACHE PATH "Where the tmpfiles.d entry goes")
-set(CAREKEEP_CONFIG_DIR "${CMAKE_INSTALL_FULL_SYSCONFDIR}/carekeep")
 
 install(FILES ${PROJECT_SOURCE_DIR}/systemd/carekeepd.service DESTINATION ${CAREKEEP_SYSTEMD_UNIT_DIR})
 install(FILES ${PROJECT_SOURCE_DIR}/systemd/carekeep.sysusers DESTINATION ${CAREKEEP_SYSUSERS_DIR}
@@ -20,13 +21,23 @@ install(FILES ${PROJECT_SOURCE_DIR}/systemd/carekeep.tmpfiles DESTINATION ${CARE
 # The configuration holds camera passwords, so it is not world-readable (postinst gives it
 # to group carekeep). An existing file is the operator's: `cmake --install` never replaces
 # it; in the package dpkg's conffile handling does the same.
+# Its directory follows the prefix of the install, not the one configured: the package is
+# also made from the CI build tree (configured for /usr/local, packaged with prefix /usr),
+# and /usr's configuration lives in /etc, as GNUInstallDirs has it.
 install(CODE "
-  set(_dest \"\$ENV{DESTDIR}${CAREKEEP_CONFIG_DIR}/carekeep.toml\")
+  if(IS_ABSOLUTE \"${CMAKE_INSTALL_SYSCONFDIR}\")
+    set(_etc \"${CMAKE_INSTALL_SYSCONFDIR}\")
+  elseif(CMAKE_INSTALL_PREFIX STREQUAL \"/usr\" OR CMAKE_INSTALL_PREFIX STREQUAL \"/\")
+    set(_etc /etc)
+  else()
+    set(_etc \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_SYSCONFDIR}\")
+  endif()
+  set(_dest \"\$ENV{DESTDIR}\${_etc}/carekeep/carekeep.toml\")
   if(EXISTS \"\${_dest}\")
     message(STATUS \"Keeping existing: \${_dest}\")
   else()
     # file(INSTALL) puts DESTDIR (CPack's staging directory) in front of an absolute path itself.
-    file(INSTALL \"${PROJECT_SOURCE_DIR}/etc/carekeep.toml\" DESTINATION \"${CAREKEEP_CONFIG_DIR}\"
+    file(INSTALL \"${PROJECT_SOURCE_DIR}/etc/carekeep.toml\" DESTINATION \"\${_etc}/carekeep\"
          FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)
   endif()")
 
@@ -69,6 +80,7 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
 # The maintainer scripts fall back to useradd/groupadd and mkdir where systemd is missing.
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "systemd")
+# Stripped whatever the build type: a RelWithDebInfo tree (CI) packages without its debug info.
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA

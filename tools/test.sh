@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs dependencies if missing, configures, builds and runs the default CTest set
-# (everything but the `soak` and `package` labels). Exit status is CTest's.
-#   tools/test.sh                 RelWithDebInfo, warnings are errors (as CI)
-#   PRESET=debug tools/test.sh    ASan + UBSan
+# (everything but the `soak` label). Exit status is CTest's.
+#   tools/test.sh                 RelWithDebInfo, warnings are errors (as CI). As root this
+#                                 includes the `package` test (≈ 20 s, run alone): it packages
+#                                 the binaries just built (stripped), lintian, dpkg -i, remove,
+#                                 purge on this machine; skipped when not root
+#   PRESET=debug tools/test.sh    ASan + UBSan (without the `package` label: not a build to ship)
 #   ctest --preset ci -L soak     the long soak runs, after a build
-#   ctest --test-dir build/ci -L package   build, lintian, dpkg -i, remove, purge the .deb
-#                                 (minutes: its own Release build; installs on this machine)
+#   ctest --test-dir build/ci -L package   only the package test
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset="${PRESET:-ci}"

@@ -81,7 +81,7 @@ class Evidence {
     e.events = std::move(*events);
     auto faults = index_.content_faults(id, {from_, to_});
     if (!faults) return tl::unexpected(std::move(faults.error()));
-    for (auto& f : *faults) e.content_faults.push_back({std::move(f.kind), f.start, f.end});
+    for (auto& f : *faults) e.content_faults.push_back({std::move(f.kind), f.start, f.end, std::move(f.detail)});
     return &cameras_.emplace(id, std::move(e)).first->second;
   }
 

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <map>
 
+#include <nlohmann/json.hpp>
+
 namespace carekeep::coverage {
 
 namespace {
@@ -106,7 +108,8 @@ class Timeline {
     bad_.normalize();
 
     for (const auto& f : camera.content_faults) {
-      content_.add(f.start, f.end.value_or(now), label({std::string(cause::kContent), f.kind}));
+      content_.add(f.start, f.end.value_or(now),
+                   label({std::string(cause::kContent), content_values(f.kind, f.detail)}));
     }
     content_.normalize();
 
@@ -261,6 +264,33 @@ Gap close_gap(const ZoneQuery& query, std::span<const CameraEvidence* const> cam
 }
 
 }  // namespace
+
+std::string content_values(std::string_view kind, std::string_view detail) {
+  std::string out(kind);
+  auto json = nlohmann::json::parse(detail, nullptr, false);
+  if (json.is_discarded() || !json.is_object()) return out;
+  auto add = [&](const char* key, const char* name, const char* unit = "") {
+    auto it = json.find(key);
+    if (it == json.end() || !it->is_number()) return;
+    char value[48];
+    std::snprintf(value, sizeof value, " %s=%.1f%s", name, it->get<double>(), unit);
+    out += value;
+  };
+  if (kind == "frozen") {
+    add("seconds_unchanged", "unchanged", "s");
+    if (json.value("identical_keyframe", false)) {
+      out += " identical_keyframe";
+    } else {
+      add("difference", "difference");
+      add("change_threshold", "threshold");
+    }
+    return out;
+  }
+  add("mean", "mean");
+  add("stddev", "stddev");
+  if (kind == "covered") add("gradient", "gradient");
+  return out;
+}
 
 std::string_view cause_for_down(std::string_view event_cause) {
   if (event_cause == "stalled") return cause::kStreamStalled;

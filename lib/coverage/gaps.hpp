@@ -46,6 +46,7 @@ struct ContentFault {
   std::string kind;             // black | frozen | covered
   UtcTime start;
   std::optional<UtcTime> end;   // none while it lasts
+  std::string detail;           // the row's measured values (JSON); the gap detail quotes them
 };
 
 // What the index knows about one camera around the evaluated window. Lists in any order.
@@ -91,7 +92,8 @@ struct Piece {
 // The camera's timeline over [from, to): contiguous pieces, adjacent ones with equal status
 // merged. The rules, first match wins, at each instant t:
 //   1. a closed or recovered segment (or an open one, until `now` or its daemon run's end) holds
-//      t: usable, unless a content fault holds t (content, the fault's kind);
+//      t: usable, unless a content fault holds t (content, the fault's kind and the measured
+//      values that decided it: "black mean=16.0 stddev=0.0", see content_values());
 //   2. a damaged segment holds t: footage_missing when its file went missing, else footage_damaged;
 //      a deleting or deleted one: deleted;
 //   3. a forward clock step jumped over t: clock_step;
@@ -112,6 +114,12 @@ std::vector<Gap> find_gaps(const ZoneQuery& query, std::span<const CameraEvidenc
 // The same over evidence shared between zones (a camera in two zones is loaded once).
 std::vector<Gap> find_gaps(const ZoneQuery& query, std::span<const CameraEvidence* const> cameras,
                            const SiteEvidence& site);
+
+// The reason word of a content fault: its kind and the values that decided it, from the
+// content_fault row's JSON detail: "black mean=16.0 stddev=0.0", "covered mean=110.2
+// stddev=3.1 gradient=0.4", "frozen unchanged=60.2s difference=0.1 threshold=0.6" (or
+// "identical_keyframe" for a byte-identical keyframe). The kind alone when the detail has none.
+std::string content_values(std::string_view kind, std::string_view detail);
 
 // The cause word for a camera_event / run end cause ("stalled" -> stream_stalled, ...).
 std::string_view cause_for_down(std::string_view event_cause);

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Builds the Debian package with tools/package.sh, checks it with lintian, installs it on this
-# machine with dpkg -i (root), checks files, user, groups, permissions and the enabled unit,
-# reinstalls it over an edited config, removes it (footage, index and config stay) and purges
-# it (they go). Refuses to run where carekeep is already installed or has data, because
-# purging would delete that data.
+# Packages the binaries of an already built tree with tools/package.sh (FROM=BUILD_DIR: no
+# build, CPack strips them), checks the .deb with lintian, installs it on this machine with
+# dpkg -i (root), checks files, user, groups, permissions and the enabled unit, reinstalls it
+# over an edited config, removes it (footage, index and config stay) and purges it (they go,
+# and nothing of the package is left; the system user and groups stay, as Debian has it).
+# Refuses to run where carekeep is already installed or has data, because purging would
+# delete that data. Exit 77 (skipped) when not root.
 #   package_test.sh SOURCE_DIR BUILD_DIR
 set -euo pipefail
 source_dir="$1" build_dir="$2"
@@ -11,10 +13,19 @@ source_dir="$1" build_dir="$2"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 check() { local what="$1"; shift; "$@" || fail "$what"; }
 
-[ "$(id -u)" = 0 ] || fail "needs root (dpkg -i); CI and the dev VM run as root"
-for tool in dpkg dpkg-deb lintian; do
+if [ "$(id -u)" != 0 ]; then
+  echo "skipped: needs root (dpkg -i); CI and the dev VM run as root"
+  exit 77
+fi
+for tool in dpkg dpkg-deb lintian cpack dpkg-shlibdeps readelf flock; do
   command -v "$tool" >/dev/null || fail "$tool missing: run tools/install-deps.sh"
 done
+# One package test at a time on this machine: other build trees' test runs (other worktrees,
+# other ctest invocations; RUN_SERIAL only orders one ctest run) would install and purge the
+# same package under this one. The lock is on dpkg's database directory, which exists wherever
+# this test can run, so no lock file is left behind (dpkg itself locks files inside it).
+exec 9</var/lib/dpkg
+flock -w 600 9 || fail "another package test held the lock on /var/lib/dpkg for 10 minutes"
 if dpkg-query -W -f='${Status}' carekeep 2>/dev/null | grep -q installed; then
   fail "the carekeep package is installed on this machine; this test would purge it (and its footage)"
 fi
@@ -22,16 +33,17 @@ for path in /var/lib/carekeep /etc/carekeep; do
   [ ! -e "$path" ] || fail "$path exists; this test purges it: move it away first"
 done
 
+work="$(mktemp -d)"
 cleanup() {
   if dpkg-query -W -f='${Status}' carekeep 2>/dev/null | grep -q 'ok \(installed\|config-files\|half\)'; then
     dpkg --purge carekeep >/dev/null 2>&1 || true
   fi
-  rm -rf /var/lib/carekeep /etc/carekeep
+  rm -rf /var/lib/carekeep /etc/carekeep "$work"
 }
 trap cleanup EXIT
 
-echo "== building the package"
-deb="$(BUILD_DIR="$build_dir" "$source_dir/tools/package.sh" | tail -n 1)"
+echo "== packaging $build_dir"
+deb="$(FROM="$build_dir" OUT_DIR="$work" "$source_dir/tools/package.sh" | tail -n 1)"
 [ -f "$deb" ] || fail "tools/package.sh did not produce a .deb"
 echo "$deb"
 
@@ -49,7 +61,11 @@ lintian --fail-on error --suppress-tags no-manual-page "$deb" || fail "lintian r
 
 echo "== install"
 dpkg -i "$deb"
-for f in /usr/sbin/carekeepd /usr/bin/carekeep; do check "$f is executable" test -x "$f"; done
+for f in /usr/sbin/carekeepd /usr/bin/carekeep; do
+  check "$f is executable" test -x "$f"
+  # The tree may be RelWithDebInfo (CI): its debug info must not reach the box.
+  if readelf -S --wide "$f" | grep -q '\.debug_'; then fail "$f is not stripped"; fi
+done
 for f in /lib/systemd/system/carekeepd.service /usr/lib/sysusers.d/carekeep.conf /usr/lib/tmpfiles.d/carekeep.conf \
          /usr/share/doc/carekeep/copyright /usr/share/doc/carekeep/changelog.Debian.gz /etc/carekeep/carekeep.toml; do
   check "$f installed" test -f "$f"
@@ -100,6 +116,12 @@ dpkg --purge carekeep
 [ ! -e /etc/carekeep ] || fail "/etc/carekeep left after purge"
 [ ! -e /etc/systemd/system/carekeepd.service ] || fail "mask of carekeepd.service left after purge"
 if dpkg-query -W -f='${Status}' carekeep 2>/dev/null | grep -q installed; then fail "still known to dpkg after purge"; fi
+for left in /run/carekeep /etc/systemd/system/multi-user.target.wants/carekeepd.service \
+            /var/lib/systemd/deb-systemd-helper-enabled/carekeepd.service.dsh-also \
+            /var/lib/systemd/deb-systemd-helper-enabled/multi-user.target.wants/carekeepd.service \
+            /var/lib/systemd/deb-systemd-helper-masked/carekeepd.service; do
+  [ ! -e "$left" ] || fail "$left left after purge"
+done
 # Debian keeps system accounts on purge (their ids may own files elsewhere).
 check "user kept after purge" getent passwd carekeep >/dev/null
 echo "package test passed"

@@ -197,6 +197,31 @@ TEST_CASE("a content fault makes footage unusable", "[coverage]") {
   }
 }
 
+TEST_CASE("a content gap's detail quotes the measured values of its fault", "[coverage]") {
+  // Details as lib/content's Detector writes them (content_fault.detail).
+  const std::string black =
+      R"({"mean":16.0,"stddev":0.04,"gradient":0.0,"noise":0.0,"seconds_unchanged":0.0,)"
+      R"("identical_keyframe":false,"change_threshold":0.6,"difference":null,"difference_vs_noise":null})";
+  const std::string frozen =
+      R"({"mean":120.5,"stddev":40.2,"gradient":9.1,"noise":0.0,"seconds_unchanged":61.5,)"
+      R"("identical_keyframe":false,"change_threshold":0.6,"difference":0.12,"difference_vs_noise":null})";
+  CHECK(coverage::content_values("black", black) == "black mean=16.0 stddev=0.0");
+  CHECK(coverage::content_values("covered", R"({"mean":110.24,"stddev":3.12,"gradient":0.44})") ==
+        "covered mean=110.2 stddev=3.1 gradient=0.4");
+  CHECK(coverage::content_values("frozen", frozen) == "frozen unchanged=61.5s difference=0.1 threshold=0.6");
+  CHECK(coverage::content_values("frozen", R"({"seconds_unchanged":60.0,"identical_keyframe":true,"difference":0.0})") ==
+        "frozen unchanged=60.0s identical_keyframe");
+  CHECK(coverage::content_values("black", "") == "black");
+  CHECK(coverage::content_values("black", "not json") == "black");
+
+  auto a = steady("nap-1");
+  a.content_faults.push_back({"black", at(300), at(400), black});
+  auto gaps = gaps_of(query(), {a}, site_up());
+  REQUIRE(gaps.size() == 1);
+  CHECK(gaps[0].cause == "content");
+  CHECK(gaps[0].detail == "nap-1: content (black mean=16.0 stddev=0.0) 100.0 s");
+}
+
 TEST_CASE("a forward clock step is a clock_step gap and recording errors are named", "[coverage]") {
   auto cam = steady("play-1");
   outage(cam, 100, 160, "stream_ended");
