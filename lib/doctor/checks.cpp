@@ -14,6 +14,8 @@
 #include <sstream>
 
 #include "base/text.hpp"
+#include "control/policy.hpp"
+#include "control/session.hpp"
 #include "doctor/doctor.hpp"
 
 namespace carekeep::doctor {
@@ -425,6 +427,55 @@ Check check_daemon(const config::Config& config, UtcTime now, std::chrono::secon
                             : "not recording: " + names + "; see carekeep status for the reason";
   }
   return c;
+}
+
+std::vector<Check> check_control(const config::Config& config) {
+  std::vector<Check> checks;
+  const auto& socket = config.access.socket;
+  Check c{"control", socket.string(), Verdict::Pass, "", ""};
+  auto connection = control::connect(socket);
+  auto pong = connection ? control::ping(connection->get()) : Result<control::Json>(tl::unexpected(connection.error()));
+  if (!pong) {
+    c.verdict = Verdict::Fail;
+    c.finding = "carekeepd does not answer on its control socket: " + pong.error().message;
+    c.advice = "inspectors and operators reach the daemon there; restart it and read why: systemctl restart "
+               "carekeepd; journalctl -u carekeepd | grep control";
+    checks.push_back(std::move(c));
+    return checks;
+  }
+  c.finding = "carekeepd (pid " + std::to_string(pong->value("pid", 0)) + ", version " +
+              pong->value("version", std::string("?")) + ") answers at " + socket.string();
+  // Other users need to search every folder above the socket and to write the socket itself.
+  std::string closed;
+  for (auto dir = socket.parent_path(); !dir.empty(); dir = dir.parent_path()) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0 && (st.st_mode & S_IXOTH) == 0) closed = dir.string();
+    if (dir == dir.root_path()) break;
+  }
+  struct stat st {};
+  if (!closed.empty()) {
+    c.verdict = Verdict::Warn;
+    c.finding += ", but other users cannot reach it: " + closed + " is not searchable by them";
+    c.advice = "let inspectors through (chmod o+x " + closed + ") or set [access] socket to /run/carekeep/control.sock";
+  } else if (::stat(socket.c_str(), &st) == 0 && (st.st_mode & S_IWOTH) == 0) {
+    c.verdict = Verdict::Warn;
+    c.finding += ", but other users may not write to it (mode " + std::to_string(st.st_mode & 0777) + ")";
+    c.advice = "restart carekeepd: it sets the socket's mode when it starts";
+  }
+  checks.push_back(std::move(c));
+  for (const auto& [role, group] : {std::pair<std::string, std::string>{"inspector", config.access.inspector_group},
+                                    std::pair<std::string, std::string>{"operator", config.access.operator_group}}) {
+    Check g{"access_group", group, Verdict::Pass, "", ""};
+    if (auto gid = control::resolve_group(group)) {
+      g.finding = "the " + role + " group " + group + " exists (gid " + std::to_string(*gid) + ")";
+    } else {
+      g.verdict = Verdict::Warn;
+      g.finding = "the " + role + " group " + group + " does not exist: only root can do what it allows";
+      g.advice = "create it (groupadd --system " + group + ") and add the people who need it (usermod -aG " + group + " NAME)";
+    }
+    checks.push_back(std::move(g));
+  }
+  return checks;
 }
 
 }  // namespace carekeep::doctor

@@ -117,4 +117,9 @@ std::vector<Check> check_permissions(const config::Config& config, const std::fi
 // and every enabled camera recording.
 Check check_daemon(const config::Config& config, UtcTime now, std::chrono::seconds max_age);
 
+// The control socket ([access] socket) of the running daemon: it answers, other users can
+// reach it (every folder above it searchable by others, the socket writable by them), and the
+// inspector and operator groups exist, so that somebody but root can inspect the box.
+std::vector<Check> check_control(const config::Config& config);
+
 }  // namespace carekeep::doctor

@@ -40,7 +40,7 @@ const char* mark(Verdict v) {
 // The names --skip accepts: every check run_doctor adds.
 const std::vector<std::string> kCheckNames{"config",    "storage",  "capacity",    "camera",      "clock",
                                            "timezone",  "state_dir", "database",   "status_file", "config_file",
-                                           "daemon_user", "daemon"};
+                                           "daemon_user", "daemon", "control", "access_group"};
 
 int report(std::vector<Check> checks, const DoctorOptions& options) {
   bool json = options.json;
@@ -148,8 +148,17 @@ int run_doctor(const std::filesystem::path& config_path, const DoctorOptions& op
   checks.push_back(doctor::check_timezone(config, clock));
   for (auto& c : doctor::check_permissions(config, config_path, options.user)) checks.push_back(std::move(c));
   bool skip_daemon = std::find(options.skip.begin(), options.skip.end(), "daemon") != options.skip.end();
-  checks.push_back(skip_daemon ? Check{"daemon", "", Verdict::Skip, "", ""}
-                               : doctor::check_daemon(config, SystemClock{}.now(), std::chrono::seconds(15)));
+  if (skip_daemon) {
+    checks.push_back(Check{"daemon", "", Verdict::Skip, "", ""});
+  } else {
+    checks.push_back(doctor::check_daemon(config, SystemClock{}.now(), std::chrono::seconds(15)));
+    // A stopped daemon removes its socket (that is the daemon check's finding already); one
+    // that is there must answer.
+    std::error_code ec;
+    if (std::filesystem::exists(config.access.socket, ec)) {
+      for (auto& c : doctor::check_control(config)) checks.push_back(std::move(c));
+    }
+  }
   return report(std::move(checks), options);
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <optional>
 #include <regex>
 #include <thread>
@@ -355,5 +356,34 @@ TEST_CASE("an export killed inside the daemon has its hold released and its fold
       CHECK(e.path().filename().string().find(".partial-") == std::string::npos);
   }
   REQUIRE(killed);
+  site.stop();
+}
+
+TEST_CASE("the doctor checks that the control socket answers and that other users can reach it", "[rtsp]") {
+  Site site;
+  site.start();
+  auto checks_of = [&] {
+    auto run = site.cli("doctor --json --probe-seconds 0");
+    INFO(run.out << run.err);
+    std::map<std::string, json> found;
+    auto doctor = json::parse(run.out);  // kept: a loop over parse(...)["checks"] would dangle
+    for (const auto& c : doctor["checks"]) {
+      if (c["check"] == "control" || c["check"] == "access_group") found[c["check"].get<std::string>() + " " + c["subject"].get<std::string>()] = c;
+    }
+    return found;
+  };
+  auto checks = checks_of();
+  REQUIRE(checks.count("control " + site.socket.string()) == 1);
+  auto control = checks["control " + site.socket.string()];
+  CHECK(control["verdict"] == "pass");
+  CHECK(control["finding"].get<std::string>().find("answers at " + site.socket.string()) != std::string::npos);
+  CHECK(checks["access_group 61001"]["verdict"] == "pass");
+  CHECK(checks["access_group 61002"]["verdict"] == "pass");
+  // A state folder closed to others: the daemon answers root, but no inspector could reach it.
+  std::filesystem::permissions(site.state, std::filesystem::perms(0750));
+  control = checks_of()["control " + site.socket.string()];
+  CHECK(control["verdict"] == "warn");
+  CHECK(control["advice"].get<std::string>().find("chmod o+x " + site.state.string()) != std::string::npos);
+  std::filesystem::permissions(site.state, std::filesystem::perms(0755));
   site.stop();
 }

@@ -81,7 +81,7 @@ expect_stat() {  # path "mode user group"
 expect_stat /etc/carekeep/carekeep.toml "640 root carekeep"
 expect_stat /var/lib/carekeep "750 carekeep carekeep"
 expect_stat /var/lib/carekeep/media "750 carekeep carekeep"
-expect_stat /run/carekeep "750 carekeep carekeep-inspector"
+expect_stat /run/carekeep "755 carekeep carekeep"
 expect_stat /usr/sbin/carekeepd "755 root root"
 check "unit enabled (multi-user.target.wants)" test -L /etc/systemd/system/multi-user.target.wants/carekeepd.service
 /usr/sbin/carekeepd --check-config --config /etc/carekeep/carekeep.toml >/dev/null || fail "the installed config is invalid"
