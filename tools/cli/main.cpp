@@ -131,11 +131,16 @@ int run_selected(const Selected& selected, const std::string& config_path, const
                  connection.error().message.c_str(), selected.needs.path.c_str());
     return cli::kExitFailure;
   }
+  int status = run_here(selected, config_path, std::nullopt);
+  // Said after the output, and only when there was some: an error stays the one line it is.
   // Audited commands open a writer for the access log themselves (root or the daemon's user
   // only); status says it itself, and the calendar reads no index.
-  if (!selected.needs.audited && selected.needs.path != "calendar" && selected.needs.path != "status")
-    std::fprintf(stderr, "carekeep: %s; reading the index read-only\n", connection.error().message.c_str());
-  return run_here(selected, config_path, std::nullopt);
+  if (status == cli::kExitOk && !selected.needs.audited && selected.needs.path != "calendar" &&
+      selected.needs.path != "status") {
+    std::fflush(stdout);
+    std::fprintf(stderr, "carekeep: %s; this was read from the index read-only\n", connection.error().message.c_str());
+  }
+  return status;
 }
 
 }  // namespace

@@ -307,8 +307,6 @@ TEST_CASE("carekeepd hits ENOSPC mid-segment: the segment is closed cleanly, the
 TEST_CASE("carekeepd with a clock 10 years ahead deletes nothing and raises clock_untrusted, "
           "trusts the clock again once it is set right or an operator confirms it",
           "[rtsp][slow][retention]") {
-  const fs::path libfaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
-  if (!fs::exists(libfaketime)) FAIL("libfaketime is missing: apt-get install faketime (tools/install-deps.sh)");
   test::TempDir dir;
   test::RtspTestServer server;
   Site site{dir / "media", dir / "index.db", "\"00:00-24:00\"", 5, server.url()};
@@ -324,15 +322,9 @@ TEST_CASE("carekeepd with a clock 10 years ahead deletes nothing and raises cloc
       seeded.push_back(seed.add(now - std::chrono::days(1) + std::chrono::minutes(i), 100'000, {}));
   }
   test::write_text(dir / "carekeep.toml", config_text(site));
+  // Only the daemon runs on the faked clock, so this process (and its fakecam threads) never sees it.
+  auto wrapper = test::daemon_on_faked_clock(CAREKEEPD_BIN, dir.path(), "+3652d");
   auto faked = dir / "faketime";
-  test::write_text(faked, "+3652d\n");
-  // Only the daemon runs on the faked clock: a wrapper sets the variables and execs it, so
-  // this process (and its fakecam threads) never sees them.
-  auto wrapper = dir / "carekeepd-faketime";
-  test::write_text(wrapper, "#!/bin/sh\nexec env LD_PRELOAD=" + libfaketime.string() + " FAKETIME_TIMESTAMP_FILE=" +
-                                faked.string() + " FAKETIME_CACHE_DURATION=1 FAKETIME_DONT_FAKE_MONOTONIC=1 " +
-                                CAREKEEPD_BIN + " \"$@\"\n");
-  fs::permissions(wrapper, fs::perms::owner_all);
   test::DaemonProcess daemon{wrapper, dir / "carekeep.toml", dir / "daemon.log"};
   daemon.start();
 
