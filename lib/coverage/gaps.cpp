@@ -94,9 +94,8 @@ class Timeline {
         if (s.state == index::SegmentState::Open) end = open_segment_end(s, camera, now);
         usable_.add(s.start, end);
       } else if (s.state == index::SegmentState::Damaged) {
-        bool missing = s.state_detail.starts_with("file missing") || s.state_detail.starts_with("no complete fragment");
         bad_.add(s.start, s.end,
-                 label(missing ? Reason{std::string(cause::kFootageMissing), "file_missing"}
+                 label(s.file_missing ? Reason{std::string(cause::kFootageMissing), "file_missing"}
                                : Reason{std::string(cause::kFootageDamaged), ""}));
       } else {
         bad_.add(s.start, s.end, label({std::string(cause::kDeleted), ""}));
