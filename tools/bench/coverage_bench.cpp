@@ -28,32 +28,23 @@
 using namespace carekeep;
 using namespace std::chrono_literals;
 using Steady = std::chrono::steady_clock;
-using bench::cpu_ms;
 using bench::must;
 
 namespace {
 
 struct Options {
-  int cameras = 16;
-  int days = 90;
+  bench::SiteOptions site;
   int runs = 3;
-  std::filesystem::path dir = "/var/tmp";
-  bool keep = false;
-  std::filesystem::path reuse;
   bool migration = false;
 };
 
 [[noreturn]] void usage(int code) {
   std::fprintf(code == 0 ? stdout : stderr,
                "usage: coverage_bench [--cameras N] [--days N] [--runs N] [--dir DIR] [--keep] [--reuse DIR]\n"
-               "                      [--migration]\n"
-               "  --cameras    cameras of 60 s segments, two per zone (default 16, even)\n"
-               "  --days       days of footage and of the computed period (default 90)\n"
+               "                      [--migration]\n%s"
                "  --runs       times each phase is measured (default 3)\n"
-               "  --dir        where to make the temporary index (default /var/tmp)\n"
-               "  --keep       leave it there\n"
-               "  --reuse      use the index a --keep run left in DIR (same --cameras and --days)\n"
-               "  --migration  also time migration 0004 on a copy taken back to version 3\n");
+               "  --migration  also time migration 0004 on a copy taken back to version 3\n",
+               bench::kSiteOptionsHelp);
   std::exit(code);
 }
 
@@ -61,36 +52,18 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(2);
-      return argv[++i];
-    };
-    if (a == "--cameras") o.cameras = std::stoi(value());
-    else if (a == "--days") o.days = std::stoi(value());
-    else if (a == "--runs") o.runs = std::stoi(value());
-    else if (a == "--dir") o.dir = value();
-    else if (a == "--keep") o.keep = true;
-    else if (a == "--reuse") o.reuse = value();
+    if (bench::parse_site_option(argc, argv, i, o.site, usage)) continue;
+    if (a == "--runs" && i + 1 < argc) o.runs = std::stoi(argv[++i]);
     else if (a == "--migration") o.migration = true;
     else if (a == "--help" || a == "-h") usage(0);
     else usage(2);
   }
-  if (o.cameras < 2 || o.cameras % 2 != 0 || o.days < 1 || o.runs < 1) usage(2);
+  if (o.runs < 1) usage(2);
   return o;
 }
 
-struct Phase {
-  double wall = 0;
-  double cpu = 0;
-};
-
-template <class F>
-Phase timed(F&& f) {
-  auto w = Steady::now();
-  double c = cpu_ms();
-  f();
-  return {std::chrono::duration<double, std::milli>(Steady::now() - w).count(), cpu_ms() - c};
-}
+using bench::Phase;
+using bench::timed;
 
 void line(const char* what, Phase p, const std::string& note) {
   std::printf("  %-44s %8.0f ms %8.0f ms  %s\n", what, p.wall, p.cpu, note.c_str());
@@ -149,18 +122,13 @@ void measure_migration(const std::filesystem::path& index_path) {
 
 int main(int argc, char** argv) {
   const Options opt = parse(argc, argv);
-  std::string pattern = opt.reuse.empty() ? (opt.dir / "carekeep-coverage-bench-XXXXXX").string() : opt.reuse.string();
-  if (opt.reuse.empty() && ::mkdtemp(pattern.data()) == nullptr) {
-    std::perror("coverage_bench: mkdtemp");
-    return 1;
-  }
-  const std::filesystem::path root = pattern;
+  const std::filesystem::path root = bench::site_dir(opt.site, "carekeep-coverage-bench");
   auto gen_start = Steady::now();
-  const bench::Site site = bench::make_site(root, opt.cameras, opt.days, !opt.reuse.empty());
+  const bench::Site site = bench::make_site(root, opt.site.cameras, opt.site.days, !opt.site.reuse.empty());
   const double gen_s = std::chrono::duration<double>(Steady::now() - gen_start).count();
   std::printf("coverage_bench: %d cameras, %d zones, %d days of 60 s segments (%lld rows written), care Mon-Fri "
               "07:30-18:30; in %s\n",
-              opt.cameras, opt.cameras / 2, opt.days, static_cast<long long>(site.rows), root.c_str());
+              opt.site.cameras, opt.site.cameras / 2, opt.site.days, static_cast<long long>(site.rows), root.c_str());
   std::printf("  %-44s %9.1f s  (not a target)\n", "generate the index", gen_s);
   std::printf("  %-44s %11s %11s\n", "", "wall", "CPU");
 
@@ -195,9 +163,6 @@ int main(int argc, char** argv) {
   }
   if (opt.migration) measure_migration(site.index_path());
 
-  if (!opt.keep && opt.reuse.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(root, ec);
-  }
+  bench::remove_site_dir(opt.site, root);
   return 0;
 }

@@ -122,6 +122,45 @@ double cpu_ms() {
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
 
+const char* const kSiteOptionsHelp =
+    "  --cameras  cameras of 60 s segments, two per zone (default 16, even)\n"
+    "  --days     days of footage and of the measured period (default 90)\n"
+    "  --dir      where to make the temporary index (default /var/tmp)\n"
+    "  --keep     leave it there\n"
+    "  --reuse    use the index a --keep run left in DIR (same --cameras and --days)\n";
+
+bool parse_site_option(int argc, char** argv, int& i, SiteOptions& o, void (*usage)(int)) {
+  std::string_view a = argv[i];
+  auto value = [&]() -> std::string {
+    if (i + 1 >= argc) usage(2);
+    return argv[++i];
+  };
+  if (a == "--cameras") o.cameras = std::stoi(value());
+  else if (a == "--days") o.days = std::stoi(value());
+  else if (a == "--dir") o.dir = value();
+  else if (a == "--keep") o.keep = true;
+  else if (a == "--reuse") o.reuse = value();
+  else return false;
+  if (o.cameras < 2 || o.cameras % 2 != 0 || o.days < 1) usage(2);
+  return true;
+}
+
+std::filesystem::path site_dir(const SiteOptions& o, const char* prefix) {
+  if (!o.reuse.empty()) return o.reuse;
+  std::string pattern = (o.dir / (std::string(prefix) + "-XXXXXX")).string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    std::perror("bench: mkdtemp");
+    std::exit(1);
+  }
+  return pattern;
+}
+
+void remove_site_dir(const SiteOptions& o, const std::filesystem::path& root) {
+  if (o.keep || !o.reuse.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(root, ec);
+}
+
 Site make_site(const std::filesystem::path& root, int cameras, int days, bool reuse) {
   std::filesystem::create_directories(root / "media");
   std::string toml = "[site]\nname = \"阳光家庭托育点\"\ntimezone = \"Asia/Shanghai\"\nstorage = \"" +

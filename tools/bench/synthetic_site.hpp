@@ -11,6 +11,7 @@
 // (the index's statements would do the same work, slower).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -51,5 +52,36 @@ inline void must(Status s, const char* what) {
 
 // CPU time of this process in ms: on a shared machine wall time measures the neighbours too.
 double cpu_ms();
+
+// Wall and CPU time of one call, in ms.
+struct Phase {
+  double wall = 0;
+  double cpu = 0;
+};
+template <class F>
+Phase timed(F&& f) {
+  auto w = std::chrono::steady_clock::now();
+  double c = cpu_ms();
+  f();
+  return {std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - w).count(), cpu_ms() - c};
+}
+
+// The command-line options every bench of this site takes.
+struct SiteOptions {
+  int cameras = 16;
+  int days = 90;
+  std::filesystem::path dir = "/var/tmp";
+  bool keep = false;
+  std::filesystem::path reuse;  // an index a --keep run left behind: skip generating
+};
+// Their lines for --help.
+extern const char* const kSiteOptionsHelp;
+// If argv[i] is one of them, reads it (and its value, advancing i) and returns true. A flag
+// without its value calls usage(2); so does a site that cannot be built (odd --cameras).
+bool parse_site_option(int argc, char** argv, int& i, SiteOptions& options, void (*usage)(int));
+// A new directory <dir>/<prefix>-XXXXXX, or the --reuse one; exits 1 if it cannot be made.
+std::filesystem::path site_dir(const SiteOptions& options, const char* prefix);
+// Removes what site_dir made, unless --keep or --reuse.
+void remove_site_dir(const SiteOptions& options, const std::filesystem::path& root);
 
 }  // namespace carekeep::bench
