@@ -1,7 +1,9 @@
 // coverage/compute: the coverage checker over the index. Loads the evidence of each zone's
 // cameras for a range, runs the pure core (gaps.hpp) and optionally stores the result in
 // zone_gap, replacing what an earlier computation stored for that range. Called by the CLI
-// (reader; store = false) and the daemon's loop thread (writer). Blocks on SQLite reads.
+// (reader; store = false) and the daemon's loop thread (writer). Blocks on SQLite reads; a
+// range longer than 2 days is read on up to 4 read-only connections to the same file, on
+// threads of its own that end before the call returns (compute.cpp, kParallelFrom).
 #pragma once
 
 #include <chrono>
