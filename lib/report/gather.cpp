@@ -47,19 +47,23 @@ constexpr std::string_view kOldestCareSql = R"sql(
   order by protect_until_us, end_us
 )sql";
 
-// Live rows that are not plainly closed: a covering scan of segment_retention, no table reads
-// except for the rare rows that match.
+// Live rows that are not plainly closed: the partial index segment_unusual holds exactly these
+// (migration 0004), so the cost follows the rows found, not the 2 M closed ones.
 constexpr std::string_view kUnusualLiveSql = R"sql(
   select camera_id, state, start_us from segment
-  where state in ('closed', 'recovered', 'damaged') and state <> 'closed'
+  where state in ('recovered', 'damaged')
 )sql";
 
 // Protected footage whose file went (or is going) before its protection ended. The index
 // refuses to mark such a row deleting, so a row here means something bypassed carekeep.
+// Every history, not only the period. The first three conditions are the definition of the
+// partial index segment_early_deletion (migration 0004), spelled as there so SQLite uses it;
+// SQLite keeps that index up to date on every write to segment, through carekeep or not.
 constexpr std::string_view kProtectedDeletionsSql = R"sql(
   select id, camera_id, start_us, end_us, protect_until_us, deleted_us, state, state_detail
   from segment
   where state in ('deleting', 'deleted') and protect_until_us is not null
+    and (deleted_us is null or deleted_us < protect_until_us)
     and coalesce(deleted_us, :now_us) < protect_until_us
   order by id
 )sql";
