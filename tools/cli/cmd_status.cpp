@@ -263,13 +263,15 @@ void print_disk_health(const Json& health, const TimeZone& zone) {
     if (!model.empty()) line += " (" + model + ")";
     auto verdict = get_string(d, "verdict").value_or("unknown");
     line += " " + (verdict == "failing" ? std::string("FAILING") : verdict);
-    auto reason = get_string(d, "reason").value_or("");
-    if (!reason.empty()) line += ": " + reason;
+    std::string said = get_string(d, "reason").value_or("");
     auto findings = get(d, "findings");
     if (findings.is_array()) {
-      for (const auto& f : findings)
-        line += "; " + get_string(f, "attribute").value_or("") + ": " + get_string(f, "detail").value_or("");
+      for (const auto& f : findings) {
+        said += (said.empty() ? "" : "; ") + get_string(f, "attribute").value_or("") + ": " +
+                get_string(f, "detail").value_or("");
+      }
     }
+    if (!said.empty()) line += ": " + said;
     std::printf("%s (checked %s)%s\n", line.c_str(), when.c_str(), stale.c_str());
   }
 }
@@ -446,8 +448,8 @@ int run_status(const StatusOptions& options, Context& context) {
   if (cameras.empty()) std::printf("no cameras\n");
   std::printf("\n");
   print_disk(disk);
-  print_disk_health(disk_health, context.zone);
   if (daemon.running) std::printf("index: %s (opened read-only)\n", context.config.site.database.c_str());
+  print_disk_health(disk_health, context.zone);
   if (forecast.is_number()) {
     std::printf("capacity: about %.0f days of care footage at the current rate (%d required)\n",
                 std::floor(forecast.get<double>()), context.config.retention.care_days);
