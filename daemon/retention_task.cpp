@@ -82,7 +82,7 @@ void RetentionTask::configure(const config::Config& config) {
     auto running = std::move(*running_);
     running_.reset();
     finish_pass(std::move(running), std::move(report));
-    if (!deferred_pass_) deferred_pass_ = "reload";
+    request_pass("reload");  // once: finish_pass may have queued a deferred one already
   }
   update_forecast();
 }
@@ -264,7 +264,9 @@ void RetentionTask::pass(const std::string& trigger) {
   options.protection = protection_;
   running.execution = std::make_unique<retention::Execution>(std::move(plan), now, std::move(options));
   running_ = std::move(running);
-  run_batch();
+  // The first batch in a turn of its own too: planning under pressure takes a few hundred ms
+  // on millions of rows, a batch as much again.
+  asio::post(io_, [this] { run_batch(); });
 }
 
 void RetentionTask::run_batch() {

@@ -42,20 +42,21 @@ config::Config site_config(const fs::path& storage, const fs::path& database) {
 
 }  // namespace
 
-TEST_CASE("a 20,000-row first plan is carried out in batches while the loop goes on committing a camera's segments",
-          "[retention][db]") {
+// A box that was off for weeks: 20,000 segments of camera "old" whose protection ended long
+// ago, with (empty) files, and a daemon run to record the new footage of camera "live".
+struct Backlog {
   test::TempDir dir;
-  const fs::path storage = dir / "media";
-  const fs::path database = dir / "index.db";
-  auto config = site_config(storage, database);
-  auto index = index::Index::open_writer(database).value();
-  const auto now = SystemClock{}.now();
-  const std::array<index::ConfiguredCamera, 2> cameras{{{"old", "old"}, {"live", "live"}}};
-  REQUIRE(index.sync_cameras(cameras, now - std::chrono::days(60)));
-  auto seed_daemon = index.begin_daemon_run({now - std::chrono::days(60), "test", 1, "seed"}).value();
-  {
-    // Two weeks of footage whose protection (stored at close, as carekeepd does) ended weeks
-    // ago: every row is expired.
+  fs::path storage = dir / "media";
+  fs::path database = dir / "index.db";
+  config::Config config = site_config(storage, database);
+  index::Index index = index::Index::open_writer(database).value();
+  UtcTime now = SystemClock{}.now();
+  index::DaemonRunId daemon_run = 0;
+
+  Backlog() {
+    const std::array<index::ConfiguredCamera, 2> cameras{{{"old", "old"}, {"live", "live"}}};
+    REQUIRE(index.sync_cameras(cameras, now - std::chrono::days(60)));
+    auto seed_daemon = index.begin_daemon_run({now - std::chrono::days(60), "test", 1, "seed"}).value();
     auto run = index.begin_run("old", seed_daemon, now - std::chrono::days(60)).value();
     auto tx = index.transaction();
     REQUIRE(tx);
@@ -70,14 +71,26 @@ TEST_CASE("a 20,000-row first plan is carried out in batches while the loop goes
       closed.size_bytes = 1000;
       closed.video_codec = "h264";
       closed.closed = start + 60s;
-      closed.protect_until = start + std::chrono::days(1);
+      closed.protect_until = start + std::chrono::days(1);  // stored at close, as carekeepd does; long passed
       REQUIRE(index.close_segment(id, closed));
     }
     REQUIRE(tx->commit());
+    REQUIRE(index.end_daemon_run(seed_daemon, now - 1h, "seeded"));
+    daemon_run = index.begin_daemon_run({now, "test", 2, "batches"}).value();
   }
-  REQUIRE(index.end_daemon_run(seed_daemon, now - 1h, "seeded"));
-  auto daemon_run = index.begin_daemon_run({now, "test", 2, "batches"}).value();
 
+  std::vector<index::SegmentRow> rows(const std::string& camera) {
+    return index.segments(camera, {UtcTime{}, now + std::chrono::days(3700 * 2)}).value();
+  }
+};
+
+TEST_CASE("a 20,000-row first plan is carried out in batches while the loop goes on committing a camera's segments",
+          "[retention][db]") {
+  Backlog box;
+  auto& index = box.index;
+  const auto& storage = box.storage;
+  const auto now = box.now;
+  auto daemon_run = box.daemon_run;
   asio::io_context io;
   SystemClock clock;
   alerts::AlertCenter alerts{index, clock};
@@ -90,7 +103,7 @@ TEST_CASE("a 20,000-row first plan is carried out in batches while the loop goes
     if (pending) ++commits_while_deleting;
   };
   daemon::RetentionTask task{io, index, alerts, clock, daemon_run, hooks};
-  task.configure(config);
+  task.configure(box.config);
 
   // The live camera: one segment per loop turn, reported as the recorder would, applied as
   // carekeepd's sink does (catalog, then retention's observer).
@@ -134,7 +147,7 @@ TEST_CASE("a 20,000-row first plan is carried out in batches while the loop goes
   INFO(status.dump(2));
   CHECK(status["retention"]["deleted_last_pass"] == kExpired);
   CHECK(status["retention"]["executing"].is_null());
-  auto rows = index.segments("old", {UtcTime{}, now + 1h}).value();
+  auto rows = box.rows("old");
   REQUIRE(rows.size() == static_cast<std::size_t>(kExpired));
   for (const auto& r : rows) {
     if (r.state != index::SegmentState::Deleted || fs::exists(storage / r.path)) {
@@ -146,7 +159,54 @@ TEST_CASE("a 20,000-row first plan is carried out in batches while the loop goes
   REQUIRE(progress_seen.size() >= static_cast<std::size_t>(kExpired / 1000 - 1));
   CHECK(*progress_seen.rbegin() < kExpired);
   CHECK(commits_while_deleting >= kExpired / 1000 - 1);
-  auto live = index.segments("live", {UtcTime{}, now + 1h}).value();
+  auto live = box.rows("live");
   CHECK(live.size() >= static_cast<std::size_t>(kExpired / 1000 - 1));
   for (const auto& r : live) CHECK(r.state == index::SegmentState::Closed);
+}
+
+TEST_CASE("a clock that jumps while a large plan is carried out stops it at the next batch", "[retention][db]") {
+  Backlog box;
+  asio::io_context io;
+  FakeClock clock{box.now};
+  alerts::AlertCenter alerts{box.index, clock};
+  daemon::RetentionHooks hooks;
+  daemon::RetentionTask task{io, box.index, alerts, clock, box.daemon_run, hooks};
+  task.configure(box.config);
+  // Another job on the loop: once the plan is part done, the wall clock jumps 10 years ahead
+  // (what a bad NTP answer or a lost RTC does; a real clock cannot be stepped in a test).
+  bool jumped = false;
+  std::int64_t handled_at_jump = 0;
+  std::function<void()> watch = [&] {
+    if (task.passes_finished() > 0) return;
+    nlohmann::json status;
+    task.add_status(status);
+    const auto& executing = status["retention"]["executing"];
+    if (!jumped && executing.is_object() && executing["handled"].get<std::int64_t>() >= 5000) {
+      handled_at_jump = executing["handled"].get<std::int64_t>();
+      clock.step_wall_clock(std::chrono::days(3652));
+      jumped = true;
+    }
+    asio::post(io, watch);
+  };
+  task.request_pass("test");
+  asio::post(io, watch);
+  while (task.passes_finished() == 0) REQUIRE(io.run_one() > 0);
+
+  REQUIRE(jumped);
+  nlohmann::json status;
+  task.add_status(status);
+  INFO(status.dump(2));
+  // Nothing after the jump: the batches done before it, and not one row more.
+  CHECK(status["retention"]["deleted_last_pass"] == handled_at_jump);
+  CHECK(status["retention"]["clock_trusted"] == false);
+  std::int64_t deleted = 0;
+  for (const auto& r : box.rows("old")) {
+    bool gone = r.state == index::SegmentState::Deleted;
+    deleted += gone ? 1 : 0;
+    CHECK(gone != fs::exists(box.storage / r.path));
+    if (!gone) CHECK(r.state == index::SegmentState::Closed);
+  }
+  CHECK(deleted == handled_at_jump);
+  CHECK(deleted < kExpired);
+  CHECK(alerts.is_open(alerts::kClockUntrusted, ""));
 }
