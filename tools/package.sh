@@ -19,7 +19,7 @@ if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=cc
 cmake -S "$source_dir" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCAREKEEP_BUILD_TESTS=OFF \
   -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON "${launcher[@]}" >&2
 # Only what goes into the package (not fakecam or the benchmarks).
-cmake --build "$build_dir" --target carekeepd carekeep carekeep_doc_changelog -j"${JOBS:-$(nproc)}" >&2
+cmake --build "$build_dir" --target carekeepd carekeep carekeep-smart carekeep_doc_changelog -j"${JOBS:-$(nproc)}" >&2
 rm -f "$build_dir"/carekeep_*.deb
 (cd "$build_dir" && cpack -G DEB >&2)
 deb="$(ls "$build_dir"/carekeep_*.deb)"
