@@ -10,6 +10,7 @@
 #include "coverage/compute.hpp"
 #include "report/report.hpp"
 #include "retention/forecast.hpp"
+#include "retention/smart.hpp"
 #include "retention/storage.hpp"
 
 namespace carekeep::report {
@@ -394,6 +395,18 @@ Result<Retention> gather_retention(index::Index& index, const config::Config& co
   }
   if (!cap.measured) {
     if (auto bytes = index.footage_bytes()) cap.footage_bytes = static_cast<std::uint64_t>(*bytes);
+  }
+  // Disk health as the hourly SMART check last saw it; the alerts section has its history.
+  if (options.measure_storage) {
+    if (auto smart = retention::read_state(retention::state_path(config.site.database)); smart && *smart) {
+      cap.smart_checked = (*smart)->checked;
+      cap.smart_reason = (*smart)->reason;
+      for (const auto& d : (*smart)->disks) {
+        std::string detail = d.reason;
+        for (const auto& f : d.findings) detail += (detail.empty() ? "" : "; ") + f.attribute + ": " + f.detail;
+        cap.disks.push_back({d.device, d.model, std::string(retention::to_string(d.verdict)), detail});
+      }
+    }
   }
   return out;
 }

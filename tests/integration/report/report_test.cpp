@@ -23,6 +23,8 @@
 #include "report/render.hpp"
 #include "report/report.hpp"
 #include "report/text.hpp"
+#include "retention/smart.hpp"
+#include "retention/smart_probe.hpp"
 #include "signing/signing.hpp"
 #include "support/temp_dir.hpp"
 
@@ -350,6 +352,36 @@ TEST_CASE("damaged and recovered footage is counted per camera and in the period
   for (const auto& c : data.retention.cameras) {
     if (c.camera_id != "nap-1") CHECK(c.damaged_segments == 0);
   }
+}
+
+TEST_CASE("the report's storage table shows the SMART health carekeep-smart last read", "[report][db]") {
+  Scenario s;
+  auto none = gather(s);
+  CHECK_FALSE(none.retention.capacity.smart_checked.has_value());
+  // A failing disk cannot be had on demand: smartctl's recorded output of a failing Hitachi
+  // disk (tests/data/smart), written as carekeep-smart writes it beside the index.
+  auto text = test::read_text(std::filesystem::path(CAREKEEP_SOURCE_DIR) /
+                              "tests/data/smart/ata_failing_hitachi_hds721050dle630.json");
+  retention::SmartState state;
+  state.checked = local("2026-11-20T11:00");
+  state.storage = (s.dir / "media").string();
+  state.source = "/dev/sdc1";
+  state.disks = {retention::parse_smartctl(text, "/dev/sdc").value()};
+  REQUIRE(retention::write_state(retention::state_path(s.database), state));
+  auto data = gather(s);
+  const auto& cap = data.retention.capacity;
+  REQUIRE(cap.smart_checked == state.checked);
+  REQUIRE(cap.disks.size() == 1);
+  CHECK(cap.disks[0].device == "/dev/sdc");
+  CHECK(cap.disks[0].verdict == "failing");
+  CHECK_THAT(cap.disks[0].detail, Catch::Contains("Reallocated_Sector_Ct"));
+  auto j = json::parse(report::render_json(data, s.zone()));
+  const auto& health = j["retention"]["capacity"]["disk_health"];
+  REQUIRE(health.is_object());
+  CHECK(health["disks"][0]["verdict"] == "failing");
+  auto html = report::render_html(report::build_document(data, s.zone(), {"00", "11"}), data);
+  CHECK(html.find("硬盘健康（SMART） /dev/sdc Hitachi HDS721050DLE630") != std::string::npos);
+  CHECK(html.find("存放录像的硬盘 SMART 报告即将损坏") != std::string::npos);
 }
 
 TEST_CASE("every report file is written and readable by its consumer", "[report][db]") {
