@@ -1,9 +1,11 @@
 // A real HTTP receiver on 127.0.0.1 (an ephemeral port) for webhook tests: Boost.Beast on its
 // own thread, recording every request and answering with scripted statuses, a robot's refusal,
-// or not at all (hang). Header-only.
+// or not at all (hang). Header-only. closed_port(): a port nothing listens on, for an endpoint
+// that is down until a Receiver is started on it.
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -20,6 +22,13 @@
 
 namespace carekeep::test {
 
+// A port nothing listens on: bound once by the kernel's choice, then released.
+inline std::uint16_t closed_port() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
+}
+
 struct Received {
   std::string target;
   std::string body;
@@ -29,8 +38,10 @@ struct Received {
 // used up), or never answering at all while `hang` is set.
 class Receiver {
  public:
-  // With `tls`, an https server presenting that context's certificate.
-  explicit Receiver(boost::asio::ssl::context* tls = nullptr) : tls_(tls), acceptor_(io_, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0)) {
+  // With `tls`, an https server presenting that context's certificate. `port` 0: an ephemeral
+  // one; a given port lets a test bring up an endpoint that was down (connection refused).
+  explicit Receiver(boost::asio::ssl::context* tls = nullptr, std::uint16_t port = 0)
+      : tls_(tls), acceptor_(io_, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port)) {
     accept();
     thread_ = std::thread([this] { io_.run(); });
   }
