@@ -67,6 +67,11 @@ void shrink_wal(Connection& db) {
 }  // namespace
 
 Status migrate(Connection& db, const SchemaHistory& history) {
+  // An index already current needs no write lock: opening it must not wait behind (or be
+  // refused by) another process's write transaction, e.g. an export's hold being placed.
+  if (auto current = read_state(db); current && current->application_id == history.application_id &&
+                                     current->version == history.latest())
+    return ok();
   bool migrated = false;
   for (;;) {
     // State is read under the write lock, so two processes migrating at once cannot both

@@ -3,6 +3,7 @@
 // one line on stderr and an exit code. Subcommands are in cmd_<name>.cpp (see command.hpp).
 #include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -132,13 +133,18 @@ int run_selected(const Selected& selected, const std::string& config_path, const
     return cli::kExitFailure;
   }
   int status = run_here(selected, config_path, std::nullopt);
-  // Said after the output, and only when there was some: an error stays the one line it is.
-  // Audited commands open a writer for the access log themselves (root or the daemon's user
-  // only); status says it itself, and the calendar reads no index.
+  std::fflush(stdout);
+  // Said after the output, and only when there was some; a bad argument stays the one line it
+  // is. Audited commands open a writer for the access log themselves (root or the daemon's
+  // user only); status says it itself, and the calendar reads no index.
   if (status == cli::kExitOk && !selected.needs.audited && selected.needs.path != "calendar" &&
       selected.needs.path != "status") {
-    std::fflush(stdout);
     std::fprintf(stderr, "carekeep: %s; this was read from the index read-only\n", connection.error().message.c_str());
+  } else if ((status == cli::kExitFailure || status == cli::kExitConfig) && ::geteuid() != 0) {
+    // A file this user may not read is the usual reason here: say why they were on their own
+    // (root may read everything, so for root the command's own message is the whole story).
+    std::fprintf(stderr, "carekeep: %s, so this ran with this user's own access to the files\n",
+                 connection.error().message.c_str());
   }
   return status;
 }

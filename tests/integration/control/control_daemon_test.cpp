@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "control/session.hpp"
 #include "export/footage.hpp"
 #include "index/index.hpp"
 #include "support/recording.hpp"
@@ -284,6 +285,9 @@ TEST_CASE("an operator places and releases holds in their own name", "[rtsp]") {
 TEST_CASE("with carekeepd stopped, reading commands say so and changing ones refuse", "[rtsp]") {
   Site site;
   site.start();
+  // A client that connected and never asked anything does not hold the daemon's shutdown up.
+  auto idle = control::connect(site.socket);
+  REQUIRE(idle);
   site.stop();
   CHECK_FALSE(std::filesystem::exists(site.socket));  // removed at shutdown
   auto held = site.cli("hold add --camera nap-1 --from " + iso(site.t0) + " --to " + iso(site.t0 + 5s) + " --reason x");
