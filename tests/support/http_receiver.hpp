@@ -32,10 +32,11 @@ inline std::uint16_t closed_port() {
 struct Received {
   std::string target;
   std::string body;
+  unsigned status = 200;  // what the receiver answered
 };
 
-// An HTTP server answering each POST with the next scripted status (200 once the script is
-// used up), or never answering at all while `hang` is set.
+// An HTTP server answering each POST with the next scripted status (the `answer` status, 200
+// unless set, once the script is used up), or never answering at all while `hang` is set.
 class Receiver {
  public:
   // With `tls`, an https server presenting that context's certificate. `port` 0: an ephemeral
@@ -59,6 +60,9 @@ class Receiver {
     std::lock_guard lock(mutex_);
     statuses_.assign(statuses.begin(), statuses.end());
   }
+  // The status of every request the script does not cover, e.g. 503 for an endpoint that
+  // refuses everything until set back to 200.
+  void answer(unsigned status) { default_status_ = status; }
   void hang(bool on) { hang_ = on; }
   // Answers 200 with a robot's refusal, as DingTalk does for a wrong signature.
   void refuse(bool on) { refuse_ = on; }
@@ -96,14 +100,14 @@ class Receiver {
     boost::beast::error_code ec;
     boost::beast::http::read(socket, buffer, req, ec);
     if (ec) return;
-    unsigned status = 200;
+    unsigned status = default_status_;
     {
       std::lock_guard lock(mutex_);
-      received_.push_back({std::string(req.target()), req.body()});
       if (!statuses_.empty()) {
         status = statuses_.front();
         statuses_.pop_front();
       }
+      received_.push_back({std::string(req.target()), req.body(), status});
     }
     if (hang_) {
       if constexpr (std::is_same_v<Stream, boost::asio::ip::tcp::socket>) {
@@ -125,6 +129,7 @@ class Receiver {
   std::deque<unsigned> statuses_;
   std::vector<Received> received_;
   std::vector<std::shared_ptr<boost::asio::ip::tcp::socket>> hung_;
+  std::atomic<unsigned> default_status_{200};
   std::atomic<bool> hang_{false};
   std::atomic<bool> refuse_{false};
   std::atomic<int> handshake_failures_{0};
