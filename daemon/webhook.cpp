@@ -730,6 +730,10 @@ struct WebhookNotifier::Impl : std::enable_shared_from_this<WebhookNotifier::Imp
     restored = true;
     if (outbox_path.empty()) return;
     LoadedOutbox loaded = load_outbox(outbox_path, clock.now());
+    // A file left in place (an empty outbox, or a corrupt one that could not be moved aside)
+    // is replaced by the first write, even when nothing is queued.
+    std::error_code ec;
+    if (std::filesystem::exists(outbox_path, ec)) last_written.clear();
     if (loaded.outbox.queues.empty() && loaded.outbox.reminders.empty()) return;
     last_written.clear();  // rewrite it with what is left after the drops below
     for (const auto& r : loaded.outbox.reminders) saved_reminders[r.alert_id] = r;
@@ -766,8 +770,10 @@ struct WebhookNotifier::Impl : std::enable_shared_from_this<WebhookNotifier::Imp
   }
 
   // Small and rare (a write per alert event and per delivery), but fsync'd on the loop
-  // thread like the index's commits. A failure is logged once and never stops delivery.
-  void save() {
+  // thread like the index's commits. A failure (state directory full or read-only) is logged
+  // once and never stops delivery, which goes on from memory; the write at stop is the last
+  // chance, so its failure is always logged when it loses queued messages.
+  void save(bool last = false) {
     if (outbox_path.empty()) return;
     Outbox out;
     for (const auto& e : endpoints) {
@@ -780,11 +786,20 @@ struct WebhookNotifier::Impl : std::enable_shared_from_this<WebhookNotifier::Imp
     std::string text = outbox_text(out);
     if (text == last_written) return;
     if (auto st = fs::write_file_atomic(outbox_path, text); !st) {
-      if (!write_failing) {
+      if (last && out.notice_count() > 0) {
         log::error("webhook_outbox_write_failed",
                    {{"file", outbox_path.string()},
                     {"error", st.error().message},
-                    {"reason", "delivery goes on; undelivered messages would be lost by a restart"}});
+                    {"queued", std::to_string(out.notice_count())},
+                    {"reason", "stopping: the queued messages are lost; the file keeps an older state that the next "
+                               "start sends (again)"}});
+      } else if (!write_failing) {
+        log::error("webhook_outbox_write_failed",
+                   {{"file", outbox_path.string()},
+                    {"error", st.error().message},
+                    {"queued", std::to_string(out.notice_count())},
+                    {"reason", "delivery goes on from memory; until a write succeeds a restart would lose newer "
+                               "messages or send delivered ones again"}});
       }
       write_failing = true;
       return;
@@ -798,7 +813,7 @@ struct WebhookNotifier::Impl : std::enable_shared_from_this<WebhookNotifier::Imp
     if (stopped) return;
     stopped = true;
     for (auto& e : endpoints) e->stop();
-    save();  // what is still queued, for the next process
+    save(true);  // what is still queued, for the next process
     for (auto& [key, entry] : open) {
       if (entry.timer) entry.timer->cancel();
     }

@@ -4,16 +4,19 @@
 // coalescing, a hung receiver that does not hold up the loop, and the config's validation.
 // The outbox (undelivered notices across a restart): an endpoint down at stop then up after
 // a restart, a resolved notice queued at stop, late and expired notices, a removed and an
-// edited webhook, a corrupt or unwritable outbox file, reminders across a restart.
+// edited webhook, a corrupt or unwritable outbox file, a state directory that is full (a
+// real small tmpfs) or read-only (that tmpfs remounted), reminders across a restart.
 #include <catch2/catch.hpp>
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -34,6 +37,7 @@
 #include "webhook.hpp"
 #include "config/load.hpp"
 #include "support/http_receiver.hpp"
+#include "support/small_fs.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace carekeep;
@@ -826,4 +830,69 @@ TEST_CASE("reminders survive a restart: one queued per alert, back-off not resta
   REQUIRE(after.reminders.size() == 1);
   CHECK(after.reminders[0].interval == 800ms);
   second.stop();
+}
+
+TEST_CASE("a full or read-only state directory: the outbox failure is logged, delivery goes on from memory", "[alerts][webhook][outbox]") {
+  test::SmallFilesystem state(256 * 1024);  // a real tmpfs: ENOSPC and EROFS on demand
+  auto outbox = state.path() / "webhook-outbox.json";
+  auto filler = state.path() / "filler";
+  auto fill = [&] {
+    int fd = ::open(filler.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    REQUIRE(fd >= 0);
+    std::string block(4096, 'x');
+    while (::write(fd, block.data(), block.size()) > 0) {
+    }
+    int err = errno;
+    ::close(fd);
+    REQUIRE(err == ENOSPC);
+  };
+  Receiver receiver;
+  receiver.answer(503);  // notices stay queued
+  test::TempDir dir;
+  LogCapture log(dir / "log.txt");
+  asio::io_context io;
+  FakeClock clock{kT0};
+  alerts::WebhookNotifier notifier(io, clock, fast(), outbox);
+  notifier.configure(site_config({hook(receiver.url("/json?key=FULLKEY"), config::WebhookFormat::Json)}));
+  run_for(io, 20ms);
+  fill();
+  notifier.notify(raised(alert(1, "disk_full", "", kT0)));
+  REQUIRE(run_until(io, [&] { return notifier.stats()[0].failures >= 1; }));
+  notifier.notify(raised(alert(2, "camera_down", "nap-1", kT0)));
+  REQUIRE(run_until(io, [&] { return notifier.stats()[0].failures >= 2; }));
+  CHECK(occurrences(log.text(), "webhook_outbox_write_failed") == 1);  // once, not per change
+  CHECK(log.text().find("No space left on device") != std::string::npos);
+
+  // Space is back: the next change writes the file again, and it says so.
+  std::filesystem::remove(filler);
+  receiver.answer(200);
+  notifier.notify(raised(alert(3, "clock_untrusted", "", kT0)));
+  run_for(io, 20ms);
+  CHECK(log.text().find("webhook_outbox_written") != std::string::npos);
+  REQUIRE(run_until(io, [&] { return notifier.stats()[0].delivered == 3; }));  // from memory, all of them
+  run_for(io, 20ms);
+  CHECK(read_outbox(outbox).notice_count() == 0);
+  std::vector<test::Received> accepted;
+  for (const auto& r : receiver.received()) {
+    if (r.status == 200) accepted.push_back(r);
+  }
+  auto got = notices_of(accepted);
+  REQUIRE(got.size() == 3);
+  CHECK(got[0]["kind"] == "disk_full");
+  CHECK(got[1]["kind"] == "camera_down");
+  CHECK(got[2]["kind"] == "clock_untrusted");
+
+  // Read-only (a remount, as after a disk error): the write at stop fails and says what it loses.
+  REQUIRE(::mount(nullptr, state.path().c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr) == 0);
+  receiver.answer(503);
+  notifier.notify(raised(alert(4, "disk_readonly", "", kT0)));
+  REQUIRE(run_until(io, [&] { return notifier.stats()[0].failures >= 3; }));
+  notifier.stop();
+  log.restore();
+  std::string text = log.text();
+  CHECK(occurrences(text, "webhook_outbox_write_failed") == 3);  // the first failure and the stop
+  CHECK(text.find("Read-only file system") != std::string::npos);
+  CHECK(text.find("stopping: the queued messages are lost") != std::string::npos);
+  CHECK(text.find("FULLKEY") == std::string::npos);
+  CHECK(read_outbox(outbox).notice_count() == 0);  // the last good state stays
 }
