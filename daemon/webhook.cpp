@@ -786,20 +786,17 @@ struct WebhookNotifier::Impl : std::enable_shared_from_this<WebhookNotifier::Imp
     std::string text = outbox_text(out);
     if (text == last_written) return;
     if (auto st = fs::write_file_atomic(outbox_path, text); !st) {
-      if (last && out.notice_count() > 0) {
+      // At stop this is the last chance: its loss is always told.
+      bool losing = last && out.notice_count() > 0;
+      if (losing || !write_failing) {
         log::error("webhook_outbox_write_failed",
                    {{"file", outbox_path.string()},
                     {"error", st.error().message},
                     {"queued", std::to_string(out.notice_count())},
-                    {"reason", "stopping: the queued messages are lost; the file keeps an older state that the next "
-                               "start sends (again)"}});
-      } else if (!write_failing) {
-        log::error("webhook_outbox_write_failed",
-                   {{"file", outbox_path.string()},
-                    {"error", st.error().message},
-                    {"queued", std::to_string(out.notice_count())},
-                    {"reason", "delivery goes on from memory; until a write succeeds a restart would lose newer "
-                               "messages or send delivered ones again"}});
+                    {"reason", losing ? "stopping: the queued messages are lost; the file keeps an older state that "
+                                        "the next start sends (again)"
+                                      : "delivery goes on from memory; until a write succeeds a restart would lose "
+                                        "newer messages or send delivered ones again"}});
       }
       write_failing = true;
       return;

@@ -1,7 +1,8 @@
 // A real HTTP receiver on 127.0.0.1 (an ephemeral port) for webhook tests: Boost.Beast on its
 // own thread, recording every request and answering with scripted statuses, a robot's refusal,
 // or not at all (hang). Header-only. closed_port(): a port nothing listens on, for an endpoint
-// that is down until a Receiver is started on it.
+// that is down until a Receiver is started on it. accepted() and json_notices() read what a
+// receiver got.
 #pragma once
 
 #include <atomic>
@@ -15,6 +16,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -134,5 +136,28 @@ class Receiver {
   std::atomic<bool> refuse_{false};
   std::atomic<int> handshake_failures_{0};
 };
+
+// The requests answered 2xx, in arrival order.
+inline std::vector<Received> accepted(const std::vector<Received>& requests) {
+  std::vector<Received> out;
+  for (const auto& r : requests) {
+    if (r.status >= 200 && r.status <= 299) out.push_back(r);
+  }
+  return out;
+}
+
+// The notices of json-format webhook bodies, in order, a coalesced message's unpacked.
+inline std::vector<nlohmann::json> json_notices(const std::vector<Received>& requests) {
+  std::vector<nlohmann::json> out;
+  for (const auto& r : requests) {
+    nlohmann::json body = nlohmann::json::parse(r.body);
+    if (body["event"] == "coalesced") {
+      for (const auto& n : body["notices"]) out.push_back(n);
+    } else {
+      out.push_back(body);
+    }
+  }
+  return out;
+}
 
 }  // namespace carekeep::test

@@ -71,19 +71,7 @@ std::vector<std::string> ids_of(const std::vector<json>& notices) {
 }
 
 // Every notice the receiver accepted (answered 2xx), coalesced ones unpacked, in arrival order.
-std::vector<json> delivered(const test::Receiver& receiver) {
-  std::vector<json> out;
-  for (const auto& r : receiver.received()) {
-    if (r.status < 200 || r.status > 299) continue;
-    json body = json::parse(r.body);
-    if (body["event"] == "coalesced") {
-      for (const auto& n : body["notices"]) out.push_back(n);
-    } else {
-      out.push_back(body);
-    }
-  }
-  return out;
-}
+std::vector<json> delivered(const test::Receiver& receiver) { return test::json_notices(test::accepted(receiver.received())); }
 
 bool all_delivered(const test::Receiver& receiver, const std::vector<std::string>& ids) {
   auto got = ids_of(delivered(receiver));

@@ -160,20 +160,6 @@ alerts::Outbox read_outbox(const std::filesystem::path& path) {
   return *parsed;
 }
 
-// Every notice a receiver got, in order, coalesced ones unpacked (json format).
-std::vector<json> notices_of(const std::vector<test::Received>& got) {
-  std::vector<json> out;
-  for (const auto& r : got) {
-    json body = json::parse(r.body);
-    if (body["event"] == "coalesced") {
-      for (const auto& n : body["notices"]) out.push_back(n);
-    } else {
-      out.push_back(body);
-    }
-  }
-  return out;
-}
-
 std::string percent_decode(const std::string& in) {
   std::string out;
   for (std::size_t i = 0; i < in.size(); ++i) {
@@ -586,7 +572,7 @@ TEST_CASE("notices queued while a webhook is down are delivered in order after a
   run_for(io, 300ms);  // and nothing more: each once
   auto got = receiver.received();
   REQUIRE(got.size() == 3);
-  auto n = notices_of(got);
+  auto n = test::json_notices(got);
   CHECK(n[0]["event"] == "raised");
   CHECK(n[0]["subject"] == "nap-1");
   CHECK(n[0]["message"] == "午睡室摄像头离线 3 分钟：请检查电源和网线");  // 3 min late: not marked
@@ -872,11 +858,7 @@ TEST_CASE("a full or read-only state directory: the outbox failure is logged, de
   REQUIRE(run_until(io, [&] { return notifier.stats()[0].delivered == 3; }));  // from memory, all of them
   run_for(io, 20ms);
   CHECK(read_outbox(outbox).notice_count() == 0);
-  std::vector<test::Received> accepted;
-  for (const auto& r : receiver.received()) {
-    if (r.status == 200) accepted.push_back(r);
-  }
-  auto got = notices_of(accepted);
+  auto got = test::json_notices(test::accepted(receiver.received()));
   REQUIRE(got.size() == 3);
   CHECK(got[0]["kind"] == "disk_full");
   CHECK(got[1]["kind"] == "camera_down");
