@@ -74,7 +74,10 @@ MediaInfo probe(const std::filesystem::path& path) {
         info.first_pts_seconds = static_cast<double>(pkt->pts) * av_q2d(tb);
       }
       ++info.video_packets;
-      if (pkt->flags & AV_PKT_FLAG_KEY) ++info.keyframes;
+      if (pkt->flags & AV_PKT_FLAG_KEY) {
+        ++info.keyframes;
+        info.keyframe_pts_seconds.push_back(static_cast<double>(pkt->pts) * av_q2d(tb));
+      }
       if (last_dts != AV_NOPTS_VALUE && pkt->dts <= last_dts) info.dts_monotonic = false;
       last_dts = pkt->dts;
       double end = static_cast<double>(pkt->pts + pkt->duration) * av_q2d(tb);

@@ -32,6 +32,7 @@ struct MediaInfo {
   int height = 0;
   std::int64_t video_packets = 0;
   std::int64_t keyframes = 0;
+  std::vector<double> keyframe_pts_seconds;  // in file order
   bool first_packet_key = false;
   double first_pts_seconds = 0;
   double last_pts_end_seconds = 0;   // pts of the last video packet + its duration
