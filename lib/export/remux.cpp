@@ -364,11 +364,16 @@ Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, fs:
       part->layout = std::move(layout);
     }
     // The output tracks are made from the probed parameters of the segment that starts the
-    // file. A segment that only continues it has the same layout, so it takes those over
-    // instead of decoding frames again: libavformat fills the durations the samples' table
-    // leaves out (with composition offsets) from them, as its own probe would.
-    if (starts_part) part->probed = ProbedStreams::of(input, v, a);
-    else part->probed.apply(input, v, a);
+    // file. A segment that only continues it has the same layout (both as the headers say,
+    // before any probe), so it takes those over instead of decoding frames again:
+    // libavformat fills the durations the samples' table leaves out (with composition
+    // offsets) from them, as its own probe would.
+    if (starts_part) {
+      if (auto st = (*reader)->probe(); !st) return tl::unexpected(st.error());
+      part->probed = ProbedStreams::of(input, v, a);
+    } else {
+      part->probed.apply(input, v, a);
+    }
     const std::int64_t min_start_rel = i == 0 ? *start_rel : 0;
     // Where this segment starts on the file's timeline (known once the file's first keyframe
     // is, for the segment that starts it). The next segment of the same run continues the

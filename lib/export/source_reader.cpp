@@ -51,11 +51,13 @@ Result<std::unique_ptr<SourceReader>> SourceReader::open(const std::filesystem::
     return tl::unexpected(e);
   }
   r->format_.reset(raw);
-  if (start) {
-    if (int rc = avformat_find_stream_info(raw, nullptr); rc < 0)
-      return tl::unexpected(av::from_averror(rc, "reading streams of " + file.string()));
-  }
   return r;
+}
+
+Status SourceReader::probe() {
+  if (int rc = avformat_find_stream_info(format_.get(), nullptr); rc < 0)
+    return tl::unexpected(av::from_averror(rc, "reading streams of " + file_.string()));
+  return ok();
 }
 
 SourceReader::~SourceReader() {

@@ -9,11 +9,12 @@
 // left unread) from the same descriptor. The digest is of the bytes that were remuxed. No
 // probe: the caller gives it the parameters of the file's first segment (same layout).
 //
-// Start (the segment an output file is created from): opened by path, seekable, and probed
-// (avformat_find_stream_info decodes a few frames), exactly as libavformat opens a file by
-// itself, because the output tracks are made from what it reports: the probe completes the
-// codec parameters, and the walk over the fragments gives the streams' bit rates that the
-// mp4 muxer writes into the sample descriptions. finish() hashes the file in a separate read.
+// Start (the segment an output file is created from): opened by path and seekable, exactly
+// as libavformat opens a file by itself, then probed (avformat_find_stream_info decodes a
+// few frames), because the output tracks are made from what it reports: the probe completes
+// the codec parameters, and the walk over the fragments gives the streams' bit rates that
+// the mp4 muxer writes into the sample descriptions. finish() hashes the file in a separate
+// read.
 //
 // Blocking reads; one thread.
 #pragma once
@@ -33,7 +34,7 @@ class SourceReader {
  public:
   enum class Mode { Start, Continue };
 
-  // Opens `file` and reads its header (and, for Start, probes the streams).
+  // Opens `file` and reads its header: the parameters are what the file's header says.
   static Result<std::unique_ptr<SourceReader>> open(const std::filesystem::path& file, Mode mode);
   ~SourceReader();
   SourceReader(const SourceReader&) = delete;
@@ -41,6 +42,8 @@ class SourceReader {
 
   Mode mode() const { return mode_; }
   AVFormatContext* format() const { return format_.get(); }
+  // Start: completes the parameters (before the first av_read_frame).
+  Status probe();
   // Closes the demuxer, hashes what it did not read, and returns the SHA-256 of the file.
   Result<segment::Sha256> finish();
 
