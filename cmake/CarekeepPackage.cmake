@@ -12,7 +12,11 @@ set(CAREKEEP_SYSTEMD_UNIT_DIR "/lib/systemd/system" CACHE PATH "Where the system
 set(CAREKEEP_SYSUSERS_DIR "/usr/lib/sysusers.d" CACHE PATH "Where the sysusers.d entry goes")
 set(CAREKEEP_TMPFILES_DIR "/usr/lib/tmpfiles.d" CACHE PATH "Where the tmpfiles.d entry goes")
 
-install(FILES ${PROJECT_SOURCE_DIR}/systemd/carekeepd.service DESTINATION ${CAREKEEP_SYSTEMD_UNIT_DIR})
+# carekeep-smart.{service,timer}: the hourly root oneshot that reads the footage disk's SMART
+# health for carekeepd (which cannot open raw disks) into smart.json beside the index.
+install(FILES ${PROJECT_SOURCE_DIR}/systemd/carekeepd.service ${PROJECT_SOURCE_DIR}/systemd/carekeep-smart.service
+              ${PROJECT_SOURCE_DIR}/systemd/carekeep-smart.timer
+        DESTINATION ${CAREKEEP_SYSTEMD_UNIT_DIR})
 install(FILES ${PROJECT_SOURCE_DIR}/systemd/carekeep.sysusers DESTINATION ${CAREKEEP_SYSUSERS_DIR}
         RENAME carekeep.conf)
 install(FILES ${PROJECT_SOURCE_DIR}/systemd/carekeep.tmpfiles DESTINATION ${CAREKEEP_TMPFILES_DIR}
@@ -79,7 +83,9 @@ set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://carekeep.invalid/")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
 # The maintainer scripts fall back to useradd/groupadd and mkdir where systemd is missing.
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "systemd")
+# smartmontools' smartctl gives carekeep-smart the disk's SMART health; without it the daemon
+# records and retains as usual, and `carekeep status` says SMART is not read.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "systemd, smartmontools")
 # Stripped whatever the build type: a RelWithDebInfo tree (CI) packages without its debug info.
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)

@@ -95,6 +95,14 @@ class Session : public std::enable_shared_from_this<Session> {
   }
   int child_pidfd() { return child_wait_.is_open() ? child_wait_.native_handle() : -1; }
   void reap_now() { reaped(); }
+  // Shutdown: a connection still waiting (an idle client, a command that would not die) must
+  // not keep the loop running; its pending waits are cancelled with it.
+  void close_now() {
+    boost::system::error_code ignored;
+    kill_timer_.cancel();
+    child_wait_.close(ignored);
+    conn_.close(ignored);
+  }
 
  private:
   void wait_request() {
@@ -345,6 +353,8 @@ void ControlServer::stop(std::chrono::milliseconds grace) {
     ::poll(polls.data(), polls.size(), static_cast<int>(left.count()));
     for (const auto& s : sessions) s->reap_now();
   }
+  for (const auto& s : impl_->sessions) s->close_now();
+  impl_->sessions.clear();
 }
 
 Result<std::filesystem::path> find_cli() {

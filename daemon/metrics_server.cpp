@@ -202,13 +202,34 @@ void add_status_metrics(Exposition& out, const nlohmann::json& status, const std
   // Open alerts by kind (status "alerts": lib/alerts' open list); kinds with none show 0 so
   // that an alert rule sees the series drop, not vanish.
   if (status.contains("alerts") && status.at("alerts").is_array()) {
-    static const char* kKinds[] = {"camera_down", "zone_uncovered", "disk_low", "disk_full", "disk_readonly",
-                                   "disk_error", "clock_untrusted", "capacity_short", "content_fault"};
+    static const char* kKinds[] = {"camera_down",        "zone_uncovered",     "disk_low",
+                                   "disk_full",          "disk_readonly",      "disk_error",
+                                   "disk_smart_failing", "disk_smart_warning", "disk_smart_unavailable",
+                                   "clock_untrusted",    "capacity_short",     "content_fault"};
     std::map<std::string, double> open;
     for (const char* kind : kKinds) open[kind] = 0;
     for (const auto& alert : status.at("alerts")) open[alert.value("kind", std::string("unknown"))] += 1;
     out.family("carekeep_alerts_open", "Alerts open now, by kind.", "gauge");
     for (const auto& [kind, count] : open) out.sample("carekeep_alerts_open", {{"kind", kind}}, count);
+  }
+  // SMART health of the storage's disks (status "disk_health", from carekeep-smart's smart.json).
+  if (status.contains("disk_health") && status.at("disk_health").is_object()) {
+    const auto& health = status.at("disk_health");
+    if (health.contains("disks") && health.at("disks").is_array() && !health.at("disks").empty()) {
+      out.family("carekeep_disk_smart_status",
+                 "SMART health of each disk under the storage: 0 healthy, 1 warning, 2 failing, -1 no SMART data.",
+                 "gauge");
+      for (const auto& d : health.at("disks")) {
+        std::string verdict = d.value("verdict", std::string());
+        double value = verdict == "healthy" ? 0 : verdict == "warning" ? 1 : verdict == "failing" ? 2 : -1;
+        out.sample("carekeep_disk_smart_status", {{"device", d.value("device", std::string())}}, value);
+      }
+    }
+    if (health.contains("checked_us") && health.at("checked_us").is_number()) {
+      out.family("carekeep_disk_smart_checked_timestamp_seconds", "When the SMART health was last read (unix time).",
+                 "gauge");
+      out.sample("carekeep_disk_smart_checked_timestamp_seconds", health.at("checked_us").get<double>() / 1e6);
+    }
   }
   if (status.contains("forecast_care_days") && status.at("forecast_care_days").is_number()) {
     out.family("carekeep_forecast_care_days",

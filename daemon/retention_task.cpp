@@ -71,6 +71,19 @@ void RetentionTask::configure(const config::Config& config) {
   protection_ = retention::make_protection_policy(config_.retention, *calendar_);
   zone_cameras_.clear();
   for (const auto& zone : config_.zones) zone_cameras_[zone.id] = zone.cameras;
+  smart_path_ = retention::state_path(config_.site.database);
+  // A plan made under the old settings (holds by zone, protection policy) is not finished
+  // under the new ones: the rest is planned again.
+  if (running_) {
+    log::info("retention_plan_replanned", {{"reason", "configuration reloaded"},
+                                           {"done", std::to_string(running_->execution->handled())},
+                                           {"planned", std::to_string(running_->execution->plan().deletions.size())}});
+    auto report = running_->execution->take_report();
+    auto running = std::move(*running_);
+    running_.reset();
+    finish_pass(std::move(running), std::move(report));
+    request_pass("reload");  // once: finish_pass may have queued a deferred one already
+  }
   update_forecast();
 }
 
@@ -78,8 +91,18 @@ void RetentionTask::start() {
   stopped_ = false;
   check_clock(true);
   check_read_only();
+  check_smart();
   schedule_pass(1s);
   schedule_tick();
+}
+
+void RetentionTask::request_pass(const std::string& trigger) {
+  if (pass_queued_) return;  // several cameras closing segments at once ask once
+  pass_queued_ = true;
+  asio::post(io_, [this, trigger] {
+    pass_queued_ = false;
+    if (!stopped_) pass(trigger);
+  });
 }
 
 void RetentionTask::stop() {
@@ -106,16 +129,21 @@ void RetentionTask::schedule_tick() {
   });
 }
 
+bool RetentionTask::quota_exceeded() const {
+  return config_.retention.max_bytes && footage_bytes_ && *footage_bytes_ > *config_.retention.max_bytes;
+}
+
 void RetentionTask::tick() {
   check_clock(false);
   check_read_only();
+  check_smart();
   struct statvfs vfs {};
   if (::statvfs(config_.site.storage.c_str(), &vfs) == 0) {
     retention::StorageState state;
     state.total_bytes = static_cast<std::uint64_t>(vfs.f_blocks) * vfs.f_frsize;
     state.free_bytes = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
-    // The planner's own threshold, headroom only: the quota needs the index's footage sum,
-    // which the periodic pass reads.
+    // The planner's own threshold for the headroom; the quota against the running total
+    // (summing the index is the pass's job).
     auto headroom_only = config_.retention;
     headroom_only.max_bytes.reset();
     bool low = retention::bytes_needed(state, headroom_only) > 0;
@@ -123,6 +151,7 @@ void RetentionTask::tick() {
     // Low: free space now, before the recorders hit ENOSPC. Space back while short: find out
     // whether recording may resume (an operator freed space, a hold was released).
     if (low && !recent) pass("low_space");
+    else if (quota_exceeded() && !recent) pass("quota");  // a segment close found it within kMinPressureInterval
     else if (!low && shortfall_ > 0 && !recent) pass("space_returned");
   }
   // Care hours begin or end between passes: pause or resume without waiting for one.
@@ -183,6 +212,10 @@ void RetentionTask::check_read_only() {
 }
 
 void RetentionTask::pass(const std::string& trigger) {
+  if (running_) {  // one plan at a time; what this pass would find, the next one after it does
+    if (!deferred_pass_) deferred_pass_ = trigger;
+    return;
+  }
   last_pass_steady_ = clock_.steady_now();
   last_trigger_ = trigger;
   // The deleter needs transactions of its own; the catalog's batch must not be open.
@@ -194,6 +227,7 @@ void RetentionTask::pass(const std::string& trigger) {
     log::error("retention_pass_failed", {{"trigger", trigger}, {"error", storage.error().message}});
     return;
   }
+  footage_bytes_ = storage->footage_bytes;
   auto rows = retention::load_candidates(index_, config_.retention, *storage, now);
   auto holds = index_.active_holds();
   if (!rows || !holds) {
@@ -214,39 +248,92 @@ void RetentionTask::pass(const std::string& trigger) {
     if (wider.summary.shortfall_bytes == 0) plan = std::move(wider);
   }
 
-  retention::DeleteReport report;
-  if (!plan.deletions.empty()) {
-    retention::DeleteOptions options;
-    options.zone_cameras = zone_cameras_;
-    options.protection = protection_;
-    auto done = retention::execute(index_, config_.site.storage, plan, now, options);
-    if (!done) {
-      log::error("retention_delete_failed", {{"trigger", trigger}, {"error", done.error().message}});
-    } else {
-      report = std::move(*done);
-      for (const auto& finding : report.findings) log::error("retention_finding", {{"error", finding.message}});
-    }
-  }
+  Running running;
+  running.trigger = trigger;
+  running.storage = *storage;
+  running.summary = plan.summary;
+  running.paused = plan.paused;
+  running.paused_reason = plan.paused_reason;
   last_pass_ = now;
+  if (plan.deletions.empty()) {
+    finish_pass(std::move(running), {});
+    return;
+  }
+  retention::DeleteOptions options;
+  options.zone_cameras = zone_cameras_;
+  options.protection = protection_;
+  running.execution = std::make_unique<retention::Execution>(std::move(plan), now, std::move(options));
+  running_ = std::move(running);
+  // The first batch in a turn of its own too: planning under pressure takes a few hundred ms
+  // on millions of rows, a batch as much again.
+  asio::post(io_, [this] { run_batch(); });
+}
+
+void RetentionTask::run_batch() {
+  if (stopped_ || !running_) return;
+  auto& execution = *running_->execution;
+  // Invariant 5 holds between batches too: a clock that jumps while a plan is carried out
+  // stops it (the plan's "expired" was decided on the time before the jump).
+  if (auto trust = check_clock(false); !trust.trusted) {
+    log::warn("retention_plan_abandoned", {{"reason", trust.reason},
+                                           {"done", std::to_string(execution.handled())},
+                                           {"planned", std::to_string(execution.plan().deletions.size())}});
+    auto report = execution.take_report();
+    auto running = std::move(*running_);
+    running_.reset();
+    running.paused = true;
+    running.paused_reason = trust.reason;
+    finish_pass(std::move(running), std::move(report));
+    return;
+  }
+  // The catalog's batch (reports that arrived since the last batch) is committed first.
+  if (hooks_.flush_index) hooks_.flush_index();
+  std::uint64_t freed_before = execution.report().bytes;
+  auto step = execution.step(index_, config_.site.storage);
+  std::uint64_t freed = execution.report().bytes - freed_before;
+  if (footage_bytes_) *footage_bytes_ -= std::min(freed, *footage_bytes_);
+  if (!step) log::error("retention_delete_failed", {{"trigger", running_->trigger}, {"error", step.error().message}});
+  if (!step || *step) {
+    auto report = execution.take_report();
+    auto running = std::move(*running_);
+    running_.reset();
+    finish_pass(std::move(running), std::move(report));
+    return;
+  }
+  // Yield: whatever is queued on the loop (recorder reports, the 1 s flush, the watchdog)
+  // runs before the next batch.
+  asio::post(io_, [this] { run_batch(); });
+}
+
+void RetentionTask::finish_pass(Running running, retention::DeleteReport report) {
+  const auto& summary = running.summary;
+  const std::string& trigger = running.trigger;
+  for (const auto& finding : report.findings) log::error("retention_finding", {{"error", finding.message}});
   last_deleted_ = report.deleted;
   last_freed_ = report.bytes;
-  std::uint64_t shortfall = plan.summary.shortfall_bytes;
-  // What the plan counted on and the deleter could not free (refused, unlink failed) is missing too.
-  if (plan.summary.under_pressure && report.bytes < plan.summary.bytes_freed)
-    shortfall += plan.summary.bytes_freed - report.bytes;
-  if (report.deleted > 0 || plan.summary.under_pressure || trigger != "periodic") {
+  ++passes_finished_;
+  std::uint64_t shortfall = summary.shortfall_bytes;
+  // What the plan counted on and the deleter could not free (refused, unlink failed,
+  // abandoned) is missing too.
+  if (summary.under_pressure && report.bytes < summary.bytes_freed) shortfall += summary.bytes_freed - report.bytes;
+  if (report.deleted > 0 || summary.under_pressure || trigger != "periodic") {
     log::info("retention_pass", {{"trigger", trigger},
                                  {"deleted", std::to_string(report.deleted)},
                                  {"freed", text::human_bytes(static_cast<double>(report.bytes))},
-                                 {"expired", std::to_string(plan.summary.expired + plan.summary.expired_protected)},
-                                 {"disk_pressure", std::to_string(plan.summary.disk_pressure)},
-                                 {"needed", text::human_bytes(static_cast<double>(plan.summary.bytes_needed))},
+                                 {"expired", std::to_string(summary.expired + summary.expired_protected)},
+                                 {"disk_pressure", std::to_string(summary.disk_pressure)},
+                                 {"needed", text::human_bytes(static_cast<double>(summary.bytes_needed))},
                                  {"shortfall", text::human_bytes(static_cast<double>(shortfall))},
-                                 {"paused", plan.paused ? plan.paused_reason : "no"}});
+                                 {"paused", running.paused ? running.paused_reason : "no"}});
   }
-  auto after = *storage;  // what the message reports: free space once this pass's deletions are done
+  auto after = running.storage;  // what the message reports: free space once this pass's deletions are done
   after.free_bytes += report.bytes;
-  update_shortfall(shortfall, after, plan.paused);
+  update_shortfall(shortfall, after, running.paused);
+  if (deferred_pass_ && !stopped_) {
+    auto next = std::move(*deferred_pass_);
+    deferred_pass_.reset();
+    request_pass(next);
+  }
 }
 
 void RetentionTask::update_shortfall(std::uint64_t shortfall, const retention::StorageState& storage,
@@ -309,7 +396,7 @@ void RetentionTask::disk_write_failed(const std::string& camera, const std::stri
       if (!st) log::error("alert_write_failed", {{"error", st.error().message}});
     }
     bool recent = last_pass_steady_ && clock_.steady_now() - *last_pass_steady_ < kMinPressureInterval;
-    if (!recent) asio::post(io_, [this] { if (!stopped_) pass("enospc"); });
+    if (!recent) request_pass("enospc");
     return;
   }
   if (contains(detail, "Read-only file system")) {
@@ -337,9 +424,96 @@ void RetentionTask::observe(const recorder::ConnectFailed& report) {
 }
 
 void RetentionTask::observe(const recorder::SegmentClosed& report) {
+  // max_bytes between passes: the running total grows by every closed segment, and a pass
+  // follows at once when it passes the quota, so footage exceeds the quota by about one
+  // segment per camera at most (the open ones and those closed within kMinPressureInterval).
+  if (footage_bytes_) *footage_bytes_ += report.segment.size_bytes;
+  if (quota_exceeded()) {
+    bool recent = last_pass_steady_ && clock_.steady_now() - *last_pass_steady_ < kMinPressureInterval;
+    if (!recent) request_pass("quota");  // else the next tick's check does it
+  }
   if (report.segment.truncated) return;
   if (alerts_.is_open(alerts::kDiskError, report.camera)) {
     if (auto st = alerts_.resolve(alerts::kDiskError, report.camera); !st)
+      log::error("alert_write_failed", {{"error", st.error().message}});
+  }
+}
+
+void RetentionTask::check_smart() {
+  if (smart_path_.empty()) return;
+  std::error_code ec;
+  auto mtime = std::filesystem::last_write_time(smart_path_, ec);
+  if (!ec && (!smart_mtime_ || *smart_mtime_ != mtime)) {
+    // carekeep-smart replaced it (atomically: never half a file).
+    smart_mtime_ = mtime;
+    auto read = retention::read_state(smart_path_);
+    if (!read) {
+      log::warn("disk_smart_unreadable", {{"file", smart_path_.string()}, {"error", read.error().message}});
+    } else if (*read) {
+      smart_ = std::move(**read);
+      if (smart_->available()) smart_seen_available_ = true;
+      for (const auto& d : smart_->disks) {
+        auto it = smart_verdicts_.find(d.device);
+        if (it != smart_verdicts_.end() && it->second == d.verdict) continue;
+        smart_verdicts_[d.device] = d.verdict;
+        std::string findings;
+        for (const auto& f : d.findings) findings += (findings.empty() ? "" : "; ") + f.attribute + ": " + f.detail;
+        auto level = d.verdict == retention::SmartVerdict::Failing   ? log::Level::Critical
+                     : d.verdict == retention::SmartVerdict::Warning ? log::Level::Warn
+                                                                     : log::Level::Info;
+        log::write(level, "disk_smart",
+                   {{"device", d.device},
+                    {"model", d.model},
+                    {"verdict", std::string(retention::to_string(d.verdict))},
+                    {"findings", findings},
+                    {"reason", d.reason}});
+      }
+    }
+  }
+  retention::SmartAssessmentInput input;
+  input.state = smart_ ? &*smart_ : nullptr;
+  input.now = clock_.now();
+  input.seen_available = smart_seen_available_;
+  input.stale_after = retention::kSmartStaleAfter;
+  auto zone = TimeZone::locate(config_.site.timezone);
+  if (zone) input.zone = &*zone;
+  apply_smart_concerns(retention::assess(input));
+}
+
+void RetentionTask::apply_smart_concerns(const std::vector<retention::SmartConcern>& concerns) {
+  auto kind_of = [](retention::SmartConcern::Kind k) {
+    switch (k) {
+      case retention::SmartConcern::Kind::Failing:
+        return alerts::kDiskSmartFailing;
+      case retention::SmartConcern::Kind::Warning:
+        return alerts::kDiskSmartWarning;
+      case retention::SmartConcern::Kind::Unavailable:
+        return alerts::kDiskSmartUnavailable;
+    }
+    return alerts::kDiskSmartUnavailable;
+  };
+  std::map<std::pair<std::string, std::string>, std::string> now;
+  for (const auto& c : concerns) {
+    std::pair<std::string, std::string> key{std::string(kind_of(c.kind)), c.subject};
+    now[key] = c.message;
+    // Raised once and again only when its words change: a refresh every 2 s would write the
+    // index every 2 s for as long as a disk is failing.
+    auto known = smart_alerts_.find(key);
+    if (known != smart_alerts_.end() && known->second == c.message && alerts_.is_open(key.first, key.second)) continue;
+    auto severity = c.kind == retention::SmartConcern::Kind::Failing ? alerts::Severity::Critical : alerts::Severity::Warning;
+    if (auto st = alerts_.raise(key.first, key.second, severity, c.message); !st)
+      log::error("alert_write_failed", {{"error", st.error().message}});
+  }
+  smart_alerts_ = now;
+  // Resolved: what no longer holds, including what an earlier run left open.
+  for (const auto& alert : alerts_.open()) {
+    if (alert.kind != alerts::kDiskSmartFailing && alert.kind != alerts::kDiskSmartWarning &&
+        alert.kind != alerts::kDiskSmartUnavailable)
+      continue;
+    if (now.count({alert.kind, alert.subject}) > 0) continue;
+    // Only once this run has seen a smart.json: until then nothing is known either way.
+    if (!smart_) continue;
+    if (auto st = alerts_.resolve(alert.kind, alert.subject); !st)
       log::error("alert_write_failed", {{"error", st.error().message}});
   }
 }
@@ -382,6 +556,12 @@ void RetentionTask::add_status(nlohmann::json& status) const {
   } else {
     status["forecast_care_days"] = nullptr;
   }
+  status["retention"]["executing"] =
+      running_ ? nlohmann::json{{"trigger", running_->trigger},
+                                {"handled", running_->execution->handled()},
+                                {"planned", running_->execution->plan().deletions.size()}}
+               : nlohmann::json(nullptr);
+  status["disk_health"] = smart_ ? retention::status_json(*smart_, clock_.now(), retention::kSmartStaleAfter) : nlohmann::json(nullptr);
   if (forecast_) {
     nlohmann::json cameras = nlohmann::json::array();
     for (const auto& c : forecast_->cameras)

@@ -1,16 +1,23 @@
 // daemon/retention_task: retention on the daemon's loop (docs/design.md, Retention / In the
 // daemon). A pass every 60 s, and at once when free space drops below the headroom, when
-// space returns while recording is paused, or when a segment write hits ENOSPC: measure →
-// load candidates → plan → delete, behind the clock guard. It owns the disk-full triage
-// (pausing recording outside care hours when nothing more may go), disk-health alerts and the
-// capacity forecast. Runs on the loop thread only; passes block on SQLite, unlink and fsync.
+// footage passes max_bytes (a running total kept from segment closes), when space returns
+// while recording is paused, or when a segment write hits ENOSPC: measure → load candidates
+// → plan → delete, behind the clock guard. A plan is carried out in batches of 1,000 rows,
+// each its own loop turn, so the recorders' reports and the catalog's commits go on while a
+// large backlog is deleted. It owns the disk-full triage (pausing recording outside care
+// hours when nothing more may go), disk-health alerts (read-only file system, write errors,
+// SMART from carekeep-smart's smart.json) and the capacity forecast. Runs on the loop thread
+// only; each batch and each pass's planning block on SQLite, unlink and fsync.
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -22,8 +29,10 @@
 #include "index/index.hpp"
 #include "recorder/sink.hpp"
 #include "retention/clock_guard.hpp"
+#include "retention/deleter.hpp"
 #include "retention/forecast.hpp"
 #include "retention/planner.hpp"
+#include "retention/smart.hpp"
 
 namespace carekeep::daemon {
 
@@ -54,14 +63,35 @@ class RetentionTask {
   template <class Report>
   void observe(const Report&) {}
 
-  // Adds "retention", "forecast_care_days" and "forecast" to status.json.
+  // Adds "retention", "forecast_care_days", "forecast" and "disk_health" to status.json.
   void add_status(nlohmann::json& status) const;
 
+  // A pass now (tests; the task triggers its own otherwise). While a plan is being carried
+  // out the pass follows it.
+  void request_pass(const std::string& trigger);
+  // Passes whose plan has been carried out to the end (or abandoned), since start.
+  std::int64_t passes_finished() const { return passes_finished_; }
+
  private:
+  // A plan being carried out batch by batch, and what its pass's report needs at the end.
+  struct Running {
+    std::unique_ptr<retention::Execution> execution;
+    std::string trigger;
+    retention::StorageState storage;  // as measured before the plan
+    retention::PlanSummary summary;
+    bool paused = false;
+    std::string paused_reason;
+  };
+
   void schedule_pass(std::chrono::steady_clock::duration after);
   void schedule_tick();
   void tick();
   void pass(const std::string& trigger);
+  void run_batch();
+  void finish_pass(Running running, retention::DeleteReport report);
+  bool quota_exceeded() const;
+  void check_smart();
+  void apply_smart_concerns(const std::vector<retention::SmartConcern>& concerns);
   void disk_write_failed(const std::string& camera, const std::string& detail);
   // Clock guard: check, act on an operator's confirmation, raise or resolve the alert.
   retention::ClockTrust check_clock(bool refresh_alert);
@@ -96,6 +126,22 @@ class RetentionTask {
   std::uint64_t shortfall_ = 0;
   bool recording_paused_ = false;
   std::optional<retention::Forecast> forecast_;
+
+  std::optional<Running> running_;           // a plan being carried out
+  std::optional<std::string> deferred_pass_;  // a pass asked for meanwhile: runs after it
+  bool pass_queued_ = false;                  // request_pass posted one that has not run yet
+  std::int64_t passes_finished_ = 0;
+  // Footage bytes (Index::footage_bytes) as of the last pass, plus segments closed since,
+  // minus what was deleted since: max_bytes is checked at every segment close against it.
+  std::optional<std::uint64_t> footage_bytes_;
+
+  // SMART (carekeep-smart's smart.json beside the index).
+  std::filesystem::path smart_path_;
+  std::optional<retention::SmartState> smart_;
+  std::optional<std::filesystem::file_time_type> smart_mtime_;
+  bool smart_seen_available_ = false;
+  std::map<std::pair<std::string, std::string>, std::string> smart_alerts_;  // (kind, subject) -> message raised
+  std::map<std::string, retention::SmartVerdict> smart_verdicts_;             // device -> last verdict logged
 };
 
 // The index's evidence of the last real time (the clock guard's reference at start).

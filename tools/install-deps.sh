@@ -31,6 +31,9 @@ packages=(
   dpkg-dev lintian
   # retention tests: the daemon on a clock 10 years ahead (libfaketime, preloaded into carekeepd only)
   faketime
+  # SMART: carekeep-smart and carekeep doctor run smartctl; the probe tests ask it about this
+  # machine's own disk (findmnt, lsblk: util-linux, mkfs.ext4 for a loop-mounted image: e2fsprogs)
+  smartmontools util-linux e2fsprogs
 )
 
 missing=()

@@ -25,11 +25,11 @@ if [ -n "${FROM:-}" ]; then
   build_dir="$(cd "$FROM" && pwd)"
   [ -f "$build_dir/CPackConfig.cmake" ] || { echo "package.sh: $FROM is not a configured carekeep build tree" >&2; exit 1; }
   # Only what goes into the package (not fakecam, the benchmarks or the tests).
-  for f in daemon/carekeepd tools/cli/carekeep packaging/changelog.Debian.gz; do
+  for f in daemon/carekeepd tools/cli/carekeep tools/smart/carekeep-smart packaging/changelog.Debian.gz; do
     [ -f "$build_dir/$f" ] || { echo "package.sh: $FROM/$f missing; build it first: cmake --build $FROM" >&2; exit 1; }
   done
   if [ -f "$build_dir/build.ninja" ] && command -v ninja >/dev/null &&
-     ! ninja -C "$build_dir" -n carekeepd carekeep carekeep_doc_changelog 2>/dev/null | grep -q "no work to do"; then
+     ! ninja -C "$build_dir" -n carekeepd carekeep carekeep-smart carekeep_doc_changelog 2>/dev/null | grep -q "no work to do"; then
     echo "package.sh: warning: $FROM is older than its sources; packaging it as it is" >&2
   fi
 else
@@ -40,7 +40,7 @@ else
   cmake -S "$source_dir" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCAREKEEP_BUILD_TESTS=OFF \
     -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON "${launcher[@]}" >&2
   # Only what goes into the package (not fakecam or the benchmarks).
-  cmake --build "$build_dir" --target carekeepd carekeep carekeep_doc_changelog -j"${JOBS:-$(nproc)}" >&2
+  cmake --build "$build_dir" --target carekeepd carekeep carekeep-smart carekeep_doc_changelog -j"${JOBS:-$(nproc)}" >&2
 fi
 
 out_dir="${OUT_DIR:-$build_dir}"

@@ -31,6 +31,10 @@ inline constexpr std::string_view kDiskLow = "disk_low";
 inline constexpr std::string_view kDiskFull = "disk_full";
 inline constexpr std::string_view kDiskReadonly = "disk_readonly";
 inline constexpr std::string_view kDiskError = "disk_error";
+// SMART (subject: the disk, "/dev/sda"; "" for the storage as a whole when nothing can be read).
+inline constexpr std::string_view kDiskSmartFailing = "disk_smart_failing";
+inline constexpr std::string_view kDiskSmartWarning = "disk_smart_warning";
+inline constexpr std::string_view kDiskSmartUnavailable = "disk_smart_unavailable";
 inline constexpr std::string_view kClockUntrusted = "clock_untrusted";
 inline constexpr std::string_view kCapacityShort = "capacity_short";
 inline constexpr std::string_view kCameraDown = "camera_down";

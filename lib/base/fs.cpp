@@ -30,7 +30,12 @@ Status fsync_parent(const std::filesystem::path& path) {
 Status write_file_atomic(const std::filesystem::path& path, std::string_view content) {
   auto tmp = path;
   tmp += ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // A fresh file, never one found there: whoever can write the directory could have left a
+  // symlink at the temporary name, and a root writer (carekeep-smart writes into carekeepd's
+  // state directory) following it would truncate its target. unlink removes a link itself.
+  if (::unlink(tmp.c_str()) != 0 && errno != ENOENT)
+    return tl::unexpected(from_errno(errno, "removing a stale " + tmp.string()));
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) return tl::unexpected(from_errno(errno, "creating " + tmp.string()));
   std::size_t written = 0;
   while (written < content.size()) {

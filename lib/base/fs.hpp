@@ -12,7 +12,8 @@ namespace carekeep::fs {
 Status fsync_path(const std::filesystem::path& path);       // file or directory
 Status fsync_parent(const std::filesystem::path& path);     // the directory holding `path`
 // Writes `content` to `path` via a temporary file, fsync and rename, so readers see the old
-// or the new content, never a torn one.
+// or the new content, never a torn one. The temporary file is created afresh (O_EXCL,
+// O_NOFOLLOW), so a symlink planted at its name is replaced, never followed.
 Status write_file_atomic(const std::filesystem::path& path, std::string_view content);
 
 // Holds an exclusive flock on a file for its lifetime: one daemon per data directory.

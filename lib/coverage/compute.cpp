@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <thread>
 
 #include "base/text.hpp"
 
@@ -18,6 +19,12 @@ constexpr Micros kMaxLookBack = std::chrono::duration_cast<Micros>(std::chrono::
 // The daemon proves it is alive every 5 s; a run with no stop time that has not done so for
 // this long is a crash the next start has not recorded yet (the box may still be down).
 constexpr Micros kAliveStale = 60s;
+// Reading a long range is mostly SQLite walking segment_span (2 M rows for 90 days at 16
+// cameras, ~0.5 us each); cameras are independent, so beyond this length they are read on up
+// to kMaxReaders read-only connections at once (WAL readers do not block each other or the
+// writer). A day (the daemon's hourly recompute) is read on the caller's connection alone.
+constexpr Micros kParallelFrom = std::chrono::duration_cast<Micros>(std::chrono::days{2});
+constexpr unsigned kMaxReaders = 4;
 
 Micros tolerance_of(const config::Config& config) {
   return std::chrono::duration_cast<Micros>(std::chrono::duration<double>(config.coverage.gap_tolerance_seconds));
@@ -42,70 +49,59 @@ Result<std::vector<const config::Zone*>> selected_zones(const config::Config& co
   return fail(ErrorKind::NotFound, std::move(message));
 }
 
-// The evidence of the site and of each camera of the selected zones over [from, to).
-class Evidence {
- public:
-  Evidence(index::Index& index, UtcTime now) : index_(index), now_(now) {}
-
-  Status load_site(UtcTime from, UtcTime to) {
-    auto runs = index_.daemon_runs({from, to});
-    if (!runs) return tl::unexpected(std::move(runs.error()));
-    for (auto& run : *runs) {
-      if (!run.stopped && now_ - run.alive > kAliveStale) run.stopped = run.alive;
-    }
-    site_.daemon_runs = std::move(*runs);
-    // A forward step at any later time may have jumped over the range; the table is tiny.
-    auto clock = index_.clock_events({from, UtcTime::max()});
-    if (!clock) return tl::unexpected(std::move(clock.error()));
-    site_.clock_events = std::move(*clock);
-    evidence_from_ = from;
-    for (const auto& run : site_.daemon_runs) evidence_from_ = std::min(evidence_from_, run.started);
-    evidence_from_ = std::max(evidence_from_, from - kMaxLookBack);
-    from_ = from;
-    to_ = to;
-    return ok();
-  }
-
-  Result<const CameraEvidence*> camera(const std::string& id) {
-    if (auto it = cameras_.find(id); it != cameras_.end()) return &it->second;
-    CameraEvidence e;
-    e.camera_id = id;
-    auto segments = index_.segment_spans(id, {from_, to_});
-    if (!segments) return tl::unexpected(std::move(segments.error()));
-    e.segments = std::move(*segments);
-    auto runs = index_.runs(id, {evidence_from_, to_});
-    if (!runs) return tl::unexpected(std::move(runs.error()));
-    e.runs = std::move(*runs);
-    auto events = index_.camera_events({evidence_from_, to_}, id);
-    if (!events) return tl::unexpected(std::move(events.error()));
-    e.events = std::move(*events);
-    auto faults = index_.content_faults(id, {from_, to_});
-    if (!faults) return tl::unexpected(std::move(faults.error()));
-    for (auto& f : *faults) e.content_faults.push_back({std::move(f.kind), f.start, f.end, std::move(f.detail)});
-    return &cameras_.emplace(id, std::move(e)).first->second;
-  }
-
-  Result<std::vector<const CameraEvidence*>> zone(const config::Zone& zone) {
-    std::vector<const CameraEvidence*> out;
-    for (const auto& id : zone.cameras) {
-      auto e = camera(id);
-      if (!e) return tl::unexpected(std::move(e.error()));
-      out.push_back(*e);
-    }
-    return out;
-  }
-
-  const SiteEvidence& site() const { return site_; }
-
- private:
-  index::Index& index_;
-  UtcTime now_;
-  UtcTime from_{};
-  UtcTime to_{};
-  UtcTime evidence_from_{};
-  SiteEvidence site_;
-  std::map<std::string, CameraEvidence> cameras_;
+// The site's evidence over [from, to), and how far back camera evidence must reach: rule 6
+// needs the camera's last down event since the daemon run holding `from` started.
+struct SiteWindow {
+  SiteEvidence site;
+  UtcTime evidence_from;
 };
+
+Result<SiteWindow> load_site(index::Index& index, UtcTime from, UtcTime to, UtcTime now) {
+  SiteWindow w;
+  auto runs = index.daemon_runs({from, to});
+  if (!runs) return tl::unexpected(std::move(runs.error()));
+  for (auto& run : *runs) {
+    if (!run.stopped && now - run.alive > kAliveStale) run.stopped = run.alive;
+  }
+  w.site.daemon_runs = std::move(*runs);
+  // A forward step at any later time may have jumped over the range; the table is tiny.
+  auto clock = index.clock_events({from, UtcTime::max()});
+  if (!clock) return tl::unexpected(std::move(clock.error()));
+  w.site.clock_events = std::move(*clock);
+  w.evidence_from = from;
+  for (const auto& run : w.site.daemon_runs) w.evidence_from = std::min(w.evidence_from, run.started);
+  w.evidence_from = std::max(w.evidence_from, from - kMaxLookBack);
+  return w;
+}
+
+Result<CameraEvidence> load_camera(index::Index& index, const std::string& id, UtcTime from, UtcTime to,
+                                   UtcTime evidence_from) {
+  CameraEvidence e;
+  e.camera_id = id;
+  auto segments = index.segment_spans(id, {from, to});
+  if (!segments) return tl::unexpected(std::move(segments.error()));
+  e.segments = std::move(*segments);
+  auto runs = index.runs(id, {evidence_from, to});
+  if (!runs) return tl::unexpected(std::move(runs.error()));
+  e.runs = std::move(*runs);
+  auto events = index.camera_events({evidence_from, to}, id);
+  if (!events) return tl::unexpected(std::move(events.error()));
+  e.events = std::move(*events);
+  auto faults = index.content_faults(id, {from, to});
+  if (!faults) return tl::unexpected(std::move(faults.error()));
+  for (auto& f : *faults) e.content_faults.push_back({std::move(f.kind), f.start, f.end, std::move(f.detail)});
+  return e;
+}
+
+Result<std::vector<const CameraEvidence*>> zone_cameras(const RangeEvidence& evidence, const config::Zone& zone) {
+  std::vector<const CameraEvidence*> out;
+  for (const auto& id : zone.cameras) {
+    auto it = evidence.cameras.find(id);
+    if (it == evidence.cameras.end()) return fail(ErrorKind::Internal, "no evidence loaded for camera " + id);
+    out.push_back(&it->second);
+  }
+  return out;
+}
 
 // Old gaps that stick out of the recomputed range keep their outside parts; a part that
 // touches a new gap of the same zone and cause becomes one row with it again.
@@ -138,23 +134,64 @@ std::vector<index::ZoneGapRow> rows_to_store(const std::vector<index::ZoneGapRow
 
 }  // namespace
 
-Result<std::vector<Gap>> compute_gaps(index::Index& index, const config::Config& config,
-                                      const care::CareCalendar& calendar, index::TimeRange range,
-                                      std::optional<std::string_view> zone, bool store, std::optional<UtcTime> now) {
-  UtcTime at = now.value_or(SystemClock{}.now());
+Result<RangeEvidence> load_evidence(index::Index& index, const config::Config& config, index::TimeRange range,
+                                    std::optional<std::string_view> zone, UtcTime now) {
   auto zones = selected_zones(config, zone);
   if (!zones) return tl::unexpected(std::move(zones.error()));
-  index::TimeRange clipped{range.from, std::min(range.to, at)};
+  RangeEvidence out;
+  out.range = {range.from, std::min(range.to, now)};
+  out.now = now;
+  if (out.range.to <= out.range.from) return out;
+  auto window = load_site(index, out.range.from, out.range.to, now);
+  if (!window) return tl::unexpected(std::move(window.error()));
+  out.site = std::move(window->site);
+  std::vector<std::string> ids;  // each camera once, however many zones share it
+  for (const auto* z : *zones) {
+    for (const auto& id : z->cameras) {
+      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+    }
+  }
+  std::vector<std::optional<Result<CameraEvidence>>> loaded(ids.size());
+  auto load = [&](index::Index& reader, std::size_t first, std::size_t step) {
+    for (std::size_t i = first; i < ids.size(); i += step) {
+      loaded[i] = load_camera(reader, ids[i], out.range.from, out.range.to, window->evidence_from);
+    }
+  };
+  // Other connections cannot see what the caller's open transaction wrote: read on it alone then.
+  unsigned readers = std::min<unsigned>({std::max(1u, std::thread::hardware_concurrency()), kMaxReaders,
+                                         static_cast<unsigned>(ids.size())});
+  if (out.range.to - out.range.from < kParallelFrom || index.connection().in_transaction()) readers = 1;
+  {
+    std::vector<std::jthread> threads;
+    for (unsigned t = 1; t < readers; ++t) {
+      threads.emplace_back([&, t] {
+        // A reader that cannot be opened leaves its cameras to the caller's connection below.
+        auto reader = index::Index::open_reader(index.connection().path());
+        if (reader) load(*reader, t, readers);
+      });
+    }
+    load(index, 0, readers);
+  }
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (!loaded[i]) loaded[i] = load_camera(index, ids[i], out.range.from, out.range.to, window->evidence_from);
+    if (!*loaded[i]) return tl::unexpected(std::move(loaded[i]->error()));
+    out.cameras.emplace(ids[i], std::move(**loaded[i]));
+  }
+  return out;
+}
+
+Result<std::vector<Gap>> find_gaps(const RangeEvidence& evidence, const config::Config& config,
+                                   const care::CareCalendar& calendar, std::optional<std::string_view> zone) {
+  auto zones = selected_zones(config, zone);
+  if (!zones) return tl::unexpected(std::move(zones.error()));
   std::vector<Gap> gaps;
-  if (clipped.to > clipped.from) {
-    Evidence evidence(index, at);
-    if (auto st = evidence.load_site(clipped.from, clipped.to); !st) return tl::unexpected(std::move(st.error()));
-    auto care = calendar.care_intervals(clipped.from, clipped.to);
+  if (evidence.range.to > evidence.range.from) {
+    auto care = calendar.care_intervals(evidence.range.from, evidence.range.to);
     for (const auto* z : *zones) {
-      auto cameras = evidence.zone(*z);
+      auto cameras = zone_cameras(evidence, *z);
       if (!cameras) return tl::unexpected(std::move(cameras.error()));
-      ZoneQuery query{z->id, care, tolerance_of(config), at};
-      auto found = find_gaps(query, *cameras, evidence.site());
+      ZoneQuery query{z->id, care, tolerance_of(config), evidence.now};
+      auto found = find_gaps(query, *cameras, evidence.site);
       gaps.insert(gaps.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
     }
   }
@@ -162,10 +199,22 @@ Result<std::vector<Gap>> compute_gaps(index::Index& index, const config::Config&
     if (a.zone_id != b.zone_id) return a.zone_id < b.zone_id;
     return a.start < b.start;
   });
+  return gaps;
+}
+
+Result<std::vector<Gap>> compute_gaps(index::Index& index, const config::Config& config,
+                                      const care::CareCalendar& calendar, index::TimeRange range,
+                                      std::optional<std::string_view> zone, bool store, std::optional<UtcTime> now) {
+  UtcTime at = now.value_or(SystemClock{}.now());
+  auto evidence = load_evidence(index, config, range, zone, at);
+  if (!evidence) return tl::unexpected(std::move(evidence.error()));
+  auto gaps = find_gaps(*evidence, config, calendar, zone);
+  if (!gaps) return tl::unexpected(std::move(gaps.error()));
+  const index::TimeRange clipped = evidence->range;
   if (store && clipped.to > clipped.from) {
     auto old = index.zone_gaps(clipped, zone);
     if (!old) return tl::unexpected(std::move(old.error()));
-    auto rows = rows_to_store(*old, gaps, clipped, at);
+    auto rows = rows_to_store(*old, *gaps, clipped, at);
     if (auto st = index.replace_zone_gaps(clipped, zone, rows); !st)
       return tl::unexpected(std::move(st.error()));
   }
@@ -214,17 +263,17 @@ Result<std::vector<ZoneNow>> zones_now(index::Index& index, const config::Config
   // Ten minutes of history are enough to name why a camera is not covering; the timeline's
   // last piece is the state at `now`.
   UtcTime from = now - std::chrono::minutes{10};
-  Evidence evidence(index, now);
-  if (auto st = evidence.load_site(from, now); !st) return tl::unexpected(std::move(st.error()));
+  auto evidence = load_evidence(index, config, {from, now}, std::nullopt, now);
+  if (!evidence) return tl::unexpected(std::move(evidence.error()));
   Micros lag = std::max(tolerance_of(config), Micros{2s});
   std::vector<ZoneNow> out;
   for (const auto& z : config.zones) {
     ZoneNow zn{z.id, false, {}};
-    for (const auto& id : z.cameras) {
-      auto e = evidence.camera(id);
-      if (!e) return tl::unexpected(std::move(e.error()));
-      auto pieces = camera_timeline(**e, evidence.site(), from, now, now);
-      CameraNow cn{id, false, std::nullopt};
+    auto cameras = zone_cameras(*evidence, z);
+    if (!cameras) return tl::unexpected(std::move(cameras.error()));
+    for (const auto* e : *cameras) {
+      auto pieces = camera_timeline(*e, evidence->site, from, now, now);
+      CameraNow cn{e->camera_id, false, std::nullopt};
       if (!pieces.empty()) {
         const Piece& last = pieces.back();
         // The index lags the recorder by up to a commit interval: a short unusable tail right

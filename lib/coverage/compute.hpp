@@ -1,10 +1,14 @@
 // coverage/compute: the coverage checker over the index. Loads the evidence of each zone's
 // cameras for a range, runs the pure core (gaps.hpp) and optionally stores the result in
 // zone_gap, replacing what an earlier computation stored for that range. Called by the CLI
-// (reader; store = false) and the daemon's loop thread (writer). Blocks on SQLite reads.
+// (reader; store = false) and the daemon's loop thread (writer). Blocks on SQLite reads; a
+// range longer than 2 days is read on up to 4 read-only connections to the same file, on
+// threads of its own that end before the call returns (compute.cpp, kParallelFrom).
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +21,22 @@
 #include "index/index.hpp"
 
 namespace carekeep::coverage {
+
+// What the index knows over [range.from, min(range.to, now)) about the site and about each
+// camera of the selected zones: each camera is read once, however many zones share it.
+struct RangeEvidence {
+  index::TimeRange range;  // already clipped to now
+  UtcTime now;
+  SiteEvidence site;
+  std::map<std::string, CameraEvidence, std::less<>> cameras;  // by camera id
+};
+// The reads of compute_gaps (the whole SQLite part of it). NotFound for an unknown zone id.
+Result<RangeEvidence> load_evidence(index::Index& index, const config::Config& config, index::TimeRange range,
+                                    std::optional<std::string_view> zone, UtcTime now);
+// The gaps of every zone (or of `zone`) from evidence loaded for it, sorted by zone, start:
+// the pure part of compute_gaps.
+Result<std::vector<Gap>> find_gaps(const RangeEvidence& evidence, const config::Config& config,
+                                   const care::CareCalendar& calendar, std::optional<std::string_view> zone);
 
 // Recomputes the gaps of every zone (or of `zone`) over [range.from, min(range.to, now)) and
 // returns them sorted by zone, start. With `store`, replaces the zone_gap rows overlapping that

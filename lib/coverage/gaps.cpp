@@ -37,10 +37,23 @@ class IntervalList {
   void add(UtcTime begin, UtcTime end, int label = -1) {
     if (end > begin) items_.push_back({begin, end, label});
   }
+  // add() for unlabelled lists that normalize(true) will merge: an interval starting inside or
+  // at the end of the last one (segments arrive by start) extends it right away, so 90 days of
+  // minute segments never become 130 k list items. The union, all normalize(true) keeps, is
+  // the same either way.
+  void add_merged(UtcTime begin, UtcTime end) {
+    if (end <= begin) return;
+    if (!items_.empty() && begin >= items_.back().begin && begin <= items_.back().end) {
+      items_.back().end = std::max(items_.back().end, end);
+      return;
+    }
+    items_.push_back({begin, end, -1});
+  }
   // `merge`: for unlabelled lists, touching and overlapping intervals become one, so a day of
   // back-to-back minute segments is one interval and costs one boundary pair, not 1440.
   void normalize(bool merge = false) {
-    std::stable_sort(items_.begin(), items_.end(), [](const Labelled& a, const Labelled& b) { return a.begin < b.begin; });
+    auto by_begin = [](const Labelled& a, const Labelled& b) { return a.begin < b.begin; };
+    if (!std::is_sorted(items_.begin(), items_.end(), by_begin)) std::stable_sort(items_.begin(), items_.end(), by_begin);
     std::vector<Labelled> out;
     out.reserve(items_.size());
     for (auto item : items_) {
@@ -87,18 +100,17 @@ bool usable_state(index::SegmentState s) {
 class Timeline {
  public:
   Timeline(const CameraEvidence& camera, const SiteEvidence& site, UtcTime now) {
-    for (const auto& d : site.daemon_runs) daemons_.add(d.started, d.stopped.value_or(now));
+    for (const auto& d : site.daemon_runs) daemons_.add_merged(d.started, d.stopped.value_or(now));
     daemons_.normalize(true);
 
     for (const auto& s : camera.segments) {
       if (usable_state(s.state)) {
         UtcTime end = s.end;
         if (s.state == index::SegmentState::Open) end = open_segment_end(s, camera, now);
-        usable_.add(s.start, end);
+        usable_.add_merged(s.start, end);
       } else if (s.state == index::SegmentState::Damaged) {
-        bool missing = s.state_detail.starts_with("file missing") || s.state_detail.starts_with("no complete fragment");
         bad_.add(s.start, s.end,
-                 label(missing ? Reason{std::string(cause::kFootageMissing), "file_missing"}
+                 label(s.file_missing ? Reason{std::string(cause::kFootageMissing), "file_missing"}
                                : Reason{std::string(cause::kFootageDamaged), ""}));
       } else {
         bad_.add(s.start, s.end, label({std::string(cause::kDeleted), ""}));
@@ -118,7 +130,7 @@ class Timeline {
     }
     clock_.normalize();
 
-    for (const auto& r : camera.runs) runs_.add(r.started, r.ended.value_or(now));
+    for (const auto& r : camera.runs) runs_.add_merged(r.started, r.ended.value_or(now));
     runs_.normalize(true);
 
     build_offline(camera, now);

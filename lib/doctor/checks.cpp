@@ -478,4 +478,56 @@ std::vector<Check> check_control(const config::Config& config) {
   return checks;
 }
 
+std::vector<Check> check_disk_health(const retention::SmartState& state, UtcTime now, Micros stale_after) {
+  std::vector<Check> out;
+  const std::string stale = now - state.checked > stale_after
+                                ? " (read at " + format_utc_iso(state.checked) +
+                                      ": the hourly check has stopped; `systemctl enable --now carekeep-smart.timer`)"
+                                : "";
+  if (state.disks.empty()) {
+    out.push_back({"disk_health", state.storage, Verdict::Warn,
+                   "SMART health cannot be read: " + (state.reason.empty() ? std::string("no disk found") : state.reason) + stale,
+                   "a failing disk would go unnoticed until it fails; keep footage on a local SATA or NVMe disk"});
+    return out;
+  }
+  for (const auto& d : state.disks) {
+    Check c{"disk_health", d.device, Verdict::Pass, "", ""};
+    std::string who = d.model.empty() ? d.device : d.device + " (" + d.model + ")";
+    std::string findings;
+    for (const auto& f : d.findings) findings += (findings.empty() ? "" : "; ") + f.attribute + ": " + f.detail;
+    switch (d.verdict) {
+      case retention::SmartVerdict::Healthy: {
+        c.finding = who + " is healthy by its SMART data";
+        std::string extra;
+        if (d.temperature_c) extra = std::to_string(*d.temperature_c) + " °C";
+        if (d.power_on_hours) extra += (extra.empty() ? "" : ", ") + std::to_string(*d.power_on_hours) + " hours in use";
+        if (!extra.empty()) c.finding += " (" + extra + ")";
+        break;
+      }
+      case retention::SmartVerdict::Warning:
+        c.verdict = Verdict::Warn;
+        c.finding = who + " shows early signs of damage or wear: " + findings;
+        c.advice = "plan to replace the disk; replace it soon if these numbers grow (`smartctl -a " + d.device + "`)";
+        break;
+      case retention::SmartVerdict::Failing:
+        c.verdict = Verdict::Fail;
+        c.finding = who + " is failing by its own SMART data: " + findings;
+        c.advice = "replace the disk now: copy the footage that must be kept first (carekeep export, or copy the "
+                   "storage directory to the new disk)";
+        break;
+      case retention::SmartVerdict::Unavailable:
+        c.verdict = Verdict::Warn;
+        c.finding = who + " gives no SMART data: " + d.reason;
+        c.advice = d.reason.find("not installed") != std::string::npos
+                       ? "apt install smartmontools"
+                       : "a failing disk would go unnoticed until it fails; prefer a disk (and adapter) that offers SMART";
+        break;
+    }
+    if (!stale.empty() && c.verdict == Verdict::Pass) c.verdict = Verdict::Warn;
+    c.finding += stale;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 }  // namespace carekeep::doctor

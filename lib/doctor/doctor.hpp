@@ -15,6 +15,7 @@
 
 #include "base/time.hpp"
 #include "config/config.hpp"
+#include "retention/smart.hpp"
 
 namespace carekeep::doctor {
 
@@ -111,6 +112,14 @@ Check check_timezone(const config::Config& config, const ClockState& state);
 // not world-readable.
 std::vector<Check> check_permissions(const config::Config& config, const std::filesystem::path& config_path,
                                      std::string_view daemon_user);
+
+// --- disk health ----------------------------------------------------------------------------
+// The SMART health of the storage's disks (retention/smart_probe: doctor runs as root and
+// probes them itself; otherwise it reads carekeep-smart's smart.json). One check per disk,
+// "disk_health": Fail for a disk failing by its own SMART data, Warn for early signs, for
+// SMART that cannot be read (a VM's disk, a USB adapter, smartctl missing) and for a result
+// older than `stale_after`; Pass for a healthy disk.
+std::vector<Check> check_disk_health(const retention::SmartState& state, UtcTime now, Micros stale_after);
 
 // --- daemon --------------------------------------------------------------------------------
 // status.json beside the database: written by a live carekeepd within the last `max_age`,

@@ -1,5 +1,9 @@
 #include "export/verify_export.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
@@ -19,6 +23,17 @@ std::optional<std::string> read_all(const std::filesystem::path& path) {
   std::stringstream buf;
   buf << in.rdbuf();
   return buf.str();
+}
+
+// manifest.json's text, or why it cannot be read: missing (not an export) and unreadable
+// (another user's folder) call for different next steps.
+Result<std::string> read_manifest(const std::filesystem::path& dir) {
+  auto path = dir / kManifestFile;
+  if (::access(path.c_str(), R_OK) != 0 && errno != ENOENT)
+    return fail(ErrorKind::FailedPrecondition, "cannot read " + path.string() + ": " + std::strerror(errno));
+  auto text = read_all(path);
+  if (!text) return fail(ErrorKind::NotFound, dir.string() + " has no manifest.json; is it a carekeep export?");
+  return *text;
 }
 
 // Every video a camera names must be one of "files" (so it was hashed above) with the same
@@ -46,8 +61,8 @@ void check_camera_files(const nlohmann::json& json, const std::map<std::string, 
 }  // namespace
 
 Result<std::string> manifest_key_fingerprint(const std::filesystem::path& dir) {
-  auto text = read_all(dir / kManifestFile);
-  if (!text) return fail(ErrorKind::NotFound, dir.string() + " has no manifest.json; is it a carekeep export?");
+  auto text = read_manifest(dir);
+  if (!text) return tl::unexpected(text.error());
   auto json = nlohmann::json::parse(*text, nullptr, false);
   if (json.is_discarded() || !json.is_object() || !json.contains("key_fingerprint") ||
       !json["key_fingerprint"].is_string())
@@ -56,8 +71,8 @@ Result<std::string> manifest_key_fingerprint(const std::filesystem::path& dir) {
 }
 
 Result<ExportCheck> verify_export(const std::filesystem::path& dir, const signing::PublicKey& key) {
-  auto text = read_all(dir / kManifestFile);
-  if (!text) return fail(ErrorKind::NotFound, dir.string() + " has no manifest.json; is it a carekeep export?");
+  auto text = read_manifest(dir);
+  if (!text) return tl::unexpected(text.error());
   ExportCheck check;
   auto sig_text = read_all(dir / kSignatureFile);
   if (!sig_text) {

@@ -451,7 +451,7 @@ Result<SegmentRow> read_segment(const Statement& q) {
 
 }  // namespace
 
-// Overlap with [from, to); uses segment_by_camera_start for camera_id and start_us < to.
+// Overlap with [from, to); uses segment_span for camera_id and start_us < to (and its order).
 const std::string kSegmentsInRangeSql = "select " + std::string(kSegmentColumns) + R"sql(
   from segment
   where camera_id = :camera_id and start_us < :to_us and (end_us > :from_us or state = 'open')
@@ -468,8 +468,12 @@ Result<std::vector<SegmentRow>> Index::segments(std::string_view camera_id, Time
       read_segment);
 }
 
-const std::string kSegmentSpansInRangeSql = R"sql(
-  select id, run_id, start_us, end_us, state, state_detail
+// Served by the covering index segment_span alone: the walk of the index yields every column
+// but the detail, which only a damaged row needs; for those (rare) rows the CASE reads it from
+// the table by rowid. Naming state_detail directly would make SQLite fetch every table row.
+constexpr std::string_view kSegmentSpansInRangeSql = R"sql(
+  select id, run_id, start_us, end_us, state,
+         case when state = 'damaged' then (select d.state_detail from segment d where d.id = segment.id) end
   from segment
   where camera_id = :camera_id and start_us < :to_us and (end_us > :from_us or state = 'open')
   order by start_us, id
@@ -488,14 +492,18 @@ Result<std::vector<SegmentSpan>> Index::segment_spans(std::string_view camera_id
         span.run_id = q.column<std::int64_t>(1);
         span.start = time_at(q, 2);
         span.end = time_at(q, 3);
-        auto state_text = q.column<std::string>(4);
+        // Read in place: a std::string per row was a visible share of a 2 M-row read.
+        auto state_text = q.column<std::string_view>(4);
         auto state = parse_segment_state(state_text);
         if (!state) {
           return fail(ErrorKind::DataLoss,
-                      "segment " + std::to_string(span.id) + ": unknown state '" + state_text + "'");
+                      "segment " + std::to_string(span.id) + ": unknown state '" + std::string(state_text) + "'");
         }
         span.state = *state;
-        span.state_detail = q.column<std::string>(5);
+        if (span.state == SegmentState::Damaged) {
+          auto detail = q.column<std::string_view>(5);
+          for (auto opening : kFileMissingDetails) span.file_missing = span.file_missing || detail.starts_with(opening);
+        }
         return span;
       });
 }

@@ -69,7 +69,9 @@ class Index {
   // The camera's segments overlapping `range`, in every state, by start time. An open
   // segment is still growing, so it counts as reaching +infinity.
   Result<std::vector<SegmentRow>> segments(std::string_view camera_id, TimeRange range);
-  // The same segments with only their time span and state (what coverage reads).
+  // The same segments with only their time span, state and run (what coverage reads), from
+  // the covering index segment_span: its cost follows the rows returned, with no table read
+  // except for damaged rows.
   Result<std::vector<SegmentSpan>> segment_spans(std::string_view camera_id, TimeRange range);
   // All cameras' segments in state open (startup recovery), by camera then id.
   Result<std::vector<SegmentRow>> open_segments();
@@ -136,7 +138,7 @@ class Index {
   Result<std::vector<AlertRow>> alerts();
   // ---- clock guard and capacity forecast (lib/retention) ----
   // The latest end of any camera's newest segment (by start, in any state); nullopt when
-  // there is none. One index lookup per camera (segment_by_camera_start).
+  // there is none. One index lookup per camera (segment_span).
   Result<std::optional<UtcTime>> newest_segment_end();
   // Per camera, closed and recovered footage starting in `range`, split by protect_until.
   Result<std::vector<FootageRate>> footage_rates(TimeRange range);

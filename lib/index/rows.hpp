@@ -125,15 +125,20 @@ struct SegmentRow {
 
 // The columns coverage decides on: when a segment's footage was, and whether it is usable.
 // Loading months of full SegmentRows (paths, hashes) made a 90-day report spend seconds on
-// columns it never reads.
+// columns it never reads; 2 M of these are read for one, so no member owns heap memory
+// (40 bytes each), and the one fact coverage needs from state_detail is a flag.
 struct SegmentSpan {
   SegmentId id = 0;
   RunId run_id = 0;
   UtcTime start;
   UtcTime end;  // equals start while open
   SegmentState state = SegmentState::Open;
-  std::string state_detail;
+  // Damaged because the file is gone rather than unreadable: state_detail starts with one of
+  // kFileMissingDetails (set by startup recovery and by the catalog). Always false unless damaged.
+  bool file_missing = false;
 };
+// The state_detail openings that say a damaged segment's file is gone (see SegmentSpan).
+inline constexpr std::string_view kFileMissingDetails[] = {"file missing", "no complete fragment"};
 
 // The columns retention decides on (a SegmentRow without media details and hashes, cheap to
 // load by the hundred thousand).

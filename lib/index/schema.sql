@@ -1,4 +1,4 @@
--- carekeep index: the CURRENT schema (version 2), every table and column with its reason.
+-- carekeep index: the CURRENT schema (version 4), every table and column with its reason.
 --
 -- This file is documentation and the reference for tests: databases are never created from
 -- it. The daemon applies lib/index/migrations/NNNN_*.sql in order, and the migration test
@@ -92,7 +92,11 @@ create table segment (
   deleted_us integer,              -- when retention deleted the file; audits compare it with protect_until_us
   unique (run_id, seq)             -- a run cannot have two segments with one number
 ) strict;
-create index segment_by_camera_start on segment (camera_id, start_us);  -- footage of a camera in a range
+-- Footage of a camera in a range (migration 0004; before it, segment_by_camera_start on the first
+-- two columns). Covering for coverage's span read (Index::segment_spans): the walk of the index
+-- alone yields every row's time span, state and run, with no table lookup per row; id follows
+-- start_us so "order by start_us, id" needs no sort.
+create index segment_span on segment (camera_id, start_us, id, end_us, state, run_id);
 create index segment_by_camera on segment (camera_id);  -- (camera_id, rowid): chain order, for the chain tip
 -- Only the rare, unfinished states: startup recovery looks for 'open', the deleter for 'deleting'.
 -- A full index on state would hold 2 M entries that say 'closed' (a partial index is used
@@ -104,6 +108,14 @@ create index segment_unfinished on segment (state) where state = 'open' or state
 -- footage total is a scan of this index alone (covering), not of the table.
 create index segment_retention on segment (protect_until_us, end_us, size_bytes, state)
   where state in ('closed', 'recovered', 'damaged');
+-- The report's two questions about rare rows (migration 0004), each a scan of 2 M rows without
+-- them: live rows that are recovered or damaged (integrity section), and protected footage
+-- deleted before its protection ended (retention section; a null deleted_us, a row still
+-- deleting, is compared with now by the query). Both are empty on a healthy box.
+create index segment_unusual on segment (state, camera_id, start_us) where state in ('recovered', 'damaged');
+create index segment_early_deletion on segment (id)
+  where state in ('deleting', 'deleted') and protect_until_us is not null
+    and (deleted_us is null or deleted_us < protect_until_us);
 
 -- Up/down transitions of a camera's stream, with their cause. Gaps cite these, and the
 -- CLI's `events` lists them.

@@ -156,7 +156,20 @@ void Builder::retention() {
   capacity.rows.push_back({s("bytes_per_day"), human_bytes(cap.bytes_per_care_day)});
   capacity.rows.push_back({s("days_capacity"), cap.days_capacity ? fixed(*cap.days_capacity, 0) + " " + s("days")
                                                                  : s("unknown")});
+  if (cap.smart_checked) {
+    std::string when = " (" + s("smart_checked") + " " + time(cap.smart_checked) + ")";
+    if (cap.disks.empty()) capacity.rows.push_back({s("disk_health"), cap.smart_reason + when});
+    for (const auto& d : cap.disks) {
+      std::string value = s("smart_" + d.verdict) + (d.detail.empty() ? "" : ": " + d.detail) + when;
+      capacity.rows.push_back({s("disk_health") + " " + d.device + (d.model.empty() ? "" : " " + d.model), value});
+    }
+  } else {
+    capacity.rows.push_back({s("disk_health"), s("smart_not_read")});
+  }
   if (cap.below_target) notice(s("capacity_below_target"), true);
+  for (const auto& d : cap.disks) {
+    if (d.verdict == "failing") notice(s("smart_failing_notice") + " " + d.device, true);
+  }
 }
 
 void Builder::coverage() {

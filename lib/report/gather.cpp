@@ -10,6 +10,7 @@
 #include "coverage/compute.hpp"
 #include "report/report.hpp"
 #include "retention/forecast.hpp"
+#include "retention/smart.hpp"
 #include "retention/storage.hpp"
 
 namespace carekeep::report {
@@ -47,19 +48,23 @@ constexpr std::string_view kOldestCareSql = R"sql(
   order by protect_until_us, end_us
 )sql";
 
-// Live rows that are not plainly closed: a covering scan of segment_retention, no table reads
-// except for the rare rows that match.
+// Live rows that are not plainly closed: the partial index segment_unusual holds exactly these
+// (migration 0004), so the cost follows the rows found, not the 2 M closed ones.
 constexpr std::string_view kUnusualLiveSql = R"sql(
   select camera_id, state, start_us from segment
-  where state in ('closed', 'recovered', 'damaged') and state <> 'closed'
+  where state in ('recovered', 'damaged')
 )sql";
 
 // Protected footage whose file went (or is going) before its protection ended. The index
 // refuses to mark such a row deleting, so a row here means something bypassed carekeep.
+// Every history, not only the period. The first three conditions are the definition of the
+// partial index segment_early_deletion (migration 0004), spelled as there so SQLite uses it;
+// SQLite keeps that index up to date on every write to segment, through carekeep or not.
 constexpr std::string_view kProtectedDeletionsSql = R"sql(
   select id, camera_id, start_us, end_us, protect_until_us, deleted_us, state, state_detail
   from segment
   where state in ('deleting', 'deleted') and protect_until_us is not null
+    and (deleted_us is null or deleted_us < protect_until_us)
     and coalesce(deleted_us, :now_us) < protect_until_us
   order by id
 )sql";
@@ -390,6 +395,18 @@ Result<Retention> gather_retention(index::Index& index, const config::Config& co
   }
   if (!cap.measured) {
     if (auto bytes = index.footage_bytes()) cap.footage_bytes = static_cast<std::uint64_t>(*bytes);
+  }
+  // Disk health as the hourly SMART check last saw it; the alerts section has its history.
+  if (options.measure_storage) {
+    if (auto smart = retention::read_state(retention::state_path(config.site.database)); smart && *smart) {
+      cap.smart_checked = (*smart)->checked;
+      cap.smart_reason = (*smart)->reason;
+      for (const auto& d : (*smart)->disks) {
+        std::string detail = d.reason;
+        for (const auto& f : d.findings) detail += (detail.empty() ? "" : "; ") + f.attribute + ": " + f.detail;
+        cap.disks.push_back({d.device, d.model, std::string(retention::to_string(d.verdict)), detail});
+      }
+    }
   }
   return out;
 }

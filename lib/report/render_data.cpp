@@ -115,6 +115,14 @@ std::string render_json(const ReportData& d, const TimeZone& zone) {
                          {"detail", x.detail}});
   }
   const auto& cap = d.retention.capacity;
+  // The SMART check's last word on each disk under the storage (null: no check has run).
+  Json disk_health = nullptr;
+  if (cap.smart_checked) {
+    Json disks = Json::array();
+    for (const auto& x : cap.disks)
+      disks.push_back({{"device", x.device}, {"model", x.model}, {"verdict", x.verdict}, {"detail", x.detail}});
+    disk_health = {{"checked", iso(cap.smart_checked, zone)}, {"reason", cap.smart_reason}, {"disks", disks}};
+  }
   j["retention"] = {{"protected_deletions", deletions},
                     {"cameras", ret_cams},
                     {"capacity",
@@ -124,7 +132,8 @@ std::string render_json(const ReportData& d, const TimeZone& zone) {
                       {"footage_bytes", cap.footage_bytes},
                       {"bytes_per_care_day", cap.bytes_per_care_day},
                       {"days_capacity", opt(cap.days_capacity)},
-                      {"below_target", cap.below_target}}}};
+                      {"below_target", cap.below_target},
+                      {"disk_health", disk_health}}}};
 
   Json cov_zones = Json::array();
   for (const auto& z : d.coverage.zones) {

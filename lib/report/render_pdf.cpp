@@ -1,14 +1,21 @@
 // report/render_pdf: the report as an A4 PDF drawn with cairo, text shaped by pango (so Chinese
 // is laid out and embedded with its glyph-to-Unicode map, and pdftotext / copy-paste work).
-// The layout runs twice over the same code: the first pass draws to a PDF surface that
-// discards its output, only to count pages; the second draws for real with "page N of M".
-// Both passes use a PDF surface so text metrics, and therefore page breaks, are identical.
+// The layout runs twice over the same code: the first pass only measures, to count pages; the
+// second draws for real with "page N of M". Text is shaped once: both passes take their pango
+// layouts from one TextCache, whose context is made from the PDF surface itself, so metrics,
+// and therefore page breaks, are those of the real pass (the counting pass draws its few lines
+// and boxes on a 1x1 image surface, where they cost nothing).
 #include <cairo-pdf.h>
 #include <pango/pangocairo.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
+#include <map>
 #include <memory>
+#include <string>
+#include <string_view>
+#include <tuple>
 
 #include "report/render.hpp"
 #include "report/text.hpp"
@@ -54,16 +61,61 @@ Font font(double size, bool bold) {
   return f;
 }
 
-cairo_status_t discard(void*, const unsigned char*, unsigned int) { return CAIRO_STATUS_SUCCESS; }
+enum class Face { Body, Bold, Small, H1, H2, H3 };
+
+// Every piece of text of the report laid out once (shaping is most of a PDF's cost: a table
+// cell used to be shaped five times, twice per pass to size its row and once to draw it) and
+// kept for both passes. Keyed by face, width, alignment and text; a few thousand layouts for a
+// 90-day report.
+class TextCache {
+ public:
+  // `surface`: the PDF surface the real pass draws on; the context takes its font options.
+  explicit TextCache(cairo_surface_t* surface) {
+    Cairo cr{cairo_create(surface)};
+    context_.reset(pango_cairo_create_context(cr.get()));
+    fonts_[static_cast<int>(Face::Body)] = font(8, false);
+    fonts_[static_cast<int>(Face::Bold)] = font(8, true);
+    fonts_[static_cast<int>(Face::Small)] = font(6.3, false);
+    fonts_[static_cast<int>(Face::H1)] = font(15, true);
+    fonts_[static_cast<int>(Face::H2)] = font(12, true);
+    fonts_[static_cast<int>(Face::H3)] = font(9.5, true);
+  }
+
+  PangoLayout* get(std::string_view text, Face face, double width, PangoAlignment align) {
+    if (text.size() > kMaxCellBytes) {
+      // A single cell taller than a page could never be placed; cut at a UTF-8 boundary.
+      std::size_t cut = kMaxCellBytes;
+      while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+      clipped_.assign(text.substr(0, cut));
+      clipped_ += "…";
+      text = clipped_;
+    }
+    int w = static_cast<int>(width * PANGO_SCALE);
+    Key key{static_cast<int>(face), w, static_cast<int>(align), std::string(text)};
+    auto it = layouts_.find(key);
+    if (it != layouts_.end()) return it->second.get();
+    Layout layout{pango_layout_new(context_.get())};
+    pango_layout_set_wrap(layout.get(), PANGO_WRAP_WORD_CHAR);
+    pango_layout_set_font_description(layout.get(), fonts_[static_cast<int>(face)].get());
+    pango_layout_set_width(layout.get(), w);
+    pango_layout_set_alignment(layout.get(), align);
+    pango_layout_set_text(layout.get(), text.data(), static_cast<int>(text.size()));
+    return layouts_.emplace(std::move(key), std::move(layout)).first->second.get();
+  }
+
+ private:
+  using Key = std::tuple<int, int, int, std::string>;
+  std::unique_ptr<PangoContext, GFree> context_;
+  std::array<Font, 6> fonts_;
+  std::map<Key, Layout> layouts_;
+  std::string clipped_;
+};
 
 class Painter {
  public:
   // total_pages == 0: the counting pass; it measures everything and draws no text.
-  Painter(cairo_surface_t* surface, const Document& doc, int total_pages)
-      : cr_(cairo_create(surface)), doc_(doc), total_(total_pages), counting_(total_pages == 0), layout_(pango_cairo_create_layout(cr_.get())),
-        body_(font(8, false)), bold_(font(8, true)), small_(font(6.3, false)), h1_(font(15, true)), h2_(font(12, true)),
-        h3_(font(9.5, true)) {
-    pango_layout_set_wrap(layout_.get(), PANGO_WRAP_WORD_CHAR);
+  Painter(cairo_surface_t* surface, const Document& doc, int total_pages, TextCache& text)
+      : cr_(cairo_create(surface)), doc_(doc), total_(total_pages), counting_(total_pages == 0), text_(text) {
     start_page();
   }
 
@@ -72,12 +124,12 @@ class Painter {
 
   void finish() { end_page(); }
 
-  void title(const std::string& text) { paragraph(text, h1_.get(), 10, 0.0); }
+  void title(const std::string& text) { paragraph(text, Face::H1, 10, 0.0); }
   void heading(const std::string& text) {
     // Keep a heading with at least a few lines of what follows.
     if (y_ + 60 > kBottom) new_page();
     y_ += 8;
-    paragraph(text, h2_.get(), 4, 0.0);
+    paragraph(text, Face::H2, 4, 0.0);
     cairo_set_line_width(cr_.get(), 0.6);
     cairo_move_to(cr_.get(), kMargin, y_ - 2);
     cairo_line_to(cr_.get(), kMargin + kContentWidth, y_ - 2);
@@ -86,11 +138,11 @@ class Painter {
   }
   void caption(const std::string& text) {
     if (y_ + 40 > kBottom) new_page();
-    paragraph(text, h3_.get(), 3, 0.0);
+    paragraph(text, Face::H3, 3, 0.0);
   }
-  void text(const std::string& t) { paragraph(t, body_.get(), 5, 0.0); }
+  void text(const std::string& t) { paragraph(t, Face::Body, 5, 0.0); }
   void notice(const std::string& t, bool alarm) {
-    double h = measure(t, alarm ? bold_.get() : body_.get(), kContentWidth - 12) + 8;
+    double h = measure(t, alarm ? Face::Bold : Face::Body, kContentWidth - 12) + 8;
     if (y_ + h > kBottom) new_page();
     if (alarm) cairo_set_source_rgb(cr_.get(), 0.99, 0.92, 0.92);
     else cairo_set_source_rgb(cr_.get(), 0.93, 0.97, 0.94);
@@ -101,14 +153,14 @@ class Painter {
     cairo_rectangle(cr_.get(), kMargin, y_, 3, h);
     cairo_fill(cr_.get());
     cairo_set_source_rgb(cr_.get(), 0, 0, 0);
-    draw(t, alarm ? bold_.get() : body_.get(), kMargin + 8, y_ + 4, kContentWidth - 12);
+    draw(t, alarm ? Face::Bold : Face::Body, kMargin + 8, y_ + 4, kContentWidth - 12);
     y_ += h + 6;
   }
 
   void table(const Block& b) {
     if (!b.text.empty()) caption(b.text);
     if (b.rows.empty()) {
-      paragraph(b.empty_text, body_.get(), 5, 0.4);
+      paragraph(b.empty_text, Face::Body, 5, 0.4);
       return;
     }
     std::vector<double> widths = b.widths;
@@ -117,16 +169,17 @@ class Painter {
     for (double w : widths) sum += w;
     for (double& w : widths) w = w / sum * kContentWidth;
 
-    if (y_ + row_height(b.header, widths, bold_.get()) * 2 > kBottom) new_page();
-    row(b.header, widths, b.right, bold_.get(), true);
+    const double header_h = row_height(b.header, widths, b.right, Face::Bold, true);
+    if (y_ + header_h * 2 > kBottom) new_page();
+    row(b.header, widths, b.right, Face::Bold, true, header_h);
     for (const auto& r : b.rows) {
-      double h = row_height(r, widths, body_.get());
+      double h = row_height(r, widths, b.right, Face::Body, false);
       if (y_ + h > kBottom) {
         // The table continues on the next page under its header again.
         new_page();
-        row(b.header, widths, b.right, bold_.get(), true);
+        row(b.header, widths, b.right, Face::Bold, true, header_h);
       }
-      row(r, widths, b.right, body_.get(), false);
+      row(r, widths, b.right, Face::Body, false, h);
     }
     y_ += 8;
   }
@@ -139,7 +192,7 @@ class Painter {
       double chart_h = row * static_cast<double>(z.days.size());
       double h = 14 + 10 + chart_h + 8;
       if (y_ + h > kBottom) new_page();
-      paragraph(z.zone_id + " " + z.name, h3_.get(), 2, 0.0);
+      paragraph(z.zone_id + " " + z.name, Face::H3, 2, 0.0);
       double top = y_ + 10;
       double left = kMargin + kLabel;
       cairo_t* cr = cr_.get();
@@ -159,7 +212,7 @@ class Painter {
         cairo_fill(cr);
         if (i % 7 == 0) {
           cairo_set_source_rgb(cr, 0, 0, 0);
-          draw(d.date, small_.get(), kMargin, y - 1, kLabel - 4);
+          draw(d.date, Face::Small, kMargin, y - 1, kLabel - 4);
         }
       }
       cairo_set_source_rgb(cr, 0.6, 0.6, 0.6);
@@ -172,7 +225,7 @@ class Painter {
         cairo_set_source_rgb(cr, 0, 0, 0);
         char label[8];
         std::snprintf(label, sizeof label, "%d:00", hour);
-        draw(label, small_.get(), x - 8, top - 9, 30);
+        draw(label, Face::Small, x - 8, top - 9, 30);
         cairo_set_source_rgb(cr, 0.6, 0.6, 0.6);
       }
       cairo_set_source_rgb(cr, 0, 0, 0);
@@ -211,42 +264,25 @@ class Painter {
     } else {
       std::snprintf(page, sizeof page, "page %d of %d", page_, total_);
     }
-    draw(left, small_.get(), kMargin, top + 3, kContentWidth - 70);
-    draw(key, small_.get(), kMargin, top + 12, kContentWidth - 70);
-    draw(page, small_.get(), kMargin + kContentWidth - 66, top + 3, 66, PANGO_ALIGN_RIGHT);
+    draw(left, Face::Small, kMargin, top + 3, kContentWidth - 70);
+    draw(key, Face::Small, kMargin, top + 12, kContentWidth - 70);
+    draw(page, Face::Small, kMargin + kContentWidth - 66, top + 3, 66, PANGO_ALIGN_RIGHT);
     cairo_set_source_rgb(cr, 0, 0, 0);
   }
 
-  void set(std::string_view text, const PangoFontDescription* f, double width) {
-    if (text.size() > kMaxCellBytes) {
-      // Cut at a UTF-8 character boundary.
-      std::size_t cut = kMaxCellBytes;
-      while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-      clipped_.assign(text.substr(0, cut));
-      clipped_ += "…";
-      text = clipped_;
-    }
-    pango_layout_set_font_description(layout_.get(), f);
-    pango_layout_set_width(layout_.get(), static_cast<int>(width * PANGO_SCALE));
-    pango_layout_set_text(layout_.get(), text.data(), static_cast<int>(text.size()));
-  }
-  double measure(std::string_view text, const PangoFontDescription* f, double width) {
-    set(text, f, width);
+  double measure(std::string_view text, Face f, double width, PangoAlignment align = PANGO_ALIGN_LEFT) {
     int w = 0;
     int h = 0;
-    pango_layout_get_size(layout_.get(), &w, &h);
+    pango_layout_get_size(text_.get(text, f, width, align), &w, &h);
     return static_cast<double>(h) / PANGO_SCALE;
   }
-  void draw(std::string_view text, const PangoFontDescription* f, double x, double y, double width,
+  void draw(std::string_view text, Face f, double x, double y, double width,
             PangoAlignment align = PANGO_ALIGN_LEFT) {
     if (counting_) return;
-    set(text, f, width);
-    pango_layout_set_alignment(layout_.get(), align);
     cairo_move_to(cr_.get(), x, y);
-    pango_cairo_show_layout(cr_.get(), layout_.get());
-    pango_layout_set_alignment(layout_.get(), PANGO_ALIGN_LEFT);
+    pango_cairo_show_layout(cr_.get(), text_.get(text, f, width, align));
   }
-  void paragraph(const std::string& text, const PangoFontDescription* f, double after, double grey) {
+  void paragraph(const std::string& text, Face f, double after, double grey) {
     double h = measure(text, f, kContentWidth);
     if (y_ + h > kBottom) new_page();
     cairo_set_source_rgb(cr_.get(), grey, grey, grey);
@@ -255,18 +291,21 @@ class Painter {
     y_ += h + after;
   }
 
+  // A cell is measured with the alignment it is drawn with, so both use one cached layout.
+  static PangoAlignment align_of(const std::vector<bool>& right, std::size_t i, bool header) {
+    return !header && i < right.size() && right[i] ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT;
+  }
   double row_height(const std::vector<std::string>& cells, const std::vector<double>& widths,
-                    const PangoFontDescription* f) {
+                    const std::vector<bool>& right, Face f, bool header) {
     double h = 0;
     for (std::size_t i = 0; i < cells.size() && i < widths.size(); ++i) {
-      h = std::max(h, measure(cells[i], f, widths[i] - 2 * kPad));
+      h = std::max(h, measure(cells[i], f, widths[i] - 2 * kPad, align_of(right, i, header)));
     }
     return h + 2 * kPad;
   }
   void row(const std::vector<std::string>& cells, const std::vector<double>& widths, const std::vector<bool>& right,
-           const PangoFontDescription* f, bool header) {
+           Face f, bool header, double h) {
     cairo_t* cr = cr_.get();
-    double h = row_height(cells, widths, f);
     if (header) {
       cairo_set_source_rgb(cr, 0.92, 0.92, 0.92);
       cairo_rectangle(cr, kMargin, y_, kContentWidth, h);
@@ -283,8 +322,7 @@ class Painter {
     cairo_set_source_rgb(cr, 0, 0, 0);
     x = kMargin;
     for (std::size_t i = 0; i < cells.size() && i < widths.size(); ++i) {
-      bool r = !header && i < right.size() && right[i];
-      draw(cells[i], f, x + kPad, y_ + kPad, widths[i] - 2 * kPad, r ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT);
+      draw(cells[i], f, x + kPad, y_ + kPad, widths[i] - 2 * kPad, align_of(right, i, header));
       x += widths[i];
     }
     y_ += h;
@@ -294,16 +332,9 @@ class Painter {
   const Document& doc_;
   int total_;
   bool counting_;
-  Layout layout_;
-  Font body_;
-  Font bold_;
-  Font small_;
-  Font h1_;
-  Font h2_;
-  Font h3_;
+  TextCache& text_;
   double y_ = kMargin;
   int page_ = 0;
-  std::string clipped_;
 };
 
 void paint(Painter& p, const Document& doc) {
@@ -325,20 +356,22 @@ void paint(Painter& p, const Document& doc) {
 
 // Pages are counted first (the footer says "page N of M"), then drawn into `surface`.
 Status paint_pdf(const Document& doc, const ReportData& data, cairo_surface_t* surface, const std::string& name) {
-  int pages = 0;
-  {
-    Surface counting{cairo_pdf_surface_create_for_stream(discard, nullptr, kPageWidth, kPageHeight)};
-    Painter p(counting.get(), doc, 0);
-    paint(p, doc);
-    pages = p.pages();
-  }
   if (auto st = cairo_surface_status(surface); st != CAIRO_STATUS_SUCCESS) {
     return fail(ErrorKind::Internal, "creating " + name + ": " + cairo_status_to_string(st));
+  }
+  TextCache text(surface);
+  int pages = 0;
+  {
+    // Counting: every measurement of the real pass, nothing drawn that could be seen.
+    Surface scratch{cairo_image_surface_create(CAIRO_FORMAT_A8, 1, 1)};
+    Painter p(scratch.get(), doc, 0, text);
+    paint(p, doc);
+    pages = p.pages();
   }
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, doc.title.c_str());
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, ("carekeep " + data.version).c_str());
   {
-    Painter p(surface, doc, pages);
+    Painter p(surface, doc, pages, text);
     paint(p, doc);
     if (auto st = p.status(); st != CAIRO_STATUS_SUCCESS) {
       return fail(ErrorKind::Internal, "drawing the PDF: " + std::string(cairo_status_to_string(st)));

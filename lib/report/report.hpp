@@ -82,6 +82,14 @@ struct CameraRetention {
   std::int64_t damaged_segments = 0;  // live rows in state damaged (kept and reported), all time
 };
 
+// One disk under the storage, by the SMART check carekeep-smart last wrote (smart.json).
+struct DiskHealthLine {
+  std::string device;
+  std::string model;
+  std::string verdict;  // retention::to_string(SmartVerdict): healthy | warning | failing | unavailable
+  std::string detail;   // the findings, or why there is no SMART data
+};
+
 struct Capacity {
   bool measured = false;       // false when the storage directory could not be read
   std::uint64_t total_bytes = 0;
@@ -90,6 +98,9 @@ struct Capacity {
   double bytes_per_care_day = 0;  // retention::forecast over the last 14 days (all cameras)
   std::optional<double> days_capacity;  // care days the disk can hold at that rate (forecast care_days)
   bool below_target = false;   // days_capacity < care_days
+  std::optional<UtcTime> smart_checked;  // when smart.json was written; none: no SMART check has run
+  std::vector<DiskHealthLine> disks;     // empty with smart_checked: no disk under the storage (smart_reason)
+  std::string smart_reason;
 };
 
 struct Retention {

@@ -93,71 +93,90 @@ Status finish(index::Index& index, const std::filesystem::path& storage, std::ve
 
 }  // namespace
 
+Execution::Execution(Plan plan, UtcTime now, DeleteOptions options)
+    : plan_(std::move(plan)), now_(now), options_(std::move(options)) {
+  if (plan_.paused) next_ = plan_.deletions.size();
+}
+
+Result<bool> Execution::step(index::Index& index, const std::filesystem::path& storage) {
+  if (done()) return true;
+  const std::size_t first = next_;
+  const std::size_t last = std::min(plan_.deletions.size(), first + std::max<std::size_t>(options_.batch_size, 1));
+  // Whatever happens below, these rows are handled: a failed batch ends the execution (its
+  // rows are live or `deleting`, for the next pass or complete_interrupted()).
+  next_ = last;
+  auto fail_all = [&](Error error) -> Result<bool> {
+    next_ = plan_.deletions.size();
+    return tl::unexpected(std::move(error));
+  };
+  DeleteReport& report = report_;
+  const UtcTime now = now_;
+  std::vector<Doomed> doomed;
+  {
+    // Step 1, with everything re-checked inside the transaction that marks the rows: the
+    // plan may be stale (a hold placed since, a row finished by someone else), and a row
+    // protected now must never go whatever the plan says.
+    auto tx = index.transaction();
+    if (!tx) return fail_all(std::move(tx.error()).with_context("marking segments for deletion"));
+    auto hold_rows = index.active_holds();
+    if (!hold_rows) return fail_all(std::move(hold_rows.error()));
+    auto holds = resolve_holds(*hold_rows, options_.zone_cameras);
+    for (std::size_t i = first; i < last; ++i) {
+      const Deletion& d = plan_.deletions[i];
+      auto row = index.segment(d.id);
+      if (!row) return fail_all(std::move(row.error()));
+      if (!*row) {
+        ++report.skipped;
+        continue;
+      }
+      const index::SegmentRow& s = **row;
+      const std::string who = describe(s.id, s.camera_id, s.path);
+      if (s.state != index::SegmentState::Closed && s.state != index::SegmentState::Recovered &&
+          s.state != index::SegmentState::Damaged) {
+        ++report.skipped;
+        continue;
+      }
+      std::optional<UtcTime> protect_until = s.protect_until;
+      if (!protect_until && options_.protection) protect_until = options_.protection(s.camera_id, s.start, s.end);
+      if (protect_until && *protect_until > now) {
+        report.findings.push_back(
+            {ErrorKind::Internal, who + ": planned for deletion (" + std::string(to_string(d.reason)) +
+                                      ") but protected until " + format_utc_iso(*protect_until) + "; refused"});
+        continue;
+      }
+      auto hold = std::find_if(holds.begin(), holds.end(),
+                               [&](const HeldRange& h) { return holds_segment(h, s.camera_id, s.start, s.end); });
+      if (hold != holds.end()) {
+        report.findings.push_back({ErrorKind::Internal, who + ": planned for deletion (" +
+                                                            std::string(to_string(d.reason)) + ") but held by hold " +
+                                                            std::to_string(hold->hold_id) + "; refused"});
+        continue;
+      }
+      if (s.camera_id != d.camera_id || s.path != d.path) {
+        report.findings.push_back(
+            {ErrorKind::Internal, who + ": does not match the plan (" + d.camera_id + ", " + d.path + "); refused"});
+        continue;
+      }
+      if (!safe_relative(s.path)) {
+        report.findings.push_back({ErrorKind::Internal, who + ": path leaves the storage directory; refused"});
+        continue;
+      }
+      if (auto st = index.mark_segment_deleting(s.id, now, detail_for(d)); !st) return fail_all(st.error());
+      doomed.push_back({s.id, s.path, s.size_bytes});
+    }
+    if (auto st = tx->commit(); !st) return fail_all(std::move(st.error()));
+  }
+  if (auto st = finish(index, storage, doomed, now, report); !st) return fail_all(std::move(st.error()));
+  return done();
+}
+
 Result<DeleteReport> execute(index::Index& index, const std::filesystem::path& storage, const Plan& plan, UtcTime now,
                              const DeleteOptions& options) {
-  DeleteReport report;
-  if (plan.paused) return report;
-  const std::size_t batch = std::max<std::size_t>(options.batch_size, 1);
-  for (std::size_t first = 0; first < plan.deletions.size(); first += batch) {
-    const std::size_t last = std::min(plan.deletions.size(), first + batch);
-    std::vector<Doomed> doomed;
-    {
-      // Step 1, with everything re-checked inside the transaction that marks the rows: the
-      // plan may be stale (a hold placed since, a row finished by someone else), and a row
-      // protected now must never go whatever the plan says.
-      auto tx = index.transaction();
-      if (!tx) return tl::unexpected(std::move(tx.error()).with_context("marking segments for deletion"));
-      auto hold_rows = index.active_holds();
-      if (!hold_rows) return tl::unexpected(std::move(hold_rows.error()));
-      auto holds = resolve_holds(*hold_rows, options.zone_cameras);
-      for (std::size_t i = first; i < last; ++i) {
-        const Deletion& d = plan.deletions[i];
-        auto row = index.segment(d.id);
-        if (!row) return tl::unexpected(std::move(row.error()));
-        if (!*row) {
-          ++report.skipped;
-          continue;
-        }
-        const index::SegmentRow& s = **row;
-        const std::string who = describe(s.id, s.camera_id, s.path);
-        if (s.state != index::SegmentState::Closed && s.state != index::SegmentState::Recovered &&
-            s.state != index::SegmentState::Damaged) {
-          ++report.skipped;
-          continue;
-        }
-        std::optional<UtcTime> protect_until = s.protect_until;
-        if (!protect_until && options.protection) protect_until = options.protection(s.camera_id, s.start, s.end);
-        if (protect_until && *protect_until > now) {
-          report.findings.push_back(
-              {ErrorKind::Internal, who + ": planned for deletion (" + std::string(to_string(d.reason)) +
-                                        ") but protected until " + format_utc_iso(*protect_until) + "; refused"});
-          continue;
-        }
-        auto hold = std::find_if(holds.begin(), holds.end(),
-                                 [&](const HeldRange& h) { return holds_segment(h, s.camera_id, s.start, s.end); });
-        if (hold != holds.end()) {
-          report.findings.push_back({ErrorKind::Internal, who + ": planned for deletion (" +
-                                                              std::string(to_string(d.reason)) + ") but held by hold " +
-                                                              std::to_string(hold->hold_id) + "; refused"});
-          continue;
-        }
-        if (s.camera_id != d.camera_id || s.path != d.path) {
-          report.findings.push_back(
-              {ErrorKind::Internal, who + ": does not match the plan (" + d.camera_id + ", " + d.path + "); refused"});
-          continue;
-        }
-        if (!safe_relative(s.path)) {
-          report.findings.push_back({ErrorKind::Internal, who + ": path leaves the storage directory; refused"});
-          continue;
-        }
-        if (auto st = index.mark_segment_deleting(s.id, now, detail_for(d)); !st) return tl::unexpected(st.error());
-        doomed.push_back({s.id, s.path, s.size_bytes});
-      }
-      if (auto st = tx->commit(); !st) return tl::unexpected(std::move(st.error()));
-    }
-    if (auto st = finish(index, storage, doomed, now, report); !st) return tl::unexpected(std::move(st.error()));
+  Execution execution{plan, now, options};
+  while (!execution.done()) {
+    if (auto st = execution.step(index, storage); !st) return tl::unexpected(std::move(st.error()));
   }
-  return report;
+  return execution.take_report();
 }
 
 Result<DeleteReport> complete_interrupted(index::Index& index, const std::filesystem::path& storage, UtcTime now,

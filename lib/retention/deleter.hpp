@@ -7,6 +7,7 @@
 // row that is protected or held at the moment it is marked, whatever the plan says.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -42,10 +43,39 @@ struct DeleteReport {
   std::vector<Error> findings;
 };
 
-// Deletes what `plan` lists (nothing when it is paused). `now` is compared with each row's
-// protect_until and stamped as deleted_us. Fails only when the index or a directory fsync
-// refuses (database busy or read-only, I/O error); rows of the failed batch stay `deleting`
-// (or live, if the first commit failed) and are finished by complete_interrupted().
+// Carries out a plan one batch at a time, so that a caller with an event loop can let other
+// work (the catalog's commits, alerts) run between batches: a plan of tens of thousands of
+// rows (a box switched off for weeks) is not executed in one loop turn. Each step() is the
+// whole four-step procedure for one batch, so a crash between steps, or an Execution dropped
+// half way, leaves nothing half done; rows not reached yet are simply still live. Holds and
+// protection are read again by every batch, so a hold placed between two batches is obeyed.
+class Execution {
+ public:
+  // Nothing is done when `plan` is paused. `now` is compared with each row's protect_until
+  // and stamped as deleted_us by every batch (a later batch never uses a later time).
+  Execution(Plan plan, UtcTime now, DeleteOptions options = {});
+
+  // Runs the next batch; true once every row has been handled. Fails only when the index or
+  // a directory fsync refuses (database busy or read-only, I/O error); rows of the failed
+  // batch stay `deleting` (or live, if the first commit failed) and are finished by
+  // complete_interrupted(). After a failure the execution is over (done() is true).
+  Result<bool> step(index::Index& index, const std::filesystem::path& storage);
+  bool done() const { return next_ >= plan_.deletions.size(); }
+  std::size_t handled() const { return std::min(next_, plan_.deletions.size()); }  // planned rows done so far
+  const Plan& plan() const { return plan_; }
+  const DeleteReport& report() const { return report_; }
+  DeleteReport take_report() { return std::move(report_); }
+
+ private:
+  Plan plan_;
+  UtcTime now_;
+  DeleteOptions options_;
+  std::size_t next_ = 0;  // first planned row of the next batch
+  DeleteReport report_;
+};
+
+// Deletes what `plan` lists (nothing when it is paused), all batches at once: Execution run
+// to the end. Errors as Execution::step.
 Result<DeleteReport> execute(index::Index& index, const std::filesystem::path& storage, const Plan& plan, UtcTime now,
                              const DeleteOptions& options = {});
 

@@ -91,13 +91,15 @@ std::int64_t Statement::column_int64(int index) const { return sqlite3_column_in
 
 double Statement::column_double(int index) const { return sqlite3_column_double(stmt_, index); }
 
-std::string Statement::column_text(int index) const {
+std::string_view Statement::column_view(int index) const {
   // Take the pointer first, then the size: sqlite3_column_bytes after _text is the documented
   // order that avoids a second type conversion invalidating the pointer.
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, index));
   auto size = static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index));
-  return text != nullptr ? std::string(text, size) : std::string();
+  return text != nullptr ? std::string_view(text, size) : std::string_view();
 }
+
+std::string Statement::column_text(int index) const { return std::string(column_view(index)); }
 
 Bytes Statement::column_blob(int index) const {
   const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, index));

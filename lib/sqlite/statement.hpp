@@ -60,6 +60,8 @@ class Statement {
   // Column values of the current row, 0-based. T is one of std::int64_t (or another
   // integral type), double, std::string, Bytes, or std::optional of those (NULL -> nullopt).
   // A NULL read as a non-optional is 0, "" or empty, as SQLite converts it.
+  // std::string_view is the text without a copy, valid until the next step(), reset() or
+  // column read of the same index (for hot loops that only compare or parse it).
   template <class T>
   T column(int index) const;
   bool is_null(int index) const;
@@ -81,6 +83,7 @@ class Statement {
   std::int64_t column_int64(int index) const;
   double column_double(int index) const;
   std::string column_text(int index) const;
+  std::string_view column_view(int index) const;
   Bytes column_blob(int index) const;
 
   sqlite3_stmt* stmt_ = nullptr;
@@ -91,6 +94,8 @@ template <class T>
 T Statement::column(int index) const {
   if constexpr (std::same_as<T, std::string>) {
     return column_text(index);
+  } else if constexpr (std::same_as<T, std::string_view>) {
+    return column_view(index);
   } else if constexpr (std::same_as<T, Bytes>) {
     return column_blob(index);
   } else if constexpr (std::same_as<T, double>) {

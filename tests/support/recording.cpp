@@ -100,4 +100,18 @@ int DaemonProcess::wait(std::chrono::milliseconds timeout) {
   return -1;
 }
 
+std::filesystem::path daemon_on_faked_clock(const std::filesystem::path& binary, const std::filesystem::path& dir,
+                                            const std::string& clock) {
+  const std::filesystem::path libfaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
+  if (!std::filesystem::exists(libfaketime))
+    throw std::runtime_error("libfaketime is missing: apt-get install faketime (tools/install-deps.sh)");
+  write_text(dir / "faketime", clock + "\n");
+  auto wrapper = dir / "carekeepd-faketime";
+  write_text(wrapper, "#!/bin/sh\nexec env LD_PRELOAD=" + libfaketime.string() + " FAKETIME_TIMESTAMP_FILE=" +
+                          (dir / "faketime").string() + " FAKETIME_CACHE_DURATION=1 FAKETIME_DONT_FAKE_MONOTONIC=1 " +
+                          binary.string() + " \"$@\"\n");
+  std::filesystem::permissions(wrapper, std::filesystem::perms::owner_all);
+  return wrapper;
+}
+
 }  // namespace carekeep::test

@@ -76,4 +76,12 @@ class DaemonProcess {
   pid_t pid_ = -1;
 };
 
+// A wrapper script that runs carekeepd (`binary`) on a clock faked by libfaketime, and only
+// carekeepd: this process and the commands the daemon starts see the real time. The clock is
+// the text of `dir`/faketime ("+3652d", "@2026-11-20 01:00:00"), re-read every second, so a
+// test moves it by rewriting that file. The monotonic clock stays real. FAILs when libfaketime
+// is missing (tools/install-deps.sh installs it).
+std::filesystem::path daemon_on_faked_clock(const std::filesystem::path& binary, const std::filesystem::path& dir,
+                                            const std::string& clock);
+
 }  // namespace carekeep::test

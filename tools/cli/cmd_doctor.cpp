@@ -5,6 +5,8 @@
 // configuration is such a failure); 2: bad arguments. Reads the configuration itself, so
 // an invalid file is reported as a failed check rather than stopping the command.
 // --skip NAME leaves a check out (e.g. daemon before the first start, clock on a test box).
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -13,6 +15,8 @@
 #include "doctor/doctor.hpp"
 #include "index/index.hpp"
 #include "inspect.hpp"
+#include "retention/smart.hpp"
+#include "retention/smart_probe.hpp"
 
 namespace carekeep::cli {
 namespace {
@@ -38,9 +42,28 @@ const char* mark(Verdict v) {
 }
 
 // The names --skip accepts: every check run_doctor adds.
-const std::vector<std::string> kCheckNames{"config",    "storage",  "capacity",    "camera",      "clock",
-                                           "timezone",  "state_dir", "database",   "status_file", "config_file",
-                                           "daemon_user", "daemon", "control", "access_group"};
+const std::vector<std::string> kCheckNames{"config",    "storage",   "capacity",    "camera",      "disk_health",
+                                           "clock",     "timezone",  "state_dir",   "database",    "status_file",
+                                           "config_file", "daemon_user", "daemon",      "control",     "access_group"};
+
+// As root the disks are asked directly (smartctl needs the raw device); otherwise what the
+// hourly carekeep-smart last wrote beside the index is read.
+std::vector<Check> disk_health_checks(const config::Config& config) {
+  auto now = SystemClock{}.now();
+  auto path = retention::state_path(config.site.database);
+  auto previous = retention::read_state(path);
+  if (::geteuid() == 0) {
+    auto state = retention::probe_smart(config.site.storage, previous ? *previous : std::nullopt, now);
+    return doctor::check_disk_health(state, now, retention::kSmartStaleAfter);
+  }
+  if (!previous || !*previous) {
+    return {{"disk_health", config.site.storage.string(), Verdict::Warn,
+             previous ? "no SMART result yet (" + path.string() + " does not exist) and not root to ask the disk"
+                      : previous.error().message,
+             "run carekeep doctor as root, and enable the hourly check: systemctl enable --now carekeep-smart.timer"}};
+  }
+  return doctor::check_disk_health(**previous, now, retention::kSmartStaleAfter);
+}
 
 int report(std::vector<Check> checks, const DoctorOptions& options) {
   bool json = options.json;
@@ -142,6 +165,11 @@ int run_doctor(const std::filesystem::path& config_path, const DoctorOptions& op
     checks.push_back(doctor::check_capacity(config, capacity));
   }
   checks.insert(checks.end(), camera_checks.begin(), camera_checks.end());
+  if (std::find(options.skip.begin(), options.skip.end(), "disk_health") == options.skip.end()) {
+    for (auto& c : disk_health_checks(config)) checks.push_back(std::move(c));
+  } else {
+    checks.push_back({"disk_health", "", Verdict::Skip, "", ""});
+  }
 
   auto clock = doctor::read_clock();
   checks.push_back(doctor::check_clock(clock));

@@ -21,6 +21,7 @@
 #include "command.hpp"
 #include "inspect.hpp"
 #include "retention/forecast.hpp"
+#include "retention/smart.hpp"
 #include "retention/storage.hpp"
 
 namespace carekeep::cli {
@@ -228,7 +229,52 @@ Json forecast_json(const Context& context, const DaemonState& daemon, index::Ind
   return std::floor(*f.care_days * 10) / 10;
 }
 
+// SMART health of the storage's disks: the daemon's view while it runs, else carekeep-smart's
+// smart.json itself (readable to carekeepd's group). null when no probe has run.
+Json disk_health_json(const Context& context, const DaemonState& daemon, UtcTime now) {
+  if (daemon.running) {
+    auto health = get(daemon.status, "disk_health");
+    if (health.is_object() || health.is_null()) return health;
+  }
+  auto state = retention::read_state(retention::state_path(context.config.site.database));
+  if (!state || !*state) return nullptr;
+  return retention::status_json(**state, now, retention::kSmartStaleAfter);
+}
+
 // ---- text ------------------------------------------------------------------------------
+
+void print_disk_health(const Json& health, const TimeZone& zone) {
+  if (!health.is_object()) {
+    std::printf("disk health: not read (install smartmontools; systemctl enable --now carekeep-smart.timer)\n");
+    return;
+  }
+  std::string when;
+  if (auto us = get(health, "checked_us"); us.is_number_integer()) when = format_local_iso(from_us(us.get<std::int64_t>()), zone);
+  std::string stale = get(health, "stale") == true ? " (stale: the hourly check has stopped)" : "";
+  auto disks = get(health, "disks");
+  if (!disks.is_array() || disks.empty()) {
+    std::printf("disk health: %s (checked %s)%s\n", get_string(health, "reason").value_or("no disk").c_str(), when.c_str(),
+                stale.c_str());
+    return;
+  }
+  for (const auto& d : disks) {
+    std::string line = "disk health: " + get_string(d, "device").value_or("?");
+    auto model = get_string(d, "model").value_or("");
+    if (!model.empty()) line += " (" + model + ")";
+    auto verdict = get_string(d, "verdict").value_or("unknown");
+    line += " " + (verdict == "failing" ? std::string("FAILING") : verdict);
+    std::string said = get_string(d, "reason").value_or("");
+    auto findings = get(d, "findings");
+    if (findings.is_array()) {
+      for (const auto& f : findings) {
+        said += (said.empty() ? "" : "; ") + get_string(f, "attribute").value_or("") + ": " +
+                get_string(f, "detail").value_or("");
+      }
+    }
+    if (!said.empty()) line += ": " + said;
+    std::printf("%s (checked %s)%s\n", line.c_str(), when.c_str(), stale.c_str());
+  }
+}
 
 std::string daemon_line(const DaemonState& daemon, const TimeZone& zone) {
   if (daemon.running) {
@@ -370,6 +416,7 @@ int run_status(const StatusOptions& options, Context& context) {
   Json disk = disk_json(context, daemon);
   Json open_alerts = alerts_json(index, context.zone);
   Json forecast = forecast_json(context, daemon, index, now);
+  Json disk_health = disk_health_json(context, daemon, now);
 
   if (options.json) {
     Json out{{"daemon",
@@ -386,6 +433,7 @@ int run_status(const StatusOptions& options, Context& context) {
              {"cameras", std::move(cameras)},
              {"disk", disk.is_object() ? disk : Json(nullptr)},
              {"forecast_care_days", forecast},
+             {"disk_health", disk_health},
              {"alerts", open_alerts}};
     std::printf("%s\n", out.dump(2).c_str());
     return kExitOk;
@@ -401,6 +449,7 @@ int run_status(const StatusOptions& options, Context& context) {
   std::printf("\n");
   print_disk(disk);
   if (daemon.running) std::printf("index: %s (opened read-only)\n", context.config.site.database.c_str());
+  print_disk_health(disk_health, context.zone);
   if (forecast.is_number()) {
     std::printf("capacity: about %.0f days of care footage at the current rate (%d required)\n",
                 std::floor(forecast.get<double>()), context.config.retention.care_days);
@@ -427,7 +476,9 @@ Command add_status(CLI::App& parent) {
   app->add_flag("--json", options->json,
                 "one JSON object {daemon: {running, pid, updated, ...}, index, cameras: [{camera, name, up, since, "
                 "cause, reason, bitrate_bps, fps, reconnects, last_segment: {path, start, end} | null, ...}], "
-                "disk: {total_bytes, free_bytes} | null, forecast_care_days: number | null, alerts: [{id, kind, "
+                "disk: {total_bytes, free_bytes} | null, forecast_care_days: number | null, disk_health: {checked_us, "
+                "stale, source, reason, disks: [{device, model, serial, verdict, reason, temperature_c, findings}]} "
+                "| null, alerts: [{id, kind, "
                 "subject, severity, message, raised, acknowledged, acknowledged_by}]}; more keys may be added");
   return Command{app, [options](Context& context) { return run_status(*options, context); }};
 }

@@ -3,6 +3,7 @@
 // one line on stderr and an exit code. Subcommands are in cmd_<name>.cpp (see command.hpp).
 #include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -131,11 +132,21 @@ int run_selected(const Selected& selected, const std::string& config_path, const
                  connection.error().message.c_str(), selected.needs.path.c_str());
     return cli::kExitFailure;
   }
-  // Audited commands open a writer for the access log themselves (root or the daemon's user
-  // only); status says it itself, and the calendar reads no index.
-  if (!selected.needs.audited && selected.needs.path != "calendar" && selected.needs.path != "status")
-    std::fprintf(stderr, "carekeep: %s; reading the index read-only\n", connection.error().message.c_str());
-  return run_here(selected, config_path, std::nullopt);
+  int status = run_here(selected, config_path, std::nullopt);
+  std::fflush(stdout);
+  // Said after the output, and only when there was some; a bad argument stays the one line it
+  // is. Audited commands open a writer for the access log themselves (root or the daemon's
+  // user only); status says it itself, and the calendar reads no index.
+  if (status == cli::kExitOk && !selected.needs.audited && selected.needs.path != "calendar" &&
+      selected.needs.path != "status") {
+    std::fprintf(stderr, "carekeep: %s; this was read from the index read-only\n", connection.error().message.c_str());
+  } else if ((status == cli::kExitFailure || status == cli::kExitConfig) && ::geteuid() != 0) {
+    // A file this user may not read is the usual reason here: say why they were on their own
+    // (root may read everything, so for root the command's own message is the whole story).
+    std::fprintf(stderr, "carekeep: %s, so this ran with this user's own access to the files\n",
+                 connection.error().message.c_str());
+  }
+  return status;
 }
 
 }  // namespace

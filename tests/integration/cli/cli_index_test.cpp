@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "index/index.hpp"
+#include "retention/smart.hpp"
+#include "retention/smart_probe.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace carekeep;
@@ -180,7 +182,10 @@ TEST_CASE("carekeep segments lists a camera's segments in local time", "[cli][db
   auto run = site.cli("segments --camera front --from 2026-11-20 --to 2026-11-20");
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
-  CHECK(run.err.empty());
+  // No carekeepd here: after the listing, one line says where it came from.
+  CHECK_THAT(run.err, Catch::StartsWith("carekeep: carekeepd is not running") &&
+                          Catch::EndsWith("this was read from the index read-only\n"));
+  CHECK(std::count(run.err.begin(), run.err.end(), '\n') == 1);
   std::string storage = (site.dir / "media").string();
   CHECK(run.out ==
         "START                      END                        DURATION    SIZE  FRAMES  STATE   PATH\n"
@@ -378,6 +383,33 @@ TEST_CASE("carekeep status shows live cameras while carekeepd runs", "[cli][db]"
   CHECK(status["cameras"][2]["last_segment"].is_null());
 }
 
+TEST_CASE("carekeep status shows the disks' SMART health from carekeep-smart's smart.json", "[cli][db]") {
+  Site site;
+  // A failing disk cannot be had on demand: smartctl's recorded output of a failing Hitachi
+  // disk (tests/data/smart), written as carekeep-smart writes it beside the index.
+  auto text = test::read_text(std::filesystem::path(CAREKEEP_SOURCE_DIR) /
+                              "tests/data/smart/ata_failing_hitachi_hds721050dle630.json");
+  retention::SmartState state;
+  state.checked = SystemClock{}.now() - 10min;
+  state.storage = (site.dir / "media").string();
+  state.source = "/dev/sdc1";
+  state.disks = {retention::parse_smartctl(text, "/dev/sdc").value()};
+  REQUIRE(retention::write_state(retention::state_path(site.database), state));
+  auto run = site.cli("status");
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  CHECK_THAT(run.out, Catch::Contains("disk health: /dev/sdc (Hitachi HDS721050DLE630) FAILING: smart_status: "
+                                      "the disk's overall self-assessment is FAILED; Reallocated_Sector_Ct: "));
+  CHECK(run.out.find("(stale") == std::string::npos);
+  auto status = json::parse(site.cli("status --json").out);
+  const auto& health = status["disk_health"];
+  REQUIRE(health.is_object());
+  CHECK(health["stale"] == false);
+  CHECK(health["disks"][0]["device"] == "/dev/sdc");
+  CHECK(health["disks"][0]["verdict"] == "failing");
+  CHECK(health["disks"][0]["serial"] == "MSK423Y20S3HBC");
+}
+
 TEST_CASE("carekeep status says clearly when carekeepd is not running", "[cli][db]") {
   Site site;
   SECTION("stale status.json") {
@@ -406,6 +438,7 @@ TEST_CASE("carekeep status says clearly when carekeepd is not running", "[cli][d
     // Without the daemon, the CLI measures the storage directory's file system itself.
     CHECK_THAT(run.out.substr(disk_at + 1),
                Catch::Matches("disk: [0-9.]+ [kMGTP]?B free of [0-9.]+ [kMGTP]?B \\([0-9]+%\\)\n"
+                              "disk health: not read \\(install smartmontools; .*\n"
                               "(capacity: about [0-9]+ days .*\n)?alerts: none open\n"));
 
     auto status = json::parse(site.cli("status --json").out);

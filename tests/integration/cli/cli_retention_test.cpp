@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "index/index.hpp"
+#include "support/recording.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace carekeep;
@@ -41,6 +43,17 @@ struct Site {
   std::filesystem::path config = dir / "carekeep.toml";
   std::filesystem::path database = dir / "data" / "index.db";
   std::int64_t nap_hold = 0;
+  std::optional<test::DaemonProcess> carekeepd;
+
+  // Holds are placed and released through carekeepd. It runs on a clock set to the morning of
+  // 2026-11-20 (libfaketime, for the daemon only), when none of this footage has expired, so its
+  // own retention deletes nothing that the dry runs at kNow talk about.
+  void start_daemon() {
+    carekeepd.emplace(test::daemon_on_faked_clock(CAREKEEPD_BIN, dir.path(), "@2026-11-20 01:00:00"), config,
+                   dir / "daemon.log");
+    carekeepd->start();
+    REQUIRE(carekeepd->wait_for_log("control_listening", 20s));
+  }
 
   Site() {
     test::write_text(config, R"([site]
@@ -55,11 +68,11 @@ friday = ["07:30-18:30"]
 [[camera]]
 id = "front"
 name = "前门"
-url = "rtsp://10.0.0.2/stream1"
+url = "rtsp://127.0.0.1:1/front"
 [[camera]]
 id = "nap-1"
 name = "午睡室"
-url = "rtsp://10.0.0.3/stream1"
+url = "rtsp://127.0.0.1:1/nap-1"
 [[zone]]
 id = "rooms"
 cameras = ["front", "nap-1"]
@@ -180,6 +193,7 @@ TEST_CASE("retention without dry-run is a usage error pointing at the daemon", "
 
 TEST_CASE("hold add list release round trip changes what retention would delete", "[cli]") {
   Site site;
+  site.start_daemon();
   auto added = carekeep_cli(site.config,
                             "hold add --zone rooms --from 2026-11-19T19:00 --to 2026-11-19T22:00 --reason 'case 42'");
   INFO(added.err);
@@ -233,6 +247,7 @@ TEST_CASE("hold add list release round trip changes what retention would delete"
 
 TEST_CASE("hold add refuses unknown targets, empty ranges and empty reasons", "[cli]") {
   Site site;
+  site.start_daemon();
   auto camera = carekeep_cli(site.config, "hold add --camera frnt --from 2026-11-20 --to 2026-11-21 --reason x");
   CHECK(camera.exit_code == 2);
   CHECK(camera.err.find("did you mean \"front\"") != std::string::npos);

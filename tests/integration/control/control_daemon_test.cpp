@@ -1,11 +1,12 @@
 // carekeepd's control socket (issue #6, Access) with the real daemon and CLI. The test runs as
-// root (as CI does) and plays other users with setpriv: uid 65534 (nobody) with the test's
-// inspector gid, operator gid, or neither. Footage is real segment files made by the segment
+// root (as CI does), creates real Unix users and groups (an inspector, an operator and one in
+// neither; removed at the end) and runs the CLI as each of them with setpriv --init-groups. Footage is real segment files made by the segment
 // writer and indexed like the catalog does; the daemon's only camera points at a closed port
 // on 127.0.0.1, so it records nothing new and deletes nothing (care hours all week).
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -19,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "control/session.hpp"
 #include "export/footage.hpp"
 #include "index/index.hpp"
 #include "support/recording.hpp"
@@ -30,9 +32,44 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr uid_t kNobody = 65534;
-constexpr const char* kInspectorGid = "61001";
-constexpr const char* kOperatorGid = "61002";
+// Real users and groups, named after this process so that test processes running side by side
+// never share one. Created once per process, removed when it ends.
+struct TestUsers {
+  std::string suffix = std::to_string(::getpid());
+  std::string inspector_group = "ckgi" + suffix;
+  std::string operator_group = "ckgo" + suffix;
+  std::string inspector = "ckui" + suffix;
+  std::string operator_user = "ckuo" + suffix;
+  std::string stranger = "ckus" + suffix;
+
+  TestUsers() {
+    REQUIRE(::getuid() == 0);  // CI runs as root; the test needs it to create users
+    for (const auto& g : {inspector_group, operator_group}) sh("groupadd --system " + g);
+    sh("useradd --system --no-create-home --user-group --shell /usr/sbin/nologin --groups " + inspector_group + " " + inspector);
+    sh("useradd --system --no-create-home --user-group --shell /usr/sbin/nologin --groups " + operator_group + " " +
+       operator_user);
+    sh("useradd --system --no-create-home --user-group --shell /usr/sbin/nologin " + stranger);
+  }
+  ~TestUsers() {
+    for (const auto& u : {inspector, operator_user, stranger}) (void)test::run_command("userdel " + u);
+    for (const auto& g : {inspector_group, operator_group}) (void)test::run_command("groupdel " + g);
+  }
+  static void sh(const std::string& command) {
+    auto run = test::run_command(command);
+    INFO(command << ": " << run.err);
+    REQUIRE(run.exit_code == 0);
+  }
+  static uid_t uid_of(const std::string& user) {
+    const passwd* pw = ::getpwnam(user.c_str());
+    REQUIRE(pw != nullptr);
+    return pw->pw_uid;
+  }
+};
+
+const TestUsers& users() {
+  static TestUsers created;
+  return created;
+}
 
 // Yesterday 08:00 UTC: inside care hours (all week) and well inside 90 days.
 UtcTime footage_start() {
@@ -66,8 +103,8 @@ friday = ["00:00-24:00"]
 saturday = ["00:00-24:00"]
 sunday = ["00:00-24:00"]
 [access]
-inspector_group = ")" + kInspectorGid + R"("
-operator_group = ")" + kOperatorGid + R"("
+inspector_group = ")" + users().inspector_group + R"("
+operator_group = ")" + users().operator_group + R"("
 [[camera]]
 id = "nap-1"
 name = "午睡室"
@@ -100,15 +137,14 @@ cameras = ["nap-1"]
   test::CommandRun cli(const std::string& args) const {
     return test::run_command(std::string(CAREKEEP_CLI_PATH) + " --config " + config.string() + " " + args);
   }
-  // As nobody with `groups` ("" for none): the configuration is not readable to them, so the
-  // socket is named the way an inspector's environment would (CAREKEEP_SOCKET).
-  std::string as_nobody(const std::string& groups) const {
-    std::string who = "setpriv --reuid=" + std::to_string(kNobody) + " --regid=" + std::to_string(kNobody) +
-                      (groups.empty() ? " --clear-groups" : " --groups=" + groups);
-    return who + " env CAREKEEP_SOCKET=" + socket.string() + " " + CAREKEEP_CLI_PATH;
+  // As `user` with the groups /etc/group gives them. The configuration is not readable to
+  // them, so the socket is named the way an inspector's environment would (CAREKEEP_SOCKET).
+  std::string as(const std::string& user) const {
+    return "setpriv --reuid=" + user + " --regid=" + user + " --init-groups env CAREKEEP_SOCKET=" + socket.string() +
+           " " + CAREKEEP_CLI_PATH;
   }
-  test::CommandRun nobody(const std::string& groups, const std::string& args, const std::string& cwd = "/") const {
-    return test::run_command("cd " + cwd + " && " + as_nobody(groups) + " " + args);
+  test::CommandRun run_as(const std::string& user, const std::string& args, const std::string& cwd = "/") const {
+    return test::run_command("cd " + cwd + " && " + as(user) + " " + args);
   }
 
   json access_log() const {
@@ -122,11 +158,11 @@ cameras = ["nap-1"]
   }
 };
 
-// A folder only nobody may write, as an inspector's USB stick or home would be.
-std::filesystem::path nobody_folder(const Site& site, const std::string& name) {
+// A folder only `user` may write, as an inspector's USB stick or home would be.
+std::filesystem::path own_folder(const Site& site, const std::string& name, const std::string& user) {
   auto path = site.dir / name;
   std::filesystem::create_directories(path);
-  REQUIRE(::chown(path.c_str(), kNobody, kNobody) == 0);
+  REQUIRE(::chown(path.c_str(), TestUsers::uid_of(user), static_cast<gid_t>(-1)) == 0);
   std::filesystem::permissions(path, std::filesystem::perms(0700));
   return path;
 }
@@ -168,26 +204,26 @@ TEST_CASE("an inspector lists, exports and reports into their own folder but may
   Site site;
   site.start();
   // Without either group, nothing, and the refusal says which group would help.
-  auto stranger = site.nobody("", "status");
+  auto stranger = site.run_as(users().stranger, "status");
   CHECK(stranger.exit_code == 5);
-  CHECK(stranger.err.find("may not see the status: that needs the group 61001") != std::string::npos);
+  CHECK(stranger.err.find("may not see the status: that needs the group " + users().inspector_group) != std::string::npos);
 
-  auto segments = site.nobody(kInspectorGid, "segments --camera nap-1 --from " + iso(site.t0) + " --to " +
+  auto segments = site.run_as(users().inspector, "segments --camera nap-1 --from " + iso(site.t0) + " --to " +
                                                  iso(site.t0 + 1h) + " --json");
   INFO(segments.err);
   REQUIRE(segments.exit_code == 0);
   CHECK(json::parse(segments.out).size() == 3);
 
-  auto held = site.nobody(kInspectorGid, "hold add --camera nap-1 --from " + iso(site.t0) + " --to " +
+  auto held = site.run_as(users().inspector, "hold add --camera nap-1 --from " + iso(site.t0) + " --to " +
                                              iso(site.t0 + 5s) + " --reason x");
   CHECK(held.exit_code == 5);
-  CHECK(held.err.find("may not place a hold: that needs the group 61002") != std::string::npos);
+  CHECK(held.err.find("may not place a hold: that needs the group " + users().operator_group) != std::string::npos);
   CHECK(site.active_holds() == 0);
 
   // The export lands in a folder the daemon's user could not write: the user's own carekeep
-  // made every file (they are nobody's), the daemon's child filled them.
-  auto usb = nobody_folder(site, "usb");
-  auto exported = site.nobody(kInspectorGid,
+  // made every file (they are the inspector's), the daemon's child filled them.
+  auto usb = own_folder(site, "usb", users().inspector);
+  auto exported = site.run_as(users().inspector,
                               "export --camera nap-1 --from " + iso(site.t0 + 1s) + " --to " + iso(site.t0 + 9s) +
                                   " --out case-17",
                               usb.string());
@@ -196,34 +232,37 @@ TEST_CASE("an inspector lists, exports and reports into their own folder but may
   CHECK(exported.out.find("exported to " + (usb / "case-17").string()) != std::string::npos);
   int files = 0;
   for (const auto& e : std::filesystem::directory_iterator(usb / "case-17")) {
-    CHECK(owner_of(e.path()) == kNobody);
+    CHECK(owner_of(e.path()) == TestUsers::uid_of(users().inspector));
     ++files;
   }
   CHECK(files == 5);  // nap-1.mp4, manifest.json, manifest.sig, README.txt, public_key.pem
-  CHECK(owner_of(usb / "case-17") == kNobody);
-  auto checked = site.nobody("", "verify-export " + (usb / "case-17").string() + " --pubkey " +
-                                     (usb / "case-17" / "public_key.pem").string());
+  CHECK(owner_of(usb / "case-17") == TestUsers::uid_of(users().inspector));
+  auto checked = site.run_as(users().inspector, "verify-export " + (usb / "case-17").string() + " --pubkey " +
+                                                   (usb / "case-17" / "public_key.pem").string());
   INFO(checked.out << checked.err);
   CHECK(checked.exit_code == 0);
+  // Somebody else cannot read it, and is told so (not that it is no export).
+  auto other = site.run_as(users().stranger, "verify-export " + (usb / "case-17").string());
+  CHECK(other.exit_code != 0);
+  CHECK(other.err.find("Permission denied") != std::string::npos);
   CHECK(site.active_holds() == 0);  // the export's own hold ended with it
 
-  auto reported = site.nobody(kInspectorGid,
+  auto reported = site.run_as(users().inspector,
                               "report --from " + iso(site.t0).substr(0, 10) + " --to " + iso(site.t0).substr(0, 10) +
                                   " --format json,csv --lang en --out " + (usb / "audit").string());
   INFO(reported.out << reported.err);
   REQUIRE(reported.exit_code == 0);
   for (const auto* name : {"report.json", "report.json.sig", "signing.pub", "coverage.csv", "gaps.csv", "access.csv"})
-    CHECK(owner_of(usb / "audit" / name) == kNobody);
+    CHECK(owner_of(usb / "audit" / name) == TestUsers::uid_of(users().inspector));
 
-  // Every access is the inspector's in the log, refusals included.
+  // Every access is in the log under its user, refusals included.
   auto rows = site.access_log();
-  std::vector<std::string> actions;
-  for (const auto& r : rows) {
-    CHECK(r["uid"] == kNobody);
-    CHECK(r["user"] == "nobody");
-    actions.push_back(r["action"]);
-  }
-  CHECK(actions == std::vector<std::string>{"refused", "refused", "export", "report"});
+  std::vector<std::string> log;
+  for (const auto& r : rows) log.push_back(r["user"].get<std::string>() + " " + r["action"].get<std::string>());
+  const auto& u = users();
+  CHECK(log == std::vector<std::string>{u.stranger + " refused", u.inspector + " refused", u.inspector + " export",
+                                        u.inspector + " report"});
+  for (const auto& r : rows) CHECK(r["uid"] == TestUsers::uid_of(r["user"].get<std::string>()));
   CHECK(rows[2]["arguments"]["out"] == (usb / "case-17").string());
   site.stop();
 }
@@ -231,21 +270,24 @@ TEST_CASE("an inspector lists, exports and reports into their own folder but may
 TEST_CASE("an operator places and releases holds in their own name", "[rtsp]") {
   Site site;
   site.start();
-  auto held = site.nobody(kOperatorGid, "hold add --camera nap-1 --from " + iso(site.t0) + " --to " +
+  auto held = site.run_as(users().operator_user, "hold add --camera nap-1 --from " + iso(site.t0) + " --to " +
                                             iso(site.t0 + 5s) + " --reason 'case 9'");
   INFO(held.out << held.err);
   REQUIRE(held.exit_code == 0);
   auto holds = json::parse(site.cli("hold list --json").out);
   REQUIRE(holds.size() == 1);
-  CHECK(holds[0]["created_by"] == "nobody");
-  REQUIRE(site.nobody(kOperatorGid, "hold release 1").exit_code == 0);
-  CHECK(json::parse(site.cli("hold list --json").out)[0]["released_by"] == "nobody");
+  CHECK(holds[0]["created_by"] == users().operator_user);
+  REQUIRE(site.run_as(users().operator_user, "hold release 1").exit_code == 0);
+  CHECK(json::parse(site.cli("hold list --json").out)[0]["released_by"] == users().operator_user);
   site.stop();
 }
 
 TEST_CASE("with carekeepd stopped, reading commands say so and changing ones refuse", "[rtsp]") {
   Site site;
   site.start();
+  // A client that connected and never asked anything does not hold the daemon's shutdown up.
+  auto idle = control::connect(site.socket);
+  REQUIRE(idle);
   site.stop();
   CHECK_FALSE(std::filesystem::exists(site.socket));  // removed at shutdown
   auto held = site.cli("hold add --camera nap-1 --from " + iso(site.t0) + " --to " + iso(site.t0 + 5s) + " --reason x");
@@ -258,17 +300,25 @@ TEST_CASE("with carekeepd stopped, reading commands say so and changing ones ref
   CHECK(acked.err.find("carekeepd is not running") != std::string::npos);
   auto listed = site.cli("segments --camera nap-1 --from " + iso(site.t0) + " --to " + iso(site.t0 + 1h));
   CHECK(listed.exit_code == 0);
-  CHECK(listed.err.find("reading the index read-only") != std::string::npos);
+  CHECK(listed.err == "carekeep: carekeepd is not running (nothing listens at " + site.socket.string() +
+                         "); this was read from the index read-only\n");
+  auto typo = site.cli("segments --camera nap-2 --from " + iso(site.t0) + " --to " + iso(site.t0 + 1h));
+  CHECK(typo.exit_code == 2);
+  CHECK(typo.err.find("carekeepd is not running") == std::string::npos);  // an error stays one line
   // An inspector cannot read the index themselves: the message says the daemon is down.
-  auto inspector = site.nobody(kInspectorGid, "segments --camera nap-1 --from " + iso(site.t0) + " --to " + iso(site.t0 + 1h));
+  auto inspector = site.run_as(users().inspector, "segments --camera nap-1 --from " + iso(site.t0) + " --to " + iso(site.t0 + 1h));
   CHECK(inspector.exit_code != 0);
   CHECK(inspector.err.find("carekeepd is not running") != std::string::npos);
 }
 
-TEST_CASE("an export whose user goes away stops, leaves nothing complete and releases its hold", "[rtsp]") {
-  Site site(120);  // long enough that the export is still running when its user is killed
+TEST_CASE("an export whose user presses Ctrl-C or goes away stops, leaves nothing complete and releases its hold", "[rtsp]") {
+  // SIGINT: the user's carekeep asks the daemon to cancel and removes the half-built folder
+  // itself. SIGKILL: the daemon sees the connection close, stops the command, and the folder
+  // stays (nobody is left to remove it) until the next export beside it.
+  const int signo = GENERATE(SIGINT, SIGKILL);
+  Site site(120);  // long enough that the export is still running when its user is interrupted
   site.start();
-  auto usb = nobody_folder(site, "usb");
+  auto usb = own_folder(site, "usb", users().inspector);
   bool interrupted = false;
   for (int attempt = 0; attempt < 5 && !interrupted; ++attempt) {
     auto out = usb / ("case-" + std::to_string(attempt));
@@ -278,7 +328,7 @@ TEST_CASE("an export whose user goes away stops, leaves nothing complete and rel
       int devnull = ::open("/dev/null", O_WRONLY);
       ::dup2(devnull, 1);
       ::dup2(devnull, 2);
-      std::string cmd = "exec " + site.as_nobody(kInspectorGid) + " export --camera nap-1 --from " + iso(site.t0) +
+      std::string cmd = "exec " + site.as(users().inspector) + " export --camera nap-1 --from " + iso(site.t0) +
                         " --to " + iso(site.t0 + 120s) + " --out " + out.string();
       ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
@@ -291,23 +341,31 @@ TEST_CASE("an export whose user goes away stops, leaves nothing complete and rel
         if (e.path().filename().string().find(".partial-") != std::string::npos) building = e.path();
       std::this_thread::sleep_for(1ms);
     }
-    ::kill(client, SIGKILL);
+    // setpriv execs carekeep in place, so the pid is the user's carekeep.
+    ::kill(client, signo);
     int status = 0;
     ::waitpid(client, &status, 0);
     if (!building || std::filesystem::exists(out)) continue;  // finished first on a quiet machine: again
     interrupted = true;
+    if (signo == SIGINT) {
+      CHECK(WIFEXITED(status));
+      CHECK(WEXITSTATUS(status) == 130);
+      CHECK_FALSE(std::filesystem::exists(*building));
+    } else {
+      CHECK(WIFSIGNALED(status));
+    }
     // The daemon noticed, stopped the command (SIGTERM) and its hold went with it.
-    REQUIRE(site.daemon->wait_for_log("control_command_done command=export user=nobody", 20s, attempt + 1));
+    REQUIRE(site.daemon->wait_for_log("control_command_done command=export user=" + users().inspector, 20s, attempt + 1));
     CHECK(test::wait_until([&] { return site.active_holds() == 0; }, 10s));
     CHECK_FALSE(std::filesystem::exists(out));
   }
   REQUIRE(interrupted);
-  // The next export beside it removes the folder the killed one left and succeeds.
-  auto next = site.nobody(kInspectorGid, "export --camera nap-1 --from " + iso(site.t0) + " --to " + iso(site.t0 + 4s) +
+  // The next export beside it removes a folder a killed one left and succeeds.
+  auto next = site.run_as(users().inspector, "export --camera nap-1 --from " + iso(site.t0) + " --to " + iso(site.t0 + 4s) +
                                              " --out " + (usb / "next").string());
   INFO(next.out << next.err);
   REQUIRE(next.exit_code == 0);
-  CHECK(next.err.find("left by an interrupted export") != std::string::npos);
+  if (signo == SIGKILL) CHECK(next.err.find("left by an interrupted export") != std::string::npos);
   for (const auto& e : std::filesystem::directory_iterator(usb))
     CHECK(e.path().filename().string().find(".partial-") == std::string::npos);
   site.stop();
@@ -316,19 +374,19 @@ TEST_CASE("an export whose user goes away stops, leaves nothing complete and rel
 TEST_CASE("an export killed inside the daemon has its hold released and its folder removed by the user's side", "[rtsp]") {
   Site site(120);
   site.start();
-  auto usb = nobody_folder(site, "usb");
+  auto usb = own_folder(site, "usb", users().inspector);
   bool killed = false;
   for (int attempt = 0; attempt < 5 && !killed; ++attempt) {
     auto out = usb / ("case-" + std::to_string(attempt));
     std::optional<test::CommandRun> run;
     std::thread client([&] {
-      run = site.nobody(kInspectorGid, "export --camera nap-1 --from " + iso(site.t0) + " --to " + iso(site.t0 + 120s) +
+      run = site.run_as(users().inspector, "export --camera nap-1 --from " + iso(site.t0) + " --to " + iso(site.t0 + 120s) +
                                            " --out " + out.string());
     });
     // The command's pid, from the daemon's log line for it.
     std::optional<pid_t> command;
     auto deadline = std::chrono::steady_clock::now() + 20s;
-    std::regex started("control_command command=export user=nobody uid=65534 role=inspector pid=([0-9]+)");
+    std::regex started("control_command command=export user=" + users().inspector + " uid=[0-9]+ role=inspector pid=([0-9]+)");
     while (!command && std::chrono::steady_clock::now() < deadline) {
       auto text = site.daemon->log_text();
       std::vector<pid_t> pids;
@@ -377,13 +435,51 @@ TEST_CASE("the doctor checks that the control socket answers and that other user
   auto control = checks["control " + site.socket.string()];
   CHECK(control["verdict"] == "pass");
   CHECK(control["finding"].get<std::string>().find("answers at " + site.socket.string()) != std::string::npos);
-  CHECK(checks["access_group 61001"]["verdict"] == "pass");
-  CHECK(checks["access_group 61002"]["verdict"] == "pass");
+  CHECK(checks["access_group " + users().inspector_group]["verdict"] == "pass");
+  CHECK(checks["access_group " + users().operator_group]["verdict"] == "pass");
   // A state folder closed to others: the daemon answers root, but no inspector could reach it.
   std::filesystem::permissions(site.state, std::filesystem::perms(0750));
   control = checks_of()["control " + site.socket.string()];
   CHECK(control["verdict"] == "warn");
   CHECK(control["advice"].get<std::string>().find("chmod o+x " + site.state.string()) != std::string::npos);
   std::filesystem::permissions(site.state, std::filesystem::perms(0755));
+  site.stop();
+}
+
+TEST_CASE("an operator acknowledges an alert the daemon raised, an inspector may not", "[rtsp]") {
+  Site site;
+  site.start();
+  // Its only camera never connects during care hours: the zone is uncovered (within 30 s).
+  std::int64_t id = 0;
+  REQUIRE(test::wait_until(
+      [&] {
+        auto open = site.cli("alerts --json");
+        if (open.exit_code != 0) return false;
+        for (const auto& a : json::parse(open.out))
+          if (a["kind"] == "zone_uncovered") id = a["id"];
+        return id != 0;
+      },
+      60s));
+  auto inspector = site.run_as(users().inspector, "alerts ack " + std::to_string(id));
+  CHECK(inspector.exit_code == 5);
+  CHECK(inspector.err.find("may not acknowledge an alert") != std::string::npos);
+  auto listed = site.run_as(users().inspector, "alerts --json");
+  REQUIRE(listed.exit_code == 0);  // but may see it
+  auto ack = site.run_as(users().operator_user, "alerts ack " + std::to_string(id));
+  INFO(ack.err);
+  REQUIRE(ack.exit_code == 0);
+  CHECK(ack.out.find("acknowledged by " + users().operator_user) != std::string::npos);
+  for (const auto& a : json::parse(site.cli("alerts --json").out)) {
+    if (a["id"] != id) continue;
+    CHECK(a["acknowledged"].is_string());
+    CHECK(a["acknowledged_by"] == users().operator_user);
+  }
+  auto again = site.run_as(users().operator_user, "alerts ack " + std::to_string(id));
+  CHECK(again.exit_code == 3);
+  CHECK(again.err.find("acknowledged already by " + users().operator_user) != std::string::npos);
+  auto unknown = site.run_as(users().operator_user, "alerts ack 999");
+  CHECK(unknown.exit_code == 3);
+  CHECK(unknown.err.find("no alert 999") != std::string::npos);
+  CHECK(site.run_as(users().operator_user, "alerts ack x").exit_code == 2);
   site.stop();
 }

@@ -91,6 +91,13 @@ TEST_CASE("doctor: a box with a working camera on a real disk is fit to be left 
   CHECK(find(report, "config").at("verdict") == "pass");
   CHECK(find(report, "clock").at("verdict") == "skip");
   CHECK(report.dump().find("hunter2-secret") == std::string::npos);
+  // Root (as in CI): doctor asked smartctl about the disk under storage itself. Its verdict is
+  // whatever that disk says; this VM's virtio disk offers no SMART, a warning.
+  auto health = find(report, "disk_health");
+  INFO(health.dump());
+  CHECK(health.at("subject").get<std::string>().rfind("/dev/", 0) == 0);
+  CHECK(health.at("verdict") != "skip");
+  if (health.at("verdict") == "warn") CHECK_FALSE(health.at("advice").get<std::string>().empty());
 }
 
 TEST_CASE("doctor: tmpfs storage, a wrong path, a closed port and sparse key frames each fail or warn", "[rtsp][tmpfs]") {
@@ -126,6 +133,10 @@ TEST_CASE("doctor: tmpfs storage, a wrong path, a closed port and sparse key fra
   auto closed = find(report, "camera", "closed");
   CHECK(closed.at("verdict") == "fail");
   CHECK_THAT(closed.at("advice").get<std::string>(), Catch::Contains("power"));
+  // No disk under a tmpfs: no SMART to read, said as a warning.
+  auto health = find(report, "disk_health");
+  CHECK(health.at("verdict") == "warn");
+  CHECK_THAT(health.at("finding").get<std::string>(), Catch::Contains("not on a local disk"));
 }
 
 TEST_CASE("doctor: an invalid configuration is a failed check with the reason") {

@@ -419,10 +419,23 @@ bool has_complete_marker(const std::filesystem::path& folder) {
   return text.find("\nboot_id=") != std::string::npos && text.ends_with("\n");
 }
 
+// A file other than the marker: the export has placed its hold (committed) and is remuxing,
+// so stopping it now does not leave the index's write lock taken.
+bool has_video_started(const std::filesystem::path& folder) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(folder, ec))
+    if (entry.path().filename() != fs::kBuildMarkerFile) return true;
+  return false;
+}
+
+enum class WaitFor { marker, video };
+
 // Starts a CLI export of that footage to `out` and waits until a build folder next to `out`
-// has its marker (the export is then reading and writing). The folder is none if none came.
+// has its marker (the export is then reading and writing) or, with WaitFor::video, its first
+// video file. The folder is none if none came.
 std::pair<pid_t, std::optional<std::filesystem::path>> start_long_export(const Site& site,
-                                                                         const std::filesystem::path& out) {
+                                                                         const std::filesystem::path& out,
+                                                                         WaitFor wait_for = WaitFor::marker) {
   pid_t pid = spawn(std::string(CAREKEEP_CLI_PATH) + " --config " + site.config.string() +
                     " export --camera nap-1 --from " + iso(kT0 + 1h) + " --to " + iso(kT0 + 1h + 120s) + " --out " +
                     out.string());
@@ -430,7 +443,8 @@ std::pair<pid_t, std::optional<std::filesystem::path>> start_long_export(const S
   std::optional<std::filesystem::path> building;
   while (std::chrono::steady_clock::now() < deadline) {
     building = hidden_partial(out.parent_path());
-    if (building && has_complete_marker(*building)) break;
+    if (building && has_complete_marker(*building) && (wait_for == WaitFor::marker || has_video_started(*building)))
+      break;
     std::this_thread::sleep_for(1ms);
   }
   return {pid, building};
@@ -684,9 +698,11 @@ TEST_CASE("the build folder of a running export is left alone and one of a reuse
   Site site;
   add_long_footage(site);
   // An export stopped (SIGSTOP) while it builds: its process is alive, so its folder stays.
+  // (Stopped while it remuxes, not while it writes its hold: a process stopped inside a write
+  // transaction keeps every other writer of the index waiting, which is SQLite, not this test.)
   auto parent = site.dir / "usb";
   std::filesystem::create_directories(parent);
-  auto [pid, building] = start_long_export(site, parent / "slow");
+  auto [pid, building] = start_long_export(site, parent / "slow", WaitFor::video);
   ::kill(pid, SIGSTOP);
   bool stopped_while_building = building && std::filesystem::exists(*building);
   if (stopped_while_building) {

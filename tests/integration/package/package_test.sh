@@ -53,6 +53,10 @@ echo "Depends: $depends"
 for lib in libavformat libavcodec libavutil libsqlite3 libsystemd0 libstdc++6 libc6; do
   grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib (dpkg-shlibdeps did not run?)"
 done
+recommends="$(dpkg-deb -f "$deb" Recommends)"
+echo "Recommends: $recommends"
+grep -q smartmontools <<<"$recommends" || fail "Recommends lacks smartmontools (carekeep-smart's smartctl)"
+if grep -q smartmontools <<<"$depends"; then fail "smartmontools must be recommended, not a dependency"; fi
 check "conffiles lists the config" grep -qx /etc/carekeep/carekeep.toml <(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)
 if dpkg-deb -c "$deb" | grep -q carekeep-fakecam; then fail "carekeep-fakecam must not be in the package"; fi
 
@@ -61,12 +65,12 @@ lintian --fail-on error --suppress-tags no-manual-page "$deb" || fail "lintian r
 
 echo "== install"
 dpkg -i "$deb"
-for f in /usr/sbin/carekeepd /usr/bin/carekeep; do
+for f in /usr/sbin/carekeepd /usr/bin/carekeep /usr/sbin/carekeep-smart; do
   check "$f is executable" test -x "$f"
   # The tree may be RelWithDebInfo (CI): its debug info must not reach the box.
   if readelf -S --wide "$f" | grep -q '\.debug_'; then fail "$f is not stripped"; fi
 done
-for f in /lib/systemd/system/carekeepd.service /usr/lib/sysusers.d/carekeep.conf /usr/lib/tmpfiles.d/carekeep.conf \
+for f in /lib/systemd/system/carekeepd.service /lib/systemd/system/carekeep-smart.service /lib/systemd/system/carekeep-smart.timer /usr/lib/sysusers.d/carekeep.conf /usr/lib/tmpfiles.d/carekeep.conf \
          /usr/share/doc/carekeep/copyright /usr/share/doc/carekeep/changelog.Debian.gz /etc/carekeep/carekeep.toml; do
   check "$f installed" test -f "$f"
 done
@@ -84,6 +88,12 @@ expect_stat /var/lib/carekeep/media "750 carekeep carekeep"
 expect_stat /run/carekeep "755 carekeep carekeep"
 expect_stat /usr/sbin/carekeepd "755 root root"
 check "unit enabled (multi-user.target.wants)" test -L /etc/systemd/system/multi-user.target.wants/carekeepd.service
+check "SMART timer enabled (timers.target.wants)" test -L /etc/systemd/system/timers.target.wants/carekeep-smart.timer
+# What the timer runs, by hand: it writes smart.json beside the index (whatever this machine's
+# disk offers), readable by the daemon's user.
+(umask 022 && /usr/sbin/carekeep-smart --config /etc/carekeep/carekeep.toml) || fail "carekeep-smart failed"
+check "smart.json written" test -f /var/lib/carekeep/smart.json
+expect_stat /var/lib/carekeep/smart.json "644 root root"
 /usr/sbin/carekeepd --check-config --config /etc/carekeep/carekeep.toml >/dev/null || fail "the installed config is invalid"
 # The installed CLI runs; the sample cameras do not exist, so doctor says "not fit" (1).
 set +e
@@ -109,12 +119,14 @@ check "footage kept on remove" test -f /var/lib/carekeep/media/nap-1/2026-11-29/
 check "index kept on remove" test -f /var/lib/carekeep/index.db
 check "config kept on remove" grep -q "edited by the operator" /etc/carekeep/carekeep.toml
 [ ! -e /etc/systemd/system/multi-user.target.wants/carekeepd.service ] || fail "unit still enabled after remove"
+[ ! -e /etc/systemd/system/timers.target.wants/carekeep-smart.timer ] || fail "SMART timer still enabled after remove"
 
 echo "== purge: they go"
 dpkg --purge carekeep
 [ ! -e /var/lib/carekeep ] || fail "/var/lib/carekeep left after purge"
 [ ! -e /etc/carekeep ] || fail "/etc/carekeep left after purge"
 [ ! -e /etc/systemd/system/carekeepd.service ] || fail "mask of carekeepd.service left after purge"
+[ ! -e /etc/systemd/system/carekeep-smart.timer ] || fail "mask of carekeep-smart.timer left after purge"
 if dpkg-query -W -f='${Status}' carekeep 2>/dev/null | grep -q installed; then fail "still known to dpkg after purge"; fi
 for left in /run/carekeep /etc/systemd/system/multi-user.target.wants/carekeepd.service \
             /var/lib/systemd/deb-systemd-helper-enabled/carekeepd.service.dsh-also \

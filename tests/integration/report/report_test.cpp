@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +23,8 @@
 #include "report/render.hpp"
 #include "report/report.hpp"
 #include "report/text.hpp"
+#include "retention/smart.hpp"
+#include "retention/smart_probe.hpp"
 #include "signing/signing.hpp"
 #include "support/temp_dir.hpp"
 
@@ -173,10 +176,11 @@ cameras = ["play-1"]
   }
 };
 
-report::ReportData gather(Scenario& s, report::Lang lang = report::Lang::Zh) {
+report::ReportData gather(Scenario& s, report::Lang lang = report::Lang::Zh,
+                          std::optional<index::TimeRange> period = std::nullopt) {
   auto index = index::Index::open_reader(s.database).value();
   report::GatherOptions options{lang, "test", "box", local("2026-11-20T12:00"), true};
-  auto data = report::gather(index, s.config, s.calendar(), s.period(), options);
+  auto data = report::gather(index, s.config, s.calendar(), period.value_or(s.period()), options);
   REQUIRE(data);
   return std::move(*data);
 }
@@ -294,15 +298,90 @@ TEST_CASE("protected footage deleted behind carekeep's back is listed in the rep
         "update segment set state = 'deleted', deleted_us = " + std::to_string(to_us(local("2026-11-19T10:00"))) +
         " where camera_id = 'nap-2' and start_us = " + std::to_string(to_us(local("2026-11-17T08:30")))));
   }
+  {
+    auto index = index::Index::open_writer(s.database).value();
+    auto& db = index.connection();
+    // A row left deleting (no deleted_us yet) while still protected: also early.
+    REQUIRE(db.exec("update segment set state = 'deleting' where camera_id = 'nap-2' and start_us = " +
+                    std::to_string(to_us(local("2026-11-18T09:00")))));
+    REQUIRE(db.changes() == 1);
+    // Deleted after its protection ended: what retention does every day, not a finding.
+    REQUIRE(db.exec("update segment set state = 'deleted', deleted_us = protect_until_us + 1 where camera_id = 'nap-1' "
+                    "and start_us = " + std::to_string(to_us(local("2026-11-16T11:00")))));
+    REQUIRE(db.changes() == 1);
+  }
   auto data = gather(s);
-  REQUIRE(data.retention.protected_deletions.size() == 1);
+  REQUIRE(data.retention.protected_deletions.size() == 2);
   CHECK(data.retention.protected_deletions[0].camera_id == "nap-2");
   CHECK(data.retention.protected_deletions[0].start == local("2026-11-17T08:30"));
+  CHECK(data.retention.protected_deletions[1].camera_id == "nap-2");
+  CHECK(data.retention.protected_deletions[1].start == local("2026-11-18T09:00"));
+  CHECK(data.retention.protected_deletions[1].state == "deleting");
+  CHECK_FALSE(data.retention.protected_deletions[1].deleted);
   auto doc = report::build_document(data, s.zone(), {"00", "11"});
   auto html = report::render_html(doc, data);
-  CHECK(html.find("托育时间录像在保存期届满前被删除: 1") != std::string::npos);
-  // The deleted minute also shows up as a gap of its zone? No: nap-1 still covers it.
+  CHECK(html.find("托育时间录像在保存期届满前被删除: 2") != std::string::npos);
+  // The deleted minutes also show up as gaps of their zone? No: nap-1 still covers them.
   CHECK(data.coverage.gaps.size() == 2);
+}
+
+TEST_CASE("damaged and recovered footage is counted per camera and in the period", "[report][db]") {
+  Scenario s;
+  {
+    auto index = index::Index::open_writer(s.database).value();
+    auto& db = index.connection();
+    auto set_state = [&](const char* camera, const char* start, const char* state) {
+      REQUIRE(db.exec(std::string("update segment set state = '") + state + "' where camera_id = '" + camera +
+                      "' and start_us = " + std::to_string(to_us(local(start)))));
+      REQUIRE(db.changes() == 1);
+    };
+    set_state("nap-1", "2026-11-16T10:00", "damaged");
+    set_state("nap-1", "2026-11-17T10:00", "damaged");
+    set_state("play-1", "2026-11-17T11:00", "recovered");
+    set_state("play-1", "2026-11-18T11:00", "recovered");
+  }
+  // The period is the last two days: one damaged and both recovered rows are in it; the
+  // per-camera count of damaged footage is over all history.
+  auto data = gather(s, report::Lang::Zh, index::TimeRange{local("2026-11-17T00:00"), local("2026-11-19T00:00")});
+  CHECK(data.integrity.damaged_in_period == 1);
+  CHECK(data.integrity.recovered_in_period == 2);
+  auto nap1 = std::find_if(data.retention.cameras.begin(), data.retention.cameras.end(),
+                           [](const auto& c) { return c.camera_id == "nap-1"; });
+  REQUIRE(nap1 != data.retention.cameras.end());
+  CHECK(nap1->damaged_segments == 2);
+  for (const auto& c : data.retention.cameras) {
+    if (c.camera_id != "nap-1") CHECK(c.damaged_segments == 0);
+  }
+}
+
+TEST_CASE("the report's storage table shows the SMART health carekeep-smart last read", "[report][db]") {
+  Scenario s;
+  auto none = gather(s);
+  CHECK_FALSE(none.retention.capacity.smart_checked.has_value());
+  // A failing disk cannot be had on demand: smartctl's recorded output of a failing Hitachi
+  // disk (tests/data/smart), written as carekeep-smart writes it beside the index.
+  auto text = test::read_text(std::filesystem::path(CAREKEEP_SOURCE_DIR) /
+                              "tests/data/smart/ata_failing_hitachi_hds721050dle630.json");
+  retention::SmartState state;
+  state.checked = local("2026-11-20T11:00");
+  state.storage = (s.dir / "media").string();
+  state.source = "/dev/sdc1";
+  state.disks = {retention::parse_smartctl(text, "/dev/sdc").value()};
+  REQUIRE(retention::write_state(retention::state_path(s.database), state));
+  auto data = gather(s);
+  const auto& cap = data.retention.capacity;
+  REQUIRE(cap.smart_checked == state.checked);
+  REQUIRE(cap.disks.size() == 1);
+  CHECK(cap.disks[0].device == "/dev/sdc");
+  CHECK(cap.disks[0].verdict == "failing");
+  CHECK_THAT(cap.disks[0].detail, Catch::Contains("Reallocated_Sector_Ct"));
+  auto j = json::parse(report::render_json(data, s.zone()));
+  const auto& health = j["retention"]["capacity"]["disk_health"];
+  REQUIRE(health.is_object());
+  CHECK(health["disks"][0]["verdict"] == "failing");
+  auto html = report::render_html(report::build_document(data, s.zone(), {"00", "11"}), data);
+  CHECK(html.find("硬盘健康（SMART） /dev/sdc Hitachi HDS721050DLE630") != std::string::npos);
+  CHECK(html.find("存放录像的硬盘 SMART 报告即将损坏") != std::string::npos);
 }
 
 TEST_CASE("every report file is written and readable by its consumer", "[report][db]") {

@@ -2,7 +2,8 @@
 // index, the daemon as a child process. PRODUCT.md §4: protected footage is never deleted,
 // expired and unprotected footage goes first, the disk-full alert says what is missing, and
 // recording outside care hours stops and resumes by itself; ENOSPC leaves no damaged file; a
-// clock 10 years ahead deletes nothing.
+// clock 10 years ahead deletes nothing; max_bytes holds at every segment close; carekeep-smart's
+// smart.json becomes SMART alerts.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -17,6 +18,8 @@
 
 #include "alerts/alerts.hpp"
 #include "index/index.hpp"
+#include "retention/smart.hpp"
+#include "retention/smart_probe.hpp"
 #include "segment/hash.hpp"
 #include "support/media.hpp"
 #include "support/recording.hpp"
@@ -52,12 +55,14 @@ struct Site {
   std::string care = "\"00:00-24:00\"";
   int min_free_percent = 5;
   std::string camera_url;
+  std::optional<std::uint64_t> max_bytes;
 };
 
 std::string config_text(const Site& site) {
   std::string text = "[site]\nname = \"retention test\"\ntimezone = \"UTC\"\nstorage = \"" + site.storage.string() +
                      "\"\ndatabase = \"" + site.database.string() + "\"\n\n[retention]\ncare_days = 90\n"
                      "other_days = 7\nmin_free_percent = " + std::to_string(site.min_free_percent) +
+                     (site.max_bytes ? "\nmax_bytes = " + std::to_string(*site.max_bytes) : std::string()) +
                      "\n\n[care_hours]\n";
   for (const char* day : {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
     text += std::string(day) + " = [" + site.care + "]\n";
@@ -307,8 +312,6 @@ TEST_CASE("carekeepd hits ENOSPC mid-segment: the segment is closed cleanly, the
 TEST_CASE("carekeepd with a clock 10 years ahead deletes nothing and raises clock_untrusted, "
           "trusts the clock again once it is set right or an operator confirms it",
           "[rtsp][slow][retention]") {
-  const fs::path libfaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
-  if (!fs::exists(libfaketime)) FAIL("libfaketime is missing: apt-get install faketime (tools/install-deps.sh)");
   test::TempDir dir;
   test::RtspTestServer server;
   Site site{dir / "media", dir / "index.db", "\"00:00-24:00\"", 5, server.url()};
@@ -324,15 +327,9 @@ TEST_CASE("carekeepd with a clock 10 years ahead deletes nothing and raises cloc
       seeded.push_back(seed.add(now - std::chrono::days(1) + std::chrono::minutes(i), 100'000, {}));
   }
   test::write_text(dir / "carekeep.toml", config_text(site));
+  // Only the daemon runs on the faked clock, so this process (and its fakecam threads) never sees it.
+  auto wrapper = test::daemon_on_faked_clock(CAREKEEPD_BIN, dir.path(), "+3652d");
   auto faked = dir / "faketime";
-  test::write_text(faked, "+3652d\n");
-  // Only the daemon runs on the faked clock: a wrapper sets the variables and execs it, so
-  // this process (and its fakecam threads) never sees them.
-  auto wrapper = dir / "carekeepd-faketime";
-  test::write_text(wrapper, "#!/bin/sh\nexec env LD_PRELOAD=" + libfaketime.string() + " FAKETIME_TIMESTAMP_FILE=" +
-                                faked.string() + " FAKETIME_CACHE_DURATION=1 FAKETIME_DONT_FAKE_MONOTONIC=1 " +
-                                CAREKEEPD_BIN + " \"$@\"\n");
-  fs::permissions(wrapper, fs::perms::owner_all);
   test::DaemonProcess daemon{wrapper, dir / "carekeep.toml", dir / "daemon.log"};
   daemon.start();
 
@@ -371,6 +368,179 @@ TEST_CASE("carekeepd with a clock 10 years ahead deletes nothing and raises cloc
   }
   REQUIRE(daemon.wait_for_log("clock_accepted", 15s));
   REQUIRE(test::wait_until([&] { return !find_alert(site.database, "clock_untrusted", true); }, 10s));
+  daemon.signal(SIGTERM);
+  REQUIRE(daemon.wait(10s) == 0);
+}
+
+TEST_CASE("carekeepd keeps footage under max_bytes at every segment close, not only at the minute's pass",
+          "[rtsp][slow][retention]") {
+  test::SmallFilesystem disk(24 * kMB);
+  test::TempDir dir;
+  test::RtspTestServer server;  // the test picture: a 10 s segment is about 0.1 MB here
+  Site site{disk.path() / "media", dir / "index.db", care_hours_later(), 0, server.url()};
+  site.max_bytes = 400'000;
+  auto now = SystemClock{}.now();
+  std::vector<Seeded> unprotected;
+  Seeded protected_care;
+  {
+    // At the quota already: 200 kB outside care hours, 200 kB of protected care footage.
+    Seeder seed(site.database, site.storage);
+    for (int i = 0; i < 4; ++i)
+      unprotected.push_back(seed.add(now - std::chrono::days(2) + std::chrono::minutes(i), 50'000, {}));
+    protected_care = seed.add(now - std::chrono::days(3), 200'000, now + std::chrono::days(80));
+  }
+  test::write_text(dir / "carekeep.toml", config_text(site));
+  test::DaemonProcess daemon{CAREKEEPD_BIN, dir / "carekeep.toml", dir / "daemon.log"};
+  daemon.start();
+  REQUIRE(daemon.wait_for_log("retention_pass trigger=start", 20s));
+  REQUIRE(daemon.wait_for_log("camera_up", 20s));
+
+  // 45 s of recording adds four segments or so. The periodic pass comes only at 61 s, so all
+  // of it is held under the quota by the checks at segment close: the seeded footage outside
+  // care hours goes first, then the oldest recorded segments.
+  auto reader = index::Index::open_reader(site.database).value();
+  std::uint64_t most_indexed = 0;  // live footage by the index, the quota's measure
+  std::uint64_t most_on_disk = 0;  // bytes of every file under storage, open segments included
+  auto until = std::chrono::steady_clock::now() + 45s;
+  while (std::chrono::steady_clock::now() < until) {
+    most_indexed = std::max(most_indexed, static_cast<std::uint64_t>(reader.footage_bytes().value()));
+    std::uint64_t files = 0;
+    std::error_code ec;
+    for (const auto& entry : fs::recursive_directory_iterator(site.storage, ec)) {
+      std::error_code size_ec;  // a file may go between listing and stat
+      if (entry.is_regular_file(size_ec)) files += entry.file_size(size_ec) * (size_ec ? 0 : 1);
+    }
+    most_on_disk = std::max(most_on_disk, files);
+    std::this_thread::sleep_for(200ms);
+  }
+  daemon.signal(SIGTERM);
+  REQUIRE(daemon.wait(10s) == 0);
+
+  std::uint64_t largest = 0;
+  std::size_t recorded = 0, recorded_deleted = 0;
+  for (const auto& r : segments(site.database)) {
+    if (r.start < now - 1h) continue;  // seeded
+    ++recorded;
+    largest = std::max(largest, static_cast<std::uint64_t>(std::max<std::int64_t>(r.size_bytes, 0)));
+    if (r.state == index::SegmentState::Deleted) {
+      ++recorded_deleted;
+      CHECK(r.state_detail.find("disk_pressure") != std::string::npos);
+    }
+  }
+  INFO("largest segment " << largest << ", most indexed " << most_indexed << ", most on disk " << most_on_disk);
+  REQUIRE(recorded >= 4);
+  // About one segment per camera beyond the quota: the one just closed, before its pass ran;
+  // on disk also the one being written.
+  CHECK(most_indexed <= *site.max_bytes + largest);
+  CHECK(most_on_disk <= *site.max_bytes + 2 * largest);
+  // Every seeded unprotected segment went, then the oldest recorded ones, each at a close.
+  for (const auto& seeded : unprotected) CHECK(row_of(site.database, seeded.id).state == index::SegmentState::Deleted);
+  CHECK(recorded_deleted >= 1);
+  auto log = daemon.log_text();
+  CHECK(log.find("retention_pass trigger=quota") != std::string::npos);
+  CHECK(log.find("retention_pass trigger=periodic") == std::string::npos);
+  // Invariant 1 under a quota too.
+  CHECK(row_of(site.database, protected_care.id).state == index::SegmentState::Closed);
+  CHECK(fs::exists(protected_care.file));
+  CHECK_FALSE(find_alert(site.database, "disk_full", false).has_value());
+}
+
+namespace {
+
+// smartctl's recorded output of one disk, as carekeep-smart would read it into smart.json.
+retention::DiskHealth recorded_disk(const std::string& sample, const std::string& device) {
+  auto text = test::read_text(fs::path(CAREKEEP_SOURCE_DIR) / "tests/data/smart" / sample);
+  return retention::parse_smartctl(text, device).value();
+}
+
+void write_smart(const fs::path& database, const fs::path& storage, std::vector<retention::DiskHealth> disks,
+                 UtcTime checked, std::optional<UtcTime> last_available) {
+  retention::SmartState state;
+  state.checked = checked;
+  state.storage = storage.string();
+  state.source = "/dev/sdc1";
+  state.disks = std::move(disks);
+  state.last_available = state.available() ? checked : last_available;
+  REQUIRE(retention::write_state(retention::state_path(database), state));
+}
+
+}  // namespace
+
+TEST_CASE("carekeepd turns carekeep-smart's smart.json into alerts: none for a disk that never had SMART, "
+          "a failing disk raised and resolved when healthy, SMART lost or stale after it was readable",
+          "[rtsp][retention]") {
+  test::TempDir dir;
+  test::RtspTestServer server;
+  Site site{dir / "media", dir / "index.db", "\"00:00-24:00\"", 5, server.url()};
+  test::write_text(dir / "carekeep.toml", config_text(site));
+  test::DaemonProcess daemon{CAREKEEPD_BIN, dir / "carekeep.toml", dir / "daemon.log"};
+  daemon.start();
+  REQUIRE(daemon.wait_for_log("daemon_ready", 20s));
+  auto smart_alerts = [&] {
+    std::vector<alerts::Alert> out;
+    for (const auto& a : all_alerts(site.database))
+      if (!a.resolved && a.kind.rfind("disk_smart", 0) == 0) out.push_back(a);
+    return out;
+  };
+  auto status_disks = [&] {
+    auto status = nlohmann::json::parse(test::read_text(dir / "status.json"), nullptr, false);
+    return status.is_object() && status["disk_health"].is_object() ? status["disk_health"]["disks"] : nlohmann::json();
+  };
+
+  // This VM's virtio disk: smartctl finds no SMART (tests/data/smart/virtio_no_smart_vm.json).
+  // Shown in the status, never an alert: there was nothing to lose.
+  write_smart(site.database, site.storage, {recorded_disk("virtio_no_smart_vm.json", "/dev/vda")}, SystemClock{}.now(),
+              std::nullopt);
+  REQUIRE(daemon.wait_for_log("disk_smart device=/dev/vda", 15s));
+  REQUIRE(test::wait_until([&] { return status_disks().size() == 1; }, 10s));
+  CHECK(status_disks()[0]["verdict"] == "unavailable");
+  CHECK(smart_alerts().empty());
+
+  // A failing disk. A real one cannot fail on demand: this is smartctl's recorded output of a
+  // failing Hitachi disk (tests/data/smart/README.md), played back as /dev/sdc.
+  write_smart(site.database, site.storage, {recorded_disk("ata_failing_hitachi_hds721050dle630.json", "/dev/sdc")},
+              SystemClock{}.now(), std::nullopt);
+  REQUIRE(test::wait_until([&] { return find_alert(site.database, "disk_smart_failing", true).has_value(); }, 15s));
+  auto failing = *find_alert(site.database, "disk_smart_failing", true);
+  INFO(failing.message);
+  CHECK(failing.severity == alerts::Severity::Critical);
+  CHECK(failing.subject == "/dev/sdc");
+  CHECK(failing.message.find("the disk /dev/sdc (Hitachi HDS721050DLE630, serial MSK423Y20S3HBC)") != std::string::npos);
+  CHECK(failing.message.find("Reallocated_Sector_Ct") != std::string::npos);
+  CHECK(failing.message.find("Replace it soon") != std::string::npos);
+  REQUIRE(test::wait_until([&] { auto d = status_disks(); return d.size() == 1 && d[0]["verdict"] == "failing"; }, 10s));
+  CHECK(daemon.log_text().find("disk_smart device=/dev/sdc model=\"Hitachi HDS721050DLE630\" verdict=failing") !=
+        std::string::npos);
+  // Raised once, not refreshed every tick.
+  std::this_thread::sleep_for(5s);
+  CHECK(find_alert(site.database, "disk_smart_failing", true)->last_seen == failing.last_seen);
+
+  // The disk was replaced: the recorded healthy WD disk, as /dev/sdc. The alert resolves.
+  write_smart(site.database, site.storage, {recorded_disk("ata_healthy_wdc_wd140edfz.json", "/dev/sdc")},
+              SystemClock{}.now(), std::nullopt);
+  REQUIRE(test::wait_until([&] { return !find_alert(site.database, "disk_smart_failing", true); }, 15s));
+  CHECK(smart_alerts().empty());
+
+  // SMART readable before, not now (smartctl could not open the disk).
+  write_smart(site.database, site.storage, {recorded_disk("open_failed_windows.json", "/dev/sdc")}, SystemClock{}.now(),
+              SystemClock{}.now() - 1h);
+  REQUIRE(test::wait_until([&] { return find_alert(site.database, "disk_smart_unavailable", true).has_value(); }, 15s));
+  auto lost = *find_alert(site.database, "disk_smart_unavailable", true);
+  CHECK(lost.severity == alerts::Severity::Warning);
+  CHECK(lost.message.find("can no longer be read") != std::string::npos);
+
+  // Readable again: resolved. Then the hourly check stops: the last result grows stale.
+  write_smart(site.database, site.storage, {recorded_disk("ata_healthy_wdc_wd140edfz.json", "/dev/sdc")},
+              SystemClock{}.now(), std::nullopt);
+  REQUIRE(test::wait_until([&] { return smart_alerts().empty(); }, 15s));
+  write_smart(site.database, site.storage, {recorded_disk("ata_healthy_wdc_wd140edfz.json", "/dev/sdc")},
+              SystemClock{}.now() - 5h, std::nullopt);
+  REQUIRE(test::wait_until(
+      [&] {
+        auto a = find_alert(site.database, "disk_smart_unavailable", true);
+        return a && a->message.find("was last checked at") != std::string::npos;
+      },
+      15s));
   daemon.signal(SIGTERM);
   REQUIRE(daemon.wait(10s) == 0);
 }

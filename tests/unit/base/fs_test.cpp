@@ -24,3 +24,14 @@ TEST_CASE("a second lock on the same data directory is refused", "[base]") {
   { auto moved = std::move(*first); }
   CHECK(fs::LockFile::acquire(dir / "lock"));
 }
+
+TEST_CASE("atomic write never follows a symlink left at its temporary name", "[base]") {
+  test::TempDir dir;
+  auto victim = dir / "index.db";
+  test::write_text(victim, "evidence");
+  std::filesystem::create_symlink(victim, dir / "smart.json.tmp");
+  REQUIRE(fs::write_file_atomic(dir / "smart.json", "probe"));
+  CHECK(test::read_text(victim) == "evidence");
+  CHECK(test::read_text(dir / "smart.json") == "probe");
+  CHECK_FALSE(std::filesystem::is_symlink(dir / "smart.json"));
+}

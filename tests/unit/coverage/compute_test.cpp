@@ -152,3 +152,49 @@ TEST_CASE("the index's view of coverage now names the covering cameras", "[cover
     CHECK((*later)[1].cameras[0].reason->cause == "recorder_not_running");
   }
 }
+
+TEST_CASE("a long range read on several connections gives the gaps of one connection", "[coverage][db]") {
+  // Three days of minute segments (past kParallelFrom, so compute_gaps reads the cameras on
+  // extra read-only connections when the machine has more than one core) with outages in care
+  // time: play-1 alone on day 2, nap-1 and nap-2 overlapping on day 3.
+  Site s;
+  constexpr double kDay = 86400;
+  {
+    auto tx = s.index.transaction().value();
+    s.record("play-1", 0, kDay + 1500, "refused");
+    s.record("play-1", kDay + 1800, 3 * kDay, "stopped");
+    s.record("nap-1", 0, 2 * kDay + 1300, "refused");
+    s.record("nap-1", 2 * kDay + 1700, 3 * kDay, "stopped");
+    s.record("nap-2", 0, 2 * kDay + 1500, "timeout");
+    s.record("nap-2", 2 * kDay + 2000, 3 * kDay, "stopped");
+    REQUIRE(tx.commit());
+  }
+  REQUIRE(s.index.end_daemon_run(s.daemon, at(3 * kDay), "signal"));
+  const index::TimeRange days{at(0), at(3 * kDay)};
+  auto several = coverage::compute_gaps(s.index, s.config, s.calendar, days, std::nullopt, false, at(4 * kDay));
+  REQUIRE(several);
+  std::vector<coverage::Gap> one;
+  {
+    // Other connections cannot see what an open transaction wrote, so with one open the
+    // caller's connection reads every camera itself.
+    auto tx = s.index.transaction().value();
+    one = coverage::compute_gaps(s.index, s.config, s.calendar, days, std::nullopt, false, at(4 * kDay)).value();
+  }
+  auto text = [](const std::vector<coverage::Gap>& gaps) {
+    std::vector<std::string> out;
+    for (const auto& g : gaps) {
+      out.push_back(g.zone_id + " " + format_utc_iso(g.start) + " " + format_utc_iso(g.end) + " " + g.cause + " " +
+                    g.detail);
+    }
+    return out;
+  };
+  CHECK(text(*several) == text(one));
+  REQUIRE(one.size() == 2);  // by zone id, then start
+  CHECK(one[0].zone_id == "nap");
+  CHECK(one[0].start == at(2 * kDay + 1500));
+  CHECK(one[0].end == at(2 * kDay + 1700));
+  CHECK(one[0].detail == "nap-1: camera_offline (refused) 200.0 s; nap-2: camera_offline (timeout) 200.0 s");
+  CHECK(one[1].zone_id == "play");
+  CHECK(one[1].start == at(kDay + 1500));
+  CHECK(one[1].end == at(kDay + 1800));
+}

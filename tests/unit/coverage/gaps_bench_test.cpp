@@ -1,6 +1,7 @@
 // Cost of the pure gap finder at the scale: 90 days x 16 cameras x 8 zones (two cameras
 // per zone), minute segments with a short outage every hour. Hidden tag: run it with
-// `coverage_test "[.bench]"`; it prints the time and checks the 1 s target.
+// `coverage_test "[.bench]"`; it prints the time (no timed assertion: the 1 s target,
+// SQLite read included, is measured by tools/bench/coverage_bench).
 #include <chrono>
 #include <cstdio>
 
@@ -51,5 +52,4 @@ TEST_CASE("gap finder over 90 days of 16 cameras in 8 zones", "[.bench]") {
   // Both cameras of a zone are down together for 5 s every hour (cameras 2z and 2z+1 come
   // back 1 s apart): 11 care hours a day, minus the 07:30 start that falls mid-hour.
   CHECK(gaps == static_cast<std::size_t>(8 * kDays * 11));
-  CHECK(seconds <= 1.0);
 }

@@ -99,8 +99,8 @@ class Generator {
           if (roll == 2) state = SegmentState::Recovered;
           if (roll == 3) state = SegmentState::Deleting;
           bool open = live && end >= b;
-          std::string detail = state == SegmentState::Damaged && chance(0.5) ? "file missing at startup" : "";
-          if (chance(0.9)) e.segments.push_back(segment(t, end, open ? SegmentState::Open : state, detail, r.id));
+          bool file_missing = state == SegmentState::Damaged && chance(0.5);
+          if (chance(0.9)) e.segments.push_back(segment(t, end, open ? SegmentState::Open : state, file_missing, r.id));
           t = end + (chance(0.3) ? uniform(0, 4) : 0);
         }
         e.runs.push_back(r);
@@ -169,7 +169,7 @@ std::optional<Reason> reference_status(const CameraEvidence& e, const SiteEviden
   if (b != nullptr) {
     const auto& s = **b;
     if (s.state == SegmentState::Damaged)
-      return s.state_detail.starts_with("file missing") ? Reason{"footage_missing", "file_missing"}
+      return s.file_missing ? Reason{"footage_missing", "file_missing"}
                                                         : Reason{"footage_damaged", ""};
     return Reason{"deleted", ""};
   }

@@ -20,7 +20,7 @@ CameraEvidence steady(const std::string& id) {
   CameraEvidence e;
   e.camera_id = id;
   e.runs.push_back(run(1, id, 0, 600, "stopped"));
-  for (int m = 0; m < 10; ++m) e.segments.push_back(segment(m * 60.0, m * 60.0 + 60, SegmentState::Closed, "", 1));
+  for (int m = 0; m < 10; ++m) e.segments.push_back(segment(m * 60.0, m * 60.0 + 60, SegmentState::Closed, false, 1));
   e.events.push_back(up(id, 0));
   return e;
 }
@@ -154,10 +154,9 @@ TEST_CASE("the daemon not running is recorder_not_running for every camera", "[c
 
 TEST_CASE("footage states give their causes", "[coverage]") {
   auto cam = steady("play-1");
-  cam.segments[1].state = SegmentState::Damaged;
-  cam.segments[1].state_detail = "moov unreadable";
+  cam.segments[1].state = SegmentState::Damaged;  // a file that is there but cannot be read
   cam.segments[3].state = SegmentState::Damaged;
-  cam.segments[3].state_detail = "file missing at startup 2025-11-20T00:09:00Z (was closed)";
+  cam.segments[3].file_missing = true;            // the index read "file missing at startup ..."
   cam.segments[5].state = SegmentState::Deleted;
   cam.segments[7].state = SegmentState::Deleting;
   auto gaps = gaps_of(query(), {cam}, site_up());
@@ -243,7 +242,7 @@ TEST_CASE("an open segment covers until now and nothing after now is evaluated",
   CameraEvidence cam;
   cam.camera_id = "play-1";
   cam.runs.push_back(run(1, "play-1", 0, std::nullopt));
-  cam.segments.push_back(segment(0, 0, SegmentState::Open, "", 1));
+  cam.segments.push_back(segment(0, 0, SegmentState::Open, false, 1));
   SiteEvidence site;
   site.daemon_runs.push_back(daemon_run(0, std::nullopt));
   auto q = query();

@@ -17,15 +17,16 @@ inline UtcTime at(double seconds) {
   return kOrigin + std::chrono::duration_cast<Micros>(std::chrono::duration<double>(seconds));
 }
 
+// `file_missing`: a damaged segment whose file is gone (SegmentSpan::file_missing).
 inline index::SegmentSpan segment(double from, double to,
-                                 index::SegmentState state = index::SegmentState::Closed, std::string detail = "",
+                                 index::SegmentState state = index::SegmentState::Closed, bool file_missing = false,
                                  index::RunId run = 0) {
   index::SegmentSpan s;
   s.run_id = run;
   s.start = at(from);
   s.end = state == index::SegmentState::Open ? s.start : at(to);
   s.state = state;
-  s.state_detail = std::move(detail);
+  s.file_missing = state == index::SegmentState::Damaged && file_missing;
   return s;
 }
 

@@ -214,3 +214,47 @@ TEST_CASE("parse_listen takes IP literals and ports only") {
   CHECK_FALSE(config::parse_listen("127.0.0.1:99999"));
   CHECK_FALSE(config::parse_listen("127.0.0.1"));
 }
+
+TEST_CASE("disk health verdicts from recorded smartctl outputs") {
+  auto disk = [](const char* sample, const char* device) {
+    auto text = test::read_text(std::filesystem::path(CAREKEEP_SOURCE_DIR) / "tests/data/smart" / sample);
+    return retention::parse_smartctl(text, device).value();
+  };
+  const UtcTime now = from_us(1'796'000'000'000'000);
+  retention::SmartState state;
+  state.checked = now - std::chrono::minutes(5);
+  state.storage = "/var/lib/carekeep/media";
+  state.disks = {disk("ata_healthy_wdc_wd140edfz.json", "/dev/sdb"), disk("ata_failing_hitachi_hds721050dle630.json", "/dev/sdc"),
+                 disk("nvme_media_errors_samsung_970evo.json", "/dev/nvme0"), disk("virtio_no_smart_vm.json", "/dev/vda")};
+  auto checks = doctor::check_disk_health(state, now, std::chrono::hours(3));
+  REQUIRE(checks.size() == 4);
+  CHECK(checks[0].verdict == doctor::Verdict::Pass);
+  CHECK(checks[0].subject == "/dev/sdb");
+  CHECK_THAT(checks[0].finding, Catch::Contains("healthy") && Catch::Contains("32 °C, 1730 hours in use"));
+  CHECK(checks[1].verdict == doctor::Verdict::Fail);
+  CHECK_THAT(checks[1].finding, Catch::Contains("Reallocated_Sector_Ct"));
+  CHECK_THAT(checks[1].advice, Catch::Contains("replace the disk now"));
+  CHECK(checks[2].verdict == doctor::Verdict::Warn);
+  CHECK_THAT(checks[2].finding, Catch::Contains("media_errors"));
+  CHECK(checks[3].verdict == doctor::Verdict::Warn);
+  CHECK_THAT(checks[3].finding, Catch::Contains("Unable to detect device type"));
+  CHECK_FALSE(doctor::fit(checks));
+
+  // Healthy but read 5 h ago: the hourly check has stopped.
+  state.disks = {disk("ata_healthy_wdc_wd140edfz.json", "/dev/sdb")};
+  state.checked = now - std::chrono::hours(5);
+  checks = doctor::check_disk_health(state, now, std::chrono::hours(3));
+  REQUIRE(checks.size() == 1);
+  CHECK(checks[0].verdict == doctor::Verdict::Warn);
+  CHECK_THAT(checks[0].finding, Catch::Contains("carekeep-smart.timer"));
+
+  // No disk at all (tmpfs): one warning with the probe's reason.
+  state.disks.clear();
+  state.checked = now;
+  state.reason = "the storage is on tmpfs (tmpfs), not on a local disk: SMART does not apply";
+  checks = doctor::check_disk_health(state, now, std::chrono::hours(3));
+  REQUIRE(checks.size() == 1);
+  CHECK(checks[0].verdict == doctor::Verdict::Warn);
+  CHECK_THAT(checks[0].finding, Catch::Contains("tmpfs"));
+  CHECK(doctor::fit(checks));
+}

@@ -153,6 +153,52 @@ TEST_CASE("a closed segment whose file is gone is marked damaged, keeping its ev
   CHECK(r.index.mark_segment_damaged(open_id, "again").error().kind == ErrorKind::FailedPrecondition);
 }
 
+TEST_CASE("segment spans give each row's span, state and run, and whether a damaged file is gone", "[db]") {
+  Recording r;
+  // Six minute segments, every state coverage tells apart; two damaged ones whose files went
+  // (in the words recovery and the catalog write), one that is there but unreadable, and a
+  // recovered one whose detail also mentions a missing file (only damaged rows count).
+  std::vector<index::SegmentId> ids;
+  for (std::int64_t i = 0; i < 6; ++i) ids.push_back(r.open(i, kT0 + i * 60s));
+  auto close_as = [&](std::size_t i, SegmentState state, std::string detail) {
+    auto c = r.closed(static_cast<std::uint8_t>(i));
+    c.state = state;
+    c.state_detail = std::move(detail);
+    REQUIRE(r.index.close_segment(ids[i], c));
+  };
+  close_as(0, SegmentState::Closed, "");
+  close_as(1, SegmentState::Damaged, "no complete fragment was written, file removed: eof");
+  close_as(2, SegmentState::Damaged, "moov unreadable; file missing bytes");
+  close_as(3, SegmentState::Recovered, "file missing at startup is not how a recovered row reads");
+  close_as(4, SegmentState::Closed, "");
+  REQUIRE(r.index.mark_segment_damaged(ids[4], "file missing at startup 2026-11-18T00:05:00Z (was closed)"));
+  // ids[5] stays open: it reaches +infinity, so a range starting after it still lists it.
+
+  auto spans = r.index.segment_spans("nap-1", {kT0 + 30s, kT0 + 10min}).value();
+  REQUIRE(spans.size() == 6);
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    CAPTURE(i);
+    CHECK(spans[i].id == ids[i]);
+    CHECK(spans[i].run_id == r.run);
+    CHECK(spans[i].start == kT0 + static_cast<std::int64_t>(i) * 60s);
+  }
+  CHECK(spans[0].end == kT0 + 60s);
+  CHECK(spans[5].end == spans[5].start);  // open
+  std::vector<SegmentState> states;
+  std::vector<bool> missing;
+  for (const auto& s : spans) {
+    states.push_back(s.state);
+    missing.push_back(s.file_missing);
+  }
+  CHECK(states == std::vector<SegmentState>{SegmentState::Closed, SegmentState::Damaged, SegmentState::Damaged,
+                                            SegmentState::Recovered, SegmentState::Damaged, SegmentState::Open});
+  CHECK(missing == std::vector<bool>{false, true, false, false, true, false});
+  // Only rows overlapping the range, the open one included.
+  auto later = r.index.segment_spans("nap-1", {kT0 + 2h, kT0 + 3h}).value();
+  REQUIRE(later.size() == 1);
+  CHECK(later[0].id == ids[5]);
+}
+
 TEST_CASE("a segment row cannot contradict the runs and files it describes", "[db]") {
   Recording r;
   r.open(0, kT0);

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <filesystem>
 
 #include "sqlite/migrate.hpp"
 #include "support/temp_dir.hpp"
@@ -53,6 +54,22 @@ TEST_CASE("only pending migrations run, each in its own transaction", "[db]") {
   REQUIRE(sqlite::migrate(*db, SchemaHistory{kTestId, kTwoSteps}));
   CHECK(version_of(*db) == 2);
   CHECK(db->query_int64("select n from b").value() == 2);
+}
+
+TEST_CASE("a migration's WAL is truncated once the file is at the latest version", "[db]") {
+  test::TempDir dir;
+  auto path = dir / "x.db";
+  auto db = Connection::open_writer(path);
+  REQUIRE(db);
+  REQUIRE(sqlite::migrate(*db, SchemaHistory{kTestId, std::span(kTwoSteps).first(1)}));
+  // A few megabytes through the WAL, as a migration that builds an index writes them.
+  REQUIRE(db->exec("insert into a with recursive n(i) as (select 1 union all select i + 1 from n where i < 200000) "
+                   "select i from n"));
+  auto wal = std::filesystem::path(path.string() + "-wal");
+  REQUIRE(std::filesystem::file_size(wal) > 1'000'000);  // kept: the writer persists its WAL
+  REQUIRE(sqlite::migrate(*db, SchemaHistory{kTestId, kTwoSteps}));
+  CHECK(version_of(*db) == 2);
+  CHECK(std::filesystem::file_size(wal) == 0);
 }
 
 TEST_CASE("a failing migration leaves the file at the previous version", "[db]") {

@@ -48,9 +48,11 @@ TEST_CASE("values bound by index and by name read back unchanged", "[db]") {
   CHECK(select->column<std::int64_t>(0) == std::int64_t{1} << 40);
   CHECK(select->column<double>(1) == 2.5);
   CHECK(select->column<std::string>(2) == "午睡室 1");
+  CHECK(select->column<std::string_view>(2) == "午睡室 1");
   CHECK(select->column<Bytes>(3) == Bytes(blob.begin(), blob.end()));
   CHECK(select->is_null(4));
   CHECK(select->column<std::optional<std::int64_t>>(4) == std::nullopt);
+  CHECK(select->column<std::string_view>(4).empty());  // NULL reads as ""
   REQUIRE(select->step().value());
   CHECK(select->column<int>(0) == 7);
   CHECK(select->column<double>(1) == 0.25);

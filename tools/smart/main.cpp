@@ -1,0 +1,76 @@
+// carekeep-smart: reads the SMART health of the disks under [site] storage with smartctl and
+// writes it to smart.json beside the index, atomically, for carekeepd (which cannot open raw
+// disks) to turn into alerts. Run as root by carekeep-smart.service; by hand it prints the
+// same one line per disk. Exit codes: 0 written (whatever the disks' health: the daemon
+// alerts, not the unit), 1 configuration invalid or the file could not be written, 2 usage.
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "config/load.hpp"
+#include "retention/smart.hpp"
+#include "retention/smart_probe.hpp"
+
+namespace {
+
+using namespace carekeep;
+
+int run(const std::string& config_path, std::chrono::seconds timeout) {
+  auto config = config::load(config_path);
+  if (!config) {
+    std::fprintf(stderr, "carekeep-smart: %s: %s\n", config_path.c_str(), config.error().message.c_str());
+    return 1;
+  }
+  auto path = retention::state_path(config->site.database);
+  // A previous file tells whether SMART was ever readable; an unreadable one counts as none.
+  auto previous = retention::read_state(path);
+  if (!previous) std::fprintf(stderr, "carekeep-smart: ignoring %s\n", previous.error().message.c_str());
+  retention::ProbeOptions options;
+  options.timeout = timeout;
+  auto state = retention::probe_smart(config->site.storage, previous ? *previous : std::nullopt, SystemClock{}.now(),
+                                      options);
+  if (!state.reason.empty()) std::printf("%s: %s\n", state.storage.c_str(), state.reason.c_str());
+  for (const auto& d : state.disks) {
+    std::string line = d.device + " " + std::string(retention::to_string(d.verdict));
+    if (!d.model.empty()) line += " (" + d.model + ")";
+    if (!d.reason.empty()) line += ": " + d.reason;
+    for (const auto& f : d.findings) line += "; " + f.attribute + ": " + f.detail;
+    std::printf("%s\n", line.c_str());
+  }
+  if (auto st = retention::write_state(path, state); !st) {
+    std::fprintf(stderr, "carekeep-smart: %s\n", st.error().message.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"carekeep-smart: reads the SMART health of the footage disk for carekeepd (run as root)"};
+  std::string config_path = "/etc/carekeep/carekeep.toml";
+  int timeout_seconds = 60;
+  app.add_option("--config", config_path, "configuration file")->capture_default_str();
+  app.add_option("--timeout", timeout_seconds, "seconds each smartctl, findmnt or lsblk run may take")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  app.set_version_flag("--version", std::string(CAREKEEP_VERSION));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "carekeep-smart: %s; see carekeep-smart --help\n", e.what());
+    return 2;
+  }
+  try {
+    return run(config_path, std::chrono::seconds(timeout_seconds));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "carekeep-smart: %s\n", e.what());
+    return 1;
+  }
+}
