@@ -1,6 +1,6 @@
-// export_bench: `carekeep export` of 1 h of 1080p ~4 Mbit/s H.264 footage against plain `cat`
-// of the same segment files, and `carekeep verify` throughput (issue 6, "Benchmark": ≥ 200×
-// real time and within 2× of cat).
+// export_bench: `carekeep export` of 1 h of 1080p ~4 Mbit/s H.264 footage side by side with
+// `ffmpeg -c copy` and plain `cat` of the same segment files, and `carekeep verify` throughput
+// (issue 6, "Benchmark": ≥ 200× real time and within 2× of cat).
 //
 // The footage is real but made cheaply: ffmpeg encodes one short 1080p clip (x264 ultrafast,
 // no B-frames, a fixed GOP: the shape of a camera stream); the real segment writer
@@ -18,9 +18,15 @@
 //   floor    cat+sync, plus openssl dgst -sha256 of FILES and of OUT: the least an export must
 //            do (read and hash the sources, write the output durably and hash it) with standard
 //            tools, without the remux and the faststart pass
+//   ffmpeg   ffmpeg -f concat -safe 0 -i LIST -c copy -movflags +faststart OUT.mp4 (the FFmpeg
+//            CLI's remux of the same hour into one MP4 on the same disk: what carekeep's export
+//            is compared with first); ffmpeg+sync adds `sync OUT.mp4`, as the export makes
+//            its files durable
 //   export   carekeep export --camera … --out DIR     (the real CLI; no carekeepd runs for this
 //            configuration, so it exports in-process: hold, source check, remux, faststart,
-//            output hash, manifest, signature, access log, rename)
+//            output hash, manifest, signature, access log, rename); with several --cli, each
+//            of them in turn in every round (before/after comparisons on the same footage),
+//            and their output videos compared by SHA-256
 //   verify   carekeep verify --camera …               (full re-hash, chain, anchors, access log)
 // Caches: warm by default (the files are read once before timing, and stay cached: the machine
 // has the memory); --cold evicts the source files' pages (posix_fadvise DONTNEED, no root
@@ -28,7 +34,7 @@
 //
 //   export_bench [--minutes 60] [--segment-seconds 60] [--clip-seconds 10] [--kbps 4000]
 //                [--size 1920x1080] [--runs 3] [--links] [--cold] [--dir /var/tmp] [--keep]
-//                [--cli PATH]
+//                [--cli PATH]...
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -69,13 +75,13 @@ struct Options {
   bool cold = false;
   std::filesystem::path dir = "/var/tmp";
   bool keep = false;
-  std::string cli = CAREKEEP_CLI_PATH;
+  std::vector<std::string> clis;  // empty: this build's
 };
 
 [[noreturn]] void usage(int code) {
   std::fprintf(code == 0 ? stdout : stderr,
                "usage: export_bench [--minutes N] [--segment-seconds N] [--clip-seconds N] [--kbps N] [--size WxH]\n"
-               "                    [--runs N] [--links] [--cold] [--dir DIR] [--keep] [--cli PATH]\n"
+               "                    [--runs N] [--links] [--cold] [--dir DIR] [--keep] [--cli PATH]...\n"
                "  --minutes          footage to export (default 60)\n"
                "  --segment-seconds  length of each segment (default 60)\n"
                "  --clip-seconds     length of the encoded clip the segment repeats; whole GOPs of 2 s (default 10)\n"
@@ -86,7 +92,8 @@ struct Options {
                "  --cold             evict the source files from the page cache before each timed step\n"
                "  --dir              where to make the temporary site (default /var/tmp)\n"
                "  --keep             leave it there\n"
-               "  --cli              the carekeep binary (default: this build's)\n");
+               "  --cli              a carekeep binary to export and verify with; repeat it to compare\n"
+               "                     binaries in the same rounds (default: this build's)\n");
   std::exit(code);
 }
 
@@ -108,13 +115,14 @@ Options parse(int argc, char** argv) {
     else if (a == "--cold") o.cold = true;
     else if (a == "--dir") o.dir = value();
     else if (a == "--keep") o.keep = true;
-    else if (a == "--cli") o.cli = value();
+    else if (a == "--cli") o.clis.push_back(value());
     else if (a == "--help" || a == "-h") usage(0);
     else usage(2);
   }
   if (o.minutes < 1 || o.segment_seconds < 2 || o.clip_seconds < 2 || o.clip_seconds % 2 != 0 || o.kbps < 100 ||
       o.runs < 1 || (o.minutes * 60) % o.segment_seconds != 0 || o.segment_seconds % o.clip_seconds != 0)
     usage(2);
+  if (o.clis.empty()) o.clis.push_back(CAREKEEP_CLI_PATH);
   return o;
 }
 
@@ -283,8 +291,10 @@ struct Round {
   Timed cat;
   Timed cat_sync;
   Timed floor;
-  Timed exp;
-  Timed verify;
+  Timed ffmpeg;
+  Timed ffmpeg_sync;
+  std::vector<Timed> exp;     // one per --cli
+  std::vector<Timed> verify;  // one per --cli
 };
 
 }  // namespace
@@ -388,20 +398,30 @@ int main(int argc, char** argv) {
   for (const auto& f : files) files_text.push_back(f.string());
   std::vector<std::string> cat{"cat"};
   cat.insert(cat.end(), files_text.begin(), files_text.end());
+  // The concat demuxer's list: one `file` line a segment, in time order.
+  const auto concat_list = root / "concat.txt";
+  {
+    std::ofstream list(concat_list);
+    for (const auto& f : files_text) list << "file " << shell_quote(f) << "\n";
+  }
   if (!opt.cold) (void)spawn(cat, "/dev/null", log);  // warm the cache once
-  const std::vector<std::string> cli{opt.cli, "--config", config.string()};
-  auto with = [&](std::vector<std::string> args) {
-    std::vector<std::string> all = cli;
+  auto with = [&](const std::string& cli, std::vector<std::string> args) {
+    std::vector<std::string> all{cli, "--config", config.string()};
     all.insert(all.end(), args.begin(), args.end());
     return all;
   };
+  const std::size_t n_cli = opt.clis.size();
+  auto export_label = [&](std::size_t k) { return n_cli == 1 ? std::string("export") : "export#" + std::to_string(k + 1); };
+  auto verify_label = [&](std::size_t k) { return n_cli == 1 ? std::string("verify") : "verify#" + std::to_string(k + 1); };
+  for (std::size_t k = 0; k < n_cli; ++k) std::printf("  %s: %s\n", export_label(k).c_str(), opt.clis[k].c_str());
   std::printf("  load average before timing: %s (%ld CPUs)\n", load_average().c_str(), ::sysconf(_SC_NPROCESSORS_ONLN));
   std::printf("  caches: %s\n\n", opt.cold ? "cold (source files evicted with posix_fadvise DONTNEED before each step)"
                                           : "warm (source files read once before timing)");
-  std::printf("  %-5s %-9s %9s %9s %11s %10s %9s\n", "run", "step", "wall s", "CPU s", "× real time", "MB/s",
-              "÷ cat");
+  std::printf("  %-5s %-11s %8s %8s %11s %8s %8s %8s %9s %8s\n", "run", "step", "wall s", "CPU s", "× real time",
+              "MB/s", "÷ cat", "÷ ffmpeg", "÷ ff+sync", "÷ floor");
 
   std::vector<Round> rounds;
+  std::vector<std::string> video_sha(n_cli);  // of each binary's export in the first round
   for (int r = 0; r < opt.runs; ++r) {
     Round round;
     if (opt.cold) evict(files);
@@ -419,30 +439,55 @@ int main(int argc, char** argv) {
     dgst.push_back(cat_out.string());
     round.floor += spawn(dgst, "/dev/null", log);
     std::filesystem::remove(cat_out);
-    const auto out = root / ("export-" + std::to_string(r));
+
+    const auto ffmpeg_out = root / "ffmpeg.mp4";
     if (opt.cold) evict(files);
-    round.exp = spawn(with({"export", "--camera", camera, "--from", format_utc_iso(t0), "--to",
-                            format_utc_iso(t0 + std::chrono::seconds{opt.minutes * 60}), "--out", out.string()}),
-                      root / "export.out", log);
-    int videos = 0;
-    std::uint64_t out_bytes = video_bytes(out, videos);
+    round.ffmpeg = spawn({"ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "concat", "-safe", "0", "-i",
+                          concat_list.string(), "-c", "copy", "-movflags", "+faststart", "-y", ffmpeg_out.string()},
+                         "/dev/null", log);
+    round.ffmpeg_sync = round.ffmpeg;
+    round.ffmpeg_sync += spawn({"sync", ffmpeg_out.string()}, "/dev/null", log);
     if (r == 0) {
-      auto [seconds, frames] = probe(out / (camera + ".mp4"));
-      std::printf("  (export: %d file, %s, %.3f s, %lld frames, read back with libavformat)\n", videos,
-                  mb(static_cast<double>(out_bytes)).c_str(), seconds, static_cast<long long>(frames));
+      auto [seconds, frames] = probe(ffmpeg_out);
+      std::printf("  (ffmpeg: %s, %.3f s, %lld frames, read back with libavformat)\n",
+                  mb(static_cast<double>(std::filesystem::file_size(ffmpeg_out))).c_str(), seconds,
+                  static_cast<long long>(frames));
     }
-    std::filesystem::remove_all(out);
-    if (opt.cold) evict(files);
-    round.verify = spawn(with({"verify", "--camera", camera}), root / "verify.out", log);
-    auto line = [&](const char* what, const Timed& t) {
-      std::printf("  %-5d %-9s %9.3f %9.3f %11.0f %10.0f %9.2f\n", r + 1, what, t.wall, t.cpu, footage_seconds / t.wall,
-                  source_bytes / 1e6 / t.wall, t.wall / round.cat.wall);
+    std::filesystem::remove(ffmpeg_out);
+
+    for (std::size_t k = 0; k < n_cli; ++k) {
+      const auto out = root / ("export-" + std::to_string(r) + "-" + std::to_string(k));
+      if (opt.cold) evict(files);
+      round.exp.push_back(spawn(with(opt.clis[k], {"export", "--camera", camera, "--from", format_utc_iso(t0), "--to",
+                                                   format_utc_iso(t0 + std::chrono::seconds{opt.minutes * 60}),
+                                                   "--out", out.string()}),
+                                root / "export.out", log));
+      int videos = 0;
+      std::uint64_t out_bytes = video_bytes(out, videos);
+      if (r == 0) {
+        const auto video = out / (camera + ".mp4");
+        auto [seconds, frames] = probe(video);
+        video_sha[k] = segment::to_hex(must(segment::sha256_file(video), "hashing the export"));
+        std::printf("  (%s: %d file, %s, %.3f s, %lld frames, read back with libavformat; sha256 %s)\n",
+                    export_label(k).c_str(), videos, mb(static_cast<double>(out_bytes)).c_str(), seconds,
+                    static_cast<long long>(frames), video_sha[k].c_str());
+      }
+      std::filesystem::remove_all(out);
+      if (opt.cold) evict(files);
+      round.verify.push_back(spawn(with(opt.clis[k], {"verify", "--camera", camera}), root / "verify.out", log));
+    }
+    auto line = [&](const std::string& what, const Timed& t) {
+      std::printf("  %-5d %-11s %8.3f %8.3f %11.0f %8.0f %8.2f %8.2f %9.2f %8.2f\n", r + 1, what.c_str(), t.wall, t.cpu,
+                  footage_seconds / t.wall, source_bytes / 1e6 / t.wall, t.wall / round.cat.wall,
+                  t.wall / round.ffmpeg.wall, t.wall / round.ffmpeg_sync.wall, t.wall / round.floor.wall);
     };
     line("cat", round.cat);
     line("cat+sync", round.cat_sync);
     line("floor", round.floor);
-    line("export", round.exp);
-    line("verify", round.verify);
+    line("ffmpeg", round.ffmpeg);
+    line("ffmpeg+sync", round.ffmpeg_sync);
+    for (std::size_t k = 0; k < n_cli; ++k) line(export_label(k), round.exp[k]);
+    for (std::size_t k = 0; k < n_cli; ++k) line(verify_label(k), round.verify[k]);
     rounds.push_back(round);
   }
 
@@ -457,15 +502,25 @@ int main(int argc, char** argv) {
     std::snprintf(buf, sizeof buf, lo == hi ? "%.2f" : "%.2f–%.2f", lo, hi);
     return std::string(buf);
   };
-  std::printf("\n  export: %s s wall, %s CPU-s, %s× real time; wall %s× cat, %s× cat+sync, %s× floor; "
-              "CPU %s× floor's\n",
-              range([](const Round& r) { return r.exp.wall; }).c_str(),
-              range([](const Round& r) { return r.exp.cpu; }).c_str(),
-              range([&](const Round& r) { return footage_seconds / r.exp.wall; }).c_str(),
-              range([](const Round& r) { return r.exp.wall / r.cat.wall; }).c_str(),
-              range([](const Round& r) { return r.exp.wall / r.cat_sync.wall; }).c_str(),
-              range([](const Round& r) { return r.exp.wall / r.floor.wall; }).c_str(),
-              range([](const Round& r) { return r.exp.cpu / r.floor.cpu; }).c_str());
+  std::printf("\n");
+  for (std::size_t k = 0; k < n_cli; ++k) {
+    std::printf("  %s: %s s wall, %s CPU-s, %s× real time; wall %s× ffmpeg, %s× ffmpeg+sync, %s× cat, %s× cat+sync, "
+                "%s× floor; CPU %s× ffmpeg's, %s× floor's\n",
+                export_label(k).c_str(), range([&](const Round& r) { return r.exp[k].wall; }).c_str(),
+                range([&](const Round& r) { return r.exp[k].cpu; }).c_str(),
+                range([&](const Round& r) { return footage_seconds / r.exp[k].wall; }).c_str(),
+                range([&](const Round& r) { return r.exp[k].wall / r.ffmpeg.wall; }).c_str(),
+                range([&](const Round& r) { return r.exp[k].wall / r.ffmpeg_sync.wall; }).c_str(),
+                range([&](const Round& r) { return r.exp[k].wall / r.cat.wall; }).c_str(),
+                range([&](const Round& r) { return r.exp[k].wall / r.cat_sync.wall; }).c_str(),
+                range([&](const Round& r) { return r.exp[k].wall / r.floor.wall; }).c_str(),
+                range([&](const Round& r) { return r.exp[k].cpu / r.ffmpeg.cpu; }).c_str(),
+                range([&](const Round& r) { return r.exp[k].cpu / r.floor.cpu; }).c_str());
+  }
+  std::printf("  ffmpeg: %s s wall, %s CPU-s; ffmpeg+sync: %s s wall\n",
+              range([](const Round& r) { return r.ffmpeg.wall; }).c_str(),
+              range([](const Round& r) { return r.ffmpeg.cpu; }).c_str(),
+              range([](const Round& r) { return r.ffmpeg_sync.wall; }).c_str());
   std::printf("  cat: %s s wall, %s CPU-s; cat+sync: %s s wall, %s CPU-s; floor: %s s wall, %s CPU-s\n",
               range([](const Round& r) { return r.cat.wall; }).c_str(),
               range([](const Round& r) { return r.cat.cpu; }).c_str(),
@@ -473,9 +528,15 @@ int main(int argc, char** argv) {
               range([](const Round& r) { return r.cat_sync.cpu; }).c_str(),
               range([](const Round& r) { return r.floor.wall; }).c_str(),
               range([](const Round& r) { return r.floor.cpu; }).c_str());
-  std::printf("  verify: %s s wall, %s CPU-s, %s MB/s\n", range([](const Round& r) { return r.verify.wall; }).c_str(),
-              range([](const Round& r) { return r.verify.cpu; }).c_str(),
-              range([&](const Round& r) { return source_bytes / 1e6 / r.verify.wall; }).c_str());
+  for (std::size_t k = 0; k < n_cli; ++k)
+    std::printf("  %s: %s s wall, %s CPU-s, %s MB/s\n", verify_label(k).c_str(),
+                range([&](const Round& r) { return r.verify[k].wall; }).c_str(),
+                range([&](const Round& r) { return r.verify[k].cpu; }).c_str(),
+                range([&](const Round& r) { return source_bytes / 1e6 / r.verify[k].wall; }).c_str());
+  if (n_cli > 1) {
+    bool same = std::all_of(video_sha.begin(), video_sha.end(), [&](const std::string& s) { return s == video_sha[0]; });
+    std::printf("  export videos of the binaries: %s\n", same ? "byte-identical" : "DIFFERENT");
+  }
   std::printf("  load average after: %s\n", load_average().c_str());
   if (!opt.keep) std::filesystem::remove_all(root);
   else std::printf("  kept %s\n", root.c_str());
