@@ -315,6 +315,10 @@ Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, fs:
   auto start_rel = find_start_keyframe(segments.front(), options.from);
   if (!start_rel) return tl::unexpected(start_rel.error());
 
+  // Source files are read and hashed on a second thread while this one remuxes.
+  auto hasher = SourceHasher::start(segments.size());
+  if (!hasher) return tl::unexpected(hasher.error());
+
   RemuxResult result;
   std::unique_ptr<Part> part;
   // A part that never got a packet has no file (it was never opened).
@@ -337,7 +341,8 @@ Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, fs:
     // A segment that continues the open file is read once, hashed on the way; one that
     // starts a file is opened as libavformat opens a file itself (export/source_reader).
     const bool continues = part && part->opened;
-    auto reader = SourceReader::open(seg.file, continues ? SourceReader::Mode::Continue : SourceReader::Mode::Start);
+    auto reader = SourceReader::open(seg.file, continues ? SourceReader::Mode::Continue : SourceReader::Mode::Start,
+                                     hasher->get(), i);
     if (!reader) return tl::unexpected(reader.error());
     AVFormatContext* input = (*reader)->format();
     int v = av::find_stream(input, AVMEDIA_TYPE_VIDEO);
@@ -347,7 +352,7 @@ Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, fs:
     if (part && !(layout == part->layout)) {
       if (auto st = finish_part(); !st) return tl::unexpected(st.error());
       if (continues) {  // it starts the next file after all
-        reader = SourceReader::open(seg.file, SourceReader::Mode::Start);
+        reader = SourceReader::open(seg.file, SourceReader::Mode::Start, hasher->get(), i);
         if (!reader) return tl::unexpected(reader.error());
         input = (*reader)->format();
         v = av::find_stream(input, AVMEDIA_TYPE_VIDEO);
@@ -482,18 +487,25 @@ Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, fs:
       part->previous_offset = offset;
       part->previous = &seg.row;
     }
-    auto sha = (*reader)->finish();
-    if (!sha) return tl::unexpected(sha.error());
-    result.source_sha256.push_back(*sha);
+    (*reader)->close();
   }
   // Segments after the one that reached `to` (their first frame is at or after it) were not
   // read: hashed whole, so that every segment handed in is checked.
   for (; i < segments.size(); ++i) {
-    auto sha = segment::sha256_file(segments[i].file);
-    if (!sha) return tl::unexpected(sha.error());
-    result.source_sha256.push_back(*sha);
+    fs::UniqueFd fd(::open(segments[i].file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+      int err = errno;
+      return fail(err == ENOENT ? ErrorKind::NotFound : ErrorKind::FailedPrecondition,
+                  "reading " + segments[i].file.string() + ": " + std::strerror(err));
+    }
+    (*hasher)->hash(i, std::move(fd), segments[i].file.string());
   }
+  // The last file is finished (faststart, its own hash) while the hasher may still be on the
+  // sources' last bytes.
   if (auto st = finish_part(); !st) return tl::unexpected(st.error());
+  auto digests = (*hasher)->finish();
+  if (!digests) return tl::unexpected(digests.error());
+  result.source_sha256 = std::move(*digests);
   if (result.files.empty()) return fail(ErrorKind::NotFound, "no video frame in the range");
   return result;
 }

@@ -14,7 +14,8 @@ constexpr int kBufferSize = 256 * 1024;
 
 }  // namespace
 
-Result<std::unique_ptr<SourceReader>> SourceReader::open(const std::filesystem::path& file, Mode mode) {
+Result<std::unique_ptr<SourceReader>> SourceReader::open(const std::filesystem::path& file, Mode mode,
+                                                         SourceHasher* hasher, std::size_t slot) {
   std::unique_ptr<SourceReader> r{new SourceReader};
   r->file_ = file;
   r->mode_ = mode;
@@ -25,6 +26,10 @@ Result<std::unique_ptr<SourceReader>> SourceReader::open(const std::filesystem::
                 "opening " + file.string() + ": " + std::strerror(err));
   }
   ::posix_fadvise(r->fd_.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  if (hasher != nullptr) {
+    if (mode == Mode::Continue) r->feed_ = hasher->read(slot, std::move(r->fd_), file.string());
+    else hasher->hash(slot, std::move(r->fd_), file.string());
+  }
   AVFormatContext* raw = nullptr;
   if (mode == Mode::Continue) {
     auto* buffer = static_cast<unsigned char*>(av_malloc(kBufferSize));
@@ -62,6 +67,7 @@ Status SourceReader::probe() {
 
 SourceReader::~SourceReader() {
   format_.reset();
+  feed_.reset();  // abandons the file unless close() came first
   if (pb_ != nullptr) {
     av_freep(&pb_->buffer);
     avio_context_free(&pb_);
@@ -70,6 +76,11 @@ SourceReader::~SourceReader() {
 
 int SourceReader::read(void* opaque, std::uint8_t* buf, int size) {
   auto* self = static_cast<SourceReader*>(opaque);
+  if (self->feed_) {
+    int n = self->feed_->read(buf, size);
+    if (n < 0 && n != AVERROR_EOF) self->errno_ = AVUNERROR(n);
+    return n;
+  }
   for (;;) {
     ssize_t n = ::read(self->fd_.get(), buf, static_cast<std::size_t>(size));
     if (n < 0 && errno == EINTR) continue;
@@ -78,20 +89,13 @@ int SourceReader::read(void* opaque, std::uint8_t* buf, int size) {
       return AVERROR(errno);
     }
     if (n == 0) return AVERROR_EOF;
-    self->hash_.update(buf, static_cast<std::size_t>(n));
-    self->pos_ += static_cast<std::uint64_t>(n);
     return static_cast<int>(n);
   }
 }
 
-Result<segment::Sha256> SourceReader::finish() {
+void SourceReader::close() {
   format_.reset();
-  if (errno_ != 0) return fail(ErrorKind::DataLoss, "reading " + file_.string() + ": " + std::strerror(errno_));
-  // Start: libavformat read the file through its own descriptor; pos_ is 0, all is hashed here.
-  auto rest = segment::hash_fd_from(hash_, fd_.get(), pos_, file_.string());
-  if (!rest) return tl::unexpected(rest.error());
-  pos_ += *rest;
-  return hash_.finish();
+  if (feed_) feed_->close();
 }
 
 }  // namespace carekeep::exports
