@@ -213,15 +213,22 @@ void encode_clip(const Options& o, const std::filesystem::path& clip, const std:
   if (std::system(cmd.c_str()) != 0) die("ffmpeg failed: " + cmd);
 }
 
+// `file` opened and probed with libavformat, and the index of its video stream.
+std::pair<av::InputFormat, int> open_video(const std::filesystem::path& file) {
+  AVFormatContext* raw = nullptr;
+  if (avformat_open_input(&raw, file.c_str(), nullptr, nullptr) < 0) die("opening " + file.string());
+  av::InputFormat input{raw};
+  if (avformat_find_stream_info(raw, nullptr) < 0) die("reading " + file.string());
+  int v = av::find_stream(raw, AVMEDIA_TYPE_VIDEO);
+  if (v < 0) die(file.string() + " has no video");
+  return {std::move(input), v};
+}
+
 // One segment of `seconds` from the clip's packets, repeated, through the real segment writer.
 segment::ClosedSegment write_segment(const std::filesystem::path& clip, const std::filesystem::path& out,
                                      UtcTime start, int seconds) {
-  AVFormatContext* raw = nullptr;
-  if (avformat_open_input(&raw, clip.c_str(), nullptr, nullptr) < 0) die("opening " + clip.string());
-  av::InputFormat input{raw};
-  if (avformat_find_stream_info(raw, nullptr) < 0) die("reading " + clip.string());
-  int v = av::find_stream(raw, AVMEDIA_TYPE_VIDEO);
-  if (v < 0) die(clip.string() + " has no video");
+  auto [input, v] = open_video(clip);
+  AVFormatContext* raw = input.get();
   std::vector<av::Packet> packets;
   for (;;) {
     auto pkt = av::make_packet();
@@ -271,13 +278,8 @@ std::uint64_t video_bytes(const std::filesystem::path& dir, int& count) {
 
 // Duration and video frames of an export's file, read back with libavformat.
 std::pair<double, std::int64_t> probe(const std::filesystem::path& file) {
-  AVFormatContext* raw = nullptr;
-  if (avformat_open_input(&raw, file.c_str(), nullptr, nullptr) < 0) die("opening " + file.string());
-  av::InputFormat input{raw};
-  if (avformat_find_stream_info(raw, nullptr) < 0) die("reading " + file.string());
-  int v = av::find_stream(raw, AVMEDIA_TYPE_VIDEO);
-  if (v < 0) die(file.string() + " has no video");
-  return {static_cast<double>(raw->duration) / AV_TIME_BASE, raw->streams[v]->nb_frames};
+  auto [input, v] = open_video(file);
+  return {static_cast<double>(input->duration) / AV_TIME_BASE, input->streams[v]->nb_frames};
 }
 
 std::string load_average() {
