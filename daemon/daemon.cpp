@@ -442,7 +442,8 @@ class Daemon {
   LoopSink sink_;
   SystemClock clock_;
   alerts::AlertCenter alerts_;  // every watcher in the daemon raises through this one
-  alerts::WebhookNotifier webhooks_{io_, clock_};  // sends alerts_' changes (daemon/webhook.hpp)
+  // Sends alerts_' changes (daemon/webhook.hpp); undelivered ones wait in webhook-outbox.json.
+  alerts::WebhookNotifier webhooks_{io_, clock_, {}, alerts::webhook_outbox_path(config_)};
   RetentionTask retention_;
   CoverageTask coverage_{io_, index_, alerts_, clock_, [this] { flush(); }};
   ContentTask content_{io_, index_, alerts_, clock_};  // black/frozen/covered pictures (content_task.hpp)

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <optional>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "base/fs.hpp"
 #include "base/log.hpp"
 #include "base/text.hpp"
 
@@ -77,24 +79,38 @@ std::string span_text(std::chrono::minutes span, bool zh) {
   return out;
 }
 
-std::string_view event_name(Notice::Kind kind) {
-  switch (kind) {
-    case Notice::Kind::Raised: return "raised";
-    case Notice::Kind::Reminder: return "reminder";
-    case Notice::Kind::Resolved: return "resolved";
-  }
-  return "raised";
+// How late `n` goes out at `now`: zero when on time (or `now` unset).
+std::chrono::minutes lateness(const Notice& n, UtcTime now) {
+  if (now == UtcTime{} || now - n.at < kLateAfter) return std::chrono::minutes(0);
+  return std::chrono::duration_cast<std::chrono::minutes>(now - n.at);
 }
 
-nlohmann::json notice_json(const Notice& n, const WebhookSite& site, std::string_view language) {
-  return {{"event", event_name(n.kind)},
+nlohmann::json notice_json(const Notice& n, const WebhookSite& site, std::string_view language, UtcTime now) {
+  auto late = lateness(n, now);
+  return {{"event", to_string(n.kind)},
           {"kind", n.alert.kind},
           {"subject", n.alert.subject},
           {"severity", to_string(n.alert.severity)},
-          {"message", render_line(n, site, language)},
+          {"message", render_line(n, site, language, late)},
           {"raised", format_utc_iso(n.alert.raised)},
           {"resolved", n.alert.resolved ? nlohmann::json(format_utc_iso(*n.alert.resolved)) : nlohmann::json()},
-          {"site", site.name}};
+          {"site", site.name},
+          {"id", n.id},
+          {"at", format_utc_iso(n.at)},
+          {"late", late.count() > 0}};
+}
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
 }
 
 std::string percent_encode(std::string_view in) {
@@ -260,8 +276,9 @@ WebhookSite webhook_site(const config::Config& config) {
   return site;
 }
 
-std::string render_line(const Notice& notice, const WebhookSite& site, std::string_view language) {
-  bool zh = language == "zh";
+namespace {
+
+std::string render_on_time(const Notice& notice, const WebhookSite& site, bool zh) {
   Phrase p = phrase(notice.alert, site, zh);
   auto open_for = std::chrono::duration_cast<std::chrono::minutes>(
       (notice.alert.resolved ? *notice.alert.resolved : notice.at) - notice.alert.raised);
@@ -280,20 +297,31 @@ std::string render_line(const Notice& notice, const WebhookSite& site, std::stri
   return p.title;
 }
 
-std::string render_body(const config::Webhook& hook, const std::vector<Notice>& notices, const WebhookSite& site) {
+}  // namespace
+
+std::string render_line(const Notice& notice, const WebhookSite& site, std::string_view language,
+                        std::chrono::minutes late) {
+  bool zh = language == "zh";
+  std::string late_text;
+  if (late.count() > 0) late_text = zh ? "（延迟 " + span_text(late, true) + " 送达）" : " (delivered " + span_text(late, false) + " late)";
+  return render_on_time(notice, site, zh) + late_text;
+}
+
+std::string render_body(const config::Webhook& hook, const std::vector<Notice>& notices, const WebhookSite& site,
+                        UtcTime now) {
   std::string lines;
   for (const auto& n : notices) {
     if (!lines.empty()) lines += "\n";
-    lines += render_line(n, site, hook.language);
+    lines += render_line(n, site, hook.language, lateness(n, now));
   }
   nlohmann::json body;
   switch (hook.format) {
     case config::WebhookFormat::Json:
       if (notices.size() == 1) {
-        body = notice_json(notices.front(), site, hook.language);
+        body = notice_json(notices.front(), site, hook.language, now);
       } else {
         body = {{"event", "coalesced"}, {"site", site.name}, {"message", lines}, {"notices", nlohmann::json::array()}};
-        for (const auto& n : notices) body["notices"].push_back(notice_json(n, site, hook.language));
+        for (const auto& n : notices) body["notices"].push_back(notice_json(n, site, hook.language, now));
       }
       break;
     case config::WebhookFormat::WeCom:
@@ -340,6 +368,10 @@ std::string redact_webhook_url(std::string_view url) {
 
 // ---- the notifier ----
 
+std::filesystem::path webhook_outbox_path(const config::Config& config) {
+  return config.site.database.parent_path() / "webhook-outbox.json";
+}
+
 namespace {
 
 bool same_hook(const config::Webhook& a, const config::Webhook& b) {
@@ -347,14 +379,27 @@ bool same_hook(const config::Webhook& a, const config::Webhook& b) {
          a.language == b.language && a.ca_file == b.ca_file;
 }
 
+// Names a webhook entry in the outbox file without writing its URL or secret there.
+std::string hook_digest(const config::Webhook& h) {
+  std::string identity;
+  for (const std::string& part : {h.url, std::to_string(static_cast<int>(h.format)), h.secret, h.min_severity,
+                                  h.language, h.ca_file.string()}) {
+    identity += part;
+    identity.push_back('\0');
+  }
+  return sha256_hex(identity);
+}
+
 }  // namespace
 
 struct WebhookEndpoint : std::enable_shared_from_this<WebhookEndpoint> {
   WebhookEndpoint(asio::io_context& io_in, const Clock& clock_in, const WebhookTiming& timing_in,
-                  config::Webhook hook_in, std::shared_ptr<const WebhookSite> site_in)
+                  config::Webhook hook_in, std::shared_ptr<const WebhookSite> site_in, std::function<void()> changed_in)
       : io(io_in), clock(clock_in), timing(timing_in), hook(std::move(hook_in)), site(std::move(site_in)),
-        wait(io_in), retry_delay(timing_in.retry_first) {
+        changed(std::move(changed_in)), wait(io_in), retry_delay(timing_in.retry_first) {
     stats.shown_url = redact_webhook_url(hook.url);
+    key = hook_digest(hook);
+    url_key = sha256_hex(hook.url);
     min_severity = parse_severity(hook.min_severity).value_or(Severity::Info);
     if (hook.url.rfind("https://", 0) == 0) {
       tls_context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
@@ -367,17 +412,68 @@ struct WebhookEndpoint : std::enable_shared_from_this<WebhookEndpoint> {
 
   void push(Notice notice) {
     if (stopped || notice.alert.severity < min_severity) return;
-    // A dead endpoint must not grow memory without bound; reminders are the least loss.
-    if (queue.size() >= kMaxQueue) {
-      log::warn("webhook_queue_full", {{"webhook", stats.shown_url}, {"dropped", std::string(event_name(queue.front().kind))}});
-      queue.pop_front();
+    enqueue(std::move(notice));
+    changed();
+    pump();
+  }
+
+  // Notices of an earlier process (the outbox) or of an edited entry, oldest first, ahead of
+  // anything newer. Returns how many this endpoint takes (its min_severity may have changed).
+  std::size_t take(std::vector<Notice> notices) {
+    std::size_t taken = 0;
+    for (auto& n : notices) {
+      if (n.alert.severity < min_severity) continue;
+      enqueue(std::move(n));
+      ++taken;
+    }
+    if (taken > 0) changed();
+    pump();
+    return taken;
+  }
+
+  void enqueue(Notice notice) {
+    auto first_waiting = queue.begin() + static_cast<std::ptrdiff_t>(in_flight_count);
+    // Only the newest reminder of an alert is news: an endpoint that is down for hours keeps
+    // one per alert, not one per back-off step.
+    if (notice.kind == Notice::Kind::Reminder) {
+      auto older = std::find_if(first_waiting, queue.end(), [&](const Notice& q) {
+        return q.kind == Notice::Kind::Reminder && q.alert.id == notice.alert.id;
+      });
+      if (older != queue.end()) {
+        queue.erase(older);
+        first_waiting = queue.begin() + static_cast<std::ptrdiff_t>(in_flight_count);  // erase moved it
+      }
+    }
+    // A dead endpoint must not grow memory (or the outbox) without bound; the oldest waiting
+    // notice is the least loss.
+    if (queue.size() >= kMaxQueue && first_waiting != queue.end()) {
+      log::warn("webhook_queue_full", {{"webhook", stats.shown_url}, {"dropped", std::string(to_string(first_waiting->kind))}});
+      queue.erase(first_waiting);
     }
     queue.push_back(std::move(notice));
-    pump();
+  }
+
+  // Yesterday's news is not sent as if fresh: the person sees the current state in the
+  // reminders of what is still open, and `carekeep alerts` has the history.
+  void drop_expired() {
+    auto now = clock.now();
+    auto expired = [&](const Notice& n) { return now - n.at > kNoticeMaxAge; };
+    auto oldest = std::find_if(queue.begin(), queue.end(), expired);
+    if (oldest == queue.end()) return;
+    std::string oldest_at = format_utc_iso(oldest->at);
+    auto before = queue.size();
+    queue.erase(std::remove_if(queue.begin(), queue.end(), expired), queue.end());
+    log::warn("webhook_dropped", {{"webhook", stats.shown_url},
+                                  {"notices", std::to_string(before - queue.size())},
+                                  {"oldest", oldest_at},
+                                  {"reason", "not delivered within 24 h of being made"}});
+    changed();
   }
 
   void pump() {
     if (busy || stopped || queue.empty()) return;
+    drop_expired();
+    if (queue.empty()) return;
     auto now = Steady::now();
     while (!sent.empty() && now - sent.front() >= timing.window) sent.pop_front();
     if (static_cast<int>(sent.size()) >= timing.per_window) {
@@ -391,16 +487,18 @@ struct WebhookEndpoint : std::enable_shared_from_this<WebhookEndpoint> {
     if (!parsed) {  // the config loader refuses such URLs; never spin on one
       log::error("webhook_bad_url", {{"webhook", stats.shown_url}});
       queue.clear();
+      changed();
       return;
     }
     std::string target = target_url(hook, std::chrono::duration_cast<std::chrono::milliseconds>(
                                                clock.now().time_since_epoch()).count());
     if (auto full = parse_http_url(target)) parsed->target = full->target;
     busy = true;
+    in_flight_count = count;
     sent.push_back(now);
     ++stats.requests;
     std::weak_ptr<WebhookEndpoint> weak = weak_from_this();
-    in_flight = std::make_shared<Request>(io, *parsed, render_body(hook, batch, *site),
+    in_flight = std::make_shared<Request>(io, *parsed, render_body(hook, batch, *site, clock.now()),
                                           hook.format != config::WebhookFormat::Json, tls_context.get(),
                                           [weak, count](bool ok, std::string error) {
                                             if (auto self = weak.lock()) self->finished(ok, count, error);
@@ -410,13 +508,15 @@ struct WebhookEndpoint : std::enable_shared_from_this<WebhookEndpoint> {
 
   void finished(bool ok, std::size_t count, const std::string& error) {
     in_flight.reset();
-    if (stopped) return;
+    in_flight_count = 0;
+    if (stopped) return;  // what was in flight stays queued (and in the outbox)
     if (ok) {
       count = std::min(count, queue.size());
       queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(count));
       stats.delivered += count;
       retry_delay = timing.retry_first;
       busy = false;
+      changed();
       pump();
       return;
     }
@@ -442,11 +542,11 @@ struct WebhookEndpoint : std::enable_shared_from_this<WebhookEndpoint> {
     });
   }
 
+  // Timers and the request in flight end; the queue stays for the outbox (or a successor).
   void stop() {
     stopped = true;
     wait.cancel();
     if (auto request = in_flight) request->cancel();  // a local owner: cancel() ends in finished()
-    queue.clear();
   }
 
   static constexpr std::size_t kMaxQueue = 200;
@@ -455,11 +555,15 @@ struct WebhookEndpoint : std::enable_shared_from_this<WebhookEndpoint> {
   WebhookTiming timing;
   config::Webhook hook;
   std::shared_ptr<const WebhookSite> site;
+  std::function<void()> changed;  // the queue changed: the outbox is due for a write
+  std::string key;                // hook_digest: this entry in the outbox
+  std::string url_key;            // digest of the URL alone
   std::shared_ptr<asio::ssl::context> tls_context;  // https:// only
   Severity min_severity = Severity::Info;
   asio::steady_timer wait;
   std::chrono::milliseconds retry_delay;
   std::deque<Notice> queue;
+  std::size_t in_flight_count = 0;      // the queue's first notices, being sent
   std::deque<Steady::time_point> sent;  // request starts inside the rate window
   std::shared_ptr<Request> in_flight;
   bool busy = false;
@@ -470,20 +574,29 @@ struct WebhookEndpoint : std::enable_shared_from_this<WebhookEndpoint> {
 struct WebhookNotifier::Impl : std::enable_shared_from_this<WebhookNotifier::Impl> {
   struct Open {
     Alert alert;
-    std::chrono::milliseconds next_reminder;
+    std::chrono::milliseconds next_reminder;  // the wait before the next one
+    UtcTime due;                              // when it comes (wall clock, for the outbox)
     std::shared_ptr<asio::steady_timer> timer;
   };
 
-  Impl(asio::io_context& io_in, const Clock& clock_in, WebhookTiming timing_in)
-      : io(io_in), clock(clock_in), timing(timing_in) {}
+  Impl(asio::io_context& io_in, const Clock& clock_in, WebhookTiming timing_in, std::filesystem::path outbox)
+      : io(io_in), clock(clock_in), timing(timing_in), outbox_path(std::move(outbox)),
+        last_written(outbox_text(Outbox{})) {}
+
+  Notice make(Notice::Kind kind, const Alert& alert) {
+    Notice n{kind, alert, clock.now(), {}};
+    n.id = make_notice_id(n);
+    return n;
+  }
 
   void broadcast(const Notice& notice) {
     for (auto& endpoint : endpoints) endpoint->push(notice);
   }
 
-  void schedule_reminder(const std::pair<std::string, std::string>& key, Open& entry) {
+  void schedule_reminder(const std::pair<std::string, std::string>& key, Open& entry, std::chrono::milliseconds delay) {
     entry.timer = std::make_shared<asio::steady_timer>(io);
-    entry.timer->expires_after(entry.next_reminder);
+    entry.timer->expires_after(delay);
+    entry.due = clock.now() + std::chrono::duration_cast<Micros>(delay);
     std::weak_ptr<Impl> weak = weak_from_this();
     std::int64_t id = entry.alert.id;
     entry.timer->async_wait([weak, key, id](beast::error_code ec) {
@@ -491,9 +604,10 @@ struct WebhookNotifier::Impl : std::enable_shared_from_this<WebhookNotifier::Imp
       if (ec || !self) return;
       auto it = self->open.find(key);
       if (it == self->open.end() || it->second.alert.id != id) return;
-      self->broadcast(Notice{Notice::Kind::Reminder, it->second.alert, self->clock.now()});
+      self->broadcast(self->make(Notice::Kind::Reminder, it->second.alert));
       it->second.next_reminder = std::min(it->second.next_reminder * 2, self->timing.reminder_max);
-      self->schedule_reminder(key, it->second);
+      self->schedule_reminder(key, it->second, it->second.next_reminder);
+      self->schedule_save();
     });
   }
 
@@ -509,21 +623,25 @@ struct WebhookNotifier::Impl : std::enable_shared_from_this<WebhookNotifier::Imp
       Open& entry = open[key];
       entry.alert = change.alert;
       entry.next_reminder = timing.reminder_first;
-      broadcast(Notice{Notice::Kind::Raised, change.alert, clock.now()});
-      schedule_reminder(key, entry);
+      broadcast(make(Notice::Kind::Raised, change.alert));
+      schedule_reminder(key, entry, entry.next_reminder);
+      schedule_save();
       return;
     }
+    // Told already: by this process, or by the previous one (its outbox held the notice; the
+    // index may have lost the resolution in the batch a power cut interrupted).
+    bool told = resolved_ids.count(change.alert.id) != 0;
     if (it != open.end()) {
       if (it->second.timer) it->second.timer->cancel();
       open.erase(it);
-    } else if (resolved_ids.count(change.alert.id) != 0) {
-      return;  // this resolution was told already
+      schedule_save();
     }
+    if (told) return;
     // An alert adopted from an earlier run was never announced by this process, but its
     // resolution is still news to the person who got the earlier message.
     if (resolved_ids.size() > 1000) resolved_ids.clear();
     resolved_ids.insert(change.alert.id);
-    broadcast(Notice{Notice::Kind::Resolved, change.alert, clock.now()});
+    broadcast(make(Notice::Kind::Resolved, change.alert));
   }
 
   void adopt(const std::vector<Alert>& alerts) {
@@ -534,14 +652,49 @@ struct WebhookNotifier::Impl : std::enable_shared_from_this<WebhookNotifier::Imp
       Open& entry = open[key];
       entry.alert = alert;
       entry.next_reminder = timing.reminder_first;
-      schedule_reminder(key, entry);
+      auto delay = timing.reminder_first;
+      // The previous process's schedule: neither a reminder again right after a restart nor
+      // the back-off starting over at 10 min (the watchers get reminder_first to resolve it).
+      if (auto saved = saved_reminders.find(alert.id); saved != saved_reminders.end()) {
+        entry.next_reminder = std::clamp(saved->second.interval, timing.reminder_first, timing.reminder_max);
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(saved->second.due - clock.now());
+        delay = std::clamp(left, timing.reminder_first, entry.next_reminder);
+        saved_reminders.erase(saved);
+      }
+      schedule_reminder(key, entry, delay);
     }
+    schedule_save();
+  }
+
+  std::shared_ptr<WebhookEndpoint> make_endpoint(const config::Webhook& hook, std::shared_ptr<const WebhookSite> s) {
+    std::weak_ptr<Impl> weak = weak_from_this();
+    return std::make_shared<WebhookEndpoint>(io, clock, timing, hook, std::move(s), [weak] {
+      if (auto self = weak.lock()) self->schedule_save();
+    });
+  }
+
+  // The one endpoint an earlier queue belongs to: the same entry, else the only one with the
+  // same URL (an edited secret, language or min_severity is still the same robot).
+  template <class Range>
+  static std::shared_ptr<WebhookEndpoint> owner(const Range& candidates, const std::string& key, const std::string& url_key) {
+    std::shared_ptr<WebhookEndpoint> by_url;
+    int same_url = 0;
+    for (const auto& e : candidates) {
+      if (!e) continue;
+      if (e->key == key) return e;
+      if (e->url_key == url_key) {
+        by_url = e;
+        ++same_url;
+      }
+    }
+    return same_url == 1 ? by_url : nullptr;
   }
 
   void configure(const config::Config& config) {
     if (stopped) return;
     auto next_site = std::make_shared<const WebhookSite>(webhook_site(config));
     std::vector<std::shared_ptr<WebhookEndpoint>> next;
+    std::vector<std::shared_ptr<WebhookEndpoint>> fresh;
     std::vector<std::shared_ptr<WebhookEndpoint>> old = std::move(endpoints);
     for (const auto& hook : config.alerts.webhooks) {
       auto same = std::find_if(old.begin(), old.end(), [&](const auto& e) { return e && same_hook(e->hook, hook); });
@@ -549,19 +702,115 @@ struct WebhookNotifier::Impl : std::enable_shared_from_this<WebhookNotifier::Imp
         (*same)->site = next_site;
         next.push_back(std::move(*same));
       } else {
-        next.push_back(std::make_shared<WebhookEndpoint>(io, clock, timing, hook, next_site));
+        next.push_back(make_endpoint(hook, next_site));
+        fresh.push_back(next.back());
       }
-    }
-    for (auto& e : old) {
-      if (e) e->stop();
     }
     endpoints = std::move(next);
     site = next_site;
+    for (auto& e : old) {
+      if (!e) continue;
+      e->stop();
+      if (e->queue.empty()) continue;
+      std::vector<Notice> left(e->queue.begin(), e->queue.end());
+      if (auto heir = owner(fresh, e->key, e->url_key)) {
+        heir->take(std::move(left));
+      } else {
+        log::warn("webhook_dropped", {{"webhook", e->stats.shown_url},
+                                      {"notices", std::to_string(left.size())},
+                                      {"reason", "this webhook was removed from the configuration"}});
+      }
+    }
+    if (!restored) restore();
+    schedule_save();
+  }
+
+  // The first configure(): what the previous process left undelivered.
+  void restore() {
+    restored = true;
+    if (outbox_path.empty()) return;
+    LoadedOutbox loaded = load_outbox(outbox_path, clock.now());
+    // A file left in place (an empty outbox, or a corrupt one that could not be moved aside)
+    // is replaced by the first write, even when nothing is queued.
+    std::error_code ec;
+    if (std::filesystem::exists(outbox_path, ec)) last_written.clear();
+    if (loaded.outbox.queues.empty() && loaded.outbox.reminders.empty()) return;
+    last_written.clear();  // rewrite it with what is left after the drops below
+    for (const auto& r : loaded.outbox.reminders) saved_reminders[r.alert_id] = r;
+    std::size_t taken = 0;
+    for (auto& q : loaded.outbox.queues) {
+      if (q.notices.empty()) continue;
+      for (const auto& n : q.notices) {
+        if (n.kind == Notice::Kind::Resolved) resolved_ids.insert(n.alert.id);
+      }
+      auto target = owner(endpoints, q.webhook, q.url);
+      if (!target) {
+        log::warn("webhook_dropped", {{"webhook", q.shown_url},
+                                      {"notices", std::to_string(q.notices.size())},
+                                      {"reason", "this webhook is no longer in the configuration"}});
+        continue;
+      }
+      taken += target->take(std::move(q.notices));
+    }
+    log::info("webhook_outbox_restored", {{"file", outbox_path.string()},
+                                          {"notices", std::to_string(taken)},
+                                          {"of", std::to_string(loaded.outbox.notice_count())}});
+  }
+
+  void schedule_save() {
+    if (outbox_path.empty() || save_posted || stopped) return;
+    save_posted = true;  // one write for all the changes of one loop turn
+    std::weak_ptr<Impl> weak = weak_from_this();
+    asio::post(io, [weak] {
+      auto self = weak.lock();
+      if (!self) return;
+      self->save_posted = false;
+      if (!self->stopped) self->save();
+    });
+  }
+
+  // Small and rare (a write per alert event and per delivery), but fsync'd on the loop
+  // thread like the index's commits. A failure (state directory full or read-only) is logged
+  // once and never stops delivery, which goes on from memory; the write at stop is the last
+  // chance, so its failure is always logged when it loses queued messages.
+  void save(bool last = false) {
+    if (outbox_path.empty()) return;
+    Outbox out;
+    for (const auto& e : endpoints) {
+      if (e->queue.empty()) continue;
+      out.queues.push_back({e->key, e->url_key, e->stats.shown_url, {e->queue.begin(), e->queue.end()}});
+    }
+    if (!endpoints.empty()) {
+      for (const auto& [key, entry] : open) out.reminders.push_back({entry.alert.id, entry.due, entry.next_reminder});
+    }
+    std::string text = outbox_text(out);
+    if (text == last_written) return;
+    if (auto st = fs::write_file_atomic(outbox_path, text); !st) {
+      // At stop this is the last chance: its loss is always told.
+      bool losing = last && out.notice_count() > 0;
+      if (losing || !write_failing) {
+        log::error("webhook_outbox_write_failed",
+                   {{"file", outbox_path.string()},
+                    {"error", st.error().message},
+                    {"queued", std::to_string(out.notice_count())},
+                    {"reason", losing ? "stopping: the queued messages are lost; the file keeps an older state that "
+                                        "the next start sends (again)"
+                                      : "delivery goes on from memory; until a write succeeds a restart would lose "
+                                        "newer messages or send delivered ones again"}});
+      }
+      write_failing = true;
+      return;
+    }
+    if (write_failing) log::info("webhook_outbox_written", {{"file", outbox_path.string()}});
+    write_failing = false;
+    last_written = std::move(text);
   }
 
   void stop() {
+    if (stopped) return;
     stopped = true;
     for (auto& e : endpoints) e->stop();
+    save(true);  // what is still queued, for the next process
     for (auto& [key, entry] : open) {
       if (entry.timer) entry.timer->cancel();
     }
@@ -571,15 +820,22 @@ struct WebhookNotifier::Impl : std::enable_shared_from_this<WebhookNotifier::Imp
   asio::io_context& io;
   const Clock& clock;
   WebhookTiming timing;
+  std::filesystem::path outbox_path;
   std::shared_ptr<const WebhookSite> site;
   std::vector<std::shared_ptr<WebhookEndpoint>> endpoints;
   std::map<std::pair<std::string, std::string>, Open> open;
   std::set<std::int64_t> resolved_ids;
+  std::map<std::int64_t, OutboxReminder> saved_reminders;  // by alert id, until adopt()
+  std::string last_written;  // the outbox's text on disk: an unchanged state is not rewritten
+  bool restored = false;
+  bool save_posted = false;
+  bool write_failing = false;  // logged once until a write succeeds again
   bool stopped = false;
 };
 
-WebhookNotifier::WebhookNotifier(asio::io_context& io, const Clock& clock, WebhookTiming timing)
-    : impl_(std::make_shared<Impl>(io, clock, timing)) {}
+WebhookNotifier::WebhookNotifier(asio::io_context& io, const Clock& clock, WebhookTiming timing,
+                                 std::filesystem::path outbox)
+    : impl_(std::make_shared<Impl>(io, clock, timing, std::move(outbox))) {}
 
 WebhookNotifier::~WebhookNotifier() { impl_->stop(); }
 

@@ -6,11 +6,16 @@
 // hung endpoint never delays recording. Per endpoint: one message in flight, order kept, retries with back-off, at most
 // `per_window` messages per window (the excess coalesced into one). Per alert: one Raised
 // message per event, reminders with doubling back-off while open, one Resolved notice.
+// With an outbox file, what is not yet delivered (and when each open alert's next reminder is
+// due) survives a restart: written atomically whenever it changes, reloaded by the first
+// configure(), delivered in order; a notice older than 24 h is dropped, one older than 10 min
+// says it comes late. Delivery is at least once (docs/design.md, Webhooks / Restarts).
 // Use from the io_context's thread only.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -20,6 +25,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "alerts/alerts.hpp"
+#include "alerts/outbox.hpp"
 #include "base/time.hpp"
 #include "config/config.hpp"
 
@@ -35,12 +41,10 @@ struct WebhookTiming {
   int per_window = 6;
 };
 
-// One thing to tell a person about an alert.
-struct Notice {
-  enum class Kind { Raised, Reminder, Resolved } kind = Kind::Raised;
-  Alert alert;
-  UtcTime at;  // when the notice was made (reminders say how long the alert has been open)
-};
+// A notice delivered this long after it was made says so ("（延迟 2 小时送达）"); one older
+// than kNoticeMaxAge is dropped (logged) instead: yesterday's news is not sent as if fresh.
+inline constexpr std::chrono::minutes kLateAfter{10};
+inline constexpr std::chrono::hours kNoticeMaxAge{24};
 
 // What the messages need from the config: names instead of ids.
 struct WebhookSite {
@@ -50,10 +54,13 @@ struct WebhookSite {
 WebhookSite webhook_site(const config::Config& config);
 
 // One short, actionable line in `language` ("zh" | "en"), e.g.
-// "午睡室摄像头离线 3 分钟：请检查电源和网线".
-std::string render_line(const Notice& notice, const WebhookSite& site, std::string_view language);
-// The HTTP body for `hook` carrying `notices` (more than one when coalesced).
-std::string render_body(const config::Webhook& hook, const std::vector<Notice>& notices, const WebhookSite& site);
+// "午睡室摄像头离线 3 分钟：请检查电源和网线"; with `late` > 0 it adds "（延迟 2 小时送达）".
+std::string render_line(const Notice& notice, const WebhookSite& site, std::string_view language,
+                        std::chrono::minutes late = {});
+// The HTTP body for `hook` carrying `notices` (more than one when coalesced), sent at `now`
+// (a notice made kLateAfter or more before it is marked late; the epoch: none is).
+std::string render_body(const config::Webhook& hook, const std::vector<Notice>& notices, const WebhookSite& site,
+                        UtcTime now = {});
 // DingTalk's signature for a timestamp in ms: base64(HMAC-SHA256(secret, ts "\n" secret)),
 // URL-encoded, ready for &sign=.
 std::string dingtalk_sign(std::string_view secret, std::int64_t timestamp_ms);
@@ -62,6 +69,8 @@ std::string target_url(const config::Webhook& hook, std::int64_t timestamp_ms);
 // A webhook URL as logs may show it: scheme and host only, since path and query usually hold
 // the robot's key ("http://example.com:8080/***").
 std::string redact_webhook_url(std::string_view url);
+// Where the daemon keeps undelivered notices: webhook-outbox.json beside the index.
+std::filesystem::path webhook_outbox_path(const config::Config& config);
 
 class WebhookNotifier {
  public:
@@ -73,19 +82,25 @@ class WebhookNotifier {
     std::size_t queued = 0;
   };
 
-  WebhookNotifier(boost::asio::io_context& io, const Clock& clock, WebhookTiming timing = {});
+  // `outbox`: the file of undelivered notices (webhook_outbox_path); empty: kept in memory only.
+  WebhookNotifier(boost::asio::io_context& io, const Clock& clock, WebhookTiming timing = {},
+                  std::filesystem::path outbox = {});
   ~WebhookNotifier();
   WebhookNotifier(const WebhookNotifier&) = delete;
   WebhookNotifier& operator=(const WebhookNotifier&) = delete;
 
-  // Replaces the endpoints (config reload); an endpoint configured identically keeps its queue.
+  // Replaces the endpoints (config reload); an endpoint configured identically keeps its queue,
+  // an edited one (same URL, other settings) gets the old queue, a removed one's queue is
+  // dropped and logged. The first call reloads the outbox file for the endpoints configured.
   void configure(const config::Config& config);
   // An AlertCenter listener. Returns at once: sending happens later on the io_context.
   void notify(const Change& change);
   // Alerts open before this process started (AlertCenter::open() at start): no new Raised
-  // message, but reminders while they stay open and a resolved notice when they clear.
+  // message, but reminders while they stay open and a resolved notice when they clear. The
+  // next reminder comes when the outbox says it is due (never sooner than reminder_first).
   void adopt(const std::vector<Alert>& open);
-  // Cancels timers and requests in flight; queued messages are dropped.
+  // Cancels timers and requests in flight (a cancelled message stays queued) and writes the
+  // outbox; what is queued is sent by the next process.
   void stop();
   std::vector<EndpointStats> stats() const;
 

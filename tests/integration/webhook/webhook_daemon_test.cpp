@@ -17,17 +17,6 @@
 using namespace carekeep;
 using namespace std::chrono_literals;
 
-namespace {
-
-// A port nothing listens on: bound once by the kernel's choice, then released.
-int closed_port() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
-
-}  // namespace
-
 TEST_CASE("carekeepd sends a zone_uncovered alert to a webhook in the site language", "[webhook][daemon]") {
   test::TempDir dir;
   test::Receiver receiver;
@@ -38,7 +27,7 @@ TEST_CASE("carekeepd sends a zone_uncovered alert to a webhook in the site langu
     text += std::string(day) + " = [\"00:00-24:00\"]\n";
   text += "\n[coverage]\ngap_tolerance_seconds = 2\n\n";
   text += "[[alerts.webhook]]\nurl = \"" + receiver.url("/hook?key=K") + "\"\n\n";
-  text += "[[camera]]\nid = \"nap-1\"\nurl = \"rtsp://127.0.0.1:" + std::to_string(closed_port()) + "/s\"\n\n";
+  text += "[[camera]]\nid = \"nap-1\"\nurl = \"rtsp://127.0.0.1:" + std::to_string(test::closed_port()) + "/s\"\n\n";
   text += "[[zone]]\nid = \"nap\"\nname = \"午睡室\"\ncameras = [\"nap-1\"]\n";
   auto config = dir / "carekeep.toml";
   test::write_text(config, text);

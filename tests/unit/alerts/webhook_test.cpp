@@ -2,13 +2,21 @@
 // payload shapes of the three formats, DingTalk signing checked with OpenSSL here, retry
 // after a 500, one message per alert event, reminders and resolution, rate limiting with
 // coalescing, a hung receiver that does not hold up the loop, and the config's validation.
+// The outbox (undelivered notices across a restart): an endpoint down at stop then up after
+// a restart, a resolved notice queued at stop, late and expired notices, a removed and an
+// edited webhook, a corrupt or unwritable outbox file, a state directory that is full (a
+// real small tmpfs) or read-only (that tmpfs remounted), reminders across a restart.
 #include <catch2/catch.hpp>
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -25,9 +33,11 @@
 #include <vector>
 
 #include "alerts/alerts.hpp"
+#include "alerts/outbox.hpp"
 #include "webhook.hpp"
 #include "config/load.hpp"
 #include "support/http_receiver.hpp"
+#include "support/small_fs.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace carekeep;
@@ -112,6 +122,42 @@ std::string query_value(const std::string& target, const std::string& key) {
   REQUIRE(start != std::string::npos);
   start += key.size() + 1;
   return target.substr(start, target.find('&', start) - start);
+}
+
+// The log lines written while it lives (the facade writes to fd 2, flushed per line).
+class LogCapture {
+ public:
+  explicit LogCapture(std::filesystem::path file) : file_(std::move(file)) {
+    saved_ = ::dup(2);
+    int fd = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    REQUIRE(fd >= 0);
+    ::dup2(fd, 2);
+    ::close(fd);
+  }
+  ~LogCapture() { restore(); }
+  std::string text() const { return test::read_text(file_); }
+  void restore() {
+    if (saved_ < 0) return;
+    ::dup2(saved_, 2);
+    ::close(saved_);
+    saved_ = -1;
+  }
+
+ private:
+  std::filesystem::path file_;
+  int saved_ = -1;
+};
+
+int occurrences(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+alerts::Outbox read_outbox(const std::filesystem::path& path) {
+  auto parsed = alerts::parse_outbox(test::read_text(path));
+  REQUIRE(parsed);
+  return *parsed;
 }
 
 std::string percent_decode(const std::string& in) {
@@ -486,4 +532,349 @@ langauge = "zh"
   CHECK(all.find("did you mean `critical`?") != std::string::npos);
   CHECK(all.find("did you mean `language`?") != std::string::npos);
   CHECK(all.find("SECRETTOKEN") == std::string::npos);
+}
+
+TEST_CASE("notices queued while a webhook is down are delivered in order after a restart", "[alerts][webhook][outbox]") {
+  test::TempDir dir;
+  auto outbox = dir / "webhook-outbox.json";
+  auto port = test::closed_port();  // the endpoint is down for the first process
+  auto cfg = site_config({hook("http://127.0.0.1:" + std::to_string(port) + "/json?key=SECRETKEY",
+                               config::WebhookFormat::Json)});
+  auto cam = alert(1, "camera_down", "nap-1", kT0);
+  std::vector<std::string> ids;
+  {
+    asio::io_context io;
+    FakeClock clock{kT0 + 3min};
+    alerts::WebhookNotifier first(io, clock, fast(), outbox);
+    first.configure(cfg);
+    first.notify(raised(cam));
+    first.notify(raised(alert(2, "disk_full", "", kT0)));
+    clock.advance(1min);
+    first.notify(resolved(cam, kT0 + 4min));
+    REQUIRE(run_until(io, [&] { return first.stats()[0].failures >= 2; }));
+    CHECK(first.stats()[0].queued == 3);
+    first.stop();
+    auto saved = read_outbox(outbox);
+    REQUIRE(saved.queues.size() == 1);
+    REQUIRE(saved.queues[0].notices.size() == 3);
+    for (const auto& n : saved.queues[0].notices) ids.push_back(n.id);
+  }
+  std::string file = test::read_text(outbox);
+  CHECK(file.find("SECRETKEY") == std::string::npos);  // the file names webhooks by digest only
+  CHECK(file.find("/json") == std::string::npos);
+
+  Receiver receiver(nullptr, port);  // the endpoint is back
+  asio::io_context io;
+  FakeClock clock{kT0 + 6min};
+  alerts::WebhookNotifier second(io, clock, fast(), outbox);
+  second.configure(cfg);
+  REQUIRE(run_until(io, [&] { return receiver.count() == 3; }));
+  run_for(io, 300ms);  // and nothing more: each once
+  auto got = receiver.received();
+  REQUIRE(got.size() == 3);
+  auto n = test::json_notices(got);
+  CHECK(n[0]["event"] == "raised");
+  CHECK(n[0]["subject"] == "nap-1");
+  CHECK(n[0]["message"] == "午睡室摄像头离线 3 分钟：请检查电源和网线");  // 3 min late: not marked
+  CHECK(n[0]["late"] == false);
+  CHECK(n[1]["kind"] == "disk_full");
+  CHECK(n[2]["event"] == "resolved");
+  CHECK(n[2]["message"] == "已恢复：午睡室摄像头离线（持续 4 分钟）");
+  for (std::size_t i = 0; i < 3; ++i) CHECK(n[i]["id"] == ids[i]);
+  CHECK(got[0].target == "/json?key=SECRETKEY");
+  CHECK(second.stats()[0].queued == 0);
+  CHECK(read_outbox(outbox).notice_count() == 0);  // delivered ones leave the file
+}
+
+TEST_CASE("a resolved notice queued at stop arrives after the restart once, marked late", "[alerts][webhook][outbox]") {
+  test::TempDir dir;
+  auto outbox = dir / "webhook-outbox.json";
+  Receiver receiver;
+  auto cfg = site_config({hook(receiver.url("/json"), config::WebhookFormat::Json)});
+  auto cam = alert(4, "camera_down", "nap-1", kT0);
+  {
+    asio::io_context io;
+    FakeClock clock{kT0};
+    alerts::WebhookNotifier first(io, clock, fast(), outbox);
+    first.configure(cfg);
+    first.notify(raised(cam));
+    REQUIRE(run_until(io, [&] { return receiver.count() == 1; }));
+    clock.advance(5min);
+    first.notify(resolved(cam, kT0 + 5min));
+    first.stop();  // before the loop ran again: the notice was never sent
+  }
+  CHECK(receiver.count() == 1);
+
+  asio::io_context io;
+  FakeClock clock{kT0 + 5min + 2h};  // the box was off for two hours
+  alerts::WebhookNotifier second(io, clock, fast(), outbox);
+  second.configure(cfg);
+  second.adopt({});
+  REQUIRE(run_until(io, [&] { return receiver.count() == 2; }));
+  json body = json::parse(receiver.received()[1].body);
+  CHECK(body["event"] == "resolved");
+  CHECK(body["late"] == true);
+  CHECK(body["at"] == format_utc_iso(kT0 + 5min));
+  CHECK(body["message"] == "已恢复：午睡室摄像头离线（持续 5 分钟）（延迟 2 小时 送达）");
+  // The index of the first run lost the resolution (a power cut inside its commit batch):
+  // the watcher resolves the adopted alert again, and the person is not told twice.
+  second.adopt({cam});
+  second.notify(resolved(cam, kT0 + 2h));
+  run_for(io, 300ms);
+  CHECK(receiver.count() == 2);
+}
+
+TEST_CASE("notices older than 24 h are dropped with a log line instead of sent", "[alerts][webhook][outbox]") {
+  test::TempDir dir;
+  auto outbox = dir / "webhook-outbox.json";
+  auto port = test::closed_port();
+  auto cfg = site_config({hook("http://127.0.0.1:" + std::to_string(port) + "/json", config::WebhookFormat::Json)});
+  {
+    asio::io_context io;
+    FakeClock clock{kT0};
+    alerts::WebhookNotifier first(io, clock, fast(), outbox);
+    first.configure(cfg);
+    first.notify(raised(alert(1, "camera_down", "nap-1", kT0)));
+    REQUIRE(run_until(io, [&] { return first.stats()[0].failures >= 1; }));
+  }  // the destructor stops and writes the outbox too
+  REQUIRE(read_outbox(outbox).notice_count() == 1);
+
+  Receiver receiver(nullptr, port);
+  LogCapture log(dir / "log.txt");
+  asio::io_context io;
+  FakeClock clock{kT0 + 25h};
+  alerts::WebhookNotifier second(io, clock, fast(), outbox);
+  second.configure(cfg);
+  run_for(io, 300ms);
+  second.stop();
+  log.restore();
+  CHECK(receiver.count() == 0);
+  std::string text = log.text();
+  CHECK(text.find("webhook_dropped") != std::string::npos);
+  CHECK(text.find("within 24 h") != std::string::npos);
+  CHECK(read_outbox(outbox).notice_count() == 0);
+}
+
+TEST_CASE("after a restart a removed webhook's notices are dropped and logged, an edited one keeps them", "[alerts][webhook][outbox]") {
+  test::TempDir dir;
+  auto outbox = dir / "webhook-outbox.json";
+  auto port = test::closed_port();
+  auto url = [&](const std::string& path) { return "http://127.0.0.1:" + std::to_string(port) + path; };
+  auto kept = hook(url("/kept"), config::WebhookFormat::Json);
+  auto edited = hook(url("/edited"), config::WebhookFormat::Json);
+  auto removed = hook(url("/removed?key=GONEKEY"), config::WebhookFormat::Json);
+  {
+    asio::io_context io;
+    FakeClock clock{kT0};
+    alerts::WebhookNotifier first(io, clock, fast(), outbox);
+    first.configure(site_config({kept, edited, removed}));
+    first.notify(raised(alert(1, "disk_full", "", kT0)));
+    REQUIRE(run_until(io, [&] {
+      auto st = first.stats();
+      return st[0].failures >= 1 && st[1].failures >= 1 && st[2].failures >= 1;
+    }));
+  }
+  REQUIRE(read_outbox(outbox).notice_count() == 3);
+
+  Receiver receiver(nullptr, port);
+  LogCapture log(dir / "log.txt");
+  asio::io_context io;
+  FakeClock clock{kT0 + 1min};
+  alerts::WebhookNotifier second(io, clock, fast(), outbox);
+  edited.language = "en";  // the same robot with another setting
+  second.configure(site_config({kept, edited}));
+  REQUIRE(run_until(io, [&] { return receiver.count() == 2; }));
+  run_for(io, 300ms);
+  log.restore();
+  std::map<std::string, json> by_path;
+  for (const auto& r : receiver.received()) by_path[r.target] = json::parse(r.body);
+  REQUIRE(by_path.size() == 2);
+  CHECK(by_path.at("/kept")["message"] == "硬盘已满，录像可能中断：请立即检查硬盘");
+  CHECK(by_path.at("/edited")["message"] == "Disk full, recording may stop: check the disk now");
+  std::string text = log.text();
+  CHECK(occurrences(text, "webhook_dropped") == 1);
+  CHECK(text.find("no longer in the configuration") != std::string::npos);
+  CHECK(text.find("http://127.0.0.1:" + std::to_string(port) + "/***") != std::string::npos);
+  CHECK(text.find("GONEKEY") == std::string::npos);
+
+  // A config reload that removes a webhook with queued notices says so as well.
+  receiver.hang(true);
+  second.notify(raised(alert(2, "clock_untrusted", "", kT0)));
+  REQUIRE(run_until(io, [&] { return receiver.count() == 4; }));
+  LogCapture reload_log(dir / "reload.txt");
+  second.configure(site_config({kept}));
+  reload_log.restore();
+  CHECK(reload_log.text().find("removed from the configuration") != std::string::npos);
+  receiver.hang(false);
+}
+
+TEST_CASE("a corrupt outbox file is reported, moved aside and replaced", "[alerts][webhook][outbox]") {
+  test::TempDir dir;
+  auto outbox = dir / "webhook-outbox.json";
+  const std::string garbage = "{\"version\":1,\"queues\":[{\"webhook\":";  // a torn hand edit
+  test::write_text(outbox, garbage);
+  Receiver receiver;
+  LogCapture log(dir / "log.txt");
+  asio::io_context io;
+  FakeClock clock{kT0};
+  alerts::WebhookNotifier notifier(io, clock, fast(), outbox);
+  notifier.configure(site_config({hook(receiver.url("/json"), config::WebhookFormat::Json)}));
+  log.restore();
+  CHECK(log.text().find("webhook_outbox_corrupt") != std::string::npos);
+
+  std::vector<std::filesystem::path> aside;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    if (entry.path().filename().string().rfind("webhook-outbox.json.corrupt-", 0) == 0) aside.push_back(entry.path());
+  }
+  REQUIRE(aside.size() == 1);
+  CHECK(test::read_text(aside[0]) == garbage);  // kept for a person to look at
+
+  notifier.notify(raised(alert(1, "disk_full", "", kT0)));
+  REQUIRE(run_until(io, [&] { return notifier.stats()[0].delivered == 1; }));
+  run_for(io, 50ms);
+  CHECK(read_outbox(outbox).notice_count() == 0);  // a good file again
+
+  // A file of a newer version (a downgrade) is not guessed at either.
+  test::write_text(outbox, "{\"version\":7,\"queues\":[],\"reminders\":[]}");
+  auto older = alerts::load_outbox(outbox, kT0 + 1s);
+  CHECK(older.outbox.notice_count() == 0);
+  CHECK_FALSE(older.moved_aside.empty());
+  CHECK_FALSE(std::filesystem::exists(outbox));
+}
+
+TEST_CASE("an outbox that cannot be written is logged once and delivery goes on", "[alerts][webhook][outbox]") {
+  test::TempDir dir;
+  Receiver receiver;
+  LogCapture log(dir / "log.txt");
+  asio::io_context io;
+  FakeClock clock{kT0};
+  alerts::WebhookNotifier notifier(io, clock, fast(), dir / "no-such-dir" / "webhook-outbox.json");
+  notifier.configure(site_config({hook(receiver.url("/json"), config::WebhookFormat::Json)}));
+  notifier.notify(raised(alert(1, "disk_full", "", kT0)));
+  notifier.notify(raised(alert(2, "camera_down", "nap-1", kT0)));
+  REQUIRE(run_until(io, [&] { return receiver.count() == 2; }));
+  notifier.stop();
+  log.restore();
+  CHECK(occurrences(log.text(), "webhook_outbox_write_failed") == 1);
+}
+
+TEST_CASE("reminders survive a restart: one queued per alert, back-off not restarted", "[alerts][webhook][outbox]") {
+  test::TempDir dir;
+  auto outbox = dir / "webhook-outbox.json";
+  auto timing = fast();
+  timing.reminder_first = 100ms;
+  timing.reminder_max = 100ms;
+  auto cam = alert(1, "camera_down", "nap-1", kT0);
+  {
+    // Down endpoint, a reminder every 100 ms: the queue keeps only the newest one.
+    auto port = test::closed_port();
+    asio::io_context io;
+    FakeClock clock{kT0};
+    alerts::WebhookNotifier notifier(io, clock, timing, dir / "down.json");
+    notifier.configure(site_config({hook("http://127.0.0.1:" + std::to_string(port) + "/", config::WebhookFormat::Json)}));
+    notifier.notify(raised(cam));
+    for (int i = 0; i < 4; ++i) {
+      clock.advance(1min);
+      run_for(io, 250ms);
+    }
+    notifier.stop();
+    auto saved = read_outbox(dir / "down.json");
+    REQUIRE(saved.notice_count() == 2);
+    const auto& q = saved.queues[0].notices;
+    CHECK(q[0].kind == alerts::Notice::Kind::Raised);
+    CHECK(q[1].kind == alerts::Notice::Kind::Reminder);
+    CHECK(q[1].at >= kT0 + 2min);  // not the first reminder but a later one
+  }
+
+  timing.reminder_max = 60s;
+  Receiver receiver;
+  auto cfg = site_config({hook(receiver.url("/json"), config::WebhookFormat::Json)});
+  {
+    asio::io_context io;
+    FakeClock clock{kT0};
+    alerts::WebhookNotifier first(io, clock, timing, outbox);
+    first.configure(cfg);
+    first.notify(raised(cam));
+    REQUIRE(run_until(io, [&] { return receiver.count() == 3; }));  // raised, +100 ms, +200 ms
+    first.stop();
+  }
+  auto saved = read_outbox(outbox);
+  REQUIRE(saved.reminders.size() == 1);
+  CHECK(saved.reminders[0].alert_id == 1);
+  CHECK(saved.reminders[0].interval == 400ms);
+
+  asio::io_context io;
+  FakeClock clock{kT0};
+  alerts::WebhookNotifier second(io, clock, timing, outbox);
+  second.configure(cfg);
+  second.adopt({cam});
+  REQUIRE(run_until(io, [&] { return receiver.count() == 4; }));
+  run_for(io, 50ms);
+  CHECK(json::parse(receiver.received()[3].body)["event"] == "reminder");
+  // The back-off went on from 400 ms (a fresh start would be at 200 ms now).
+  auto after = read_outbox(outbox);
+  REQUIRE(after.reminders.size() == 1);
+  CHECK(after.reminders[0].interval == 800ms);
+  second.stop();
+}
+
+TEST_CASE("a full or read-only state directory: the outbox failure is logged, delivery goes on from memory", "[alerts][webhook][outbox]") {
+  test::SmallFilesystem state(256 * 1024);  // a real tmpfs: ENOSPC and EROFS on demand
+  auto outbox = state.path() / "webhook-outbox.json";
+  auto filler = state.path() / "filler";
+  auto fill = [&] {
+    int fd = ::open(filler.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    REQUIRE(fd >= 0);
+    std::string block(4096, 'x');
+    while (::write(fd, block.data(), block.size()) > 0) {
+    }
+    int err = errno;
+    ::close(fd);
+    REQUIRE(err == ENOSPC);
+  };
+  Receiver receiver;
+  receiver.answer(503);  // notices stay queued
+  test::TempDir dir;
+  LogCapture log(dir / "log.txt");
+  asio::io_context io;
+  FakeClock clock{kT0};
+  alerts::WebhookNotifier notifier(io, clock, fast(), outbox);
+  notifier.configure(site_config({hook(receiver.url("/json?key=FULLKEY"), config::WebhookFormat::Json)}));
+  run_for(io, 20ms);
+  fill();
+  notifier.notify(raised(alert(1, "disk_full", "", kT0)));
+  REQUIRE(run_until(io, [&] { return notifier.stats()[0].failures >= 1; }));
+  notifier.notify(raised(alert(2, "camera_down", "nap-1", kT0)));
+  REQUIRE(run_until(io, [&] { return notifier.stats()[0].failures >= 2; }));
+  CHECK(occurrences(log.text(), "webhook_outbox_write_failed") == 1);  // once, not per change
+  CHECK(log.text().find("No space left on device") != std::string::npos);
+
+  // Space is back: the next change writes the file again, and it says so.
+  std::filesystem::remove(filler);
+  receiver.answer(200);
+  notifier.notify(raised(alert(3, "clock_untrusted", "", kT0)));
+  run_for(io, 20ms);
+  CHECK(log.text().find("webhook_outbox_written") != std::string::npos);
+  REQUIRE(run_until(io, [&] { return notifier.stats()[0].delivered == 3; }));  // from memory, all of them
+  run_for(io, 20ms);
+  CHECK(read_outbox(outbox).notice_count() == 0);
+  auto got = test::json_notices(test::accepted(receiver.received()));
+  REQUIRE(got.size() == 3);
+  CHECK(got[0]["kind"] == "disk_full");
+  CHECK(got[1]["kind"] == "camera_down");
+  CHECK(got[2]["kind"] == "clock_untrusted");
+
+  // Read-only (a remount, as after a disk error): the write at stop fails and says what it loses.
+  REQUIRE(::mount(nullptr, state.path().c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr) == 0);
+  receiver.answer(503);
+  notifier.notify(raised(alert(4, "disk_readonly", "", kT0)));
+  REQUIRE(run_until(io, [&] { return notifier.stats()[0].failures >= 3; }));
+  notifier.stop();
+  log.restore();
+  std::string text = log.text();
+  CHECK(occurrences(text, "webhook_outbox_write_failed") == 3);  // the first failure and the stop
+  CHECK(text.find("Read-only file system") != std::string::npos);
+  CHECK(text.find("stopping: the queued messages are lost") != std::string::npos);
+  CHECK(text.find("FULLKEY") == std::string::npos);
+  CHECK(read_outbox(outbox).notice_count() == 0);  // the last good state stays
 }

@@ -1,0 +1,67 @@
+// alerts/outbox: the webhook notices not yet delivered, kept in a small JSON file beside the
+// index (webhook-outbox.json) so that a restart, an upgrade or a power cut does not lose a
+// "raised" or "resolved" message on its way to a person's phone (docs/design.md, Webhooks).
+// Pure text <-> value conversion plus a loader that moves an unreadable file aside; the
+// daemon's WebhookNotifier decides when to write it. Blocking file I/O, small files.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "alerts/alerts.hpp"
+#include "base/error.hpp"
+#include "base/time.hpp"
+
+namespace carekeep::alerts {
+
+// One thing to tell a person about an alert.
+struct Notice {
+  enum class Kind { Raised, Reminder, Resolved } kind = Kind::Raised;
+  Alert alert;
+  UtcTime at;      // when the notice was made (reminders say how long the alert has been open)
+  std::string id;  // stable across restarts, sent in the json format so a receiver can drop a repeat
+};
+std::string_view to_string(Notice::Kind kind);
+// "<alert id>-<event>-<at in µs>", e.g. "42-resolved-1795000300000000".
+std::string make_notice_id(const Notice& notice);
+
+// The queue of one configured webhook. The file names a webhook by digests only: its URL and
+// secret are credentials (the robot key sits in the query) and stay in the config file.
+struct OutboxQueue {
+  std::string webhook;    // digest over the whole entry (url, format, secret, language, ...)
+  std::string url;        // digest of the URL alone: finds the same robot after an edit of the entry
+  std::string shown_url;  // as logs show it ("https://oapi.dingtalk.com/***")
+  std::vector<Notice> notices;  // oldest first
+};
+// When the next reminder of an open alert is due, so a restart neither repeats one nor
+// restarts the back-off from 10 min.
+struct OutboxReminder {
+  std::int64_t alert_id = 0;
+  UtcTime due;
+  std::chrono::milliseconds interval{0};
+};
+struct Outbox {
+  std::vector<OutboxQueue> queues;
+  std::vector<OutboxReminder> reminders;
+  std::size_t notice_count() const;
+};
+
+// {"version":1,"queues":[...],"reminders":[...]}
+std::string outbox_text(const Outbox& outbox);
+// DataLoss saying what is wrong for text that is not an outbox of a known version.
+Result<Outbox> parse_outbox(std::string_view text);
+
+struct LoadedOutbox {
+  Outbox outbox;
+  std::filesystem::path moved_aside;  // set when the file could not be read as an outbox
+};
+// Reads `path`; a missing file is an empty outbox. A file that cannot be read as one is
+// renamed to "<path>.corrupt-<UTC time>" (kept for a person to look at, never deleted),
+// logged as webhook_outbox_corrupt, and an empty outbox is returned.
+LoadedOutbox load_outbox(const std::filesystem::path& path, UtcTime now);
+
+}  // namespace carekeep::alerts
