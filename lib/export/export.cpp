@@ -157,6 +157,13 @@ Result<Json> zone_gaps(index::Index& index, const ExportRequest& r) {
 }
 
 
+bool matches_row(const SourceSegment& src, const index::Sha256& sha) { return src.row.sha256 && *src.row.sha256 == sha; }
+
+tl::unexpected<Error> altered(const CameraPlan& plan, const SourceSegment& src) {
+  return fail(ErrorKind::DataLoss, "camera " + plan.camera.id + ": segment " + src.row.path +
+                                       " does not match its index hash; run carekeep verify");
+}
+
 }  // namespace
 
 std::string readme_text(const std::string& fingerprint, const std::vector<CameraOutcome>& cameras, const TimeZone& zone) {
@@ -281,15 +288,9 @@ Result<ExportOutcome> run_export(index::Index& index, const std::filesystem::pat
         prev = row.chain_sha256;
       }
       // The index row is the evidence record: footage that no longer matches its hash is
-      // not exported as if it were intact.
-      for (const auto& src : plan.sources) {
-        if (cancel != nullptr && cancel->load()) return fail(ErrorKind::Cancelled, "export interrupted");
-        auto sha = segment::sha256_file(src.file);
-        if (!sha) return tl::unexpected(std::move(sha.error()).with_context("camera " + plan.camera.id));
-        if (!src.row.sha256 || *sha != *src.row.sha256)
-          return fail(ErrorKind::DataLoss, "camera " + plan.camera.id + ": segment " + src.row.path +
-                                               " does not match its index hash; run carekeep verify");
-      }
+      // not exported as if it were intact. The remux hashes each segment as it reads it, so
+      // the check comes after it (and before anything is committed). A segment altered so
+      // that the remux itself fails is still named as altered, not as unreadable.
       RemuxOptions options{r.from, r.to, r.timestamps, &r.zone};
       auto remuxed = remux_camera(
           plan.sources, dest, plan.camera.id, options,
@@ -298,7 +299,19 @@ Result<ExportOutcome> run_export(index::Index& index, const std::filesystem::pat
             if (progress) progress({plan.camera.id, std::min(done_bytes, total), total});
           },
           cancel);
-      if (!remuxed) return tl::unexpected(std::move(remuxed.error()).with_context("camera " + plan.camera.id));
+      if (!remuxed) {
+        if (remuxed.error().kind != ErrorKind::Cancelled) {
+          for (const auto& src : plan.sources) {
+            auto sha = segment::sha256_file(src.file);
+            if (sha && !matches_row(src, *sha)) return altered(plan, src);
+          }
+        }
+        return tl::unexpected(std::move(remuxed.error()).with_context("camera " + plan.camera.id));
+      }
+      for (std::size_t i = 0; i < plan.sources.size(); ++i) {
+        if (i >= remuxed->source_sha256.size() || !matches_row(plan.sources[i], remuxed->source_sha256[i]))
+          return altered(plan, plan.sources[i]);
+      }
       std::map<index::SegmentId, std::string> file_of;
       for (const auto& part : remuxed->files) {
         OutputFile of{part.name,

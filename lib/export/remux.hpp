@@ -3,9 +3,10 @@
 // `to`, with moov first (faststart) and, on request, a mov_text track showing the wall-clock
 // time each second. An MP4 track has one sample description (codec, size, SPS/PPS), so a
 // change of codec or parameters between segments (the camera was reconfigured) starts the
-// next file: "<stem>.mp4", "<stem>.part2.mp4", ... in time order. Blocking file I/O on the
-// calling thread; cancellable between packets. It does not choose segments, hash them or
-// write manifests (export.cpp does).
+// next file: "<stem>.mp4", "<stem>.part2.mp4", ... in time order. Each source segment is
+// read once, front to back, and hashed on the way (export/source_reader); the caller compares
+// those digests with the index. Blocking file I/O on the calling thread; cancellable between
+// packets. It does not choose segments, judge their hashes or write manifests (export.cpp does).
 #pragma once
 
 #include <atomic>
@@ -54,6 +55,9 @@ struct RemuxFile {
 
 struct RemuxResult {
   std::vector<RemuxFile> files;  // in time order; at least one
+  // SHA-256 of each segment handed in, in the same order: of the bytes the remux read plus
+  // the rest of the file; segments it did not need to open are hashed whole.
+  std::vector<index::Sha256> source_sha256;
 };
 
 // The name of part `part` (1-based) of `stem`'s footage: "<stem>.mp4" for the first, then

@@ -4,12 +4,16 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
-#include <vector>
+#include <new>
 
 namespace carekeep::segment {
+namespace {
+constexpr std::size_t kReadSize = 1 << 20;
+}  // namespace
 
 std::string to_hex(const Sha256& digest) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -58,29 +62,51 @@ Sha256 sha256_of(std::string_view bytes) {
   return out;
 }
 
-Result<Sha256> sha256_fd(int fd, const std::string& name, std::optional<std::uint64_t> limit) {
-  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  std::vector<std::uint8_t> buf(1 << 20);
+struct Sha256Stream::Context {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
+};
+
+Sha256Stream::Sha256Stream() : ctx_(std::make_unique<Context>()) {
+  if (!ctx_->md || EVP_DigestInit_ex(ctx_->md.get(), EVP_sha256(), nullptr) != 1) throw std::bad_alloc();
+}
+Sha256Stream::~Sha256Stream() = default;
+Sha256Stream::Sha256Stream(Sha256Stream&&) noexcept = default;
+Sha256Stream& Sha256Stream::operator=(Sha256Stream&&) noexcept = default;
+
+void Sha256Stream::update(const void* data, std::size_t size) { EVP_DigestUpdate(ctx_->md.get(), data, size); }
+
+Sha256 Sha256Stream::finish() {
+  Sha256 out{};
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx_->md.get(), out.data(), &len);
+  return out;
+}
+
+Result<std::uint64_t> hash_fd_from(Sha256Stream& hash, int fd, std::uint64_t offset, const std::string& name,
+                                   std::optional<std::uint64_t> limit) {
+  ::posix_fadvise(fd, static_cast<off_t>(offset), 0, POSIX_FADV_SEQUENTIAL);
+  std::unique_ptr<std::uint8_t[]> buf{new std::uint8_t[kReadSize]};  // not zeroed: every byte used is read first
   std::uint64_t left = limit.value_or(UINT64_MAX);
-  std::uint64_t offset = 0;
+  std::uint64_t fed = 0;
   while (left > 0) {
-    ssize_t n = ::pread(fd, buf.data(), static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), left)),
-                        static_cast<off_t>(offset));
+    ssize_t n = ::pread(fd, buf.get(), static_cast<std::size_t>(std::min<std::uint64_t>(kReadSize, left)),
+                        static_cast<off_t>(offset + fed));
     if (n < 0) {
       if (errno == EINTR) continue;
       return fail(ErrorKind::DataLoss, "reading " + name + ": " + std::strerror(errno));
     }
     if (n == 0) break;
-    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<std::size_t>(n));
+    hash.update(buf.get(), static_cast<std::size_t>(n));
     left -= static_cast<std::uint64_t>(n);
-    offset += static_cast<std::uint64_t>(n);
+    fed += static_cast<std::uint64_t>(n);
   }
-  Sha256 out{};
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), out.data(), &len);
-  return out;
+  return fed;
+}
+
+Result<Sha256> sha256_fd(int fd, const std::string& name, std::optional<std::uint64_t> limit) {
+  Sha256Stream hash;
+  if (auto fed = hash_fd_from(hash, fd, 0, name, limit); !fed) return tl::unexpected(fed.error());
+  return hash.finish();
 }
 
 Result<Sha256> sha256_file(const std::filesystem::path& path, std::optional<std::uint64_t> limit) {

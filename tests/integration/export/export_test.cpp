@@ -299,6 +299,48 @@ TEST_CASE("an export that runs out of disk leaves nothing behind", "[export]") {
   CHECK(holds.empty());
 }
 
+// The source check happens while the remux reads each segment (export/source_reader): the
+// first segment of a file, one that continues it, the unread tail after --to, and a header
+// the demuxer cannot parse must each still end in exit 15 naming the segment.
+TEST_CASE("an export of footage altered after its index row fails with exit 15 and leaves nothing", "[export]") {
+  Site site;
+  // nap-1: segments 0-4 s, 4-8 s, 8-12 s; the export reads 1 s to 9 s.
+  REQUIRE(site.nap.size() == 3);
+  std::filesystem::path altered;
+  SECTION("in the segment the file starts with") {
+    altered = site.storage / site.nap[0].path;
+    flip_byte(altered, std::filesystem::file_size(altered) / 2);
+  }
+  SECTION("in a segment that continues the file") {
+    altered = site.storage / site.nap[1].path;
+    flip_byte(altered, std::filesystem::file_size(altered) / 2);
+  }
+  SECTION("after --to in the last segment, where the remux stops reading") {
+    altered = site.storage / site.nap[2].path;
+    flip_byte(altered, std::filesystem::file_size(altered) - 100);
+  }
+  SECTION("in the header of a segment that continues the file, so that it cannot be read") {
+    altered = site.storage / site.nap[1].path;
+    auto bytes = test::read_text(altered);
+    auto moov = bytes.find("moov");
+    REQUIRE(moov != std::string::npos);
+    flip_byte(altered, moov);
+  }
+  auto out = site.dir / "out";
+  auto run = site.cli("export --camera nap-1 --from " + iso(kT0 + 1s) + " --to " + iso(kT0 + 9s) + " --out " +
+                      out.string());
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 15);
+  auto rel = std::filesystem::relative(altered, site.storage).string();
+  CHECK(run.err.find("carekeep: camera nap-1: segment " + rel + " does not match its index hash") != std::string::npos);
+  // One line of carekeep's own; libavformat's log lines (the muxer's second pass, a demuxer
+  // that cannot parse the altered header) may come before it.
+  CHECK(run.err.find("carekeep:") == run.err.rfind("carekeep:"));
+  CHECK_FALSE(std::filesystem::exists(out));
+  CHECK_FALSE(has_hidden_partial(site.dir.path()));
+  CHECK(site.writer().active_holds().value().empty());
+}
+
 TEST_CASE("a cancelled export leaves no complete-looking output", "[export]") {
   Site site;
   auto index = site.writer();
