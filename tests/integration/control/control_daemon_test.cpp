@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <regex>
@@ -371,6 +372,18 @@ TEST_CASE("an export whose user presses Ctrl-C or goes away stops, leaves nothin
   site.stop();
 }
 
+namespace {
+
+// Whether the process is stopped by a signal (state T in /proc/PID/stat) or gone.
+bool is_stopped(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto paren = text.rfind(')');
+  return paren == std::string::npos || paren + 2 >= text.size() || text[paren + 2] == 'T';
+}
+
+}  // namespace
+
 TEST_CASE("an export killed inside the daemon has its hold released and its folder removed by the user's side", "[rtsp]") {
   Site site(120);
   site.start();
@@ -396,9 +409,22 @@ TEST_CASE("an export killed inside the daemon has its hold released and its fold
       std::this_thread::sleep_for(1ms);
     }
     REQUIRE(command);
-    // Once its hold is in place (it is reading), the OOM killer's way: SIGKILL.
-    test::wait_until([&] { return site.active_holds() > 0 || !std::filesystem::exists("/proc/" + std::to_string(*command)); }, 10s);
-    bool was_running = ::kill(*command, SIGKILL) == 0 && site.active_holds() > 0;
+    // Once its hold is in place (it is reading), the OOM killer's way: SIGKILL. The command
+    // runs in steps, stopped (SIGSTOP) between them, so a fast export cannot finish between
+    // the check and the kill: stopped with its hold in place, it is between placing and
+    // releasing it. (Stopped inside a write transaction is harmless: the kill ends it.)
+    bool was_running = false;
+    auto step_deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < step_deadline) {
+      if (::kill(*command, SIGSTOP) != 0) break;  // gone: it finished
+      test::wait_until([&] { return is_stopped(*command); }, 1s);
+      if (site.active_holds() > 0) {
+        was_running = ::kill(*command, SIGKILL) == 0;
+        break;
+      }
+      ::kill(*command, SIGCONT);
+      std::this_thread::sleep_for(1ms);
+    }
     client.join();
     REQUIRE(run);
     if (!was_running || run->exit_code == 0) {
