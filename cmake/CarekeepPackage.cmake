@@ -14,9 +14,32 @@ set(CAREKEEP_TMPFILES_DIR "/usr/lib/tmpfiles.d" CACHE PATH "Where the tmpfiles.d
 
 # carekeep-smart.{service,timer}: the hourly root oneshot that reads the footage disk's SMART
 # health for carekeepd (which cannot open raw disks) into smart.json beside the index.
-install(FILES ${PROJECT_SOURCE_DIR}/systemd/carekeepd.service ${PROJECT_SOURCE_DIR}/systemd/carekeep-smart.service
-              ${PROJECT_SOURCE_DIR}/systemd/carekeep-smart.timer
-        DESTINATION ${CAREKEEP_SYSTEMD_UNIT_DIR})
+# The services name their binary and configuration by path; those follow the prefix of the
+# install (decided then, as the configuration's directory below), so a /usr/local install's
+# units start /usr/local/sbin/carekeepd with /usr/local/etc/carekeep/carekeep.toml. For /usr
+# (the package) the files are installed unchanged.
+install(FILES ${PROJECT_SOURCE_DIR}/systemd/carekeep-smart.timer DESTINATION ${CAREKEEP_SYSTEMD_UNIT_DIR})
+install(CODE "
+  if(IS_ABSOLUTE \"${CMAKE_INSTALL_SYSCONFDIR}\")
+    set(_etc \"${CMAKE_INSTALL_SYSCONFDIR}\")
+  elseif(CMAKE_INSTALL_PREFIX STREQUAL \"/usr\" OR CMAKE_INSTALL_PREFIX STREQUAL \"/\")
+    set(_etc /etc)
+  else()
+    set(_etc \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_SYSCONFDIR}\")
+  endif()
+  if(IS_ABSOLUTE \"${CMAKE_INSTALL_SBINDIR}\")
+    set(_sbin \"${CMAKE_INSTALL_SBINDIR}\")
+  else()
+    set(_sbin \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_SBINDIR}\")
+  endif()
+  foreach(_unit carekeepd.service carekeep-smart.service)
+    file(READ \"${PROJECT_SOURCE_DIR}/systemd/\${_unit}\" _text)
+    string(REPLACE \"/usr/sbin/\" \"\${_sbin}/\" _text \"\${_text}\")
+    string(REPLACE \"/etc/carekeep/\" \"\${_etc}/carekeep/\" _text \"\${_text}\")
+    file(WRITE \"${PROJECT_BINARY_DIR}/packaging/units/\${_unit}\" \"\${_text}\")
+    file(INSTALL \"${PROJECT_BINARY_DIR}/packaging/units/\${_unit}\" DESTINATION \"${CAREKEEP_SYSTEMD_UNIT_DIR}\"
+         FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+  endforeach()")
 install(FILES ${PROJECT_SOURCE_DIR}/systemd/carekeep.sysusers DESTINATION ${CAREKEEP_SYSUSERS_DIR}
         RENAME carekeep.conf)
 install(FILES ${PROJECT_SOURCE_DIR}/systemd/carekeep.tmpfiles DESTINATION ${CAREKEEP_TMPFILES_DIR}
