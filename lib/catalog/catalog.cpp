@@ -88,6 +88,7 @@ Status Catalog::apply(const recorder::SegmentClosed& report) {
   if (!previous) return tl::unexpected(previous.error());
   const auto& seg = report.segment;
   index::ClosedSegment closed;
+  closed.start = seg.start;  // the recorder may have corrected it at close (a late first packet)
   closed.duration = seg.duration;
   closed.size_bytes = static_cast<std::int64_t>(seg.size_bytes);
   closed.frames = static_cast<std::int64_t>(seg.frames);

@@ -320,8 +320,9 @@ Result<SegmentId> Index::insert_open_segment(const OpenSegment& segment) {
 
 constexpr std::string_view kCloseSegmentSql = R"sql(
   update segment set
+    start_us = coalesce(:start_us, start_us),
     duration_us = :duration_us,
-    end_us = start_us + :duration_us,
+    end_us = coalesce(:start_us, start_us) + :duration_us,
     size_bytes = :size_bytes,
     frames = :frames,
     keyframes = :keyframes,
@@ -347,6 +348,7 @@ Status Index::close_segment(SegmentId id, const ClosedSegment& closed) {
   }
   auto st = run_write(db_, kCloseSegmentSql, what, [&](Statement& q) {
     q.bind(":id", id)
+        .bind(":start_us", opt_us(closed.start))
         .bind(":duration_us", closed.duration.count())
         .bind(":size_bytes", closed.size_bytes)
         .bind(":frames", closed.frames)

@@ -81,6 +81,9 @@ struct OpenSegment {
 // What is known when it is closed (or recovered, or found damaged). The end time is not
 // passed: the index stores start + duration, so the two can never disagree.
 struct ClosedSegment {
+  // The start as known at close, when it differs from the one given at open (a late first
+  // packet, docs/design.md "Segment start times"); empty keeps the start given at open.
+  std::optional<UtcTime> start;
   Micros duration{0};          // from media timestamps
   std::int64_t size_bytes = 0;
   std::int64_t frames = 0;

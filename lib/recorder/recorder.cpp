@@ -17,11 +17,17 @@ const SystemClock kSystemClock;
 // previous segment of the same run (a real clock step is over 1 s and handled apart).
 constexpr Micros kContiguityTolerance{500'000};
 
+// How late a segment's first packet may have been read before its start is corrected at
+// close (docs/design.md, Segment start times): below this it is ordinary jitter.
+constexpr Micros kLateStartThreshold{100'000};
+
 // realtime − monotonic: constant unless someone (NTP, an operator, a missing RTC) steps
 // the wall clock.
 Micros wall_minus_monotonic(const Clock& clock) {
-  return clock.now().time_since_epoch() -
-         std::chrono::duration_cast<Micros>(clock.steady_now().time_since_epoch());
+  // Read in a fixed order, one right after the other (operands of `-` are unsequenced).
+  auto wall = clock.now().time_since_epoch();
+  auto monotonic = std::chrono::duration_cast<Micros>(clock.steady_now().time_since_epoch());
+  return wall - monotonic;
 }
 
 // Sleeps for `delay` unless stop is requested first. Returns false when stopping.
@@ -216,6 +222,9 @@ Recorder::SessionEnd Recorder::record_session(ingest::Source& source, std::stop_
 
   std::unique_ptr<segment::SegmentFile> current;
   SegmentOpened current_info;
+  // Packets arrive late, never early: the earliest (wall clock at read − media time) over the
+  // open segment's video packets estimates when its first packet really happened.
+  UtcTime earliest_start{};
   previous_end_.reset();  // a new run starts on its own wall clock
   std::uint64_t seq = 0;
   Micros clock_baseline = wall_minus_monotonic(*env_.clock);
@@ -235,6 +244,16 @@ Recorder::SessionEnd Recorder::record_session(ingest::Source& source, std::stop_
     {
       std::lock_guard lock(mutex_);
       snapshot_.last_segment = info.path;
+    }
+    // A first packet that came late (a cached GOP sent on connect, a loaded machine) stamped
+    // the segment late; the rest of it dates the start better. Never before the previous
+    // segment of the run ended (previous_end_ is still that segment's end here).
+    UtcTime corrected = previous_end_ ? std::max(earliest_start, *previous_end_) : earliest_start;
+    if (closed->start - corrected > kLateStartThreshold) {
+      log::info("segment_start_corrected",
+                {{"camera", settings_.id}, {"path", info.path.string()},
+                 {"late_ms", std::to_string((closed->start - corrected).count() / 1000)}});
+      closed->start = corrected;
     }
     previous_end_ = closed->truncated ? std::nullopt : std::optional<UtcTime>(closed->start + closed->duration);
     env_.sink->segment_closed({settings_.id, run_key, info.seq, info.path, *closed, started.video_codec,
@@ -319,6 +338,7 @@ Recorder::SessionEnd Recorder::record_session(ingest::Source& source, std::stop_
         return SessionEnd::Ended;
       }
       Micros drift = wall_minus_monotonic(*env_.clock) - clock_baseline;
+      auto arrived = env_.clock->now();  // after a step below, the packet is on the new clock
       if (std::chrono::abs(drift) > settings_.clock_step_threshold) {
         clock_baseline += drift;
         log::warn("clock_step", {{"camera", settings_.id}, {"step_ms", std::to_string(drift.count() / 1000)}});
@@ -337,7 +357,7 @@ Recorder::SessionEnd Recorder::record_session(ingest::Source& source, std::stop_
           av_packet_unref(packet.get());
           continue;
         }
-        auto start = env_.clock->now();
+        auto start = arrived;
         // Within a run, a segment begins where the previous one ended by the media clock;
         // the wall clock at its first packet differs from that only by network and encoder
         // jitter (tens of ms). Keeping the exact end makes consecutive segments contiguous.
@@ -353,6 +373,7 @@ Recorder::SessionEnd Recorder::record_session(ingest::Source& source, std::stop_
         }
         current = std::move(*file);
         current_info = SegmentOpened{settings_.id, run_key, seq++, relative, start};
+        earliest_start = start;
         env_.sink->segment_opened(current_info);
       }
       if (key && env_.keyframe_observer) env_.keyframe_observer(settings_.id, *video_par, *packet);
@@ -362,6 +383,7 @@ Recorder::SessionEnd Recorder::record_session(ingest::Source& source, std::stop_
         end_run(cause_of_write_error(st.error()), st.error().message);
         return SessionEnd::Ended;
       }
+      if (auto media = current->last_video_time()) earliest_start = std::min(earliest_start, arrived - *media);
       std::lock_guard lock(mutex_);
       snapshot_.frames += 1;
       snapshot_.bytes += current->bytes_written() - before;

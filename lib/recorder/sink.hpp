@@ -52,7 +52,8 @@ struct SegmentClosed {
   std::uint64_t run_key;
   std::uint64_t seq;
   std::filesystem::path path; // relative to the storage root
-  segment::ClosedSegment segment;
+  segment::ClosedSegment segment;  // its start may be earlier than the opened one (a late
+                                   // first packet, docs/design.md "Segment start times")
   std::string video_codec;
   int width = 0;
   int height = 0;

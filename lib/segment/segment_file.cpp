@@ -314,6 +314,11 @@ Micros SegmentFile::media_duration() const {
   return Micros{av_rescale_q(last_video_pts_end_, in_time_base_[0], AVRational{1, 1000000})};
 }
 
+std::optional<Micros> SegmentFile::last_video_time() const {
+  if (last_dts_[0] == AV_NOPTS_VALUE) return std::nullopt;
+  return Micros{av_rescale_q(last_dts_[0], in_time_base_[0], AVRational{1, 1000000})};
+}
+
 std::uint64_t SegmentFile::bytes_written() const { return sink_ ? sink_->written : 0; }
 
 Result<ClosedSegment> SegmentFile::close() {

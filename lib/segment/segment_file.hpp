@@ -73,6 +73,10 @@ class SegmentFile {
   const std::filesystem::path& partial_path() const { return partial_path_; }
   const std::filesystem::path& final_path() const { return final_path_; }
   Micros media_duration() const;
+  // Media time of the last video packet written (its DTS after re-anchoring, relative to
+  // the segment's first packet: the timeline media_duration() is measured on); none before
+  // the first timed video packet.
+  std::optional<Micros> last_video_time() const;
   std::uint64_t bytes_written() const;
   std::uint64_t frames() const { return frames_; }
 

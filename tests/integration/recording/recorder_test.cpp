@@ -281,3 +281,69 @@ TEST_CASE("a wall-clock step closes the segment, records one clock event, and th
     check_segments(rows, site.storage(), "h264", "avc1", 320, 240);
   }
 }
+
+namespace {
+// The system clock, read 1.5 s late by its first `late_reads` callers of now(): what a
+// recorder sees when a camera or relay holds the first packets back and then sends them
+// in a burst (a cached GOP on connect, a loaded machine). A real burst cannot be produced
+// on demand on loopback, so this fakes only the lateness of those reads; the packets, the
+// RTSP session and the files are real. Monotonic time is late by the same amount while
+// wall time is, so the recorder sees late reads, not a wall-clock step.
+class LateFirstReadsClock final : public Clock {
+ public:
+  static constexpr Micros kLate{1'500'000};
+  explicit LateFirstReadsClock(int late_reads) : late_reads_(late_reads) {}
+  UtcTime now() const override {
+    bool late = ++reads_ <= late_reads_;
+    late_now_ = late;
+    return SystemClock{}.now() + (late ? kLate : Micros{0});
+  }
+  std::chrono::steady_clock::time_point steady_now() const override {
+    return std::chrono::steady_clock::now() + (late_now_.load() ? kLate : Micros{0});
+  }
+
+ private:
+  int late_reads_;
+  mutable std::atomic<int> reads_{0};
+  mutable std::atomic<bool> late_now_{false};
+};
+}  // namespace
+
+TEST_CASE("a late first packet is dated by the packets after it and the next segment follows without overlap",
+          "[rtsp][slow]") {
+  auto before_camera = SystemClock{}.now();  // no frame of the test picture is older
+  test::RtspTestServer server;
+  Site site{{"cam"}};
+  test::CommittingSink sink{site.index, site.run};
+  // About the first 10 video packets (two clock reads each, plus the run start) come late.
+  LateFirstReadsClock clock{20};
+  recorder::Recorder rec{settings("cam", server.url(), 2s), {site.storage(), TimeZone::utc(), &clock, &sink}};
+  rec.start();
+  bool enough = test::wait_until([&] { return closed_count(sink, site, "cam") >= 3; }, 30s);
+  rec.stop();
+  REQUIRE(enough);
+  CHECK(sink.errors().empty());
+
+  std::vector<index::RunRow> runs;
+  sink.with_lock([&] { runs = site.index.runs("cam", {UtcTime{}, from_us(INT64_MAX / 2)}).value(); });
+  REQUIRE(runs.size() == 1);
+  // The run began at the first keyframe, read 1.5 s late: it was really read 1.5 s before.
+  // A fresh RTSP join itself delivers its first packets in a small burst (about 0.1 s
+  // here, the first keyframe may predate the connection), so the first keyframe really
+  // happened between the camera's start and that read.
+  auto read = runs[0].started - LateFirstReadsClock::kLate;
+  auto rows = segments(sink, site, "cam");
+  REQUIRE(rows.size() >= 3);
+  INFO("first segment starts " << (rows[0].start - read).count() << " us after the real first read, "
+                               << (rows[0].start - before_camera).count() << " us after the camera started");
+  CHECK(rows[0].start <= read + 100ms);
+  CHECK(rows[0].start >= before_camera);
+  CHECK(rows[0].end == rows[0].start + rows[0].duration);
+  for (std::size_t i = 0; i + 1 < rows.size(); ++i) {
+    INFO("segment " << i);
+    CHECK(rows[i + 1].run_id == rows[i].run_id);
+    CHECK(rows[i + 1].start >= rows[i].end);  // no overlap: an export holds what its range says
+    CHECK(rows[i + 1].start - rows[i].end <= 40ms);
+  }
+  check_segments(rows, site.storage(), "h264", "avc1", 320, 240);
+}

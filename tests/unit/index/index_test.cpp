@@ -108,6 +108,24 @@ TEST_CASE("a segment round-trips through insert, close and listing", "[db]") {
   CHECK_FALSE(s.deleted);
 }
 
+TEST_CASE("a start corrected at close moves the start and the end, an empty one keeps the start", "[db]") {
+  Recording r;
+  auto late = r.open(0, kT0 + 1'500ms);  // the first packet was read 1.5 s late
+  auto corrected = r.closed(1, 60s);
+  corrected.start = kT0;
+  REQUIRE(r.index.close_segment(late, corrected));
+  auto next = r.open(1, kT0 + 60s);
+  REQUIRE(r.index.close_segment(next, r.closed(2, 60s)));
+
+  auto rows = r.index.segments("nap-1", {kT0, kT0 + 1h}).value();
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].start == kT0);
+  CHECK(rows[0].end == kT0 + 60s);
+  CHECK(rows[0].path == "nap-1/2026-11-18/0.mp4");  // the file keeps its name
+  CHECK(rows[1].start == kT0 + 60s);
+  CHECK(rows[1].end == kT0 + 120s);
+}
+
 TEST_CASE("a segment closes once, and only as closed, recovered or damaged", "[db]") {
   Recording r;
   auto id = r.open(0, kT0);
