@@ -12,14 +12,11 @@ set(CAREKEEP_SYSTEMD_UNIT_DIR "/lib/systemd/system" CACHE PATH "Where the system
 set(CAREKEEP_SYSUSERS_DIR "/usr/lib/sysusers.d" CACHE PATH "Where the sysusers.d entry goes")
 set(CAREKEEP_TMPFILES_DIR "/usr/lib/tmpfiles.d" CACHE PATH "Where the tmpfiles.d entry goes")
 
-# carekeep-smart.{service,timer}: the hourly root oneshot that reads the footage disk's SMART
-# health for carekeepd (which cannot open raw disks) into smart.json beside the index.
-# The services name their binary and configuration by path; those follow the prefix of the
-# install (decided then, as the configuration's directory below), so a /usr/local install's
-# units start /usr/local/sbin/carekeepd with /usr/local/etc/carekeep/carekeep.toml. For /usr
-# (the package) the files are installed unchanged.
-install(FILES ${PROJECT_SOURCE_DIR}/systemd/carekeep-smart.timer DESTINATION ${CAREKEEP_SYSTEMD_UNIT_DIR})
-install(CODE "
+# Directories decided when installing, not when configuring: the package is also made from
+# the CI build tree (configured for /usr/local, packaged with prefix /usr), and /usr's
+# configuration lives in /etc, as GNUInstallDirs has it. Sets _etc and _sbin in the install
+# script; every install(CODE) below that needs them starts with it.
+set(CAREKEEP_INSTALL_DIRS_CODE "
   if(IS_ABSOLUTE \"${CMAKE_INSTALL_SYSCONFDIR}\")
     set(_etc \"${CMAKE_INSTALL_SYSCONFDIR}\")
   elseif(CMAKE_INSTALL_PREFIX STREQUAL \"/usr\" OR CMAKE_INSTALL_PREFIX STREQUAL \"/\")
@@ -32,6 +29,16 @@ install(CODE "
   else()
     set(_sbin \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_SBINDIR}\")
   endif()
+")
+
+# carekeep-smart.{service,timer}: the hourly root oneshot that reads the footage disk's SMART
+# health for carekeepd (which cannot open raw disks) into smart.json beside the index.
+# The services name their binary and configuration by path; those follow the prefix of the
+# install (CAREKEEP_INSTALL_DIRS_CODE), so a /usr/local install's units start
+# /usr/local/sbin/carekeepd with /usr/local/etc/carekeep/carekeep.toml. For /usr (the
+# package) the files are installed unchanged.
+install(FILES ${PROJECT_SOURCE_DIR}/systemd/carekeep-smart.timer DESTINATION ${CAREKEEP_SYSTEMD_UNIT_DIR})
+install(CODE "${CAREKEEP_INSTALL_DIRS_CODE}
   foreach(_unit carekeepd.service carekeep-smart.service)
     file(READ \"${PROJECT_SOURCE_DIR}/systemd/\${_unit}\" _text)
     string(REPLACE \"/usr/sbin/\" \"\${_sbin}/\" _text \"\${_text}\")
@@ -47,18 +54,9 @@ install(FILES ${PROJECT_SOURCE_DIR}/systemd/carekeep.tmpfiles DESTINATION ${CARE
 
 # The configuration holds camera passwords, so it is not world-readable (postinst gives it
 # to group carekeep). An existing file is the operator's: `cmake --install` never replaces
-# it; in the package dpkg's conffile handling does the same.
-# Its directory follows the prefix of the install, not the one configured: the package is
-# also made from the CI build tree (configured for /usr/local, packaged with prefix /usr),
-# and /usr's configuration lives in /etc, as GNUInstallDirs has it.
-install(CODE "
-  if(IS_ABSOLUTE \"${CMAKE_INSTALL_SYSCONFDIR}\")
-    set(_etc \"${CMAKE_INSTALL_SYSCONFDIR}\")
-  elseif(CMAKE_INSTALL_PREFIX STREQUAL \"/usr\" OR CMAKE_INSTALL_PREFIX STREQUAL \"/\")
-    set(_etc /etc)
-  else()
-    set(_etc \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_SYSCONFDIR}\")
-  endif()
+# it; in the package dpkg's conffile handling does the same. Its directory follows the prefix
+# of the install (CAREKEEP_INSTALL_DIRS_CODE).
+install(CODE "${CAREKEEP_INSTALL_DIRS_CODE}
   set(_dest \"\$ENV{DESTDIR}\${_etc}/carekeep/carekeep.toml\")
   if(EXISTS \"\${_dest}\")
     message(STATUS \"Keeping existing: \${_dest}\")
