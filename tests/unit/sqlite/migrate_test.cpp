@@ -56,6 +56,25 @@ TEST_CASE("only pending migrations run, each in its own transaction", "[db]") {
   CHECK(db->query_int64("select n from b").value() == 2);
 }
 
+TEST_CASE("a current file opens while another connection holds the write lock, a pending step waits for it", "[db][slow]") {
+  test::TempDir dir;
+  auto holder = Connection::open_writer(dir / "x.db");
+  REQUIRE(holder);
+  REQUIRE(sqlite::migrate(*holder, SchemaHistory{kTestId, std::span(kTwoSteps).first(1)}));
+  auto held = sqlite::Transaction::begin(*holder);  // another process's write, as an export's hold
+  REQUIRE(held);
+
+  auto current = Connection::open_writer(dir / "x.db");
+  REQUIRE(current);
+  // Nothing to do: learning that needs no write lock.
+  CHECK(sqlite::migrate(*current, SchemaHistory{kTestId, std::span(kTwoSteps).first(1)}));
+  // A step to apply must take the lock, so it waits busy_timeout and reports the lock.
+  auto pending = sqlite::migrate(*current, SchemaHistory{kTestId, kTwoSteps});
+  REQUIRE_FALSE(pending);
+  CHECK(contains(pending.error().message, "database is locked"));
+  CHECK(version_of(*current) == 1);
+}
+
 TEST_CASE("a migration's WAL is truncated once the file is at the latest version", "[db]") {
   test::TempDir dir;
   auto path = dir / "x.db";
