@@ -24,6 +24,7 @@ int read_at(void* opaque, std::uint8_t* buf, int size) {
 
 int write_at(void* opaque, std::uint8_t* buf, int size) {
   auto* c = static_cast<FdOutput::Cursor*>(opaque);
+  const std::int64_t at = c->pos;
   int done = 0;
   while (done < size) {
     ssize_t n = ::pwrite(c->fd, buf + done, static_cast<std::size_t>(size - done), static_cast<off_t>(c->pos));
@@ -32,6 +33,7 @@ int write_at(void* opaque, std::uint8_t* buf, int size) {
     c->pos += n;
     done += static_cast<int>(n);
   }
+  if (c->observer != nullptr && *c->observer) (*c->observer)(at, static_cast<std::size_t>(done));
   return done;
 }
 
@@ -72,8 +74,10 @@ Result<std::unique_ptr<FdOutput>> FdOutput::attach(AVFormatContext* ctx, int fd)
   std::unique_ptr<FdOutput> out{new FdOutput};
   out->ctx_ = ctx;
   out->writer_.fd = fd;
+  out->writer_.observer = &out->observer_;
   out->pb_ = make_context(&out->writer_, true);
   if (out->pb_ == nullptr) return fail(ErrorKind::ResourceExhausted, "allocating an output buffer");
+  out->pb_->direct = 1;  // packets go to pwrite as they are, not copied through the buffer
   ctx->pb = out->pb_;
   ctx->flags |= AVFMT_FLAG_CUSTOM_IO;
   ctx->opaque = out.get();

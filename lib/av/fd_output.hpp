@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <string>
@@ -25,9 +26,15 @@ class FdOutput {
   // Flushes pb after av_write_trailer; the first write error seen, if any.
   int flush();
 
+  // Called after each write the muxer's pb makes, with where it went and its length (the
+  // muxer's thread).
+  using Observer = std::function<void(std::int64_t pos, std::size_t size)>;
+  void observe(Observer observer) { observer_ = std::move(observer); }
+
   struct Cursor {
     int fd = -1;
     std::int64_t pos = 0;
+    const Observer* observer = nullptr;
   };
 
  private:
@@ -37,6 +44,7 @@ class FdOutput {
 
   AVFormatContext* ctx_ = nullptr;
   AVIOContext* pb_ = nullptr;
+  Observer observer_;
   Cursor writer_;
   std::list<std::pair<AVIOContext*, std::unique_ptr<Cursor>>> readers_;
 };

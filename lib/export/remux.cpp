@@ -15,6 +15,7 @@
 #include "av/av.hpp"
 #include "av/fd_output.hpp"
 #include "base/fs.hpp"
+#include "export/output_hasher.hpp"
 #include "export/source_reader.hpp"
 #include "segment/hash.hpp"
 
@@ -44,48 +45,176 @@ Error io_error(int code, const std::string& what) {
 
 std::int64_t packet_time(const AVPacket& p) { return p.pts != AV_NOPTS_VALUE ? p.pts : p.dts; }
 
+// A dry run's muxer output: keeps what is written below `cap` (where the head is) and the
+// size; the media itself goes nowhere.
+// Room in a captured head beyond the moov's: ftyp, free and mdat headers.
+constexpr std::uint64_t kHeadRoom = 4096;
+
+class CaptureOutput {
+ public:
+  static Result<std::unique_ptr<CaptureOutput>> attach(AVFormatContext* ctx, std::uint64_t cap) {
+    std::unique_ptr<CaptureOutput> out{new CaptureOutput};
+    out->cap_ = cap;
+    constexpr int kBufferSize = 64 * 1024;
+    auto* buffer = static_cast<unsigned char*>(av_malloc(kBufferSize));
+    if (buffer == nullptr) return fail(ErrorKind::ResourceExhausted, "allocating an output buffer");
+    out->pb_ = avio_alloc_context(buffer, kBufferSize, 1, out.get(), nullptr, &CaptureOutput::write, &CaptureOutput::seek);
+    if (out->pb_ == nullptr) {
+      av_free(buffer);
+      return fail(ErrorKind::ResourceExhausted, "allocating an output context");
+    }
+    out->pb_->direct = 1;  // packets are not copied through the buffer on their way to nowhere
+    out->ctx_ = ctx;
+    ctx->pb = out->pb_;
+    ctx->flags |= AVFMT_FLAG_CUSTOM_IO;
+    return out;
+  }
+  ~CaptureOutput() {
+    if (ctx_ != nullptr && ctx_->pb == pb_) ctx_->pb = nullptr;
+    if (pb_ != nullptr) {
+      av_freep(&pb_->buffer);
+      avio_context_free(&pb_);
+    }
+  }
+  CaptureOutput(const CaptureOutput&) = delete;
+  CaptureOutput& operator=(const CaptureOutput&) = delete;
+
+  void flush() { avio_flush(pb_); }
+  const std::vector<std::uint8_t>& head() const { return head_; }
+  std::uint64_t size() const { return size_; }
+
+ private:
+  CaptureOutput() = default;
+  static int write(void* opaque, std::uint8_t* buf, int size) {
+    auto* self = static_cast<CaptureOutput*>(opaque);
+    const auto at = static_cast<std::uint64_t>(self->pos_);
+    const std::uint64_t end = at + static_cast<std::uint64_t>(size);
+    if (at < self->cap_) {
+      const std::uint64_t keep = std::min(end, self->cap_);
+      if (self->head_.size() < keep) self->head_.resize(keep);
+      std::memcpy(self->head_.data() + at, buf, keep - at);
+    }
+    self->pos_ = static_cast<std::int64_t>(end);
+    self->size_ = std::max(self->size_, end);
+    return size;
+  }
+  static std::int64_t seek(void* opaque, std::int64_t offset, int whence) {
+    auto* self = static_cast<CaptureOutput*>(opaque);
+    if ((whence & AVSEEK_SIZE) != 0) return static_cast<std::int64_t>(self->size_);
+    switch (whence & ~AVSEEK_FORCE) {
+      case SEEK_SET: self->pos_ = offset; break;
+      case SEEK_CUR: self->pos_ += offset; break;
+      case SEEK_END: self->pos_ = static_cast<std::int64_t>(self->size_) + offset; break;
+      default: return AVERROR(EINVAL);
+    }
+    return self->pos_;
+  }
+
+  AVFormatContext* ctx_ = nullptr;
+  AVIOContext* pb_ = nullptr;
+  std::uint64_t cap_ = 0;
+  std::vector<std::uint8_t> head_;
+  std::uint64_t size_ = 0;
+  std::int64_t pos_ = 0;
+};
+
+// Where the mdat box of a head begins and where its payload (the media) begins and ends,
+// walking the top-level boxes; nullopt if the head holds no whole mdat header.
+struct MdatPlace {
+  std::uint64_t start = 0;
+  std::uint64_t payload = 0;
+  std::uint64_t end = 0;
+};
+std::optional<MdatPlace> find_mdat(const std::vector<std::uint8_t>& head) {
+  auto be32 = [&](std::uint64_t at) {
+    return (std::uint32_t{head[at]} << 24) | (std::uint32_t{head[at + 1]} << 16) | (std::uint32_t{head[at + 2]} << 8) |
+           std::uint32_t{head[at + 3]};
+  };
+  std::uint64_t at = 0;
+  while (at + 8 <= head.size()) {
+    std::uint64_t size = be32(at);
+    std::uint64_t header = 8;
+    if (size == 1) {
+      if (at + 16 > head.size()) return std::nullopt;
+      size = (std::uint64_t{be32(at + 8)} << 32) | be32(at + 12);
+      header = 16;
+    }
+    if (std::memcmp(head.data() + at + 4, "mdat", 4) == 0) return MdatPlace{at, at + header, at + size};
+    if (size < header) return std::nullopt;
+    at += size;
+  }
+  return std::nullopt;
+}
+
+// What a dry run of the remux foretells of an output file: its head (ftyp, the moov in the
+// space reserved for it, the mdat header: every byte before the media) and its size.
+struct HeadPrediction {
+  std::vector<std::uint8_t> head;
+  std::int64_t moov_reserve = 0;  // the mov muxer's moov_size
+  std::uint64_t size = 0;
+};
+
+// A stream the output copies: its parameters, as the segment that starts the file has them.
+struct CopiedStream {
+  av::CodecParameters par;
+  AVRational time_base{0, 1};
+};
+
+// A packet as the dry run handed it to the muxer (after its timestamps were set): enough to
+// hand the same packet, with zeros for media, to a second muxer.
+struct LoggedPacket {
+  int stream = 0;
+  std::int64_t pts = 0;
+  std::int64_t dts = 0;
+  std::int64_t duration = 0;
+  int size = 0;
+  int flags = 0;
+  std::vector<std::uint8_t> text;  // subtitle samples only: their bytes matter
+};
+
 class Writer {
  public:
   // Creates `name` in `dest` and writes through its descriptor: the file may be made by the
   // user's own carekeep (control/broker.hpp), which this process could not open by name.
-  Status open(fs::Destination& dest, const std::string& name, const AVFormatContext* first, bool timestamps) {
-    name_ = name;
+  // With a prediction of the file's head, the moov goes into space reserved for it and the
+  // file is hashed while it is written; without, the muxer moves the moov to the front at
+  // the end (faststart) and the finished file is hashed.
+  Status open(fs::Destination& dest, const std::string& name, const AVFormatContext* first, bool timestamps,
+              const HeadPrediction* prediction) {
+    if (auto st = build(name, first, timestamps); !st) return st;
     auto fd = dest.create(name);
     if (!fd) return tl::unexpected(fd.error());
     fd_ = std::move(*fd);
-    AVFormatContext* raw = nullptr;
-    if (int rc = avformat_alloc_output_context2(&raw, nullptr, "mp4", name.c_str()); rc < 0 || raw == nullptr)
-      return tl::unexpected(av::from_averror(rc, "creating " + name));
-    ctx_.reset(raw);
-    int in_video = av::find_stream(first, AVMEDIA_TYPE_VIDEO);
-    int in_audio = av::find_stream(first, AVMEDIA_TYPE_AUDIO);
-    if (in_video < 0) return fail(ErrorKind::DataLoss, "segment has no video stream");
-    video_ = add_copy(first->streams[in_video]);
-    if (in_audio >= 0) audio_ = add_copy(first->streams[in_audio]);
-    if (video_ == nullptr || (in_audio >= 0 && audio_ == nullptr))
-      return fail(ErrorKind::ResourceExhausted, "allocating output streams");
-    if (timestamps) {
-      text_ = avformat_new_stream(ctx_.get(), nullptr);
-      if (text_ == nullptr) return fail(ErrorKind::ResourceExhausted, "allocating the subtitle stream");
-      text_->codecpar->codec_type = AVMEDIA_TYPE_SUBTITLE;
-      text_->codecpar->codec_id = AV_CODEC_ID_MOV_TEXT;
-      text_->time_base = AVRational{1, 1000};
-      auto* extra = static_cast<std::uint8_t*>(av_mallocz(sizeof kTx3gHeader + AV_INPUT_BUFFER_PADDING_SIZE));
-      if (extra == nullptr) return fail(ErrorKind::ResourceExhausted, "allocating the subtitle header");
-      std::memcpy(extra, kTx3gHeader, sizeof kTx3gHeader);
-      text_->codecpar->extradata = extra;
-      text_->codecpar->extradata_size = sizeof kTx3gHeader;
-      av_dict_set(&text_->metadata, "language", "und", 0);
-      av_dict_set(&text_->metadata, "handler_name", "carekeep wall clock", 0);
-    }
     auto io = av::FdOutput::attach(ctx_.get(), fd_.get());
     if (!io) return tl::unexpected(io.error());
     io_ = std::move(*io);
     av::Dictionary opts;
-    // faststart: moov before the media, so a player (or a browser) starts without reading
-    // the whole file; costs one extra pass over the output at the end.
-    opts.set("movflags", "+faststart");
+    if (prediction != nullptr) {
+      prediction_ = *prediction;
+      auto hasher = OutputHasher::start(fd_.get(), prediction_->head);
+      if (!hasher) return tl::unexpected(hasher.error());
+      hasher_ = std::move(*hasher);
+      io_->observe([h = hasher_.get()](std::int64_t pos, std::size_t size) { h->wrote(pos, size); });
+      opts.set("moov_size", std::to_string(prediction_->moov_reserve));
+    } else {
+      // faststart: moov before the media, so a player (or a browser) starts without reading
+      // the whole file; costs one extra pass over the output at the end.
+      opts.set("movflags", "+faststart");
+    }
     if (int rc = avformat_write_header(ctx_.get(), opts.out()); rc < 0)
+      return tl::unexpected(io_error(rc, "writing the header of " + name));
+    return ok();
+  }
+
+  // The dry run: the same muxing into nowhere, each packet logged, to foretell the head.
+  Status open_dry(const std::string& name, const AVFormatContext* first, bool timestamps) {
+    if (auto st = build(name, first, timestamps); !st) return st;
+    dry_ = true;
+    // Muxed with the moov last, its head is ftyp and the mdat header (and a free box).
+    auto out = CaptureOutput::attach(ctx_.get(), kHeadRoom);
+    if (!out) return tl::unexpected(out.error());
+    capture_ = std::move(*out);
+    if (int rc = avformat_write_header(ctx_.get(), nullptr); rc < 0)
       return tl::unexpected(io_error(rc, "writing the header of " + name));
     return ok();
   }
@@ -110,6 +239,7 @@ class Writer {
     pkt.dts = dts;
     pkt.duration = duration;
     pkt.pos = -1;
+    if (dry_) log(pkt, false);
     if (int rc = av_interleaved_write_frame(ctx_.get(), &pkt); rc < 0)
       return tl::unexpected(io_error(rc, "writing " + name_));
     return ok();
@@ -128,25 +258,212 @@ class Writer {
     pkt->pts = pkt->dts = av_rescale_q(at_us, kMicros, text_->time_base);
     pkt->duration = av_rescale_q(duration_us, kMicros, text_->time_base);
     pkt->flags |= AV_PKT_FLAG_KEY;
+    if (dry_) log(*pkt, true);
     if (int rc = av_interleaved_write_frame(ctx_.get(), pkt.get()); rc < 0)
       return tl::unexpected(io_error(rc, "writing " + name_));
     return ok();
   }
 
-  // Ends the file, makes it durable and returns its SHA-256 and size.
-  Result<std::pair<segment::Sha256, std::uint64_t>> finish() {
-    if (int rc = av_write_trailer(ctx_.get()); rc < 0) return tl::unexpected(io_error(rc, "finishing " + name_));
+  // Ends the file, makes it durable and returns its SHA-256 and size, and whether the hash
+  // was made while the file was written (the head came out as foretold).
+  struct Finished {
+    segment::Sha256 sha256{};
+    std::uint64_t size = 0;
+    bool hashed_as_written = false;
+  };
+  // A file whose moov did not fit the space reserved for it (the footage was not muxed as the
+  // dry run foretold) is not finished: `overflowed` says so, and the file must be made again.
+  Result<Finished> finish(bool& overflowed) {
+    if (int rc = av_write_trailer(ctx_.get()); rc < 0) {
+      overflowed = prediction_.has_value() && rc == AVERROR(EINVAL);
+      return tl::unexpected(io_error(rc, "finishing " + name_));
+    }
     if (int rc = io_->flush(); rc < 0) return tl::unexpected(io_error(rc, "writing " + name_));
     io_.reset();
     ctx_.reset();
     struct stat st {};
     if (::fstat(fd_.get(), &st) != 0) return tl::unexpected(fs::from_errno(errno, "reading the size of " + name_));
-    // Hash the file while the disk writes it back: each stretch's write-back is started one
-    // stretch ahead of the hash, so fsync then waits only for what is left (for 1 h of 1080p
-    // it waited 1.3 s after the hash, tools/bench/export_bench). Starting it all at once
-    // blocks as long as the write itself. Best effort: a filesystem without sync_file_range
-    // is made durable by fsync alone.
     const auto size = static_cast<std::uint64_t>(st.st_size);
+    Finished done;
+    done.size = size;
+    if (hasher_) {
+      auto digest = hasher_->finish(size);
+      hasher_.reset();
+      if (digest && size == prediction_->size && head_on_disk_is(prediction_->head)) {
+        done.sha256 = *digest;
+        done.hashed_as_written = true;
+      }
+    }
+    if (!done.hashed_as_written) {
+      auto digest = hash_from_disk(size);
+      if (!digest) return tl::unexpected(digest.error());
+      done.sha256 = *digest;
+    }
+    if (::fsync(fd_.get()) != 0) return tl::unexpected(fs::from_errno(errno, "fsync of " + name_));
+    fd_.reset();
+    return done;
+  }
+
+  // The dry run's end: the head the real file will have with its moov in reserved space, or
+  // nullopt if it cannot be foretold (the real file is then written with faststart).
+  std::optional<HeadPrediction> predict() {
+    if (av_write_trailer(ctx_.get()) < 0) return std::nullopt;
+    capture_->flush();
+    // Muxed with its moov last: the moov is what follows the mdat.
+    auto mdat = find_mdat(capture_->head());
+    if (!mdat || mdat->end > capture_->size()) return std::nullopt;
+    const std::uint64_t moov = capture_->size() - mdat->end;
+    // The moov and a free box of 8 bytes fill the reserved space exactly; in case the moov
+    // comes out larger there (64-bit chunk offsets past 4 GiB), once more with room to spare.
+    for (std::uint64_t reserve : {moov + 8, 2 * moov + 65536}) {
+      if (auto p = replay(static_cast<std::int64_t>(reserve))) return p;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  Status build(const std::string& name, const AVFormatContext* first, bool timestamps) {
+    name_ = name;
+    int in_video = av::find_stream(first, AVMEDIA_TYPE_VIDEO);
+    int in_audio = av::find_stream(first, AVMEDIA_TYPE_AUDIO);
+    if (in_video < 0) return fail(ErrorKind::DataLoss, "segment has no video stream");
+    video_source_ = copied(first->streams[in_video]);
+    if (in_audio >= 0) audio_source_ = copied(first->streams[in_audio]);
+    timestamps_ = timestamps;
+    auto ctx = make_muxer(video_, audio_, text_);
+    if (!ctx) return tl::unexpected(ctx.error());
+    ctx_ = std::move(*ctx);
+    return ok();
+  }
+
+  static CopiedStream copied(const AVStream* in) { return {av::copy_parameters(in->codecpar), in->time_base}; }
+
+  // An mp4 muxer with the output's streams, made from the copied ones.
+  Result<av::OutputFormat> make_muxer(AVStream*& video, AVStream*& audio, AVStream*& text) const {
+    AVFormatContext* raw = nullptr;
+    if (int rc = avformat_alloc_output_context2(&raw, nullptr, "mp4", name_.c_str()); rc < 0 || raw == nullptr)
+      return tl::unexpected(av::from_averror(rc, "creating " + name_));
+    av::OutputFormat ctx(raw);
+    video = add_copy(ctx.get(), video_source_);
+    audio = audio_source_.par ? add_copy(ctx.get(), audio_source_) : nullptr;
+    if (video == nullptr || (audio_source_.par && audio == nullptr))
+      return fail(ErrorKind::ResourceExhausted, "allocating output streams");
+    text = nullptr;
+    if (timestamps_) {
+      text = avformat_new_stream(ctx.get(), nullptr);
+      if (text == nullptr) return fail(ErrorKind::ResourceExhausted, "allocating the subtitle stream");
+      text->codecpar->codec_type = AVMEDIA_TYPE_SUBTITLE;
+      text->codecpar->codec_id = AV_CODEC_ID_MOV_TEXT;
+      text->time_base = AVRational{1, 1000};
+      auto* extra = static_cast<std::uint8_t*>(av_mallocz(sizeof kTx3gHeader + AV_INPUT_BUFFER_PADDING_SIZE));
+      if (extra == nullptr) return fail(ErrorKind::ResourceExhausted, "allocating the subtitle header");
+      std::memcpy(extra, kTx3gHeader, sizeof kTx3gHeader);
+      text->codecpar->extradata = extra;
+      text->codecpar->extradata_size = sizeof kTx3gHeader;
+      av_dict_set(&text->metadata, "language", "und", 0);
+      av_dict_set(&text->metadata, "handler_name", "carekeep wall clock", 0);
+    }
+    return ctx;
+  }
+
+  static AVStream* add_copy(AVFormatContext* ctx, const CopiedStream& in) {
+    AVStream* out = avformat_new_stream(ctx, nullptr);
+    if (out == nullptr || avcodec_parameters_copy(out->codecpar, in.par.get()) < 0) return nullptr;
+    // H.264: let the mp4 muxer pick avc1. H.265: hvc1 (parameter sets in the sample entry,
+    // as the segments store them), which Apple players and browsers need; FFmpeg 5's
+    // default would be hev1.
+    out->codecpar->codec_tag = in.par->codec_id == AV_CODEC_ID_HEVC ? MKTAG('h', 'v', 'c', '1') : 0;
+    out->time_base = in.time_base;
+    return out;
+  }
+
+  void log(const AVPacket& pkt, bool text) {
+    // Side data (rare in footage) could change what the muxer writes: not foretold.
+    if (pkt.side_data_elems > 0) replayable_ = false;
+    LoggedPacket l{pkt.stream_index, pkt.pts, pkt.dts, pkt.duration, pkt.size, pkt.flags, {}};
+    if (text) l.text.assign(pkt.data, pkt.data + pkt.size);
+    max_packet_ = std::max(max_packet_, pkt.size);
+    log_.push_back(std::move(l));
+  }
+
+  // The logged packets once more, with zeros for media, into a muxer that reserves
+  // `reserve` bytes for the moov: the head it writes is the real file's.
+  std::optional<HeadPrediction> replay(std::int64_t reserve) const {
+    if (!replayable_) return std::nullopt;
+    AVStream* video = nullptr;
+    AVStream* audio = nullptr;
+    AVStream* text = nullptr;
+    auto ctx = make_muxer(video, audio, text);
+    if (!ctx) return std::nullopt;
+    auto out = CaptureOutput::attach(ctx->get(), static_cast<std::uint64_t>(reserve) + kHeadRoom);
+    if (!out) return std::nullopt;
+    av::Dictionary opts;
+    opts.set("moov_size", std::to_string(reserve));
+    if (avformat_write_header(ctx->get(), opts.out()) < 0) return std::nullopt;
+    // The logged timestamps are in the dry muxer's time bases (set by its header).
+    for (unsigned s = 0; s < (*ctx)->nb_streams; ++s)
+      if (av_cmp_q((*ctx)->streams[s]->time_base, ctx_->streams[s]->time_base) != 0) return std::nullopt;
+    AVBufferRef* zeros = av_buffer_allocz(static_cast<std::size_t>(max_packet_) + AV_INPUT_BUFFER_PADDING_SIZE);
+    if (zeros == nullptr) return std::nullopt;
+    auto pkt = av::make_packet();
+    bool failed = false;
+    for (const auto& l : log_) {
+      if (!l.text.empty()) {
+        if (av_new_packet(pkt.get(), static_cast<int>(l.text.size())) < 0) {
+          failed = true;
+          break;
+        }
+        std::memcpy(pkt->data, l.text.data(), l.text.size());
+      } else {
+        pkt->buf = av_buffer_ref(zeros);
+        if (pkt->buf == nullptr) {
+          failed = true;
+          break;
+        }
+        pkt->data = pkt->buf->data;
+        pkt->size = l.size;
+      }
+      pkt->stream_index = l.stream;
+      pkt->pts = l.pts;
+      pkt->dts = l.dts;
+      pkt->duration = l.duration;
+      pkt->flags = l.flags;
+      if (av_interleaved_write_frame(ctx->get(), pkt.get()) < 0) {
+        failed = true;
+        break;
+      }
+    }
+    av_packet_unref(pkt.get());
+    av_buffer_unref(&zeros);
+    if (failed || av_write_trailer(ctx->get()) < 0) return std::nullopt;
+    (*out)->flush();
+    auto mdat = find_mdat((*out)->head());
+    if (!mdat || mdat->payload > (*out)->head().size()) return std::nullopt;
+    HeadPrediction p;
+    p.head.assign((*out)->head().begin(), (*out)->head().begin() + static_cast<std::ptrdiff_t>(mdat->payload));
+    p.moov_reserve = reserve;
+    p.size = (*out)->size();
+    return p;
+  }
+
+  bool head_on_disk_is(const std::vector<std::uint8_t>& head) const {
+    std::vector<std::uint8_t> disk(head.size());
+    std::size_t got = 0;
+    while (got < disk.size()) {
+      ssize_t n = ::pread(fd_.get(), disk.data() + got, disk.size() - got, static_cast<off_t>(got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      got += static_cast<std::size_t>(n);
+    }
+    return disk == head;
+  }
+
+  // Hashes the finished file while the disk writes it back: each stretch's write-back is
+  // started one stretch ahead of the hash, so fsync then waits only for what is left (for 1 h
+  // of 1080p it waited 1.3 s after the hash, tools/bench/export_bench). Starting it all at
+  // once blocks as long as the write itself. Best effort: a filesystem without
+  // sync_file_range is made durable by fsync alone.
+  Result<segment::Sha256> hash_from_disk(std::uint64_t size) const {
     segment::Sha256Stream hash;
     (void)::sync_file_range(fd_.get(), 0, static_cast<off_t>(kWritebackStretch), SYNC_FILE_RANGE_WRITE);
     for (std::uint64_t at = 0; at < size; at += kWritebackStretch) {
@@ -156,28 +473,23 @@ class Writer {
       auto fed = segment::hash_fd_from(hash, fd_.get(), at, name_, kWritebackStretch);
       if (!fed) return tl::unexpected(fed.error());
     }
-    const segment::Sha256 digest = hash.finish();
-    if (::fsync(fd_.get()) != 0) return tl::unexpected(fs::from_errno(errno, "fsync of " + name_));
-    fd_.reset();
-    return std::pair{digest, static_cast<std::uint64_t>(st.st_size)};
-  }
-
- private:
-  AVStream* add_copy(const AVStream* in) {
-    AVStream* out = avformat_new_stream(ctx_.get(), nullptr);
-    if (out == nullptr || avcodec_parameters_copy(out->codecpar, in->codecpar) < 0) return nullptr;
-    // H.264: let the mp4 muxer pick avc1. H.265: hvc1 (parameter sets in the sample entry,
-    // as the segments store them), which Apple players and browsers need; FFmpeg 5's
-    // default would be hev1.
-    out->codecpar->codec_tag = in->codecpar->codec_id == AV_CODEC_ID_HEVC ? MKTAG('h', 'v', 'c', '1') : 0;
-    out->time_base = in->time_base;
-    return out;
+    return hash.finish();
   }
 
   std::string name_;
+  bool timestamps_ = false;
+  bool dry_ = false;
+  CopiedStream video_source_;
+  CopiedStream audio_source_;  // par null: no audio
   fs::UniqueFd fd_;
   av::OutputFormat ctx_;
-  std::unique_ptr<av::FdOutput> io_;  // after ctx_: destroyed first, while ctx_ still lives
+  std::optional<HeadPrediction> prediction_;
+  std::unique_ptr<OutputHasher> hasher_;  // before io_: io_ (which calls it) is destroyed first
+  std::unique_ptr<av::FdOutput> io_;      // after ctx_: destroyed first, while ctx_ still lives
+  std::unique_ptr<CaptureOutput> capture_;
+  std::vector<LoggedPacket> log_;
+  bool replayable_ = true;
+  int max_packet_ = 0;
   AVStream* video_ = nullptr;
   AVStream* audio_ = nullptr;
   AVStream* text_ = nullptr;
@@ -300,34 +612,78 @@ struct Part {
   const index::SegmentRow* previous = nullptr;
 };
 
-}  // namespace
+// The files a remux makes, through `inner`; a file asked for again (the run is made again) is
+// the same file, emptied.
+class RemakingDestination final : public fs::Destination {
+ public:
+  explicit RemakingDestination(fs::Destination& inner) : inner_(inner) {}
+  Status open(const std::filesystem::path& out, fs::Layout layout) override { return inner_.open(out, layout); }
+  Result<fs::UniqueFd> create(std::string_view name) override {
+    for (const auto& [made, fd] : made_) {
+      if (made != name) continue;
+      fs::UniqueFd again(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));
+      if (!again || ::ftruncate(again.get(), 0) != 0)
+        return tl::unexpected(fs::from_errno(errno, "emptying " + std::string(name) + " to write it again"));
+      return again;
+    }
+    auto fd = inner_.create(name);
+    if (!fd) return fd;
+    fs::UniqueFd kept(::fcntl(fd->get(), F_DUPFD_CLOEXEC, 0));
+    if (!kept) return tl::unexpected(fs::from_errno(errno, "keeping " + std::string(name)));
+    made_.emplace_back(std::string(name), std::move(kept));
+    return fd;
+  }
+  Status commit() override { return inner_.commit(); }
+  void abort() noexcept override { inner_.abort(); }
+  const std::vector<fs::Leftover>& leftovers() const override { return inner_.leftovers(); }
 
-std::string part_file_name(std::string_view stem, std::size_t part) {
-  if (part <= 1) return std::string(stem) + ".mp4";
-  return std::string(stem) + ".part" + std::to_string(part) + ".mp4";
-}
+ private:
+  fs::Destination& inner_;
+  std::vector<std::pair<std::string, fs::UniqueFd>> made_;
+};
 
-Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, fs::Destination& dest,
-                                 std::string_view stem, const RemuxOptions& options,
-                                 const std::function<void(std::uint64_t)>& progress, const std::atomic<bool>* cancel) {
-  if (segments.empty()) return fail(ErrorKind::NotFound, "no footage in the range");
-  if (options.timestamps && options.zone == nullptr) return fail(ErrorKind::InvalidArgument, "timestamps need a zone");
-  auto start_rel = find_start_keyframe(segments.front(), options.from);
-  if (!start_rel) return tl::unexpected(start_rel.error());
+// One run of the remux over the segments. The dry run (no destination) demuxes the
+// segments skimming their media (export/source_reader) and muxes into nowhere, to foretell
+// each output file's head; the real run writes the files, hashing the sources on the way
+// (and each file as it is written, where its head was foretold).
+struct Pass {
+  const std::vector<SourceSegment>& segments;
+  fs::Destination* dest = nullptr;  // null: the dry run
+  std::string_view stem;
+  const RemuxOptions& options;
+  const std::function<void(std::uint64_t)>* progress = nullptr;
+  const std::atomic<bool>* cancel = nullptr;
+  std::int64_t start_rel = 0;
+  SourceHasher* hasher = nullptr;                               // the real run
+  const std::vector<std::optional<HeadPrediction>>* heads = nullptr;  // the real run: per file
+  std::vector<std::optional<HeadPrediction>>* foretold = nullptr;     // the dry run: per file
+  bool* overflowed = nullptr;  // the real run: a file's moov did not fit its foretold space
+  bool dry() const { return dest == nullptr; }
+};
 
-  // Source files are read and hashed on a second thread while this one remuxes.
-  auto hasher = SourceHasher::start(segments.size());
-  if (!hasher) return tl::unexpected(hasher.error());
-
+Result<RemuxResult> run_pass(const Pass& pass) {
+  const auto& segments = pass.segments;
+  const auto& options = pass.options;
+  const auto* cancel = pass.cancel;
+  const bool dry = pass.dry();
+  auto open_reader = [&](std::size_t i, SourceReader::Mode mode) {
+    return dry ? SourceReader::open_skimming(segments[i].file, mode)
+               : SourceReader::open(segments[i].file, mode, pass.hasher, i);
+  };
   RemuxResult result;
   std::unique_ptr<Part> part;
   // A part that never got a packet has no file (it was never opened).
   auto finish_part = [&]() -> Status {
     if (part && part->opened) {
-      auto written = part->writer.finish();
-      if (!written) return tl::unexpected(written.error());
-      part->file.sha256 = written->first;
-      part->file.size_bytes = written->second;
+      if (dry) {
+        pass.foretold->push_back(part->writer.predict());
+      } else {
+        auto written = part->writer.finish(*pass.overflowed);
+        if (!written) return tl::unexpected(written.error());
+        part->file.sha256 = written->sha256;
+        part->file.size_bytes = written->size;
+        part->file.hashed_as_written = written->hashed_as_written;
+      }
       result.files.push_back(std::move(part->file));
     }
     part.reset();
@@ -341,8 +697,7 @@ Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, fs:
     // A segment that continues the open file is read once, hashed on the way; one that
     // starts a file is opened as libavformat opens a file itself (export/source_reader).
     const bool continues = part && part->opened;
-    auto reader = SourceReader::open(seg.file, continues ? SourceReader::Mode::Continue : SourceReader::Mode::Start,
-                                     hasher->get(), i);
+    auto reader = open_reader(i, continues ? SourceReader::Mode::Continue : SourceReader::Mode::Start);
     if (!reader) return tl::unexpected(reader.error());
     AVFormatContext* input = (*reader)->format();
     int v = av::find_stream(input, AVMEDIA_TYPE_VIDEO);
@@ -352,7 +707,7 @@ Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, fs:
     if (part && !(layout == part->layout)) {
       if (auto st = finish_part(); !st) return tl::unexpected(st.error());
       if (continues) {  // it starts the next file after all
-        reader = SourceReader::open(seg.file, SourceReader::Mode::Start, hasher->get(), i);
+        reader = open_reader(i, SourceReader::Mode::Start);
         if (!reader) return tl::unexpected(reader.error());
         input = (*reader)->format();
         v = av::find_stream(input, AVMEDIA_TYPE_VIDEO);
@@ -379,7 +734,8 @@ Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, fs:
     } else {
       part->probed.apply(input, v, a);
     }
-    const std::int64_t min_start_rel = i == 0 ? *start_rel : 0;
+    if (dry) (*reader)->skim();
+    const std::int64_t min_start_rel = i == 0 ? pass.start_rel : 0;
     // Where this segment starts on the file's timeline (known once the file's first keyframe
     // is, for the segment that starts it). The next segment of the same run continues the
     // media clock exactly (no wall-clock jitter between segments); after a break the wall
@@ -403,10 +759,10 @@ Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, fs:
       int rc = av_read_frame(input, pkt.get());
       if (rc == AVERROR_EOF) break;
       if (rc < 0) return tl::unexpected(av::from_averror(rc, "reading " + seg.file.string()));
-      if (progress && input->pb != nullptr) {
+      if (pass.progress != nullptr && *pass.progress && input->pb != nullptr) {
         auto pos = static_cast<std::uint64_t>(std::max<std::int64_t>(0, avio_tell(input->pb)));
         if (pos > reported) {
-          progress(pos - reported);
+          (*pass.progress)(pos - reported);
           reported = pos;
         }
       }
@@ -453,8 +809,13 @@ Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, fs:
         continue;
       }
       if (!part->opened) {
-        part->file.name = part_file_name(stem, result.files.size() + 1);
-        if (auto st = part->writer.open(dest, part->file.name, input, options.timestamps); !st)
+        part->file.name = part_file_name(pass.stem, result.files.size() + 1);
+        const std::size_t k = result.files.size();
+        const HeadPrediction* head =
+            pass.heads != nullptr && k < pass.heads->size() && (*pass.heads)[k] ? &*(*pass.heads)[k] : nullptr;
+        if (auto st = dry ? part->writer.open_dry(part->file.name, input, options.timestamps)
+                          : part->writer.open(*pass.dest, part->file.name, input, options.timestamps, head);
+            !st)
           return tl::unexpected(st.error());
         part->opened = true;
         part->file.video_codec = avcodec_get_name(part->layout.video);
@@ -480,8 +841,9 @@ Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, fs:
       used = true;
       av_packet_unref(pkt.get());
     }
-    if (progress && seg.row.size_bytes > 0 && static_cast<std::uint64_t>(seg.row.size_bytes) > reported)
-      progress(static_cast<std::uint64_t>(seg.row.size_bytes) - reported);
+    if (pass.progress != nullptr && *pass.progress && seg.row.size_bytes > 0 &&
+        static_cast<std::uint64_t>(seg.row.size_bytes) > reported)
+      (*pass.progress)(static_cast<std::uint64_t>(seg.row.size_bytes) - reported);
     if (used) part->file.used.push_back(seg.row.id);
     if (started) {
       part->previous_offset = offset;
@@ -491,23 +853,68 @@ Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, fs:
   }
   // Segments after the one that reached `to` (their first frame is at or after it) were not
   // read: hashed whole, so that every segment handed in is checked.
-  for (; i < segments.size(); ++i) {
+  for (; !dry && i < segments.size(); ++i) {
     fs::UniqueFd fd(::open(segments[i].file.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
       int err = errno;
       return fail(err == ENOENT ? ErrorKind::NotFound : ErrorKind::FailedPrecondition,
                   "reading " + segments[i].file.string() + ": " + std::strerror(err));
     }
-    (*hasher)->hash(i, std::move(fd), segments[i].file.string());
+    pass.hasher->hash(i, std::move(fd), segments[i].file.string());
   }
-  // The last file is finished (faststart, its own hash) while the hasher may still be on the
-  // sources' last bytes.
+  // The last file is finished (its own hash) while the hasher may still be on the sources'
+  // last bytes.
   if (auto st = finish_part(); !st) return tl::unexpected(st.error());
-  auto digests = (*hasher)->finish();
-  if (!digests) return tl::unexpected(digests.error());
-  result.source_sha256 = std::move(*digests);
   if (result.files.empty()) return fail(ErrorKind::NotFound, "no video frame in the range");
   return result;
+}
+
+}  // namespace
+
+std::string part_file_name(std::string_view stem, std::size_t part) {
+  if (part <= 1) return std::string(stem) + ".mp4";
+  return std::string(stem) + ".part" + std::to_string(part) + ".mp4";
+}
+
+Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, fs::Destination& dest,
+                                 std::string_view stem, const RemuxOptions& options,
+                                 const std::function<void(std::uint64_t)>& progress, const std::atomic<bool>* cancel) {
+  if (segments.empty()) return fail(ErrorKind::NotFound, "no footage in the range");
+  if (options.timestamps && options.zone == nullptr) return fail(ErrorKind::InvalidArgument, "timestamps need a zone");
+  auto start_rel = find_start_keyframe(segments.front(), options.from);
+  if (!start_rel) return tl::unexpected(start_rel.error());
+
+  // The dry run first: what it cannot foretell is written with faststart, and any error it
+  // meets is the real run's to report.
+  std::vector<std::optional<HeadPrediction>> heads;
+  if (options.foretell_heads) {
+    Pass dry{segments, nullptr, stem, options, nullptr, cancel, *start_rel, nullptr, nullptr, &heads};
+    if (auto ran = run_pass(dry); !ran) {
+      if (ran.error().kind == ErrorKind::Cancelled) return tl::unexpected(ran.error());
+      heads.clear();
+    }
+  }
+
+  // A file whose moov outgrew the space foretold for it is made again from the start, the
+  // whole run without foretold heads, into the same files.
+  RemakingDestination files(dest);
+  for (int attempt = 0;; ++attempt) {
+    // Source files are read and hashed on a second thread while this one remuxes.
+    auto hasher = SourceHasher::start(segments.size());
+    if (!hasher) return tl::unexpected(hasher.error());
+    bool overflowed = false;
+    Pass real{segments, &files, stem, options, &progress, cancel, *start_rel, hasher->get(), &heads, nullptr, &overflowed};
+    auto result = run_pass(real);
+    if (!result && overflowed && attempt == 0) {
+      heads.clear();
+      continue;
+    }
+    if (!result) return result;
+    auto digests = (*hasher)->finish();
+    if (!digests) return tl::unexpected(digests.error());
+    result->source_sha256 = std::move(*digests);
+    return result;
+  }
 }
 
 }  // namespace carekeep::exports

@@ -1,7 +1,10 @@
 // export/remux: one camera's segments, stitched into MP4 files without re-encoding
 // (libavformat stream copy), cut to start at the keyframe at or before `from` and end at
 // `to`, with moov first (faststart) and, on request, a mov_text track showing the wall-clock
-// time each second. An MP4 track has one sample description (codec, size, SPS/PPS), so a
+// time each second. A dry run over the segments' box structure (their media read as zeros)
+// foretells each file's head, so that the moov goes into space reserved for it and the file
+// is hashed on a second thread while it is written; a file whose head turns out otherwise is
+// hashed from disk instead. An MP4 track has one sample description (codec, size, SPS/PPS), so a
 // change of codec or parameters between segments (the camera was reconfigured) starts the
 // next file: "<stem>.mp4", "<stem>.part2.mp4", ... in time order. Each source segment is
 // read once, front to back, and hashed on the way (export/source_reader); the caller compares
@@ -35,6 +38,11 @@ struct RemuxOptions {
   UtcTime to;
   bool timestamps = false;
   const TimeZone* zone = nullptr;  // subtitle text is site-local time; required with timestamps
+  // A dry run first foretells each file's head, so that its moov is written into space
+  // reserved at the front and the file is hashed while it is written. Off: every file is
+  // written with the moov at the end, moved to the front afterwards (faststart), and hashed
+  // once finished (the same pictures; slower).
+  bool foretell_heads = true;
 };
 
 // One output file: a stretch of segments with the same stream parameters.
@@ -51,6 +59,7 @@ struct RemuxFile {
   std::vector<index::SegmentId> used;      // segments that contributed packets, in order
   index::Sha256 sha256{};                  // of the finished file
   std::uint64_t size_bytes = 0;
+  bool hashed_as_written = false;  // its head came out as foretold: hashed while it was written
 };
 
 struct RemuxResult {

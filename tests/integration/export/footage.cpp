@@ -124,6 +124,7 @@ std::vector<index::SegmentRow> make_footage(index::Index& index, const std::file
       av_packet_unref(pkt.get());
       continue;
     }
+    if (spec.unflagged_keyframes && stream == 0 && t_us != seg_first_us) pkt->flags &= ~AV_PKT_FLAG_KEY;
     need(file->write(pkt.get(), stream), "write packet");
     av_packet_unref(pkt.get());
   }

@@ -22,6 +22,10 @@ struct FootageSpec {
   int width = 320;
   int height = 240;
   std::string codec = "h264";    // h264 | hevc (support/media's make_clip)
+  // Keyframes after each segment's first are written as ordinary samples (no sync flag in
+  // the file), though the bitstream still has them as IDR pictures: a file whose container
+  // and bitstream disagree.
+  bool unflagged_keyframes = false;
 };
 
 // Writes the segments below `storage` and their rows into `index` (camera and daemon run
