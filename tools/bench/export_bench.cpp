@@ -282,6 +282,23 @@ std::pair<double, std::int64_t> probe(const std::filesystem::path& file) {
   return {static_cast<double>(input->duration) / AV_TIME_BASE, input->streams[v]->nb_frames};
 }
 
+// SHA-256 over every packet libavformat reads from the file (stream, pts, dts, flags, size,
+// bytes): the same for two files with the same footage in different layouts.
+std::string packets_sha(const std::filesystem::path& file) {
+  AVFormatContext* raw = nullptr;
+  if (avformat_open_input(&raw, file.c_str(), nullptr, nullptr) < 0) die("opening " + file.string());
+  av::InputFormat input{raw};
+  segment::Sha256Stream hash;
+  auto pkt = av::make_packet();
+  while (av_read_frame(raw, pkt.get()) >= 0) {
+    const std::int64_t fields[] = {pkt->stream_index, pkt->pts, pkt->dts, pkt->flags, pkt->size};
+    hash.update(fields, sizeof fields);
+    hash.update(pkt->data, static_cast<std::size_t>(pkt->size));
+    av_packet_unref(pkt.get());
+  }
+  return segment::to_hex(hash.finish());
+}
+
 std::string load_average() {
   std::ifstream in("/proc/loadavg");
   std::string one, five, fifteen;
@@ -423,7 +440,8 @@ int main(int argc, char** argv) {
               "MB/s", "÷ cat", "÷ ffmpeg", "÷ ff+sync", "÷ floor");
 
   std::vector<Round> rounds;
-  std::vector<std::string> video_sha(n_cli);  // of each binary's export in the first round
+  std::vector<std::string> video_sha(n_cli);    // of each binary's export in the first round
+  std::vector<std::string> packet_sha(n_cli);   // of its packets
   for (int r = 0; r < opt.runs; ++r) {
     Round round;
     if (opt.cold) evict(files);
@@ -470,6 +488,7 @@ int main(int argc, char** argv) {
         const auto video = out / (camera + ".mp4");
         auto [seconds, frames] = probe(video);
         video_sha[k] = segment::to_hex(must(segment::sha256_file(video), "hashing the export"));
+        if (n_cli > 1) packet_sha[k] = packets_sha(video);
         std::printf("  (%s: %d file, %s, %.3f s, %lld frames, read back with libavformat; sha256 %s)\n",
                     export_label(k).c_str(), videos, mb(static_cast<double>(out_bytes)).c_str(), seconds,
                     static_cast<long long>(frames), video_sha[k].c_str());
@@ -537,7 +556,12 @@ int main(int argc, char** argv) {
                 range([&](const Round& r) { return source_bytes / 1e6 / r.verify[k].wall; }).c_str());
   if (n_cli > 1) {
     bool same = std::all_of(video_sha.begin(), video_sha.end(), [&](const std::string& s) { return s == video_sha[0]; });
-    std::printf("  export videos of the binaries: %s\n", same ? "byte-identical" : "DIFFERENT");
+    bool same_packets =
+        std::all_of(packet_sha.begin(), packet_sha.end(), [&](const std::string& s) { return s == packet_sha[0]; });
+    std::printf("  export videos of the binaries: %s\n",
+                same           ? "byte-identical"
+                : same_packets ? "the same packets (timestamps, flags, bytes) in different file layouts"
+                               : "DIFFERENT packets");
   }
   std::printf("  load average after: %s\n", load_average().c_str());
   if (!opt.keep) std::filesystem::remove_all(root);
