@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <condition_variable>
 #include <mutex>
+#include <new>
 #include <system_error>
 #include <thread>
 
@@ -29,12 +30,12 @@ struct OutputHasher::State {
   bool spoiled = false;
   bool stop = false;
   std::optional<segment::Sha256> digest;
+  std::unique_ptr<std::uint8_t[]> buffer;  // made by start(), not on the thread
   std::thread thread;
 
   void run() {
     segment::Sha256Stream hash;
     hash.update(head.data(), head.size());
-    std::unique_ptr<std::uint8_t[]> buffer{new std::uint8_t[kStretch]};  // not zeroed: read before use
     std::uint64_t hashed = head.size();
     for (;;) {
       std::uint64_t upto = 0;
@@ -72,9 +73,12 @@ Result<std::unique_ptr<OutputHasher>> OutputHasher::start(int fd, std::vector<st
   h->state_->written = head.size();
   h->state_->head = std::move(head);
   try {
+    h->state_->buffer.reset(new std::uint8_t[kStretch]);  // not zeroed: read before use
     h->state_->thread = std::thread([s = h->state_.get()] { s->run(); });
   } catch (const std::system_error& e) {
     return fail(ErrorKind::ResourceExhausted, std::string("starting the output hasher: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    return fail(ErrorKind::ResourceExhausted, "allocating the output hasher's buffer");
   }
   return h;
 }

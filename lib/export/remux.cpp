@@ -163,13 +163,13 @@ struct CopiedStream {
 // A packet as the dry run handed it to the muxer (after its timestamps were set): enough to
 // hand the same packet, with zeros for media, to a second muxer.
 struct LoggedPacket {
-  int stream = 0;
   std::int64_t pts = 0;
   std::int64_t dts = 0;
   std::int64_t duration = 0;
   int size = 0;
-  int flags = 0;
-  std::vector<std::uint8_t> text;  // subtitle samples only: their bytes matter
+  std::int16_t stream = 0;
+  std::int16_t flags = 0;
+  int text = -1;  // subtitle samples (their bytes matter): index into the log's texts
 };
 
 class Writer {
@@ -207,9 +207,11 @@ class Writer {
   }
 
   // The dry run: the same muxing into nowhere, each packet logged, to foretell the head.
-  Status open_dry(const std::string& name, const AVFormatContext* first, bool timestamps) {
+  Status open_dry(const std::string& name, const AVFormatContext* first, bool timestamps,
+                  std::int64_t moov_slack_per_video_packet) {
     if (auto st = build(name, first, timestamps); !st) return st;
     dry_ = true;
+    moov_slack_per_video_packet_ = moov_slack_per_video_packet;
     // Muxed with the moov last, its head is ftyp and the mdat header (and a free box).
     auto out = CaptureOutput::attach(ctx_.get(), kHeadRoom);
     if (!out) return tl::unexpected(out.error());
@@ -313,9 +315,12 @@ class Writer {
     auto mdat = find_mdat(capture_->head());
     if (!mdat || mdat->end > capture_->size()) return std::nullopt;
     const std::uint64_t moov = capture_->size() - mdat->end;
-    // The moov and a free box of 8 bytes fill the reserved space exactly; in case the moov
-    // comes out larger there (64-bit chunk offsets past 4 GiB), once more with room to spare.
-    for (std::uint64_t reserve : {moov + 8, 2 * moov + 65536}) {
+    // The moov, a free box of 8 bytes and some slack fill the reserved space: room for a
+    // moov that comes out larger in the real run (its parser judging more keyframes than the
+    // files' sync flags: 4 bytes of stss each) without making the file again; and in case it
+    // comes out larger in the replay (64-bit chunk offsets past 4 GiB), once more with more.
+    const std::uint64_t slack = static_cast<std::uint64_t>(moov_slack_per_video_packet_ * logged_video_);
+    for (std::uint64_t reserve : {moov + 8 + slack, 2 * moov + 65536 + slack}) {
       if (auto p = replay(static_cast<std::int64_t>(reserve))) return p;
     }
     return std::nullopt;
@@ -379,11 +384,16 @@ class Writer {
 
   void log(const AVPacket& pkt, bool text) {
     // Side data (rare in footage) could change what the muxer writes: not foretold.
-    if (pkt.side_data_elems > 0) replayable_ = false;
-    LoggedPacket l{pkt.stream_index, pkt.pts, pkt.dts, pkt.duration, pkt.size, pkt.flags, {}};
-    if (text) l.text.assign(pkt.data, pkt.data + pkt.size);
+    if (pkt.side_data_elems > 0 || pkt.flags > INT16_MAX || pkt.stream_index > INT16_MAX) replayable_ = false;
+    LoggedPacket l{pkt.pts, pkt.dts, pkt.duration, pkt.size, static_cast<std::int16_t>(pkt.stream_index),
+                   static_cast<std::int16_t>(pkt.flags), -1};
+    if (text) {
+      l.text = static_cast<int>(texts_.size());
+      texts_.emplace_back(pkt.data, pkt.data + pkt.size);
+    }
+    if (pkt.stream_index == video_->index) ++logged_video_;
     max_packet_ = std::max(max_packet_, pkt.size);
-    log_.push_back(std::move(l));
+    log_.push_back(l);
   }
 
   // The logged packets once more, with zeros for media, into a muxer that reserves
@@ -408,12 +418,13 @@ class Writer {
     auto pkt = av::make_packet();
     bool failed = false;
     for (const auto& l : log_) {
-      if (!l.text.empty()) {
-        if (av_new_packet(pkt.get(), static_cast<int>(l.text.size())) < 0) {
+      if (l.text >= 0) {
+        const auto& sample = texts_[static_cast<std::size_t>(l.text)];
+        if (av_new_packet(pkt.get(), static_cast<int>(sample.size())) < 0) {
           failed = true;
           break;
         }
-        std::memcpy(pkt->data, l.text.data(), l.text.size());
+        std::memcpy(pkt->data, sample.data(), sample.size());
       } else {
         pkt->buf = av_buffer_ref(zeros);
         if (pkt->buf == nullptr) {
@@ -488,6 +499,9 @@ class Writer {
   std::unique_ptr<av::FdOutput> io_;      // after ctx_: destroyed first, while ctx_ still lives
   std::unique_ptr<CaptureOutput> capture_;
   std::vector<LoggedPacket> log_;
+  std::vector<std::vector<std::uint8_t>> texts_;
+  std::int64_t logged_video_ = 0;
+  std::int64_t moov_slack_per_video_packet_ = 0;
   bool replayable_ = true;
   int max_packet_ = 0;
   AVStream* video_ = nullptr;
@@ -813,7 +827,8 @@ Result<RemuxResult> run_pass(const Pass& pass) {
         const std::size_t k = result.files.size();
         const HeadPrediction* head =
             pass.heads != nullptr && k < pass.heads->size() && (*pass.heads)[k] ? &*(*pass.heads)[k] : nullptr;
-        if (auto st = dry ? part->writer.open_dry(part->file.name, input, options.timestamps)
+        if (auto st = dry ? part->writer.open_dry(part->file.name, input, options.timestamps,
+                                                     options.moov_slack_per_video_packet)
                           : part->writer.open(*pass.dest, part->file.name, input, options.timestamps, head);
             !st)
           return tl::unexpected(st.error());
@@ -898,12 +913,27 @@ Result<RemuxResult> remux_camera(const std::vector<SourceSegment>& segments, fs:
   // A file whose moov outgrew the space foretold for it is made again from the start, the
   // whole run without foretold heads, into the same files.
   RemakingDestination files(dest);
-  for (int attempt = 0;; ++attempt) {
+  // A run made again reports only the bytes beyond what the first reported.
+  std::uint64_t reported = 0;
+  std::uint64_t repeated = 0;
+  int attempt = 0;
+  const std::function<void(std::uint64_t)> counted = [&](std::uint64_t n) {
+    if (attempt == 0) {
+      reported += n;
+    } else {
+      repeated += n;
+      if (repeated <= reported) return;
+      n = std::min(n, repeated - reported);
+      reported = repeated;
+    }
+    if (progress) progress(n);
+  };
+  for (;; ++attempt) {
     // Source files are read and hashed on a second thread while this one remuxes.
     auto hasher = SourceHasher::start(segments.size());
     if (!hasher) return tl::unexpected(hasher.error());
     bool overflowed = false;
-    Pass real{segments, &files, stem, options, &progress, cancel, *start_rel, hasher->get(), &heads, nullptr, &overflowed};
+    Pass real{segments, &files, stem, options, &counted, cancel, *start_rel, hasher->get(), &heads, nullptr, &overflowed};
     auto result = run_pass(real);
     if (!result && overflowed && attempt == 0) {
       heads.clear();

@@ -43,6 +43,10 @@ struct RemuxOptions {
   // written with the moov at the end, moved to the front afterwards (faststart), and hashed
   // once finished (the same pictures; slower).
   bool foretell_heads = true;
+  // Room reserved for the moov beyond the foretold size, per video packet: 4 bytes is one
+  // sync-sample entry each, so a real run whose parser finds keyframes the files do not flag
+  // still fits (and is hashed from disk) instead of being made again.
+  std::int64_t moov_slack_per_video_packet = 4;
 };
 
 // One output file: a stretch of segments with the same stream parameters.

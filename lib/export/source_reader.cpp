@@ -129,7 +129,7 @@ const SourceReader::Box* SourceReader::box_at(std::uint64_t pos) {
       size = size_ - start;  // to the end of the file
     }
     // A header that is not one (or runs past the file) ends the map: the rest reads as it is.
-    if (size < header_size || start + size > size_) {
+    if (size < header_size || size > size_ - start) {
       boxes_end_ = true;
       break;
     }

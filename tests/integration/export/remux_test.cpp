@@ -68,10 +68,12 @@ std::vector<PacketRow> packets(const std::filesystem::path& file) {
 struct Remuxed {
   std::filesystem::path folder;
   exports::RemuxResult result;
+  std::uint64_t progress = 0;  // bytes reported
 };
 
 Remuxed remux(const test::TempDir& dir, const std::string& name, const std::vector<index::SegmentRow>& rows,
-              const std::filesystem::path& storage, UtcTime from, UtcTime to, bool timestamps, bool foretell) {
+              const std::filesystem::path& storage, UtcTime from, UtcTime to, bool timestamps, bool foretell,
+              std::int64_t moov_slack_per_video_packet = 4) {
   std::vector<exports::SourceSegment> segments;
   for (const auto& r : rows) segments.push_back({r, storage / r.path});
   exports::RemuxOptions options;
@@ -81,13 +83,15 @@ Remuxed remux(const test::TempDir& dir, const std::string& name, const std::vect
   static const TimeZone utc = TimeZone::utc();
   options.zone = &utc;
   options.foretell_heads = foretell;
+  options.moov_slack_per_video_packet = moov_slack_per_video_packet;
   fs::LocalDestination dest;
   const auto folder = dir / name;
   REQUIRE(dest.open(folder, fs::Layout::NewFolder));
-  auto result = exports::remux_camera(segments, dest, "nap-1", options, {}, nullptr);
+  std::uint64_t progress = 0;
+  auto result = exports::remux_camera(segments, dest, "nap-1", options, [&](std::uint64_t n) { progress += n; }, nullptr);
   if (!result) FAIL(result.error().message);
   REQUIRE(dest.commit());
-  return {folder, std::move(*result)};
+  return {folder, std::move(*result), progress};
 }
 
 // The checks every output file gets: its hash is of its bytes, its moov is before its media,
@@ -176,26 +180,41 @@ TEST_CASE("each file of a codec change gets its own foretold head", "[export][re
   }
 }
 
-TEST_CASE("a file whose moov outgrows its foretold space is made again, the same footage as faststart",
+TEST_CASE("footage whose keyframes lack their sync flag: hashed from disk when the moov fits, made again when not",
           "[export][remux]") {
-  // The dry run reads no media, so it knows keyframes only from the file's sync flags; the
-  // real reading's parser finds the unflagged IDR pictures too, and their entries in the
-  // moov's sync sample table do not fit the space foretold.
+  // The dry run reads no media, so it knows keyframes only from the files' sync flags; the
+  // real reading's parser finds the unflagged IDR pictures too, and the moov's sync sample
+  // table grows by their entries.
   test::TempDir dir;
   const auto storage = dir / "media";
   auto index = index::Index::open_writer(dir / "index.db").value();
   test::FootageSpec spec{"nap-1", kT0, 12, 4, 25, false};
   spec.unflagged_keyframes = true;
   auto rows = test::make_footage(index, storage, spec);
-  auto remade = remux(dir, "remade", rows, storage, kT0, kT0 + 12s, false, true);
   auto faststart = remux(dir, "faststart", rows, storage, kT0, kT0 + 12s, false, false);
-  REQUIRE(remade.result.files.size() == 1);
-  check_files(remade, rows);
-  CHECK_FALSE(remade.result.files[0].hashed_as_written);
-  CHECK(remade.result.files[0].keyframes > static_cast<std::int64_t>(rows.size()));  // the parser's
-  CHECK(packets(remade.folder / "nap-1.mp4") == packets(faststart.folder / "nap-1.mp4"));
-  // Made once: no second file, nothing left from the first attempt.
-  std::size_t files = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(remade.folder)) ++files;
-  CHECK(files == 1);
+  const auto faststart_boxes = top_boxes(faststart.folder / "nap-1.mp4");
+  std::vector<std::string> written_again;
+  for (const auto& b : faststart_boxes) written_again.push_back(b.first);
+  Remuxed r;
+  std::vector<std::string> layout;
+  SECTION("the slack reserved per video packet holds the larger moov: the file is hashed from disk") {
+    r = remux(dir, "fits", rows, storage, kT0, kT0 + 12s, false, true);
+    for (const auto& b : top_boxes(r.folder / "nap-1.mp4")) layout.push_back(b.first);
+    CHECK(layout != written_again);  // the reserved layout: the moov's space ends in a free box
+    CHECK(layout.size() == written_again.size() + 1);
+  }
+  SECTION("without slack the moov outgrows its space: the file is made again with faststart") {
+    r = remux(dir, "remade", rows, storage, kT0, kT0 + 12s, false, true, 0);
+    for (const auto& b : top_boxes(r.folder / "nap-1.mp4")) layout.push_back(b.first);
+    CHECK(layout == written_again);
+    std::size_t files = 0;  // made once: nothing left from the first attempt
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(r.folder)) ++files;
+    CHECK(files == 1);
+  }
+  REQUIRE(r.result.files.size() == 1);
+  check_files(r, rows);
+  CHECK_FALSE(r.result.files[0].hashed_as_written);
+  CHECK(r.result.files[0].keyframes > static_cast<std::int64_t>(rows.size()));  // the parser's
+  CHECK(packets(r.folder / "nap-1.mp4") == packets(faststart.folder / "nap-1.mp4"));
+  CHECK(r.progress == faststart.progress);  // a run made again is not counted twice
 }
