@@ -47,6 +47,10 @@ std::int64_t packet_time(const AVPacket& p) { return p.pts != AV_NOPTS_VALUE ? p
 
 // A dry run's muxer output: keeps what is written below `cap` (where the head is) and the
 // size; the media itself goes nowhere.
+// The dry run foretells files of up to this many packets (about 15 h of 25 fps video with
+// 48 kHz AAC, 46 h without audio; 160 MiB of log); longer ones are written with faststart.
+constexpr std::size_t kMaxLoggedPackets = std::size_t{4} << 20;
+
 // Room in a captured head beyond the moov's: ftyp, free and mdat headers.
 constexpr std::uint64_t kHeadRoom = 4096;
 
@@ -171,6 +175,8 @@ struct LoggedPacket {
   std::int16_t flags = 0;
   int text = -1;  // subtitle samples (their bytes matter): index into the log's texts
 };
+
+static_assert(sizeof(LoggedPacket) == 40);
 
 class Writer {
  public:
@@ -383,8 +389,16 @@ class Writer {
   }
 
   void log(const AVPacket& pkt, bool text) {
-    // Side data (rare in footage) could change what the muxer writes: not foretold.
-    if (pkt.side_data_elems > 0 || pkt.flags > INT16_MAX || pkt.stream_index > INT16_MAX) replayable_ = false;
+    if (!replayable_) return;
+    // Side data (rare in footage) could change what the muxer writes: not foretold. Nor is a
+    // file longer than the log's bound (memory: 40 bytes a packet).
+    if (pkt.side_data_elems > 0 || pkt.flags > INT16_MAX || pkt.stream_index > INT16_MAX ||
+        log_.size() >= kMaxLoggedPackets) {
+      replayable_ = false;
+      log_ = {};
+      texts_ = {};
+      return;
+    }
     LoggedPacket l{pkt.pts, pkt.dts, pkt.duration, pkt.size, static_cast<std::int16_t>(pkt.stream_index),
                    static_cast<std::int16_t>(pkt.flags), -1};
     if (text) {
