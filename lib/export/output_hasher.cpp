@@ -11,6 +11,8 @@
 #include <system_error>
 #include <thread>
 
+#include "base/fd.hpp"
+
 namespace carekeep::exports {
 namespace {
 
@@ -49,18 +51,18 @@ struct OutputHasher::State {
         }
         upto = std::min(written, hashed + kStretch);
       }
-      while (hashed < upto) {
-        ssize_t n = ::pread(fd, buffer.get(), static_cast<std::size_t>(upto - hashed), static_cast<off_t>(hashed));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {  // the file is checked from disk instead, which reports the error
+      if (hashed < upto) {
+        const auto want = static_cast<std::size_t>(upto - hashed);
+        auto n = fs::read_at(fd, buffer.get(), want, hashed, "reading back the output");
+        if (!n || *n != want) {  // the file is checked from disk instead, which reports the error
           std::lock_guard lock(mutex);
           spoiled = true;
           return;
         }
-        hash.update(buffer.get(), static_cast<std::size_t>(n));
+        hash.update(buffer.get(), want);
         // Best effort: without sync_file_range, the final fsync writes it all.
-        (void)::sync_file_range(fd, static_cast<off_t>(hashed), n, SYNC_FILE_RANGE_WRITE);
-        hashed += static_cast<std::uint64_t>(n);
+        (void)::sync_file_range(fd, static_cast<off_t>(hashed), static_cast<off_t>(want), SYNC_FILE_RANGE_WRITE);
+        hashed = upto;
       }
     }
   }

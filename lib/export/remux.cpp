@@ -17,6 +17,7 @@
 #include "base/fs.hpp"
 #include "export/output_hasher.hpp"
 #include "export/source_reader.hpp"
+#include "segment/box_scanner.hpp"
 #include "segment/hash.hpp"
 
 namespace carekeep::exports {
@@ -130,22 +131,14 @@ struct MdatPlace {
   std::uint64_t end = 0;
 };
 std::optional<MdatPlace> find_mdat(const std::vector<std::uint8_t>& head) {
-  auto be32 = [&](std::uint64_t at) {
-    return (std::uint32_t{head[at]} << 24) | (std::uint32_t{head[at + 1]} << 16) | (std::uint32_t{head[at + 2]} << 8) |
-           std::uint32_t{head[at + 3]};
-  };
   std::uint64_t at = 0;
-  while (at + 8 <= head.size()) {
-    std::uint64_t size = be32(at);
-    std::uint64_t header = 8;
-    if (size == 1) {
-      if (at + 16 > head.size()) return std::nullopt;
-      size = (std::uint64_t{be32(at + 8)} << 32) | be32(at + 12);
-      header = 16;
-    }
-    if (std::memcmp(head.data() + at + 4, "mdat", 4) == 0) return MdatPlace{at, at + header, at + size};
-    if (size < header) return std::nullopt;
-    at += size;
+  while (at < head.size()) {
+    auto box = segment::read_box_header(std::span<const std::uint8_t>(head).subspan(at));
+    if (!box) return std::nullopt;
+    if (box->type == std::array<char, 4>{'m', 'd', 'a', 't'})
+      return MdatPlace{at, at + box->header_size, at + box->size};
+    if (box->size < box->header_size) return std::nullopt;
+    at += box->size;
   }
   return std::nullopt;
 }
@@ -473,14 +466,8 @@ class Writer {
 
   bool head_on_disk_is(const std::vector<std::uint8_t>& head) const {
     std::vector<std::uint8_t> disk(head.size());
-    std::size_t got = 0;
-    while (got < disk.size()) {
-      ssize_t n = ::pread(fd_.get(), disk.data() + got, disk.size() - got, static_cast<off_t>(got));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      got += static_cast<std::size_t>(n);
-    }
-    return disk == head;
+    auto got = fs::read_at(fd_.get(), disk.data(), disk.size(), 0, "reading back " + name_);
+    return got && *got == disk.size() && disk == head;
   }
 
   // Hashes the finished file while the disk writes it back: each stretch's write-back is

@@ -6,8 +6,11 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
+
+#include "segment/box_scanner.hpp"
 
 namespace carekeep::exports {
 namespace {
@@ -106,34 +109,22 @@ Result<std::unique_ptr<SourceReader>> SourceReader::open_skimming(const std::fil
 const SourceReader::Box* SourceReader::box_at(std::uint64_t pos) {
   while (!boxes_end_ && (boxes_.empty() || boxes_.back().end <= pos)) {
     const std::uint64_t start = boxes_.empty() ? 0 : boxes_.back().end;
-    std::uint8_t header[16];
-    ssize_t n = ::pread(fd_.get(), header, sizeof header, static_cast<off_t>(start));
-    if (n < 8) {
+    std::array<std::uint8_t, 16> bytes{};
+    auto n = fs::read_at(fd_.get(), bytes.data(), bytes.size(), start, "reading " + file_.string());
+    auto header = n ? segment::read_box_header(std::span<const std::uint8_t>(bytes.data(), *n)) : std::nullopt;
+    // A header that is cut short or is not one (or runs past the file) ends the map: the rest
+    // reads as it is.
+    if (!header) {
       boxes_end_ = true;
       break;
     }
-    auto be32 = [&](int at) {
-      return (std::uint32_t{header[at]} << 24) | (std::uint32_t{header[at + 1]} << 16) |
-             (std::uint32_t{header[at + 2]} << 8) | std::uint32_t{header[at + 3]};
-    };
-    std::uint64_t size = be32(0);
-    std::uint64_t header_size = 8;
-    if (size == 1) {
-      if (n < 16) {
-        boxes_end_ = true;
-        break;
-      }
-      size = (std::uint64_t{be32(8)} << 32) | be32(12);
-      header_size = 16;
-    } else if (size == 0) {
-      size = size_ - start;  // to the end of the file
-    }
-    // A header that is not one (or runs past the file) ends the map: the rest reads as it is.
-    if (size < header_size || size > size_ - start) {
+    const std::uint64_t size = header->size == 0 ? size_ - start : header->size;  // 0: to the end of the file
+    if (size < header->header_size || size > size_ - start) {
       boxes_end_ = true;
       break;
     }
-    boxes_.push_back(Box{start, start + header_size, start + size, std::memcmp(header + 4, "mdat", 4) == 0});
+    boxes_.push_back(Box{start, start + header->header_size, start + size,
+                         header->type == std::array<char, 4>{'m', 'd', 'a', 't'}});
   }
   if (boxes_.empty() || boxes_.back().end <= pos) return nullptr;
   // Boxes are scanned in file order, mostly read in it too.

@@ -54,15 +54,9 @@ Result<std::optional<std::uint64_t>> box_size_at(int fd, std::uint64_t offset, c
     n = ::pread(fd, h.data(), h.size(), static_cast<off_t>(offset));
   } while (n < 0 && errno == EINTR);
   if (n < 0) return tl::unexpected(io_error(errno, "reading " + path.string()));
-  if (n < 8) return std::optional<std::uint64_t>{};
-  std::uint64_t size = (std::uint64_t{h[0]} << 24) | (std::uint64_t{h[1]} << 16) | (std::uint64_t{h[2]} << 8) | h[3];
-  if (size == 1) {
-    if (n < 16) return std::optional<std::uint64_t>{};
-    size = 0;
-    for (int k = 8; k < 16; ++k) size = (size << 8) | h[static_cast<std::size_t>(k)];
-  }
-  if (size == 0) return std::optional<std::uint64_t>{};
-  return std::optional<std::uint64_t>{size};
+  auto header = segment::read_box_header(std::span<const std::uint8_t>(h.data(), static_cast<std::size_t>(n)));
+  if (!header || header->size == 0) return std::optional<std::uint64_t>{};
+  return std::optional<std::uint64_t>{header->size};
 }
 
 }  // namespace

@@ -6,9 +6,34 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 
 namespace carekeep::segment {
+
+struct BoxHeader {
+  std::uint64_t size = 0;         // of the whole box, header included; 0: "to the end of the file"
+  std::size_t header_size = 8;    // 16 with a 64-bit "largesize"
+  std::array<char, 4> type{};     // its four-character type
+};
+
+// The box header at the start of `bytes`; nullopt while `bytes` is too short to hold it (8
+// bytes, 16 with a 64-bit size). The size is as written: the caller judges it.
+inline std::optional<BoxHeader> read_box_header(std::span<const std::uint8_t> bytes) {
+  if (bytes.size() < 8) return std::nullopt;
+  BoxHeader h;
+  h.size = (std::uint64_t{bytes[0]} << 24) | (std::uint64_t{bytes[1]} << 16) | (std::uint64_t{bytes[2]} << 8) |
+           std::uint64_t{bytes[3]};
+  h.type = {static_cast<char>(bytes[4]), static_cast<char>(bytes[5]), static_cast<char>(bytes[6]),
+            static_cast<char>(bytes[7])};
+  if (h.size == 1) {
+    if (bytes.size() < 16) return std::nullopt;
+    h.size = 0;
+    for (std::size_t k = 8; k < 16; ++k) h.size = (h.size << 8) | bytes[k];
+    h.header_size = 16;
+  }
+  return h;
+}
 
 class BoxScanner {
  public:
@@ -52,16 +77,10 @@ void BoxScanner::feed(std::span<const std::uint8_t> bytes, OnBox&& on_box) {
     if (header_filled_ == 0) box_start_ = offset_;
     header_[header_filled_++] = bytes[i++];
     ++offset_;
-    if (header_filled_ < 8) continue;
-    std::uint64_t size = (std::uint64_t{header_[0]} << 24) | (std::uint64_t{header_[1]} << 16) |
-                         (std::uint64_t{header_[2]} << 8) | std::uint64_t{header_[3]};
-    std::size_t header_size = 8;
-    if (size == 1) {  // 64-bit "largesize" follows the type
-      if (header_filled_ < 16) continue;
-      size = 0;
-      for (int k = 8; k < 16; ++k) size = (size << 8) | header_[k];
-      header_size = 16;
-    }
+    auto header = read_box_header(std::span<const std::uint8_t>(header_.data(), header_filled_));
+    if (!header) continue;
+    std::uint64_t size = header->size;
+    const std::size_t header_size = header->header_size;
     if (size == 0) {
       // "Box extends to end of file": only legal for the last box; treat the rest as its body.
       size = UINT64_MAX / 2;
@@ -70,8 +89,7 @@ void BoxScanner::feed(std::span<const std::uint8_t> bytes, OnBox&& on_box) {
       ok_ = false;
       return;
     }
-    on_box(Boundary{box_start_, {static_cast<char>(header_[4]), static_cast<char>(header_[5]),
-                                 static_cast<char>(header_[6]), static_cast<char>(header_[7])}});
+    on_box(Boundary{box_start_, header->type});
     remaining_ = size - header_size;
     header_filled_ = 0;
   }

@@ -13,6 +13,7 @@
 #include "base/destination.hpp"
 #include "export/remux.hpp"
 #include "footage.hpp"
+#include "segment/box_scanner.hpp"
 #include "segment/hash.hpp"
 #include "support/media.hpp"
 #include "support/temp_dir.hpp"
@@ -31,17 +32,14 @@ std::vector<std::pair<std::string, std::uint64_t>> top_boxes(const std::filesyst
   const auto size = std::filesystem::file_size(file);
   std::uint64_t at = 0;
   while (at + 8 <= size) {
-    unsigned char h[16] = {};
+    std::array<std::uint8_t, 16> bytes{};
     in.seekg(static_cast<std::streamoff>(at));
-    in.read(reinterpret_cast<char*>(h), 16);
-    std::uint64_t n = (std::uint64_t{h[0]} << 24) | (std::uint64_t{h[1]} << 16) | (std::uint64_t{h[2]} << 8) | h[3];
-    if (n == 1) {
-      n = 0;
-      for (int i = 8; i < 16; ++i) n = (n << 8) | h[i];
-    }
-    if (n < 8) break;
-    boxes.emplace_back(std::string(reinterpret_cast<char*>(h) + 4, 4), n);
-    at += n;
+    in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(std::min<std::uint64_t>(16, size - at)));
+    auto h = segment::read_box_header(std::span<const std::uint8_t>(bytes.data(), static_cast<std::size_t>(in.gcount())));
+    in.clear();
+    if (!h || h->size < h->header_size) break;
+    boxes.emplace_back(std::string(h->type.begin(), h->type.end()), h->size);
+    at += h->size;
   }
   return boxes;
 }
