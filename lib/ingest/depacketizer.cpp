@@ -77,6 +77,9 @@ struct H265Profile {
   int height = 0;
 };
 
+// Larger than any real picture (8K is 7680x4320), small enough that sizes stay in int.
+constexpr std::int64_t kMaxPictureSide = 16384;
+
 std::optional<H265Profile> parse_h265_sps(const std::string& nal) {
   if (nal.size() < 4) return std::nullopt;
   std::string rbsp = unescape_rbsp(as_bytes(nal));
@@ -105,21 +108,27 @@ std::optional<H265Profile> parse_h265_sps(const std::string& nal) {
   r.ue();  // sps_seq_parameter_set_id
   p.chroma_format = static_cast<int>(r.ue());
   if (p.chroma_format == 3) r.bit();  // separate_colour_plane_flag
-  int width = static_cast<int>(r.ue());
-  int height = static_cast<int>(r.ue());
+  // 64-bit: every field is a camera's ue(v) of up to 32 bits (fuzzing found int overflows).
+  std::int64_t width = r.ue();
+  std::int64_t height = r.ue();
   if (r.bit() != 0) {  // conformance_window_flag
-    int sub_w = (p.chroma_format == 1 || p.chroma_format == 2) ? 2 : 1;
-    int sub_h = p.chroma_format == 1 ? 2 : 1;
-    int left = static_cast<int>(r.ue()), right = static_cast<int>(r.ue());
-    int top = static_cast<int>(r.ue()), bottom = static_cast<int>(r.ue());
+    std::int64_t sub_w = (p.chroma_format == 1 || p.chroma_format == 2) ? 2 : 1;
+    std::int64_t sub_h = p.chroma_format == 1 ? 2 : 1;
+    std::int64_t left = r.ue(), right = r.ue();
+    std::int64_t top = r.ue(), bottom = r.ue();
     width -= sub_w * (left + right);
     height -= sub_h * (top + bottom);
   }
-  p.bit_depth_luma = 8 + static_cast<int>(r.ue());
-  p.bit_depth_chroma = 8 + static_cast<int>(r.ue());
-  if (r.overrun || width <= 0 || height <= 0 || p.chroma_format > 3) return std::nullopt;
-  p.width = width;
-  p.height = height;
+  std::uint32_t luma = r.ue();
+  std::uint32_t chroma = r.ue();
+  if (r.overrun || width <= 0 || height <= 0 || width > kMaxPictureSide || height > kMaxPictureSide || p.chroma_format > 3 ||
+      luma > 8 || chroma > 8) {
+    return std::nullopt;
+  }
+  p.bit_depth_luma = 8 + static_cast<int>(luma);
+  p.bit_depth_chroma = 8 + static_cast<int>(chroma);
+  p.width = static_cast<int>(width);
+  p.height = static_cast<int>(height);
   return p;
 }
 
@@ -143,7 +152,8 @@ std::optional<std::pair<int, int>> parse_h264_size(const std::string& nal) {
   switch (profile) {
     case 100: case 110: case 122: case 244: case 44: case 83: case 86: case 118: case 128: case 138: case 139:
     case 134: case 135:
-      chroma = static_cast<int>(r.ue());
+      chroma = static_cast<int>(std::min<std::uint32_t>(r.ue(), 4));
+      if (chroma > 3) return std::nullopt;
       if (chroma == 3) separate_planes = r.bit() != 0;
       r.ue();   // bit_depth_luma_minus8
       r.ue();   // bit_depth_chroma_minus8
@@ -171,23 +181,24 @@ std::optional<std::pair<int, int>> parse_h264_size(const std::string& nal) {
   }
   r.ue();   // max_num_ref_frames
   r.bit();  // gaps_in_frame_num_value_allowed_flag
-  int width = (static_cast<int>(r.ue()) + 1) * 16;
-  int map_units = static_cast<int>(r.ue()) + 1;
-  int frame_mbs_only = static_cast<int>(r.bit());
+  // 64-bit: every field is a camera's ue(v) of up to 32 bits (fuzzing found int overflows).
+  std::int64_t width = (std::int64_t{r.ue()} + 1) * 16;
+  std::int64_t map_units = std::int64_t{r.ue()} + 1;
+  std::int64_t frame_mbs_only = r.bit();
   if (!frame_mbs_only) r.bit();  // mb_adaptive_frame_field_flag
   r.bit();                        // direct_8x8_inference_flag
-  int height = (2 - frame_mbs_only) * map_units * 16;
+  std::int64_t height = (2 - frame_mbs_only) * map_units * 16;
   if (r.bit() != 0) {  // frame_cropping_flag
     int array_type = separate_planes ? 0 : chroma;
-    int crop_x = array_type == 0 ? 1 : (array_type == 3 ? 1 : 2);
-    int crop_y = (array_type == 0 ? 1 : (array_type == 1 ? 2 : 1)) * (2 - frame_mbs_only);
-    int left = static_cast<int>(r.ue()), right = static_cast<int>(r.ue());
-    int top = static_cast<int>(r.ue()), bottom = static_cast<int>(r.ue());
+    std::int64_t crop_x = array_type == 0 ? 1 : (array_type == 3 ? 1 : 2);
+    std::int64_t crop_y = (array_type == 0 ? 1 : (array_type == 1 ? 2 : 1)) * (2 - frame_mbs_only);
+    std::int64_t left = r.ue(), right = r.ue();
+    std::int64_t top = r.ue(), bottom = r.ue();
     width -= crop_x * (left + right);
     height -= crop_y * (top + bottom);
   }
-  if (r.overrun || width <= 0 || height <= 0) return std::nullopt;
-  return std::pair{width, height};
+  if (r.overrun || width <= 0 || height <= 0 || width > kMaxPictureSide || height > kMaxPictureSide) return std::nullopt;
+  return std::pair{static_cast<int>(width), static_cast<int>(height)};
 }
 
 }  // namespace
