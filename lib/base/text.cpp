@@ -1,6 +1,7 @@
 #include "base/text.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <iterator>
@@ -50,10 +51,11 @@ std::optional<UserInfo> find_userinfo(std::string_view s, std::size_t from) {
   std::size_t scheme = s.find("://", from);
   if (scheme == std::string_view::npos) return std::nullopt;
   std::size_t begin = scheme + 3;
-  // The URL ends where text does; not at the first '/', '?' or '#': people type passwords
-  // with those unencoded ("rtsp://admin:pa/ss@cam"), and such a password must not leak.
-  std::size_t stop = s.find_first_of(" \t\r\n\"'<>", begin);
-  if (stop == std::string_view::npos) stop = s.size();
+  // The URL ends only where whitespace or a control character does; not at '/', '?', '#' or
+  // quotes: people type passwords with those unencoded ("rtsp://admin:Kid's/Room@cam"), and
+  // such a password must not leak. Erring this way may hide more of a line, never a secret.
+  std::size_t stop = begin;
+  while (stop < s.size() && static_cast<unsigned char>(s[stop]) > 0x20 && s[stop] != 0x7f) ++stop;
   // The last '@' of the URL: passwords may themselves contain '@'. A path or query with an
   // '@' hides the host too, which errs on the safe side.
   std::size_t at = s.substr(0, stop).rfind('@');
@@ -62,10 +64,35 @@ std::optional<UserInfo> find_userinfo(std::string_view s, std::size_t from) {
 }
 }  // namespace
 
+namespace {
+// Cameras that take credentials in the query ("...?user=admin&password=x", XMEye's
+// "&pwd=x"): the values of these keys are replaced too, case-insensitively.
+std::string redact_query_secrets(std::string text) {
+  static constexpr std::string_view kKeys[] = {"password=", "passwd=", "pass=", "pwd=", "psw="};
+  std::string lower = text;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (std::size_t pos = 0; pos < lower.size(); ++pos) {
+    if (pos > 0 && lower[pos - 1] != '?' && lower[pos - 1] != '&' && lower[pos - 1] != ';') continue;
+    for (auto key : kKeys) {
+      if (lower.compare(pos, key.size(), key) != 0) continue;
+      std::size_t value = pos + key.size();
+      std::size_t end = value;
+      while (end < lower.size() && lower[end] != '&' && lower[end] != ';' && static_cast<unsigned char>(lower[end]) > 0x20) ++end;
+      if (end > value) {
+        text.replace(value, end - value, "***");
+        lower.replace(value, end - value, "***");
+      }
+      break;
+    }
+  }
+  return text;
+}
+}  // namespace
+
 std::string redact_url(std::string_view url) {
   auto info = find_userinfo(url, 0);
-  if (!info || info->end == std::string_view::npos) return std::string(url);
-  return std::string(url.substr(0, info->begin)) + "***" + std::string(url.substr(info->end));
+  if (!info || info->end == std::string_view::npos) return redact_query_secrets(std::string(url));
+  return redact_query_secrets(std::string(url.substr(0, info->begin)) + "***" + std::string(url.substr(info->end)));
 }
 
 std::string redact_urls_in(std::string_view text) {
@@ -84,7 +111,7 @@ std::string redact_urls_in(std::string_view text) {
     pos = info->end;
   }
   out += text.substr(pos);
-  return out;
+  return redact_query_secrets(std::move(out));
 }
 
 std::string human_bytes(double bytes) {

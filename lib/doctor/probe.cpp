@@ -27,6 +27,9 @@ Probe probe_one(const config::Camera& camera, std::chrono::milliseconds duration
   ingest::SourceOptions options;
   options.transport = std::string(config::to_string(camera.transport));
   options.client = camera.client == config::Client::Libavformat ? ingest::Client::Libavformat : ingest::Client::Native;
+  // As the daemon records it (daemon.cpp settings_for): the same bounds and auth rule.
+  options.limits.max_access_unit = static_cast<std::size_t>(camera.max_frame_mib) * 1024 * 1024;
+  options.allow_basic_auth = camera.allow_basic_auth;
   // The client hands out nothing before the first key frame, which a camera with a long
   // interval sends only seconds later: that is a finding about key frames, not a stall.
   // The native client also waits for one (its parameter sets) before open returns.

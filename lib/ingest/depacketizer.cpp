@@ -135,7 +135,8 @@ std::optional<H265Profile> parse_h265_sps(const std::string& nal) {
 void skip_scaling_list(BitReader& r, int size) {
   int last = 8, next = 8;
   for (int j = 0; j < size; ++j) {
-    if (next != 0) next = (last + r.se() + 256) % 256;
+    // delta_scale is a camera's se(v) of up to 32 bits: summed in 64 (fuzzing found the overflow).
+    if (next != 0) next = static_cast<int>(((std::int64_t{last} + r.se()) % 256 + 256) % 256);
     last = next == 0 ? last : next;
   }
 }
@@ -320,13 +321,16 @@ void VideoDepacketizer::begin_fragment(const std::uint8_t* header, std::size_t h
   size_ += 4 + header_size;
 }
 
-void VideoDepacketizer::append_fragment(std::span<const std::uint8_t> data) {
-  if (!reserve(data.size())) return;
+bool VideoDepacketizer::append_fragment(std::span<const std::uint8_t> data) {
+  if (!reserve(data.size())) return false;
   std::memcpy(buf_->data + size_, data.data(), data.size());
   size_ += data.size();
+  return true;
 }
 
 void VideoDepacketizer::end_fragment() {
+  // The unit may have been discarded under us (the limit was crossed by this very piece).
+  if (fragment_at_ == SIZE_MAX || buf_ == nullptr) return;
   std::size_t len = size_ - fragment_at_ - 4;
   std::uint8_t* p = buf_->data + fragment_at_;
   p[0] = static_cast<std::uint8_t>(len >> 24);
@@ -444,8 +448,7 @@ void VideoDepacketizer::push(const Packet& rtp) {
       if (fragment_at_ == SIZE_MAX) {
         au_damaged_ = true;  // a middle or end piece without its start
       } else {
-        append_fragment(p.subspan(3));
-        if (fu & 0x40) end_fragment();
+        if (append_fragment(p.subspan(3)) && (fu & 0x40)) end_fragment();
       }
     } else {
       ++counters_.unsupported;
@@ -476,8 +479,7 @@ void VideoDepacketizer::push(const Packet& rtp) {
       if (fragment_at_ == SIZE_MAX) {
         au_damaged_ = true;
       } else {
-        append_fragment(p.subspan(2));
-        if (fu & 0x40) end_fragment();
+        if (append_fragment(p.subspan(2)) && (fu & 0x40)) end_fragment();
       }
     } else {
       ++counters_.unsupported;
@@ -607,6 +609,16 @@ void ParameterSets::add(std::span<const std::uint8_t> nal) {
   int kind = nal_type(nal);
   if (kind < 0) return;
   auto& list = kind == 0 ? vps_ : kind == 1 ? sps_ : pps_;
+  // The standards' id ranges bound how many sets a stream can have (H.264: 32 SPS, 256 PPS;
+  // H.265: 16 VPS, 16 SPS, 64 PPS), and avcC/hvcC store each set's size in 16 bits. A camera
+  // sending more or larger ones is refused (complete() fails), not searched in O(n²) or
+  // written into a header that wraps.
+  const std::size_t max_count = kind == 2 ? (codec_ == AV_CODEC_ID_HEVC ? 64 : 256) : (kind == 1 && codec_ != AV_CODEC_ID_HEVC ? 32 : 16);
+  if (nal.size() > kMaxParameterSetBytes || (list.size() >= max_count && !overflowed_)) {
+    overflowed_ = true;
+    return;
+  }
+  if (overflowed_) return;
   std::string bytes(reinterpret_cast<const char*>(nal.data()), nal.size());
   if (std::find(list.begin(), list.end(), bytes) == list.end()) list.push_back(std::move(bytes));
 }
@@ -635,6 +647,7 @@ void ParameterSets::add_from_fmtp(const std::map<std::string, std::string>& fmtp
 void ParameterSets::take_from_au(std::span<const std::uint8_t> au) {
   ParameterSets fresh(codec_);
   for_each_nal(au, [&](std::span<const std::uint8_t> nal) { fresh.add(nal); });
+  if (fresh.overflowed_) overflowed_ = true;
   // The stream's own sets win over the SDP's (which some cameras never update).
   if (!fresh.vps_.empty()) vps_ = std::move(fresh.vps_);
   if (!fresh.sps_.empty()) sps_ = std::move(fresh.sps_);
@@ -642,14 +655,20 @@ void ParameterSets::take_from_au(std::span<const std::uint8_t> au) {
 }
 
 bool ParameterSets::complete() const {
-  return !sps_.empty() && !pps_.empty() && (codec_ != AV_CODEC_ID_HEVC || !vps_.empty());
+  return !overflowed_ && !sps_.empty() && !pps_.empty() && (codec_ != AV_CODEC_ID_HEVC || !vps_.empty());
 }
 
 bool ParameterSets::differs(std::span<const std::uint8_t> au) const {
   bool differ = false;
+  std::size_t seen = 0;
   for_each_nal(au, [&](std::span<const std::uint8_t> nal) {
     int kind = nal_type(nal);
-    if (kind < 0) return;
+    if (kind < 0 || differ) return;
+    // A frame carrying more sets than a stream may have is not the same stream.
+    if (++seen > 64) {
+      differ = true;
+      return;
+    }
     const auto& list = kind == 0 ? vps_ : kind == 1 ? sps_ : pps_;
     std::string_view bytes(reinterpret_cast<const char*>(nal.data()), nal.size());
     if (std::find(list.begin(), list.end(), bytes) == list.end()) differ = true;
@@ -658,6 +677,10 @@ bool ParameterSets::differs(std::span<const std::uint8_t> au) const {
 }
 
 Result<std::string> ParameterSets::configuration_record() const {
+  if (overflowed_) {
+    return fail(ErrorKind::InvalidArgument, "the camera sent more parameter sets than its codec allows, or one over " +
+                                                std::to_string(kMaxParameterSetBytes) + " bytes");
+  }
   if (!complete()) return fail(ErrorKind::InvalidArgument, "the camera sent no SPS/PPS (in the SDP or before its first keyframe)");
   std::string out;
   if (codec_ != AV_CODEC_ID_HEVC) {

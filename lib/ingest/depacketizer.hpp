@@ -115,7 +115,7 @@ class VideoDepacketizer {
  private:
   void append_nal(std::span<const std::uint8_t> nal);
   void begin_fragment(const std::uint8_t* header, std::size_t header_size);
-  void append_fragment(std::span<const std::uint8_t> data);
+  bool append_fragment(std::span<const std::uint8_t> data);  // false past the limit
   void end_fragment();
   bool reserve(std::size_t extra);  // false (and violation_ set) past the limit
   void finish_au();
@@ -178,6 +178,8 @@ class AacDepacketizer {
   std::deque<av::Packet> out_;
 };
 
+inline constexpr std::size_t kMaxParameterSetBytes = 4096;  // real SPS/PPS are tens of bytes
+
 // The parameter sets of one video stream and the decoder configuration record built from
 // them: avcC (ISO/IEC 14496-15 §5.3.3) or hvcC (§8.3.3), lengthSizeMinusOne = 3.
 class ParameterSets {
@@ -187,6 +189,8 @@ class ParameterSets {
   void add_from_fmtp(const std::map<std::string, std::string>& fmtp);
   // Parameter sets inside one length-prefixed access unit, in order of appearance.
   void take_from_au(std::span<const std::uint8_t> au);
+  // False also once the stream sent more parameter sets than its id ranges allow, or one over
+  // kMaxParameterSetBytes: such a stream is refused.
   bool complete() const;
   // True when `au` carries a parameter set that is not one of ours (new resolution/profile).
   bool differs(std::span<const std::uint8_t> au) const;
@@ -203,6 +207,7 @@ class ParameterSets {
   int nal_type(std::span<const std::uint8_t> nal) const;
   AVCodecID codec_;
   std::vector<std::string> vps_, sps_, pps_;
+  bool overflowed_ = false;  // more or larger sets than a stream can have: never complete
 };
 
 // Removes emulation prevention bytes (00 00 03) from a NAL unit's payload.

@@ -45,12 +45,17 @@ constexpr std::chrono::seconds kFirstKeyframeWait{30};
 constexpr std::size_t kReadyBatch = 64;
 // Window over which max_bitrate is measured.
 constexpr std::chrono::seconds kBitrateWindow{2};
-// Media time may run this far from real time (and at most kMaxClockRatioPercent of the time
-// elapsed) before the session ends: a camera's clock that does not run at real speed would
-// make segments claim footage that was never shot. A whole cached GOP sent at connect and
-// crystal drift (tens of ppm) stay far below.
-constexpr std::chrono::seconds kMaxMediaDrift{10};
-constexpr std::int64_t kMaxClockRatioPercent = 5;
+// Media time may run ahead of real time by this much (and kMaxClockRatioPercent of the time
+// elapsed) before the session ends: a camera clock faster than real time would make segments
+// claim footage that was never shot. Frames arrive late, never early, so lateness (a cached
+// GOP at connect, a disk that held the recorder up) only ever looks like media *behind*, which
+// is not judged: a slow clock undercounts, it cannot invent footage.
+constexpr std::chrono::seconds kMaxMediaAhead{30};
+constexpr std::int64_t kMaxClockRatioPercent = 10;
+// After a lost packet the depacketizer drops frames until the next keyframe; complete frames
+// dropped that way still show the camera is sending, up to this long (cameras with 10 s and
+// longer GOPs exist).
+constexpr std::chrono::seconds kKeyframeWaitAfterLoss{30};
 
 struct Track {
   std::string control_url;
@@ -138,6 +143,8 @@ struct NativeSource::Session {
   SteadyClock::time_point rtcp_window_start{};
   std::size_t rtcp_in_window = 0;
   std::optional<std::pair<std::int64_t, SteadyClock::time_point>> media_anchor;  // first live frame: pts, arrival
+  std::optional<std::chrono::microseconds> latest_offset_max;  // max over frames of (arrival - media), from the anchor
+  SteadyClock::time_point last_dropped{};  // the last complete frame dropped while waiting for a keyframe
   SteadyClock::time_point last_keepalive{};
   SteadyClock::time_point last_report{};
   std::uint32_t our_ssrc = 0;
@@ -330,7 +337,9 @@ struct NativeSource::Session {
   // Consumes whole interleaved frames and RTSP messages from the buffer. A response with
   // CSeq `want` is returned (and processing stops there).
   tl::expected<std::optional<rtsp::Response>, Failure> process(int want) {
-    while (begin < end && !pending && ready.size() < kReadyBatch) {
+    // While a response is awaited (open), everything buffered is taken: the PLAY reply may sit
+    // behind the first media.
+    while (begin < end && !pending && (want > 0 || ready.size() < kReadyBatch)) {
       std::uint8_t* p = buffer.get() + begin;
       std::size_t avail = end - begin;
       if (p[0] == '$') {
@@ -372,7 +381,9 @@ struct NativeSource::Session {
     if (channel == video_track.rtp_channel && video) {
       auto rtp = rtp::parse(data);
       if (!rtp) return;
+      const auto dropped_before = video->counters().dropped;
       video->push(*rtp);
+      if (video->counters().dropped != dropped_before) last_dropped = SteadyClock::now();
       if (const auto& violation = video->violation(); violation && !pending) {
         pending = failure(DownCause::LimitExceeded, *violation);
       }
@@ -404,23 +415,39 @@ struct NativeSource::Session {
     }
   }
 
-  // Media time against real time since the first live frame (see kMaxMediaDrift).
+  // Media time against real time (see kMaxMediaAhead). offset = arrival − media: lateness
+  // raises it, a clock running fast lowers it. Only a fall below the highest offset seen
+  // (media ahead of every arrival) beyond the allowance ends the session.
   void check_media_clock(std::int64_t pts) {
     auto now = SteadyClock::now();
     if (!media_anchor) {
       media_anchor.emplace(pts, now);
+      latest_offset_max = std::chrono::microseconds{0};
       return;
     }
     auto media = std::chrono::microseconds(av_rescale(pts - media_anchor->first, 1'000'000, 90000));
     auto real = std::chrono::duration_cast<std::chrono::microseconds>(now - media_anchor->second);
-    auto drift = media - real;
-    auto allowed = std::max<std::chrono::microseconds>(kMaxMediaDrift, real * kMaxClockRatioPercent / 100);
-    if (std::chrono::abs(drift) > allowed && !pending) {
+    auto offset = real - media;
+    latest_offset_max = std::max(*latest_offset_max, offset);
+    auto ahead = *latest_offset_max - offset;
+    auto allowed = std::max<std::chrono::microseconds>(kMaxMediaAhead, real * kMaxClockRatioPercent / 100);
+    if (ahead > allowed && !pending) {
       auto ms = [](std::chrono::microseconds d) { return std::to_string(d.count() / 1000); };
-      pending = failure(DownCause::Protocol, "the camera's video timestamps ran " + ms(std::chrono::abs(drift)) + " ms " +
-                                                 (drift.count() > 0 ? "ahead of" : "behind") + " real time over " + ms(real) +
-                                                 " ms (its RTP clock does not run at real speed)");
+      pending = failure(DownCause::Protocol, "the camera's video timestamps ran " + ms(ahead) + " ms ahead of real time over " +
+                                                 ms(real) + " ms (its RTP clock runs faster than real time)");
     }
+  }
+
+  // When the session is stalled: no video frame for stall_timeout, or, while frames are being
+  // dropped waiting for a keyframe after a loss, no frame at all for stall_timeout and no
+  // keyframe for kKeyframeWaitAfterLoss.
+  SteadyClock::time_point progress_deadline() const {
+    auto deadline = last_media + options.stall_timeout;
+    if (last_dropped > last_media) {
+      deadline = std::max(deadline, std::min(last_dropped + options.stall_timeout,
+                                             last_media + std::max<SteadyClock::duration>(kKeyframeWaitAfterLoss, options.stall_timeout)));
+    }
+    return deadline;
   }
 
   void on_rtcp(Track& track, std::span<const std::uint8_t> data) {
@@ -676,7 +703,7 @@ struct NativeSource::Session {
     housekeeping();
     if (pending) return {};
     int err = 0;
-    auto f = fill(last_media + options.stall_timeout, err);
+    auto f = fill(progress_deadline(), err);
     if (f != Fill::Data) return tl::unexpected(fill_failure(f, err, "PLAY"));
     return {};
   }

@@ -44,8 +44,11 @@ std::string codec_name(const AVCodecParameters* par) {
 
 // What an exception escaping a camera's session says in its down event.
 std::string internal_error(const char* what) {
-  return std::string("internal error in this camera's session (") + what + "); the camera is retried";
+  return "internal error in this camera's session (" + text::redact_urls_in(what) + "); the camera is retried";
 }
+
+// A run at least this long proves the camera works: the reconnect delays start over.
+constexpr std::chrono::seconds kHealthyRun{30};
 
 }  // namespace
 
@@ -215,6 +218,7 @@ void Recorder::run(std::stop_token stop) {
     }
     std::uint64_t run_key = 0;
     ingest::Failure failure{};
+    const auto session_began = env_.clock->steady_now();
     auto end = record_session(**source, stop, run_key, failure);
     source->reset();  // TEARDOWN and close before sleeping
     if (end == SessionEnd::Stopped) break;
@@ -223,7 +227,12 @@ void Recorder::run(std::stop_token stop) {
     } else {
       failures_in_outage = 0;
       down_reported = true;  // record_session reported why the run ended
-      backoff.reset();
+      // A camera that sends one keyframe and then breaks a bound would otherwise be retried
+      // every second forever, each time with a run, a file and an index commit: only a run
+      // that recorded a while, or ended for a cheap cause, starts the delays over.
+      if (env_.clock->steady_now() - session_began >= kHealthyRun || pace(failure.cause) == Backoff::Pace::Steady) {
+        backoff.reset();
+      }
     }
     if (!sleep_unless_stopped(backoff.next(pace(failure.cause)), stop)) break;
   }

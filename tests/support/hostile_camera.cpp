@@ -377,7 +377,7 @@ void HostileCamera::serve(int fd) {
           if (*mode == Hostility::SsrcChange && i > 0 && i % (2 * static_cast<std::size_t>(clip->fps)) == 0) {
             wire.ssrc = rng();
             wire.seq = static_cast<std::uint16_t>(rng());
-            ts = rng();
+            ts += 0x40000000u + rng() % 0x10000000u;  // a new base hours away, never a plausible step
           }
           bool switched = *mode == Hostility::SpsChange && i >= 3u * static_cast<std::size_t>(clip->fps);
           send_good(switched ? i - 3u * static_cast<std::size_t>(clip->fps) : i, switched ? other_ : *clip, switched);

@@ -135,6 +135,8 @@ TEST_CASE("carekeepd records a polite camera without a hole beside ten hostile o
         CHECK_FALSE(e.detail.empty());
       }
       CHECK(downs >= 1);
+      // Cut off, then retried with growing delays: not a new session every half second.
+      CHECK(hostile.plays(h) <= 40);
     } else {
       // Survivable faults record footage, and what a segment claims is what real time gave.
       auto rows = index->segments(id_of(h), all).value();

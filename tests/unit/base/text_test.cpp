@@ -34,6 +34,11 @@ TEST_CASE("a password with an unencoded '/', '?', '#' or '@' is still redacted, 
   CHECK(text::redact_url("rtsp://admin:pa/ss@192.168.1.20/stream1") == "rtsp://***@192.168.1.20/stream1");
   CHECK(text::redact_url("rtsp://admin:p?w#d@cam/s") == "rtsp://***@cam/s");
   CHECK(text::redact_url("rtsp://admin:a,b;c@cam/s") == "rtsp://***@cam/s");
+  CHECK(text::redact_url("rtsp://admin:Kid's\"<Room>@cam/s") == "rtsp://***@cam/s");  // review finding
+  CHECK(text::redact_url("rtsp://cam/live?user=admin&password=s3cret&channel=1") ==
+        "rtsp://cam/live?user=admin&password=***&channel=1");
+  CHECK(text::redact_urls_in("opening rtsp://cam/user=admin&PWD=s3cret&channel=1 failed") ==
+        "opening rtsp://cam/user=admin&PWD=***&channel=1 failed");
   auto line = text::redact_urls_in("DESCRIBE rtsp://admin:x/y@z@cam:554/s failed; retry rtsp://cam2/live");
   CHECK(line == "DESCRIBE rtsp://***@cam:554/s failed; retry rtsp://cam2/live");
   for (const char* secret : {"x/y", "y@z", "admin"}) CHECK(line.find(secret) == std::string::npos);

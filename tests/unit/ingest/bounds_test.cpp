@@ -186,3 +186,59 @@ TEST_CASE("an SDP over max_sdp_lines or max_tracks is refused by name", "[ingest
   REQUIRE(fine);
   CHECK(fine->media.size() == 1);
 }
+
+TEST_CASE("an access unit whose last fragment crosses max_access_unit is refused without touching freed memory",
+          "[ingest]") {
+  // Review finding: the end bit on the very packet that crossed the limit ended a fragment
+  // the limit had already discarded (a null buffer). Both FU-A and H.265 FU.
+  constexpr std::size_t kLimit = 16 * 1024;
+  {
+    rtp::VideoDepacketizer d(AV_CODEC_ID_H264, kLimit);
+    Bytes start{0x7c, 0x85};
+    start.resize(2 + 10'000, 0x22);
+    Bytes end{0x7c, 0x45};
+    end.resize(2 + 10'000, 0x22);
+    push(d, 1, 0, false, start);
+    push(d, 2, 0, true, end);
+    CHECK(d.violation());
+    CHECK_FALSE(d.ready());
+  }
+  {
+    rtp::VideoDepacketizer d(AV_CODEC_ID_HEVC, kLimit);
+    Bytes start{0x62, 0x01, 0x93};  // FU (type 49), start, IDR_W_RADL (19)
+    start.resize(3 + 10'000, 0x22);
+    Bytes end{0x62, 0x01, 0x53};
+    end.resize(3 + 10'000, 0x22);
+    push(d, 1, 0, false, start);
+    push(d, 2, 0, true, end);
+    CHECK(d.violation());
+    CHECK_FALSE(d.ready());
+  }
+}
+
+TEST_CASE("more parameter sets than the codec's id ranges, or one over 4 KiB, make the stream unusable, quickly",
+          "[ingest]") {
+  // Review finding: 800k distinct SPS in one keyframe made the set search O(n²) and could wrap
+  // avcC's 16-bit sizes.
+  Bytes au;
+  for (int i = 0; i < 5000; ++i) {
+    Bytes sps{0x67, 0x42, 0x00, 0x1e, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)};
+    au.insert(au.end(), {0, 0, 0, static_cast<std::uint8_t>(sps.size())});
+    au.insert(au.end(), sps.begin(), sps.end());
+  }
+  au.insert(au.end(), {0, 0, 0, 2, 0x68, 0xce});  // one PPS
+  rtp::ParameterSets many(AV_CODEC_ID_H264);
+  many.take_from_au(au);
+  CHECK_FALSE(many.complete());
+  auto record = many.configuration_record();
+  REQUIRE_FALSE(record);
+  CHECK(record.error().message.find("more parameter sets") != std::string::npos);
+  CHECK(many.differs(au));  // a frame like this is never "the same stream"
+
+  Bytes huge{0, 0, 0x10, 0x01, 0x67, 0x42, 0x00, 0x1e};
+  huge.resize(4 + 0x1001, 0x11);
+  huge.insert(huge.end(), {0, 0, 0, 2, 0x68, 0xce});
+  rtp::ParameterSets big(AV_CODEC_ID_H264);
+  big.take_from_au(huge);
+  CHECK_FALSE(big.complete());
+}
