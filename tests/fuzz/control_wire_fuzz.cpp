@@ -42,6 +42,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Error error = error_from_json(body);
   FUZZ_CHECK(!error.message.empty());
 
+  // The user's side (session.cpp run(), broker.cpp) and carekeepd's (daemon/control_server.cpp
+  // on_request) read the other fields with the typed readers.
+  (void)text_field(body, "op");
+  (void)int_field(body, "status", 3);
+  (void)bool_field(body, "ok", false);
+
   // carekeepd's side: the command a request asks for and how it would be run.
   std::vector<std::string> argv;
   if (auto a = body.find("argv"); a != body.end() && a->is_array()) {
