@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "alerts/alerts.hpp"
@@ -52,12 +53,14 @@ recorder::CameraSettings settings_for(const config::Camera& camera) {
   s.transport = std::string(config::to_string(camera.transport));
   s.client = camera.client == config::Client::Libavformat ? ingest::Client::Libavformat : ingest::Client::Native;
   s.segment_length = std::chrono::seconds(camera.segment_seconds);
+  s.limits.max_access_unit = static_cast<std::size_t>(camera.max_frame_mib) * 1024 * 1024;
+  s.allow_basic_auth = camera.allow_basic_auth;
   return s;
 }
 
 bool same_recording(const config::Camera& a, const config::Camera& b) {
   return a.url == b.url && a.transport == b.transport && a.client == b.client && a.segment_seconds == b.segment_seconds &&
-         a.enabled == b.enabled;
+         a.max_frame_mib == b.max_frame_mib && a.allow_basic_auth == b.allow_basic_auth && a.enabled == b.enabled;
 }
 
 // The camera table follows the configuration (ids and display names).
@@ -83,17 +86,22 @@ class LoopSink final : public recorder::SegmentSink {
   void run_started(const recorder::RunStarted& r) override { post(r); }
   void run_ended(const recorder::RunEnded& r) override { post(r); }
   void connect_failed(const recorder::ConnectFailed& r) override { post(r); }
-  void segment_opened(const recorder::SegmentOpened& r) override { post(r); }
+  // Committed at once, not with the next batch: the open row must be durable before the
+  // file holds its first complete fragment, so crash recovery can tell a file this daemon
+  // recorded (it has an open row) from one put there by someone else (quarantined).
+  void segment_opened(const recorder::SegmentOpened& r) override { post(r, true); }
   void segment_closed(const recorder::SegmentClosed& r) override { post(r); }
   void segment_discarded(const recorder::SegmentDiscarded& r) override { post(r); }
   void clock_stepped(const recorder::ClockStep& r) override { post(r); }
 
  private:
   template <class Report>
-  void post(const Report& report) {
-    asio::post(io_, [this, report] {
+  void post(const Report& report, bool commit_now = false) {
+    asio::post(io_, [this, report, commit_now] {
       if (auto st = catalog_.apply(report); !st) {
         log::error("index_write_failed", {{"error", st.error().message}});
+      } else if (commit_now) {
+        if (auto flushed = catalog_.flush(); !flushed) log::error("index_commit_failed", {{"error", flushed.error().message}});
       }
       if (retention_ != nullptr) retention_->observe(report);
       if (coverage_ != nullptr) coverage_->observe(report);
@@ -111,6 +119,30 @@ struct CameraRates {
   std::chrono::steady_clock::time_point at{};
   double bitrate_bps = 0;
   double fps = 0;
+};
+
+// The care calendar the cameras' threads ask when pacing reconnects (recorder::pace_after):
+// the loop swaps it on reload while they read it.
+class SharedCalendar {
+ public:
+  explicit SharedCalendar(const config::Config& config) { set(config); }
+  void set(const config::Config& config) {
+    auto next = std::make_shared<const care::CareCalendar>(config.care_hours, TimeZone::locate(config.site.timezone).value());
+    std::lock_guard lock(mutex_);
+    calendar_ = std::move(next);
+  }
+  bool in_care(UtcTime t) const {
+    std::shared_ptr<const care::CareCalendar> calendar;
+    {
+      std::lock_guard lock(mutex_);
+      calendar = calendar_;
+    }
+    return calendar->in_care(t);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const care::CareCalendar> calendar_;
 };
 
 class Daemon {
@@ -171,6 +203,7 @@ class Daemon {
     }
     recorder::RecorderEnv env{config_.site.storage, zone_, nullptr, &sink_};
     env.keyframe_observer = content_.observer();
+    env.in_care = [calendar = calendar_](UtcTime t) { return calendar->in_care(t); };
     auto rec = std::make_unique<recorder::Recorder>(settings_for(camera), env);
     if (!recording_pause_reason_.empty()) rec->pause(recording_pause_reason_);
     rec->start();
@@ -241,6 +274,7 @@ class Daemon {
     }
     stop_cameras(to_stop);
     config_ = std::move(next);
+    calendar_->set(config_);
     catalog_.set_protection(protection_for(config_));
     retention_.configure(config_);
     coverage_.configure(config_);
@@ -437,6 +471,7 @@ class Daemon {
   fs::LockFile lock_;
   index::DaemonRunId daemon_run_;
   TimeZone zone_;
+  std::shared_ptr<SharedCalendar> calendar_ = std::make_shared<SharedCalendar>(config_);
   asio::io_context io_;
   catalog::Catalog catalog_;
   LoopSink sink_;
@@ -515,9 +550,8 @@ int run(const std::filesystem::path& config_path) {
     log::critical("index_unusable", {{"error", st.error().message}});
     return 1;
   }
-  // Crash recovery before READY (STYLE.md §5): repair open segments, adopt or quarantine
-  // orphan files, report rows without files. Recorders start only after it.
-  auto zone = TimeZone::locate(config->site.timezone);
+  // Crash recovery before READY (STYLE.md §5): repair open segments, quarantine files
+  // without rows, report rows without files. Recorders start only after it.
   // Deletions a crash interrupted are finished first: their decision was already committed.
   if (auto finished = retention::complete_interrupted(*index, config->site.storage, SystemClock{}.now()); !finished) {
     log::critical("recovery_failed", {{"error", finished.error().message}});
@@ -535,7 +569,7 @@ int run(const std::filesystem::path& config_path) {
     log::info("export_holds_released", {{"holds", std::to_string(*released)}, {"reason", "their export is no longer running"}});
   }
   auto protection = protection_for(*config);
-  auto recovered = integrity::recover(*index, config->site.storage, SystemClock{}.now(), *zone, *run_id, protection);
+  auto recovered = integrity::recover(*index, config->site.storage, SystemClock{}.now(), protection);
   if (!recovered) {
     log::critical("recovery_failed", {{"error", recovered.error().message}});
     return 1;
@@ -543,7 +577,6 @@ int run(const std::filesystem::path& config_path) {
   for (const auto& finding : recovered->findings) log::info("recovery_finding", {{"finding", finding}});
   log::info("recovery_done", {{"repaired", std::to_string(recovered->repaired)},
                               {"damaged", std::to_string(recovered->damaged)},
-                              {"adopted", std::to_string(recovered->adopted)},
                               {"quarantined", std::to_string(recovered->quarantined)},
                               {"missing", std::to_string(recovered->missing)}});
   Daemon daemon{std::move(*config), config_path, std::move(*index), std::move(*lock), *run_id, std::move(protection)};

@@ -40,7 +40,7 @@ std::optional<std::string> closest(std::string_view wrong, std::span<const std::
 }
 
 namespace {
-// Finds "scheme://" and, if an '@' appears before the next '/', the userinfo span.
+// Finds "scheme://" and, if an '@' appears in the rest of that URL, the userinfo span.
 struct UserInfo {
   std::size_t begin;  // first byte after "://"
   std::size_t end;    // index of '@'
@@ -50,9 +50,12 @@ std::optional<UserInfo> find_userinfo(std::string_view s, std::size_t from) {
   std::size_t scheme = s.find("://", from);
   if (scheme == std::string_view::npos) return std::nullopt;
   std::size_t begin = scheme + 3;
-  std::size_t stop = s.find_first_of("/ \t\n\"'?#", begin);
+  // The URL ends where text does; not at the first '/', '?' or '#': people type passwords
+  // with those unencoded ("rtsp://admin:pa/ss@cam"), and such a password must not leak.
+  std::size_t stop = s.find_first_of(" \t\r\n\"'<>", begin);
   if (stop == std::string_view::npos) stop = s.size();
-  // The last '@' before the path: passwords may themselves contain '@'.
+  // The last '@' of the URL: passwords may themselves contain '@'. A path or query with an
+  // '@' hides the host too, which errs on the safe side.
   std::size_t at = s.substr(0, stop).rfind('@');
   if (at == std::string_view::npos || at < begin) return UserInfo{begin, std::string_view::npos};
   return UserInfo{begin, at};

@@ -109,6 +109,10 @@ struct Camera {
   Transport transport = Transport::Tcp;
   Client client = Client::Native;
   int segment_seconds = 60;
+  int max_frame_mib = 8;  // ingest::Limits::max_access_unit
+  // Basic authentication sends the password in clear over plain RTSP: refused unless this
+  // camera says so (doctor warns while it does).
+  bool allow_basic_auth = false;
   bool enabled = true;
   ContentChecks content;  // the [content] defaults with this camera's [camera.content] applied
 

@@ -26,6 +26,7 @@ constexpr std::size_t kMaxSyntaxErrors = 10;
 
 constexpr int kMinSegmentSeconds = 10;   // shorter: too many files and index rows per day
 constexpr int kMaxSegmentSeconds = 600;  // longer: a crash or a damaged file loses too much
+constexpr int kMaxFrameMib = 64;  // a camera's largest frame: 8K keyframes are far below
 constexpr int kMaxDays = 100000;         // any larger is a typo, and keeps arithmetic in int
 constexpr int kMaxFreePercent = 50;
 constexpr double kMaxGapToleranceSeconds = 60.0;
@@ -319,6 +320,11 @@ std::optional<std::string> check_rtsp_url(std::string_view url) {
   std::string_view rest = url.substr(scheme_end + 3);
   std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
   std::size_t at = authority.rfind('@');
+  if (at == std::string_view::npos && rest.find('@') != std::string_view::npos && authority.find(':') != std::string_view::npos) {
+    // "rtsp://admin:pa/ss@cam": the password's '/' ends the host part for every RTSP client.
+    return "has a user:password@ whose password seems to contain '/', '?' or '#' (got " + shown +
+           "); percent-encode them in the password as %2F, %3F and %23";
+  }
   std::string_view host_port = at == std::string_view::npos ? authority : authority.substr(at + 1);
   std::string_view host = host_port;
   std::string_view port;
@@ -810,7 +816,8 @@ class Validator {
     for (std::size_t i = 0; i < list->size(); ++i) {
       const toml::table& table = *list->get(i)->as_table();
       TableReader r(table, index_path("camera", i), report_,
-                    {"id", "name", "url", "transport", "client", "segment_seconds", "enabled", "content"});
+                    {"id", "name", "url", "transport", "client", "segment_seconds", "max_frame_mib", "allow_basic_auth", "enabled",
+                     "content"});
       Camera camera;
       if (auto id = read_id(r, "camera", camera_ids_, "id = \"nap-1\"")) {
         camera.id = *id;
@@ -853,6 +860,8 @@ class Validator {
       if (auto seconds = r.integer_in("segment_seconds", kMinSegmentSeconds, kMaxSegmentSeconds, "seconds")) {
         camera.segment_seconds = *seconds;
       }
+      if (auto mib = r.integer_in("max_frame_mib", 1, kMaxFrameMib, "MiB")) camera.max_frame_mib = *mib;
+      camera.allow_basic_auth = r.boolean("allow_basic_auth").value_or(false);
       camera.enabled = r.boolean("enabled").value_or(true);
       camera.content = config_.content;
       if (const toml::node* content = r.get("content")) {

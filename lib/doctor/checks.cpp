@@ -530,4 +530,12 @@ std::vector<Check> check_disk_health(const retention::SmartState& state, UtcTime
   return out;
 }
 
+Check check_camera_auth(const config::Camera& camera) {
+  bool plain = camera.url.rfind("rtsp://", 0) == 0 || camera.url.rfind("RTSP://", 0) == 0;
+  if (!camera.allow_basic_auth || !plain) return {"camera_auth", camera.id, Verdict::Pass, "", ""};
+  return {"camera_auth", camera.id, Verdict::Warn,
+          "allow_basic_auth = true: the camera may send its password in clear over plain RTSP, readable on the LAN",
+          "enable Digest authentication on the camera (or use rtsps://) and remove allow_basic_auth from its [[camera]] table"};
+}
+
 }  // namespace carekeep::doctor

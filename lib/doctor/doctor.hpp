@@ -96,6 +96,9 @@ struct Probe {
 std::vector<Probe> probe_cameras(const config::Config& config, std::chrono::milliseconds duration);
 // Reachable, credentials accepted, H.264/H.265, key frames at a sane interval.
 Check check_camera(const config::Camera& camera, const Probe& probe);
+// Warn while the camera may log in with Basic over plain rtsp:// (allow_basic_auth): anyone on
+// the LAN can read its password. Pass otherwise.
+Check check_camera_auth(const config::Camera& camera);
 
 // --- clock ---------------------------------------------------------------------------------
 struct ClockState {

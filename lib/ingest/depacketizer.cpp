@@ -77,6 +77,9 @@ struct H265Profile {
   int height = 0;
 };
 
+// Larger than any real picture (8K is 7680x4320), small enough that sizes stay in int.
+constexpr std::int64_t kMaxPictureSide = 16384;
+
 std::optional<H265Profile> parse_h265_sps(const std::string& nal) {
   if (nal.size() < 4) return std::nullopt;
   std::string rbsp = unescape_rbsp(as_bytes(nal));
@@ -105,21 +108,27 @@ std::optional<H265Profile> parse_h265_sps(const std::string& nal) {
   r.ue();  // sps_seq_parameter_set_id
   p.chroma_format = static_cast<int>(r.ue());
   if (p.chroma_format == 3) r.bit();  // separate_colour_plane_flag
-  int width = static_cast<int>(r.ue());
-  int height = static_cast<int>(r.ue());
+  // 64-bit: every field is a camera's ue(v) of up to 32 bits (fuzzing found int overflows).
+  std::int64_t width = r.ue();
+  std::int64_t height = r.ue();
   if (r.bit() != 0) {  // conformance_window_flag
-    int sub_w = (p.chroma_format == 1 || p.chroma_format == 2) ? 2 : 1;
-    int sub_h = p.chroma_format == 1 ? 2 : 1;
-    int left = static_cast<int>(r.ue()), right = static_cast<int>(r.ue());
-    int top = static_cast<int>(r.ue()), bottom = static_cast<int>(r.ue());
+    std::int64_t sub_w = (p.chroma_format == 1 || p.chroma_format == 2) ? 2 : 1;
+    std::int64_t sub_h = p.chroma_format == 1 ? 2 : 1;
+    std::int64_t left = r.ue(), right = r.ue();
+    std::int64_t top = r.ue(), bottom = r.ue();
     width -= sub_w * (left + right);
     height -= sub_h * (top + bottom);
   }
-  p.bit_depth_luma = 8 + static_cast<int>(r.ue());
-  p.bit_depth_chroma = 8 + static_cast<int>(r.ue());
-  if (r.overrun || width <= 0 || height <= 0 || p.chroma_format > 3) return std::nullopt;
-  p.width = width;
-  p.height = height;
+  std::uint32_t luma = r.ue();
+  std::uint32_t chroma = r.ue();
+  if (r.overrun || width <= 0 || height <= 0 || width > kMaxPictureSide || height > kMaxPictureSide || p.chroma_format > 3 ||
+      luma > 8 || chroma > 8) {
+    return std::nullopt;
+  }
+  p.bit_depth_luma = 8 + static_cast<int>(luma);
+  p.bit_depth_chroma = 8 + static_cast<int>(chroma);
+  p.width = static_cast<int>(width);
+  p.height = static_cast<int>(height);
   return p;
 }
 
@@ -143,7 +152,8 @@ std::optional<std::pair<int, int>> parse_h264_size(const std::string& nal) {
   switch (profile) {
     case 100: case 110: case 122: case 244: case 44: case 83: case 86: case 118: case 128: case 138: case 139:
     case 134: case 135:
-      chroma = static_cast<int>(r.ue());
+      chroma = static_cast<int>(std::min<std::uint32_t>(r.ue(), 4));
+      if (chroma > 3) return std::nullopt;
       if (chroma == 3) separate_planes = r.bit() != 0;
       r.ue();   // bit_depth_luma_minus8
       r.ue();   // bit_depth_chroma_minus8
@@ -171,23 +181,24 @@ std::optional<std::pair<int, int>> parse_h264_size(const std::string& nal) {
   }
   r.ue();   // max_num_ref_frames
   r.bit();  // gaps_in_frame_num_value_allowed_flag
-  int width = (static_cast<int>(r.ue()) + 1) * 16;
-  int map_units = static_cast<int>(r.ue()) + 1;
-  int frame_mbs_only = static_cast<int>(r.bit());
+  // 64-bit: every field is a camera's ue(v) of up to 32 bits (fuzzing found int overflows).
+  std::int64_t width = (std::int64_t{r.ue()} + 1) * 16;
+  std::int64_t map_units = std::int64_t{r.ue()} + 1;
+  std::int64_t frame_mbs_only = r.bit();
   if (!frame_mbs_only) r.bit();  // mb_adaptive_frame_field_flag
   r.bit();                        // direct_8x8_inference_flag
-  int height = (2 - frame_mbs_only) * map_units * 16;
+  std::int64_t height = (2 - frame_mbs_only) * map_units * 16;
   if (r.bit() != 0) {  // frame_cropping_flag
     int array_type = separate_planes ? 0 : chroma;
-    int crop_x = array_type == 0 ? 1 : (array_type == 3 ? 1 : 2);
-    int crop_y = (array_type == 0 ? 1 : (array_type == 1 ? 2 : 1)) * (2 - frame_mbs_only);
-    int left = static_cast<int>(r.ue()), right = static_cast<int>(r.ue());
-    int top = static_cast<int>(r.ue()), bottom = static_cast<int>(r.ue());
+    std::int64_t crop_x = array_type == 0 ? 1 : (array_type == 3 ? 1 : 2);
+    std::int64_t crop_y = (array_type == 0 ? 1 : (array_type == 1 ? 2 : 1)) * (2 - frame_mbs_only);
+    std::int64_t left = r.ue(), right = r.ue();
+    std::int64_t top = r.ue(), bottom = r.ue();
     width -= crop_x * (left + right);
     height -= crop_y * (top + bottom);
   }
-  if (r.overrun || width <= 0 || height <= 0) return std::nullopt;
-  return std::pair{width, height};
+  if (r.overrun || width <= 0 || height <= 0 || width > kMaxPictureSide || height > kMaxPictureSide) return std::nullopt;
+  return std::pair{static_cast<int>(width), static_cast<int>(height)};
 }
 
 }  // namespace
@@ -255,16 +266,28 @@ bool SequenceState::accept(std::uint16_t seq) {
   return in_order;
 }
 
-VideoDepacketizer::VideoDepacketizer(AVCodecID codec) : codec_(codec), header_size_(codec == AV_CODEC_ID_HEVC ? 2 : 1) {}
+VideoDepacketizer::VideoDepacketizer(AVCodecID codec, std::size_t max_access_unit)
+    : codec_(codec), header_size_(codec == AV_CODEC_ID_HEVC ? 2 : 1), max_access_unit_(max_access_unit) {}
 
 VideoDepacketizer::~VideoDepacketizer() { av_buffer_unref(&buf_); }
 
-void VideoDepacketizer::reserve(std::size_t extra) {
+bool VideoDepacketizer::reserve(std::size_t extra) {
+  if (violation_) return false;
+  if (size_ + extra > max_access_unit_) {
+    violation_ = "an access unit grew past " + std::to_string(size_ + extra) + " bytes without ending, over the limit of " +
+                 std::to_string(max_access_unit_) + " (max_frame_mib)";
+    discard_au();
+    av_buffer_unref(&buf_);
+    return false;
+  }
   std::size_t need = size_ + extra + AV_INPUT_BUFFER_PADDING_SIZE;
-  if (buf_ != nullptr && static_cast<std::size_t>(buf_->size) >= need) return;
+  if (buf_ != nullptr && static_cast<std::size_t>(buf_->size) >= need) return true;
   std::size_t capacity = buf_ == nullptr ? std::max(need, typical_size_) : std::max(need, static_cast<std::size_t>(buf_->size) * 2);
+  // Doubling stops at the limit: a unit at the limit never holds twice its size.
+  capacity = std::min(capacity, max_access_unit_ + AV_INPUT_BUFFER_PADDING_SIZE);
   // A reallocatable buffer grows in place (mremap for large ones) instead of copying.
   if (av_buffer_realloc(&buf_, capacity) < 0) throw std::bad_alloc();
+  return true;
 }
 
 void VideoDepacketizer::append_nal(std::span<const std::uint8_t> nal) {
@@ -274,7 +297,7 @@ void VideoDepacketizer::append_nal(std::span<const std::uint8_t> nal) {
     fragment_at_ = SIZE_MAX;
     au_damaged_ = true;
   }
-  reserve(4 + nal.size());
+  if (!reserve(4 + nal.size())) return;
   std::uint8_t* p = buf_->data + size_;
   p[0] = static_cast<std::uint8_t>(nal.size() >> 24);
   p[1] = static_cast<std::uint8_t>(nal.size() >> 16);
@@ -290,7 +313,7 @@ void VideoDepacketizer::begin_fragment(const std::uint8_t* header, std::size_t h
     size_ = fragment_at_;
     au_damaged_ = true;
   }
-  reserve(4 + header_size);
+  if (!reserve(4 + header_size)) return;
   fragment_at_ = size_;
   std::memcpy(buf_->data + size_ + 4, header, header_size);
   if (is_key_nal(header)) au_key_ = true;
@@ -298,7 +321,7 @@ void VideoDepacketizer::begin_fragment(const std::uint8_t* header, std::size_t h
 }
 
 void VideoDepacketizer::append_fragment(std::span<const std::uint8_t> data) {
-  reserve(data.size());
+  if (!reserve(data.size())) return;
   std::memcpy(buf_->data + size_, data.data(), data.size());
   size_ += data.size();
 }
@@ -331,7 +354,18 @@ void VideoDepacketizer::discard_au() {
 
 void VideoDepacketizer::finish_au() {
   if (!au_open_) return;
-  std::int64_t pts = clock_.unwrap(au_timestamp_);
+  std::int64_t pts = clock_.unwrap(au_timestamp_) + shift_;
+  if (last_pts_ >= 0) {
+    std::int64_t step = pts - last_pts_;
+    if (step > kMaxTimestampStepSeconds * 90000 || step < -kMaxTimestampBackStepSeconds * 90000) {
+      // A jump, not elapsed time: go on one frame after the last unit.
+      shift_ += last_pts_ + frame_step_ - pts;
+      pts = last_pts_ + frame_step_;
+      ++counters_.timestamp_jumps;
+    } else if (step > 0 && step <= 90000) {
+      frame_step_ = step;
+    }
+  }
   if (fragment_at_ != SIZE_MAX) au_damaged_ = true;  // the last NAL's end never came
   if (size_ == 0) {
     if (au_damaged_) {
@@ -367,6 +401,7 @@ void VideoDepacketizer::finish_au() {
 }
 
 void VideoDepacketizer::push(const Packet& rtp) {
+  if (violation_) return;
   bool in_order = seq_.accept(rtp.seq);
   seq_.ssrc = rtp.ssrc;
   if (!in_order) {
@@ -458,23 +493,47 @@ av::Packet VideoDepacketizer::pop() {
   return p;
 }
 
-AacDepacketizer::AacDepacketizer(int size_length, int index_length, int index_delta_length, int clock_rate)
-    : size_length_(size_length), index_length_(index_length), index_delta_length_(index_delta_length), clock_rate_(clock_rate) {}
+std::optional<std::string> AacDepacketizer::check_parameters(int size_length, int index_length, int index_delta_length) {
+  auto in = [](int v, int lo, int hi) { return v >= lo && v <= hi; };
+  if (in(size_length, 1, 16) && in(index_length, 0, 16) && in(index_delta_length, 0, 16)) return std::nullopt;
+  return "AAC fmtp sizelength=" + std::to_string(size_length) + ";indexlength=" + std::to_string(index_length) +
+         ";indexdeltalength=" + std::to_string(index_delta_length) +
+         " is outside RFC 3640's AAC modes (sizelength 1-16, indexlength and indexdeltalength 0-16)";
+}
+
+AacDepacketizer::AacDepacketizer(int size_length, int index_length, int index_delta_length, int clock_rate,
+                                 std::size_t max_units_per_packet)
+    : size_length_(size_length),
+      index_length_(index_length),
+      index_delta_length_(index_delta_length),
+      clock_rate_(clock_rate),
+      max_units_(max_units_per_packet),
+      valid_(!check_parameters(size_length, index_length, index_delta_length) && clock_rate > 0) {}
 
 void AacDepacketizer::push(const Packet& rtp) {
+  if (!valid_) return;
   bool in_order = seq_.accept(rtp.seq);
   seq_.ssrc = rtp.ssrc;
-  std::int64_t base = clock_.unwrap(rtp.timestamp);
+  std::int64_t base = clock_.unwrap(rtp.timestamp) + shift_;
+  if (last_base_ >= 0) {
+    std::int64_t step = base - last_base_;
+    if (step > kMaxTimestampStepSeconds * clock_rate_ || step < -kMaxTimestampBackStepSeconds * clock_rate_) {
+      shift_ += last_base_ + 1024 - base;  // one AAC frame after the last packet
+      base = last_base_ + 1024;
+      ++timestamp_jumps_;
+    }
+  }
+  last_base_ = base;
   if (!in_order) fragment_.clear();
   auto p = rtp.payload;
-  if (p.size() < 2 || size_length_ <= 0) return;
+  if (p.size() < 2) return;
   std::size_t header_bits = be16(p.data());
   std::size_t header_bytes = (header_bits + 7) / 8;
   if (2 + header_bytes > p.size()) return;
   BitReader r(std::string_view(reinterpret_cast<const char*>(p.data() + 2), header_bytes));
   std::vector<std::size_t> sizes;
   std::size_t used = 0;
-  while (used + static_cast<std::size_t>(size_length_) <= header_bits) {
+  while (used + static_cast<std::size_t>(size_length_) <= header_bits && sizes.size() < max_units_) {
     sizes.push_back(r.bits(size_length_));
     int index_bits = sizes.size() == 1 ? index_length_ : index_delta_length_;
     r.bits(index_bits);

@@ -77,11 +77,21 @@ struct VideoCounters {
   std::uint64_t frames = 0;          // access units delivered
   std::uint64_t dropped = 0;         // access units dropped (damaged by loss, or before the next keyframe)
   std::uint64_t unsupported = 0;     // RTP packets of payload formats we do not take (STAP-B, MTAP, PACI)
+  std::uint64_t timestamp_jumps = 0; // discontinuities rebased (see kMaxTimestampStep)
 };
+
+// A step between consecutive access units' RTP times beyond this (forward), or backwards by
+// more than kMaxTimestampBackStep, is not time that passed but a camera that reset or jumped
+// its clock (a reboot behind a proxy, an SSRC change, a hostile peer). The depacketizer
+// rebases its output so media time goes on by one frame instead, keeping segments' media
+// durations honest; the session compares media time with real time for slower drifts.
+inline constexpr std::int64_t kMaxTimestampStepSeconds = 10;
+inline constexpr std::int64_t kMaxTimestampBackStepSeconds = 1;
 
 class VideoDepacketizer {
  public:
-  explicit VideoDepacketizer(AVCodecID codec);
+  // `max_access_unit`: the largest access unit accepted (ingest::Limits::max_access_unit).
+  explicit VideoDepacketizer(AVCodecID codec, std::size_t max_access_unit = 8 * 1024 * 1024);
   ~VideoDepacketizer();
   VideoDepacketizer(const VideoDepacketizer&) = delete;
   VideoDepacketizer& operator=(const VideoDepacketizer&) = delete;
@@ -97,13 +107,17 @@ class VideoDepacketizer {
 
   const SequenceState& sequence() const { return seq_; }
   const VideoCounters& counters() const { return counters_; }
+  // Set once an access unit grew past max_access_unit (that unit is discarded and so is
+  // everything after): the session ends with this detail. The buffer never grows past the
+  // limit, so a unit that never ends (fragments without an end bit) costs at most the limit.
+  const std::optional<std::string>& violation() const { return violation_; }
 
  private:
   void append_nal(std::span<const std::uint8_t> nal);
   void begin_fragment(const std::uint8_t* header, std::size_t header_size);
   void append_fragment(std::span<const std::uint8_t> data);
   void end_fragment();
-  void reserve(std::size_t extra);
+  bool reserve(std::size_t extra);  // false (and violation_ set) past the limit
   void finish_au();
   void discard_au();
   bool is_key_nal(const std::uint8_t* nal) const;
@@ -122,6 +136,10 @@ class VideoDepacketizer {
   std::uint32_t au_timestamp_ = 0;
   std::int64_t last_pts_ = -1;
   std::size_t typical_size_ = 64 * 1024;
+  std::size_t max_access_unit_;
+  std::int64_t shift_ = 0;        // added to unwrapped RTP time after rebased jumps
+  std::int64_t frame_step_ = 3600; // the last plausible step between units (1/90000 s)
+  std::optional<std::string> violation_;
   std::deque<av::Packet> out_;
   VideoCounters counters_;
 };
@@ -129,15 +147,28 @@ class VideoDepacketizer {
 // RFC 3640 AAC-hbr/lbr: AU headers of sizelength + indexlength bits.
 class AacDepacketizer {
  public:
-  AacDepacketizer(int size_length, int index_length, int index_delta_length, int clock_rate);
+  // Why these fmtp values cannot describe AAC-hbr/lbr AU headers (nullopt when they can):
+  // sizelength 1–16 (an AAC frame is at most 8191 bytes: hbr uses 13, lbr 6), indexlength and
+  // indexdeltalength 0–16. Values outside would make the header walk loop or allocate
+  // without bound; the session drops such audio and records the video.
+  static std::optional<std::string> check_parameters(int size_length, int index_length, int index_delta_length);
+  // The parameters must pass check_parameters (otherwise every packet is ignored).
+  AacDepacketizer(int size_length, int index_length, int index_delta_length, int clock_rate,
+                  std::size_t max_units_per_packet = 64);
   void push(const Packet& rtp);
   bool ready() const { return !out_.empty(); }
   av::Packet pop();  // pts in 1/clock_rate from the stream's first timestamp
   const SequenceState& sequence() const { return seq_; }
+  std::uint64_t timestamp_jumps() const { return timestamp_jumps_; }
 
  private:
   int size_length_, index_length_, index_delta_length_;
   int clock_rate_;
+  std::size_t max_units_;
+  bool valid_;
+  std::int64_t shift_ = 0;
+  std::int64_t last_base_ = -1;
+  std::uint64_t timestamp_jumps_ = 0;
   SequenceState seq_;
   TimestampUnwrapper clock_;
   std::string fragment_;         // an AU split over packets (rare)

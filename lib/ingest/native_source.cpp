@@ -40,6 +40,17 @@ constexpr int kLowWater = 32 * 1024;
 constexpr std::chrono::milliseconds kSlice{100};
 constexpr std::chrono::seconds kReceiverReportInterval{5};
 constexpr std::chrono::seconds kFirstKeyframeWait{30};
+// process() hands the recorder what it has once this many packets wait, so one buffer of
+// tiny packets never turns into an unbounded queue.
+constexpr std::size_t kReadyBatch = 64;
+// Window over which max_bitrate is measured.
+constexpr std::chrono::seconds kBitrateWindow{2};
+// Media time may run this far from real time (and at most kMaxClockRatioPercent of the time
+// elapsed) before the session ends: a camera's clock that does not run at real speed would
+// make segments claim footage that was never shot. A whole cached GOP sent at connect and
+// crystal drift (tens of ppm) stay far below.
+constexpr std::chrono::seconds kMaxMediaDrift{10};
+constexpr std::int64_t kMaxClockRatioPercent = 5;
 
 struct Track {
   std::string control_url;
@@ -117,10 +128,16 @@ struct NativeSource::Session {
   Track audio_track;
   std::optional<std::int64_t> audio_offset;
   std::string dropped_audio;
+  std::string audio_problem;  // why an AAC track was not taken, for dropped_audio
 
   std::deque<std::pair<Kind, av::Packet>> ready;
   std::optional<Failure> pending;
-  SteadyClock::time_point last_media{};
+  SteadyClock::time_point last_media{};  // the last video access unit (media progress)
+  SteadyClock::time_point rate_window_start{};
+  std::uint64_t rate_window_bytes = 0;
+  SteadyClock::time_point rtcp_window_start{};
+  std::size_t rtcp_in_window = 0;
+  std::optional<std::pair<std::int64_t, SteadyClock::time_point>> media_anchor;  // first live frame: pts, arrival
   SteadyClock::time_point last_keepalive{};
   SteadyClock::time_point last_report{};
   std::uint32_t our_ssrc = 0;
@@ -234,7 +251,7 @@ struct NativeSource::Session {
     return {};
   }
 
-  enum class Fill { Data, Timeout, Stopped, Closed, Error };
+  enum class Fill { Data, Timeout, Stopped, Closed, Error, Full };
   // Waits for bytes until `deadline` and takes everything the socket holds (up to the
   // free buffer space) in one recv.
   Fill fill(SteadyClock::time_point deadline, int& err) {
@@ -245,7 +262,9 @@ struct NativeSource::Session {
       end -= begin;
       begin = 0;
     }
-    if (end == kBufferSize) return Fill::Data;  // a full buffer waiting to be processed
+    // process() consumes every whole frame and message, and both are bounded below the
+    // buffer's size: a buffer still full here holds nothing that can ever complete.
+    if (end == kBufferSize) return Fill::Full;
     for (;;) {
       if (stop.stop_requested()) return Fill::Stopped;
       auto now = SteadyClock::now();
@@ -262,6 +281,7 @@ struct NativeSource::Session {
       if (n > 0) {
         end += static_cast<std::size_t>(n);
         stats.bytes_received += static_cast<std::uint64_t>(n);
+        if (playing) count_rate(static_cast<std::uint64_t>(n), SteadyClock::now());
         return Fill::Data;
       }
       if (n == 0) return Fill::Closed;
@@ -271,11 +291,31 @@ struct NativeSource::Session {
     }
   }
 
+  // The bitrate bound keeps what a camera can make the muxer buffer (one fragment, about a
+  // second) bounded too.
+  void count_rate(std::uint64_t bytes, SteadyClock::time_point now) {
+    if (now - rate_window_start >= kBitrateWindow) {
+      rate_window_start = now;
+      rate_window_bytes = 0;
+    }
+    rate_window_bytes += bytes;
+    auto window_bits = options.limits.max_bitrate * static_cast<std::uint64_t>(kBitrateWindow.count());
+    if (rate_window_bytes * 8 > window_bits && !pending) {
+      pending = failure(DownCause::LimitExceeded,
+                        "the camera sent over " + std::to_string(rate_window_bytes * 8 / 1'000'000 / kBitrateWindow.count()) +
+                            " Mbit/s, over the limit of " + std::to_string(options.limits.max_bitrate / 1'000'000) +
+                            " Mbit/s (max_bitrate)");
+    }
+  }
+
   Failure fill_failure(Fill f, int err, std::string_view waiting_for) const {
     switch (f) {
       case Fill::Stopped: return stopped();
+      case Fill::Full:
+        return failure(DownCause::LimitExceeded, "the receive buffer filled with " + std::to_string(kBufferSize) +
+                                                     " bytes that are neither an RTSP message nor an interleaved frame");
       case Fill::Timeout:
-        if (playing) return failure(DownCause::Stalled, "no packet for " + std::to_string(options.stall_timeout.count() / 1000) + " s");
+        if (playing) return failure(DownCause::Stalled, "no video frame for " + std::to_string(options.stall_timeout.count() / 1000) + " s");
         return failure(DownCause::Timeout, "no answer to " + std::string(waiting_for) + " from " + shown_url + " in time");
       case Fill::Closed:
         return failure(playing ? DownCause::StreamEnded : DownCause::Refused,
@@ -290,7 +330,7 @@ struct NativeSource::Session {
   // Consumes whole interleaved frames and RTSP messages from the buffer. A response with
   // CSeq `want` is returned (and processing stops there).
   tl::expected<std::optional<rtsp::Response>, Failure> process(int want) {
-    while (begin < end && !pending) {
+    while (begin < end && !pending && ready.size() < kReadyBatch) {
       std::uint8_t* p = buffer.get() + begin;
       std::size_t avail = end - begin;
       if (p[0] == '$') {
@@ -303,8 +343,13 @@ struct NativeSource::Session {
       }
       if (p[0] >= 'A' && p[0] <= 'Z') {
         rtsp::Response message;
-        auto used = rtsp::parse_message({reinterpret_cast<const char*>(p), avail}, message);
-        if (!used) return tl::unexpected(failure(DownCause::Protocol, "malformed RTSP message from " + shown_url + ": " + used.error().message));
+        auto used = rtsp::parse_message({reinterpret_cast<const char*>(p), avail}, message, options.limits.max_rtsp_header,
+                                        options.limits.max_rtsp_body);
+        if (!used) {
+          bool limit = used.error().kind == ErrorKind::ResourceExhausted;
+          return tl::unexpected(failure(limit ? DownCause::LimitExceeded : DownCause::Protocol,
+                                        (limit ? "RTSP message from " : "malformed RTSP message from ") + shown_url + ": " + used.error().message));
+        }
         if (*used == 0) break;
         begin += *used;
         if (message.status == 0) continue;  // a request from the camera: nothing we must answer
@@ -327,19 +372,54 @@ struct NativeSource::Session {
     if (channel == video_track.rtp_channel && video) {
       auto rtp = rtp::parse(data);
       if (!rtp) return;
-      last_media = SteadyClock::now();
       video->push(*rtp);
-      while (video->ready()) on_video(video->pop());
+      if (const auto& violation = video->violation(); violation && !pending) {
+        pending = failure(DownCause::LimitExceeded, *violation);
+      }
+      while (video->ready()) {
+        last_media = SteadyClock::now();  // progress is frames, not bytes: a trickle of fragments is a stall
+        on_video(video->pop());
+      }
     } else if (channel == audio_track.rtp_channel && audio) {
       auto rtp = rtp::parse(data);
       if (!rtp) return;
-      last_media = SteadyClock::now();
       audio->push(*rtp);
       while (audio->ready()) on_audio(audio->pop());
-    } else if (channel == video_track.rtcp_channel) {
-      on_rtcp(video_track, data);
-    } else if (channel == audio_track.rtcp_channel) {
-      on_rtcp(audio_track, data);
+    } else if (channel == video_track.rtcp_channel || channel == audio_track.rtcp_channel) {
+      // Receiver reports need a sender report now and then; a flood is skipped unread.
+      auto now = SteadyClock::now();
+      if (now - rtcp_window_start >= std::chrono::seconds(1)) {
+        rtcp_window_start = now;
+        rtcp_in_window = 0;
+      }
+      if (++rtcp_in_window > options.limits.max_rtcp_per_second) {
+        ++stats.rtcp_skipped;
+        return;
+      }
+      on_rtcp(channel == video_track.rtcp_channel ? video_track : audio_track, data);
+    }
+    if (ready.size() > options.limits.max_queued_packets && !pending) {
+      pending = failure(DownCause::LimitExceeded, std::to_string(ready.size()) + " packets waiting for the recorder, over the limit of " +
+                                                      std::to_string(options.limits.max_queued_packets) + " (max_queued_packets)");
+    }
+  }
+
+  // Media time against real time since the first live frame (see kMaxMediaDrift).
+  void check_media_clock(std::int64_t pts) {
+    auto now = SteadyClock::now();
+    if (!media_anchor) {
+      media_anchor.emplace(pts, now);
+      return;
+    }
+    auto media = std::chrono::microseconds(av_rescale(pts - media_anchor->first, 1'000'000, 90000));
+    auto real = std::chrono::duration_cast<std::chrono::microseconds>(now - media_anchor->second);
+    auto drift = media - real;
+    auto allowed = std::max<std::chrono::microseconds>(kMaxMediaDrift, real * kMaxClockRatioPercent / 100);
+    if (std::chrono::abs(drift) > allowed && !pending) {
+      auto ms = [](std::chrono::microseconds d) { return std::to_string(d.count() / 1000); };
+      pending = failure(DownCause::Protocol, "the camera's video timestamps ran " + ms(std::chrono::abs(drift)) + " ms " +
+                                                 (drift.count() > 0 ? "ahead of" : "behind") + " real time over " + ms(real) +
+                                                 " ms (its RTP clock does not run at real speed)");
     }
   }
 
@@ -408,6 +488,7 @@ struct NativeSource::Session {
       held_first.reset();
     }
     last_video_pts = packet->pts;
+    check_media_clock(packet->pts);
     ++stats.video_frames;
     ready.emplace_back(Kind::Video, std::move(packet));
   }
@@ -416,8 +497,11 @@ struct NativeSource::Session {
     if (!first_key_seen) return;
     // RTP clocks of two streams start at random values; place the first audio packet at
     // the video time it arrived (within network jitter; RTCP SR mapping is not used).
-    if (!audio_offset) {
-      audio_offset = av_rescale_q(last_video_pts, AVRational{1, 90000}, AVRational{1, audio_clock}) - packet->pts;
+    std::int64_t video_now = av_rescale_q(last_video_pts, AVRational{1, 90000}, AVRational{1, audio_clock});
+    // Re-anchored when it strays over 2 s from the video (one stream's clock jumped and the
+    // other's did not): the muxer must not see hours of audio in a one-minute segment.
+    if (!audio_offset || std::llabs(packet->pts + *audio_offset - video_now) > 2 * static_cast<std::int64_t>(audio_clock)) {
+      audio_offset = video_now - packet->pts;
     }
     packet->pts += *audio_offset;
     packet->dts = packet->pts;
@@ -454,6 +538,12 @@ struct NativeSource::Session {
       if (!offered) {
         return tl::unexpected(failure(DownCause::AuthFailed, std::string(method) + " " + shown_url +
                                                                   ": the camera offers no authentication scheme carekeep supports (Basic, Digest MD5)"));
+      }
+      if (offered->scheme == rtsp::Challenge::Scheme::Basic && !options.allow_basic_auth) {
+        return tl::unexpected(failure(DownCause::AuthFailed,
+                                      std::string(method) + " " + shown_url +
+                                          ": the camera offers only Basic authentication, which would send the password in clear; "
+                                          "enable Digest on the camera, or set allow_basic_auth = true for this camera to accept it"));
       }
       bool retry = !challenge || offered->stale;
       challenge = std::move(offered);
@@ -604,7 +694,12 @@ struct NativeSource::Session {
     std::string base = url.request_url;
     if (auto b = described->header("Content-Base")) base = std::string(*b);
     else if (auto l = described->header("Content-Location")) base = std::string(*l);
-    auto sdp = rtsp::parse_sdp(described->body);
+    auto parsed_sdp = rtsp::parse_sdp(described->body, options.limits.max_sdp_lines, options.limits.max_tracks);
+    if (!parsed_sdp) {
+      return tl::unexpected(failure(parsed_sdp.error().kind == ErrorKind::ResourceExhausted ? DownCause::LimitExceeded : DownCause::Protocol,
+                                    "the session description from " + shown_url + ": " + parsed_sdp.error().message));
+    }
+    const rtsp::Sdp& sdp = *parsed_sdp;
     aggregate_url = sdp.control.empty() ? base : rtsp::resolve_control(base, sdp.control);
 
     const rtsp::SdpMedia* video_media = nullptr;
@@ -623,7 +718,7 @@ struct NativeSource::Session {
     params.emplace(video_codec);
     params->add_from_fmtp(video_media->fmtp);
     video_track.control_url = rtsp::resolve_control(base, video_media->control);
-    video = std::make_unique<rtp::VideoDepacketizer>(video_codec);
+    video = std::make_unique<rtp::VideoDepacketizer>(video_codec, options.limits.max_access_unit);
 
     bool aac = false;
     if (audio_media != nullptr) {
@@ -632,6 +727,17 @@ struct NativeSource::Session {
       aac = audio_media->encoding == "MPEG4-GENERIC" && audio_media->clock_rate > 0 && config != audio_media->fmtp.end() &&
             (mode == audio_media->fmtp.end() || mode->second.find("AAC") != std::string::npos ||
              mode->second.find("aac") != std::string::npos);
+      int size_length = fmtp_int(*audio_media, "sizelength", 13);
+      int index_length = fmtp_int(*audio_media, "indexlength", 3);
+      int index_delta_length = fmtp_int(*audio_media, "indexdeltalength", 3);
+      if (aac) {
+        // The picture is what the regulation asks for: audio the client cannot parse safely is
+        // dropped with a reason, and the video is recorded.
+        if (auto problem = rtp::AacDepacketizer::check_parameters(size_length, index_length, index_delta_length)) {
+          aac = false;
+          audio_problem = *problem;
+        }
+      }
       if (aac) {
         auto bytes = rtsp::hex_decode(config->second);
         if (!bytes || bytes->empty()) aac = false;
@@ -648,11 +754,11 @@ struct NativeSource::Session {
           audio_par->extradata_size = static_cast<int>(bytes->size());
           audio_clock = audio_media->clock_rate;
           audio_track.control_url = rtsp::resolve_control(base, audio_media->control);
-          audio = std::make_unique<rtp::AacDepacketizer>(fmtp_int(*audio_media, "sizelength", 13), fmtp_int(*audio_media, "indexlength", 3),
-                                                         fmtp_int(*audio_media, "indexdeltalength", 3), audio_clock);
+          audio = std::make_unique<rtp::AacDepacketizer>(size_length, index_length, index_delta_length, audio_clock,
+                                                         options.limits.max_audio_units_per_packet);
         }
       }
-      if (!aac) dropped_audio = dropped_audio_name(*audio_media);
+      if (!aac) dropped_audio = dropped_audio_name(*audio_media) + (audio_problem.empty() ? "" : " (" + audio_problem + ")");
     }
 
     if (auto st = setup(video_track, 0, deadline); !st) return st;
@@ -674,7 +780,7 @@ struct NativeSource::Session {
     int low_water = kLowWater;
     ::setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &low_water, sizeof low_water);
     auto now = SteadyClock::now();
-    last_media = last_keepalive = last_report = now;
+    last_media = last_keepalive = last_report = rate_window_start = rtcp_window_start = now;
     std::random_device random;
     our_ssrc = random();
 
@@ -741,6 +847,7 @@ SourceStats NativeSource::stats() const {
   if (session_->video) {
     out.sequence_gaps = session_->video->sequence().gaps + (session_->audio ? session_->audio->sequence().gaps : 0);
     out.frames_dropped = session_->video->counters().dropped;
+    out.timestamp_jumps = session_->video->counters().timestamp_jumps + (session_->audio ? session_->audio->timestamp_jumps() : 0);
   }
   return out;
 }

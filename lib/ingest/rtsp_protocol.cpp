@@ -151,14 +151,18 @@ std::vector<std::string_view> Response::headers_named(std::string_view name) con
   return out;
 }
 
-Result<std::size_t> parse_message(std::string_view data, Response& out) {
+Result<std::size_t> parse_message(std::string_view data, Response& out, std::size_t max_head, std::size_t max_body) {
   std::size_t head_end = data.find("\r\n\r\n");
   std::size_t sep = 4;
-  if (head_end == std::string_view::npos) {
-    // A message head longer than this is not RTSP.
-    if (data.size() > 16384) return fail(ErrorKind::InvalidArgument, "RTSP message head over 16 KiB");
-    return std::size_t{0};
+  // A message head longer than this is not RTSP; checked complete or not, so head and body
+  // together always fit the client's buffer and a message is never "incomplete" forever.
+  if (head_end == std::string_view::npos ? data.size() > max_head : head_end + sep > max_head) {
+    std::size_t seen = head_end == std::string_view::npos ? data.size() : head_end + sep;
+    return fail(ErrorKind::ResourceExhausted, "RTSP message head of " + std::string(head_end == std::string_view::npos ? "over " : "") +
+                                                  std::to_string(seen) + " bytes, over the limit of " + std::to_string(max_head) +
+                                                  " (max_rtsp_header)");
   }
+  if (head_end == std::string_view::npos) return std::size_t{0};
   out = Response{};
   std::string_view head = data.substr(0, head_end);
   std::size_t line_end = head.find("\r\n");
@@ -189,9 +193,13 @@ Result<std::size_t> parse_message(std::string_view data, Response& out) {
   std::size_t length = 0;
   if (auto cl = out.header("Content-Length")) {
     auto n = parse_number<std::size_t>(trim(*cl));
+    if (!n) return fail(ErrorKind::InvalidArgument, "RTSP message with a malformed Content-Length");
     // Bodies (SDP, parameters) are small; a bound keeps a whole message inside the
     // native client's receive buffer.
-    if (!n || *n > 65536) return fail(ErrorKind::InvalidArgument, "RTSP message with a malformed or over 64 KiB Content-Length");
+    if (*n > max_body) {
+      return fail(ErrorKind::ResourceExhausted, "RTSP message body of " + std::to_string(*n) + " bytes (Content-Length), over the limit of " +
+                                                    std::to_string(max_body) + " (max_rtsp_body)");
+    }
     length = *n;
   }
   std::size_t total = head_end + sep + length;
@@ -273,11 +281,15 @@ std::string authorization(const Challenge& c, std::string_view user, std::string
   return out;
 }
 
-Sdp parse_sdp(std::string_view text) {
+Result<Sdp> parse_sdp(std::string_view text, std::size_t max_lines, std::size_t max_media) {
   Sdp sdp;
   SdpMedia* current = nullptr;
   std::size_t pos = 0;
+  std::size_t lines = 0;
   while (pos < text.size()) {
+    if (++lines > max_lines) {
+      return fail(ErrorKind::ResourceExhausted, "SDP of over " + std::to_string(max_lines) + " lines (max_sdp_lines)");
+    }
     std::size_t end = text.find('\n', pos);
     if (end == std::string_view::npos) end = text.size();
     std::string_view line = trim(text.substr(pos, end - pos));
@@ -286,6 +298,9 @@ Sdp parse_sdp(std::string_view text) {
     char type = line[0];
     std::string_view value = line.substr(2);
     if (type == 'm') {
+      if (sdp.media.size() == max_media) {
+        return fail(ErrorKind::ResourceExhausted, "SDP with over " + std::to_string(max_media) + " media sections (max_tracks)");
+      }
       sdp.media.emplace_back();
       current = &sdp.media.back();
       // m=video 0 RTP/AVP 96

@@ -36,8 +36,12 @@ struct Response {
   std::vector<std::string_view> headers_named(std::string_view name) const;
 };
 // Parses one RTSP message (a response, or a request the server sent, then status = 0) at
-// the start of `data`. Returns the bytes it spans, 0 while incomplete, or InvalidArgument.
-Result<std::size_t> parse_message(std::string_view data, Response& out);
+// the start of `data`. Returns the bytes it spans, 0 while incomplete, InvalidArgument when
+// malformed, or ResourceExhausted when its head passes `max_head` bytes or its Content-Length
+// passes `max_body` (the message names the limit and the size seen). With the defaults a
+// whole message always fits the native client's receive buffer.
+Result<std::size_t> parse_message(std::string_view data, Response& out, std::size_t max_head = 16 * 1024,
+                                  std::size_t max_body = 64 * 1024);
 
 struct Challenge {
   enum class Scheme { Basic, Digest } scheme = Scheme::Basic;
@@ -72,7 +76,9 @@ struct Sdp {
   std::string control;  // session-level a=control
   std::vector<SdpMedia> media;
 };
-Sdp parse_sdp(std::string_view text);
+// ResourceExhausted when the description has more than `max_lines` lines or `max_media`
+// m= sections (a camera has a handful).
+Result<Sdp> parse_sdp(std::string_view text, std::size_t max_lines = 1000, std::size_t max_media = 16);
 
 // Resolves a=control against the base URL (Content-Base, else Content-Location, else the
 // request URL): absolute URLs stay, "*" is the base, others are appended with one '/'.

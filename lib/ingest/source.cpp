@@ -19,6 +19,7 @@ std::string_view to_string(DownCause cause) {
     case DownCause::CodecChanged: return "codec_changed";
     case DownCause::Unsupported: return "unsupported";
     case DownCause::DiskError: return "disk_error";
+    case DownCause::LimitExceeded: return "limit_exceeded";
     case DownCause::Protocol: return "protocol";
   }
   return "protocol";
@@ -36,9 +37,19 @@ std::string_view describe(DownCause cause) {
     case DownCause::CodecChanged: return "the camera changed codec or resolution; recording restarts with the new settings";
     case DownCause::Unsupported: return "the camera sends no H.264 or H.265 video";
     case DownCause::DiskError: return "writing the recording to disk failed";
+    case DownCause::LimitExceeded:
+      return "the camera sent more than carekeep accepts (an oversized frame, header or bitrate); the detail names the limit";
     case DownCause::Protocol: return "the RTSP session failed";
   }
   return "the RTSP session failed";
+}
+
+std::optional<DownCause> parse_down_cause(std::string_view word) {
+  for (int i = 0; i <= static_cast<int>(DownCause::Protocol); ++i) {
+    auto candidate = static_cast<DownCause>(i);
+    if (to_string(candidate) == word) return candidate;
+  }
+  return std::nullopt;
 }
 
 std::string_view to_string(Client client) {

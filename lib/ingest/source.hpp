@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -28,23 +29,46 @@ enum class DownCause {
   CodecChanged,   // codec, resolution or parameter sets changed mid-stream
   Unsupported,    // no H.264/H.265 video stream
   DiskError,      // writing the segment failed
-  Protocol,       // anything else the RTSP client reported
+  LimitExceeded,  // the camera sent more than a bound allows (a frame, a header, a bitrate, ...)
+  Protocol,       // anything else the RTSP client reported; last enumerator (see parse_down_cause)
 };
 
 std::string_view to_string(DownCause cause);
 // Plain words for logs and alerts: "the camera refused the connection (is it powered, is the port right?)".
 std::string_view describe(DownCause cause);
+// The inverse of to_string; nullopt for a word no version of carekeep wrote.
+std::optional<DownCause> parse_down_cause(std::string_view word);
 
 // Which RTSP client records a camera (config key `client`). UDP transport and rtsps://
 // always use libavformat: the native client speaks RTP over the RTSP TCP connection only.
 enum class Client { Native, Libavformat };
 std::string_view to_string(Client client);
 
+// Bounds on everything a camera controls (docs/design.md, Recording / Bounds). A session that
+// crosses one ends with DownCause::LimitExceeded and a detail naming the limit and the value
+// seen; the camera is retried like any other failure. Together they bound one camera's
+// memory whatever it sends (the arithmetic is in the design doc).
+struct Limits {
+  std::size_t max_access_unit = 8 * 1024 * 1024;  // one video frame; per camera: max_frame_mib
+  std::size_t max_rtsp_header = 16 * 1024;        // status line and headers of one RTSP message
+  std::size_t max_rtsp_body = 64 * 1024;          // Content-Length of one RTSP message (the SDP)
+  std::size_t max_sdp_lines = 1000;
+  std::size_t max_tracks = 16;                    // m= sections of the SDP
+  std::size_t max_queued_packets = 1024;          // access units read but not yet taken by the recorder
+  std::size_t max_audio_units_per_packet = 64;    // RFC 3640 AU headers in one RTP packet
+  std::uint64_t max_bitrate = 100'000'000;        // bit/s over any 2 s: a 4K camera sends under 20 Mbit/s
+  std::size_t max_rtcp_per_second = 50;           // RTCP frames parsed; the rest are skipped unread
+};
+
 struct SourceOptions {
   std::string transport = "tcp";
   Client client = Client::Native;
   std::chrono::milliseconds connect_timeout{5000};
-  std::chrono::milliseconds stall_timeout{5000};  // PRODUCT.md §2: stalled after 5 s without packets
+  std::chrono::milliseconds stall_timeout{5000};  // PRODUCT.md §2: stalled after 5 s without video
+  Limits limits;
+  // Basic authentication over plain RTSP sends the password in clear; the native client
+  // refuses it unless the camera's configuration allows it (allow_basic_auth).
+  bool allow_basic_auth = false;
 };
 
 struct Failure {
@@ -65,6 +89,8 @@ struct SourceStats {
   std::uint64_t video_frames = 0;
   std::uint64_t sequence_gaps = 0;   // RTP sequence discontinuities (lost packets)
   std::uint64_t frames_dropped = 0;  // video frames dropped while waiting for a keyframe after a gap
+  std::uint64_t timestamp_jumps = 0; // RTP timestamp discontinuities rebased (video and audio)
+  std::uint64_t rtcp_skipped = 0;    // RTCP frames over max_rtcp_per_second, not parsed
 };
 
 class Source {

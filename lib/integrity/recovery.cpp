@@ -179,14 +179,8 @@ Result<Inspection> inspect(const fsx::path& file, bool may_cut) {
 
 class Recovery {
  public:
-  Recovery(index::Index& index, fsx::path storage, UtcTime now, const TimeZone& zone, index::DaemonRunId daemon_run,
-           const ProtectionPolicy& protection)
-      : index_(index),
-        storage_(std::move(storage)),
-        now_(now),
-        zone_(zone),
-        daemon_run_(daemon_run),
-        protection_(protection) {}
+  Recovery(index::Index& index, fsx::path storage, UtcTime now, const ProtectionPolicy& protection)
+      : index_(index), storage_(std::move(storage)), now_(now), protection_(protection) {}
 
   Result<RecoveryReport> run() {
     auto cameras = index_.cameras();
@@ -443,23 +437,20 @@ class Recovery {
     return ok();
   }
 
-  // Why a file of `camera` named `rel` cannot be adopted whatever it holds, if so.
-  std::optional<std::string> unadoptable(const std::string& camera, const std::optional<SegmentName>& name) const {
-    if (!known_.contains(camera)) return "camera " + camera + " is not in the index";
-    if (!name) return std::string("its name does not follow <camera>/<YYYY-MM-DD>/<HHMMSS>-<n>.mp4, so when it was "
-                                  "recorded is unknown");
-    return std::nullopt;
+  // Issue 15: a file is evidence only if this daemon recorded it, and the daemon commits a
+  // segment's open row before its file holds a complete fragment (daemon.cpp, LoopSink). A
+  // file without a row — planted, copied in, or left by a lost index — is never adopted, so it
+  // is never chained, anchored, counted as coverage or exported. It is set aside as found.
+  static constexpr std::string_view kNotRecorded =
+      "no index row: carekeepd did not record it (only files with the open row written before them are evidence)";
+
+  std::string not_recorded(const std::string& camera) const {
+    if (!known_.contains(camera)) return "camera " + camera + " is not in the index; " + std::string(kNotRecorded);
+    return std::string(kNotRecorded);
   }
 
   Status orphan_final(const std::string& camera, const std::string& rel) {
-    fsx::path file = storage_ / rel;
-    auto name = parse_segment_path(rel);
-    if (auto why = unadoptable(camera, name)) return quarantine_orphan(camera, file, *why);
-    // Not a file this daemon left open, so it is never cut: one that does not end cleanly
-    // is set aside as found.
-    auto inspection = inspect(file, false);
-    if (!inspection) return tl::unexpected(std::move(inspection.error()));
-    return adopt_or_quarantine(camera, rel, *name, *inspection);
+    return quarantine_orphan(camera, storage_ / rel, not_recorded(camera));
   }
 
   Status orphan_partial(const std::string& camera, const std::string& rel,
@@ -472,60 +463,7 @@ class Recovery {
     if (on_disk.contains(final_rel)) {
       return quarantine_orphan(camera, file, "a .partial beside a complete file of the same name");
     }
-    auto name = parse_segment_path(rel);
-    if (auto why = unadoptable(camera, name)) return quarantine_orphan(camera, file, *why);
-    // Our writer's file whose row never reached the index (crash within the batch
-    // interval): repair it as an open row would be, then adopt it.
-    auto inspection = inspect(file, true);
-    if (!inspection) return tl::unexpected(std::move(inspection.error()));
-    if (inspection->unusable) return quarantine_orphan(camera, file, *inspection->unusable);
-    fsx::path final_path = storage_ / final_rel;
-    if (int err = rename_no_replace(file, final_path); err != 0) {
-      return tl::unexpected(errno_error(err, "renaming " + file.string()));
-    }
-    if (auto st = fs::fsync_parent(final_path); !st) return st;
-    on_disk.insert(final_rel);
-    return adopt_or_quarantine(camera, final_rel, *name, *inspection);
-  }
-
-  Status adopt_or_quarantine(const std::string& camera, const std::string& rel, const SegmentName& name,
-                             const Inspection& inspection) {
-    fsx::path file = storage_ / rel;
-    if (inspection.unusable) return quarantine_orphan(camera, file, *inspection.unusable);
-    const MediaSummary& media = inspection.media;
-    if (media.video_codec != "h264" && media.video_codec != "hevc") {
-      return quarantine_orphan(camera, file, "video codec " + media.video_codec + " is not one carekeep records");
-    }
-    if (!media.starts_on_keyframe) return quarantine_orphan(camera, file, "does not start on a keyframe");
-
-    UtcTime start = zone_.to_utc(name.local_start());
-    std::string detail = "adopted at startup: file without index row";
-    if (inspection.cut() > 0) {
-      detail += "; " + std::to_string(inspection.cut()) + " bytes after the last complete fragment removed";
-    }
-    // One transaction: a crash leaves either nothing (the file is found again next time) or
-    // the whole run + segment.
-    auto tx = index_.transaction();
-    if (!tx) return tl::unexpected(std::move(tx.error()));
-    auto run = index_.begin_run(camera, daemon_run_, start);
-    if (!run) return tl::unexpected(std::move(run.error()));
-    if (auto st = index_.end_run(*run, start + media.duration, "adopted"); !st) return st;
-    auto id = index_.insert_open_segment({camera, *run, 0, start, rel, now_});
-    if (!id) return tl::unexpected(std::move(id.error()));
-    auto closed = recovered_row(camera, start, inspection, detail);
-    if (!closed) return tl::unexpected(std::move(closed.error()));
-    if (auto st = index_.close_segment(*id, *closed); !st) return st;
-    if (auto st = tx->commit(); !st) return st;
-
-    ++report_.adopted;
-    finding("camera " + camera + ": " + rel + " adopted as segment " + std::to_string(*id) + " (" +
-            seconds_text(media.duration) + " from " + format_utc_iso(start) + ")");
-    log::warn("orphan_adopted", {{"camera", camera},
-                                 {"segment", std::to_string(*id)},
-                                 {"path", rel},
-                                 {"start", format_utc_iso(start)},
-                                 {"duration", seconds_text(media.duration)}});
-    return ok();
+    return quarantine_orphan(camera, file, not_recorded(camera));
   }
 
   // A closed or recovered row whose file is gone: one warning event and the row marked
@@ -555,8 +493,6 @@ class Recovery {
   index::Index& index_;
   fsx::path storage_;
   UtcTime now_;
-  const TimeZone& zone_;
-  index::DaemonRunId daemon_run_;
   const ProtectionPolicy& protection_;
   std::set<std::string> known_;
   RecoveryReport report_;
@@ -565,9 +501,8 @@ class Recovery {
 }  // namespace
 
 Result<RecoveryReport> recover(index::Index& index, const std::filesystem::path& storage, UtcTime now,
-                               const TimeZone& zone, index::DaemonRunId daemon_run,
                                const ProtectionPolicy& protection) {
-  return Recovery(index, storage.lexically_normal(), now, zone, daemon_run, protection).run();
+  return Recovery(index, storage.lexically_normal(), now, protection).run();
 }
 
 }  // namespace carekeep::integrity

@@ -1,7 +1,8 @@
 // integrity/recovery: startup crash recovery, run once by the daemon before READY
 // (STYLE.md §5). Repairs segments a crash left open (cut to the last complete fragment,
-// re-hashed, closed as recovered) or marks them damaged; adopts or quarantines files that
-// have no index row; records rows whose files are gone. Blocking (file reads, fsyncs,
+// re-hashed, closed as recovered) or marks them damaged; quarantines files that have no index
+// row (never adopted: only what carekeepd recorded is evidence); records rows whose files are
+// gone. Blocking (file reads, fsyncs,
 // SQLite); called on the loop thread before any recorder starts, never concurrently with
 // one. It does not delete anything: what cannot be kept is moved to <storage>/quarantine.
 #pragma once
@@ -22,28 +23,24 @@ namespace carekeep::integrity {
 struct RecoveryReport {
   std::int64_t repaired = 0;     // open rows closed as recovered
   std::int64_t damaged = 0;      // open rows closed as damaged (no usable data, or no file)
-  std::int64_t adopted = 0;      // files without a row, now indexed as recovered
   std::int64_t quarantined = 0;  // files without a row moved to <storage>/quarantine
   std::int64_t missing = 0;      // closed/recovered rows whose file is gone (now damaged)
   std::vector<std::string> findings;  // one line per action, for the journal and reports
 };
 
-// protect_until for a segment recovered or adopted at startup, by the same rule the daemon
+// protect_until for a segment recovered at startup, by the same rule the daemon
 // applies at close (retention's care-hours protection); empty or nullopt = none.
 using ProtectionPolicy =
     std::function<std::optional<UtcTime>(const std::string& camera, UtcTime start, UtcTime end)>;
 
 // Runs the whole procedure (docs/design.md, "Crash recovery") over `storage` and `index`.
-// - `now` stamps closed_us, events and details.
-// - `zone` is the site's zone: file names carry local time, adopted rows need UTC.
-// - `daemon_run` owns the RTSP run rows created for adopted files, so the daemon must call
-//   begin_daemon_run (and sync_cameras: only known cameras' files are adopted) first.
+// `now` stamps closed_us, events and details. The daemon calls sync_cameras first, so that a
+// quarantined file's event can name its camera.
 // Idempotent: a second call finds nothing to do. Crash-safe: each file step is finished on
 // disk (fsynced) before the index records it, and each index step is one transaction, so
 // an interruption anywhere is picked up by the next call. Fails only when the disk or the
 // index refuses a write (read-only, full, I/O error); per-file problems become findings.
 Result<RecoveryReport> recover(index::Index& index, const std::filesystem::path& storage, UtcTime now,
-                               const TimeZone& zone, index::DaemonRunId daemon_run,
                                const ProtectionPolicy& protection = {});
 
 }  // namespace carekeep::integrity

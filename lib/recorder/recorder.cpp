@@ -6,7 +6,6 @@
 #include "base/log.hpp"
 #include "base/text.hpp"
 #include "ingest/parameters.hpp"
-#include "recorder/backoff.hpp"
 
 namespace carekeep::recorder {
 namespace {
@@ -43,7 +42,24 @@ std::string codec_name(const AVCodecParameters* par) {
   return avcodec_get_name(par->codec_id);
 }
 
+// What an exception escaping a camera's session says in its down event.
+std::string internal_error(const char* what) {
+  return std::string("internal error in this camera's session (") + what + "); the camera is retried";
+}
+
 }  // namespace
+
+Backoff::Pace pace_after(ingest::DownCause cause, bool in_care) {
+  switch (cause) {
+    case ingest::DownCause::AuthFailed:     // cameras lock accounts after repeated bad logins
+    case ingest::DownCause::NotFound:       // a wrong path stays wrong
+    case ingest::DownCause::Unsupported:    // so does a codec we do not record
+    case ingest::DownCause::LimitExceeded:  // a camera breaking our bounds costs us each time
+      return Backoff::Pace::Escalate;
+    default:
+      return in_care ? Backoff::Pace::Steady : Backoff::Pace::Escalate;
+  }
+}
 
 Recorder::Recorder(CameraSettings settings, RecorderEnv env) : settings_(std::move(settings)), env_(std::move(env)) {
   if (env_.clock == nullptr) env_.clock = &kSystemClock;
@@ -146,6 +162,20 @@ void Recorder::run(std::stop_token stop) {
   options.client = settings_.client;
   options.stall_timeout = settings_.stall_timeout;
   options.connect_timeout = settings_.connect_timeout;
+  options.limits = settings_.limits;
+  options.allow_basic_auth = settings_.allow_basic_auth;
+  auto pace = [&](ingest::DownCause cause) {
+    bool care = true;
+    if (env_.in_care) {
+      try {
+        care = env_.in_care(env_.clock->now());
+      } catch (...) {  // a calendar that cannot answer must not slow a reconnect
+        care = true;
+      }
+    }
+    return pace_after(cause, care);
+  };
+  std::optional<ingest::DownCause> last_cause;
 
   while (!stop.stop_requested()) {
     if (paused_) {
@@ -160,21 +190,33 @@ void Recorder::run(std::stop_token stop) {
       backoff.reset();
       continue;
     }
-    auto source = ingest::open_source(settings_.url, options, stop);
+    // Containment (issue 14): nothing a camera sends may end the daemon. Whatever escapes
+    // this camera's session (an allocation failure, a parser's exception) ends the session
+    // with a cause and the camera is retried; the other cameras never notice.
+    tl::expected<std::unique_ptr<ingest::Source>, ingest::Failure> source = tl::unexpected(ingest::Failure{});
+    try {
+      source = ingest::open_source(settings_.url, options, stop);
+    } catch (const std::exception& e) {
+      source = tl::unexpected(ingest::Failure{ingest::DownCause::Protocol, internal_error(e.what())});
+    } catch (...) {
+      source = tl::unexpected(ingest::Failure{ingest::DownCause::Protocol, internal_error("unknown exception")});
+    }
     if (stop.stop_requested()) break;
     if (!source) {
+      last_cause = source.error().cause;
       report_connect_failure(source.error(), down_reported, ++failures_in_outage, last_summary);
-      if (!sleep_unless_stopped(backoff.next(), stop)) break;
+      if (!sleep_unless_stopped(backoff.next(pace(source.error().cause)), stop)) break;
       continue;
     }
     if (!(*source)->dropped_audio_codec().empty() && !audio_warned_) {
       audio_warned_ = true;
       log::warn("audio_dropped", {{"camera", settings_.id}, {"codec", (*source)->dropped_audio_codec()},
-                                  {"reason", "only AAC audio is recorded"}});
+                                  {"reason", "only AAC audio with RFC 3640 parameters is recorded; the video is"}});
     }
     std::uint64_t run_key = 0;
     ingest::Failure failure{};
     auto end = record_session(**source, stop, run_key, failure);
+    source->reset();  // TEARDOWN and close before sleeping
     if (end == SessionEnd::Stopped) break;
     if (end == SessionEnd::FailedBeforeStart) {
       report_connect_failure(failure, down_reported, ++failures_in_outage, last_summary);
@@ -183,7 +225,7 @@ void Recorder::run(std::stop_token stop) {
       down_reported = true;  // record_session reported why the run ended
       backoff.reset();
     }
-    if (!sleep_unless_stopped(backoff.next(), stop)) break;
+    if (!sleep_unless_stopped(backoff.next(pace(failure.cause)), stop)) break;
   }
 }
 
@@ -268,6 +310,7 @@ Recorder::SessionEnd Recorder::record_session(ingest::Source& source, std::stop_
       log::warn("camera_down", {{"camera", settings_.id}, {"cause", std::string(ingest::to_string(*cause))},
                                 {"reason", std::string(ingest::describe(*cause))}, {"detail", detail}});
       set_state(false, now, cause, detail);
+      failure = ingest::Failure{*cause, detail};  // the caller paces the reconnect by it
     }
     env_.sink->run_ended({settings_.id, run_key, now, cause, detail});
   };
@@ -291,7 +334,16 @@ Recorder::SessionEnd Recorder::record_session(ingest::Source& source, std::stop_
       }
       return fail_session(ingest::DownCause::DiskError, "recording paused: " + reason);
     }
-    auto kind = source.read(packet.get());
+    tl::expected<ingest::Source::Kind, ingest::Failure> kind = tl::unexpected(ingest::Failure{});
+    try {
+      kind = source.read(packet.get());
+    } catch (const std::exception& e) {
+      av_packet_unref(packet.get());
+      kind = tl::unexpected(ingest::Failure{ingest::DownCause::Protocol, internal_error(e.what())});
+    } catch (...) {
+      av_packet_unref(packet.get());
+      kind = tl::unexpected(ingest::Failure{ingest::DownCause::Protocol, internal_error("unknown exception")});
+    }
     if (!kind) {
       if (stop.stop_requested()) break;
       return fail_session(kind.error().cause, kind.error().detail);

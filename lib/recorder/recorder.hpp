@@ -17,6 +17,7 @@
 
 #include "base/time.hpp"
 #include "ingest/source.hpp"
+#include "recorder/backoff.hpp"
 #include "recorder/sink.hpp"
 
 namespace carekeep::recorder {
@@ -32,7 +33,12 @@ struct CameraSettings {
   std::chrono::milliseconds backoff_initial{1000};
   std::chrono::milliseconds backoff_cap{30000};
   std::chrono::milliseconds clock_step_threshold{1000};  // realtime vs monotonic disagreement
+  ingest::Limits limits;  // bounds on what the camera may send (max_access_unit per camera)
+  bool allow_basic_auth = false;
 };
+
+// How soon to try a camera again after `cause`, in or out of care hours (recorder/backoff).
+Backoff::Pace pace_after(ingest::DownCause cause, bool in_care);
 
 struct RecorderEnv {
   std::filesystem::path storage;   // segment files go under <storage>/<camera>/<local date>/
@@ -46,6 +52,9 @@ struct RecorderEnv {
   // connects the content sampler here; the recorder knows nothing about it).
   std::function<void(const std::string& camera, const AVCodecParameters& parameters, const AVPacket& keyframe)>
       keyframe_observer;
+  // Whether children are in care at a time (the daemon's calendar; called on the camera's
+  // thread, so it must be thread-safe). Empty: always, so reconnects are never slowed.
+  std::function<bool(UtcTime)> in_care;
 };
 
 // A consistent view of the recorder for `status` and metrics; copied under a lock.

@@ -206,6 +206,7 @@ const std::unordered_map<std::string_view, Words>& table() {
       {"stream_ended", {"stream ended", "视频流结束"}},
       {"codec_changed", {"codec changed", "编码变更"}},
       {"disk_error", {"disk error", "磁盘错误"}},
+      {"limit_exceeded", {"camera exceeded a limit", "摄像头数据超限"}},
       {"shutdown", {"shutdown", "正常关闭"}},
       {"signal", {"stopped by signal", "收到停止信号"}},
       {"crash", {"crash", "异常终止"}},

@@ -161,6 +161,9 @@ int run_doctor(const std::filesystem::path& config_path, const DoctorOptions& op
     }
     camera_checks.push_back(doctor::check_camera(camera, probe));
   }
+  for (const auto& camera : config.cameras) {
+    if (camera.enabled && camera.allow_basic_auth) camera_checks.push_back(doctor::check_camera_auth(camera));
+  }
   if (space) {
     checks.push_back(doctor::check_capacity(config, capacity));
   }

@@ -117,12 +117,9 @@ std::optional<index::CameraEventRow> last_camera_event(index::Index& index, cons
 }
 
 std::optional<std::string> plain_reason(std::string_view cause) {
-  // ingest has no parse function for its causes; Protocol is its last enumerator.
-  for (int i = 0; i <= static_cast<int>(ingest::DownCause::Protocol); ++i) {
-    auto candidate = static_cast<ingest::DownCause>(i);
-    if (ingest::to_string(candidate) == cause) return std::string(ingest::describe(candidate));
-  }
-  return std::nullopt;
+  auto parsed = ingest::parse_down_cause(cause);
+  if (!parsed) return std::nullopt;
+  return std::string(ingest::describe(*parsed));
 }
 
 std::string hex(const index::Sha256& hash) {

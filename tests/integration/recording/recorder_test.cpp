@@ -183,6 +183,40 @@ TEST_CASE("an outage gives one down event, a gap as long as the outage, and reco
   CHECK(rec.snapshot().reconnects == 1);
 }
 
+TEST_CASE("during care hours a camera back after a 35 s outage records again within 2 s of answering", "[rtsp][slow]") {
+  // Issue 14: the backoff used to double after 15 fast attempts, so recording resumed 12 s
+  // after the camera came back. In care time a refused connection is retried every second.
+  test::RtspTestServer server;
+  Site site{{"cam"}};
+  test::CommittingSink sink{site.index, site.run};
+  recorder::RecorderEnv env{site.storage(), TimeZone::utc(), nullptr, &sink};
+  std::atomic<int> care_asked{0};
+  env.in_care = [&](UtcTime) {
+    ++care_asked;
+    return true;
+  };
+  recorder::Recorder rec{settings("cam", server.url(), 2s), env};
+  rec.start();
+  REQUIRE(test::wait_until([&] { return closed_count(sink, site, "cam") >= 1; }, 30s));
+  server.stop();
+  std::this_thread::sleep_for(35s);
+  server.start();
+  auto answering = SystemClock{}.now();
+  std::optional<UtcTime> resumed;
+  REQUIRE(test::wait_until(
+      [&] {
+        auto rows = segments(sink, site, "cam");
+        for (const auto& row : rows)
+          if (row.run_id != rows.front().run_id) resumed = std::min(resumed.value_or(row.start), row.start);
+        return resumed.has_value();
+      },
+      30s));
+  rec.stop();
+  INFO("recording resumed " << (*resumed - answering).count() / 1000 << " ms after the camera answered");
+  CHECK(*resumed - answering <= 2s);
+  CHECK(care_asked > 15);  // the attempts asked the calendar; more than the old fast attempts
+}
+
 TEST_CASE("a stalled stream is detected within 6 s and reconnected", "[rtsp][slow]") {
   test::RtspTestServer server;
   Site site{{"cam"}};

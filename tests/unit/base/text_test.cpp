@@ -28,3 +28,13 @@ TEST_CASE("credentials are removed from URLs", "[base]") {
   CHECK(line == "failed rtsp://***@h1/x and rtsp://h2/y, then rtsp://***@h3");
   CHECK(line.find("b@") == std::string::npos);
 }
+
+TEST_CASE("a password with an unencoded '/', '?', '#' or '@' is still redacted, in a URL and in text", "[base]") {
+  // Issue 14: "rtsp://admin:pa/ss@cam" used to print as it was: the '/' looked like the path.
+  CHECK(text::redact_url("rtsp://admin:pa/ss@192.168.1.20/stream1") == "rtsp://***@192.168.1.20/stream1");
+  CHECK(text::redact_url("rtsp://admin:p?w#d@cam/s") == "rtsp://***@cam/s");
+  CHECK(text::redact_url("rtsp://admin:a,b;c@cam/s") == "rtsp://***@cam/s");
+  auto line = text::redact_urls_in("DESCRIBE rtsp://admin:x/y@z@cam:554/s failed; retry rtsp://cam2/live");
+  CHECK(line == "DESCRIBE rtsp://***@cam:554/s failed; retry rtsp://cam2/live");
+  for (const char* secret : {"x/y", "y@z", "admin"}) CHECK(line.find(secret) == std::string::npos);
+}

@@ -592,7 +592,7 @@ TEST_CASE("cameras: segment length, transport and URL", "[config]") {
            {"rtsp://admin:pw1234@cam:abc/s", "invalid port"},
            {"rtsp://admin:pw1234@cam:/s", "empty port"},
            {"rtsp://admin:pw 1234@cam/s", "must not contain spaces"},
-           {"rtsp://admin:pw/1234@cam/s", "invalid port"},
+           {"rtsp://admin:pw/1234@cam/s", "percent-encode them in the password as %2F"},
            {"rtsp://admin:pw1234@[fe80::1/s", "unterminated IPv6"},
        }) {
     INFO(c.url);
@@ -634,4 +634,22 @@ TEST_CASE("files that cannot be read are one clear diagnostic", "[config]") {
   REQUIRE_FALSE(directory.ok());
   CHECK_THAT(directory.diagnostics.at(0).message, Catch::Contains("is a directory"));
   CHECK(config::summary(missing) == "config has 1 error");
+}
+
+TEST_CASE("a camera's max_frame_mib and allow_basic_auth are read and checked", "[config]") {
+  auto defaults = check(kMinimal);
+  REQUIRE(defaults.ok());
+  CHECK(defaults.config->cameras[0].max_frame_mib == 8);
+  CHECK_FALSE(defaults.config->cameras[0].allow_basic_auth);
+
+  auto set = check(with("url = \"rtsp://admin:secret@192.168.1.20:554/stream1\"",
+                        "url = \"rtsp://admin:secret@192.168.1.20:554/stream1\"\nmax_frame_mib = 16\nallow_basic_auth = true"));
+  INFO(dump(set));
+  REQUIRE(set.ok());
+  CHECK(set.config->cameras[0].max_frame_mib == 16);
+  CHECK(set.config->cameras[0].allow_basic_auth);
+
+  auto huge = check(with("url = \"rtsp://admin:secret@192.168.1.20:554/stream1\"",
+                         "url = \"rtsp://admin:secret@192.168.1.20:554/stream1\"\nmax_frame_mib = 65"));
+  CHECK(only(huge, "camera[0].max_frame_mib").message.find("between 1 and 64") != std::string::npos);
 }

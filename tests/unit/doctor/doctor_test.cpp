@@ -258,3 +258,17 @@ TEST_CASE("disk health verdicts from recorded smartctl outputs") {
   CHECK_THAT(checks[0].finding, Catch::Contains("tmpfs"));
   CHECK(doctor::fit(checks));
 }
+
+TEST_CASE("a camera allowed Basic authentication over plain RTSP is a warning that says what to do") {
+  config::Camera camera;
+  camera.id = "nap-1";
+  camera.url = "rtsp://admin:secret@192.168.1.20/stream1";
+  CHECK(doctor::check_camera_auth(camera).verdict == doctor::Verdict::Pass);
+  camera.allow_basic_auth = true;
+  auto warned = doctor::check_camera_auth(camera);
+  CHECK(warned.verdict == doctor::Verdict::Warn);
+  CHECK(warned.advice.find("Digest") != std::string::npos);
+  CHECK(warned.finding.find("secret") == std::string::npos);
+  camera.url = "rtsps://admin:secret@192.168.1.20/stream1";  // TLS carries Basic safely
+  CHECK(doctor::check_camera_auth(camera).verdict == doctor::Verdict::Pass);
+}

@@ -123,9 +123,10 @@ class AuthStub {
   std::string last_authorization_;
 };
 
-Failure open_failure(const std::string& url) {
+Failure open_failure(const std::string& url, bool allow_basic = false) {
   SourceOptions options;
   options.client = Client::Native;
+  options.allow_basic_auth = allow_basic;
   options.connect_timeout = std::chrono::milliseconds(3000);
   std::stop_source stop;
   auto source = open_source(url, options, stop.get_token());
@@ -151,8 +152,13 @@ TEST_CASE("the native client logs in with Digest MD5 and reports a wrong passwor
   CHECK(none.detail.find("user name and password") != std::string::npos);
 }
 
-TEST_CASE("the native client logs in with Basic when that is all the camera offers", "[ingest]") {
+TEST_CASE("Basic authentication over plain RTSP is refused unless the camera allows it, then it logs in", "[ingest]") {
   AuthStub stub(false);
-  CHECK(open_failure(stub.url("admin:s3cret@")).cause == DownCause::NotFound);
-  CHECK(open_failure(stub.url("admin:nope@")).cause == DownCause::AuthFailed);
+  auto refused = open_failure(stub.url("admin:s3cret@"));
+  CHECK(refused.cause == DownCause::AuthFailed);
+  CHECK(refused.detail.find("allow_basic_auth") != std::string::npos);
+  CHECK(refused.detail.find("s3cret") == std::string::npos);
+  CHECK(stub.last_authorization().empty());  // the password never went out
+  CHECK(open_failure(stub.url("admin:s3cret@"), true).cause == DownCause::NotFound);
+  CHECK(open_failure(stub.url("admin:nope@"), true).cause == DownCause::AuthFailed);
 }

@@ -84,7 +84,7 @@ TEST_CASE("SDP gives the tracks, their controls and the H.264, H.265 and AAC par
       "a=control:rtsp://cam/s/track2\r\n"
       "m=video 0 RTP/AVP 98\r\na=rtpmap:98 H265/90000\r\n"
       "a=fmtp:98 sprop-vps=QAEMAf//AWAAAAMAkAAAAwAAAwBdlZgJ; sprop-sps=QgEBAWAAAAMAkAAAAwAAAwBdoAKAgC0WWVmkkyvAQAAAAwBAAAAGQg==; sprop-pps=RAHBcrRiQA==\r\n";
-  auto parsed = parse_sdp(sdp);
+  auto parsed = parse_sdp(sdp).value();
   CHECK(parsed.control == "*");
   REQUIRE(parsed.media.size() == 3);
   const auto& v = parsed.media[0];

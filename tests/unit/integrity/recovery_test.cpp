@@ -150,7 +150,7 @@ struct Site {
   }
 
   integrity::RecoveryReport recover(const integrity::ProtectionPolicy& protection = {}) {
-    auto report = integrity::recover(index, storage, kNow, zone, daemon, protection);
+    auto report = integrity::recover(index, storage, kNow, protection);
     REQUIRE(report);
     return *report;
   }
@@ -215,7 +215,6 @@ TEST_CASE("a segment left open by a crash is cut to its last complete fragment a
   });
   CHECK(report.repaired == 1);
   CHECK(report.damaged == 0);
-  CHECK(report.adopted == 0);
   CHECK(report.quarantined == 0);
   CHECK(report.missing == 0);
   REQUIRE(report.findings.size() == 1);
@@ -326,14 +325,14 @@ TEST_CASE("an open row without any file is closed as damaged", "[integrity]") {
   CHECK(row.closed == kNow);
 }
 
-TEST_CASE("files without rows are repaired if needed and adopted with their start time from the name",
-          "[integrity]") {
+TEST_CASE("a valid recording without an index row is quarantined, never adopted as evidence", "[integrity]") {
+  // Issue 15: a valid fMP4 copied into a camera's folder under a plausible name used to be
+  // adopted at the next start, chained, anchored and exportable. Whole or torn, named like
+  // ours or not, a file this daemon has no open row for is set aside as found.
   Site site;
   auto rel = std::string("cam1/2026-11-20/081500-7.mp4");
   auto rel_partial = std::string("cam1/2026-11-20/081600-8.mp4");
-  auto full = write_segment(site.clip, site.storage / rel);
-  // The writer's .partial of a segment whose row never reached the index, torn inside the
-  // 6th fragment's mdat.
+  write_segment(site.clip, site.storage / rel);
   auto boxes = boxes_of(site.storage / rel);
   std::uint64_t torn_at = 0;
   for (std::size_t i = 0, n = 0; i < boxes.size(); ++i) {
@@ -341,42 +340,25 @@ TEST_CASE("files without rows are repaired if needed and adopted with their star
   }
   REQUIRE(torn_at > 0);
   copy_prefix(site.storage / rel, site.storage / (rel_partial + ".partial"), torn_at);
+  auto planted_bytes = test::sha256_file(site.storage / rel);
 
   auto report = site.recover();
-  CHECK(report.adopted == 2);
-  CHECK(report.quarantined == 0);
+  CHECK(report.quarantined == 2);
   CHECK(report.repaired == 0);
   CHECK(report.findings.size() == 2);
-
-  auto row = site.row_at(rel);
-  REQUIRE(row);
-  CHECK(row->state == SegmentState::Recovered);
-  CHECK(row->state_detail == "adopted at startup: file without index row");
-  CHECK(row->start == kDay + 15min);  // 08:15:00 in Shanghai
-  CHECK(row->seq == 0);
-  check_row_matches_file(*row, site.storage / rel);
-  CHECK(*row->sha256 == full.closed.sha256);
-  CHECK(row->frames == 8 * kFps);
-  auto runs = site.index.runs("cam1", kAll).value();
-  auto adopted_run = std::find_if(runs.begin(), runs.end(), [&](const auto& r) { return r.id == row->run_id; });
-  REQUIRE(adopted_run != runs.end());
-  CHECK(adopted_run->end_cause == "adopted");
-  CHECK(adopted_run->daemon_run_id == site.daemon);
-  CHECK(adopted_run->started == row->start);
-  CHECK(adopted_run->ended == row->end);
-
-  auto repaired = site.row_at(rel_partial);
-  REQUIRE(repaired);
-  CHECK(repaired->start == kDay + 16min);
-  CHECK(contains(repaired->state_detail, "adopted at startup"));
-  CHECK(contains(repaired->state_detail, "bytes after the last complete fragment removed"));
-  check_row_matches_file(*repaired, site.storage / rel_partial);
-  CHECK(repaired->frames == 5 * kFps);
-  // Adoptions extend the chain in index order.
-  auto first = std::min(row->id, repaired->id) == row->id ? *row : *repaired;
-  auto second = first.id == row->id ? *repaired : *row;
-  CHECK(first.chain_sha256 == segment::chain_hash(Sha256{}, *first.sha256));
-  CHECK(second.chain_sha256 == segment::chain_hash(*first.chain_sha256, *second.sha256));
+  CHECK_FALSE(site.row_at(rel));
+  CHECK_FALSE(site.row_at(rel_partial));
+  CHECK(site.index.segments("cam1", kAll).value().empty());
+  CHECK_FALSE(fsx::exists(site.storage / rel));
+  REQUIRE(fsx::exists(site.storage / "quarantine" / rel));
+  CHECK(test::sha256_file(site.storage / "quarantine" / rel) == planted_bytes);  // kept as found
+  CHECK(fsx::exists(site.storage / "quarantine" / (rel_partial + ".partial")));
+  auto events = site.events();
+  REQUIRE(events.size() == 2);
+  for (const auto& e : events) {
+    CHECK(e.cause == "file_quarantined");
+    CHECK(contains(e.detail, "did not record it"));
+  }
 }
 
 TEST_CASE("garbage, foreign names and unknown cameras' files are quarantined and reported", "[integrity]") {
@@ -393,7 +375,6 @@ TEST_CASE("garbage, foreign names and unknown cameras' files are quarantined and
 
   auto report = site.recover();
   CHECK(report.quarantined == 3);
-  CHECK(report.adopted == 0);
   CHECK(report.findings.size() == 3);
   for (const auto& rel : {garbage, misnamed, ghost}) {
     CAPTURE(rel);
@@ -466,8 +447,7 @@ TEST_CASE("recovery is idempotent: a second run finds nothing and changes nothin
   auto first = site.recover();
   CHECK(first.repaired == 1);
   CHECK(first.damaged == 1);
-  CHECK(first.adopted == 1);
-  CHECK(first.quarantined == 1);
+  CHECK(first.quarantined == 2);  // the copied-in recording and the garbage
   CHECK(first.missing == 1);
 
   auto snapshot = [&] {
@@ -493,7 +473,6 @@ TEST_CASE("recovery is idempotent: a second run finds nothing and changes nothin
   auto second = site.recover();
   CHECK(second.repaired == 0);
   CHECK(second.damaged == 0);
-  CHECK(second.adopted == 0);
   CHECK(second.quarantined == 0);
   CHECK(second.missing == 0);
   CHECK(second.findings.empty());

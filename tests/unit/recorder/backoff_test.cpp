@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "recorder/backoff.hpp"
+#include "recorder/recorder.hpp"
 
 using namespace carekeep::recorder;
 using namespace std::chrono_literals;
@@ -28,4 +28,30 @@ TEST_CASE("backoff jitter differs between cameras", "[recorder]") {
   int same = 0;
   for (int i = 0; i < 10; ++i) same += a.next() == b.next() ? 1 : 0;
   CHECK(same < 10);
+}
+
+TEST_CASE("during care hours cheap failures retry every second however long the outage, costly ones escalate",
+          "[recorder]") {
+  using carekeep::ingest::DownCause;
+  // The 35 s outage: after 15 fast attempts the old backoff waited 2, 4, 8 s, so the
+  // camera recorded 12 s after it answered again.
+  Backoff backoff{1000ms, 30000ms, 15, 7};
+  for (int i = 0; i < 200; ++i) {
+    auto d = backoff.next(pace_after(DownCause::Refused, true));
+    REQUIRE(d >= 400ms);
+    REQUIRE(d <= 600ms);
+  }
+  for (auto cause : {DownCause::Unreachable, DownCause::Timeout, DownCause::Stalled, DownCause::StreamEnded,
+                     DownCause::Protocol, DownCause::CodecChanged}) {
+    CHECK(pace_after(cause, true) == Backoff::Pace::Steady);
+    CHECK(pace_after(cause, false) == Backoff::Pace::Escalate);
+  }
+  // A refused password retried every second locks many cameras' accounts.
+  for (auto cause : {DownCause::AuthFailed, DownCause::NotFound, DownCause::Unsupported, DownCause::LimitExceeded}) {
+    CHECK(pace_after(cause, true) == Backoff::Pace::Escalate);
+  }
+  Backoff costly{1000ms, 30000ms, 15, 7};
+  std::chrono::milliseconds last{};
+  for (int i = 0; i < 25; ++i) last = costly.next(pace_after(DownCause::AuthFailed, true));
+  CHECK(last >= 24000ms);
 }
