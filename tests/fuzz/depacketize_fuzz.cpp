@@ -30,12 +30,16 @@ void run(fuzz::FuzzInput& in) {
   int index_length = static_cast<std::int8_t>(in.byte());
   int index_delta_length = static_cast<std::int8_t>(in.byte());
   int clock_rate = kClockRates[in.byte() % std::size(kClockRates)];
+  // The session drops audio whose fmtp fails check_parameters; a depacketizer made with such
+  // values anyway must ignore every packet (depacketizer.hpp).
+  const bool valid = !rtp::AacDepacketizer::check_parameters(size_length, index_length, index_delta_length);
   rtp::AacDepacketizer d(size_length, index_length, index_delta_length, clock_rate);
   std::int64_t last_pts = -1;
   while (auto bytes = in.chunk()) {
     auto packet = rtp::parse(*bytes);
     if (!packet) continue;
     d.push(*packet);
+    FUZZ_CHECK(valid || !d.ready());
     while (d.ready()) {
       av::Packet au = d.pop();
       FUZZ_CHECK(au->pts > last_pts);

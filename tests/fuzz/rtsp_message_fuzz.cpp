@@ -43,9 +43,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)rtsp::authorization(*challenge, "admin", "secret", "DESCRIBE", base, 1, "0a4f113b");
       }
       if (message.status == 200 && !message.body.empty()) {
-        auto sdp = rtsp::parse_sdp(message.body);
-        for (const auto& m : sdp.media) (void)rtsp::resolve_control(base, m.control);
-        (void)rtsp::resolve_control(base, sdp.control);
+        if (auto sdp = rtsp::parse_sdp(message.body)) {
+          for (const auto& m : sdp->media) (void)rtsp::resolve_control(base, m.control);
+          (void)rtsp::resolve_control(base, sdp->control);
+        }
       }
       pos += *used;
       continue;

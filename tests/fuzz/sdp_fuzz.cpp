@@ -11,9 +11,10 @@ using namespace carekeep::ingest;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   auto sdp = rtsp::parse_sdp(fuzz::as_text(data, size));
+  if (!sdp) return 0;  // too many lines or media sections: the client refuses the camera
   const std::string base = "rtsp://camera.invalid/live/";
-  (void)rtsp::resolve_control(base, sdp.control);
-  for (const auto& m : sdp.media) {
+  (void)rtsp::resolve_control(base, sdp->control);
+  for (const auto& m : sdp->media) {
     (void)rtsp::resolve_control(base, m.control);
     if (m.encoding == "H264" || m.encoding == "H265") {
       rtp::ParameterSets params(m.encoding == "H265" ? AV_CODEC_ID_HEVC : AV_CODEC_ID_H264);
