@@ -118,7 +118,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!message && would_block) return wait_request();
     if (!message || !*message) return finish();
     const control::Json& body = (*message)->body;
-    std::string op = body.value("op", "");
+    std::string op = control::text_field(body, "op");
     if (op == "ping") {
       (void)control::send(conn_.native_handle(), control::Json{{"op", "pong"},
                                                                {"pid", ::getpid()},
@@ -215,7 +215,7 @@ class Session : public std::enable_shared_from_this<Session> {
       bool would_block = false;
       auto message = control::receive(self->conn_.native_handle(), &would_block);
       if (!message && would_block) return self->watch_peer();
-      if (message && *message && (*message)->body.value("op", "") == "cancel") {
+      if (message && *message && control::text_field((*message)->body, "op") == "cancel") {
         self->escalate();
         return self->watch_peer();
       }

@@ -6,6 +6,9 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build pkgconf git ca-certificates
+  # fuzzing (tests/fuzz): clang with libFuzzer and the sanitizer runtimes (libclang-rt-14-dev is
+  # only a recommendation of clang-14), llvm-symbolizer for readable crash stacks (llvm)
+  clang libclang-rt-14-dev llvm
   # recording: FFmpeg libraries and the CLI (tests and benchmarks compare with it)
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
   # carekeep-fakecam: GStreamer RTSP server, encoders and payloaders

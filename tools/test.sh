@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs dependencies if missing, configures, builds and runs the default CTest set
-# (everything but the `soak` label). Exit status is CTest's.
+# (everything but the `soak` and `fuzz` labels; the fuzz harnesses' short runs are in it).
+# Exit status is CTest's.
 #   tools/test.sh                 RelWithDebInfo, warnings are errors (as CI). As root this
 #                                 includes the `package` test (≈ 20 s, run alone): it packages
 #                                 the binaries just built (stripped), lintian, dpkg -i, remove,
 #                                 purge on this machine; skipped when not root
 #   PRESET=debug tools/test.sh    ASan + UBSan (without the `package` label: not a build to ship)
-#   ctest --preset ci -L soak     the long soak runs, after a build
+#   ctest --test-dir build/ci -L soak       the long soak runs, after a build (not with
+#                                            --preset ci, whose exclusion of soak still applies)
+#   ctest --test-dir build/ci -L '^fuzz$'   the long fuzz runs (CAREKEEP_FUZZ_SECONDS each)
 #   ctest --test-dir build/ci -L package   only the package test
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -7,7 +7,7 @@ Result<Message> RemoteDestination::call(const Json& request) {
   auto reply = receive(socket_);
   if (!reply) return tl::unexpected(reply.error());
   if (!*reply) return fail(ErrorKind::Cancelled, "the carekeep command that asked for this has gone");
-  if (!(*reply)->body.value("ok", false)) return tl::unexpected(error_from_json((*reply)->body));
+  if (!bool_field((*reply)->body, "ok", false)) return tl::unexpected(error_from_json((*reply)->body));
   return std::move(**reply);
 }
 
@@ -15,9 +15,11 @@ Status RemoteDestination::open(const std::filesystem::path& out, fs::Layout layo
   auto reply = call({{"op", "open"}, {"out", out.string()}, {"layout", std::string(fs::to_string(layout))}});
   if (!reply) return tl::unexpected(reply.error());
   open_ = true;
-  for (const auto& l : reply->body.value("leftovers", Json::array())) {
-    leftovers_.push_back(fs::Leftover{l.value("path", ""), l.value("pid", std::int64_t{0}), l.value("why", ""),
-                                      l.value("removed", false), l.value("error", "")});
+  if (auto l = reply->body.find("leftovers"); l != reply->body.end() && l->is_array()) {
+    for (const auto& one : *l) {
+      leftovers_.push_back(fs::Leftover{text_field(one, "path"), int_field(one, "pid", 0), text_field(one, "why"),
+                                        bool_field(one, "removed", false), text_field(one, "error")});
+    }
   }
   return ok();
 }
@@ -48,15 +50,15 @@ Result<bool> BrokerServer::serve_one() {
   if (!request) return tl::unexpected(request.error());
   if (!*request) return false;
   const Json& body = (*request)->body;
-  std::string op = body.value("op", "");
+  std::string op = text_field(body, "op");
   Status done = ok();
   std::vector<fs::UniqueFd> fds;
   if (op == "open") {
-    auto layout = fs::parse_layout(body.value("layout", ""));
-    std::filesystem::path out = body.value("out", "");
+    auto layout = fs::parse_layout(text_field(body, "layout"));
+    std::filesystem::path out = text_field(body, "out");
     done = layout ? local_.open(out, *layout) : Status(tl::unexpected(layout.error()));
   } else if (op == "create") {
-    auto fd = local_.create(body.value("name", ""));
+    auto fd = local_.create(text_field(body, "name"));
     if (fd) fds.push_back(std::move(*fd));
     else done = tl::unexpected(fd.error());
   } else if (op == "commit") {

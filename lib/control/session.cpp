@@ -66,7 +66,7 @@ Result<Json> ping(int connection) {
   auto reply = receive(connection);
   if (!reply) return tl::unexpected(reply.error());
   if (!*reply) return fail(ErrorKind::Unavailable, "carekeepd closed the connection without answering");
-  if ((*reply)->body.value("op", "") != "pong") return tl::unexpected(error_from_json((*reply)->body));
+  if (text_field((*reply)->body, "op") != "pong") return tl::unexpected(error_from_json((*reply)->body));
   return (*reply)->body;
 }
 
@@ -116,10 +116,10 @@ Result<int> run(int connection, const RunRequest& request, const std::atomic<int
     if (!message) return tl::unexpected(message.error());
     if (!*message) return fail(ErrorKind::Unavailable, "carekeepd closed the connection before the command ended (is it restarting?)");
     const Json& reply = (*message)->body;
-    std::string op = reply.value("op", "");
+    std::string op = text_field(reply, "op");
     if (op == "refused") {
-      std::fprintf(stderr, "carekeep: %s\n", reply.value("message", "carekeepd refused the command").c_str());
-      return reply.value("exit", kExitNotPermitted);
+      std::fprintf(stderr, "carekeep: %s\n", text_field(reply, "message", "carekeepd refused the command").c_str());
+      return static_cast<int>(int_field(reply, "exit", kExitNotPermitted));
     }
     if (op == "exit") {
       // Requests the command sent before it ended are still queued: answer them (an abort
@@ -130,7 +130,7 @@ Result<int> run(int connection, const RunRequest& request, const std::atomic<int
         auto served = broker.serve_one();
         if (!served || !*served) broker_open = false;
       }
-      return reply.value("status", 3);
+      return static_cast<int>(int_field(reply, "status", 3));
     }
     if (op != "started") return fail(ErrorKind::Internal, "carekeepd sent an unknown message \"" + op + "\"");
   }
@@ -148,7 +148,8 @@ Result<Invocation> invocation_for(const Json& request, const std::filesystem::pa
       return fail(ErrorKind::InvalidArgument, "an argument is not a line of text");
     inv.argv.push_back(arg.get<std::string>());
   }
-  std::string cwd = request.value("cwd", "/");
+  std::string cwd = "/";
+  if (auto c = request.find("cwd"); c != request.end()) cwd = c->is_string() ? c->get<std::string>() : std::string();
   if (cwd.empty() || cwd[0] != '/' || !printable(cwd, 4096))
     return fail(ErrorKind::InvalidArgument, "the working directory must be an absolute path");
   inv.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",

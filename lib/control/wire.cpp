@@ -86,6 +86,32 @@ Result<std::pair<fs::UniqueFd, fs::UniqueFd>> socket_pair() {
   return std::pair{fs::UniqueFd{fds[0]}, fs::UniqueFd{fds[1]}};
 }
 
+namespace {
+const Json* member(const Json& body, std::string_view key) {
+  if (!body.is_object()) return nullptr;
+  auto it = body.find(std::string(key));
+  return it == body.end() ? nullptr : &*it;
+}
+}  // namespace
+
+std::string text_field(const Json& body, std::string_view key, std::string_view fallback) {
+  const Json* v = member(body, key);
+  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string(fallback);
+}
+
+std::int64_t int_field(const Json& body, std::string_view key, std::int64_t fallback) {
+  const Json* v = member(body, key);
+  // Unsigned values above INT64_MAX are not ours to read: no field of ours is that large.
+  if (v == nullptr || !v->is_number_integer()) return fallback;
+  if (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) return fallback;
+  return v->get<std::int64_t>();
+}
+
+bool bool_field(const Json& body, std::string_view key, bool fallback) {
+  const Json* v = member(body, key);
+  return v != nullptr && v->is_boolean() ? v->get<bool>() : fallback;
+}
+
 ErrorKind parse_error_kind(std::string_view text) {
   for (auto kind : {ErrorKind::InvalidArgument, ErrorKind::NotFound, ErrorKind::FailedPrecondition, ErrorKind::Unavailable,
                     ErrorKind::ResourceExhausted, ErrorKind::DataLoss, ErrorKind::Cancelled, ErrorKind::Internal}) {
@@ -99,7 +125,7 @@ Json error_json(const Error& error) {
 }
 
 Error error_from_json(const Json& body) {
-  return Error{parse_error_kind(body.value("kind", "")), body.value("message", "the control socket gave no reason")};
+  return Error{parse_error_kind(text_field(body, "kind")), text_field(body, "message", "the control socket gave no reason")};
 }
 
 }  // namespace carekeep::control

@@ -4,8 +4,11 @@
 // non-blocking as the socket is; any thread, one reader and one writer per socket.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -37,6 +40,15 @@ Result<std::optional<Message>> receive(int socket, bool* would_block = nullptr);
 
 // A connected SOCK_SEQPACKET pair, close-on-exec.
 Result<std::pair<fs::UniqueFd, fs::UniqueFd>> socket_pair();
+
+// A member of a received body, or `fallback` when it is absent or has another type (or the
+// body is not an object). Bodies come from another process, and nlohmann's value() throws
+// type_error for a key that is present with another type: {"op": 1} from any local user
+// would have ended carekeepd's loop (tests/fuzz/regressions/control_wire). Read what
+// receive() returned with these, never with value() or get<>() unchecked.
+std::string text_field(const Json& body, std::string_view key, std::string_view fallback = "");
+std::int64_t int_field(const Json& body, std::string_view key, std::int64_t fallback);
+bool bool_field(const Json& body, std::string_view key, bool fallback);
 
 // An ErrorKind in a message ("kind": "NotFound") and back; unknown text is Internal.
 ErrorKind parse_error_kind(std::string_view text);

@@ -85,4 +85,7 @@ TEST_CASE("an invocation uses the daemon's configuration and passes only termina
   CHECK_FALSE(control::invocation_for(control::Json{{"argv", {"status"}}, {"cwd", "relative"}}, "/p", "/c", alice(),
                                       control::Role::Admin));
   CHECK_FALSE(control::invocation_for(control::Json{{"argv", {"status\nx"}}}, "/p", "/c", alice(), control::Role::Admin));
+  // tests/fuzz/regressions/control_wire/request-cwd-is-an-array.json: refused, not thrown.
+  CHECK_FALSE(control::invocation_for(control::Json::parse(R"({"argv":["status"],"cwd":["/home/alice"]})"), "/p", "/c",
+                                      alice(), control::Role::Admin));
 }

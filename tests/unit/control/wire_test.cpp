@@ -87,3 +87,20 @@ TEST_CASE("errors cross the socket with their kind", "[control]") {
   CHECK(back.message == e.message);
   CHECK(control::parse_error_kind("nonsense") == ErrorKind::Internal);
 }
+
+// tests/fuzz/regressions/control_wire: nlohmann's value() threw type_error when a key held
+// another type, so {"op": 1} from any local user ended carekeepd's loop.
+TEST_CASE("fields of the wrong type read as absent, never as an exception", "[control]") {
+  auto body = control::Json::parse(R"({"op":1,"ok":"yes","kind":false,"message":false,"exit":"5","status":2.5,"n":7})");
+  CHECK(control::text_field(body, "op") == "");
+  CHECK(control::text_field(body, "op", "none") == "none");
+  CHECK(control::bool_field(body, "ok", false) == false);
+  CHECK(control::int_field(body, "exit", 3) == 3);
+  CHECK(control::int_field(body, "status", 3) == 3);
+  CHECK(control::int_field(body, "n", 0) == 7);
+  CHECK(control::int_field(control::Json::parse(R"({"n":18446744073709551615})"), "n", -1) == -1);
+  CHECK(control::text_field(control::Json::array({1, 2}), "op", "x") == "x");
+  auto error = control::error_from_json(body);
+  CHECK(error.kind == ErrorKind::Internal);
+  CHECK(error.message == "the control socket gave no reason");
+}

@@ -195,6 +195,18 @@ TEST_CASE("smart.json keeps every field through a write and a read", "[smart]") 
   CHECK_FALSE(retention::read_state(path));
 }
 
+// tests/fuzz/regressions/smart: a checked_us near the ends of int64 made `now - checked`
+// overflow when the daemon assessed the file.
+TEST_CASE("smart.json with a time outside 1970-9999 is refused, not compared with now", "[smart]") {
+  CHECK_FALSE(retention::parse_state(R"({"version":1,"checked_us":-9223372036854775807,"disks":[]})"));
+  CHECK_FALSE(retention::parse_state(R"({"version":1,"checked_us":253402300800000000,"disks":[]})"));
+  CHECK_FALSE(retention::parse_state(
+      R"({"version":1,"checked_us":1796619600000000,"disks":[],"last_available_us":-9223372036854775807})"));
+  auto fine = retention::parse_state(R"({"version":1,"checked_us":1796619600000000,"disks":[],"last_available_us":0})");
+  REQUIRE(fine);
+  CHECK(fine->last_available == from_us(0));
+}
+
 TEST_CASE("concerns: a failing disk in plain words, a worn one as a warning, a healthy one none", "[smart]") {
   auto failing = state_of({parsed("ata_failing_hitachi_hds721050dle630.json", "/dev/sdc")});
   auto c = concerns(failing, false);
