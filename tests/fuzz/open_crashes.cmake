@@ -2,12 +2,7 @@
 # replay is registered but DISABLED (ctest lists it as "Not Run (Disabled)", never as passed),
 # so the default run stays green while the fix is under way. Fixing one: delete its line here;
 # the replay then runs by default. regressions/README.md says what each one is.
-set(CAREKEEP_FUZZ_OPEN_CRASHES
-  # lib/ingest, H.264 SPS scaling lists (depacketizer.cpp skip_scaling_list): last + se() + 256
-  # in int overflows for a delta_scale near +-2^31 (found after 3cbb7e9, which fixed the size
-  # overflows; reached from the first keyframe's or the SDP's SPS through picture_size()).
-  depacketize_h264/sps-scaling-list-delta-overflows-int.rtp
-)
+set(CAREKEEP_FUZZ_OPEN_CRASHES)
 
 # Harnesses whose 5 s quick run finds one of the open crashes within seconds: their quick run
 # is DISABLED too until the fix lands (their long run stays, to find what else is there).

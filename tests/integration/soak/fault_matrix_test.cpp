@@ -29,6 +29,13 @@ int env_int(const char* name, int fallback) {
   return v != nullptr && *v != '\0' ? std::atoi(v) : fallback;
 }
 
+// The binaries under test; CAREKEEP_SOAK_BIN_DIR runs copies (a soak takes long enough for the
+// build tree to be rebuilt under it).
+std::string binary(const char* name, const char* built) {
+  const char* dir = std::getenv("CAREKEEP_SOAK_BIN_DIR");
+  return dir != nullptr && *dir != '\0' ? std::string(dir) + "/" + name : std::string(built);
+}
+
 std::string config_text(const std::filesystem::path& dir, const std::vector<std::pair<std::string, std::string>>& cameras) {
   std::string text = "[site]\nname = \"测试托育点\"\ntimezone = \"Asia/Shanghai\"\nstorage = \"" + (dir / "media").string() +
                      "\"\ndatabase = \"" + (dir / "index.db").string() +
@@ -71,7 +78,7 @@ TEST_CASE("kill -9 at random moments while 8 cameras record: verify clean, rows 
   for (const auto& s : specs) cameras.emplace_back(s.id, server.url(s.id));
   test::TempDir dir;
   test::write_text(dir / "carekeep.toml", config_text(dir.path(), cameras));
-  test::DaemonProcess daemon{CAREKEEPD_BIN, dir / "carekeep.toml", dir / "daemon.log"};
+  test::DaemonProcess daemon{binary("carekeepd", CAREKEEPD_BIN), dir / "carekeep.toml", dir / "daemon.log"};
   std::mt19937 rng(20261207);
   std::vector<UtcTime> killed_at;
   int ready = 0;
@@ -95,7 +102,7 @@ TEST_CASE("kill -9 at random moments while 8 cameras record: verify clean, rows 
   REQUIRE(daemon.wait(10s) == 0);
 
   // carekeep verify: every row's file is there with its size and hash, the chain holds.
-  std::string cli = CAREKEEP_CLI_PATH;
+  std::string cli = binary("carekeep", CAREKEEP_CLI_PATH);
   int verified = test::run(cli + " --config '" + (dir / "carekeep.toml").string() + "' verify > '" +
                            (dir / "verify.txt").string() + "' 2>&1");
   INFO(test::read_text(dir / "verify.txt"));
@@ -153,7 +160,7 @@ TEST_CASE("a camera flapping every few seconds for 10 minutes: one down event an
   test::RtspTestServer steady{{test::RtspTestServer::camera("steady")}};
   test::TempDir dir;
   test::write_text(dir / "carekeep.toml", config_text(dir.path(), {{"flap", flapping.url("flap")}, {"steady", steady.url("steady")}}));
-  test::DaemonProcess daemon{CAREKEEPD_BIN, dir / "carekeep.toml", dir / "daemon.log"};
+  test::DaemonProcess daemon{binary("carekeepd", CAREKEEPD_BIN), dir / "carekeep.toml", dir / "daemon.log"};
   daemon.start();
   REQUIRE(daemon.wait_for_log("daemon_ready", 30s));
   REQUIRE(daemon.wait_for_log("camera_up", 30s, 2));
