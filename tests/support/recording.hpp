@@ -67,6 +67,7 @@ class DaemonProcess {
   // Waits for the process to exit; returns its exit status (128+signal when killed), or -1 on timeout.
   int wait(std::chrono::milliseconds timeout);
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   std::string log_text() const;
 
  private:
