@@ -555,7 +555,7 @@ class ConnectionFlood {
       }
       // The daemon answers a refused connection at once; a kept one hears nothing.
       ::usleep(1500 * 1000);
-      int open = 0, refused = 0;
+      int kept = 0, turned_away = 0;
       char first[1024] = {};
       for (int fd : fds) {
         pollfd p{fd, POLLIN, 0};
@@ -563,14 +563,14 @@ class ConnectionFlood {
           char buf[1024] = {};
           ssize_t n = ::recv(fd, buf, sizeof buf - 1, MSG_DONTWAIT);
           if (n > 0 && std::strstr(buf, "\"refused\"") != nullptr) {
-            if (refused++ == 0) std::memcpy(first, buf, sizeof first);
+            if (turned_away++ == 0) std::memcpy(first, buf, sizeof first);
             continue;
           }
         }
-        ++open;
+        ++kept;
       }
       char line[1200];
-      int len = std::snprintf(line, sizeof line, "%d %d %s\n", open, refused, first);
+      int len = std::snprintf(line, sizeof line, "%d %d %s\n", kept, turned_away, first);
       (void)::write(report[1], line, static_cast<std::size_t>(len));
       ::close(report[1]);
       char c;

@@ -188,7 +188,7 @@ TEST_CASE("the output check allows the named folder and what is below it, nothin
   CHECK(control::within_output(root.string() + "/", root));
   CHECK(control::within_output(root / "sub" / "deeper", root));
   CHECK(control::within_output(root / "escape-not", root));  // a name, not the link
-  for (const std::string bad : {(dir / "outside").string(), dir.path().string(), (dir / "case-other").string(),
+  for (const std::string& bad : {(dir / "outside").string(), dir.path().string(), (dir / "case-other").string(),
                                 root.string() + "/../outside", root.string() + "/./x", std::string("case/x"),
                                 std::string("/etc/carekeep-test"), (root / "escape").string(),
                                 (root / "escape" / "new").string(), root.string() + std::string("/x\0y", 4)}) {
