@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -553,22 +554,28 @@ class ConnectionFlood {
         if (fd < 0 || ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) ::_exit(91);
         fds.push_back(fd);
       }
-      // The daemon answers a refused connection at once; a kept one hears nothing.
-      ::usleep(1500 * 1000);
-      int kept = 0, turned_away = 0;
+      // The daemon answers a refused connection at once; a kept one hears nothing. On a busy
+      // machine it may take a while to get to all of them: wait until 2 s pass with no news.
+      int turned_away = 0;
       char first[1024] = {};
-      for (int fd : fds) {
-        pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, 0) == 1) {
+      std::vector<bool> answered(fds.size(), false);
+      int quiet_ms = 0;
+      for (int waited = 0; quiet_ms < 2000 && waited < 30000; waited += 100) {
+        bool news = false;
+        for (std::size_t i = 0; i < fds.size(); ++i) {
+          if (answered[i]) continue;
+          pollfd p{fds[i], POLLIN, 0};
+          if (::poll(&p, 1, 0) != 1) continue;
+          answered[i] = true;
+          news = true;
           char buf[1024] = {};
-          ssize_t n = ::recv(fd, buf, sizeof buf - 1, MSG_DONTWAIT);
-          if (n > 0 && std::strstr(buf, "\"refused\"") != nullptr) {
-            if (turned_away++ == 0) std::memcpy(first, buf, sizeof first);
-            continue;
-          }
+          ssize_t n = ::recv(fds[i], buf, sizeof buf - 1, MSG_DONTWAIT);
+          if (n > 0 && std::strstr(buf, "\"refused\"") != nullptr && turned_away++ == 0) std::memcpy(first, buf, sizeof first);
         }
-        ++kept;
+        quiet_ms = news ? 0 : quiet_ms + 100;
+        ::usleep(100 * 1000);
       }
+      int kept = static_cast<int>(std::count(answered.begin(), answered.end(), false));
       char line[1200];
       int len = std::snprintf(line, sizeof line, "%d %d %s\n", kept, turned_away, first);
       (void)::write(report[1], line, static_cast<std::size_t>(len));
