@@ -751,7 +751,7 @@ TEST_CASE("a stopped client loses its export within broker_timeout_s, and the ex
     // The command needs the stopped carekeep for its next file, waits broker_timeout_s and
     // fails; its hold goes with it. Without the deadline it would wait for ever.
     const std::string done = "control_command_done command=export user=" + users().inspector;
-    REQUIRE(site.daemon->wait_for_log(done, 30s, attempt + 1));
+    REQUIRE(site.daemon->wait_for_log(done, 60s, attempt + 1));
     const bool failed = site.daemon->wait_for_log(done + " status=3", 1s);  // earlier attempts ended 0
     CHECK(test::wait_until([&] { return site.active_holds() == 0; }, 10s));
     ::kill(client, SIGCONT);

@@ -217,7 +217,7 @@ TEST_CASE("a hostile daemon side cannot make the broker open or create outside -
       auto reply = command.open(out, layout);
       CHECK(reply.value("ok", true) == false);
       CHECK(reply.value("refused", false) == true);
-      CHECK(reply.value("kind", "") == "InvalidArgument");
+      CHECK(reply.value("kind", "") == to_string(ErrorKind::InvalidArgument));
     }
   }
   // Nothing was opened, so nothing can be created or committed.
