@@ -170,7 +170,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!message && would_block) return wait_request();
     requested_ = true;
     request_timer_.cancel();
-    if (!message || !*message) return finish();
+    // Unreadable (too large, not JSON, or its descriptors could not be received: EMFILE): say so
+    // rather than close without a word.
+    if (!message) return refuse("carekeepd could not read the request: " + message.error().message, 3, "", Audit::No);
+    if (!*message) return finish();
     const control::Json& body = (*message)->body;
     std::string op = body.value("op", "");
     if (op == "ping") {
