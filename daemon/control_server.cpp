@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -16,6 +17,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "base/log.hpp"
+#include "control/limits.hpp"
 #include "control/policy.hpp"
 #include "control/session.hpp"
 #include "export/actor.hpp"
@@ -28,6 +30,13 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr auto kKillAfter = 10s;  // a command that ignores SIGTERM this long is killed
+// accept() failing for want of descriptors (EMFILE, ENFILE) leaves the connection queued and
+// the listener readable: waiting on it again would spin. Accepting pauses instead, from 100 ms
+// (a descriptor freed by a finishing command is used soon) doubling to 1 s (a daemon short of
+// descriptors for longer costs a wakeup a second).
+constexpr std::chrono::milliseconds kAcceptPauseMin = 100ms;
+constexpr std::chrono::milliseconds kAcceptPauseMax = 1000ms;
+constexpr auto kAcceptPauseLogEvery = 60s;  // one control_accept_paused line, then one a minute
 
 control::AccessGroups groups_of(const config::Access& access) {
   return {control::resolve_group(access.inspector_group), control::resolve_group(access.operator_group)};
@@ -51,26 +60,51 @@ Status clear_stale_socket(const std::filesystem::path& path) {
 
 class Session;
 
+// Whether a refusal is written to the access log (what a user was denied) or only logged (a
+// busy daemon, a malformed request).
+enum class Audit { Yes, No };
+
 struct ControlServer::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::io_context& io_, index::Index& index_) : io(io_), index(index_), listener(io_) {}
+  Impl(asio::io_context& io_, index::Index& index_, const config::Access& access_)
+      : io(io_),
+        index(index_),
+        access(access_),
+        listener(io_),
+        accept_pause(io_),
+        refusal_flush(io_),
+        connections(access_.max_connections, access_.max_connections_per_user) {}
   asio::io_context& io;
   index::Index& index;
   config::Access access;
   std::filesystem::path cli;
   std::filesystem::path config;
   asio::posix::stream_descriptor listener;
+  asio::steady_timer accept_pause;
+  asio::steady_timer refusal_flush;
+  std::chrono::milliseconds accept_backoff = kAcceptPauseMin;
+  std::chrono::steady_clock::time_point pause_logged{};
+  int pauses_unlogged = 0;
+  control::RefusalBudget refusals;
+  // Before `sessions`: each session's ticket gives its count back on destruction.
+  control::ConnectionTable connections;
   std::set<std::shared_ptr<Session>> sessions;
   bool stopped = false;
 
   void accept_next();
+  void pause_accepting(int error);
+  void flush_refusals_every_window();
   int running() const;
-  void record_refusal(const control::Peer& peer, const std::string& command, const std::string& reason);
+  // Logs the refusal and, with Audit::Yes, writes it to the access log, both within the
+  // refusal budget (at most 10 a minute per uid; the rest become one summary).
+  void refused(const control::Peer& peer, std::string_view command, const std::string& reason, Audit audit);
+  void flush_refusals(bool all);
 };
 
 // One connection: a ping, or one command from request to exit status.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(ControlServer::Impl& server, int fd) : server_(server), conn_(server.io, fd), child_wait_(server.io), kill_timer_(server.io) {}
+  Session(ControlServer::Impl& server, int fd)
+      : server_(server), conn_(server.io, fd), child_wait_(server.io), kill_timer_(server.io), request_timer_(server.io) {}
 
   void start() {
     auto peer = control::peer_of(conn_.native_handle());
@@ -80,7 +114,23 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     peer_ = std::move(*peer);
+    // Caps first: a user over them costs one accept, one refusal packet and a close, never a
+    // descriptor kept open (issue 14).
+    const bool exempt = peer_.uid == 0 || peer_.uid == ::getuid();
+    auto admission = server_.connections.admit(peer_.uid, exempt);
+    if (admission.verdict != control::ConnectionTable::Verdict::Admitted)
+      return refuse(control::connection_refusal(peer_, admission.verdict, server_.connections), 3, "connect", Audit::Yes);
+    ticket_ = std::move(admission.ticket);
     role_ = control::role_of(peer_, ::getuid(), groups_of(server_.access));
+    // A connection must ask within request_timeout_s; one that never does would hold its slot
+    // (and a descriptor) for as long as its owner liked.
+    request_timer_.expires_after(std::chrono::seconds(server_.access.request_timeout_s));
+    request_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec || self->requested_ || self->closed_) return;
+      self->refuse("no request within " + std::to_string(self->server_.access.request_timeout_s) +
+                       " s ([access] request_timeout_s); carekeepd closed the connection",
+                   3, "connect", Audit::Yes);
+    });
     wait_request();
   }
 
@@ -99,6 +149,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // not keep the loop running; its pending waits are cancelled with it.
   void close_now() {
     boost::system::error_code ignored;
+    closed_ = true;
+    request_timer_.cancel();
     kill_timer_.cancel();
     child_wait_.close(ignored);
     conn_.close(ignored);
@@ -116,7 +168,12 @@ class Session : public std::enable_shared_from_this<Session> {
     bool would_block = false;
     auto message = control::receive(conn_.native_handle(), &would_block);
     if (!message && would_block) return wait_request();
-    if (!message || !*message) return finish();
+    requested_ = true;
+    request_timer_.cancel();
+    // Unreadable (too large, not JSON, or its descriptors could not be received: EMFILE): say so
+    // rather than close without a word.
+    if (!message) return refuse("carekeepd could not read the request: " + message.error().message, 3, "", Audit::No);
+    if (!*message) return finish();
     const control::Json& body = (*message)->body;
     std::string op = control::text_field(body, "op");
     if (op == "ping") {
@@ -128,33 +185,35 @@ class Session : public std::enable_shared_from_this<Session> {
                                                                {"role", std::string(control::to_string(role_))}});
       return finish();
     }
-    if (op != "run") return refuse("unknown request \"" + op + "\"", control::kExitNotPermitted);
+    if (op != "run") return refuse("unknown request \"" + op + "\"", control::kExitNotPermitted, "", Audit::No);
     std::vector<std::string> argv;
     if (body.contains("argv") && body["argv"].is_array()) {
       for (const auto& a : body["argv"]) argv.push_back(a.is_string() ? a.get<std::string>() : std::string());
     }
     auto needs = control::needs(argv);
-    if (!needs) return refuse(needs.error().message, 2);
+    if (!needs) return refuse(needs.error().message, 2, "", Audit::No);
     command_ = needs->path;
-    if (needs->local_only) return refuse(command_ + " runs on the user's side; it needs no daemon", 2);
-    if (auto why = control::refusal(peer_, role_, *needs, server_.access.inspector_group, server_.access.operator_group)) {
-      server_.record_refusal(peer_, command_, *why);
-      return refuse(*why, control::kExitNotPermitted);
-    }
+    if (needs->local_only) return refuse(command_ + " runs on the user's side; it needs no daemon", 2, command_, Audit::No);
+    if (auto why = control::refusal(peer_, role_, *needs, server_.access.inspector_group, server_.access.operator_group))
+      return refuse(*why, control::kExitNotPermitted, command_, Audit::Yes);
+    // Whoever asks (root too): a command the daemon runs signs with the box key only.
+    if (auto option = control::peer_refused_option(*needs, argv))
+      return refuse(control::option_refusal(peer_, *option), control::kExitNotPermitted, command_, Audit::Yes);
     if (server_.running() >= ControlServer::kMaxCommands) {
       return refuse("carekeepd is busy with " + std::to_string(ControlServer::kMaxCommands) +
                         " commands already (exports, reports, ...); try again when one has finished",
-                    3);
+                    3, command_, Audit::No);
     }
-    if ((*message)->fds.size() != 4) return refuse("the request must carry stdin, stdout, stderr and a broker socket", 2);
+    if ((*message)->fds.size() != 4)
+      return refuse("the request must carry stdin, stdout, stderr and a broker socket", 2, command_, Audit::No);
     auto invocation = control::invocation_for(body, server_.cli, server_.config, peer_, role_);
-    if (!invocation) return refuse(invocation.error().message, 2);
+    if (!invocation) return refuse(invocation.error().message, 2, command_, Audit::No);
     std::array<int, 4> fds{};
     for (int i = 0; i < 4; ++i) fds[i] = (*message)->fds[static_cast<std::size_t>(i)].get();
     auto child = control::spawn(*invocation, fds);
     if (!child) {
       log::error("control_spawn_failed", {{"command", command_}, {"error", child.error().message}});
-      return refuse("carekeepd could not start the command: " + child.error().message, 3);
+      return refuse("carekeepd could not start the command: " + child.error().message, 3, command_, Audit::No);
     }
     (*message)->fds.clear();  // the child has its copies; ours close now
     child_.pid = child->pid;
@@ -166,8 +225,10 @@ class Session : public std::enable_shared_from_this<Session> {
     watch_peer();
   }
 
-  void refuse(const std::string& why, int exit_code) {
-    log::info("control_refused", {{"user", peer_.user}, {"uid", std::to_string(peer_.uid)}, {"reason", why}});
+  // Tells the peer why (when it still listens; the socket is non-blocking, so a peer that does
+  // not read costs nothing) and closes.
+  void refuse(const std::string& why, int exit_code, std::string_view command, Audit audit) {
+    server_.refused(peer_, command, why, audit);
     (void)control::send(conn_.native_handle(), control::Json{{"op", "refused"}, {"message", why}, {"exit", exit_code}});
     finish();
   }
@@ -239,6 +300,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void finish() {
     if (has_child()) return;  // the child's end finishes the session
+    closed_ = true;
+    // The timer's handler holds this session: cancelled, it lets go now, not when it expires.
+    request_timer_.cancel();
+    ticket_ = {};  // the slot is free from here
     boost::system::error_code ignored;
     conn_.close(ignored);
     server_.sessions.erase(shared_from_this());
@@ -248,6 +313,10 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::posix::stream_descriptor conn_;
   asio::posix::stream_descriptor child_wait_;
   asio::steady_timer kill_timer_;
+  asio::steady_timer request_timer_;
+  control::ConnectionTable::Ticket ticket_;
+  bool requested_ = false;  // the first request arrived: request_timeout_s no longer applies
+  bool closed_ = false;
   control::Peer peer_;
   control::Role role_ = control::Role::None;
   std::string command_;
@@ -263,11 +332,61 @@ int ControlServer::Impl::running() const {
   return n;
 }
 
-void ControlServer::Impl::record_refusal(const control::Peer& peer, const std::string& command, const std::string& reason) {
-  nlohmann::json arguments{{"command", command}, {"pid", peer.pid}};
+void ControlServer::Impl::refused(const control::Peer& peer, std::string_view command, const std::string& reason,
+                                   Audit audit) {
+  flush_refusals(false);
+  if (!refusals.admit(peer.uid, peer.user, std::chrono::steady_clock::now())) return;  // counted, summarised later
+  log::info("control_refused", {{"user", peer.user}, {"uid", std::to_string(peer.uid)}, {"command", std::string(command)},
+                                {"reason", reason}});
+  if (audit == Audit::No) return;
+  nlohmann::json arguments{{"command", command.empty() ? nlohmann::json(nullptr) : nlohmann::json(std::string(command))},
+                           {"pid", peer.pid}};
   auto row = exports::record_access(index, exports::Actor{static_cast<std::int64_t>(peer.uid), peer.user}, "refused",
                                     arguments.dump(), reason);
   if (!row) log::error("index_write_failed", {{"error", row.error().message}});
+}
+
+void ControlServer::Impl::flush_refusals(bool all) {
+  for (const auto& s : refusals.take_ended(std::chrono::steady_clock::now(), all)) {
+    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(s.over).count();
+    log::warn("control_refusals_suppressed",
+              {{"user", s.user}, {"uid", std::to_string(s.uid)}, {"count", std::to_string(s.count)}, {"seconds", std::to_string(seconds)}});
+    nlohmann::json arguments{{"command", nullptr}, {"suppressed", s.count}, {"seconds", seconds}};
+    auto row = exports::record_access(index, exports::Actor{static_cast<std::int64_t>(s.uid), s.user}, "refused",
+                                      arguments.dump(),
+                                      "suppressed " + std::to_string(s.count) + " more refusals of this user in " +
+                                          std::to_string(seconds) + " s (at most " +
+                                          std::to_string(control::RefusalBudget::kDefaultPerUser) +
+                                          " a minute are recorded one by one)");
+    if (!row) log::error("index_write_failed", {{"error", row.error().message}});
+  }
+}
+
+void ControlServer::Impl::flush_refusals_every_window() {
+  refusal_flush.expires_after(control::RefusalBudget::kDefaultWindow);
+  refusal_flush.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->stopped) return;
+    self->flush_refusals(false);
+    self->flush_refusals_every_window();
+  });
+}
+
+void ControlServer::Impl::pause_accepting(int error) {
+  auto now = std::chrono::steady_clock::now();
+  ++pauses_unlogged;
+  if (pause_logged == std::chrono::steady_clock::time_point{} || now - pause_logged >= kAcceptPauseLogEvery) {
+    log::warn("control_accept_paused", {{"error", std::strerror(error)},
+                                        {"pause_ms", std::to_string(accept_backoff.count())},
+                                        {"pauses", std::to_string(pauses_unlogged)}});
+    pause_logged = now;
+    pauses_unlogged = 0;
+  }
+  accept_pause.expires_after(accept_backoff);
+  accept_backoff = std::min(accept_backoff * 2, kAcceptPauseMax);
+  accept_pause.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->stopped) return;
+    self->accept_next();
+  });
 }
 
 void ControlServer::Impl::accept_next() {
@@ -276,11 +395,14 @@ void ControlServer::Impl::accept_next() {
     for (;;) {
       int fd = ::accept4(self->listener.native_handle(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
       if (fd < 0) {
-        if (errno == EINTR) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-          log::warn("control_accept_failed", {{"error", std::strerror(errno)}});
-        break;
+        const int err = errno;
+        if (err == EINTR || err == ECONNABORTED) continue;  // that connection went away; the next may not have
+        if (err == EAGAIN || err == EWOULDBLOCK) break;
+        // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) or anything else that
+        // leaves the connection queued: pause rather than spin on a listener that stays readable.
+        return self->pause_accepting(err);
       }
+      self->accept_backoff = kAcceptPauseMin;
       auto session = std::make_shared<Session>(*self, fd);
       self->sessions.insert(session);
       session->start();
@@ -307,12 +429,12 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(asio::io_context& io
   // a refusal says which group would allow it. The directory's mode can narrow this.
   if (::chmod(path.c_str(), 0666) != 0) return tl::unexpected(fs::from_errno(errno, "setting the mode of " + path.string()));
   if (::listen(fd.get(), 16) != 0) return tl::unexpected(fs::from_errno(errno, "listening on " + path.string()));
-  auto impl = std::make_shared<Impl>(io, index);
-  impl->access = access;
+  auto impl = std::make_shared<Impl>(io, index, access);
   impl->cli = std::move(cli);
   impl->config = std::move(config);
   impl->listener.assign(fd.release());
   impl->accept_next();
+  impl->flush_refusals_every_window();
   return std::unique_ptr<ControlServer>(new ControlServer(std::move(impl)));
 }
 
@@ -324,6 +446,7 @@ void ControlServer::set_access(const config::Access& access) {
   auto socket = impl_->access.socket;
   impl_->access = access;
   impl_->access.socket = socket;
+  impl_->connections.set_limits(access.max_connections, access.max_connections_per_user);
 }
 
 int ControlServer::running() const { return impl_->running(); }
@@ -333,6 +456,8 @@ void ControlServer::stop(std::chrono::milliseconds grace) {
   impl_->stopped = true;
   boost::system::error_code ignored;
   impl_->listener.close(ignored);
+  impl_->accept_pause.cancel();
+  impl_->refusal_flush.cancel();
   ::unlink(impl_->access.socket.c_str());
   auto sessions = impl_->sessions;  // reaping erases from the set
   for (const auto& s : sessions) s->terminate();
@@ -355,6 +480,7 @@ void ControlServer::stop(std::chrono::milliseconds grace) {
   }
   for (const auto& s : impl_->sessions) s->close_now();
   impl_->sessions.clear();
+  impl_->flush_refusals(true);  // what the budget held back is still recorded, as a count
 }
 
 Result<std::filesystem::path> find_cli() {

@@ -2,9 +2,12 @@
 // protocol and the rules). Accepts connections on the loop thread, reads each peer's
 // credentials, answers ping, and for a permitted command spawns the carekeep binary as the
 // daemon's user with the peer's descriptors, relays its exit status and interrupts it when the
-// peer cancels or goes away. Refusals are written to the access log. At most kMaxCommands
-// commands run at once; they run at a lower CPU priority than recording (they nice themselves).
-// Nothing here blocks the loop: sockets are non-blocking and children are watched by pidfd.
+// peer cancels or goes away. Refusals are written to the access log (within a budget per uid,
+// control/limits). At most kMaxCommands commands run at once; they run at a lower CPU priority
+// than recording (they nice themselves). Against local users exhausting the daemon (issue 14):
+// connections are capped per uid and in total ([access] max_connections*), one that sends no
+// request within request_timeout_s is closed, and accept() out of descriptors pauses instead of
+// spinning. Nothing here blocks the loop: sockets are non-blocking and children are watched by pidfd.
 #pragma once
 
 #include <filesystem>
@@ -32,7 +35,8 @@ class ControlServer {
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
 
-  // A configuration reload may change the groups (the socket path needs a restart).
+  // A configuration reload may change the groups, caps and timeouts (open connections stay;
+  // the socket path needs a restart).
   void set_access(const config::Access& access);
   // Stops accepting, interrupts running commands (SIGTERM, SIGKILL after `grace`), reaps
   // them and removes the socket file. Blocks for at most `grace` plus a little.

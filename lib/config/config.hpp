@@ -138,6 +138,13 @@ struct Access {
   std::filesystem::path socket;  // absolute; the loader defaults it to control.sock beside the database
   std::string inspector_group{kDefaultInspectorGroup};  // a group name or a numeric gid
   std::string operator_group{kDefaultOperatorGroup};
+  // Limits against a local user exhausting the daemon (issue 14; docs/design.md, "Control socket
+  // and access"). Root and the daemon's user are exempt from the per-user cap, not the total.
+  int max_connections = 64;          // open control connections, everyone together
+  int max_connections_per_user = 8;  // per uid: a command, its cancel and a few pings
+  int request_timeout_s = 30;        // a connection that sends no request this long is closed
+  int broker_timeout_s = 60;         // a command whose user's carekeep leaves a file request
+                                     // unanswered this long (stopped, hung) fails
 };
 
 // [metrics]: the Prometheus endpoint (daemon/metrics_server). Empty listen = no endpoint.

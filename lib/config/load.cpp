@@ -643,7 +643,9 @@ class Validator {
   }
 
   void read_access(const toml::table& table) {
-    TableReader r(table, "access", report_, {"socket", "inspector_group", "operator_group"});
+    TableReader r(table, "access", report_,
+                  {"socket", "inspector_group", "operator_group", "max_connections", "max_connections_per_user",
+                   "request_timeout_s", "broker_timeout_s"});
     if (r.get("socket") != nullptr) {
       auto socket = absolute_path(r, "socket", "socket = \"/run/carekeep/control.sock\"");
       // sockaddr_un holds 107 bytes of path and a terminating NUL.
@@ -664,6 +666,19 @@ class Validator {
       }
       *target = *value;
     }
+    // Bounds: one connection at least; beyond 1024 the connections alone could use up a
+    // default RLIMIT_NOFILE of the daemon. Timeouts of an hour or more are no timeouts.
+    if (auto v = r.integer_in("max_connections", 1, 1024, "connections")) config_.access.max_connections = *v;
+    if (auto v = r.integer_in("max_connections_per_user", 1, 1024, "connections")) {
+      if (*v > config_.access.max_connections) {
+        report_.error(*r.get("max_connections_per_user"), r.path("max_connections_per_user"),
+                      "must not exceed max_connections (" + std::to_string(config_.access.max_connections) + ")");
+      } else {
+        config_.access.max_connections_per_user = *v;
+      }
+    }
+    if (auto v = r.integer_in("request_timeout_s", 1, 3600, "seconds")) config_.access.request_timeout_s = *v;
+    if (auto v = r.integer_in("broker_timeout_s", 1, 3600, "seconds")) config_.access.broker_timeout_s = *v;
   }
 
   void read_metrics(const toml::table& table) {

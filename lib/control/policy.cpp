@@ -22,6 +22,7 @@ struct Rule {
   bool local_only;
   std::string_view what;  // for refusals: "may not <what>"
   bool audited = false;
+  std::string_view peer_refused_option = {};  // refused when carekeepd runs it for a peer
 };
 
 // Every carekeep command (tools/cli/main.cpp registers the same names). Listing and audited
@@ -44,7 +45,7 @@ constexpr std::array kRules{
     Rule{"export", Role::Inspector, false, false, "export footage", true},
     Rule{"verify", Role::Inspector, false, false, "verify footage", true},
     Rule{"access-log", Role::Inspector, false, false, "read the access log"},
-    Rule{"report", Role::Inspector, false, false, "write an audit report", true},
+    Rule{"report", Role::Inspector, false, false, "write an audit report", true, kSigningKeyOption},
     Rule{"verify-export", Role::None, false, true, ""},
     Rule{"verify-report", Role::None, false, true, ""},
     Rule{"doctor", Role::None, false, true, ""},
@@ -152,6 +153,28 @@ Result<CommandNeeds> needs(std::span<const std::string> argv) {
   const Rule* rule = find_rule(path);
   if (rule == nullptr) return fail(ErrorKind::InvalidArgument, "unknown command \"" + path + "\"");
   return CommandNeeds{std::string(rule->path), rule->role, rule->changes_index, rule->local_only, rule->audited};
+}
+
+std::optional<std::string> peer_refused_option(const CommandNeeds& needs, std::span<const std::string> argv) {
+  const Rule* rule = find_rule(needs.path);
+  if (rule == nullptr || rule->peer_refused_option.empty()) return std::nullopt;
+  const std::string_view option = rule->peer_refused_option;
+  for (const auto& arg : argv) {
+    if (arg == "--") break;  // what follows is positional (report takes none: CLI11 refuses it)
+    // CLI11 takes "--opt value" and "--opt=value", and no abbreviations (prefix matching is off).
+    if (std::string_view(arg).substr(0, option.size()) == option &&
+        (arg.size() == option.size() || arg[option.size()] == '='))
+      return std::string(option);
+  }
+  return std::nullopt;
+}
+
+std::string option_refusal(const Peer& peer, std::string_view option) {
+  if (option == kSigningKeyOption)
+    return "user " + peer.user + " (uid " + std::to_string(peer.uid) + ") may not choose the signing key (" +
+           std::string(option) + ") of a command carekeepd runs: it signs with the box key; leave the option out";
+  return "user " + peer.user + " (uid " + std::to_string(peer.uid) + ") may not use " + std::string(option) +
+         " in a command carekeepd runs";
 }
 
 std::optional<std::string> refusal(const Peer& peer, Role role, const CommandNeeds& needs,

@@ -59,6 +59,17 @@ struct CommandNeeds {
 // command, a missing verb, or an argv that starts with an option.
 Result<CommandNeeds> needs(std::span<const std::string> argv);
 
+// The option of `carekeep report` that names a signing key file instead of the box key. A
+// command carekeepd runs for a peer may not be given it: the daemon's user would read, and sign
+// with, whatever key file the peer named (tools/cli/cmd_report.cpp registers it by this name).
+inline constexpr std::string_view kSigningKeyOption = "--signing-key";
+
+// The option in `argv` (from the command name on) that a command run for a peer may not be
+// given ("--signing-key", also as "--signing-key=FILE"); nullopt when there is none.
+std::optional<std::string> peer_refused_option(const CommandNeeds& needs, std::span<const std::string> argv);
+// "user alice (uid 1001) may not choose the signing key (--signing-key) ..." for that option.
+std::string option_refusal(const Peer& peer, std::string_view option);
+
 // "user alice (uid 1001) may not place a hold: it needs the carekeep-operator group; ..." or
 // nullopt when `role` suffices.
 std::optional<std::string> refusal(const Peer& peer, Role role, const CommandNeeds& needs,

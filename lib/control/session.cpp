@@ -61,8 +61,26 @@ Result<fs::UniqueFd> connect(const std::filesystem::path& socket) {
   return fd;
 }
 
+namespace {
+
+// The daemon refuses a connection over its caps by sending {"op":"refused"} and closing at once,
+// possibly before this side's request went out: then sending fails (EPIPE), and the reason is
+// the packet still queued here.
+std::optional<Json> refusal_left_behind(int connection) {
+  pollfd p{connection, POLLIN, 0};
+  if (::poll(&p, 1, 0) != 1 || (p.revents & POLLIN) == 0) return std::nullopt;
+  auto message = receive(connection);
+  if (!message || !*message || text_field((*message)->body, "op") != "refused") return std::nullopt;
+  return (*message)->body;
+}
+
+}  // namespace
+
 Result<Json> ping(int connection) {
-  if (auto st = send(connection, Json{{"op", "ping"}}); !st) return tl::unexpected(st.error());
+  if (auto st = send(connection, Json{{"op", "ping"}}); !st) {
+    if (auto refused = refusal_left_behind(connection)) return tl::unexpected(error_from_json(*refused));
+    return tl::unexpected(st.error());
+  }
   auto reply = receive(connection);
   if (!reply) return tl::unexpected(reply.error());
   if (!*reply) return fail(ErrorKind::Unavailable, "carekeepd closed the connection without answering");
@@ -82,7 +100,15 @@ RunRequest request_from_environment(std::vector<std::string> argv) {
   return request;
 }
 
-Result<int> run(int connection, const RunRequest& request, const std::atomic<int>* cancels) {
+std::filesystem::path output_root(const std::filesystem::path& cwd, const std::string& given) {
+  std::filesystem::path path(given);
+  auto p = (path.is_absolute() ? path : cwd / path).lexically_normal();
+  if (p.filename().empty() && p != p.root_path()) p = p.parent_path();
+  return p;
+}
+
+Result<int> run(int connection, const RunRequest& request, const std::atomic<int>* cancels,
+                const std::filesystem::path& output_root) {
   auto pair = socket_pair();
   if (!pair) return tl::unexpected(pair.error());
   auto& [mine, theirs] = *pair;
@@ -90,10 +116,23 @@ Result<int> run(int connection, const RunRequest& request, const std::atomic<int
   for (const auto& [name, value] : request.env) env[name] = value;
   Json body{{"op", "run"}, {"argv", request.argv}, {"cwd", request.cwd.string()}, {"env", env}};
   const int fds[] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, theirs.get()};
-  if (auto st = send(connection, body, fds); !st) return tl::unexpected(st.error());
+  if (auto st = send(connection, body, fds); !st) {
+    if (auto refused = refusal_left_behind(connection)) {
+      std::fprintf(stderr, "carekeep: %s\n", refused->value("message", "carekeepd refused the connection").c_str());
+      return refused->value("exit", 3);
+    }
+    return tl::unexpected(st.error());
+  }
   theirs.reset();  // the command holds the only other end now: its exit closes the broker
 
-  BrokerServer broker(mine.get());
+  BrokerServer broker(mine.get(), output_root);
+  std::size_t refusals_told = 0;
+  // Said here, on the user's terminal, whatever the daemon's side reports: a request for a
+  // file outside --out is the daemon's side misbehaving.
+  auto tell_refusals = [&] {
+    for (; refusals_told < broker.refusals().size(); ++refusals_told)
+      std::fprintf(stderr, "carekeep: refused carekeepd's request: %s\n", broker.refusals()[refusals_told].c_str());
+  };
   bool broker_open = true;
   int cancels_sent = 0;
   for (;;) {
@@ -110,6 +149,7 @@ Result<int> run(int connection, const RunRequest& request, const std::atomic<int
     if (broker_open && (polls[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
       auto served = broker.serve_one();
       if (!served || !*served) broker_open = false;
+      tell_refusals();
     }
     if ((polls[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
     auto message = receive(connection);

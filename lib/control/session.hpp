@@ -45,10 +45,18 @@ inline constexpr std::string_view kForwardedEnv[] = {"TERM", "COLUMNS", "LINES",
 RunRequest request_from_environment(std::vector<std::string> argv);
 
 // Runs the command in carekeepd with this process's stdin, stdout and stderr, serving its
-// output files; returns its exit status (kExitNotPermitted, with the reason on stderr, when
-// refused). Each increment of *cancels (a signal handler's counter) asks the daemon to
-// interrupt the command: SIGINT, then SIGTERM, then SIGKILL.
-Result<int> run(int connection, const RunRequest& request, const std::atomic<int>* cancels);
+// output files, only in `output_root` or below it (broker.hpp; empty: none); returns its exit
+// status (kExitNotPermitted, with the reason on stderr, when refused; the daemon's exit code
+// and reason when it refused the connection itself, at a cap or after a timeout). Each
+// increment of *cancels (a signal handler's counter) asks the daemon to interrupt the command:
+// SIGINT, then SIGTERM, then SIGKILL.
+Result<int> run(int connection, const RunRequest& request, const std::atomic<int>* cancels,
+                const std::filesystem::path& output_root = {});
+
+// The output folder a command names (its --out as typed), as the user's carekeep and the
+// command carekeepd runs for it both resolve it: against `cwd` when relative, lexically normal,
+// without a trailing '/'.
+std::filesystem::path output_root(const std::filesystem::path& cwd, const std::string& given);
 
 // ---- carekeepd's side -----------------------------------------------------------------------
 

@@ -49,10 +49,18 @@ Result<std::optional<Message>> receive(int socket, bool* would_block) {
   msg.msg_control = control.data();
   msg.msg_controllen = control.size();
   ssize_t n = 0;
+  bool reset_seen = false;
   for (;;) {
     n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
     if (n >= 0) break;
     if (errno == EINTR) continue;
+    // A peer that closed with our packet unread leaves ECONNRESET pending, and Linux reports it
+    // before the packets it sent first: carekeepd's refusal of a connection over a cap (sent,
+    // then closed at once) would be lost. The error is cleared by reporting it: read again.
+    if (errno == ECONNRESET && !reset_seen) {
+      reset_seen = true;
+      continue;
+    }
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
       if (would_block != nullptr) *would_block = true;
       return fail(ErrorKind::Unavailable, "no control message yet");
@@ -72,7 +80,8 @@ Result<std::optional<Message>> receive(int socket, bool* would_block) {
   }
   if (n == 0 && message.fds.empty()) return std::optional<Message>{};  // orderly shutdown
   if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0)
-    return fail(ErrorKind::InvalidArgument, "control message too large or with too many descriptors");
+    return fail(ErrorKind::InvalidArgument,
+                "control message too large or with too many descriptors (or the receiver is out of descriptors)");
   buffer.resize(static_cast<std::size_t>(n));
   message.body = Json::parse(buffer, nullptr, false);
   if (!message.body.is_object()) return fail(ErrorKind::InvalidArgument, "control message is not a JSON object");

@@ -169,7 +169,10 @@ int run_export_command(const ExportOptions& o, Context& context) {
   report_leftovers(dest->leftovers(), o.json);
   if (!outcome) {
     const auto& e = outcome.error();
-    record(index, request.actor, "export", arguments.dump(), e.message);
+    // The user's carekeep refused a file outside its --out: the daemon's side misbehaved, and
+    // that is recorded as the refusal it is (issue 14), not as an ordinary failed export.
+    if (auto refused = broker_refusal(*dest)) record_peer_refusal(index, context, "export", *refused);
+    else record(index, request.actor, "export", arguments.dump(), e.message);
     int code = kExitFailure;
     switch (e.kind) {
       case ErrorKind::InvalidArgument: code = kExitBadRange; break;
@@ -246,7 +249,9 @@ Command add_export(CLI::App& parent) {
       "Exit codes: 0 ok, 2 bad arguments, 3 failed, 10 --from not before --to, 11 unknown camera or zone, "
       "12 no footage in the range, 13 output folder not empty, 14 disk full, 15 source footage altered, "
       "130 interrupted.");
-  return Command{app, [o](Context& context) { return run_export_command(*o, context); }};
+  Command command{app, [o](Context& context) { return run_export_command(*o, context); }};
+  command.output_folder = [o] { return o->out; };
+  return command;
 }
 
 }  // namespace carekeep::cli

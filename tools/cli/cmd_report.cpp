@@ -76,6 +76,16 @@ int run_report(const ReportOptions& options, Context& context) {
                        "directory (run it as the carekeep user or root)");
   }
 
+  // Run by carekeepd for a peer, a report signs with the box key only: the daemon refuses the
+  // option before starting the command; this holds even if its reading of the argv and
+  // CLI11's ever disagreed (issue 14).
+  if (context.on_behalf && !options.signing_key.empty()) {
+    control::Peer peer{0, static_cast<uid_t>(context.on_behalf->uid), 0, {}, context.on_behalf->user};
+    auto why = control::option_refusal(peer, control::kSigningKeyOption);
+    record_peer_refusal(*index, context, "report", why);
+    std::fprintf(stderr, "carekeep: %s\n", why.c_str());
+    return kExitNotPermitted;
+  }
   auto key = options.signing_key.empty() ? signing::KeyPair::load_or_create(db.parent_path())
                                          : signing::KeyPair::load(options.signing_key);
   if (!key) throw CommandError("loading the signing key: " + key.error().message);
@@ -105,7 +115,8 @@ int run_report(const ReportOptions& options, Context& context) {
   auto dest = make_destination(context);
   auto written = report::write_report(*data, context.zone, *formats, *dest, out, *key);
   if (!written) {
-    record(written.error().message);
+    if (auto refused = broker_refusal(*dest)) record_peer_refusal(*index, context, "report", *refused);
+    else record(written.error().message);
     throw CommandError("writing the report to " + out.string() + ": " + written.error().message);
   }
   arguments["report_json_sha256"] = written->json_sha256;
@@ -173,9 +184,12 @@ Command add_report(CLI::App& parent) {
       ->capture_default_str();
   app->add_option("--lang", options->lang, "zh or en (default: zh when the site's time zone is in China)");
   app->add_option("--out", options->out, "output directory (created if missing)")->required();
-  app->add_option("--signing-key", options->signing_key,
-                  "Ed25519 private key (PEM); default: signing.key beside the index, created if missing");
-  return Command{app, [options](Context& context) { return run_report(*options, context); }};
+  app->add_option(std::string(control::kSigningKeyOption), options->signing_key,
+                  "Ed25519 private key (PEM); default: signing.key beside the index, created if missing; "
+                  "not when carekeepd runs the report");
+  Command command{app, [options](Context& context) { return run_report(*options, context); }};
+  command.output_folder = [options] { return options->out; };
+  return command;
 }
 
 Command add_verify_report(CLI::App& parent) {

@@ -56,6 +56,10 @@ struct Command {
   // When set, runs instead of `run` before the configuration is loaded: for commands that
   // report an invalid configuration themselves (doctor).
   std::function<int(const std::filesystem::path& config_path)> run_before_config = {};
+  // For commands that write files a person takes away (export, report): the output folder as
+  // typed (--out). When carekeepd runs the command, this process makes its files, and only in
+  // that folder (control::BrokerServer's root).
+  std::function<std::string()> output_folder = {};
 };
 
 // One per subcommand, in cmd_<name>.cpp.

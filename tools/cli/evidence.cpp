@@ -24,8 +24,21 @@ std::filesystem::path user_path(const Context& context, const std::string& given
 
 std::unique_ptr<fs::Destination> make_destination(const Context& context) {
   if (context.on_behalf && context.on_behalf->broker >= 0)
-    return std::make_unique<control::RemoteDestination>(context.on_behalf->broker);
+    return std::make_unique<control::RemoteDestination>(context.on_behalf->broker,
+                                                        std::chrono::seconds(context.config.access.broker_timeout_s));
   return std::make_unique<fs::LocalDestination>();
+}
+
+std::optional<std::string> broker_refusal(const fs::Destination& dest) {
+  if (const auto* remote = dynamic_cast<const control::RemoteDestination*>(&dest)) return remote->refusal();
+  return std::nullopt;
+}
+
+bool record_peer_refusal(index::Index& index, const Context& context, std::string_view command,
+                         const std::string& reason) {
+  Json arguments{{"command", std::string(command)}};
+  if (context.on_behalf) arguments["on_behalf"] = true;
+  return record(index, acting_user(context), "refused", arguments.dump(), reason);
 }
 
 std::filesystem::path state_dir(const Context& context) { return context.config.site.database.parent_path(); }

@@ -38,6 +38,14 @@ std::filesystem::path user_path(const Context& context, const std::string& given
 // carekeep when carekeepd runs the command for them (control/broker.hpp).
 std::unique_ptr<fs::Destination> make_destination(const Context& context);
 
+// Set when the user's carekeep refused a file request of this command as outside the output
+// folder on its command line (control::RemoteDestination::refusal).
+std::optional<std::string> broker_refusal(const fs::Destination& dest);
+
+// Appends a "refused" row (what the daemon records for its refusals) for `command`.
+bool record_peer_refusal(index::Index& index, const Context& context, std::string_view command,
+                         const std::string& reason);
+
 // The directory holding the index and the box key (as the daemon uses it).
 std::filesystem::path state_dir(const Context& context);
 

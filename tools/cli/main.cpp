@@ -88,7 +88,10 @@ int run_in_daemon(int connection, const Selected& selected) {
   sigemptyset(&sa.sa_mask);
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
-  auto status = control::run(connection, control::request_from_environment(selected.argv), &g_cancels);
+  auto request = control::request_from_environment(selected.argv);
+  std::filesystem::path root;
+  if (selected.command->output_folder) root = control::output_root(request.cwd, selected.command->output_folder());
+  auto status = control::run(connection, request, &g_cancels, root);
   if (!status) {
     std::fprintf(stderr, "carekeep: %s\n", status.error().message.c_str());
     return cli::kExitFailure;

@@ -6,17 +6,25 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <optional>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -89,7 +97,8 @@ struct Site {
   UtcTime t0 = footage_start();
   std::optional<test::DaemonProcess> daemon;
 
-  explicit Site(double footage_seconds = 12) {
+  // `access`: more [access] keys (issue 14's caps and timeouts), one per line.
+  explicit Site(double footage_seconds = 12, const std::string& access = "") {
     test::write_text(config, R"([site]
 name = "阳光家庭托育点"
 timezone = "UTC"
@@ -106,6 +115,7 @@ sunday = ["00:00-24:00"]
 [access]
 inspector_group = ")" + users().inspector_group + R"("
 operator_group = ")" + users().operator_group + R"("
+)" + access + R"(
 [[camera]]
 id = "nap-1"
 name = "午睡室"
@@ -508,4 +518,392 @@ TEST_CASE("an operator acknowledges an alert the daemon raised, an inspector may
   CHECK(unknown.err.find("no alert 999") != std::string::npos);
   CHECK(site.run_as(users().operator_user, "alerts ack x").exit_code == 2);
   site.stop();
+}
+
+// ---- issue 14: the control socket under abuse ------------------------------------------------
+
+namespace {
+
+// `count` connections to carekeepd opened by a child process running as `user` (real
+// credentials, so SO_PEERCRED names them), held open until destruction. The child reports
+// how many the daemon kept open and how many it refused, and the first refusal's text.
+class ConnectionFlood {
+ public:
+  ConnectionFlood(const std::filesystem::path& socket, const std::string& user, int count) {
+    const uid_t uid = TestUsers::uid_of(user);
+    const passwd* pw = ::getpwnam(user.c_str());
+    REQUIRE(pw != nullptr);
+    const gid_t gid = pw->pw_gid;
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, socket.c_str(), socket.string().size() + 1);
+    int report[2], release[2];
+    REQUIRE(::pipe(report) == 0);
+    REQUIRE(::pipe(release) == 0);
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      // Only system calls from here: the child of a test process.
+      ::close(report[0]);
+      ::close(release[1]);
+      if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0) ::_exit(90);
+      std::vector<int> fds;
+      fds.reserve(static_cast<std::size_t>(count));
+      for (int i = 0; i < count; ++i) {
+        int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (fd < 0 || ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) ::_exit(91);
+        fds.push_back(fd);
+      }
+      // The daemon answers a refused connection at once; a kept one hears nothing. On a busy
+      // machine it may take a while to get to all of them: wait until 2 s pass with no news.
+      int turned_away = 0;
+      char first[1024] = {};
+      std::vector<bool> answered(fds.size(), false);
+      int quiet_ms = 0;
+      for (int waited = 0; quiet_ms < 2000 && waited < 30000; waited += 100) {
+        bool news = false;
+        for (std::size_t i = 0; i < fds.size(); ++i) {
+          if (answered[i]) continue;
+          pollfd p{fds[i], POLLIN, 0};
+          if (::poll(&p, 1, 0) != 1) continue;
+          answered[i] = true;
+          news = true;
+          char buf[1024] = {};
+          ssize_t n = ::recv(fds[i], buf, sizeof buf - 1, MSG_DONTWAIT);
+          if (n > 0 && std::strstr(buf, "\"refused\"") != nullptr && turned_away++ == 0) std::memcpy(first, buf, sizeof first);
+        }
+        quiet_ms = news ? 0 : quiet_ms + 100;
+        ::usleep(100 * 1000);
+      }
+      int kept = static_cast<int>(std::count(answered.begin(), answered.end(), false));
+      char line[1200];
+      int len = std::snprintf(line, sizeof line, "%d %d %s\n", kept, turned_away, first);
+      (void)::write(report[1], line, static_cast<std::size_t>(len));
+      ::close(report[1]);
+      char c;
+      (void)::read(release[0], &c, 1);  // until the test lets go
+      ::_exit(0);
+    }
+    ::close(report[1]);
+    ::close(release[0]);
+    release_ = release[1];
+    std::string text;
+    char buf[512];
+    ssize_t n;
+    while ((n = ::read(report[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
+    ::close(report[0]);
+    std::istringstream in(text);
+    in >> open >> refused;
+    std::getline(in, first_refusal);
+  }
+  ~ConnectionFlood() { release(); }
+  void release() {
+    if (pid_ <= 0) return;
+    ::close(release_);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  int open = -1;
+  int refused = -1;
+  std::string first_refusal;
+
+ private:
+  pid_t pid_ = -1;
+  int release_ = -1;
+};
+
+std::vector<json> rows_of(const json& rows, const std::string& user, const std::string& action) {
+  std::vector<json> found;
+  for (const auto& r : rows)
+    if (r["user"] == user && r["action"] == action) found.push_back(r);
+  return found;
+}
+
+// user + system CPU time of a process, in clock ticks.
+long cpu_ticks(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));
+  std::string field;
+  long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {  // fields 14 and 15 (1-based) of /proc/PID/stat
+    if (i == 14) utime = std::stol(field);
+    if (i == 15) stime = std::stol(field);
+  }
+  return utime + stime;
+}
+
+int open_descriptors(pid_t pid) {
+  int n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("one user's hundred connections stop at the caps; others are still served and the refusals logged within a budget", "[rtsp]") {
+  Site site(12, "max_connections = 20\nmax_connections_per_user = 8\nrequest_timeout_s = 120\n");
+  site.start();
+  const auto& u = users();
+  {
+    ConnectionFlood inspector(site.socket, u.inspector, 100);
+    CHECK(inspector.open == 8);
+    CHECK(inspector.refused == 92);
+    CHECK(inspector.first_refusal.find("has 8 connections to carekeepd open already") != std::string::npos);
+    // The same user's carekeep is told why, on one line, and fails (exit 3), not hangs.
+    auto again = site.run_as(u.inspector, "status");
+    CHECK(again.exit_code == 3);
+    CHECK(again.err.find("max_connections_per_user") != std::string::npos);
+    // Another user and root are still served.
+    auto other = site.run_as(u.operator_user, "segments --camera nap-1 --from " + iso(site.t0) + " --to " + iso(site.t0 + 1h) + " --json");
+    INFO(other.err);
+    CHECK(other.exit_code == 0);
+    CHECK(json::parse(other.out).size() == 3);
+    CHECK(site.cli("hold list").exit_code == 0);
+    // The total binds everyone, root too: 8 + 8 + 4 = 20.
+    ConnectionFlood operators(site.socket, u.operator_user, 8);
+    CHECK(operators.open == 8);
+    ConnectionFlood stranger(site.socket, u.stranger, 8);
+    CHECK(stranger.open == 4);
+    CHECK(stranger.refused == 4);
+    CHECK(stranger.first_refusal.find("carekeepd has 20 connections open already") != std::string::npos);
+    auto root = site.cli("hold list");
+    CHECK(root.exit_code == 3);
+    CHECK(root.err.find("max_connections") != std::string::npos);
+  }  // every flood closes its connections
+  REQUIRE(test::wait_until([&] { return site.cli("hold list").exit_code == 0; }, 10s));
+  CHECK(site.run_as(u.inspector, "status").err.find("max_connections") == std::string::npos);
+  site.stop();
+  // 93 refusals of the inspector: 10 rows one by one, then one row with the count (written at
+  // the latest when the daemon stops). The others' few refusals are all there.
+  auto rows = site.access_log();
+  auto refused = rows_of(rows, u.inspector, "refused");
+  REQUIRE(refused.size() == 11);
+  for (std::size_t i = 0; i < 10; ++i) CHECK(refused[i]["result"].get<std::string>().find("max_connections_per_user") != std::string::npos);
+  CHECK(refused[10]["arguments"]["suppressed"] == 83);
+  CHECK(refused[10]["result"].get<std::string>().find("suppressed 83 more refusals") != std::string::npos);
+  CHECK(rows_of(rows, u.stranger, "refused").size() == 4);
+  CHECK(rows_of(rows, "root", "refused").size() == 1);
+  // And the daemon's log is spared the same way.
+  auto log = site.daemon->log_text();
+  std::size_t lines = 0;
+  for (auto at = log.find("control_refused user=" + u.inspector); at != std::string::npos;
+       at = log.find("control_refused user=" + u.inspector, at + 1))
+    ++lines;
+  CHECK(lines == 10);
+  CHECK(log.find("control_refusals_suppressed user=" + u.inspector) != std::string::npos);
+}
+
+TEST_CASE("a connection that asks nothing is closed after request_timeout_s, and that is logged", "[rtsp]") {
+  Site site(12, "request_timeout_s = 2\n");
+  site.start();
+  auto idle = control::connect(site.socket);
+  REQUIRE(idle);
+  auto connected = std::chrono::steady_clock::now();
+  pollfd p{idle->get(), POLLIN, 0};
+  REQUIRE(::poll(&p, 1, 10000) == 1);
+  auto waited = std::chrono::steady_clock::now() - connected;
+  CHECK(waited >= 1500ms);
+  CHECK(waited < 6s);
+  auto message = control::receive(idle->get());
+  REQUIRE(message);
+  REQUIRE(*message);
+  CHECK((*message)->body["op"] == "refused");
+  CHECK((*message)->body["message"].get<std::string>().find("no request within 2 s") != std::string::npos);
+  auto closed = control::receive(idle->get());
+  CHECK((closed && !*closed));  // and the connection is closed
+  // A client that asks in time is served as before.
+  CHECK(site.cli("hold list").exit_code == 0);
+  auto refused = rows_of(site.access_log(), "root", "refused");
+  REQUIRE(refused.size() == 1);
+  CHECK(refused[0]["result"].get<std::string>().find("request_timeout_s") != std::string::npos);
+  site.stop();
+}
+
+TEST_CASE("a stopped client loses its export within broker_timeout_s, and the export's hold with it", "[rtsp]") {
+  Site site(120, "broker_timeout_s = 2\n");
+  site.start();
+  auto usb = own_folder(site, "usb", users().inspector);
+  bool stopped_mid_export = false;
+  for (int attempt = 0; attempt < 5 && !stopped_mid_export; ++attempt) {
+    auto out = usb / ("case-" + std::to_string(attempt));
+    pid_t client = ::fork();
+    REQUIRE(client >= 0);
+    if (client == 0) {
+      int devnull = ::open("/dev/null", O_WRONLY);
+      ::dup2(devnull, 1);
+      ::dup2(devnull, 2);
+      std::string cmd = "exec " + site.as(users().inspector) + " export --camera nap-1 --from " + iso(site.t0) +
+                        " --to " + iso(site.t0 + 120s) + " --out " + out.string();
+      ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    // Stop the user's carekeep (Ctrl-Z, a debugger, SIGSTOP) once the export is under way.
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    bool building = false;
+    while (!building && std::chrono::steady_clock::now() < deadline) {
+      for (const auto& e : std::filesystem::directory_iterator(usb))
+        if (e.path().filename().string().find(".partial-") != std::string::npos) building = true;
+      std::this_thread::sleep_for(1ms);
+    }
+    REQUIRE(building);
+    ::kill(client, SIGSTOP);
+    // The command needs the stopped carekeep for its next file, waits broker_timeout_s and
+    // fails; its hold goes with it. Without the deadline it would wait for ever.
+    const std::string done = "control_command_done command=export user=" + users().inspector;
+    REQUIRE(site.daemon->wait_for_log(done, 60s, attempt + 1));
+    const bool failed = site.daemon->wait_for_log(done + " status=3", 1s);  // earlier attempts ended 0
+    CHECK(test::wait_until([&] { return site.active_holds() == 0; }, 10s));
+    ::kill(client, SIGCONT);
+    int status = 0;
+    ::waitpid(client, &status, 0);
+    if (!failed) {  // the export had finished before its user was stopped: again
+      std::filesystem::remove_all(out);
+      continue;
+    }
+    stopped_mid_export = true;
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 3);
+    // Resumed, the user's carekeep did not act on what the command left behind: nothing
+    // complete, no build folder.
+    CHECK_FALSE(std::filesystem::exists(out));
+    for (const auto& e : std::filesystem::directory_iterator(usb))
+      CHECK(e.path().filename().string().find(".partial-") == std::string::npos);
+    auto exports = rows_of(site.access_log(), users().inspector, "export");
+    REQUIRE_FALSE(exports.empty());
+    CHECK(exports.back()["result"].get<std::string>().find("did not answer") != std::string::npos);
+  }
+  REQUIRE(stopped_mid_export);
+  site.stop();
+}
+
+TEST_CASE("accept out of descriptors pauses instead of spinning, and says so once", "[rtsp]") {
+  Site site(12, "request_timeout_s = 120\n");
+  // No camera thread: its reconnects make an Asio io_context each, whose constructor throws at
+  // EMFILE and ends the daemon (ingest/native_source, noted in design.md); this test is about
+  // the control socket's accept loop.
+  auto text = test::read_text(site.config);
+  const std::string url = "url = \"rtsp://admin:secret@127.0.0.1:1/stream1\"";
+  text.replace(text.find(url), url.size(), url + "\nenabled = false");
+  test::write_text(site.config, text);
+  site.start();
+  const pid_t daemon = site.daemon->pid();
+  rlimit old{};
+  REQUIRE(::prlimit(daemon, RLIMIT_NOFILE, nullptr, &old) == 0);
+  // Room for one more descriptor: the first connection takes it, the rest meet EMFILE.
+  rlimit tight = old;
+  tight.rlim_cur = static_cast<rlim_t>(open_descriptors(daemon) + 1);
+  REQUIRE(::prlimit(daemon, RLIMIT_NOFILE, &tight, nullptr) == 0);
+  std::vector<fs::UniqueFd> waiting;
+  for (int i = 0; i < 12; ++i) {
+    auto c = control::connect(site.socket);  // queued in the backlog even when not accepted
+    REQUIRE(c);
+    waiting.push_back(std::move(*c));
+  }
+  REQUIRE(site.daemon->wait_for_log("control_accept_paused", 5s));
+  const long before = cpu_ticks(daemon);
+  std::this_thread::sleep_for(3s);
+  const long used = cpu_ticks(daemon) - before;
+  // A spinning accept loop burns a core (≈ 300 ticks in 3 s, less on a loaded machine); paused
+  // from 100 ms up to 1 s it wakes a handful of times.
+  CHECK(used < 30);
+  auto log = site.daemon->log_text();
+  std::size_t lines = 0;
+  for (auto at = log.find("control_accept_paused"); at != std::string::npos; at = log.find("control_accept_paused", at + 1)) ++lines;
+  CHECK(lines == 1);
+  // Descriptors back: the waiting connections are taken and new ones served.
+  REQUIRE(::prlimit(daemon, RLIMIT_NOFILE, &old, nullptr) == 0);
+  auto served = site.cli("hold list");
+  INFO(served.err);
+  CHECK(served.exit_code == 0);
+  waiting.clear();
+  site.stop();
+}
+
+TEST_CASE("a report carekeepd runs cannot be signed with a key the user names", "[rtsp]") {
+  Site site;
+  site.start();
+  const auto key = site.state / "signing.key";
+  REQUIRE(site.daemon->wait_for_log("signing_key_ready", 10s));
+  const std::string day = iso(site.t0).substr(0, 10);
+  // Root too: through the daemon, a report signs with the box key and nothing else.
+  auto root = site.cli("report --from " + day + " --to " + day + " --format json --lang en --out " +
+                       (site.dir / "r1").string() + " --signing-key " + key.string());
+  CHECK(root.exit_code == 5);
+  CHECK(root.err.find("may not choose the signing key (--signing-key)") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(site.dir / "r1" / "report.json"));
+  auto usb = own_folder(site, "usb", users().inspector);
+  auto inspector = site.run_as(users().inspector, "report --from " + day + " --to " + day +
+                                                      " --format json --lang en --out " + (usb / "r2").string() +
+                                                      " --signing-key=" + key.string());
+  CHECK(inspector.exit_code == 5);
+  CHECK_FALSE(std::filesystem::exists(usb / "r2" / "report.json"));
+  // Without the option the same report is made.
+  auto plain = site.cli("report --from " + day + " --to " + day + " --format json --lang en --out " + (site.dir / "r3").string());
+  INFO(plain.err);
+  CHECK(plain.exit_code == 0);
+  auto rows = site.access_log();
+  REQUIRE(rows_of(rows, "root", "refused").size() == 1);
+  CHECK(rows_of(rows, "root", "refused")[0]["result"].get<std::string>().find("signing key") != std::string::npos);
+  CHECK(rows_of(rows, users().inspector, "refused").size() == 1);
+  site.stop();
+}
+
+TEST_CASE("the user's carekeep makes files only in its --out, whatever carekeepd asks", "[control]") {
+  // A hostile carekeepd (or a command gone wrong): the real CLI connects to this fake daemon,
+  // which asks its broker for files elsewhere in the user's space.
+  test::TempDir dir;
+  const auto socket = dir / "fake.sock";
+  fs::UniqueFd listener{::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)};
+  REQUIRE(listener);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, socket.c_str(), socket.string().size() + 1);
+  REQUIRE(::bind(listener.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(listener.get(), 1) == 0);
+  std::filesystem::create_directories(dir / "home");
+  test::write_text(dir / "home" / ".bashrc", "mine");
+
+  std::optional<test::CommandRun> run;
+  std::thread client([&] {
+    run = test::run_command("cd " + dir.path().string() + " && " + CAREKEEP_CLI_PATH + " --socket " + socket.string() +
+                            " export --camera nap-1 --from 2026-11-20T08:00 --to 2026-11-20T09:00 --out case-17");
+  });
+  fs::UniqueFd conn{::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC)};
+  REQUIRE(conn);
+  auto request = control::receive(conn.get()).value();
+  REQUIRE(request);
+  REQUIRE(request->fds.size() == 4);
+  const int broker = request->fds[3].get();
+  auto ask = [&](const json& body) {
+    REQUIRE(control::send(broker, body));
+    auto reply = control::receive(broker).value();
+    REQUIRE(reply);
+    return std::move(*reply);
+  };
+  REQUIRE(control::send(conn.get(), {{"op", "started"}}));
+  for (const auto& out : {(dir / "home").string(), (dir / "case-17" / ".." / "home").string(), dir.path().string(),
+                          std::string("/etc")}) {
+    auto reply = ask({{"op", "open"}, {"out", out}, {"layout", "folder"}});
+    INFO(out);
+    CHECK(reply.body["ok"] == false);
+    CHECK(reply.body["refused"] == true);
+  }
+  CHECK(ask({{"op", "create"}, {"name", ".bashrc"}}).body["ok"] == false);
+  // What it named is served.
+  CHECK(ask({{"op", "open"}, {"out", (dir / "case-17").string()}, {"layout", "new_folder"}}).body["ok"] == true);
+  auto file = ask({{"op", "create"}, {"name", "a.mp4"}});
+  REQUIRE(file.fds.size() == 1);
+  CHECK(ask({{"op", "commit"}}).body["ok"] == true);
+  request->fds.clear();  // the broker's end closes: the "command" is done
+  REQUIRE(control::send(conn.get(), {{"op", "exit"}, {"status", 0}}));
+  client.join();
+  REQUIRE(run);
+  CHECK(run->exit_code == 0);
+  CHECK(run->err.find("refused carekeepd's request") != std::string::npos);
+  CHECK(test::read_text(dir / "home" / ".bashrc") == "mine");
+  CHECK(std::filesystem::exists(dir / "case-17" / "a.mp4"));
+  int entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir / "home")) ++entries;
+  CHECK(entries == 1);
 }

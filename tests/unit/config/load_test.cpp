@@ -97,6 +97,35 @@ TEST_CASE("the shipped example loads with no diagnostics", "[config]") {
   CHECK(c.zones[1].cameras == std::vector<std::string>{"play-1"});
   CHECK(config::summary(outcome) == "config OK: 3 cameras, 2 zones");
   CHECK(config::load(std::filesystem::path(CAREKEEP_SOURCE_DIR) / "etc/carekeep.toml"));
+  // The control socket's limits (issue 14) are spelled out there with their defaults.
+  CHECK(c.access.max_connections == 64);
+  CHECK(c.access.max_connections_per_user == 8);
+  CHECK(c.access.request_timeout_s == 30);
+  CHECK(c.access.broker_timeout_s == 60);
+}
+
+TEST_CASE("the control socket's caps and timeouts are read and bounded", "[config]") {
+  auto tuned = check(kMinimal + "\n[access]\nmax_connections = 20\nmax_connections_per_user = 4\n"
+                                "request_timeout_s = 2\nbroker_timeout_s = 3\n");
+  INFO(dump(tuned));
+  REQUIRE(tuned.ok());
+  CHECK(tuned.config->access.max_connections == 20);
+  CHECK(tuned.config->access.max_connections_per_user == 4);
+  CHECK(tuned.config->access.request_timeout_s == 2);
+  CHECK(tuned.config->access.broker_timeout_s == 3);
+  auto defaults = check(kMinimal);
+  REQUIRE(defaults.ok());
+  CHECK(defaults.config->access.max_connections == 64);
+  CHECK(defaults.config->access.max_connections_per_user == 8);
+  CHECK(defaults.config->access.request_timeout_s == 30);
+  CHECK(defaults.config->access.broker_timeout_s == 60);
+  expect_single_error(kMinimal + "\n[access]\nmax_connections = 0\n", "access.max_connections",
+                      "must be between 1 and 1024 connections (got 0)");
+  expect_single_error(kMinimal + "\n[access]\nmax_connections = 10\nmax_connections_per_user = 11\n",
+                      "access.max_connections_per_user", "must not exceed max_connections (10)");
+  expect_single_error(kMinimal + "\n[access]\nrequest_timeout_s = 0\n", "access.request_timeout_s",
+                      "must be between 1 and 3600 seconds (got 0)");
+  expect_single_error(kMinimal + "\n[access]\nbroker_timeout_s = \"60s\"\n", "access.broker_timeout_s", "integer");
 }
 
 TEST_CASE("defaults fill what a minimal file leaves out", "[config]") {

@@ -111,3 +111,23 @@ TEST_CASE("exports, verifications, reports and key reads are audited, listings a
   for (const char* audited : {"export", "verify", "report", "key"}) CHECK(needs_of({audited}).audited);
   for (const char* plain : {"status", "segments", "gaps", "access-log"}) CHECK_FALSE(needs_of({plain}).audited);
 }
+
+TEST_CASE("a command run for a peer may not name its own signing key", "[control]") {
+  auto report = needs_of({"report", "--from", "2026-11-01", "--to", "2026-11-30", "--out", "r"});
+  std::vector<std::string> plain{"report", "--from", "2026-11-01", "--to", "2026-11-30", "--out", "r"};
+  CHECK_FALSE(control::peer_refused_option(report, plain));
+  for (std::vector<std::string> argv : {std::vector<std::string>{"report", "--signing-key", "/tmp/k.pem", "--out", "r"},
+                                        std::vector<std::string>{"report", "--out", "r", "--signing-key=/tmp/k.pem"}}) {
+    auto option = control::peer_refused_option(report, argv);
+    REQUIRE(option);
+    CHECK(*option == control::kSigningKeyOption);
+  }
+  // Only that option: a longer name is another one (CLI11 does not match prefixes).
+  CHECK_FALSE(control::peer_refused_option(report, std::vector<std::string>{"report", "--out", "--signing-keys"}));
+  // Other commands have no such option.
+  auto exported = needs_of({"export", "--camera", "c"});
+  CHECK_FALSE(control::peer_refused_option(exported, std::vector<std::string>{"export", "--signing-key", "x"}));
+  auto why = control::option_refusal(peer(1001, 1001), control::kSigningKeyOption);
+  CHECK(why == "user u1001 (uid 1001) may not choose the signing key (--signing-key) of a command carekeepd runs: it "
+               "signs with the box key; leave the option out");
+}
