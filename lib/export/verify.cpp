@@ -70,7 +70,7 @@ Result<VerifyReport> verify_footage(index::Index& index, const std::filesystem::
       by_id[row.id] = &row;
       if (!row.chain_sha256) continue;  // open: not linked yet
       ++report.links_checked;
-      auto expected = segment::chain_hash(previous, row.sha256.value_or(index::Sha256{}));
+      auto expected = index::file_chain_link(previous, row.sha256.value_or(index::Sha256{}));
       if (expected != *row.chain_sha256) {
         report.findings.push_back({"out_of_chain", plan.camera, row.id, row.path,
                                    "chain link does not follow from the previous segment's chain and this row's "

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "base/error.hpp"
+#include "base/sha256.hpp"
 
 typedef struct evp_pkey_st EVP_PKEY;  // NOLINT: OpenSSL's own spelling, keeps its headers private
 
@@ -50,8 +51,8 @@ struct PublicKey {
   PkeyHandle key;
 };
 
-// Signature bytes <-> lower-case hex, for JSON and the manifest.sig file.
-std::string to_hex(std::span<const std::uint8_t> bytes);
+// Signature bytes <-> lower-case hex, for JSON and the manifest.sig file (to_hex is base's).
+using carekeep::to_hex;
 Result<std::array<std::uint8_t, 64>> signature_from_hex(std::string_view hex);
 
 inline std::span<const std::uint8_t> as_bytes(std::string_view text) {

@@ -835,7 +835,7 @@ TEST_CASE("a signed anchor catches a chain rewritten consistently after it", "[v
   REQUIRE(del.run());
   // Re-link nap[2] straight from nap[0], as if nap[1] had never been there.
   auto rows = index.chain_segments("nap-1").value();
-  auto relinked = segment::chain_hash(*rows[0].chain_sha256, *rows[2].sha256);
+  auto relinked = index::file_chain_link(*rows[0].chain_sha256, *rows[2].sha256);
   auto upd = db.prepare("update segment set chain_sha256 = :c where id = :id").value();
   upd.bind(":c", sqlite::Blob{relinked.data(), relinked.size()}).bind(":id", rows[2].id);
   REQUIRE(upd.run());

@@ -105,7 +105,7 @@ TEST_CASE("carekeepd: kill -9 mid-segment, restart: the open segment is recovere
   segment::Sha256 chain{};
   for (const auto& r : after) {
     if (!r.sha256) continue;
-    chain = segment::chain_hash(chain, *r.sha256);
+    chain = index::file_chain_link(chain, *r.sha256);
     REQUIRE(r.chain_sha256);
     CHECK(*r.chain_sha256 == chain);
   }
