@@ -143,7 +143,8 @@ Result<KeyPair> KeyPair::load(const std::filesystem::path& private_key_file) {
   return KeyPair{std::move(key)};
 }
 
-Result<KeyPair> KeyPair::load_or_create(const std::filesystem::path& dir) {
+Result<KeyPair> KeyPair::load_or_create(const std::filesystem::path& dir, bool* created) {
+  if (created != nullptr) *created = false;
   auto file = dir / kKeyFileName;
   auto loaded = load(file);
   if (loaded || loaded.error().kind != ErrorKind::NotFound) return loaded;
@@ -154,6 +155,7 @@ Result<KeyPair> KeyPair::load_or_create(const std::filesystem::path& dir) {
     if (written.error().kind == ErrorKind::FailedPrecondition) return load(file);  // lost a create race
     return tl::unexpected(written.error());
   }
+  if (created != nullptr) *created = true;
   return KeyPair{std::move(*key)};
 }
 

@@ -31,7 +31,8 @@ class KeyPair {
   // Loads <dir>/signing.key (PEM, Ed25519) or creates it (mode 0600, exclusive create, fsync)
   // if absent. A key file readable by group or others is refused: a leaked box key would let
   // anyone forge exports.
-  static Result<KeyPair> load_or_create(const std::filesystem::path& dir);
+  // `created`, when given, is set to whether this call created the key (the caller pins it).
+  static Result<KeyPair> load_or_create(const std::filesystem::path& dir, bool* created = nullptr);
   static Result<KeyPair> load(const std::filesystem::path& private_key_file);
 
   std::array<std::uint8_t, 64> sign(std::span<const std::uint8_t> data) const;

@@ -89,6 +89,7 @@ std::vector<index::SegmentRow> make_footage(index::Index& index, const std::file
     c.height = spec.height;
     c.sha256 = closed.sha256;
     c.closed = closed.start + closed.duration;
+    if (spec.protect_for) c.protect_until = closed.start + closed.duration + *spec.protect_for;
     need(index.close_segment(open_id, c), "close row");
     file.reset();
   };
