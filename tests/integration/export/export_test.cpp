@@ -85,7 +85,7 @@ cameras = ["front", "nap-1"]
     auto key = signing::KeyPair::load_or_create(state, &created);
     REQUIRE(key);
     REQUIRE(created);
-    REQUIRE(signing::pin_fingerprint(dir / signing::kFingerprintFileName, key->fingerprint()));
+    REQUIRE(signing::pin_fingerprint(dir / std::string(signing::kFingerprintFileName), key->fingerprint()));
     test::write_text(state / "signing.pub", key->public_key_pem());
     REQUIRE(exports::sign_anchors(index, *key, kT0 + 1min));
   }
@@ -986,7 +986,7 @@ TEST_CASE("verify names each edit of segment rows, the chain and the files", "[v
     CHECK(run.out.find("the chain no longer extends this anchor") != std::string::npos);
   }
   SECTION("a file replaced by another valid recording") {
-    std::filesystem::copy_file(site.storage / site.front[1].path, site.storage / care.path,
+    std::filesystem::copy_file(site.storage / site.nap[2].path, site.storage / care.path,
                                std::filesystem::copy_options::overwrite_existing);
     auto run = site.cli("verify --json");
     INFO(run.out);
@@ -995,7 +995,7 @@ TEST_CASE("verify names each edit of segment rows, the chain and the files", "[v
     CHECK(run.out.find(care.path) != std::string::npos);
   }
   SECTION("a file replaced and its row's hash and size made to match") {
-    auto other = site.storage / site.front[1].path;
+    auto other = site.storage / site.nap[2].path;  // front's footage is the same clip, byte for byte
     std::filesystem::copy_file(other, site.storage / care.path, std::filesystem::copy_options::overwrite_existing);
     auto sha = segment::sha256_file(other).value();
     auto db = sqlite::Connection::open_writer(site.database).value();
@@ -1023,7 +1023,8 @@ TEST_CASE("verify names a removed, reordered or forged anchor and a box without 
   auto anchor_ids = [&] {
     auto index = site.writer();
     std::vector<std::int64_t> ids;
-    for (const auto& a : index.anchors("nap-1").value()) ids.push_back(a.id);
+    auto anchors = index.anchors("nap-1").value();
+    for (const auto& a : anchors) ids.push_back(a.id);
     return ids;
   }();
   REQUIRE(anchor_ids.size() == 3);
@@ -1070,7 +1071,7 @@ TEST_CASE("verify names a removed, reordered or forged anchor and a box without 
 TEST_CASE("verify trusts a key only from outside the box", "[verify]") {
   Site site;
   const auto key = signing::KeyPair::load(site.state / "signing.key").value();
-  const auto pin = site.dir / signing::kFingerprintFileName;
+  const auto pin = site.dir / std::string(signing::kFingerprintFileName);
 
   SECTION("pinned at installation: verified") {
     auto run = site.cli("verify --quick");

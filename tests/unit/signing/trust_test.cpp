@@ -1,6 +1,8 @@
 // signing/trust (issue 15): which key verify may trust. Real key files in a temp dir.
 #include <catch2/catch.hpp>
 
+#include <cctype>
+
 #include "signing/signing.hpp"
 #include "signing/trust.hpp"
 #include "support/temp_dir.hpp"
@@ -16,10 +18,11 @@ signing::PublicKey public_of(const signing::KeyPair& key) { return signing::Publ
 
 TEST_CASE("a key is trusted only when given or pinned from outside the box", "[signing]") {
   TempDir dir;
+  for (const char* sub : {"box", "forged", "etc"}) std::filesystem::create_directories(dir / sub);
   bool created = false;
   auto box = signing::KeyPair::load_or_create(dir / "box", &created).value();
   CHECK(created);
-  signing::KeyPair::load_or_create(dir / "box", &created).value();
+  (void)signing::KeyPair::load_or_create(dir / "box", &created).value();
   CHECK_FALSE(created);  // loaded, not created: nothing to pin
   auto forged = signing::KeyPair::load_or_create(dir / "forged").value();
   const auto pin = dir / "etc" / signing::kFingerprintFileName;
