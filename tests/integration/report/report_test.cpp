@@ -143,7 +143,6 @@ cameras = ["play-1"]
           closed.width = 1920;
           closed.height = 1080;
           closed.sha256[0] = 1;
-          closed.chain_sha256[0] = 2;
           bool care = !calendar.care_intervals(s, e).empty();
           if (care) closed.protect_until = e + std::chrono::days{90};
           closed.closed = e;
