@@ -5,6 +5,7 @@
 #include "base/fs.hpp"
 #include "base/log.hpp"
 #include "export/anchor.hpp"
+#include "signing/trust.hpp"
 
 namespace carekeep::daemon {
 
@@ -12,11 +13,13 @@ namespace carekeep::daemon {
 // window in which a rewritten index goes unnoticed is at most a day.
 constexpr std::chrono::hours kAnchorPeriod{24};
 
-AnchorTask::AnchorTask(boost::asio::io_context& io, index::Index& index, std::filesystem::path key_dir)
-    : index_(index), key_dir_(std::move(key_dir)), timer_(io) {}
+AnchorTask::AnchorTask(boost::asio::io_context& io, index::Index& index, std::filesystem::path key_dir,
+                       std::filesystem::path pin_file)
+    : index_(index), key_dir_(std::move(key_dir)), pin_file_(std::move(pin_file)), timer_(io) {}
 
 void AnchorTask::start() {
-  auto key = signing::KeyPair::load_or_create(key_dir_);
+  bool created = false;
+  auto key = signing::KeyPair::load_or_create(key_dir_, &created);
   if (!key) {
     log::error("signing_key_unusable", {{"dir", key_dir_.string()}, {"error", key.error().message}});
     return;
@@ -25,6 +28,15 @@ void AnchorTask::start() {
   if (auto st = fs::write_file_atomic(key_dir_ / "signing.pub", key_->public_key_pem()); !st)
     log::warn("signing_pub_not_written", {{"error", st.error().message}});
   log::info("signing_key_ready", {{"fingerprint", key_->fingerprint()}});
+  // Only a key created now is pinned: pinning whatever key is found would let someone who
+  // replaced it (and removed the pin) have it vouched for. An installed box's config directory
+  // is read-only to the daemon; the installer pins with `carekeep key --pin` as root.
+  if (created) {
+    if (auto st = signing::pin_fingerprint(pin_file_, key_->fingerprint()); st)
+      log::info("signing_key_pinned", {{"file", pin_file_.string()}});
+    else
+      log::warn("signing_key_not_pinned", {{"file", pin_file_.string()}, {"error", st.error().message}});
+  }
   anchor("start");
   schedule();
 }

@@ -36,6 +36,7 @@
 #include "metrics_server.hpp"
 #include "zone_metrics.hpp"
 #include "anchor_task.hpp"
+#include "signing/trust.hpp"
 #include "webhook.hpp"
 #include "control_server.hpp"
 #include "export/hold.hpp"
@@ -493,7 +494,8 @@ class Daemon {
   std::unique_ptr<ControlServer> control_;  // [access] socket
   nlohmann::json last_status_;
   int exit_code_ = 0;
-  AnchorTask anchors_{io_, index_, config_.site.database.parent_path()};
+  AnchorTask anchors_{io_, index_, config_.site.database.parent_path(),
+                     std::filesystem::absolute(config_path_).parent_path() / signing::kFingerprintFileName};
 };
 
 std::string hostname() {

@@ -19,6 +19,7 @@
 #include <set>
 
 #include "base/fs.hpp"
+#include "base/sha256.hpp"
 #include "base/log.hpp"
 #include "base/text.hpp"
 
@@ -101,16 +102,7 @@ nlohmann::json notice_json(const Notice& n, const WebhookSite& site, std::string
 }
 
 std::string sha256_hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
+  return to_hex(sha256_of(data));
 }
 
 std::string percent_encode(std::string_view in) {

@@ -3,7 +3,6 @@
 #include <sys/timex.h>
 
 #include "base/text.hpp"
-#include "segment/hash.hpp"
 
 namespace carekeep::catalog {
 
@@ -84,8 +83,6 @@ Status Catalog::apply(const recorder::SegmentClosed& report) {
   if (auto st = ensure_batch(); !st) return st;
   auto it = open_.find({report.camera, report.path.string()});
   if (it == open_.end()) return fail(ErrorKind::Internal, "closed segment " + report.path.string() + " was never opened");
-  auto previous = index_.last_closed_chain(report.camera);
-  if (!previous) return tl::unexpected(previous.error());
   const auto& seg = report.segment;
   index::ClosedSegment closed;
   closed.start = seg.start;  // the recorder may have corrected it at close (a late first packet)
@@ -98,7 +95,6 @@ Status Catalog::apply(const recorder::SegmentClosed& report) {
   closed.height = report.height;
   if (!report.audio_codec.empty()) closed.audio_codec = report.audio_codec;
   closed.sha256 = seg.sha256;
-  closed.chain_sha256 = segment::chain_hash(previous->value_or(index::Sha256{}), seg.sha256);
   closed.state = index::SegmentState::Closed;
   if (seg.truncated) closed.state_detail = "cut at the last whole fragment after a write error: " + seg.truncation_reason;
   if (protection_) closed.protect_until = protection_(report.camera, seg.start, seg.start + seg.duration);
@@ -113,13 +109,10 @@ Status Catalog::apply(const recorder::SegmentDiscarded& report) {
   auto it = open_.find({report.camera, report.path.string()});
   if (it != open_.end()) {
     // The row stays in the chain with an all-zero file hash (there is no file), so the
-    // chain continues from the previous tip instead of restarting.
-    auto previous = index_.last_closed_chain(report.camera);
-    if (!previous) return tl::unexpected(previous.error());
+    // chain continues from the previous tip instead of restarting (the index links it).
     index::ClosedSegment damaged;
     damaged.state = index::SegmentState::Damaged;
     damaged.state_detail = "no complete fragment was written, file removed: " + report.reason;
-    damaged.chain_sha256 = segment::chain_hash(previous->value_or(index::Sha256{}), damaged.sha256);
     damaged.closed = SystemClock{}.now();
     if (auto st = index_.close_segment(it->second, damaged); !st) return st;
     open_.erase(it);

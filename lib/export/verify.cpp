@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -38,6 +39,12 @@ std::vector<std::string> segment_files(const std::filesystem::path& storage, con
   return out;
 }
 
+Finding chain_finding(const index::ChainFinding& f) {
+  std::string where = f.chain.empty() ? "box chain" : "chain";
+  if (f.seq != 0) where += " entry " + std::to_string(f.seq);
+  return {"chain", f.chain, f.segment_id.value_or(0), "", where + ": " + f.problem};
+}
+
 }  // namespace
 
 Result<VerifyReport> verify_footage(index::Index& index, const std::filesystem::path& storage,
@@ -61,6 +68,7 @@ Result<VerifyReport> verify_footage(index::Index& index, const std::filesystem::
   }
 
   std::uint64_t done = 0;
+  std::set<std::int64_t> checked_box_entries;  // every camera's anchor signs the same box chain
   for (const auto& plan : plans) {
     // 1. The chain, link by link, over every row (no file I/O). Each link is checked from
     // the stored previous value, so one edited row is named alone instead of every later one.
@@ -70,7 +78,7 @@ Result<VerifyReport> verify_footage(index::Index& index, const std::filesystem::
       by_id[row.id] = &row;
       if (!row.chain_sha256) continue;  // open: not linked yet
       ++report.links_checked;
-      auto expected = segment::chain_hash(previous, row.sha256.value_or(index::Sha256{}));
+      auto expected = index::file_chain_link(previous, row.sha256.value_or(index::Sha256{}));
       if (expected != *row.chain_sha256) {
         report.findings.push_back({"out_of_chain", plan.camera, row.id, row.path,
                                    "chain link does not follow from the previous segment's chain and this row's "
@@ -124,29 +132,87 @@ Result<VerifyReport> verify_footage(index::Index& index, const std::filesystem::
       report.findings.push_back({"extra", plan.camera, 0, rel, "file on disk has no index row"});
     }
 
-    // 4. Anchors: signed by our key, and still matching the chain the index holds now.
+    // 4. The evidence chain: every entry linked, every change legal, every row equal to
+    // its latest entry (index/chain.hpp). Not limited to the range: a range check that
+    // skipped the rest of the chain could not tell an edit outside it from none.
+    auto chain = index.verify_chain(plan.camera, options.now);
+    if (!chain) return tl::unexpected(chain.error());
+    for (const auto& f : *chain) report.findings.push_back(chain_finding(f));
+    auto entries = index.chain_entry_tip(plan.camera);
+    if (!entries) return tl::unexpected(entries.error());
+    if (*entries) report.chain_entries_checked += (*entries)->seq;
+
+    // 5. Anchors: signed by the chosen key, numbered and linked, and each still matching
+    // the chains the index holds now.
     auto anchors = index.anchors(plan.camera);
     if (!anchors) return tl::unexpected(anchors.error());
+    if (anchors->empty() && (*entries || !plan.rows.empty())) {
+      report.findings.push_back({"anchor", plan.camera, 0, "",
+                                 "no signed anchor: nothing outside the index vouches for this camera's chain (the "
+                                 "daemon signs one at start and daily; were they removed?)"});
+    }
+    const index::NewAnchor* previous_anchor = nullptr;
+    std::int64_t expected_seq = 1;
     for (const auto& row : *anchors) {
       const auto& a = row.anchor;
       ++report.anchors_checked;
-      std::string label = "anchor " + std::to_string(row.id) + " of " + format_utc_iso(a.time);
-      if (!options.key) {
-        // Without the key the signature cannot be checked; the chain comparison still is.
-      } else if (a.key_fingerprint != options.key->fingerprint()) {
-        report.findings.push_back({"anchor", plan.camera, 0, "", label + " is signed by an unknown key " + a.key_fingerprint});
-      } else if (!options.key->verify(signing::as_bytes(anchor_message(a)), a.signature)) {
-        report.findings.push_back({"anchor", plan.camera, 0, "", label + ": signature does not match (anchor row edited)"});
+      std::string label = "anchor " + std::to_string(row.id) + (a.seq ? " (no. " + std::to_string(*a.seq) + ")" : "") +
+                          " of " + format_utc_iso(a.time);
+      auto problem = [&](std::string detail, index::SegmentId segment = 0, std::string path = "") {
+        report.findings.push_back({"anchor", plan.camera, segment, std::move(path), label + ": " + std::move(detail)});
+      };
+      if (!options.key.key) {
+        // Without a key the signature cannot be checked; the chain comparison still is.
+      } else if (a.key_fingerprint != options.key.key->fingerprint()) {
+        problem("signed by another key " + a.key_fingerprint + " (forged, or the key was replaced)");
+      } else if (!options.key.key->verify(signing::as_bytes(anchor_message(a)), a.signature)) {
+        problem("signature does not match (anchor row edited or forged)");
+      }
+      if (a.format >= 2) {
+        if (!a.seq) {
+          problem("has no number");
+        } else if (*a.seq < expected_seq) {
+          problem("numbered " + std::to_string(*a.seq) + " after " + std::to_string(expected_seq - 1) +
+                  ": anchors were reordered or one was copied");
+        } else if (*a.seq > expected_seq) {
+          problem(*a.seq == expected_seq + 1 ? "anchor no. " + std::to_string(expected_seq) + " before it is missing"
+                                             : "anchors no. " + std::to_string(expected_seq) + ".." +
+                                                   std::to_string(*a.seq - 1) + " before it are missing");
+        }
+        auto expected_prev = previous_anchor != nullptr ? anchor_sha256(*previous_anchor) : index::Sha256{};
+        if (!a.prev_anchor_sha256 || *a.prev_anchor_sha256 != expected_prev) {
+          problem("does not link to the anchor before it (an anchor was removed, reordered or forged)");
+        }
+        if (a.seq) expected_seq = std::max(expected_seq, *a.seq + 1);
+        if (a.entry_seq) {
+          auto entry = index.chain_entry(plan.camera, *a.entry_seq);
+          if (!entry) return tl::unexpected(entry.error());
+          if (!*entry) {
+            problem("signs chain entry " + std::to_string(*a.entry_seq) +
+                    ", which is gone: the chain no longer extends this anchor (entries removed)");
+          } else if (!a.entry_sha256 || (*entry)->hash != *a.entry_sha256) {
+            problem("chain entry " + std::to_string(*a.entry_seq) +
+                    " differs from the signed one: the chain was rewritten and no longer extends this anchor");
+          }
+        }
+        if (a.box_entry_seq && checked_box_entries.insert(*a.box_entry_seq).second) {
+          auto entry = index.chain_entry(index::kBoxChain, *a.box_entry_seq);
+          if (!entry) return tl::unexpected(entry.error());
+          if (!*entry || !a.box_entry_sha256 || (*entry)->hash != *a.box_entry_sha256) {
+            report.findings.push_back({"anchor", "", 0, "",
+                                       label + ": box chain (holds) entry " + std::to_string(*a.box_entry_seq) +
+                                           " is gone or differs from the signed one"});
+          }
+        }
       }
       if (a.tip_segment_id) {
         auto it = by_id.find(*a.tip_segment_id);
         if (it == by_id.end()) {
-          report.findings.push_back({"anchor", plan.camera, *a.tip_segment_id, "",
-                                     label + ": its tip segment row is gone from the index"});
+          problem("its tip segment row is gone from the index", *a.tip_segment_id);
         } else if (!it->second->chain_sha256 || !a.chain_sha256 || *it->second->chain_sha256 != *a.chain_sha256) {
-          report.findings.push_back({"anchor", plan.camera, *a.tip_segment_id, it->second->path,
-                                     label + ": the chain value of its tip differs from the signed one (index rows "
-                                             "up to this segment were rewritten)"});
+          problem("the chain value of its tip differs from the signed one (index rows up to this segment were "
+                  "rewritten)",
+                  *a.tip_segment_id, it->second->path);
         }
       }
       if (a.access_log_id) {
@@ -158,10 +224,25 @@ Result<VerifyReport> verify_footage(index::Index& index, const std::filesystem::
                                          " is gone or differs from the signed one"});
         }
       }
+      previous_anchor = &a;
     }
   }
 
-  // 5. The access log's own chain.
+  // 6. The box chain: holds placed and released.
+  auto box = index.verify_chain(index::kBoxChain, options.now);
+  if (!box) return tl::unexpected(box.error());
+  for (const auto& f : *box) report.findings.push_back(chain_finding(f));
+  auto box_tip = index.chain_entry_tip(index::kBoxChain);
+  if (!box_tip) return tl::unexpected(box_tip.error());
+  if (*box_tip) report.chain_entries_checked += (*box_tip)->seq;
+
+  // 7. The key itself.
+  report.signatures_trusted = options.key.trusted();
+  if (options.key.trust == signing::KeyTrust::Mismatch) {
+    report.findings.push_back({"key", "", 0, "", options.key.detail});
+  }
+
+  // 8. The access log's own chain.
   auto log_findings = index.verify_access_log();
   if (!log_findings) return tl::unexpected(log_findings.error());
   for (const auto& f : *log_findings) {

@@ -1,7 +1,9 @@
-// export/verify: `carekeep verify` (issue #6). Checks footage against the index (presence and
-// size, or the full SHA-256 unless quick), each camera's hash chain link by link, files on
-// disk without rows, the signed daily anchors against the chain and the access log, and the
-// access log's own chain. Read-only: it reports and changes nothing. Blocking; one thread.
+// export/verify: `carekeep verify` (issues #6 and 15). Checks footage against the index
+// (presence and size, or the full SHA-256 unless quick), each camera's file chain link by
+// link, its evidence chain (every row against its chain entries, index/chain.hpp) and the
+// box chain of holds, files on disk without rows, the signed anchors (numbered, linked, over
+// the chain tips), and the access log's own chain. Read-only: it reports and changes
+// nothing. Blocking; one thread. Which key it trusts is the caller's choice (signing/trust).
 #pragma once
 
 #include <atomic>
@@ -16,11 +18,12 @@
 #include "base/time.hpp"
 #include "index/index.hpp"
 #include "signing/signing.hpp"
+#include "signing/trust.hpp"
 
 namespace carekeep::exports {
 
 struct Finding {
-  std::string kind;     // missing | altered | extra | out_of_chain | anchor | access_log
+  std::string kind;     // missing | altered | extra | out_of_chain | chain | anchor | access_log | key
   std::string camera;   // "" for the access log
   std::int64_t segment_id = 0;  // 0 when not about one row
   std::string path;     // relative to storage, when about a file
@@ -31,7 +34,11 @@ struct VerifyOptions {
   std::vector<std::string> cameras;           // those to check
   std::optional<index::TimeRange> range;      // files of segments overlapping it; all when absent
   bool quick = false;                         // presence and size only, no re-hashing
-  std::optional<signing::PublicKey> key;      // to check anchor signatures; anchors by other keys are findings
+  // The key anchor signatures are checked with (anchors by other keys are findings), and
+  // whether anything outside the box vouches for it (signing::choose_key). A Mismatch is
+  // itself a finding; Unpinned and None are not, but the report says signatures_trusted false.
+  signing::KeyChoice key;
+  UtcTime now = SystemClock{}.now();          // entries dated after it are findings
   const TimeZone* zone = nullptr;             // file names carry local time (extra-file range filter)
 };
 
@@ -46,7 +53,9 @@ struct VerifyReport {
   std::int64_t links_checked = 0;
   std::int64_t anchors_checked = 0;
   std::int64_t access_log_rows = 0;
+  std::int64_t chain_entries_checked = 0;
   std::uint64_t bytes_hashed = 0;
+  bool signatures_trusted = false;            // checked with a key given or pinned from outside the box
   bool clean() const { return findings.empty(); }
 };
 

@@ -1,5 +1,3 @@
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <memory>
 
@@ -79,10 +77,7 @@ Sha256 access_log_hash(const AccessLogRow& row) {
   put_text(bytes, row.action);
   put_text(bytes, row.arguments);
   put_text(bytes, row.result);
-  Sha256 out{};
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), out.data(), &len, EVP_sha256(), nullptr);
-  return out;
+  return sha256_of(bytes);
 }
 
 const std::string kLastAccessSql = "select " + std::string(kAccessColumns) + " from access_log order by id desc limit 1";
@@ -195,9 +190,11 @@ Result<std::optional<std::pair<SegmentId, Sha256>>> Index::chain_tip(std::string
 
 constexpr std::string_view kInsertAnchorSql = R"sql(
   insert into integrity_anchor (time_us, camera_id, tip_segment_id, chain_sha256, access_log_id, access_log_hash,
-                                signature, key_fingerprint)
+                                signature, key_fingerprint, format, seq, prev_anchor_sha256, entry_seq, entry_sha256,
+                                box_entry_seq, box_entry_sha256)
   values (:time_us, :camera_id, :tip_segment_id, :chain_sha256, :access_log_id, :access_log_hash, :signature,
-          :key_fingerprint)
+          :key_fingerprint, :format, :seq, :prev_anchor_sha256, :entry_seq, :entry_sha256, :box_entry_seq,
+          :box_entry_sha256)
 )sql";
 
 Result<std::int64_t> Index::insert_anchor(const NewAnchor& anchor) {
@@ -210,17 +207,26 @@ Result<std::int64_t> Index::insert_anchor(const NewAnchor& anchor) {
       .bind(":access_log_id", anchor.access_log_id)
       .bind(":signature", sqlite::Blob{anchor.signature.data(), anchor.signature.size()})
       .bind(":key_fingerprint", std::string_view(anchor.key_fingerprint));
-  if (anchor.chain_sha256) (*q)->bind(":chain_sha256", blob(*anchor.chain_sha256));
-  else (*q)->bind(":chain_sha256", std::nullopt);
-  if (anchor.access_log_hash) (*q)->bind(":access_log_hash", blob(*anchor.access_log_hash));
-  else (*q)->bind(":access_log_hash", std::nullopt);
+  auto bind_hash = [&](const char* name, const std::optional<Sha256>& hash) {
+    if (hash) (*q)->bind(name, blob(*hash));
+    else (*q)->bind(name, std::nullopt);
+  };
+  bind_hash(":chain_sha256", anchor.chain_sha256);
+  bind_hash(":access_log_hash", anchor.access_log_hash);
+  bind_hash(":prev_anchor_sha256", anchor.prev_anchor_sha256);
+  bind_hash(":entry_sha256", anchor.entry_sha256);
+  bind_hash(":box_entry_sha256", anchor.box_entry_sha256);
+  (*q)->bind(":format", std::int64_t{anchor.format})
+      .bind(":seq", anchor.seq)
+      .bind(":entry_seq", anchor.entry_seq)
+      .bind(":box_entry_seq", anchor.box_entry_seq);
   if (auto st = (*q)->run(); !st) return failed(std::move(st.error()), what);
   return db_.last_insert_rowid();
 }
 
 constexpr std::string_view kAnchorsSql = R"sql(
   select id, time_us, camera_id, tip_segment_id, chain_sha256, access_log_id, access_log_hash, signature,
-         key_fingerprint
+         key_fingerprint, format, seq, prev_anchor_sha256, entry_seq, entry_sha256, box_entry_seq, box_entry_sha256
   from integrity_anchor where :camera_id is null or camera_id = :camera_id order by id
 )sql";
 
@@ -243,6 +249,13 @@ Result<std::vector<AnchorRow>> Index::anchors(std::optional<std::string_view> ca
         auto sig = q.column<sqlite::Bytes>(7);
         std::copy_n(sig.begin(), std::min(sig.size(), row.anchor.signature.size()), row.anchor.signature.begin());
         row.anchor.key_fingerprint = q.column<std::string>(8);
+        row.anchor.format = static_cast<int>(q.column<std::int64_t>(9));
+        row.anchor.seq = q.column<std::optional<std::int64_t>>(10);
+        row.anchor.prev_anchor_sha256 = hash_column(q, 11);
+        row.anchor.entry_seq = q.column<std::optional<std::int64_t>>(12);
+        row.anchor.entry_sha256 = hash_column(q, 13);
+        row.anchor.box_entry_seq = q.column<std::optional<std::int64_t>>(14);
+        row.anchor.box_entry_sha256 = hash_column(q, 15);
         return row;
       });
 }

@@ -47,13 +47,24 @@ struct AccessLogFinding {
 // rows to hide a removed one is detected as well.
 std::array<std::uint8_t, 32> access_log_hash(const AccessLogRow& row);
 
+// The format of an anchor's signed message (export/anchor.hpp): 1 before migration 0005,
+// 2 since (sequence number, previous anchor, chain_entry tips).
+inline constexpr int kAnchorFormat = 2;
+
 struct NewAnchor {
+  int format = kAnchorFormat;
+  std::optional<std::int64_t> seq;                           // 1, 2, ... per camera (format 2)
+  std::optional<std::array<std::uint8_t, 32>> prev_anchor_sha256;  // of the previous anchor's message
   UtcTime time;
   std::string camera_id;
   std::optional<std::int64_t> tip_segment_id;
   std::optional<std::array<std::uint8_t, 32>> chain_sha256;
   std::optional<std::int64_t> access_log_id;
   std::optional<std::array<std::uint8_t, 32>> access_log_hash;
+  std::optional<std::int64_t> entry_seq;                     // the camera's chain_entry tip
+  std::optional<std::array<std::uint8_t, 32>> entry_sha256;
+  std::optional<std::int64_t> box_entry_seq;                 // the box chain's (holds) tip
+  std::optional<std::array<std::uint8_t, 32>> box_entry_sha256;
   std::array<std::uint8_t, 64> signature{};
   std::string key_fingerprint;
 };

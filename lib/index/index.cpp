@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "index/chain_store.hpp"
 #include "index/schema.hpp"
 #include "sqlite/migrate.hpp"
 
@@ -318,6 +319,8 @@ Result<SegmentId> Index::insert_open_segment(const OpenSegment& segment) {
   return db_.last_insert_rowid();
 }
 
+constexpr std::string_view kSegmentCameraSql = "select camera_id from segment where id = :id and state = 'open'";
+
 constexpr std::string_view kCloseSegmentSql = R"sql(
   update segment set
     start_us = coalesce(:start_us, start_us),
@@ -346,6 +349,22 @@ Status Index::close_segment(SegmentId id, const ClosedSegment& closed) {
     return fail(ErrorKind::InvalidArgument, what + ": a segment closes as closed, recovered or damaged, not " +
                                                 std::string(to_string(closed.state)));
   }
+  // The row, its file chain link and its chain entry are written together or not at all.
+  auto tx = begin_unless_in_transaction();
+  if (!tx) return failed(std::move(tx.error()), what);
+  std::string camera_id;
+  {
+    auto camera = db_.cached(kSegmentCameraSql);
+    if (!camera) return failed(std::move(camera.error()), what);
+    (*camera)->bind(":id", id);
+    auto found = (*camera)->step();
+    if (!found) return failed(std::move(found.error()), what);
+    if (!*found) return fail(ErrorKind::FailedPrecondition, what + ": no open segment with that id");
+    camera_id = (*camera)->column<std::string>(0);
+  }
+  auto previous = last_closed_chain(camera_id);
+  if (!previous) return failed(std::move(previous.error()), what);
+  const Sha256 file_link = file_chain_link(previous->value_or(Sha256{}), closed.sha256);
   auto st = run_write(db_, kCloseSegmentSql, what, [&](Statement& q) {
     q.bind(":id", id)
         .bind(":start_us", opt_us(closed.start))
@@ -358,7 +377,7 @@ Status Index::close_segment(SegmentId id, const ClosedSegment& closed) {
         .bind(":height", closed.height)
         .bind(":audio_codec", closed.audio_codec)
         .bind(":sha256", closed.sha256)
-        .bind(":chain_sha256", closed.chain_sha256)
+        .bind(":chain_sha256", file_link)
         .bind(":state", to_string(closed.state))
         .bind(":state_detail", closed.state_detail)
         .bind(":protect_until_us", opt_us(closed.protect_until))
@@ -367,7 +386,8 @@ Status Index::close_segment(SegmentId id, const ClosedSegment& closed) {
   if (!st) return st;
   // Closing twice would overwrite the hash that a chain link already depends on.
   if (db_.changes() == 0) return fail(ErrorKind::FailedPrecondition, what + ": no open segment with that id");
-  return ok();
+  if (auto chained = chain_segment(id, to_string(closed.state), closed.closed); !chained) return failed(std::move(chained.error()), what);
+  return commit_if_owned(*tx, what);
 }
 
 constexpr std::string_view kMarkSegmentDamagedSql = R"sql(
@@ -377,13 +397,17 @@ constexpr std::string_view kMarkSegmentDamagedSql = R"sql(
 
 Status Index::mark_segment_damaged(SegmentId id, std::string_view detail) {
   std::string what = "marking segment " + std::to_string(id) + " damaged";
+  auto tx = begin_unless_in_transaction();
+  if (!tx) return failed(std::move(tx.error()), what);
   auto st = run_write(db_, kMarkSegmentDamagedSql, what,
                       [&](Statement& q) { q.bind(":id", id).bind(":detail", detail); });
   if (!st) return st;
   if (db_.changes() == 0) {
     return fail(ErrorKind::FailedPrecondition, what + ": no closed or recovered segment with that id");
   }
-  return ok();
+  // Recovery has no clock of its own to pass; the entry is dated when the change is made.
+  if (auto chained = chain_segment(id, "damaged", SystemClock{}.now()); !chained) return failed(std::move(chained.error()), what);
+  return commit_if_owned(*tx, what);
 }
 
 // Highest id first: ids follow the order segments were opened, which is the chain order;
@@ -604,6 +628,8 @@ constexpr std::string_view kMarkSegmentDeletingSql = R"sql(
 
 Status Index::mark_segment_deleting(SegmentId id, UtcTime now, std::string_view detail) {
   std::string what = "marking segment " + std::to_string(id) + " deleting";
+  auto tx = begin_unless_in_transaction();
+  if (!tx) return failed(std::move(tx.error()), what);
   auto st = run_write(db_, kMarkSegmentDeletingSql, what,
                       [&](Statement& q) { q.bind(":id", id).bind(":now_us", to_us(now)).bind(":detail", detail); });
   if (!st) return st;
@@ -611,7 +637,8 @@ Status Index::mark_segment_deleting(SegmentId id, UtcTime now, std::string_view 
     return fail(ErrorKind::FailedPrecondition,
                 what + ": no closed, recovered or damaged segment with that id whose protection has ended");
   }
-  return ok();
+  if (auto chained = chain_segment(id, "deleting", now); !chained) return failed(std::move(chained.error()), what);
+  return commit_if_owned(*tx, what);
 }
 
 constexpr std::string_view kMarkSegmentDeletedSql = R"sql(
@@ -620,11 +647,14 @@ constexpr std::string_view kMarkSegmentDeletedSql = R"sql(
 
 Status Index::mark_segment_deleted(SegmentId id, UtcTime deleted) {
   std::string what = "marking segment " + std::to_string(id) + " deleted";
+  auto tx = begin_unless_in_transaction();
+  if (!tx) return failed(std::move(tx.error()), what);
   auto st = run_write(db_, kMarkSegmentDeletedSql, what,
                       [&](Statement& q) { q.bind(":id", id).bind(":deleted_us", to_us(deleted)); });
   if (!st) return st;
   if (db_.changes() == 0) return fail(ErrorKind::FailedPrecondition, what + ": no deleting segment with that id");
-  return ok();
+  if (auto chained = chain_segment(id, "deleted", deleted); !chained) return failed(std::move(chained.error()), what);
+  return commit_if_owned(*tx, what);
 }
 
 // The literal 'deleting' lets SQLite use the partial index segment_unfinished.
@@ -658,6 +688,8 @@ constexpr std::string_view kInsertHoldSql = R"sql(
 )sql";
 
 Result<std::int64_t> Index::insert_hold(const NewHold& hold) {
+  auto tx = begin_unless_in_transaction();
+  if (!tx) return failed(std::move(tx.error()), "placing a hold");
   auto st = run_write(db_, kInsertHoldSql, "placing a hold", [&](Statement& q) {
     q.bind(":camera_id", hold.camera_id)
         .bind(":zone_id", hold.zone_id)
@@ -669,7 +701,10 @@ Result<std::int64_t> Index::insert_hold(const NewHold& hold) {
         .bind(":created_user", hold.created_user);
   });
   if (!st) return tl::unexpected(std::move(st.error()));
-  return db_.last_insert_rowid();
+  auto id = db_.last_insert_rowid();
+  if (auto chained = chain_hold(id, "hold", hold.created); !chained) return failed(std::move(chained.error()), "placing a hold");
+  if (auto done = commit_if_owned(*tx, "placing a hold"); !done) return tl::unexpected(std::move(done.error()));
+  return id;
 }
 
 // `released_us is null` matches the partial index hold_active's condition.
@@ -701,10 +736,15 @@ constexpr std::string_view kAllHoldsSql = R"sql(
   from hold order by id
 )sql";
 
-Result<std::vector<HoldRecord>> Index::holds() {
-  return query_rows<HoldRecord>(
-      db_, kAllHoldsSql, "listing holds", [](Statement&) {},
-      [](const Statement& q) -> Result<HoldRecord> {
+constexpr std::string_view kHoldByIdSql = R"sql(
+  select id, camera_id, zone_id, from_us, to_us, reason, created_us, created_uid, created_user, released_us,
+         released_uid, released_user
+  from hold where id = :id
+)sql";
+
+namespace {
+
+HoldRecord read_hold_record(const Statement& q) {
         return HoldRecord{HoldRow{q.column<std::int64_t>(0),
                                   q.column<std::optional<std::string>>(1),
                                   q.column<std::optional<std::string>>(2),
@@ -717,7 +757,14 @@ Result<std::vector<HoldRecord>> Index::holds() {
                                   opt_time_at(q, 9)},
                           q.column<std::optional<std::int64_t>>(10),
                           q.column<std::optional<std::string>>(11)};
-      });
+}
+
+}  // namespace
+
+Result<std::vector<HoldRecord>> Index::holds() {
+  return query_rows<HoldRecord>(
+      db_, kAllHoldsSql, "listing holds", [](Statement&) {},
+      [](const Statement& q) -> Result<HoldRecord> { return read_hold_record(q); });
 }
 
 constexpr std::string_view kReleaseHoldSql = R"sql(
@@ -726,10 +773,87 @@ constexpr std::string_view kReleaseHoldSql = R"sql(
 )sql";
 
 Status Index::release_hold(std::int64_t id, UtcTime when, std::int64_t uid, std::string_view user) {
-  return update_one(db_, kReleaseHoldSql, "releasing hold " + std::to_string(id), [&](Statement& q) {
+  std::string what = "releasing hold " + std::to_string(id);
+  auto tx = begin_unless_in_transaction();
+  if (!tx) return failed(std::move(tx.error()), what);
+  auto st = update_one(db_, kReleaseHoldSql, what, [&](Statement& q) {
     q.bind(":released_us", to_us(when)).bind(":released_uid", uid).bind(":released_user", user).bind(":id", id);
   });
+  if (!st) return st;
+  if (auto chained = chain_hold(id, "release", when); !chained) return failed(std::move(chained.error()), what);
+  return commit_if_owned(*tx, what);
 }
+
+// ---- evidence chain: the entries the writes above append (index/chain.hpp) ---------------
+
+Status Index::chain_segment(SegmentId id, std::string_view kind, UtcTime time) {
+  auto row = segment(id);
+  if (!row) return tl::unexpected(std::move(row.error()));
+  if (!*row) return fail(ErrorKind::Internal, "segment " + std::to_string(id) + " vanished while being written");
+  ChainEntry entry;
+  entry.chain = (*row)->camera_id;
+  entry.time = time;
+  entry.kind = std::string(kind);
+  entry.segment_id = id;
+  entry.record = segment_record(**row);
+  if (auto appended = detail::append_entry(db_, std::move(entry)); !appended) return tl::unexpected(appended.error());
+  return ok();
+}
+
+Status Index::chain_hold(std::int64_t id, std::string_view kind, UtcTime time) {
+  ChainEntry entry;
+  entry.chain = std::string(kBoxChain);
+  entry.time = time;
+  entry.kind = std::string(kind);
+  entry.hold_id = id;
+  {
+    auto q = db_.cached(kHoldByIdSql);
+    if (!q) return tl::unexpected(std::move(q.error()));
+    (*q)->bind(":id", id);
+    auto found = (*q)->step();
+    if (!found) return tl::unexpected(std::move(found.error()));
+    if (!*found) return fail(ErrorKind::Internal, "hold " + std::to_string(id) + " vanished while being written");
+    entry.record = hold_record(read_hold_record(**q));
+  }
+  if (auto appended = detail::append_entry(db_, std::move(entry)); !appended) return tl::unexpected(appended.error());
+  return ok();
+}
+
+Status Index::commit_if_owned(std::optional<sqlite::Transaction>& tx, std::string_view what) {
+  if (!tx) return ok();
+  if (auto st = tx->commit(); !st) return failed(std::move(st.error()), what);
+  return ok();
+}
+
+namespace detail {
+
+// Not a query_rows: that would hold every row in memory, and this reads all of them once.
+Status adopt_existing_rows(sqlite::Connection& db, UtcTime now) {
+  auto segments = db.prepare("select " + std::string(kSegmentColumns) + " from segment where state <> 'open' order by id");
+  if (!segments) return tl::unexpected(std::move(segments.error()));
+  for (;;) {
+    auto step = segments->step();
+    if (!step) return tl::unexpected(std::move(step.error()));
+    if (!*step) break;
+    auto row = read_segment(*segments);
+    if (!row) return tl::unexpected(std::move(row.error()));
+    ChainEntry entry{row->camera_id, 0, now, "adopted", row->id, std::nullopt, segment_record(*row), {}, {}};
+    if (auto appended = append_entry(db, std::move(entry)); !appended) return tl::unexpected(appended.error());
+  }
+  auto holds = db.prepare(kAllHoldsSql);
+  if (!holds) return tl::unexpected(std::move(holds.error()));
+  for (;;) {
+    auto step = holds->step();
+    if (!step) return tl::unexpected(std::move(step.error()));
+    if (!*step) break;
+    auto hold = read_hold_record(*holds);
+    ChainEntry entry{std::string(kBoxChain), 0, now, "adopted", std::nullopt, hold.hold.id, hold_record(hold), {}, {}};
+    if (auto appended = append_entry(db, std::move(entry)); !appended) return tl::unexpected(appended.error());
+  }
+  return ok();
+}
+
+}  // namespace detail
 
 // ---- events ----------------------------------------------------------------------------
 

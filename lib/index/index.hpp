@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "index/chain.hpp"
 #include "index/evidence.hpp"
 #include "index/rows.hpp"
 #include "sqlite/connection.hpp"
@@ -63,7 +64,7 @@ class Index {
   // `detail` as the new state_detail; hashes, chain link and closed time stay as they were.
   // FailedPrecondition in any other state (open, damaged already, deleting, deleted).
   Status mark_segment_damaged(SegmentId id, std::string_view detail);
-  // The chain hash of the camera's most recent chained segment (any state after open,
+  // The file chain hash (segment.chain_sha256) of the camera's most recent chained segment (any state after open,
   // deleted tombstones included), to continue the chain; nullopt when the camera has none.
   Result<std::optional<Sha256>> last_closed_chain(std::string_view camera_id);
   // The camera's segments overlapping `range`, in every state, by start time. An open
@@ -186,10 +187,29 @@ class Index {
   // Anchors of one camera or of all, by id.
   Result<std::vector<AnchorRow>> anchors(std::optional<std::string_view> camera_id = std::nullopt);
 
+  // ---- evidence chain (index/chain.hpp; docs/design.md, Evidence chain) ----
+  // close_segment, mark_segment_damaged/deleting/deleted, insert_hold and release_hold each
+  // append one chain_entry in the transaction that changes the row; nothing else writes them.
+  // A chain is a camera id or kBoxChain (holds).
+  Result<std::optional<ChainEntry>> chain_entry_tip(std::string_view chain);
+  Result<std::optional<ChainEntry>> chain_entry(std::string_view chain, std::int64_t seq);
+  Result<std::vector<ChainEntry>> chain_entries(std::string_view chain);
+  // Walks a chain: numbers without gaps, each prev_hash the previous hash, each hash
+  // recomputed; each change legal after the one before it of the same row (fixed columns
+  // unchanged, states in order, no deletion before protect_until, no entry dated after `now`
+  // plus 10 minutes); then every row of the chain (the camera's segments, or all holds) equal
+  // to its latest entry, every row that has left the open state present in the chain, and
+  // every row the chain names still in the index. Empty = intact. Reads the whole chain.
+  Result<std::vector<ChainFinding>> verify_chain(std::string_view chain, UtcTime now);
+
  private:
   explicit Index(sqlite::Connection db) : db_(std::move(db)) {}
   // A transaction for a multi-statement write, or nothing if the caller already holds one.
   Result<std::optional<sqlite::Transaction>> begin_unless_in_transaction();
+  static Status commit_if_owned(std::optional<sqlite::Transaction>& tx, std::string_view what);
+  // Append the row's entry (its record as it is now) to its chain; inside the caller's transaction.
+  Status chain_segment(SegmentId id, std::string_view kind, UtcTime time);
+  Status chain_hold(std::int64_t id, std::string_view kind, UtcTime time);
 
   sqlite::Connection db_;
 };

@@ -9,11 +9,12 @@
 #include <string>
 #include <string_view>
 
+#include "base/sha256.hpp"
 #include "base/time.hpp"
 
 namespace carekeep::index {
 
-using Sha256 = std::array<std::uint8_t, 32>;
+using Sha256 = carekeep::Sha256;  // base/sha256.hpp
 using SegmentId = std::int64_t;
 using RunId = std::int64_t;
 using DaemonRunId = std::int64_t;
@@ -92,8 +93,7 @@ struct ClosedSegment {
   int width = 0;
   int height = 0;
   std::optional<std::string> audio_codec;  // "aac" or none
-  Sha256 sha256{};
-  Sha256 chain_sha256{};       // SHA-256(previous chain_sha256 || sha256)
+  Sha256 sha256{};             // the file chain link (chain_sha256) is computed by the index
   SegmentState state = SegmentState::Closed;  // Closed | Recovered | Damaged
   std::string state_detail;
   std::optional<UtcTime> protect_until;  // fixed now, at close (PRODUCT.md §3); none outside care hours

@@ -2,18 +2,32 @@
 
 #include <array>
 
+#include "index/chain_store.hpp"
 #include "index/embedded_sql.hpp"
 
 namespace carekeep::index {
 
+namespace {
+
+// Migration 0005: the script, then an 'adopted' chain entry for every row that exists, so
+// that a migrated index has a whole chain from the first open on (docs/design.md, Evidence
+// chain, "Existing indexes"). SQL alone cannot compute SHA-256, hence code.
+Status migrate_0005(sqlite::Connection& db) {
+  if (auto st = db.exec(embedded::kMigration0005Sql); !st) return st;
+  return detail::adopt_existing_rows(db, SystemClock{}.now());
+}
+
+}  // namespace
+
 const sqlite::SchemaHistory& schema_history() {
   // Append only: an entry's position is the version it produces, and released files depend on
   // it. Frozen copies of each version live in tests/data/schema/ for the migration test.
-  static const std::array<sqlite::Migration, 4> kMigrations{{
+  static const std::array<sqlite::Migration, 5> kMigrations{{
       {"0001_initial", embedded::kMigration0001Sql},
       {"0002_retention", embedded::kMigration0002Sql},
       {"0003_content", embedded::kMigration0003Sql},
       {"0004_read_indexes", embedded::kMigration0004Sql},
+      {"0005_evidence_chain", std::function<Status(sqlite::Connection&)>(migrate_0005)},
   }};
   static const sqlite::SchemaHistory kHistory{kApplicationId, kMigrations};
   return kHistory;

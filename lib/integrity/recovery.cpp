@@ -221,12 +221,6 @@ class Recovery {
 
   void finding(std::string line) { report_.findings.push_back(text::redact_urls_in(line)); }
 
-  Result<Sha256> chain_after(const std::string& camera, const Sha256& sha) {
-    auto previous = index_.last_closed_chain(camera);
-    if (!previous) return tl::unexpected(std::move(previous.error()));
-    return segment::chain_hash(previous->value_or(Sha256{}), sha);
-  }
-
   // ---- 1. open rows ----------------------------------------------------------------------
 
   Status recover_open(const SegmentRow& row) {
@@ -312,9 +306,6 @@ class Recovery {
     closed.height = media.height;
     closed.audio_codec = media.audio_codec;
     closed.sha256 = inspection.sha256;
-    auto chain = chain_after(camera, inspection.sha256);
-    if (!chain) return tl::unexpected(std::move(chain.error()));
-    closed.chain_sha256 = *chain;
     closed.state = SegmentState::Recovered;
     closed.state_detail = std::move(detail);
     if (protection_) closed.protect_until = protection_(camera, start, start + media.duration);
@@ -322,16 +313,13 @@ class Recovery {
     return closed;
   }
 
-  // Damaged rows still take their place in the chain: sha256 is the hash of the bytes kept
-  // (in quarantine), or 32 zero bytes when there are none, so the chain keeps one link per
-  // row and a verifier can recompute every link from the rows alone.
+  // Damaged rows still take their place in the chain (the index links them at close): sha256
+  // is the hash of the bytes kept (in quarantine), or 32 zero bytes when there are none, so
+  // the chain keeps one link per row and a verifier can recompute every link from the rows.
   Status close_damaged(const SegmentRow& row, const std::string& detail, const Sha256& sha, std::uint64_t size) {
     index::ClosedSegment closed;
     closed.size_bytes = static_cast<std::int64_t>(size);
     closed.sha256 = sha;
-    auto chain = chain_after(row.camera_id, sha);
-    if (!chain) return tl::unexpected(std::move(chain.error()));
-    closed.chain_sha256 = *chain;
     closed.state = SegmentState::Damaged;
     closed.state_detail = detail;
     closed.closed = now_;

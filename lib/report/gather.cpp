@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "base/sha256.hpp"
 #include "coverage/compute.hpp"
 #include "report/report.hpp"
 #include "retention/forecast.hpp"
@@ -27,16 +28,7 @@ Result<T> with(Result<T> r, std::string_view what) {
   return r;
 }
 
-std::string hex_blob(const sqlite::Bytes& bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (auto b : bytes) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 15];
-  }
-  return out;
-}
+std::string hex_blob(const sqlite::Bytes& bytes) { return to_hex(bytes); }
 
 // The oldest live care footage of each camera: walks segment_retention (live rows only) from
 // the earliest protect_until and stops once every camera has been seen, so it reads a handful

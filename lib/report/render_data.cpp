@@ -1,5 +1,5 @@
 // report/render_data: the machine-readable forms (JSON, CSV), the signature, and write_report.
-#include <openssl/evp.h>
+#include "base/sha256.hpp"
 
 #include <cstdio>
 #include <fstream>
@@ -327,10 +327,7 @@ CsvFiles render_csv(const ReportData& d, const TimeZone& zone) {
 }
 
 std::string sha256_hex(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
-  return signing::to_hex({digest, len});
+  return to_hex(sha256_of(bytes));
 }
 
 std::string make_signature(std::string_view json_bytes, const signing::KeyPair& key) {

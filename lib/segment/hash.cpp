@@ -1,7 +1,6 @@
 #include "segment/hash.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,73 +13,6 @@ namespace carekeep::segment {
 namespace {
 constexpr std::size_t kReadSize = 1 << 20;
 }  // namespace
-
-std::string to_hex(const Sha256& digest) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(64);
-  for (auto b : digest) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 0xf];
-  }
-  return out;
-}
-
-std::optional<Sha256> from_hex(std::string_view hex) {
-  if (hex.size() != 64) return std::nullopt;
-  Sha256 out{};
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (std::size_t i = 0; i < 32; ++i) {
-    int hi = nibble(hex[2 * i]);
-    int lo = nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out[i] = static_cast<std::uint8_t>(hi * 16 + lo);
-  }
-  return out;
-}
-
-Sha256 chain_hash(const Sha256& previous, const Sha256& segment) {
-  Sha256 out{};
-  unsigned int len = 0;
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  EVP_DigestUpdate(ctx.get(), previous.data(), previous.size());
-  EVP_DigestUpdate(ctx.get(), segment.data(), segment.size());
-  EVP_DigestFinal_ex(ctx.get(), out.data(), &len);
-  return out;
-}
-
-Sha256 sha256_of(std::string_view bytes) {
-  Sha256 out{};
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), out.data(), &len, EVP_sha256(), nullptr);
-  return out;
-}
-
-struct Sha256Stream::Context {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
-};
-
-Sha256Stream::Sha256Stream() : ctx_(std::make_unique<Context>()) {
-  if (!ctx_->md || EVP_DigestInit_ex(ctx_->md.get(), EVP_sha256(), nullptr) != 1) throw std::bad_alloc();
-}
-Sha256Stream::~Sha256Stream() = default;
-Sha256Stream::Sha256Stream(Sha256Stream&&) noexcept = default;
-Sha256Stream& Sha256Stream::operator=(Sha256Stream&&) noexcept = default;
-
-void Sha256Stream::update(const void* data, std::size_t size) { EVP_DigestUpdate(ctx_->md.get(), data, size); }
-
-Sha256 Sha256Stream::finish() {
-  Sha256 out{};
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx_->md.get(), out.data(), &len);
-  return out;
-}
 
 Result<std::uint64_t> hash_fd_from(Sha256Stream& hash, int fd, std::uint64_t offset, const std::string& name,
                                    std::optional<std::uint64_t> limit) {

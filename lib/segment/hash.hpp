@@ -1,6 +1,7 @@
-// segment/hash: SHA-256 helpers shared by the writer, recovery, verification, export and the
-// catalog: hex form, the per-camera chain step, re-hashing a file (recovery and verify), and
-// hashing bytes as they pass (export's source reader). Blocking file reads; any thread.
+// segment/hash: file hashing shared by the writer, recovery, verification and export:
+// re-hashing a file (recovery and verify) and hashing bytes as they pass (export's source
+// reader). The digest itself is base/sha256; chain links are the index's (index/chain.hpp).
+// Blocking file reads; any thread.
 #pragma once
 
 #include <array>
@@ -13,35 +14,16 @@
 #include <string_view>
 
 #include "base/error.hpp"
+#include "base/sha256.hpp"
 
 namespace carekeep::segment {
 
-using Sha256 = std::array<std::uint8_t, 32>;
-
-// SHA-256 of bytes that arrive in pieces. One thread at a time.
-class Sha256Stream {
- public:
-  Sha256Stream();
-  ~Sha256Stream();
-  Sha256Stream(Sha256Stream&&) noexcept;
-  Sha256Stream& operator=(Sha256Stream&&) noexcept;
-  void update(const void* data, std::size_t size);
-  Sha256 finish();  // the digest of everything updated so far; the stream is spent
-
- private:
-  struct Context;
-  std::unique_ptr<Context> ctx_;
-};
-
-std::string to_hex(const Sha256& digest);
-std::optional<Sha256> from_hex(std::string_view hex);
-
-// SHA-256(previous chain value || segment hash); the first segment of a camera chains
-// from 32 zero bytes. Tampering with, removing or reordering one segment breaks every
-// later chain value (PRODUCT.md §2).
-Sha256 chain_hash(const Sha256& previous, const Sha256& segment);
-
-Sha256 sha256_of(std::string_view bytes);
+// The digest type, streaming hasher and hex form are base's (base/sha256.hpp); these names
+// keep the segment code's spelling.
+using carekeep::Sha256;
+using carekeep::Sha256Stream;
+using carekeep::sha256_of;
+inline std::string to_hex(const Sha256& digest) { return carekeep::to_hex(digest); }
 
 // Hashes the first `limit` bytes (all when nullopt) of a file.
 Result<Sha256> sha256_file(const std::filesystem::path& path, std::optional<std::uint64_t> limit = std::nullopt);

@@ -6,7 +6,6 @@ extern "C" {
 }
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,24 +17,6 @@ extern "C" {
 
 namespace carekeep::segment {
 namespace {
-
-struct EvpFree {
-  void operator()(EVP_MD_CTX* ctx) const noexcept { EVP_MD_CTX_free(ctx); }
-};
-using EvpContext = std::unique_ptr<EVP_MD_CTX, EvpFree>;
-
-EvpContext new_sha256() {
-  EvpContext ctx{EVP_MD_CTX_new()};
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) throw std::bad_alloc();
-  return ctx;
-}
-
-Sha256 finish(EVP_MD_CTX* ctx) {
-  Sha256 digest{};
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx, digest.data(), &len);
-  return digest;
-}
 
 constexpr bool is_fragment_start(const std::array<char, 4>& type) {
   return (type == std::array<char, 4>{'m', 'o', 'o', 'f'}) || (type == std::array<char, 4>{'m', 'f', 'r', 'a'});
@@ -50,8 +31,8 @@ constexpr int kAvioBufferSize = 256 * 1024;  // one write(2) per ~256 KiB at 4 M
 // so a write error can be undone down to a playable file with a correct hash.
 struct SegmentFile::Sink {
   int fd = -1;
-  EvpContext hash = new_sha256();
-  EvpContext clean_hash = new_sha256();    // hash state at clean_offset
+  Sha256Stream hash;
+  Sha256Stream clean_hash;                 // hash state at clean_offset
   std::uint64_t clean_offset = 0;          // end of the last complete fragment (or of moov)
   std::uint64_t fragments = 0;             // moof boxes begun
   std::uint64_t written = 0;
@@ -93,13 +74,13 @@ struct SegmentFile::Sink {
     std::size_t pos = 0;
     for (std::uint64_t boundary : boundaries) {
       std::size_t upto = static_cast<std::size_t>(boundary - base);
-      EVP_DigestUpdate(hash.get(), bytes.data() + pos, upto - pos);
+      hash.update(bytes.data() + pos, upto - pos);
       pos = upto;
-      EVP_MD_CTX_copy_ex(clean_hash.get(), hash.get());
+      clean_hash = hash;
       clean_offset = boundary;
       ++fragments;
     }
-    EVP_DigestUpdate(hash.get(), bytes.data() + pos, bytes.size() - pos);
+    hash.update(bytes.data() + pos, bytes.size() - pos);
     written += bytes.size();
   }
 
@@ -358,12 +339,12 @@ Result<ClosedSegment> SegmentFile::close() {
     if (::ftruncate(sink_->fd, static_cast<off_t>(size)) != 0) {
       return fail(ErrorKind::DataLoss, "truncating " + partial_path_.string() + ": " + std::strerror(errno));
     }
-    digest = finish(sink_->clean_hash.get());
+    digest = sink_->clean_hash.finish();
     result.truncated = true;
     result.truncation_reason = failure_;
     // Duration is no longer known exactly; the last fragment was dropped.
   } else {
-    digest = finish(sink_->hash.get());
+    digest = sink_->hash.finish();
   }
   if (::fdatasync(sink_->fd) != 0) {
     int err = errno;

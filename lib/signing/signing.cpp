@@ -44,10 +44,7 @@ std::string fingerprint_of(EVP_PKEY* key) {
   std::array<std::uint8_t, 32> raw{};
   std::size_t len = raw.size();
   if (EVP_PKEY_get_raw_public_key(key, raw.data(), &len) != 1) return {};
-  std::array<std::uint8_t, 32> digest{};
-  unsigned int dlen = 0;
-  EVP_Digest(raw.data(), len, digest.data(), &dlen, EVP_sha256(), nullptr);
-  return to_hex(digest);
+  return to_hex(sha256_of(std::span<const std::uint8_t>(raw.data(), len)));
 }
 
 Result<PkeyHandle> generate() {
@@ -99,17 +96,6 @@ Status write_new_key(const std::filesystem::path& file, EVP_PKEY* key) {
 
 void FreePkey::operator()(EVP_PKEY* key) const noexcept { EVP_PKEY_free(key); }
 
-std::string to_hex(std::span<const std::uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (auto b : bytes) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 0xf];
-  }
-  return out;
-}
-
 Result<std::array<std::uint8_t, 64>> signature_from_hex(std::string_view hex) {
   while (!hex.empty() && (hex.back() == '\n' || hex.back() == '\r' || hex.back() == ' ')) hex.remove_suffix(1);
   if (hex.size() != 128) return fail(ErrorKind::InvalidArgument, "signature is not 128 hex digits");
@@ -157,7 +143,8 @@ Result<KeyPair> KeyPair::load(const std::filesystem::path& private_key_file) {
   return KeyPair{std::move(key)};
 }
 
-Result<KeyPair> KeyPair::load_or_create(const std::filesystem::path& dir) {
+Result<KeyPair> KeyPair::load_or_create(const std::filesystem::path& dir, bool* created) {
+  if (created != nullptr) *created = false;
   auto file = dir / kKeyFileName;
   auto loaded = load(file);
   if (loaded || loaded.error().kind != ErrorKind::NotFound) return loaded;
@@ -168,6 +155,7 @@ Result<KeyPair> KeyPair::load_or_create(const std::filesystem::path& dir) {
     if (written.error().kind == ErrorKind::FailedPrecondition) return load(file);  // lost a create race
     return tl::unexpected(written.error());
   }
+  if (created != nullptr) *created = true;
   return KeyPair{std::move(*key)};
 }
 

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "base/error.hpp"
+#include "base/sha256.hpp"
 
 typedef struct evp_pkey_st EVP_PKEY;  // NOLINT: OpenSSL's own spelling, keeps its headers private
 
@@ -30,7 +31,8 @@ class KeyPair {
   // Loads <dir>/signing.key (PEM, Ed25519) or creates it (mode 0600, exclusive create, fsync)
   // if absent. A key file readable by group or others is refused: a leaked box key would let
   // anyone forge exports.
-  static Result<KeyPair> load_or_create(const std::filesystem::path& dir);
+  // `created`, when given, is set to whether this call created the key (the caller pins it).
+  static Result<KeyPair> load_or_create(const std::filesystem::path& dir, bool* created = nullptr);
   static Result<KeyPair> load(const std::filesystem::path& private_key_file);
 
   std::array<std::uint8_t, 64> sign(std::span<const std::uint8_t> data) const;
@@ -50,8 +52,8 @@ struct PublicKey {
   PkeyHandle key;
 };
 
-// Signature bytes <-> lower-case hex, for JSON and the manifest.sig file.
-std::string to_hex(std::span<const std::uint8_t> bytes);
+// Signature bytes <-> lower-case hex, for JSON and the manifest.sig file (to_hex is base's).
+using carekeep::to_hex;
 Result<std::array<std::uint8_t, 64>> signature_from_hex(std::string_view hex);
 
 inline std::span<const std::uint8_t> as_bytes(std::string_view text) {

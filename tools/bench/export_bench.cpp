@@ -364,7 +364,6 @@ int main(int argc, char** argv) {
   auto daemon = must(index.begin_daemon_run({t0, "bench", 1, "bench"}), "daemon run");
   auto run = must(index.begin_run(camera, daemon, t0), "run");
   std::vector<std::filesystem::path> files;
-  index::Sha256 chain{};
   UtcTime start = t0;
   for (int i = 0; i < segments; ++i) {
     auto local = std::chrono::floor<std::chrono::seconds>(start);
@@ -389,8 +388,6 @@ int main(int argc, char** argv) {
     c.width = width;
     c.height = height;
     c.sha256 = closed.sha256;
-    chain = segment::chain_hash(chain, closed.sha256);
-    c.chain_sha256 = chain;
     c.closed = start + closed.duration;
     must(index.close_segment(id, c), "close row");
     start += closed.duration;

@@ -2,6 +2,9 @@
 // 32-byte Ed25519 key), what an inspector needs to verify exports offline. Reads signing.pub
 // (written by carekeepd at start) or the private key file when allowed; never prints the
 // private key. The request is recorded in the access log when the index is writable.
+// `--pin` (for the installer, as root) writes the fingerprint to signing.fingerprint beside
+// the configuration, where `verify` takes it as the trusted key (signing/trust.hpp); an
+// existing pin is never overwritten.
 #include <cstdio>
 #include <memory>
 
@@ -12,7 +15,7 @@
 namespace carekeep::cli {
 namespace {
 
-int run_key(bool json, Context& context) {
+int run_key(bool json, bool pin, Context& context) {
   std::string why;
   auto key = local_public_key(state_dir(context), &why);
   if (!key) throw CommandError("cannot read the box key: " + why + "; carekeepd creates it at its first start");
@@ -36,6 +39,11 @@ int run_key(bool json, Context& context) {
     auto writer = index::Index::open_writer(context.config.site.database);
     if (writer) record(*writer, acting_user(context), "key", "{}", "ok");
   }
+  if (pin) {
+    auto file = pinned_fingerprint_file(context);
+    if (auto st = signing::pin_fingerprint(file, key->fingerprint()); !st) throw CommandError(st.error().message);
+    std::fprintf(stderr, "carekeep: fingerprint pinned in %s\n", file.c_str());
+  }
   if (json) {
     std::printf("%s\n", Json{{"fingerprint", key->fingerprint()}, {"algorithm", "Ed25519"}, {"public_key_pem", pem}}
                             .dump(2)
@@ -50,9 +58,13 @@ int run_key(bool json, Context& context) {
 
 Command add_key(CLI::App& parent) {
   auto json = std::make_shared<bool>(false);
+  auto pin = std::make_shared<bool>(false);
   CLI::App* app = parent.add_subcommand("key", "print the box's public signing key and its fingerprint");
   app->add_flag("--json", *json, "{fingerprint, algorithm, public_key_pem}");
-  return Command{app, [json](Context& context) { return run_key(*json, context); }};
+  app->add_flag("--pin", *pin,
+                "also pin the fingerprint in signing.fingerprint beside the configuration (installation, as root); "
+                "never overwrites a pin");
+  return Command{app, [json, pin](Context& context) { return run_key(*json, *pin, context); }};
 }
 
 }  // namespace carekeep::cli

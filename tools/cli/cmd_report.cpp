@@ -20,6 +20,7 @@
 #include "report/render.hpp"
 #include "report/report.hpp"
 #include "signing/signing.hpp"
+#include "signing/trust.hpp"
 
 namespace carekeep::cli {
 
@@ -38,6 +39,7 @@ struct VerifyOptions {
   std::string file;
   std::string signature;
   std::string pubkey;
+  std::string fingerprint;
 };
 
 std::string hostname() {
@@ -136,7 +138,7 @@ int run_report(const ReportOptions& options, Context& context) {
   return kExitOk;
 }
 
-int run_verify(const VerifyOptions& options) {
+int run_verify(const VerifyOptions& options, const std::filesystem::path& config_path) {
   auto json = read_file(options.file);
   if (!json) {
     std::fprintf(stderr, "carekeep: cannot read %s; give the report.json of a carekeep report\n", options.file.c_str());
@@ -165,10 +167,38 @@ int run_verify(const VerifyOptions& options) {
   }
   std::printf("%s: signature OK\n  SHA-256 %s\n  key fingerprint %s\n", options.file.c_str(), verified->sha256.c_str(),
               verified->key_fingerprint.c_str());
-  if (verified->key_from_signature) {
-    std::printf("  note: checked with the public key inside the signature file, which proves the file is unchanged\n"
-                "  but not who signed it; compare the fingerprint with the point's, or pass --pubkey FILE\n");
+  if (!verified->key_from_signature) return kExitOk;  // --pubkey: a key from outside
+  // The key inside the signature file proves the file unchanged, not who signed it: trusted
+  // only if a fingerprint from outside names it (issue 15, signing/trust.hpp).
+  std::optional<std::string> wanted;
+  std::string source = "--fingerprint";
+  if (!options.fingerprint.empty()) {
+    wanted = options.fingerprint;
+  } else {
+    auto pin_file = config_path.parent_path() / signing::kFingerprintFileName;
+    auto pinned = signing::read_pinned_fingerprint(pin_file);
+    if (pinned && *pinned) {
+      wanted = **pinned;
+      source = "the fingerprint pinned in " + pin_file.string();
+    }
   }
+  if (!wanted) {
+    std::printf("  UNTRUSTED KEY: checked with the public key inside the signature file, which proves the file is\n"
+                "  unchanged but not who signed it; compare the fingerprint with the point's, or pass --pubkey FILE\n"
+                "  or --fingerprint HEX\n");
+    return kExitUntrustedKey;
+  }
+  auto normalized = sha256_from_hex(*wanted);
+  if (!normalized) {
+    std::fprintf(stderr, "carekeep: --fingerprint takes the 64 hex digits `carekeep key` shows\n");
+    return kExitUsage;
+  }
+  if (to_hex(*normalized) != verified->key_fingerprint) {
+    std::fprintf(stderr, "carekeep: %s: signed by key %s, which is not the one named by %s\n", options.file.c_str(),
+                 verified->key_fingerprint.c_str(), source.c_str());
+    return kExitFindings;
+  }
+  std::printf("  key matches %s\n", source.c_str());
   return kExitOk;
 }
 
@@ -198,8 +228,14 @@ Command add_verify_report(CLI::App& parent) {
   app->add_option("file", options->file, "report.json")->required();
   app->add_option("--pubkey", options->pubkey, "the point's public key (signing.pub); default: the one in the signature");
   app->add_option("--signature", options->signature, "signature file (default: FILE.sig)");
+  app->add_option("--fingerprint", options->fingerprint,
+                  "the point's key fingerprint (64 hex digits), obtained outside the box; default: the pinned one");
+  app->footer("Exit codes: 0 verified with a trusted key, 2 bad arguments, 4 not verified, 16 verified but only with "
+              "the key inside the signature file (no --pubkey, --fingerprint or pinned fingerprint).");
   Command command{app, [](Context&) { return kExitUsage; }};
-  command.run_before_config = [options](const std::filesystem::path&) { return run_verify(*options); };
+  command.run_before_config = [options](const std::filesystem::path& config_path) {
+    return run_verify(*options, config_path);
+  };
   return command;
 }
 

@@ -1,7 +1,9 @@
 // carekeep verify: re-checks the footage against the index and its hash chains, the signed
-// daily anchors and the access log (issue #6; lib/export/verify does the work). Exit 0 when
-// nothing is wrong, 4 when anything is (every finding is listed). Reads the index (a reader
-// connection); only the access-log row recording the run needs a writer, best effort.
+// anchors and the access log (issues #6 and 15; lib/export/verify does the work). Exit 0 when
+// nothing is wrong and the anchors are signed by a key trusted from outside the box, 4 when
+// anything is wrong (every finding is listed), 16 when nothing is wrong but the only key was
+// the one beside the data. Reads the index (a reader connection); only the access-log row
+// recording the run needs a writer, best effort.
 #include <cstdio>
 #include <memory>
 
@@ -18,6 +20,8 @@ struct VerifyOptions {
   std::string camera;
   std::string from;
   std::string to;
+  std::string pubkey;
+  std::string fingerprint;
   bool quick = false;
   bool json = false;
 };
@@ -36,7 +40,7 @@ int run_verify(const VerifyOptions& o, Context& context) {
   }
   options.quick = o.quick;
   options.zone = &context.zone;
-  options.key = local_public_key(state_dir(context));
+  options.key = choose_trusted_key(context, o.pubkey, o.fingerprint);
 
   ProgressBar bar(o.quick ? "verify (quick)" : "verify", o.json);
   auto report = exports::verify_footage(index, context.config.site.storage, options,
@@ -71,7 +75,10 @@ int run_verify(const VerifyOptions& o, Context& context) {
                              {"anchors_checked", report->anchors_checked},
                              {"access_log_rows", report->access_log_rows},
                              {"bytes_hashed", report->bytes_hashed},
-                             {"key", options.key ? Json(options.key->fingerprint()) : Json(nullptr)},
+                             {"chain_entries_checked", report->chain_entries_checked},
+                             {"key", options.key.key ? Json(options.key.key->fingerprint()) : Json(nullptr)},
+                             {"key_trust", std::string(signing::to_string(options.key.trust))},
+                             {"key_detail", options.key.detail},
                              {"findings", findings}}
                             .dump()
                             .c_str());
@@ -82,14 +89,28 @@ int run_verify(const VerifyOptions& o, Context& context) {
       if (!f.path.empty()) where += "(" + f.path + ") ";
       std::printf("%-13s %s%s\n", f.kind.c_str(), where.c_str(), f.detail.c_str());
     }
-    std::printf("%s: %lld segment files %s, %lld chain links, %lld anchors%s, %lld access log rows; %zu finding(s)\n",
-                report->clean() ? "verified" : "PROBLEMS FOUND", static_cast<long long>(report->segments_checked),
-                o.quick ? "present with the right size" : "re-hashed",
-                static_cast<long long>(report->links_checked), static_cast<long long>(report->anchors_checked),
-                options.key ? "" : " (signatures not checked: no readable box key)",
+    std::printf("%s: %lld segment files %s, %lld chain links, %lld chain entries, %lld anchors%s, %lld access log "
+                "rows; %zu finding(s)\n",
+                report->clean() ? (report->signatures_trusted ? "verified" : "UNTRUSTED KEY") : "PROBLEMS FOUND",
+                static_cast<long long>(report->segments_checked), o.quick ? "present with the right size" : "re-hashed",
+                static_cast<long long>(report->links_checked), static_cast<long long>(report->chain_entries_checked),
+                static_cast<long long>(report->anchors_checked),
+                options.key.key ? "" : " (signatures not checked: no key)",
                 static_cast<long long>(report->access_log_rows), report->findings.size());
+    if (!report->signatures_trusted) std::printf("key: %s\n", options.key.detail.c_str());
   }
-  return report->clean() ? kExitOk : kExitFindings;
+  if (!report->clean()) return kExitFindings;
+  if (!report->signatures_trusted) {
+    // Everything matches, but the signatures were checked (if at all) with a key from the box,
+    // which whoever runs it could have replaced together with everything it signs.
+    std::fprintf(stderr,
+                 "carekeep: the anchors are consistent, but no key from outside the box vouches for them: %s. Compare "
+                 "the fingerprint with the one recorded at installation and run again with --fingerprint HEX or "
+                 "--pubkey FILE.\n",
+                 options.key.detail.c_str());
+    return kExitUntrustedKey;
+  }
+  return kExitOk;
 }
 
 }  // namespace
@@ -101,8 +122,13 @@ Command add_verify(CLI::App& parent) {
   app->add_option("--from", o->from, "only segments overlapping [from, to); site local time, offset or date");
   app->add_option("--to", o->to, "end of that range, excluded");
   app->add_flag("--quick", o->quick, "presence and size only, no re-hashing");
+  app->add_option("--pubkey", o->pubkey, "the box's public key (PEM), obtained outside the box");
+  app->add_option("--fingerprint", o->fingerprint,
+                  "SHA-256 fingerprint of the box's key (64 hex digits), obtained outside the box; default: the one "
+                  "pinned in signing.fingerprint beside the configuration");
   app->add_flag("--json", o->json, "progress lines and the result as JSON on stdout");
-  app->footer("Exit codes: 0 nothing wrong, 2 bad arguments, 3 could not check, 4 findings (listed).");
+  app->footer("Exit codes: 0 nothing wrong, 2 bad arguments, 3 could not check, 4 findings (listed), 16 nothing wrong "
+              "but the only key was the one beside the data (no --pubkey, --fingerprint or pinned fingerprint).");
   return Command{app, [o](Context& context) { return run_verify(*o, context); }};
 }
 

@@ -1,8 +1,10 @@
-// carekeep verify-export DIR [--pubkey FILE]: checks an export offline (issue #6). Needs no
-// configuration and no index: with --pubkey it runs on any machine. Without it, the box's
-// own key is used when the configuration is readable and its fingerprint is the one the
-// manifest names. Exit 0 valid, 4 any mismatch (each named on stderr), 3 not an export.
-// On the box, the check is also recorded in the access log.
+// carekeep verify-export DIR [--pubkey FILE | --fingerprint HEX]: checks an export offline
+// (issues #6, 15). Needs no configuration and no index: with --pubkey it runs on any machine.
+// Without it, the box's own key is used when the configuration is readable and its fingerprint
+// is the one the manifest names; that key is trusted only if --fingerprint or the fingerprint
+// pinned beside the configuration names it (signing/trust.hpp). Exit 0 valid with a trusted
+// key, 4 any mismatch (each named on stderr), 3 not an export, 16 valid but signed by a key
+// nothing outside the box vouches for. On the box, the check is also recorded in the access log.
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -20,6 +22,7 @@ namespace {
 struct VerifyExportOptions {
   std::string dir;
   std::string pubkey;
+  std::string fingerprint;
   bool json = false;
 };
 
@@ -36,25 +39,35 @@ int run_verify_export(const VerifyExportOptions& o, const std::filesystem::path&
       context = Context{config_path, std::move(*outcome.config), *zone};
   }
 
-  std::optional<signing::PublicKey> key;
+  std::optional<std::string> pem;
   if (!o.pubkey.empty()) {
     std::ifstream in(o.pubkey);
     if (!in) throw UsageError("cannot read --pubkey " + o.pubkey);
     std::stringstream buf;
     buf << in.rdbuf();
-    auto parsed = signing::PublicKey::from_pem(buf.str());
-    if (!parsed) throw UsageError("--pubkey " + o.pubkey + ": " + parsed.error().message);
-    key = std::move(*parsed);
-  } else {
-    std::string why;
-    if (context) key = local_public_key(state_dir(*context), &why);
-    if (!key)
-      throw UsageError("no --pubkey given and no local box key (" + (context ? why : "no configuration") +
-                       "); pass the box's public key (from `carekeep key`) with --pubkey FILE");
-    if (key->fingerprint() != *claimed)
-      throw UsageError("the export was signed by key " + *claimed + ", not by this box (" + key->fingerprint() +
-                       "); pass that box's public key with --pubkey FILE");
+    pem = buf.str();
   }
+  std::string why;
+  std::optional<signing::PublicKey> local;
+  if (context) local = local_public_key(state_dir(*context), &why);
+  auto pin = context ? pinned_fingerprint_file(*context) : config_path.parent_path() / signing::kFingerprintFileName;
+  auto choice = signing::choose_key(pem, o.fingerprint.empty() ? std::nullopt : std::optional<std::string>(o.fingerprint),
+                                    pin, std::move(local));
+  if (!choice) {
+    if (choice.error().kind == ErrorKind::InvalidArgument) throw UsageError(choice.error().message);
+    throw CommandError(choice.error().message);
+  }
+  if (choice->trust == signing::KeyTrust::Mismatch) {
+    std::fprintf(stderr, "MISMATCH  %s\n", choice->detail.c_str());
+    return kExitFindings;
+  }
+  if (!choice->key)
+    throw UsageError("no --pubkey given and no local box key (" + (context ? why : "no configuration") +
+                     "); pass the box's public key (from `carekeep key`) with --pubkey FILE");
+  auto key = std::move(choice->key);
+  if (!pem && key->fingerprint() != *claimed)
+    throw UsageError("the export was signed by key " + *claimed + ", not by this box (" + key->fingerprint() +
+                     "); pass that box's public key with --pubkey FILE");
 
   auto check = exports::verify_export(dir, *key);
   if (!check) throw CommandError(check.error().message);
@@ -71,6 +84,7 @@ int run_verify_export(const VerifyExportOptions& o, const std::filesystem::path&
   if (o.json) {
     Json out{{"valid", check->valid()},
              {"key_fingerprint", key->fingerprint()},
+             {"key_trusted", choice->trusted()},
              {"verified", check->verified},
              {"problems", check->problems}};
     std::printf("%s\n", out.dump(2).c_str());
@@ -85,7 +99,16 @@ int run_verify_export(const VerifyExportOptions& o, const std::filesystem::path&
                    check->problems.size());
     }
   }
-  return check->valid() ? kExitOk : kExitFindings;
+  if (!check->valid()) return kExitFindings;
+  if (!choice->trusted()) {
+    std::fprintf(stderr,
+                 "carekeep: the export is intact, but no key from outside the box vouches for its signature: %s. "
+                 "Compare the fingerprint with the one recorded at installation and pass --fingerprint HEX or "
+                 "--pubkey FILE.\n",
+                 choice->detail.c_str());
+    return kExitUntrustedKey;
+  }
+  return kExitOk;
 }
 
 }  // namespace
@@ -95,8 +118,11 @@ Command add_verify_export(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand("verify-export", "check an export's signature and file hashes (offline)");
   app->add_option("dir", o->dir, "the export folder")->required();
   app->add_option("--pubkey", o->pubkey, "the box's public key (PEM, from `carekeep key`); default: this box's key");
+  app->add_option("--fingerprint", o->fingerprint,
+                  "fingerprint of the box's key (64 hex digits), obtained outside the box; default: the pinned one");
   app->add_flag("--json", o->json, "result as JSON: {valid, key_fingerprint, verified, problems}");
-  app->footer("Exit codes: 0 intact, 2 bad arguments or no usable key, 3 not an export, 4 mismatch found.");
+  app->footer("Exit codes: 0 intact, 2 bad arguments or no usable key, 3 not an export, 4 mismatch found, 16 intact "
+              "but the key is this box's own, neither given nor pinned.");
   Command command{app, {}};
   command.run = [](Context&) { return kExitUsage; };  // never used: runs before the configuration
   command.run_before_config = [o](const std::filesystem::path& config_path) {

@@ -88,4 +88,30 @@ std::optional<signing::PublicKey> local_public_key(const std::filesystem::path& 
   return std::nullopt;
 }
 
+std::filesystem::path pinned_fingerprint_file(const Context& context) {
+  std::error_code ec;
+  auto config = std::filesystem::absolute(context.config_path, ec);
+  return (ec ? context.config_path : config).parent_path() / signing::kFingerprintFileName;
+}
+
+signing::KeyChoice choose_trusted_key(const Context& context, const std::string& pubkey_file,
+                                      const std::string& fingerprint) {
+  std::optional<std::string> pem;
+  if (!pubkey_file.empty()) {
+    std::ifstream in(pubkey_file);
+    if (!in) throw CommandError("cannot read --pubkey " + pubkey_file);
+    std::stringstream buf;
+    buf << in.rdbuf();
+    pem = buf.str();
+  }
+  std::optional<std::string> fp;
+  if (!fingerprint.empty()) fp = fingerprint;
+  auto choice = signing::choose_key(pem, fp, pinned_fingerprint_file(context), local_public_key(state_dir(context)));
+  if (!choice) {
+    if (choice.error().kind == ErrorKind::InvalidArgument) throw UsageError(choice.error().message);
+    throw CommandError(choice.error().message);
+  }
+  return std::move(*choice);
+}
+
 }  // namespace carekeep::cli

@@ -14,6 +14,7 @@
 #include "export/actor.hpp"
 #include "index/index.hpp"
 #include "signing/signing.hpp"
+#include "signing/trust.hpp"
 
 namespace carekeep::cli {
 
@@ -25,6 +26,7 @@ inline constexpr int kExitNoFootage = 12;      // nothing recorded in the range
 inline constexpr int kExitOutputExists = 13;   // --out exists and is not an empty folder
 inline constexpr int kExitDiskFull = 14;       // the export did not fit
 inline constexpr int kExitSourceAltered = 15;  // a source segment no longer matches the index
+inline constexpr int kExitUntrustedKey = 16;   // signatures good, but only by the key beside the data
 inline constexpr int kExitInterrupted = 130;   // SIGINT / SIGTERM (128 + 2)
 
 // Who the command acts for: the user who ran it or, when carekeepd runs it through the
@@ -63,5 +65,16 @@ signing::KeyPair load_key(const Context& context);
 // The public key without needing the private one: signing.pub (written by the daemon,
 // world-readable) or the private key file if this user may read it.
 std::optional<signing::PublicKey> local_public_key(const std::filesystem::path& dir, std::string* error = nullptr);
+
+// Where the installation pins the box key's fingerprint: signing.fingerprint beside the
+// configuration file (/etc/carekeep/signing.fingerprint).
+std::filesystem::path pinned_fingerprint_file(const Context& context);
+
+// The key `verify` may check signatures with (signing::choose_key): --pubkey FILE (its
+// content), --fingerprint HEX, the pinned fingerprint, else the key beside the data,
+// untrusted. Empty strings mean not given. UsageError for a malformed key or fingerprint,
+// CommandError for an unreadable --pubkey file or pin.
+signing::KeyChoice choose_trusted_key(const Context& context, const std::string& pubkey_file,
+                                      const std::string& fingerprint);
 
 }  // namespace carekeep::cli

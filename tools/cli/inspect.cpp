@@ -8,6 +8,7 @@
 #include <system_error>
 #include <tuple>
 
+#include "base/sha256.hpp"
 #include "base/text.hpp"
 #include "ingest/rtsp_source.hpp"
 
@@ -122,16 +123,7 @@ std::optional<std::string> plain_reason(std::string_view cause) {
   return std::string(ingest::describe(*parsed));
 }
 
-std::string hex(const index::Sha256& hash) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(hash.size() * 2);
-  for (auto byte : hash) {
-    out += kDigits[byte >> 4];
-    out += kDigits[byte & 0xf];
-  }
-  return out;
-}
+std::string hex(const index::Sha256& hash) { return to_hex(hash); }
 
 Json hex_or_null(const std::optional<index::Sha256>& hash) { return hash ? Json(hex(*hash)) : Json(nullptr); }
 

@@ -134,7 +134,6 @@ cameras = ["front", "nap-1"]
     c.width = 1920;
     c.height = 1080;
     c.sha256 = filled(static_cast<std::uint8_t>(0xa0 + i));
-    c.chain_sha256 = filled(static_cast<std::uint8_t>(0xc0 + i));
     c.protect_until = start + 24h * 90;
     c.closed = start + duration;
     return c;
@@ -233,7 +232,9 @@ TEST_CASE("carekeep segments --json has hashes, states and offsets", "[cli][db]"
   CHECK(s["path"] == "front/2026-11-20/08-01-00.mp4");
   CHECK(s["bytes"] == 7'500'001);
   CHECK(s["sha256"] == hex_of(0xa1));
-  CHECK(s["chain_sha256"] == hex_of(0xc1));
+  // The index links the file chain itself: front's second segment follows its first.
+  auto link = index::file_chain_link(index::file_chain_link(index::Sha256{}, filled(0xa0)), filled(0xa1));
+  CHECK(s["chain_sha256"] == to_hex(link));
   CHECK(s["state"] == "closed");
   CHECK(s["seq"] == 1);
   CHECK(s["codec"] == "h264");

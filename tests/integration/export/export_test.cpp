@@ -21,6 +21,7 @@
 #include "footage.hpp"
 #include "segment/hash.hpp"
 #include "signing/signing.hpp"
+#include "signing/trust.hpp"
 #include "support/media.hpp"
 #include "support/small_fs.hpp"
 #include "support/temp_dir.hpp"
@@ -51,7 +52,8 @@ struct Site {
   std::vector<index::SegmentRow> nap;
   std::vector<index::SegmentRow> front;
 
-  Site() {
+  // `care`: nap-1's footage is care-hours footage, protected for 90 days after each segment.
+  explicit Site(bool care = false) {
     test::write_text(config, R"([site]
 name = "阳光家庭托育点"
 timezone = "UTC"
@@ -73,9 +75,19 @@ cameras = ["front", "nap-1"]
     std::filesystem::create_directories(storage);
     std::filesystem::create_directories(state);
     auto index = index::Index::open_writer(database).value();
-    nap = test::make_footage(index, storage, {"nap-1", kT0, 12, 4, 25, false});
+    test::FootageSpec nap_spec{"nap-1", kT0, 12, 4, 25, false};
+    if (care) nap_spec.protect_for = std::chrono::days{90};
+    nap = test::make_footage(index, storage, nap_spec);
     front = test::make_footage(index, storage, {"front", kT0, 12, 4, 25, false});
-    REQUIRE(signing::KeyPair::load_or_create(state));
+    // As carekeepd at its first start: the key, its fingerprint pinned beside the config (the
+    // test's directory is writable, as an installer's /etc/carekeep is), a first anchor.
+    bool created = false;
+    auto key = signing::KeyPair::load_or_create(state, &created);
+    REQUIRE(key);
+    REQUIRE(created);
+    REQUIRE(signing::pin_fingerprint(dir / std::string(signing::kFingerprintFileName), key->fingerprint()));
+    test::write_text(state / "signing.pub", key->public_key_pem());
+    REQUIRE(exports::sign_anchors(index, *key, kT0 + 1min));
   }
 
   test::CommandRun cli(const std::string& args) const {
@@ -835,7 +847,7 @@ TEST_CASE("a signed anchor catches a chain rewritten consistently after it", "[v
   REQUIRE(del.run());
   // Re-link nap[2] straight from nap[0], as if nap[1] had never been there.
   auto rows = index.chain_segments("nap-1").value();
-  auto relinked = segment::chain_hash(*rows[0].chain_sha256, *rows[2].sha256);
+  auto relinked = index::file_chain_link(*rows[0].chain_sha256, *rows[2].sha256);
   auto upd = db.prepare("update segment set chain_sha256 = :c where id = :id").value();
   upd.bind(":c", sqlite::Blob{relinked.data(), relinked.size()}).bind(":id", rows[2].id);
   REQUIRE(upd.run());
@@ -867,6 +879,239 @@ TEST_CASE("access log tampering is detected by the chain and the anchors", "[ver
   auto run = site.cli("verify --quick --json");
   CHECK(run.exit_code == 4);
   CHECK(run.out.find("access log row 1: hash does not match") != std::string::npos);
+}
+
+// ---- issue 15: one chain over everything that matters -------------------------------------
+// The attacker runs the box: write access to the index and the storage, not the signing key.
+// Each edit below is what such a person could do with the sqlite3 shell and rm/cp; `verify`
+// must name it (exit 4) where before it reported nothing.
+
+namespace {
+
+// Runs `sql` on the index as the attacker would (the sqlite3 shell: no carekeep code).
+void attacker_sql(const Site& site, const std::string& sql) {
+  auto db = sqlite::Connection::open_writer(site.database).value();
+  INFO(sql);
+  REQUIRE(db.exec(sql));
+}
+
+std::string us(UtcTime t) { return std::to_string(to_us(t)); }
+
+}  // namespace
+
+TEST_CASE("verify names each edit of segment rows, the chain and the files", "[verify]") {
+  Site site(true);
+  auto clean = site.cli("verify");
+  INFO(clean.out << clean.err);
+  REQUIRE(clean.exit_code == 0);
+  const auto& care = site.nap[1];
+  const std::string id = std::to_string(care.id);
+
+  SECTION("a care segment marked deleted, its protection cleared and its file removed") {
+    attacker_sql(site, "update segment set state = 'deleted', protect_until_us = null, deleted_us = " +
+                           us(kT0 + 1h) + " where id = " + id);
+    std::filesystem::remove(site.storage / care.path);
+    auto run = site.cli("verify --quick");
+    INFO(run.out);
+    CHECK(run.exit_code == 4);
+    CHECK(run.out.find("segment " + id) != std::string::npos);
+    CHECK(run.out.find("state 'deleted' in the row, 'closed' in chain entry") != std::string::npos);
+    CHECK(run.out.find("protect_until_us null in the row") != std::string::npos);
+  }
+  SECTION("a segment's times shifted by an hour") {
+    attacker_sql(site, "update segment set start_us = start_us + 3600000000, end_us = end_us + 3600000000 where id = " + id);
+    auto run = site.cli("verify --quick");
+    INFO(run.out);
+    CHECK(run.exit_code == 4);
+    CHECK(run.out.find("start_us '" + us(care.start + 1h) + "' in the row, '" + us(care.start) + "' in chain entry") !=
+          std::string::npos);
+  }
+  SECTION("a segment's size edited together with its file") {
+    std::filesystem::resize_file(site.storage / care.path, 1000);
+    attacker_sql(site, "update segment set size_bytes = 1000 where id = " + id);
+    auto run = site.cli("verify --quick");
+    INFO(run.out);
+    CHECK(run.exit_code == 4);
+    CHECK(run.out.find("size_bytes '1000' in the row, '" + std::to_string(care.size_bytes)) != std::string::npos);
+  }
+  SECTION("protect_until moved earlier") {
+    attacker_sql(site, "update segment set protect_until_us = " + us(kT0) + " where id = " + id);
+    auto run = site.cli("verify --quick");
+    INFO(run.out);
+    CHECK(run.exit_code == 4);
+    CHECK(run.out.find("protect_until_us '" + us(kT0) + "' in the row") != std::string::npos);
+  }
+  SECTION("a row deleted with its file, after dropping the trigger that refuses it") {
+    attacker_sql(site, "drop trigger segment_no_delete; delete from segment where id = " + id);
+    std::filesystem::remove(site.storage / care.path);
+    auto run = site.cli("verify --quick");
+    INFO(run.out);
+    CHECK(run.exit_code == 4);
+    CHECK(run.out.find("segment " + id + ": the row is gone from the index") != std::string::npos);
+  }
+  SECTION("a chain entry deleted, after dropping the trigger") {
+    attacker_sql(site, "drop trigger chain_entry_no_delete; delete from chain_entry where segment_id = " + id);
+    auto run = site.cli("verify --quick");
+    INFO(run.out);
+    CHECK(run.exit_code == 4);
+    CHECK(run.out.find("entries 2..2 are missing") != std::string::npos);
+    CHECK(run.out.find("signs chain entry") == std::string::npos);  // the anchor's entry (the tip) is intact
+  }
+  SECTION("the whole chain rebuilt consistently without the care segment") {
+    // Entries re-hashed by hand so that every link holds: only the signed anchor knows better.
+    attacker_sql(site, "drop trigger chain_entry_no_delete; drop trigger segment_no_delete;"
+                       "delete from segment where id = " + id + "; delete from chain_entry where chain = 'nap-1'");
+    std::filesystem::remove(site.storage / care.path);
+    {
+      // Re-appending through the index is what a rewrite looks like: valid links, new hashes.
+      auto db = sqlite::Connection::open_writer(site.database).value();
+      index::Sha256 prev{};
+      std::int64_t seq = 0;
+      for (const auto& row : site.nap) {
+        if (row.id == care.id) continue;
+        index::ChainEntry e{"nap-1", ++seq, row.closed.value(), "closed", row.id, std::nullopt,
+                            index::segment_record(row), prev, {}};
+        e.hash = index::chain_entry_hash(e);
+        auto q = db.prepare("insert into chain_entry (chain, seq, time_us, kind, segment_id, record, prev_hash, hash) "
+                            "values ('nap-1', :s, :t, 'closed', :id, :r, :p, :h)").value();
+        q.bind(":s", e.seq).bind(":t", to_us(e.time)).bind(":id", row.id).bind(":r", e.record);
+        q.bind(":p", sqlite::Blob{prev.data(), prev.size()}).bind(":h", sqlite::Blob{e.hash.data(), e.hash.size()});
+        REQUIRE(q.run());
+        prev = e.hash;
+      }
+    }
+    auto run = site.cli("verify --quick --camera nap-1");
+    INFO(run.out);
+    CHECK(run.exit_code == 4);
+    CHECK(run.out.find("the chain no longer extends this anchor") != std::string::npos);
+  }
+  SECTION("a file replaced by another valid recording") {
+    std::filesystem::copy_file(site.storage / site.nap[2].path, site.storage / care.path,
+                               std::filesystem::copy_options::overwrite_existing);
+    auto run = site.cli("verify --json");
+    INFO(run.out);
+    CHECK(run.exit_code == 4);
+    CHECK(run.out.find("\"altered\"") != std::string::npos);
+    CHECK(run.out.find(care.path) != std::string::npos);
+  }
+  SECTION("a file replaced and its row's hash and size made to match") {
+    auto other = site.storage / site.nap[2].path;  // front's footage is the same clip, byte for byte
+    std::filesystem::copy_file(other, site.storage / care.path, std::filesystem::copy_options::overwrite_existing);
+    auto sha = segment::sha256_file(other).value();
+    auto db = sqlite::Connection::open_writer(site.database).value();
+    auto q = db.prepare("update segment set sha256 = :h, size_bytes = :n where id = :id").value();
+    q.bind(":h", sqlite::Blob{sha.data(), sha.size()})
+        .bind(":n", static_cast<std::int64_t>(std::filesystem::file_size(other)))
+        .bind(":id", care.id);
+    REQUIRE(q.run());
+    auto run = site.cli("verify");
+    INFO(run.out);
+    CHECK(run.exit_code == 4);
+    CHECK(run.out.find("sha256 '" + to_hex(sha) + "' in the row") != std::string::npos);
+  }
+}
+
+TEST_CASE("verify names a removed, reordered or forged anchor and a box without anchors", "[verify]") {
+  Site site;
+  {
+    auto index = site.writer();
+    auto key = signing::KeyPair::load(site.state / "signing.key").value();
+    REQUIRE(exports::sign_anchors(index, key, kT0 + 1h));
+    REQUIRE(exports::sign_anchors(index, key, kT0 + 2h));
+  }
+  REQUIRE(site.cli("verify --quick").exit_code == 0);
+  auto anchor_ids = [&] {
+    auto index = site.writer();
+    std::vector<std::int64_t> ids;
+    auto anchors = index.anchors("nap-1").value();
+    for (const auto& a : anchors) ids.push_back(a.id);
+    return ids;
+  }();
+  REQUIRE(anchor_ids.size() == 3);
+
+  SECTION("the middle anchor deleted after dropping its trigger") {
+    attacker_sql(site, "drop trigger integrity_anchor_no_delete; delete from integrity_anchor where id = " +
+                           std::to_string(anchor_ids[1]));
+    auto run = site.cli("verify --quick --camera nap-1");
+    INFO(run.out);
+    CHECK(run.exit_code == 4);
+    CHECK(run.out.find("anchor no. 2 before it is missing") != std::string::npos);
+    CHECK(run.out.find("does not link to the anchor before it") != std::string::npos);
+  }
+  SECTION("every anchor deleted") {
+    attacker_sql(site, "drop trigger integrity_anchor_no_delete; delete from integrity_anchor");
+    auto run = site.cli("verify --quick");
+    INFO(run.out);
+    CHECK(run.exit_code == 4);
+    CHECK(run.out.find("no signed anchor") != std::string::npos);
+  }
+  SECTION("two anchors swapped") {
+    auto a = std::to_string(anchor_ids[1]);
+    auto b = std::to_string(anchor_ids[2]);
+    attacker_sql(site, "drop trigger integrity_anchor_no_delete; "
+                       "create table swap as select * from integrity_anchor where id in (" + a + ", " + b + "); "
+                       "delete from integrity_anchor where id in (" + a + ", " + b + "); "
+                       "update swap set id = case id when " + a + " then " + b + " else " + a + " end; "
+                       "insert into integrity_anchor select * from swap order by id; drop table swap");
+    auto run = site.cli("verify --quick --camera nap-1");
+    INFO(run.out);
+    CHECK(run.exit_code == 4);
+    CHECK(run.out.find("anchors were reordered") != std::string::npos);
+  }
+  SECTION("an anchor forged without the key") {
+    attacker_sql(site, "drop trigger integrity_anchor_no_update; update integrity_anchor set time_us = time_us + 1 "
+                       "where id = " + std::to_string(anchor_ids[2]));
+    auto run = site.cli("verify --quick --camera nap-1");
+    INFO(run.out);
+    CHECK(run.exit_code == 4);
+    CHECK(run.out.find("signature does not match") != std::string::npos);
+  }
+}
+
+TEST_CASE("verify trusts a key only from outside the box", "[verify]") {
+  Site site;
+  const auto key = signing::KeyPair::load(site.state / "signing.key").value();
+  const auto pin = site.dir / std::string(signing::kFingerprintFileName);
+
+  SECTION("pinned at installation: verified") {
+    auto run = site.cli("verify --quick");
+    INFO(run.out << run.err);
+    CHECK(run.exit_code == 0);
+  }
+  SECTION("no pin and nothing given: consistent, but its own exit code and message") {
+    std::filesystem::remove(pin);
+    auto run = site.cli("verify --quick");
+    INFO(run.out << run.err);
+    CHECK(run.exit_code == 16);
+    CHECK(run.out.find("UNTRUSTED KEY") != std::string::npos);
+    CHECK(run.err.find("no key from outside the box vouches for them") != std::string::npos);
+    CHECK(site.cli("verify --quick --fingerprint " + key.fingerprint()).exit_code == 0);
+    CHECK(site.cli("verify --quick --pubkey " + site.pubkey()).exit_code == 0);
+  }
+  SECTION("the box key replaced and everything re-signed with it") {
+    // The attacker makes a key of their own, publishes it as signing.pub and signs new
+    // anchors with it: the signatures are good, the key is not the pinned one.
+    test::TempDir elsewhere;
+    auto forged = signing::KeyPair::load_or_create(elsewhere.path()).value();
+    std::filesystem::remove(site.state / "signing.key");
+    std::filesystem::copy_file(elsewhere.path() / "signing.key", site.state / "signing.key");
+    test::write_text(site.state / "signing.pub", forged.public_key_pem());
+    {
+      auto index = site.writer();
+      REQUIRE(exports::sign_anchors(index, forged, kT0 + 1h));
+    }
+    auto run = site.cli("verify --quick");
+    INFO(run.out << run.err);
+    CHECK(run.exit_code == 4);
+    CHECK(run.out.find("is not the one named by the fingerprint pinned") != std::string::npos);
+    auto given = site.cli("verify --quick --pubkey " + site.pubkey());  // the forged one, from the box
+    CHECK(given.exit_code == 4);
+    std::filesystem::remove(pin);
+    auto unpinned = site.cli("verify --quick --fingerprint " + key.fingerprint());
+    INFO(unpinned.out);
+    CHECK(unpinned.exit_code == 4);
+    CHECK(unpinned.out.find("it was replaced") != std::string::npos);
+  }
 }
 
 // Holds, key and verify through carekeepd, logged with who: tests/integration/control.

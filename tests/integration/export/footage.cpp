@@ -79,7 +79,6 @@ std::vector<index::SegmentRow> make_footage(index::Index& index, const std::file
   auto close_current = [&] {
     if (!file) return;
     auto closed = need(file->close(), "close segment");
-    auto prev = need(index.last_closed_chain(spec.camera), "chain");
     index::ClosedSegment c;
     c.duration = closed.duration;
     c.size_bytes = static_cast<std::int64_t>(closed.size_bytes);
@@ -89,8 +88,8 @@ std::vector<index::SegmentRow> make_footage(index::Index& index, const std::file
     c.width = spec.width;
     c.height = spec.height;
     c.sha256 = closed.sha256;
-    c.chain_sha256 = segment::chain_hash(prev.value_or(index::Sha256{}), closed.sha256);
     c.closed = closed.start + closed.duration;
+    if (spec.protect_for) c.protect_until = closed.start + closed.duration + *spec.protect_for;
     need(index.close_segment(open_id, c), "close row");
     file.reset();
   };

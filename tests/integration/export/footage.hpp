@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@ struct FootageSpec {
   // the file), though the bitstream still has them as IDR pictures: a file whose container
   // and bitstream disagree.
   bool unflagged_keyframes = false;
+  // Care-hours footage: each segment is protected until this long after its end (as retention
+  // fixes it at close); none when empty.
+  std::optional<Micros> protect_for = std::nullopt;
 };
 
 // Writes the segments below `storage` and their rows into `index` (camera and daemon run

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "index/index.hpp"
@@ -105,10 +106,24 @@ TEST_CASE("carekeepd: kill -9 mid-segment, restart: the open segment is recovere
   segment::Sha256 chain{};
   for (const auto& r : after) {
     if (!r.sha256) continue;
-    chain = segment::chain_hash(chain, *r.sha256);
+    chain = index::file_chain_link(chain, *r.sha256);
     REQUIRE(r.chain_sha256);
     CHECK(*r.chain_sha256 == chain);
   }
+  // The evidence chain (issue 15), written by carekeepd's index: one entry per close, the
+  // recovered one included, every row equal to its latest entry, and the key the daemon
+  // created pinned beside the configuration (this directory is writable).
+  auto index = index::Index::open_reader(dir / "index.db").value();
+  auto entries = index.chain_entries("cam").value();
+  REQUIRE_FALSE(entries.empty());
+  CHECK(std::any_of(entries.begin(), entries.end(), [](const index::ChainEntry& e) { return e.kind == "recovered"; }));
+  auto findings = index.verify_chain("cam", SystemClock{}.now()).value();
+  std::string problems;
+  for (const auto& f : findings) problems += "chain entry " + std::to_string(f.seq) + ": " + f.problem + "\n";
+  INFO(problems);
+  CHECK(findings.empty());
+  CHECK(std::filesystem::exists(dir / "signing.fingerprint"));
+  CHECK_FALSE(index.anchors("cam").value().empty());
 }
 
 TEST_CASE("carekeepd: SIGHUP adds and removes cameras without a gap on the others, and SIGTERM closes all within 2 s",

@@ -75,7 +75,7 @@ void check_segments(const std::vector<index::SegmentRow>& rows, const std::files
     CHECK(static_cast<std::int64_t>(std::filesystem::file_size(path)) == row.size_bytes);
     REQUIRE(row.sha256);
     CHECK(segment::to_hex(*row.sha256) == test::sha256_file(path));
-    chain = segment::chain_hash(chain, *row.sha256);
+    chain = index::file_chain_link(chain, *row.sha256);
     REQUIRE(row.chain_sha256);
     CHECK(*row.chain_sha256 == chain);
   }

@@ -143,7 +143,6 @@ cameras = ["play-1"]
           closed.width = 1920;
           closed.height = 1080;
           closed.sha256[0] = 1;
-          closed.chain_sha256[0] = 2;
           bool care = !calendar.care_intervals(s, e).empty();
           if (care) closed.protect_until = e + std::chrono::days{90};
           closed.closed = e;
@@ -586,10 +585,19 @@ TEST_CASE("carekeep report writes the report, logs it, and verify-report checks 
   CHECK(verify.exit_code == 0);
   CHECK(verify.out.find("signature OK") != std::string::npos);
 
-  // Offline: no configuration at all.
+  // Offline: no configuration at all. The key inside the signature proves the file unchanged,
+  // not who signed it: its own exit code, until a fingerprint from outside names it (issue 15).
   auto offline = test::run_command(std::string(CAREKEEP_CLI_PATH) + " --config /nonexistent verify-report " +
                                    (out / "report.json").string());
-  CHECK(offline.exit_code == 0);
+  CHECK(offline.exit_code == 16);
+  CHECK(offline.out.find("UNTRUSTED KEY") != std::string::npos);
+  auto fingerprint = signing::PublicKey::from_pem(read(out / "signing.pub")).value().fingerprint();
+  auto named = test::run_command(std::string(CAREKEEP_CLI_PATH) + " --config /nonexistent verify-report " +
+                                 (out / "report.json").string() + " --fingerprint " + fingerprint);
+  CHECK(named.exit_code == 0);
+  auto other = test::run_command(std::string(CAREKEEP_CLI_PATH) + " --config /nonexistent verify-report " +
+                                 (out / "report.json").string() + " --fingerprint " + std::string(64, 'a'));
+  CHECK(other.exit_code == 4);
 
   auto text = read(out / "report.json");
   text[text.find("午睡室") + 1] ^= 1;

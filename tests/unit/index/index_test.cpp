@@ -57,7 +57,6 @@ struct Recording {
     c.width = 1920;
     c.height = 1080;
     c.sha256 = hash_of(seed);
-    c.chain_sha256 = hash_of(static_cast<std::uint8_t>(seed + 100));
     c.protect_until = kT0 + std::chrono::days{90};
     c.closed = kT0 + duration;
     return c;
@@ -100,7 +99,7 @@ TEST_CASE("a segment round-trips through insert, close and listing", "[db]") {
   CHECK(s.height == 1080);
   CHECK(s.audio_codec == "aac");
   CHECK(s.sha256 == hash_of(1));
-  CHECK(s.chain_sha256 == hash_of(101));
+  CHECK(s.chain_sha256 == index::file_chain_link(Sha256{}, hash_of(1)));  // linked by the index
   CHECK(s.state == SegmentState::Closed);
   CHECK(s.protect_until == kT0 + std::chrono::days{90});
   CHECK(s.created == kT0);
@@ -166,7 +165,7 @@ TEST_CASE("a closed segment whose file is gone is marked damaged, keeping its ev
   CHECK(row.state == SegmentState::Damaged);
   CHECK(row.state_detail == "file missing at startup");
   CHECK(row.sha256 == hash_of(1));
-  CHECK(row.chain_sha256 == hash_of(101));
+  CHECK(row.chain_sha256 == index::file_chain_link(Sha256{}, hash_of(1)));
   CHECK(row.size_bytes == 7'500'000);
   CHECK(r.index.mark_segment_damaged(open_id, "again").error().kind == ErrorKind::FailedPrecondition);
 }
@@ -267,12 +266,13 @@ TEST_CASE("the chain tip follows insertion order, not wall-clock order", "[db]")
   CHECK(r.index.last_closed_chain("nap-1").value() == std::nullopt);
   auto first = r.open(0, kT0);
   REQUIRE(r.index.close_segment(first, r.closed(1)));
-  CHECK(r.index.last_closed_chain("nap-1").value() == hash_of(101));
+  const auto link1 = index::file_chain_link(Sha256{}, hash_of(1));
+  CHECK(r.index.last_closed_chain("nap-1").value() == link1);
   // The wall clock stepped back an hour: the next segment starts "earlier" but chains later.
   auto second = r.open(1, kT0 - 1h);
-  CHECK(r.index.last_closed_chain("nap-1").value() == hash_of(101));  // open segments are not chained yet
+  CHECK(r.index.last_closed_chain("nap-1").value() == link1);  // open segments are not chained yet
   REQUIRE(r.index.close_segment(second, r.closed(2)));
-  CHECK(r.index.last_closed_chain("nap-1").value() == hash_of(102));
+  CHECK(r.index.last_closed_chain("nap-1").value() == index::file_chain_link(link1, hash_of(2)));
   CHECK(r.index.last_closed_chain("nap-2").value() == std::nullopt);
 }
 

@@ -143,7 +143,6 @@ struct Site {
     c.width = 320;
     c.height = 240;
     c.sha256 = w.closed.sha256;
-    c.chain_sha256 = segment::chain_hash(index.last_closed_chain("cam1").value().value_or(Sha256{}), c.sha256);
     c.closed = kDay + 1min;
     REQUIRE(index.close_segment(id, c));
     return id;
@@ -229,7 +228,7 @@ TEST_CASE("a segment left open by a crash is cut to its last complete fragment a
   auto final_path = site.storage / row.path;
   check_row_matches_file(row, final_path);
   // The chain goes on from the previous segment.
-  CHECK(row.chain_sha256 == segment::chain_hash(previous_chain, *row.sha256));
+  CHECK(row.chain_sha256 == index::file_chain_link(previous_chain, *row.sha256));
   // 5 s were fed; only the fragment still being written (at most ~1-2 s) is lost.
   const std::int64_t fed = 5 * kFps;
   CHECK(row.frames <= fed);
@@ -283,7 +282,7 @@ TEST_CASE("an open row whose file was renamed before the crash is completed with
   CHECK(*row.sha256 == full.closed.sha256);  // the hash the writer computed while writing
   CHECK(row.frames == 8 * kFps);
   CHECK(row.duration == full.closed.duration);
-  CHECK(row.chain_sha256 == segment::chain_hash(Sha256{}, full.closed.sha256));
+  CHECK(row.chain_sha256 == index::file_chain_link(Sha256{}, full.closed.sha256));
 }
 
 TEST_CASE("a partial file holding only the header is quarantined and its row closed as damaged", "[integrity]") {
@@ -308,7 +307,7 @@ TEST_CASE("a partial file holding only the header is quarantined and its row clo
   CHECK(contains(row.state_detail, "no complete fragment"));
   CHECK(contains(row.state_detail, "moved to quarantine/" + rel + ".partial"));
   CHECK(segment::to_hex(*row.sha256) == test::sha256_file(quarantined));
-  CHECK(row.chain_sha256 == segment::chain_hash(Sha256{}, *row.sha256));
+  CHECK(row.chain_sha256 == index::file_chain_link(Sha256{}, *row.sha256));
   CHECK(row.frames == 0);
 }
 

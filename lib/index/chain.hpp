@@ -1,0 +1,63 @@
+// index/chain: the evidence chain (issue 15; docs/design.md, Evidence chain). Per camera, an
+// append-only, hash-linked list of chain_entry rows: one when a segment closes (its full
+// metadata) and one for every later change of its row; in the box chain, one per hold placed
+// or released. The Index methods that change those rows append the entries in the same
+// transaction (index.cpp); Index::verify_chain walks them (chain.cpp). Plain values and pure
+// functions here; no I/O, any thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/sha256.hpp"
+#include "base/time.hpp"
+#include "index/rows.hpp"
+
+namespace carekeep::index {
+
+// The chain of holds, whose subject may be a zone (configuration, not a camera row).
+inline constexpr std::string_view kBoxChain = "";
+
+struct ChainEntry {
+  std::string chain;                 // camera id, or kBoxChain
+  std::int64_t seq = 0;              // 1, 2, ... within the chain
+  UtcTime time;
+  std::string kind;                  // adopted | closed | recovered | damaged | deleting | deleted | hold | release
+  std::optional<SegmentId> segment_id;
+  std::optional<std::int64_t> hold_id;
+  std::string record;                // segment_record() or hold_record() of the row after the change
+  Sha256 prev_hash{};
+  Sha256 hash{};
+};
+
+// SHA-256(prev_hash || chain || seq || time_us || kind || segment_id || hold_id || record),
+// integers 8 bytes big-endian (0 for null), texts length-prefixed, as the access log's hash.
+Sha256 chain_entry_hash(const ChainEntry& entry);
+
+// The file chain kept in segment.chain_sha256 since migration 0001: SHA-256(previous link ||
+// file SHA-256). The index computes it at close; exports cite it.
+Sha256 file_chain_link(const Sha256& previous, const Sha256& file_sha256);
+
+// A row in canonical form: one "key=value" line per column that matters, in a fixed order;
+// a null column has no line, "\" and newlines in text are escaped. Every column of segment
+// (but chain_sha256's own hash input order) and of hold is covered: an inspector can rely on
+// any of them.
+std::string segment_record(const SegmentRow& row);
+std::string hold_record(const HoldRecord& hold);
+// The lines of a record as (key, value) pairs in order; unescaped.
+std::vector<std::pair<std::string, std::string>> parse_record(std::string_view record);
+
+// One thing wrong with a chain, at the entry (or the row) where `verify` found it.
+struct ChainFinding {
+  std::string chain;
+  std::int64_t seq = 0;                    // the entry concerned; 0 when about a row without entries
+  std::optional<SegmentId> segment_id;
+  std::optional<std::int64_t> hold_id;
+  std::string problem;                     // one line, in words: what differs
+};
+
+}  // namespace carekeep::index

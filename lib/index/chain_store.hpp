@@ -1,0 +1,22 @@
+// index/chain_store: writing the evidence chain, for the index module only (index.cpp and
+// the migration in schema.cpp). Runs on the caller's connection inside its transaction;
+// blocks on SQLite.
+#pragma once
+
+#include "base/error.hpp"
+#include "index/chain.hpp"
+#include "sqlite/connection.hpp"
+
+namespace carekeep::index::detail {
+
+// Appends `entry` (chain, time, kind, subject and record set) at the chain's tip: fills in
+// seq, prev_hash and hash. The caller holds the transaction that also wrote the row, so two
+// writers cannot fork the chain and a crash cannot separate a row from its entry.
+Result<ChainEntry> append_entry(sqlite::Connection& db, ChainEntry entry);
+
+// Migration 0005: one 'adopted' entry per existing segment row that is not open (camera
+// chains, in id order) and per hold (box chain), recording each row as it is at `now`.
+// Streams the rows (no table is loaded whole: a box has millions of segment rows).
+Status adopt_existing_rows(sqlite::Connection& db, UtcTime now);
+
+}  // namespace carekeep::index::detail

@@ -1,0 +1,312 @@
+// The evidence chain (index/chain.hpp, issue 15) on a real SQLite file: every change of a
+// segment or hold row is appended as an entry, and each edit an attacker with write access
+// to the file could make (raw SQL, triggers dropped first) is named by verify_chain.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "index/index.hpp"
+#include "index/schema.hpp"
+#include "sqlite/connection.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace carekeep;
+using namespace std::chrono_literals;
+using index::ChainFinding;
+using index::ClosedSegment;
+using index::Index;
+using index::SegmentState;
+using index::Sha256;
+
+namespace {
+
+const UtcTime kT0 = from_us(1'795'000'000'000'000);  // 2026-11-18
+// When the checks run: the real clock, because entries the index dates itself (damaged at
+// startup, adopted at migration) carry it. kT0 is in the past of any machine running this.
+const UtcTime kNow = SystemClock{}.now();
+
+bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+
+Sha256 hash_of(std::uint8_t seed) {
+  Sha256 h{};
+  for (std::size_t i = 0; i < h.size(); ++i) h[i] = static_cast<std::uint8_t>(seed + i);
+  return h;
+}
+
+std::string all(const std::vector<ChainFinding>& findings) {
+  std::string out;
+  for (const auto& f : findings) out += "[" + f.chain + " #" + std::to_string(f.seq) + "] " + f.problem + "\n";
+  return out;
+}
+
+// One camera with three closed minutes: 0 protected for 90 days (care hours), 1 and 2 not.
+struct Site {
+  test::TempDir dir;
+  Index index = Index::open_writer(dir / "index.db").value();
+  std::vector<index::SegmentId> ids;
+
+  Site() {
+    const std::array<index::ConfiguredCamera, 1> cameras{{{"nap-1", "午睡室 1"}}};
+    REQUIRE(index.sync_cameras(cameras, kT0));
+    auto daemon = index.begin_daemon_run({kT0, "0.1.0", 4242, "nvr"}).value();
+    auto run = index.begin_run("nap-1", daemon, kT0).value();
+    for (int i = 0; i < 3; ++i) {
+      auto start = kT0 + i * 60s;
+      auto id = index.insert_open_segment({"nap-1", run, i, start, "nap-1/" + std::to_string(i) + ".mp4", start}).value();
+      ClosedSegment c;
+      c.duration = 60s;
+      c.size_bytes = 7'500'000 + i;
+      c.frames = 1500;
+      c.keyframes = 30;
+      c.video_codec = "h264";
+      c.width = 1920;
+      c.height = 1080;
+      c.sha256 = hash_of(static_cast<std::uint8_t>(i + 1));
+      if (i == 0) c.protect_until = kT0 + std::chrono::days{90};
+      c.closed = start + 60s;
+      REQUIRE(index.close_segment(id, c));
+      ids.push_back(id);
+    }
+  }
+
+  std::vector<ChainFinding> verify() { return index.verify_chain("nap-1", kNow).value(); }
+  void sql(const std::string& text) { REQUIRE(index.connection().exec(text)); }
+  std::string id(int i) const { return std::to_string(ids.at(static_cast<std::size_t>(i))); }
+};
+
+}  // namespace
+
+TEST_CASE("every change of a segment row appends one linked entry and the chain verifies", "[db]") {
+  Site site;
+  REQUIRE(site.index.mark_segment_deleting(site.ids[1], kT0 + 1h, "retention: older than 1 day"));
+  REQUIRE(site.index.mark_segment_deleted(site.ids[1], kT0 + 1h));
+  REQUIRE(site.index.mark_segment_damaged(site.ids[2], "file missing at startup"));
+  auto entries = site.index.chain_entries("nap-1").value();
+  REQUIRE(entries.size() == 6);
+  std::vector<std::string> kinds;
+  for (const auto& e : entries) kinds.push_back(e.kind);
+  CHECK(kinds == std::vector<std::string>{"closed", "closed", "closed", "deleting", "deleted", "damaged"});
+  Sha256 previous{};
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    CHECK(entries[i].seq == static_cast<std::int64_t>(i + 1));
+    CHECK(entries[i].prev_hash == previous);
+    CHECK(entries[i].hash == index::chain_entry_hash(entries[i]));
+    previous = entries[i].hash;
+  }
+  CHECK(entries[4].record == index::segment_record(site.index.segment(site.ids[1]).value().value()));
+  auto findings = site.verify();
+  INFO(all(findings));
+  CHECK(findings.empty());
+}
+
+TEST_CASE("the index refuses deleting a segment row and editing or deleting chain entries", "[db]") {
+  Site site;
+  for (const std::string& refused : std::vector<std::string>{"delete from segment where id = " + site.id(1), "delete from chain_entry",
+                              std::string("update chain_entry set record = ''")}) {
+    CAPTURE(refused);
+    CHECK_FALSE(site.index.connection().exec(refused));
+  }
+  CHECK(site.verify().empty());
+}
+
+TEST_CASE("an attacker's edits of segment rows are named by the chain", "[db]") {
+  Site site;
+  REQUIRE(site.verify().empty());
+
+  SECTION("a care segment marked deleted with protect_until cleared") {
+    site.sql("update segment set state = 'deleted', protect_until_us = null, deleted_us = " +
+             std::to_string(to_us(kT0 + 1h)) + " where id = " + site.id(0));
+    auto findings = site.verify();
+    INFO(all(findings));
+    REQUIRE(findings.size() == 1);
+    CHECK(findings[0].segment_id == site.ids[0]);
+    CHECK(findings[0].seq == 1);
+    CHECK(contains(findings[0].problem, "the row was edited"));
+    CHECK(contains(findings[0].problem, "state 'deleted' in the row, 'closed' in chain entry 1"));
+    CHECK(contains(findings[0].problem, "protect_until_us null in the row"));
+  }
+  SECTION("times shifted by an hour") {
+    site.sql("update segment set start_us = start_us + 3600000000, end_us = end_us + 3600000000 where id = " + site.id(1));
+    auto findings = site.verify();
+    INFO(all(findings));
+    REQUIRE(findings.size() == 1);
+    CHECK(findings[0].seq == 2);
+    CHECK(contains(findings[0].problem, "start_us '" + std::to_string(to_us(kT0 + 60s + 1h)) + "' in the row"));
+    CHECK(contains(findings[0].problem, "end_us"));
+  }
+  SECTION("size changed") {
+    site.sql("update segment set size_bytes = 1 where id = " + site.id(2));
+    auto findings = site.verify();
+    INFO(all(findings));
+    REQUIRE(findings.size() == 1);
+    CHECK(contains(findings[0].problem, "size_bytes '1' in the row, '7500002' in chain entry 3"));
+  }
+  SECTION("protection shortened") {
+    site.sql("update segment set protect_until_us = " + std::to_string(to_us(kT0 + 1h)) + " where id = " + site.id(0));
+    auto findings = site.verify();
+    INFO(all(findings));
+    REQUIRE(findings.size() == 1);
+    CHECK(contains(findings[0].problem, "protect_until_us"));
+  }
+  SECTION("a row deleted after dropping the trigger") {
+    site.sql("drop trigger segment_no_delete");
+    site.sql("delete from segment where id = " + site.id(1));
+    auto findings = site.verify();
+    INFO(all(findings));
+    REQUIRE(findings.size() == 1);
+    CHECK(findings[0].segment_id == site.ids[1]);
+    CHECK(contains(findings[0].problem, "the row is gone from the index"));
+  }
+  SECTION("a row inserted outside carekeep") {
+    site.sql("insert into segment (camera_id, run_id, seq, start_us, end_us, path, size_bytes, sha256, state, created_us) "
+             "select camera_id, run_id, 9, start_us, end_us, 'nap-1/planted.mp4', 5, sha256, 'closed', created_us "
+             "from segment where id = " + site.id(0));
+    auto findings = site.verify();
+    INFO(all(findings));
+    REQUIRE(findings.size() == 1);
+    CHECK(findings[0].seq == 0);
+    CHECK(contains(findings[0].problem, "the row is not in the chain"));
+  }
+}
+
+TEST_CASE("an attacker's edits of the chain itself are named at the entry", "[db]") {
+  Site site;
+  site.sql("drop trigger chain_entry_no_delete");
+  site.sql("drop trigger chain_entry_no_update");
+
+  SECTION("an entry deleted in the middle") {
+    site.sql("delete from chain_entry where chain = 'nap-1' and seq = 2");
+    auto findings = site.verify();
+    INFO(all(findings));
+    REQUIRE(findings.size() >= 2);
+    CHECK(contains(all(findings), "#3] entries 2..2 are missing"));
+    CHECK(contains(all(findings), "the row is not in the chain"));
+  }
+  SECTION("an entry's record edited together with its row") {
+    site.sql("update segment set start_us = start_us + 3600000000 where id = " + site.id(1));
+    auto row = site.index.segment(site.ids[1]).value().value();
+    auto q = site.index.connection().prepare("update chain_entry set record = :r where chain = 'nap-1' and seq = 2").value();
+    q.bind(":r", index::segment_record(row));
+    REQUIRE(q.run());
+    auto findings = site.verify();
+    INFO(all(findings));
+    REQUIRE(findings.size() == 1);
+    CHECK(findings[0].seq == 2);
+    CHECK(contains(findings[0].problem, "hash does not match the entry's contents"));
+  }
+  SECTION("the last entry removed and its row put back as it was") {
+    REQUIRE(site.index.mark_segment_deleting(site.ids[2], kT0 + 1h, "retention"));
+    site.sql("delete from chain_entry where chain = 'nap-1' and seq = 4");
+    auto findings = site.verify();
+    INFO(all(findings));
+    REQUIRE(findings.size() == 1);
+    CHECK(contains(findings[0].problem, "state 'deleting' in the row, 'closed' in chain entry 3"));
+  }
+}
+
+TEST_CASE("entries appended by hand must still be legal changes", "[db]") {
+  Site site;
+  // The attacker knows the format and appends a well-linked 'deleting' entry for the
+  // protected segment, then edits the row to match: the chain is intact, the change is not.
+  site.sql("update segment set state = 'deleting' where id = " + site.id(0));
+  auto tip = site.index.chain_entry_tip("nap-1").value().value();
+  index::ChainEntry forged;
+  forged.chain = "nap-1";
+  forged.seq = tip.seq + 1;
+  forged.time = kT0 + 1h;
+  forged.kind = "deleting";
+  forged.segment_id = site.ids[0];
+  forged.record = index::segment_record(site.index.segment(site.ids[0]).value().value());
+  forged.prev_hash = tip.hash;
+
+  SECTION("dated when it happened, before the protection ended") {
+  }
+  SECTION("dated after the protection ended, which is in the future") {
+    forged.time = kT0 + std::chrono::days{91};
+  }
+  forged.hash = index::chain_entry_hash(forged);
+  auto q = site.index.connection()
+               .prepare("insert into chain_entry (chain, seq, time_us, kind, segment_id, record, prev_hash, hash) "
+                        "values ('nap-1', :seq, :t, 'deleting', :id, :r, :p, :h)")
+               .value();
+  q.bind(":seq", forged.seq)
+      .bind(":t", to_us(forged.time))
+      .bind(":id", site.ids[0])
+      .bind(":r", forged.record)
+      .bind(":p", sqlite::Blob{forged.prev_hash.data(), forged.prev_hash.size()})
+      .bind(":h", sqlite::Blob{forged.hash.data(), forged.hash.size()});
+  REQUIRE(q.run());
+  auto findings = site.verify();
+  INFO(all(findings));
+  REQUIRE_FALSE(findings.empty());
+  auto text = all(findings);
+  CHECK((contains(text, "before its protection ended") || contains(text, "after the time of this check")));
+}
+
+TEST_CASE("holds are chained in the box chain and edits of them are named", "[db]") {
+  Site site;
+  auto hold = site.index.insert_hold({"nap-1", std::nullopt, kT0, kT0 + 1h, "case 2026-17", kT0, 1000, "ana"}).value();
+  auto zone = site.index.insert_hold({std::nullopt, "rooms", kT0, kT0 + 1h, "complaint", kT0, 0, "root"}).value();
+  REQUIRE(site.index.release_hold(zone, kT0 + 1h, 0, "root"));
+  auto entries = site.index.chain_entries(index::kBoxChain).value();
+  REQUIRE(entries.size() == 3);
+  CHECK(entries[2].kind == "release");
+  REQUIRE(site.index.verify_chain(index::kBoxChain, kNow).value().empty());
+
+  SECTION("a hold released by editing its row") {
+    site.sql("update hold set released_us = 1, released_uid = 0, released_user = 'x' where id = " + std::to_string(hold));
+    auto findings = site.index.verify_chain(index::kBoxChain, kNow).value();
+    INFO(all(findings));
+    REQUIRE(findings.size() == 1);
+    CHECK(findings[0].hold_id == hold);
+    CHECK(contains(findings[0].problem, "released_us '1' in the row, null in chain entry 1"));
+  }
+  SECTION("a hold deleted after dropping the trigger") {
+    site.sql("drop trigger hold_no_delete");
+    site.sql("delete from hold where id = " + std::to_string(hold));
+    auto findings = site.index.verify_chain(index::kBoxChain, kNow).value();
+    INFO(all(findings));
+    REQUIRE(findings.size() == 1);
+    CHECK(contains(findings[0].problem, "the row is gone"));
+  }
+}
+
+TEST_CASE("an index from before the evidence chain adopts its rows at migration", "[db]") {
+  test::TempDir dir;
+  auto path = dir / "index.db";
+  {
+    auto db = sqlite::Connection::open_writer(path).value();
+    REQUIRE(db.exec(test::read_text(std::filesystem::path(CAREKEEP_SOURCE_DIR) / "tests/data/schema/v4.sql")));
+    REQUIRE(db.exec("pragma user_version = 4"));
+    REQUIRE(db.exec("pragma application_id = " + std::to_string(index::kApplicationId)));
+    REQUIRE(db.exec(R"sql(
+      insert into camera (id, name, first_seen_us) values ('nap-1', 'nap', 0);
+      insert into daemon_run (started_us, alive_us, version, pid, hostname) values (0, 0, '0.1.0', 1, 'nvr');
+      insert into run (camera_id, daemon_run_id, started_us) values ('nap-1', 1, 0);
+      insert into segment (camera_id, run_id, seq, start_us, duration_us, end_us, path, size_bytes, sha256, chain_sha256,
+                           state, protect_until_us, created_us, closed_us)
+        values ('nap-1', 1, 0, 0, 60000000, 60000000, 'nap-1/a.mp4', 10, zeroblob(32), zeroblob(32), 'closed', 99, 0, 60),
+               ('nap-1', 1, 1, 60000000, 60000000, 120000000, 'nap-1/b.mp4', 11, zeroblob(32), zeroblob(32), 'deleted', null, 0, 60);
+      insert into segment (camera_id, run_id, seq, start_us, end_us, path, created_us)
+        values ('nap-1', 1, 2, 120000000, 120000000, 'nap-1/c.mp4', 0);
+      insert into hold (camera_id, from_us, to_us, reason, created_us, created_uid, created_user)
+        values ('nap-1', 0, 10, 'case', 0, 0, 'root');
+    )sql"));
+  }
+  auto index = Index::open_writer(path).value();
+  auto entries = index.chain_entries("nap-1").value();
+  REQUIRE(entries.size() == 2);  // the open row joins the chain when it closes
+  CHECK(entries[0].kind == "adopted");
+  CHECK(entries[1].kind == "adopted");
+  CHECK(contains(entries[1].record, "state=deleted\n"));
+  CHECK(index.chain_entries(index::kBoxChain).value().size() == 1);
+  auto findings = index.verify_chain("nap-1", kNow).value();
+  INFO(all(findings));
+  CHECK(findings.empty());
+  CHECK(index.verify_chain(index::kBoxChain, kNow).value().empty());
+  // From now on, changes append after the adopted entries.
+  REQUIRE(index.mark_segment_deleting(entries[0].segment_id.value(), kNow, "retention"));
+  CHECK(index.verify_chain("nap-1", kNow).value().empty());
+}
