@@ -162,7 +162,8 @@ create table clock_trust (
                                    -- clock is not trusted, so small steps cannot add up unseen
   trusted integer not null check (trusted in (0, 1)),  -- 0: the daemon last saw the clock untrusted; at the
                                    -- next start only NTP synchronisation or an operator restores trust
-  source text not null             -- what set the reference: first_start | consistent | ntp | operator | migration
+  source text not null             -- what set the reference: first_start | consistent | ntp | operator |
+                                   -- migration | evidence | unreadable (retention/clock_guard.hpp)
 ) strict;
 
 -- Intervals of care time in which a zone was not covered by its cameras' recordings,
