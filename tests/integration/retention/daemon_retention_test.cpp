@@ -400,8 +400,8 @@ test::CommandRun carekeep_cli(const fs::path& config, const std::string& args) {
 // Issue 15, as its author reproduced it: the second start on the same wrong clock trusted it,
 // because the footage and alive_us heartbeats written by the first had become the "evidence",
 // and its first pass deleted the 4 care segments recorded before the jump.
-TEST_CASE("carekeepd restarted twice on a clock 10 years ahead deletes nothing; clock_untrusted stays open until "
-          "an operator confirms the date with `carekeep alerts ack`, then deletion resumes",
+TEST_CASE("carekeepd restarted twice on a clock 10 years ahead deletes nothing, and clock_untrusted stays open until "
+          "an operator confirms the date with carekeep alerts ack, then deletion resumes",
           "[rtsp][slow][retention][clock]") {
   test::TempDir dir;
   test::RtspTestServer server;

@@ -199,7 +199,7 @@ TEST_CASE("small steps under the tolerance add up, within a run and across resta
   }
 }
 
-TEST_CASE("with NTP synchronised a box off for 6 months is trusted; without, an operator confirms",
+TEST_CASE("with NTP synchronised a box off for 6 months is trusted, without NTP an operator confirms",
           "[retention][clock]") {
   const auto six_months = std::chrono::days(182);
   SECTION("synchronised at start") {
