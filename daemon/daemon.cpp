@@ -99,6 +99,9 @@ class LoopSink final : public recorder::SegmentSink {
   template <class Report>
   void post(const Report& report, bool commit_now = false) {
     asio::post(io_, [this, report, commit_now] {
+      // Footage opened or closed while the clock guard distrusts the clock is marked
+      // suspect_clock, and never becomes evidence of the time (issue 15).
+      if (retention_ != nullptr) catalog_.set_clock_suspect(!retention_->clock_trusted());
       if (auto st = catalog_.apply(report); !st) {
         log::error("index_write_failed", {{"error", st.error().message}});
       } else if (commit_now) {

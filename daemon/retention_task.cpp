@@ -10,6 +10,7 @@
 
 #include "base/log.hpp"
 #include "base/text.hpp"
+#include "catalog/catalog.hpp"
 #include "retention/deleter.hpp"
 #include "retention/protection.hpp"
 #include "retention/storage.hpp"
@@ -41,17 +42,27 @@ std::uint64_t headroom_bytes(std::uint64_t total, int percent) {
 
 }  // namespace
 
-std::optional<UtcTime> last_time_evidence(index::Index& index, index::DaemonRunId current_run) {
+std::optional<index::ClockTrustRow> saved_clock_state(index::Index& index, const Clock& clock) {
+  auto saved = index.clock_trust();
+  if (!saved) {
+    log::error("clock_state_unreadable", {{"error", saved.error().message}});
+    return index::ClockTrustRow{clock.now(), Micros::zero(), false, std::string(retention::trust_source::kUnreadable)};
+  }
+  if (*saved) return *saved;
+  // No row: no carekeepd of this version has run on this index. Footage or daemon runs in it
+  // came from elsewhere (an index migrated before it had any, rows written by tools), and are
+  // the best evidence there is, as migration 0005 takes them. Only a truly empty index is
+  // trusted as it is.
   std::optional<UtcTime> latest;
   if (auto end = index.newest_segment_end(); end && *end) latest = **end;
-  auto runs = index.daemon_runs({UtcTime::min(), UtcTime::max()});
-  if (runs) {
+  if (auto runs = index.daemon_runs({UtcTime::min(), UtcTime::max()}); runs) {
     for (const auto& run : *runs) {
-      if (run.id == current_run) continue;
-      if (!latest || run.alive > *latest) latest = run.alive;
+      // Only runs that ended: the one just begun is this one, stamped by the clock under test.
+      if (run.stopped && (!latest || run.alive > *latest)) latest = run.alive;
     }
   }
-  return latest;
+  if (!latest) return std::nullopt;
+  return index::ClockTrustRow{*latest, Micros::zero(), true, std::string(retention::trust_source::kEvidence)};
 }
 
 RetentionTask::RetentionTask(asio::io_context& io, index::Index& index, alerts::AlertCenter& alerts,
@@ -63,7 +74,30 @@ RetentionTask::RetentionTask(asio::io_context& io, index::Index& index, alerts::
       hooks_(std::move(hooks)),
       pass_timer_(io),
       tick_timer_(io),
-      guard_(clock, last_time_evidence(index, daemon_run)) {}
+      guard_(clock, saved_clock_state(index, clock), ntp_status()) {
+  (void)daemon_run;  // the guard no longer reads earlier runs' alive_us: written on any clock (issue 15)
+  if (auto saved = index_.clock_trust(); saved) clock_saved_ = *saved;
+  save_clock_state();
+}
+
+retention::NtpSync RetentionTask::ntp_status() const {
+  if (hooks_.ntp_status) return hooks_.ntp_status();
+  auto synced = catalog::ntp_synchronized();
+  if (!synced) return retention::NtpSync::Unknown;
+  return *synced ? retention::NtpSync::Synchronized : retention::NtpSync::Unsynchronized;
+}
+
+// Written on every change of trust and about once a minute while trusted (ClockGuard::should_save),
+// so the next start compares the clock with the last time this run trusted it.
+void RetentionTask::save_clock_state() {
+  if (!guard_.should_save(clock_saved_)) return;
+  auto state = guard_.state();
+  if (auto st = index_.save_clock_trust(state); !st) {
+    log::error("index_write_failed", {{"error", st.error().message}});
+    return;
+  }
+  clock_saved_ = state;
+}
 
 void RetentionTask::configure(const config::Config& config) {
   config_ = config;
@@ -160,23 +194,31 @@ void RetentionTask::tick() {
 }
 
 retention::ClockTrust RetentionTask::check_clock(bool refresh_alert) {
-  auto trust = guard_.check();
+  auto ntp = ntp_status();
+  auto trust = guard_.check(ntp);
   if (!trust.trusted) {
     // An operator who acknowledged the alert confirmed that the wall clock is right (a box
-    // switched off for months): that time becomes the new reference.
+    // switched off for months): that time becomes the new reference. `carekeep alerts ack`
+    // wrote the access log row with the date confirmed (alerts::acknowledge_as).
     for (const auto& alert : alerts_.open()) {
       if (alert.kind == alerts::kClockUntrusted && alert.acknowledged) {
-        log::warn("clock_accepted", {{"by", alert.acknowledged_by}, {"now", format_utc_iso(clock_.now())}});
-        guard_.accept_current_time();
-        trust = guard_.check();
+        log::warn("clock_accepted", {{"by", alert.acknowledged_by},
+                                     {"acknowledged", alert.acknowledged ? format_utc_iso(*alert.acknowledged) : ""},
+                                     {"now", format_utc_iso(clock_.now())}});
+        guard_.confirm();
+        trust = guard_.check(ntp);
       }
     }
   }
+  save_clock_state();
   bool changed = trust.trusted != clock_trusted_;
   clock_trusted_ = trust.trusted;
   clock_reason_ = trust.reason;
   if (trust.trusted) {
-    if (changed) log::info("clock_trusted_again", {});
+    if (changed) {
+      log::info("clock_trusted_again", {{"by", guard_.state().source}});
+      request_pass("clock_trusted");  // deletion resumes now, not at the next minute's pass
+    }
     if (auto st = alerts_.resolve(alerts::kClockUntrusted, ""); !st)
       log::error("alert_write_failed", {{"error", st.error().message}});
     return trust;
@@ -186,8 +228,9 @@ retention::ClockTrust RetentionTask::check_clock(bool refresh_alert) {
     auto st = alerts_.raise(alerts::kClockUntrusted, "", alerts::Severity::Critical,
                             "retention deletes nothing while the clock is not trusted: " + trust.reason +
                                 ". Set the clock right (is NTP working? `timedatectl status`); deletion resumes by "
-                                "itself once the time is consistent again. If the date shown is correct (the box "
-                                "was off for a long time), acknowledge this alert: `carekeep alerts ack <id>`.");
+                                "itself once NTP has synchronised it, or once the time is consistent again while "
+                                "carekeepd keeps running. If the date shown is correct (the box was off for a long "
+                                "time), acknowledge this alert to confirm it: `carekeep alerts ack <id>`.");
     if (!st) log::error("alert_write_failed", {{"error", st.error().message}});
   }
   return trust;
@@ -438,6 +481,8 @@ void RetentionTask::observe(const recorder::SegmentClosed& report) {
       log::error("alert_write_failed", {{"error", st.error().message}});
   }
 }
+
+void RetentionTask::observe(const recorder::ClockStep&) { check_clock(false); }
 
 void RetentionTask::check_smart() {
   if (smart_path_.empty()) return;

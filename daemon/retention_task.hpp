@@ -40,12 +40,16 @@ struct RetentionHooks {
   std::function<void()> flush_index;                       // commit the catalog's open batch
   std::function<void(const std::string& reason)> pause_recording;  // every camera
   std::function<void()> resume_recording;
+  // The kernel's NTP state for the clock guard; empty reads adjtimex (catalog::ntp_synchronized).
+  // Tests put a value here instead.
+  std::function<retention::NtpSync()> ntp_status;
 };
 
 class RetentionTask {
  public:
-  // Reads the clock guard's evidence (newest footage, earlier daemon runs' last proof of
-  // life) now, so construct it before the recorders start.
+  // Reads the clock guard's saved state (index clock_trust) and checks the clock now, so
+  // construct it before the recorders start: their first segments are marked suspect_clock
+  // when the clock is not trusted.
   RetentionTask(boost::asio::io_context& io, index::Index& index, alerts::AlertCenter& alerts, const Clock& clock,
                 index::DaemonRunId daemon_run, RetentionHooks hooks);
 
@@ -60,8 +64,14 @@ class RetentionTask {
   void observe(const recorder::RunEnded& report);
   void observe(const recorder::ConnectFailed& report);
   void observe(const recorder::SegmentClosed& report);
+  // A recorder saw the wall clock step: the guard looks at once, not at the next tick, so the
+  // segment opened after the step is already marked suspect_clock when it should be.
+  void observe(const recorder::ClockStep& report);
   template <class Report>
   void observe(const Report&) {}
+
+  // Whether the clock guard trusts the wall clock (the sink marks footage suspect_clock when not).
+  bool clock_trusted() const { return guard_.trusted(); }
 
   // Adds "retention", "forecast_care_days", "forecast" and "disk_health" to status.json.
   void add_status(nlohmann::json& status) const;
@@ -95,6 +105,8 @@ class RetentionTask {
   void disk_write_failed(const std::string& camera, const std::string& detail);
   // Clock guard: check, act on an operator's confirmation, raise or resolve the alert.
   retention::ClockTrust check_clock(bool refresh_alert);
+  retention::NtpSync ntp_status() const;
+  void save_clock_state();
   void check_read_only();
   void update_shortfall(std::uint64_t shortfall, const retention::StorageState& storage, bool clock_paused);
   void apply_pause();
@@ -114,6 +126,7 @@ class RetentionTask {
   retention::ProtectionPolicy protection_;
   retention::ZoneCameras zone_cameras_;
   retention::ClockGuard guard_;
+  std::optional<index::ClockTrustRow> clock_saved_;  // the guard's state as last written to the index
   bool clock_trusted_ = true;
   std::string clock_reason_;
 
@@ -144,7 +157,8 @@ class RetentionTask {
   std::map<std::string, retention::SmartVerdict> smart_verdicts_;             // device -> last verdict logged
 };
 
-// The index's evidence of the last real time (the clock guard's reference at start).
-std::optional<UtcTime> last_time_evidence(index::Index& index, index::DaemonRunId current_run);
+// The clock guard's saved state (index clock_trust). A row that cannot be read counts as an
+// untrusted clock (reference now), never as a fresh index: only NTP or an operator vouch then.
+std::optional<index::ClockTrustRow> saved_clock_state(index::Index& index, const Clock& clock);
 
 }  // namespace carekeep::daemon

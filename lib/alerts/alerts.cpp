@@ -171,6 +171,29 @@ Status acknowledge(index::Index& index, std::int64_t id, UtcTime when, std::stri
                   format_utc_iso((*row)->acknowledged.value_or(UtcTime{})));
 }
 
+Status acknowledge_as(index::Index& index, std::int64_t id, UtcTime when, std::int64_t uid, std::string_view user) {
+  auto tx = index.transaction();
+  if (!tx) return tl::unexpected(std::move(tx.error()));
+  if (auto st = acknowledge(index, id, when, user); !st) return st;
+  auto row = index.alert(id);
+  if (!row) return tl::unexpected(std::move(row.error()));
+  if (*row && (*row)->kind == kClockUntrusted) {
+    index::NewAccessEntry entry;
+    entry.time = when;
+    entry.uid = uid;
+    entry.user = std::string(user);
+    entry.action = "clock_confirm";
+    entry.arguments = nlohmann::json{{"alert", id},
+                                     {"confirmed_time", format_utc_iso(when)},
+                                     {"confirmed_us", to_us(when)},
+                                     {"reason", (*row)->message}}
+                          .dump();
+    entry.result = "ok";
+    if (auto logged = index.append_access_log(entry); !logged) return tl::unexpected(std::move(logged.error()));
+  }
+  return tx->commit();
+}
+
 nlohmann::ordered_json to_json(const Alert& alert, const TimeZone& zone) {
   auto local_or_null = [&](const std::optional<UtcTime>& t) {
     return t ? nlohmann::ordered_json(format_local_iso(*t, zone)) : nlohmann::ordered_json(nullptr);

@@ -75,6 +75,9 @@ Status Catalog::apply(const recorder::SegmentOpened& report) {
   auto id = index_.insert_open_segment({report.camera, run->second, static_cast<std::int64_t>(report.seq), report.start,
                                         report.path.string(), report.start});
   if (!id) return tl::unexpected(id.error());
+  if (clock_suspect_) {
+    if (auto st = index_.mark_segment_suspect_clock(*id); !st) return st;
+  }
   open_[{report.camera, report.path.string()}] = *id;
   return ok();
 }
@@ -100,6 +103,10 @@ Status Catalog::apply(const recorder::SegmentClosed& report) {
   if (protection_) closed.protect_until = protection_(report.camera, seg.start, seg.start + seg.duration);
   closed.closed = seg.start + seg.duration;
   if (auto st = index_.close_segment(it->second, closed); !st) return st;
+  // Also when the clock became untrusted while it was open: its end is on the wrong clock.
+  if (clock_suspect_) {
+    if (auto st = index_.mark_segment_suspect_clock(it->second); !st) return st;
+  }
   open_.erase(it);
   return ok();
 }

@@ -38,6 +38,11 @@ class Catalog {
   Status apply(const recorder::SegmentDiscarded& report);
   Status apply(const recorder::ClockStep& report);
 
+  // While the clock guard does not trust the wall clock (the daemon sets this before each
+  // report), segments opened or closed are marked suspect_clock: their times may be far off,
+  // and such footage must never become evidence of the time (issue 15).
+  void set_clock_suspect(bool suspect) { clock_suspect_ = suspect; }
+
   // A reload brings a new schedule: segments closed from now on are protected under it.
   void set_protection(ProtectionPolicy protection) { protection_ = std::move(protection); }
 
@@ -55,6 +60,7 @@ class Catalog {
   std::map<std::pair<std::string, std::uint64_t>, index::RunId> runs_;       // (camera, run_key)
   std::map<std::pair<std::string, std::string>, index::SegmentId> open_;     // (camera, path)
   std::optional<std::pair<UtcTime, Micros>> last_clock_step_;
+  bool clock_suspect_ = false;
 };
 
 }  // namespace carekeep::catalog

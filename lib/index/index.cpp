@@ -435,7 +435,7 @@ Result<std::optional<Sha256>> Index::last_closed_chain(std::string_view camera_i
 constexpr std::string_view kSegmentColumns =
     "id, camera_id, run_id, seq, start_us, duration_us, end_us, path, size_bytes, frames, keyframes, "
     "video_codec, width, height, audio_codec, sha256, chain_sha256, state, state_detail, protect_until_us, "
-    "created_us, closed_us, deleted_us";
+    "created_us, closed_us, deleted_us, suspect_clock";
 
 namespace {
 
@@ -472,6 +472,7 @@ Result<SegmentRow> read_segment(const Statement& q) {
   row.created = time_at(q, 20);
   row.closed = opt_time_at(q, 21);
   row.deleted = opt_time_at(q, 22);
+  row.suspect_clock = q.column<std::int64_t>(23) != 0;
   return row;
 }
 
@@ -1188,6 +1189,68 @@ Status Index::replace_zone_gaps(TimeRange range, std::optional<std::string_view>
   }
   if (*tx) return (*tx)->commit();
   return ok();
+}
+
+// ---- clock guard state (issue 15; docs/design.md, Retention / Clock guard) ---------------
+// Kept apart from the blocks above: migration 0006 added clock_trust and segment.suspect_clock.
+
+constexpr std::string_view kClockTrustSql = R"sql(
+  select reference_us, drift_us, trusted, source from clock_trust where id = 1
+)sql";
+
+Result<std::optional<ClockTrustRow>> Index::clock_trust() {
+  auto rows = query_rows<ClockTrustRow>(
+      db_, kClockTrustSql, "reading the clock guard's state", [](Statement&) {},
+      [](const Statement& q) -> Result<ClockTrustRow> {
+        return ClockTrustRow{time_at(q, 0), Micros{q.column<std::int64_t>(1)}, q.column<std::int64_t>(2) != 0,
+                             q.column<std::string>(3)};
+      });
+  if (!rows) return tl::unexpected(std::move(rows.error()));
+  if (rows->empty()) return std::nullopt;
+  return rows->front();
+}
+
+constexpr std::string_view kSaveClockTrustSql = R"sql(
+  insert into clock_trust (id, reference_us, drift_us, trusted, source)
+  values (1, :reference_us, :drift_us, :trusted, :source)
+  on conflict (id) do update set
+    reference_us = excluded.reference_us, drift_us = excluded.drift_us, trusted = excluded.trusted,
+    source = excluded.source
+)sql";
+
+Status Index::save_clock_trust(const ClockTrustRow& row) {
+  return run_write(db_, kSaveClockTrustSql, "saving the clock guard's state", [&](Statement& q) {
+    q.bind(":reference_us", to_us(row.reference))
+        .bind(":drift_us", row.drift.count())
+        .bind(":trusted", static_cast<std::int64_t>(row.trusted ? 1 : 0))
+        .bind(":source", row.source);
+  });
+}
+
+constexpr std::string_view kMarkSuspectClockSql = R"sql(
+  update segment set suspect_clock = 1 where id = :id
+)sql";
+
+Status Index::mark_segment_suspect_clock(SegmentId id) {
+  return update_one(db_, kMarkSuspectClockSql, "marking segment " + std::to_string(id) + " as on an untrusted clock",
+                    [&](Statement& q) { q.bind(":id", id); });
+}
+
+constexpr std::string_view kSuspectClockCountSql = R"sql(
+  select count(*) from segment
+  where suspect_clock = 1 and camera_id = :camera_id and start_us < :to_us and (end_us > :from_us or state = 'open')
+)sql";
+
+Result<std::int64_t> Index::suspect_clock_segments(std::string_view camera_id, TimeRange range) {
+  auto rows = query_rows<std::int64_t>(
+      db_, kSuspectClockCountSql, "camera " + std::string(camera_id) + ": counting footage on an untrusted clock",
+      [&](Statement& q) {
+        q.bind(":camera_id", camera_id);
+        bind_range(q, range);
+      },
+      [](const Statement& q) -> Result<std::int64_t> { return q.column<std::int64_t>(0); });
+  if (!rows) return tl::unexpected(std::move(rows.error()));
+  return rows->empty() ? 0 : rows->front();
 }
 
 }  // namespace carekeep::index

@@ -147,6 +147,20 @@ class Index {
   // is no such alert or it is acknowledged already (alert() tells the two apart).
   Status acknowledge_alert(std::int64_t id, UtcTime when, std::string_view by);
 
+  // ---- clock guard state (lib/retention/clock_guard decides; these only store; issue 15) ----
+  // The one clock_trust row; nullopt on an index that never had a trusted reference (a fresh
+  // one, or one migrated without footage or daemon runs).
+  Result<std::optional<ClockTrustRow>> clock_trust();
+  // Writes the row (insert or replace). The caller decides when: on every change of trust and
+  // about once a minute while trusted.
+  Status save_clock_trust(const ClockTrustRow& row);
+  // Marks segment `id` as recorded on an untrusted clock (idempotent, any state). NotFound when
+  // there is no such row.
+  Status mark_segment_suspect_clock(SegmentId id);
+  // How many of the camera's segments overlapping `range` carry suspect_clock (reports);
+  // served by the partial index segment_suspect_clock, so it costs nothing on a healthy box.
+  Result<std::int64_t> suspect_clock_segments(std::string_view camera_id, TimeRange range);
+
   // ---- content faults (lib/content decides; these only store; docs/design.md, Content checks) ----
   // A fault that starts at `start`; `detail` is a JSON object (measured values, thresholds).
   // Fails Internal for an unknown camera, a kind other than black | frozen | covered, or

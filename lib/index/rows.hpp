@@ -124,6 +124,9 @@ struct SegmentRow {
   UtcTime created;
   std::optional<UtcTime> closed;
   std::optional<UtcTime> deleted;
+  // Recorded while the clock guard did not trust the wall clock (migration 0006): start and
+  // end may be far from the real time, and the row is never evidence of the time.
+  bool suspect_clock = false;
 };
 
 // The columns coverage decides on: when a segment's footage was, and whether it is usable.
@@ -263,6 +266,16 @@ struct FootageRate {
   Micros care_duration{0};
   std::int64_t other_bytes = 0;
   Micros other_duration{0};
+};
+
+// ---- clock guard state (issue 15; docs/design.md, Retention / Clock guard) ----
+// The clock_trust row: what lib/retention's ClockGuard persists across restarts. source is the
+// column's word: first_start | consistent | ntp | operator | migration.
+struct ClockTrustRow {
+  UtcTime reference;           // the latest wall time the guard trusted
+  Micros drift{0};             // signed sum of accepted steps since the last NTP sync or confirmation
+  bool trusted = true;         // false: the clock was untrusted when last written
+  std::string source;
 };
 
 }  // namespace carekeep::index

@@ -1,4 +1,4 @@
--- carekeep index: the CURRENT schema (version 5), every table and column with its reason.
+-- carekeep index: the CURRENT schema (version 6), every table and column with its reason.
 --
 -- This file is documentation and the reference for tests: databases are never created from
 -- it. The daemon applies lib/index/migrations/NNNN_*.sql in order, and the migration test
@@ -90,6 +90,9 @@ create table segment (
   created_us integer not null,     -- wall clock when the file was created and the row inserted
   closed_us integer,               -- when it was closed, recovered or marked damaged; null while open
   deleted_us integer,              -- when retention deleted the file; audits compare it with protect_until_us
+  suspect_clock integer not null default 0 check (suspect_clock in (0, 1)),  -- 1: recorded while the clock
+                                   -- guard did not trust the wall clock (migration 0006), so start_us/end_us may
+                                   -- be far from the real time; such rows are never evidence of the time
   unique (run_id, seq)             -- a run cannot have two segments with one number
 ) strict;
 -- Footage of a camera in a range (migration 0004; before it, segment_by_camera_start on the first
@@ -116,6 +119,9 @@ create index segment_unusual on segment (state, camera_id, start_us) where state
 create index segment_early_deletion on segment (id)
   where state in ('deleting', 'deleted') and protect_until_us is not null
     and (deleted_us is null or deleted_us < protect_until_us);
+-- Footage recorded on an untrusted clock (migration 0006), for reports and listings; empty on a
+-- box whose clock was always right.
+create index segment_suspect_clock on segment (camera_id, start_us) where suspect_clock = 1;
 
 -- Up/down transitions of a camera's stream, with their cause. Gaps cite these, and the
 -- CLI's `events` lists them.
@@ -143,6 +149,22 @@ create table clock_event (
   detail text not null default ''  -- what was done about it (segment split, deletion paused, ...)
 ) strict;
 create index clock_event_by_time on clock_event (time_us);  -- steps in a range
+
+-- The clock guard's state (migration 0006; docs/design.md, Retention / Clock guard): one row,
+-- the latest wall time the guard trusted. Written by the daemon when trust changes and about
+-- once a minute while it holds; never moved by a clock the guard does not trust, so a restart
+-- on a wrong clock is compared with the last real time, not with the wrong clock's own footage.
+create table clock_trust (
+  id integer primary key check (id = 1),  -- one row
+  reference_us integer not null,   -- the latest wall time the guard trusted (the reference at the next start)
+  drift_us integer not null default 0,  -- signed sum of the wall-clock steps accepted since the last NTP
+                                   -- synchronisation or operator confirmation; beyond the step tolerance the
+                                   -- clock is not trusted, so small steps cannot add up unseen
+  trusted integer not null check (trusted in (0, 1)),  -- 0: the daemon last saw the clock untrusted; at the
+                                   -- next start only NTP synchronisation or an operator restores trust
+  source text not null             -- what set the reference: first_start | consistent | ntp | operator |
+                                   -- migration | evidence | unreadable (retention/clock_guard.hpp)
+) strict;
 
 -- Intervals of care time in which a zone was not covered by its cameras' recordings,
 -- computed by the coverage checker (live and on demand) and kept for reports.

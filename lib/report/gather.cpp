@@ -487,6 +487,12 @@ Result<ReportData> gather(index::Index& index, const config::Config& config, con
   auto clock = with(index.clock_events(range), "reading clock events");
   if (!clock) return tl::unexpected(clock.error());
   for (const auto& c : *clock) data.clock_events.push_back({c.time, secs(c.step), c.ntp_synced, c.detail});
+  // One lookup per camera in the partial index segment_suspect_clock: free on a healthy box.
+  for (const auto& camera : data.site.cameras) {
+    auto suspect = with(index.suspect_clock_segments(camera.id, range), "counting footage on an untrusted clock");
+    if (!suspect) return tl::unexpected(suspect.error());
+    if (*suspect > 0) data.suspect_clock.push_back({camera.id, *suspect});
+  }
 
   {
     auto q = prepared(index, kAlertsSql, range);

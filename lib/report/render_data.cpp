@@ -219,6 +219,9 @@ std::string render_json(const ReportData& d, const TimeZone& zone) {
                      {"detail", c.detail}});
   }
   j["clock_events"] = clock;
+  Json suspect = Json::array();
+  for (const auto& f : d.suspect_clock) suspect.push_back({{"camera", f.camera_id}, {"segments", f.segments}});
+  j["suspect_clock_footage"] = suspect;
   Json alerts = Json::array();
   for (const auto& a : d.alerts) {
     alerts.push_back({{"id", a.id},

@@ -215,6 +215,13 @@ struct ClockEvent {
   std::string detail;
 };
 
+// A camera's footage in the period recorded while carekeepd did not trust the wall clock
+// (segment.suspect_clock, issue 15): its times may be far from the real ones.
+struct SuspectClockFootage {
+  std::string camera_id;
+  std::int64_t segments = 0;
+};
+
 struct Alert {
   std::int64_t id = 0;
   std::string kind;
@@ -254,6 +261,7 @@ struct ReportData {
   Integrity integrity;
   std::vector<Hold> holds;
   std::vector<ClockEvent> clock_events;
+  std::vector<SuspectClockFootage> suspect_clock;  // cameras with any; empty on a box whose clock was always right
   std::vector<Alert> alerts;
   std::vector<Access> access;
   std::vector<DaemonRun> daemon_runs;

@@ -42,7 +42,9 @@ Json json_segment(const index::SegmentRow& s, const TimeZone& zone) {
           {"run_id", s.run_id},
           {"seq", s.seq},
           {"protect_until", local_or_null(s.protect_until, zone)},
-          {"deleted", local_or_null(s.deleted, zone)}};
+          {"deleted", local_or_null(s.deleted, zone)},
+          // Recorded while carekeepd did not trust the wall clock: start and end may be far off.
+          {"suspect_clock", s.suspect_clock}};
 }
 
 int run_segments(const SegmentsOptions& options, Context& context) {
@@ -71,6 +73,7 @@ int run_segments(const SegmentsOptions& options, Context& context) {
     bool open = is_open(s);
     std::string path = s.path;
     if (!s.state_detail.empty()) path += "  (" + s.state_detail + ")";
+    if (s.suspect_clock) path += "  (recorded on an untrusted clock: times may be wrong)";
     table.add({format_local_iso(s.start, context.zone), open ? "(recording)" : format_local_iso(s.end, context.zone),
                open ? "-" : human_seconds(s.duration), human_bytes(static_cast<double>(s.size_bytes)),
                std::to_string(s.frames), std::string(index::to_string(s.state)), path});

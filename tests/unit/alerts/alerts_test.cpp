@@ -160,3 +160,27 @@ TEST_CASE("the index refuses a second open alert and an unknown severity", "[ale
   CHECK(f.index.refresh_alert(999, kT0, "info", "x").error().kind == ErrorKind::NotFound);
   CHECK(f.index.resolve_alert(999, kT0).error().kind == ErrorKind::NotFound);
 }
+
+// Issue 15: acknowledging clock_untrusted confirms the date, so who confirmed which date goes on
+// the hash-chained access log with the acknowledgement; other acknowledgements do not.
+TEST_CASE("acknowledging clock_untrusted records the confirmed date on the access log", "[alerts][db][clock]") {
+  Fixture f;
+  AlertCenter center(f.index, f.clock);
+  auto clock_id = center.raise(alerts::kClockUntrusted, "", Severity::Critical, "the wall clock is 200 days later").value();
+  auto other_id = center.raise("capacity_short", "", Severity::Warning, "only 60 days fit").value();
+  auto cli = index::Index::open_writer(f.dir / "index.db").value();
+  REQUIRE(alerts::acknowledge_as(cli, other_id, kT0 + 1h, 1000, "alice"));
+  CHECK(cli.access_log({UtcTime{}, kT0 + 24h}).value().empty());
+  REQUIRE(alerts::acknowledge_as(cli, clock_id, kT0 + 2h, 1000, "alice"));
+  auto log = cli.access_log({UtcTime{}, kT0 + 24h}).value();
+  REQUIRE(log.size() == 1);
+  CHECK(log[0].action == "clock_confirm");
+  CHECK(log[0].uid == 1000);
+  CHECK(log[0].user == "alice");
+  CHECK(log[0].time == kT0 + 2h);
+  CHECK(log[0].arguments.find("\"confirmed_us\":" + std::to_string(to_us(kT0 + 2h))) != std::string::npos);
+  CHECK(log[0].arguments.find(format_utc_iso(kT0 + 2h)) != std::string::npos);
+  // A second acknowledgement is refused and logs nothing (one transaction).
+  REQUIRE_FALSE(alerts::acknowledge_as(cli, clock_id, kT0 + 3h, 1000, "bob"));
+  CHECK(cli.access_log({UtcTime{}, kT0 + 24h}).value().size() == 1);
+}
