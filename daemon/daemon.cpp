@@ -507,6 +507,8 @@ int refuse_unwritable_storage(const config::Config& config, const retention::Sto
                                          {"cause", std::string(retention::to_string(access.block))},
                                          {"error", access.detail},
                                          {"advice", message}});
+  std::error_code ec;  // a first start: the state directory may be empty yet
+  std::filesystem::create_directories(config.site.database.parent_path(), ec);
   auto index = index::Index::open_writer(config.site.database);
   if (!index) {
     log::error("alert_write_failed", {{"error", index.error().message}});
