@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <array>
 #include <cstdlib>
 #include <optional>
@@ -135,4 +139,40 @@ TEST_CASE("probe_writable: a file system that is itself read-only is the disk, e
   CHECK_THAT(access.message(), Catch::Contains("is read-only"));
   CHECK_THAT(access.message(), Catch::Contains("smartctl -H"));
   CHECK_THAT(access.message(), !Catch::Contains("ReadWritePaths"));
+}
+
+TEST_CASE("probe_writable: a directory the daemon's user may not write names its owner and the chown",
+          "[retention][sandbox]") {
+  // Root writes anywhere, so the probe runs in a child that has become "nobody", the way
+  // carekeepd runs as its own user.
+  test::TempDir dir;
+  auto storage = dir / "footage";  // root's, 0755: closed to the daemon's user
+  std::filesystem::create_directories(storage);
+  REQUIRE(::chmod(dir.path().c_str(), 0755) == 0);
+  int pipe_fds[2];
+  REQUIRE(::pipe(pipe_fds) == 0);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::close(pipe_fds[0]);
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(2);
+    auto access = retention::probe_writable(storage);
+    std::string out = std::string(retention::to_string(access.block)) + "\n" + access.message();
+    auto written = ::write(pipe_fds[1], out.data(), out.size());
+    ::_exit(written == static_cast<ssize_t>(out.size()) ? 0 : 3);
+  }
+  ::close(pipe_fds[1]);
+  std::string got;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(pipe_fds[0], buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+  ::close(pipe_fds[0]);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  INFO(got);
+  CHECK_THAT(got, Catch::StartsWith("permission\n"));
+  CHECK_THAT(got, Catch::Contains("storage " + storage.string() + " is not writable by user nobody"));
+  CHECK_THAT(got, Catch::Contains("belongs to root:root, mode 0755"));
+  CHECK_THAT(got, Catch::Contains("chown nobody:"));
 }
