@@ -29,6 +29,7 @@
 #include "care/calendar.hpp"
 #include "retention/deleter.hpp"
 #include "retention/protection.hpp"
+#include "retention/storage.hpp"
 #include "alerts_status.hpp"
 #include "retention_task.hpp"
 #include "coverage_task.hpp"
@@ -501,6 +502,31 @@ class Daemon {
                      std::filesystem::absolute(config_path_).parent_path() / signing::kFingerprintFileName};
 };
 
+// Logs why, leaves the alert in the index (status, `carekeep alerts` and the next start see
+// it; the index lives in the state directory, which the unit always makes writable) and
+// returns the exit status the unit does not restart on (RestartPreventExitStatus=78):
+// restarting cannot fix a drop-in, an owner or a disk.
+int refuse_unwritable_storage(const config::Config& config, const retention::StorageAccess& access) {
+  std::string message = access.message();
+  log::critical("storage_not_writable", {{"storage", config.site.storage.string()},
+                                         {"cause", std::string(retention::to_string(access.block))},
+                                         {"error", access.detail},
+                                         {"advice", message}});
+  std::error_code ec;  // a first start: the state directory may be empty yet
+  std::filesystem::create_directories(config.site.database.parent_path(), ec);
+  auto index = index::Index::open_writer(config.site.database);
+  if (!index) {
+    log::error("alert_write_failed", {{"error", index.error().message}});
+    return kExitStorageNotWritable;
+  }
+  SystemClock clock;
+  alerts::AlertCenter center{*index, clock};
+  auto kind = access.block == retention::WriteBlock::ReadOnlyDisk ? alerts::kDiskReadonly : alerts::kStorageNotWritable;
+  if (auto st = center.raise(kind, "", alerts::Severity::Critical, message); !st)
+    log::error("alert_write_failed", {{"error", st.error().message}});
+  return kExitStorageNotWritable;
+}
+
 std::string hostname() {
   char buf[256] = {};
   ::gethostname(buf, sizeof buf - 1);
@@ -526,6 +552,12 @@ int run(const std::filesystem::path& config_path) {
   if (log::parse_level(config->log.level, level)) log::set_level(level);
   av_log_set_level(AV_LOG_ERROR);
 
+  // Before anything is locked or written there: a storage the sandbox, its owner or a
+  // read-only disk keeps us from writing would otherwise surface as a misleading
+  // "already_running" (the lock file) or a recorder's EROFS (issue 14).
+  if (auto access = retention::probe_writable(config->site.storage); !access.writable()) {
+    return refuse_unwritable_storage(*config, access);
+  }
   std::error_code ec;
   std::filesystem::create_directories(config->site.storage, ec);
   if (ec) {

@@ -7,6 +7,10 @@
 
 namespace carekeep::daemon {
 
+// Exit status when the storage cannot be written (sandbox, owner, read-only disk): EX_CONFIG,
+// which carekeepd.service lists in RestartPreventExitStatus=.
+inline constexpr int kExitStorageNotWritable = 78;
+
 // Runs the daemon until SIGTERM/SIGINT. Returns the process exit status.
 int run(const std::filesystem::path& config_path);
 

@@ -1,5 +1,6 @@
 #include "metrics_server.hpp"
 
+#include <time.h>
 #include <unistd.h>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -120,15 +121,14 @@ void add_process_metrics(Exposition& out) {
     double cpu = (std::stod(f[11]) + std::stod(f[12])) / ticks;  // utime + stime (fields 14, 15)
     out.family("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", "counter");
     out.sample("process_cpu_seconds_total", cpu);
-    std::ifstream proc_stat("/proc/stat");
-    std::string key;
-    double boot = 0;
-    while (proc_stat >> key) {
-      if (key == "btime") {
-        proc_stat >> boot;
-        break;
-      }
-    }
+    // Boot time from the clocks, not /proc/stat's btime: the unit's ProcSubset=pid hides
+    // /proc/stat. CLOCK_BOOTTIME counts the same ticks as starttime (suspend included).
+    timespec real{};
+    timespec since_boot{};
+    ::clock_gettime(CLOCK_REALTIME, &real);
+    ::clock_gettime(CLOCK_BOOTTIME, &since_boot);
+    double boot = static_cast<double>(real.tv_sec - since_boot.tv_sec) +
+                  static_cast<double>(real.tv_nsec - since_boot.tv_nsec) / 1e9;
     out.family("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", "gauge");
     out.sample("process_start_time_seconds", boot + std::stod(f[19]) / ticks);  // starttime (field 22)
   }
@@ -204,6 +204,7 @@ void add_status_metrics(Exposition& out, const nlohmann::json& status, const std
   if (status.contains("alerts") && status.at("alerts").is_array()) {
     static const char* kKinds[] = {"camera_down",        "zone_uncovered",     "disk_low",
                                    "disk_full",          "disk_readonly",      "disk_error",
+                                   "storage_not_writable",
                                    "disk_smart_failing", "disk_smart_warning", "disk_smart_unavailable",
                                    "clock_untrusted",    "capacity_short",     "content_fault"};
     std::map<std::string, double> open;

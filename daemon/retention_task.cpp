@@ -240,17 +240,20 @@ void RetentionTask::check_read_only() {
   struct statvfs vfs {};
   if (::statvfs(config_.site.storage.c_str(), &vfs) != 0) return;
   if ((vfs.f_flag & ST_RDONLY) != 0) {
-    if (!alerts_.is_open(alerts::kDiskReadonly, "")) {
-      auto st = alerts_.raise(alerts::kDiskReadonly, "", alerts::Severity::Critical,
-                              "the storage file system of " + config_.site.storage.string() +
-                                  " is read-only: nothing can be recorded or deleted. The kernel does this after "
-                                  "disk errors: check the disk (`dmesg`, `smartctl -H`), then repair or replace it "
-                                  "and remount it read-write.");
+    // A failing disk and a sandbox without ReadWritePaths= for the storage look the same
+    // here; the mount table tells them apart (retention/storage.hpp, issue 14).
+    auto access = retention::read_only_access(config_.site.storage);
+    auto kind = access.block == retention::WriteBlock::ReadOnlyDisk ? alerts::kDiskReadonly : alerts::kStorageNotWritable;
+    if (!alerts_.is_open(kind, "")) {
+      auto st = alerts_.raise(kind, "", alerts::Severity::Critical, access.message());
       if (!st) log::error("alert_write_failed", {{"error", st.error().message}});
     }
-  } else if (alerts_.is_open(alerts::kDiskReadonly, "")) {
-    if (auto st = alerts_.resolve(alerts::kDiskReadonly, ""); !st)
-      log::error("alert_write_failed", {{"error", st.error().message}});
+    return;
+  }
+  // Writable again (or at last: the start's probe passed, so a refusal left open is over).
+  for (auto kind : {alerts::kDiskReadonly, alerts::kStorageNotWritable}) {
+    if (!alerts_.is_open(kind, "")) continue;
+    if (auto st = alerts_.resolve(kind, ""); !st) log::error("alert_write_failed", {{"error", st.error().message}});
   }
 }
 
@@ -444,7 +447,7 @@ void RetentionTask::disk_write_failed(const std::string& camera, const std::stri
   }
   if (contains(detail, "Read-only file system")) {
     check_read_only();
-    if (!alerts_.is_open(alerts::kDiskReadonly, "")) {
+    if (!alerts_.is_open(alerts::kDiskReadonly, "") && !alerts_.is_open(alerts::kStorageNotWritable, "")) {
       auto st = alerts_.raise(alerts::kDiskReadonly, "", alerts::Severity::Critical,
                               "writing footage of camera " + camera + " failed: " + detail +
                                   ". Check the disk (`dmesg`, `smartctl -H`), then repair or replace it.");

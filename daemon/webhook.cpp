@@ -49,6 +49,7 @@ Phrase phrase(const Alert& alert, const WebhookSite& site, bool zh) {
     if (k == kDiskFull) return {"硬盘已满，录像可能中断", "请立即检查硬盘"};
     if (k == kDiskReadonly) return {"硬盘变为只读，无法录像", "请检查硬盘后重启设备"};
     if (k == kDiskError) return {"硬盘读写出错", "请检查硬盘连接"};
+    if (k == kStorageNotWritable) return {"录像目录无法写入，无法录像", "请运行 carekeep doctor 查看修复步骤"};
     if (k == kDiskSmartFailing) return {"硬盘即将损坏（SMART 报告故障）", "请尽快备份录像并更换硬盘"};
     if (k == kDiskSmartWarning) return {"硬盘出现坏道或老化迹象（SMART）", "请留意并计划更换硬盘"};
     if (k == kDiskSmartUnavailable) return {"无法读取硬盘健康状态（SMART）", "请检查硬盘连接和每小时的健康检查"};
@@ -62,6 +63,7 @@ Phrase phrase(const Alert& alert, const WebhookSite& site, bool zh) {
     if (k == kDiskFull) return {"Disk full, recording may stop", "check the disk now"};
     if (k == kDiskReadonly) return {"Disk turned read-only, not recording", "check the disk and restart the box"};
     if (k == kDiskError) return {"Disk I/O errors", "check the disk's connection"};
+    if (k == kStorageNotWritable) return {"Footage folder not writable, not recording", "run carekeep doctor for the fix"};
     if (k == kDiskSmartFailing) return {"Footage disk failing (SMART)", "copy the footage and replace the disk soon"};
     if (k == kDiskSmartWarning) return {"Footage disk shows damage or wear (SMART)", "plan to replace the disk"};
     if (k == kDiskSmartUnavailable) return {"Footage disk health (SMART) cannot be read", "check the disk and the hourly check"};

@@ -28,8 +28,9 @@ packages=(
   poppler-utils chromium python3
   # time zones for the care-hours calendar
   tzdata
-  # systemd unit checks
-  systemd
+  # systemd unit checks; strace records the syscalls carekeep-smart and its smartctl make,
+  # checked against carekeep-smart.service's SystemCallFilter= (tests/integration/systemd)
+  systemd strace
   # Debian package: dpkg-shlibdeps computes Depends, lintian checks the .deb (tools/package.sh)
   dpkg-dev lintian
   # retention tests: the daemon on a clock 10 years ahead (libfaketime, preloaded into carekeepd only)

@@ -31,6 +31,9 @@ inline constexpr std::string_view kDiskLow = "disk_low";
 inline constexpr std::string_view kDiskFull = "disk_full";
 inline constexpr std::string_view kDiskReadonly = "disk_readonly";
 inline constexpr std::string_view kDiskError = "disk_error";
+// The storage cannot be written for a reason of this box's setup, not of the disk: the
+// service's sandbox (no ReadWritePaths= for it), or its owner and mode (retention/storage.hpp).
+inline constexpr std::string_view kStorageNotWritable = "storage_not_writable";
 // SMART (subject: the disk, "/dev/sda"; "" for the storage as a whole when nothing can be read).
 inline constexpr std::string_view kDiskSmartFailing = "disk_smart_failing";
 inline constexpr std::string_view kDiskSmartWarning = "disk_smart_warning";

@@ -46,94 +46,11 @@ std::string number(double value, int decimals) {
   return buf;
 }
 
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescape(std::string_view field) {
-  std::string out;
-  for (std::size_t i = 0; i < field.size(); ++i) {
-    if (field[i] == '\\' && i + 3 < field.size()) {
-      int value = 0;
-      bool octal = true;
-      for (std::size_t k = 1; k <= 3 && octal; ++k) {
-        char c = field[i + k];
-        octal = c >= '0' && c <= '7';
-        value = value * 8 + (c - '0');
-      }
-      if (octal) {
-        out.push_back(static_cast<char>(value));
-        i += 3;
-        continue;
-      }
-    }
-    out.push_back(field[i]);
-  }
-  return out;
-}
-
-bool under(const fs::path& path, const fs::path& mount_point) {
-  auto p = path.begin();
-  for (auto m = mount_point.begin(); m != mount_point.end(); ++m, ++p) {
-    if (m->empty()) continue;  // trailing separator
-    if (p == path.end() || *p != *m) return false;
-  }
-  return true;
-}
-
-// The nearest existing ancestor, resolved (storage may not exist before the first start).
-fs::path resolve_existing(fs::path path) {
-  std::error_code ec;
-  path = fs::absolute(path, ec);
-  while (!path.empty() && !fs::exists(path, ec)) {
-    if (path == path.parent_path()) break;
-    path = path.parent_path();
-  }
-  auto canonical = fs::canonical(path, ec);
-  return ec ? path : canonical;
-}
-
 }  // namespace
-
-std::optional<Mount> find_mount(std::string_view mountinfo, const fs::path& path) {
-  std::optional<Mount> best;
-  std::size_t best_len = 0;
-  std::istringstream lines{std::string(mountinfo)};
-  std::string line;
-  while (std::getline(lines, line)) {
-    // id parent major:minor root mount_point options [optional...] - fs_type source super_options
-    std::istringstream fields(line);
-    std::vector<std::string> f;
-    std::string word;
-    while (fields >> word) f.push_back(word);
-    std::size_t dash = 0;
-    for (std::size_t i = 6; i < f.size(); ++i) {
-      if (f[i] == "-") {
-        dash = i;
-        break;
-      }
-    }
-    if (f.size() < 7 || dash == 0 || dash + 2 >= f.size()) continue;
-    fs::path mount_point = unescape(f[4]);
-    if (!under(path, mount_point)) continue;
-    std::size_t len = mount_point.native().size();
-    // Later lines win on equal length: a mount stacked over another hides it.
-    if (!best || len >= best_len) {
-      best = Mount{mount_point, f[dash + 1], unescape(f[dash + 2])};
-      best_len = len;
-    }
-  }
-  return best;
-}
-
-std::optional<Mount> mount_of(const fs::path& path) {
-  std::ifstream in("/proc/self/mountinfo");
-  if (!in) return std::nullopt;
-  std::stringstream text;
-  text << in.rdbuf();
-  return find_mount(text.str(), resolve_existing(path));
-}
 
 std::optional<Space> space_of(const fs::path& path) {
   struct statvfs vfs{};
-  if (::statvfs(resolve_existing(path).c_str(), &vfs) != 0) return std::nullopt;
+  if (::statvfs(mounts::resolve_existing(path).c_str(), &vfs) != 0) return std::nullopt;
   return Space{static_cast<std::uint64_t>(vfs.f_blocks) * vfs.f_frsize,
                static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize};
 }
@@ -148,6 +65,21 @@ Check check_storage(const config::Config& config, const std::optional<Mount>& mo
     return c;
   }
   std::string where = "on " + mount->source + " (" + mount->fs_type + ") mounted at " + mount->mount_point.string();
+  // Before anything else: nothing can be recorded on it whatever the disk (issue 14).
+  if (mount->read_only) {
+    c.verdict = Verdict::Fail;
+    if (mount->fs_read_only) {
+      c.finding = "the file system holding " + storage.string() + " is read-only: " + where;
+      c.advice = "if the kernel made it read-only after disk errors, check the disk (`dmesg`, `smartctl -H`) and "
+                 "repair or replace it; then remount it read-write (mount -o remount,rw " +
+                 mount->mount_point.string() + ")";
+    } else {
+      c.finding = storage.string() + " is reached through a read-only mount, though its file system is read-write: " +
+                  where;
+      c.advice = "remount it read-write (mount -o remount,bind,rw " + mount->mount_point.string() + ")";
+    }
+    return c;
+  }
   bool sd_card = mount->source.find("mmcblk") != std::string::npos;
   if (mount->fs_type == "tmpfs" || mount->fs_type == "ramfs") {
     c.verdict = Verdict::Fail;

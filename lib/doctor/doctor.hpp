@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/error.hpp"
+#include "base/mounts.hpp"
 #include "base/time.hpp"
 #include "config/config.hpp"
 #include "retention/smart.hpp"
@@ -34,16 +36,11 @@ struct Check {
 bool fit(const std::vector<Check>& checks);
 
 // --- storage -------------------------------------------------------------------------------
-struct Mount {
-  std::filesystem::path mount_point;
-  std::string fs_type;  // "ext4", "tmpfs", ...
-  std::string source;   // "/dev/mmcblk0p2", "tmpfs", ...
-};
-// The mount holding `path` (longest mount point that is a prefix of it), from the text of
-// /proc/self/mountinfo. `path` should be absolute and canonical. nullopt if none matches.
-std::optional<Mount> find_mount(std::string_view mountinfo, const std::filesystem::path& path);
-// Reads /proc/self/mountinfo; resolves `path` (or its nearest existing parent) first.
-std::optional<Mount> mount_of(const std::filesystem::path& path);
+// The mount table's parser lives in base (the daemon tells its sandbox from a read-only disk
+// with it too, retention/storage.hpp).
+using mounts::Mount;
+using mounts::find_mount;
+using mounts::mount_of;
 
 struct Space {
   std::uint64_t total_bytes = 0;
@@ -54,6 +51,43 @@ std::optional<Space> space_of(const std::filesystem::path& path);
 // Storage on a real disk (not tmpfs/ramfs, not the root file system of an SD card), present,
 // with room beyond the configured free-space reserve.
 Check check_storage(const config::Config& config, const std::optional<Mount>& mount, const std::optional<Space>& space);
+
+// --- sandbox (issue 14) ----------------------------------------------------------------------
+// carekeepd.service has ProtectSystem=strict: it may write only under ReadWritePaths= (and
+// its StateDirectory=). Storage elsewhere needs one drop-in, which doctor prints and
+// --fix-storage writes.
+inline constexpr std::string_view kUnitName = "carekeepd.service";
+inline constexpr std::string_view kStorageDropIn = "/etc/systemd/system/carekeepd.service.d/storage.conf";
+
+struct UnitSandbox {
+  std::vector<std::filesystem::path> files;       // the unit file, then its drop-ins, as applied
+  bool strict = false;                            // ProtectSystem=strict
+  std::vector<std::filesystem::path> writable;    // ReadWritePaths= and /var/lib/<StateDirectory=>
+  std::vector<std::filesystem::path> mounts_for;  // RequiresMountsFor=
+};
+// Applies one unit file's or drop-in's text, as systemd does: later assignments add to the
+// lists, an empty one ("ReadWritePaths=") empties it; "-" and "+" prefixes are dropped. Pure.
+void apply_unit_text(UnitSandbox& sandbox, std::string_view text);
+// Reads carekeepd.service and its drop-ins from systemd's system unit directories under
+// `root` ("/" on a box; a test's tree otherwise): /etc, /run, /usr/local/lib, /usr/lib, /lib
+// in that order of precedence, drop-ins sorted by file name with a name in an earlier
+// directory hiding the same name in a later one. nullopt when the unit is not installed.
+std::optional<UnitSandbox> read_unit_sandbox(const std::filesystem::path& root);
+
+// The drop-in that makes `storage` writable for carekeepd and orders it after its mount.
+std::string storage_drop_in(const std::filesystem::path& storage);
+
+// Pass when the storage is writable under the unit's sandbox (Warn when it is on a mount of
+// its own that the unit does not wait for: RequiresMountsFor=), Fail with the exact drop-in
+// when it is not, Skip when the unit is not installed.
+Check check_sandbox(const config::Config& config, const std::optional<UnitSandbox>& sandbox,
+                    const std::optional<Mount>& mount);
+
+// --fix-storage, as root: creates the storage directory if missing (owned by `owner`, the
+// daemon's user, when that user exists) and writes storage_drop_in() to `root`/kStorageDropIn
+// atomically, mode 0644. Returns the file written. Does not reload systemd.
+Result<std::filesystem::path> write_storage_drop_in(const std::filesystem::path& root,
+                                                    const std::filesystem::path& storage, std::string_view owner);
 
 // --- capacity ------------------------------------------------------------------------------
 // Average seconds of care per day from the weekly hours (exceptions left out).

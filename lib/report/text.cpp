@@ -214,6 +214,7 @@ const std::unordered_map<std::string_view, Words>& table() {
       {"disk_low", {"disk low", "磁盘空间不足"}},
       {"disk_full", {"disk full", "磁盘已满"}},
       {"disk_readonly", {"disk read-only", "磁盘只读"}},
+      {"storage_not_writable", {"storage not writable", "录像目录不可写"}},
       {"clock_untrusted", {"clock untrusted", "时钟不可信"}},
       {"capacity_short", {"capacity short", "容量不足"}},
       {"camera_down", {"camera down", "摄像头中断"}},

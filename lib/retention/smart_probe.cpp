@@ -250,8 +250,9 @@ SmartState probe_smart(const stdfs::path& storage, const std::optional<SmartStat
   return finish();
 }
 
-Status write_state(const stdfs::path& path, const SmartState& state) {
-  return fs::write_file_atomic(path, to_json_text(state));
+Status write_state(const stdfs::path& path, const SmartState& state, std::vector<uid_t> owners) {
+  owners.push_back(::geteuid());
+  return fs::write_file_atomic_guarded(path, to_json_text(state), owners);
 }
 
 }  // namespace carekeep::retention

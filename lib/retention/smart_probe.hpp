@@ -8,6 +8,8 @@
 // but write_state().
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -62,8 +64,10 @@ struct ProbeOptions {
 SmartState probe_smart(const std::filesystem::path& storage, const std::optional<SmartState>& previous, UtcTime now,
                        const ProbeOptions& options = {});
 
-// Replaces `path` atomically (base/fs write_file_atomic: a temporary file that is never a
-// followed symlink, fsync, rename), so the daemon never reads half a file.
-Status write_state(const std::filesystem::path& path, const SmartState& state);
+// Replaces `path` atomically, so the daemon never reads half a file, and follows no symlink
+// it did not create (base/fs write_file_atomic_guarded: carekeep-smart runs as root and
+// writes into a directory carekeepd's user owns). The directories on the way must belong to
+// root, this process's user or one of `owners` (the daemon's user).
+Status write_state(const std::filesystem::path& path, const SmartState& state, std::vector<uid_t> owners = {});
 
 }  // namespace carekeep::retention

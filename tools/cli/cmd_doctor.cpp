@@ -5,6 +5,7 @@
 // configuration is such a failure); 2: bad arguments. Reads the configuration itself, so
 // an invalid file is reported as a failed check rather than stopping the command.
 // --skip NAME leaves a check out (e.g. daemon before the first start, clock on a test box).
+// --fix-storage (root) writes the drop-in the sandbox check asks for, then runs the checks.
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,6 +30,8 @@ struct DoctorOptions {
   double probe_seconds = 5;
   std::vector<std::string> skip;  // check names
   std::string user = "carekeep";
+  bool fix_storage = false;
+  std::filesystem::path unit_root = "/";  // where systemd's unit directories are (tests: a tree)
 };
 
 const char* mark(Verdict v) {
@@ -42,7 +45,7 @@ const char* mark(Verdict v) {
 }
 
 // The names --skip accepts: every check run_doctor adds.
-const std::vector<std::string> kCheckNames{"config",    "storage",   "capacity",    "camera",      "disk_health",
+const std::vector<std::string> kCheckNames{"config",    "storage",   "sandbox",   "capacity",    "camera",      "disk_health",
                                            "clock",     "timezone",  "state_dir",   "database",    "status_file",
                                            "config_file", "daemon_user", "daemon",      "control",     "access_group"};
 
@@ -90,7 +93,12 @@ int report(std::vector<Check> checks, const DoctorOptions& options) {
     for (const auto& c : checks) {
       std::string head = c.name + (c.subject.empty() ? "" : " " + c.subject);
       std::printf("%s %s: %s\n", mark(c.verdict), head.c_str(), c.finding.c_str());
-      if (!c.advice.empty()) std::printf("     -> %s\n", c.advice.c_str());
+      if (!c.advice.empty()) {
+        // Multi-line advice (a file to create) stays indented under its arrow.
+        std::string advice;
+        for (char ch : c.advice) advice += ch == '\n' ? std::string("\n        ") : std::string(1, ch);
+        std::printf("     -> %s\n", advice.c_str());
+      }
     }
     int failed = 0;
     int warned = 0;
@@ -124,9 +132,26 @@ int run_doctor(const std::filesystem::path& config_path, const DoctorOptions& op
   const config::Config& config = *outcome.config;
   checks.push_back({"config", config_path.string(), Verdict::Pass, config::summary(outcome), ""});
 
+  if (options.fix_storage) {
+    // Before the checks, so that they judge the result.
+    if (::geteuid() != 0) {
+      std::fprintf(stderr, "carekeep doctor --fix-storage writes %s: run it as root (sudo)\n",
+                   std::string(doctor::kStorageDropIn).c_str());
+      return 1;
+    }
+    auto written = doctor::write_storage_drop_in(options.unit_root, config.site.storage, options.user);
+    if (!written) {
+      std::fprintf(stderr, "carekeep doctor --fix-storage: %s\n", written.error().message.c_str());
+      return 1;
+    }
+    // On stderr under --json, which keeps stdout one JSON document.
+    std::fprintf(options.json ? stderr : stdout, "wrote %s; now run: systemctl daemon-reload && systemctl restart carekeepd\n\n",
+                 written->string().c_str());
+  }
   auto mount = doctor::mount_of(config.site.storage);
   auto space = doctor::space_of(config.site.storage);
   checks.push_back(doctor::check_storage(config, mount, space));
+  checks.push_back(doctor::check_sandbox(config, doctor::read_unit_sandbox(options.unit_root), mount));
 
   bool probing = options.probe_seconds > 0 &&
                std::find(options.skip.begin(), options.skip.end(), "camera") == options.skip.end();
@@ -208,6 +233,10 @@ Command add_doctor(CLI::App& parent) {
                   "leave a check out, repeatable: e.g. --skip daemon before carekeepd's first start")
       ->check(CLI::IsMember(kCheckNames));
   app->add_option("--user", options->user, "the user carekeepd runs as")->capture_default_str();
+  app->add_flag("--fix-storage", options->fix_storage,
+                "as root: write the systemd drop-in that lets carekeepd write [site] storage (the sandbox check's advice)");
+  // Tests point this at a tree of their own; on a box it is "/".
+  app->add_option("--unit-root", options->unit_root, "where systemd's unit directories are")->group("");
   Command command{app, [](Context&) { return kExitFailure; }};
   command.run_before_config = [options](const std::filesystem::path& config_path) {
     return run_doctor(config_path, *options);

@@ -180,3 +180,47 @@ TEST_CASE("doctor: the daemon check reads status.json freshness, the process and
   CHECK(stale.at("verdict") == "fail");
   CHECK_THAT(stale.at("finding").get<std::string>(), Catch::Contains("not running"));
 }
+
+TEST_CASE("doctor: storage outside the unit's writable paths fails with the drop-in, --fix-storage writes it",
+          "[sandbox]") {
+  test::TempDir dir;
+  // The shipped unit, installed into a tree of its own as the package installs it.
+  const auto root = dir / "root";
+  std::filesystem::create_directories(root / "lib/systemd/system");
+  std::filesystem::copy_file(std::filesystem::path(CAREKEEP_SOURCE_DIR) / "systemd/carekeepd.service",
+                             root / "lib/systemd/system/carekeepd.service");
+  const auto storage = dir / "srv" / "footage";  // a footage disk mounted outside /var/lib/carekeep
+  auto config = write_config(dir.path(), storage, {{"cam", "rtsp://127.0.0.1:1/cam"}});
+  const std::string args = "--probe-seconds 0 --skip daemon --skip clock --unit-root " + root.string();
+
+  auto [code, report] = doctor(config, args);
+  CHECK(code == 1);
+  auto sandbox = find(report, "sandbox");
+  CHECK(sandbox.at("verdict") == "fail");
+  CHECK_THAT(sandbox.at("finding").get<std::string>(),
+             Catch::Contains(storage.string() + " read-only: it is not under ReadWritePaths= (/var/lib/carekeep"));
+  CHECK_THAT(sandbox.at("advice").get<std::string>(),
+             Catch::Contains("create /etc/systemd/system/carekeepd.service.d/storage.conf with these lines:\n"));
+  CHECK_THAT(sandbox.at("advice").get<std::string>(),
+             Catch::Contains("[Service]\nReadWritePaths=" + storage.string() + "\n"));
+  CHECK_THAT(sandbox.at("advice").get<std::string>(),
+             Catch::Contains("systemctl daemon-reload && systemctl restart carekeepd"));
+  // The text form shows the file's lines indented under the advice.
+  auto text = test::run_command(std::string(CAREKEEP_CLI_PATH) + " --config " + config.string() + " doctor " + args);
+  CHECK_THAT(text.out, Catch::Contains("\n        [Service]\n        ReadWritePaths=" + storage.string() + "\n"));
+
+  auto fixed = test::run_command(std::string(CAREKEEP_CLI_PATH) + " --config " + config.string() +
+                                 " doctor --json --fix-storage --user nobody " + args);
+  INFO(fixed.out << fixed.err);
+  const auto drop_in = root / "etc/systemd/system/carekeepd.service.d/storage.conf";
+  CHECK_THAT(fixed.err, Catch::Contains("wrote " + drop_in.string()));
+  CHECK(test::read_text(drop_in) == "# carekeepd may write its footage here (carekeep doctor, issue 14).\n[Unit]\n"
+                                    "RequiresMountsFor=" + storage.string() + "\n\n[Service]\nReadWritePaths=" +
+                                    storage.string() + "\n");
+  struct stat st {};
+  REQUIRE(::stat(storage.c_str(), &st) == 0);  // created for the daemon's user: ReadWritePaths= needs it
+  CHECK(st.st_uid == 65534);
+  auto after = json::parse(fixed.out, nullptr, false);
+  REQUIRE_FALSE(after.is_discarded());
+  CHECK(find(after, "sandbox").at("verdict") == "pass");
+}

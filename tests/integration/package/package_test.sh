@@ -103,6 +103,32 @@ set -e
 [ "$rc" = 1 ] || fail "carekeep doctor on the sample config exited $rc, expected 1"
 grep -q '"fit": false' <<<"$json" || fail "doctor JSON lacks \"fit\": false"
 
+echo "== storage on another disk: the sandbox check and the one drop-in (issue 14)"
+# The installed unit lets carekeepd write /var/lib/carekeep only; storage elsewhere needs the
+# drop-in doctor prints and --fix-storage writes. Neither path is the package's: removed here.
+dropin=/etc/systemd/system/carekeepd.service.d/storage.conf
+elsewhere=/srv/carekeep-package-test
+[ ! -e "$dropin" ] && [ ! -e "$elsewhere" ] || fail "$dropin or $elsewhere exists; this test would remove it"
+trap 'rm -rf "$elsewhere" /etc/systemd/system/carekeepd.service.d; cleanup' EXIT
+sed "s#^storage = .*#storage = \"$elsewhere\"#" /etc/carekeep/carekeep.toml >"$work/elsewhere.toml"
+set +e
+json="$(/usr/bin/carekeep --config "$work/elsewhere.toml" doctor --json --probe-seconds 0 --skip daemon)"
+set -e
+grep -A4 '"check": "sandbox"' <<<"$json" | grep -q '"verdict": "fail"' || { echo "$json"; fail "doctor did not fail the sandbox check for $elsewhere"; }
+grep -q "ReadWritePaths=$elsewhere" <<<"$json" || fail "doctor's advice lacks ReadWritePaths=$elsewhere"
+set +e
+json="$(/usr/bin/carekeep --config "$work/elsewhere.toml" doctor --json --fix-storage --probe-seconds 0 --skip daemon)"
+set -e
+check "--fix-storage wrote $dropin" grep -qx "ReadWritePaths=$elsewhere" "$dropin"
+check "--fix-storage wrote RequiresMountsFor" grep -qx "RequiresMountsFor=$elsewhere" "$dropin"
+expect_stat "$elsewhere" "750 carekeep carekeep"
+grep -A4 '"check": "sandbox"' <<<"$json" | grep -q '"verdict": "pass"' || { echo "$json"; fail "the sandbox check still fails after --fix-storage"; }
+# systemd itself accepts the unit with the drop-in (the drop-in directory is read from /etc).
+out="$(systemd-analyze verify /lib/systemd/system/carekeepd.service 2>&1 || true)"
+[ -z "$out" ] || { echo "$out"; fail "systemd-analyze verify rejects the installed unit with $dropin"; }
+systemd-analyze security --offline=true /lib/systemd/system/carekeepd.service | tail -n 1
+rm -rf "$elsewhere" /etc/systemd/system/carekeepd.service.d
+
 echo "== reinstall over an edited config and existing footage"
 echo "# edited by the operator" >>/etc/carekeep/carekeep.toml
 mkdir -p /var/lib/carekeep/media/nap-1/2026-11-29

@@ -143,3 +143,61 @@ TEST_CASE("carekeep-smart writes smart.json beside the index, readable by the da
   auto bad = test::run_command(std::string(CAREKEEP_SMART_BIN) + " --config " + (dir / "missing.toml").string());
   CHECK(bad.exit_code == 1);
 }
+
+// carekeep-smart runs as root and writes into carekeepd's state directory, which carekeepd's
+// user owns and may fill with symlinks (issue 14). Here "nobody" plays that user (--user).
+TEST_CASE("carekeep-smart follows no symlink it did not create when writing smart.json", "[smart][sandbox]") {
+  test::TempDir dir;
+  const auto root_dir = on_real_disk(dir);
+  RemovedAtEnd cleanup{root_dir};
+  const auto victim_dir = root_dir / "etc";  // root's: stands for /etc
+  fs::create_directories(victim_dir);
+  const auto victim = victim_dir / "shadow";
+  test::write_text(victim, "root:$6$secret");
+  const auto state_dir = root_dir / "state";  // /var/lib/carekeep, the daemon user's
+  fs::create_directories(state_dir);
+  REQUIRE(::chown(state_dir.c_str(), 65534, 65534) == 0);
+  REQUIRE(::chmod(state_dir.c_str(), 0750) == 0);
+  auto config_for = [&](const fs::path& database) {
+    auto config = dir / "carekeep.toml";
+    test::write_text(config, "[site]\nname = \"smart\"\ntimezone = \"UTC\"\nstorage = \"" + (root_dir / "media").string() +
+                                 "\"\ndatabase = \"" + database.string() +
+                                 "\"\n\n[care_hours]\nmonday = [\"08:00-18:00\"]\n\n[[camera]]\nid = \"cam\"\nurl = "
+                                 "\"rtsp://127.0.0.1:1/cam\"\n\n[[zone]]\nid = \"all\"\ncameras = [\"cam\"]\n");
+    return config;
+  };
+  auto smart = [&](const fs::path& config) {
+    return test::run_command("umask 022 && " + std::string(CAREKEEP_SMART_BIN) + " --user nobody --config " +
+                             config.string());
+  };
+
+  SECTION("a symlink at smart.json is replaced, its target untouched") {
+    fs::create_symlink(victim, state_dir / "smart.json");
+    REQUIRE(::lchown((state_dir / "smart.json").c_str(), 65534, 65534) == 0);
+    auto run = smart(config_for(state_dir / "index.db"));
+    INFO(run.out << run.err);
+    CHECK(run.exit_code == 0);
+    CHECK(test::read_text(victim) == "root:$6$secret");
+    CHECK_FALSE(fs::is_symlink(state_dir / "smart.json"));
+    CHECK(fs::is_regular_file(state_dir / "smart.json"));
+  }
+  SECTION("a directory on the way swapped for a symlink into root's files is refused") {
+    fs::create_symlink(victim_dir, state_dir / "db");  // database = /var/lib/carekeep/db/index.db
+    REQUIRE(::lchown((state_dir / "db").c_str(), 65534, 65534) == 0);
+    auto run = smart(config_for(state_dir / "db" / "index.db"));
+    INFO(run.out << run.err);
+    CHECK(run.exit_code == 1);
+    CHECK_THAT(run.err, Catch::Contains("refusing to follow the symlink " + (state_dir / "db").string()));
+    CHECK_FALSE(fs::exists(victim_dir / "smart.json"));
+    CHECK_FALSE(fs::exists(victim_dir / "smart.json.tmp"));
+    CHECK(test::read_text(victim) == "root:$6$secret");
+  }
+  SECTION("a state directory anybody may write is refused") {
+    REQUIRE(::chmod(state_dir.c_str(), 0777) == 0);
+    auto run = smart(config_for(state_dir / "index.db"));
+    INFO(run.out << run.err);
+    CHECK(run.exit_code == 1);
+    CHECK_THAT(run.err, Catch::Contains("refusing to write into " + state_dir.string()));
+    CHECK_FALSE(fs::exists(state_dir / "smart.json"));
+  }
+}

@@ -272,3 +272,90 @@ TEST_CASE("a camera allowed Basic authentication over plain RTSP is a warning th
   camera.url = "rtsps://admin:secret@192.168.1.20/stream1";  // TLS carries Basic safely
   CHECK(doctor::check_camera_auth(camera).verdict == doctor::Verdict::Pass);
 }
+
+// --- storage outside the unit's sandbox (issue 14) -------------------------------------------
+
+TEST_CASE("storage on a real read-only mount fails the storage check and says which kind", "[sandbox][tmpfs]") {
+  doctor::Space roomy{1000 * kGB, 900 * kGB};
+  // A directory of the test machine's disk made read-only by a bind mount (as a sandbox does),
+  // the file system itself read-write.
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "footage");
+  auto bound = make_config((dir / "footage").string());
+  {
+    auto writable = doctor::check_storage(bound, doctor::mount_of(bound.site.storage), roomy);
+    CHECK_THAT(writable.finding, !Catch::Contains("read-only"));
+    test::ReadOnlyBind readonly{dir / "footage"};
+    auto mount = doctor::mount_of(bound.site.storage);
+    REQUIRE(mount);
+    CHECK(mount->read_only);
+    CHECK_FALSE(mount->fs_read_only);
+    auto check = doctor::check_storage(bound, mount, roomy);
+    CHECK(check.verdict == Verdict::Fail);
+    CHECK_THAT(check.finding, Catch::Contains("read-only mount, though its file system is read-write"));
+    CHECK_THAT(check.advice, Catch::Contains("mount -o remount,bind,rw " + (dir / "footage").string()));
+  }
+  // A file system remounted read-only, as after disk errors.
+  test::SmallFilesystem disk(1 << 20);
+  disk.remount_read_only();
+  auto on_disk = make_config((disk.path() / "media").string());
+  auto check = doctor::check_storage(on_disk, doctor::mount_of(on_disk.site.storage), roomy);
+  CHECK(check.verdict == Verdict::Fail);
+  CHECK_THAT(check.finding, Catch::Contains("is read-only"));
+  CHECK_THAT(check.advice, Catch::Contains("smartctl -H"));
+}
+
+TEST_CASE("unit text: ReadWritePaths accumulate, an empty assignment resets, StateDirectory counts", "[sandbox]") {
+  doctor::UnitSandbox sandbox;
+  doctor::apply_unit_text(sandbox, "[Unit]\nRequiresMountsFor=/var/lib/carekeep\n[Service]\nProtectSystem=strict\n"
+                                   "StateDirectory=carekeep\nReadWritePaths=/var/lib/carekeep\n");
+  CHECK(sandbox.strict);
+  CHECK(sandbox.writable == std::vector<std::filesystem::path>{"/var/lib/carekeep", "/var/lib/carekeep"});
+  doctor::apply_unit_text(sandbox, "[Service]\nReadWritePaths=\nReadWritePaths=-/srv/a /mnt/b\n# ReadWritePaths=/x\n");
+  CHECK(sandbox.writable == std::vector<std::filesystem::path>{"/srv/a", "/mnt/b"});
+  // A [Unit] key of the same name is not the service's.
+  doctor::apply_unit_text(sandbox, "[Unit]\nReadWritePaths=/etc\n");
+  CHECK(sandbox.writable.size() == 2);
+  CHECK(sandbox.mounts_for == std::vector<std::filesystem::path>{"/var/lib/carekeep"});
+}
+
+TEST_CASE("the shipped unit keeps /srv/footage read-only until the drop-in doctor prints is written", "[sandbox]") {
+  // The real systemd/carekeepd.service, installed into a tree as the package installs it.
+  test::TempDir root;
+  std::filesystem::create_directories(root / "lib/systemd/system");
+  std::filesystem::copy_file(std::filesystem::path(CAREKEEP_SOURCE_DIR) / "systemd/carekeepd.service",
+                             root / "lib/systemd/system/carekeepd.service");
+  auto config = make_config("/srv/footage");
+  doctor::Mount disk{"/srv/footage", "ext4", "/dev/sda1", false, false};
+
+  CHECK(doctor::check_sandbox(config, doctor::read_unit_sandbox(root / "elsewhere"), disk).verdict == Verdict::Skip);
+  auto sandbox = doctor::read_unit_sandbox(root.path());
+  REQUIRE(sandbox);
+  CHECK(sandbox->strict);
+  auto before = doctor::check_sandbox(config, sandbox, disk);
+  CHECK(before.verdict == Verdict::Fail);
+  CHECK_THAT(before.finding, Catch::Contains("/srv/footage read-only: it is not under ReadWritePaths= (/var/lib/carekeep"));
+  CHECK_THAT(before.advice, Catch::Contains("create /etc/systemd/system/carekeepd.service.d/storage.conf with these lines:\n"
+                                            "# carekeepd may write its footage here (carekeep doctor, issue 14).\n"
+                                            "[Unit]\nRequiresMountsFor=/srv/footage\n\n[Service]\nReadWritePaths=/srv/footage\n"
+                                            "then run: systemctl daemon-reload && systemctl restart carekeepd"));
+  // The default storage, in the state directory, needs nothing.
+  CHECK(doctor::check_sandbox(make_config("/var/lib/carekeep/media"), sandbox, std::nullopt).verdict == Verdict::Pass);
+
+  // Writable but not waited for: a warning.
+  test::write_text(root / "etc/systemd/system/carekeepd.service.d/10-partial.conf", "[Service]\nReadWritePaths=/srv\n");
+  auto partial = doctor::check_sandbox(config, doctor::read_unit_sandbox(root.path()), disk);
+  CHECK(partial.verdict == Verdict::Warn);
+  CHECK_THAT(partial.finding, Catch::Contains("does not wait for its mount /srv/footage"));
+
+  auto written = doctor::write_storage_drop_in(root.path(), root / "srv/footage", "no-such-user");
+  REQUIRE(written);
+  CHECK(*written == root / "etc/systemd/system/carekeepd.service.d/storage.conf");
+  CHECK(test::read_text(*written) == doctor::storage_drop_in(root / "srv/footage"));
+  CHECK(std::filesystem::is_directory(root / "srv/footage"));  // ReadWritePaths= needs it to exist
+  auto tree_config = make_config((root / "srv/footage").string());
+  doctor::Mount tree_disk{root / "srv/footage", "ext4", "/dev/sda1", false, false};
+  auto after = doctor::check_sandbox(tree_config, doctor::read_unit_sandbox(root.path()), tree_disk);
+  CHECK(after.verdict == Verdict::Pass);
+  CHECK_THAT(after.finding, Catch::Contains("ReadWritePaths=" + (root / "srv/footage").string()));
+}
