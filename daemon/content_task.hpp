@@ -1,4 +1,4 @@
-// daemon/content_task: the content checks in the daemon (docs/design.md, Content checks). Owns
+// daemon/content_task: the content checks in the daemon (docs/coverage.md, Content checks). Owns
 // the content::Sampler (its own low-priority thread), hands the recorders a keyframe observer
 // that feeds it, and applies the sampler's fault starts and ends on the loop: a content_fault
 // row per fault (inserted when it starts, ended when it clears) and one content_fault alert per

@@ -1,4 +1,4 @@
-// daemon/coverage_task: zone coverage on the daemon's loop (docs/design.md, Coverage / In the
+// daemon/coverage_task: zone coverage on the daemon's loop (docs/coverage.md, Coverage / In the
 // daemon). Feeds the recorders' reports and the content checker's open faults (read from the
 // index) into a coverage::LiveTracker, evaluates it every 5 s and raises or resolves the
 // zone_uncovered alert; every hour and at shutdown it recomputes the past day's gaps from the

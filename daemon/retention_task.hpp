@@ -1,4 +1,4 @@
-// daemon/retention_task: retention on the daemon's loop (docs/design.md, Retention / In the
+// daemon/retention_task: retention on the daemon's loop (docs/retention.md, Retention / In the
 // daemon). A pass every 60 s, and at once when free space drops below the headroom, when
 // footage passes max_bytes (a running total kept from segment closes), when space returns
 // while recording is paused, or when a segment write hits ENOSPC: measure → load candidates

@@ -1,6 +1,6 @@
 // daemon/webhook: carries AlertCenter changes to the [[alerts.webhook]] endpoints of the config
 // (a generic JSON POST, WeCom and DingTalk group robots) so that alerts reach a person's phone
-// (docs/design.md, Alerts / Webhooks). Everything runs asynchronously on the io_context it is
+// (docs/alerts.md, Alerts / Webhooks). Everything runs asynchronously on the io_context it is
 // given (the daemon's loop): notify() only queues, HTTP(S) happens with Boost.Beast (TLS peers
 // verified against the system CAs plus the webhook's ca_file, and by host name), so a slow or
 // hung endpoint never delays recording. Per endpoint: one message in flight, order kept, retries with back-off, at most
@@ -9,7 +9,7 @@
 // With an outbox file, what is not yet delivered (and when each open alert's next reminder is
 // due) survives a restart: written atomically whenever it changes, reloaded by the first
 // configure(), delivered in order; a notice older than 24 h is dropped, one older than 10 min
-// says it comes late. Delivery is at least once (docs/design.md, Webhooks / Restarts).
+// says it comes late. Delivery is at least once (docs/alerts.md, Webhooks / Restarts).
 // Use from the io_context's thread only.
 #pragma once
 

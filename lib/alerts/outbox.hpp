@@ -1,6 +1,6 @@
 // alerts/outbox: the webhook notices not yet delivered, kept in a small JSON file beside the
 // index (webhook-outbox.json) so that a restart, an upgrade or a power cut does not lose a
-// "raised" or "resolved" message on its way to a person's phone (docs/design.md, Webhooks).
+// "raised" or "resolved" message on its way to a person's phone (docs/alerts.md, Webhooks).
 // Pure text <-> value conversion plus a loader that moves an unreadable file aside; the
 // daemon's WebhookNotifier decides when to write it. Blocking file I/O, small files.
 #pragma once

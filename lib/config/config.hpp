@@ -74,7 +74,7 @@ struct Coverage {
   double gap_tolerance_seconds = 2.0;
 };
 
-// Checks of a camera's picture (docs/design.md, Content checks): black, covered lens and
+// Checks of a camera's picture (docs/coverage.md, Content checks): black, covered lens and
 // frozen picture, decided on one decoded keyframe every sample_seconds. A [content] table
 // sets these for every camera; a camera's own [camera.content] table overrides single keys.
 struct ContentChecks {
@@ -138,7 +138,7 @@ struct Access {
   std::filesystem::path socket;  // absolute; the loader defaults it to control.sock beside the database
   std::string inspector_group{kDefaultInspectorGroup};  // a group name or a numeric gid
   std::string operator_group{kDefaultOperatorGroup};
-  // Limits against a local user exhausting the daemon (issue 14; docs/design.md, "Control socket
+  // Limits against a local user exhausting the daemon (issue 14; docs/access.md, "Control socket
   // and access"). Root and the daemon's user are exempt from the per-user cap, not the total.
   int max_connections = 64;          // open control connections, everyone together
   int max_connections_per_user = 8;  // per uid: a command, its cancel and a few pings

@@ -2,7 +2,7 @@
 // (flat or extremely blurred) or frozen (unchanged beyond sensor noise for frozen_seconds).
 // Pure and synchronous: measure() reads one luma plane, Detector keeps one camera's history and
 // turns measurements into fault starts and ends. No FFmpeg, no threads, no I/O; the sampler
-// (sampler.hpp) decodes and calls these on its worker thread. docs/design.md, Content checks.
+// (sampler.hpp) decodes and calls these on its worker thread. docs/coverage.md, Content checks.
 #pragma once
 
 #include <cstdint>

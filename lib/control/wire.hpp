@@ -1,4 +1,4 @@
-// control/wire: the messages of carekeepd's control socket (docs/design.md, Control socket).
+// control/wire: the messages of carekeepd's control socket (docs/access.md, Control socket).
 // A Unix SOCK_SEQPACKET socket: one JSON object per packet, so message boundaries need no
 // framing, and file descriptors ride along with a packet (SCM_RIGHTS). Blocking or
 // non-blocking as the socket is; any thread, one reader and one writer per socket.

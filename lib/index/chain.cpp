@@ -12,19 +12,11 @@ namespace carekeep::index {
 namespace {
 
 using sqlite::Statement;
+using detail::put_int;
+using detail::put_text;
 
 tl::unexpected<Error> failed(Error error, std::string_view what) {
   return tl::unexpected(std::move(error).with_context(what));
-}
-
-void put_int(std::string& out, std::int64_t value) {
-  auto v = static_cast<std::uint64_t>(value);
-  for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((v >> shift) & 0xff);
-}
-
-void put_text(std::string& out, std::string_view text) {
-  put_int(out, static_cast<std::int64_t>(text.size()));
-  out += text;
 }
 
 // Record lines are "key=value\n"; a value's backslashes and newlines are escaped so that a

@@ -1,4 +1,4 @@
-// index/chain: the evidence chain (issue 15; docs/design.md, Evidence chain). Per camera, an
+// index/chain: the evidence chain (issue 15; docs/evidence.md, Evidence chain). Per camera, an
 // append-only, hash-linked list of chain_entry rows: one when a segment closes (its full
 // metadata) and one for every later change of its row; in the box chain, one per hold placed
 // or released. The Index methods that change those rows append the entries in the same

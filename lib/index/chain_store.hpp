@@ -3,11 +3,27 @@
 // blocks on SQLite.
 #pragma once
 
+#include <cstdint>
+#include <string>
+#include <string_view>
+
 #include "base/error.hpp"
 #include "index/chain.hpp"
 #include "sqlite/connection.hpp"
 
 namespace carekeep::index::detail {
+
+// The byte layout every hashed message of the index uses (anchors, chain entries): integers
+// as 8 bytes big-endian, text as its length then its bytes, so no two messages share bytes.
+inline void put_int(std::string& out, std::int64_t value) {
+  auto v = static_cast<std::uint64_t>(value);
+  for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((v >> shift) & 0xff);
+}
+
+inline void put_text(std::string& out, std::string_view text) {
+  put_int(out, static_cast<std::int64_t>(text.size()));
+  out += text;
+}
 
 // Appends `entry` (chain, time, kind, subject and record set) at the chain's tip: fills in
 // seq, prev_hash and hash. The caller holds the transaction that also wrote the row, so two

@@ -1191,7 +1191,7 @@ Status Index::replace_zone_gaps(TimeRange range, std::optional<std::string_view>
   return ok();
 }
 
-// ---- clock guard state (issue 15; docs/design.md, Retention / Clock guard) ---------------
+// ---- clock guard state (issue 15; docs/retention.md, Retention / Clock guard) ---------------
 // Kept apart from the blocks above: migration 0006 added clock_trust and segment.suspect_clock.
 
 constexpr std::string_view kClockTrustSql = R"sql(

@@ -80,7 +80,7 @@ class Index {
   // chain link yet. For `verify` and the export manifest's chain positions.
   Result<std::vector<SegmentRow>> chain_segments(std::string_view camera_id);
 
-  // ---- retention (docs/design.md, Retention) ----
+  // ---- retention (docs/retention.md, Retention) ----
   // One segment by id, in any state; nullopt when there is no such row.
   Result<std::optional<SegmentRow>> segment(SegmentId id);
   // Live segments (closed, recovered, damaged) that retention may consider: those whose
@@ -161,7 +161,7 @@ class Index {
   // served by the partial index segment_suspect_clock, so it costs nothing on a healthy box.
   Result<std::int64_t> suspect_clock_segments(std::string_view camera_id, TimeRange range);
 
-  // ---- content faults (lib/content decides; these only store; docs/design.md, Content checks) ----
+  // ---- content faults (lib/content decides; these only store; docs/coverage.md, Content checks) ----
   // A fault that starts at `start`; `detail` is a JSON object (measured values, thresholds).
   // Fails Internal for an unknown camera, a kind other than black | frozen | covered, or
   // detail that is not valid JSON.
@@ -175,7 +175,7 @@ class Index {
   // The camera's faults overlapping `range` (an open one reaches +infinity), by start, id.
   Result<std::vector<ContentFaultRow>> content_faults(std::string_view camera_id, TimeRange range);
 
-  // ---- zone gaps (lib/coverage decides; these only store; docs/design.md, Coverage) ----
+  // ---- zone gaps (lib/coverage decides; these only store; docs/coverage.md, Coverage) ----
   // Gaps overlapping `range` (of one zone, or of all), by zone, start.
   Result<std::vector<ZoneGapRow>> zone_gaps(TimeRange range, std::optional<std::string_view> zone_id = std::nullopt);
   // Deletes the gaps overlapping `range` (of one zone, or of all) and inserts `gaps` in their
@@ -184,7 +184,7 @@ class Index {
   // schema's checks (empty interval, two gaps of a zone with one start).
   Status replace_zone_gaps(TimeRange range, std::optional<std::string_view> zone_id, std::span<const ZoneGapRow> gaps);
 
-  // ---- evidence: access log and integrity anchors (index/evidence.hpp; docs/design.md, Exports) ----
+  // ---- evidence: access log and integrity anchors (index/evidence.hpp; docs/evidence.md, Exports) ----
   // Appends one row to the hash-chained access log (its own transaction unless the caller
   // holds one, so two writers cannot fork the chain) and returns it with id and hashes.
   Result<AccessLogRow> append_access_log(const NewAccessEntry& entry);
@@ -201,7 +201,7 @@ class Index {
   // Anchors of one camera or of all, by id.
   Result<std::vector<AnchorRow>> anchors(std::optional<std::string_view> camera_id = std::nullopt);
 
-  // ---- evidence chain (index/chain.hpp; docs/design.md, Evidence chain) ----
+  // ---- evidence chain (index/chain.hpp; docs/evidence.md, Evidence chain) ----
   // close_segment, mark_segment_damaged/deleting/deleted, insert_hold and release_hold each
   // append one chain_entry in the transaction that changes the row; nothing else writes them.
   // A chain is a camera id or kBoxChain (holds).

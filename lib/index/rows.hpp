@@ -83,7 +83,7 @@ struct OpenSegment {
 // passed: the index stores start + duration, so the two can never disagree.
 struct ClosedSegment {
   // The start as known at close, when it differs from the one given at open (a late first
-  // packet, docs/design.md "Segment start times"); empty keeps the start given at open.
+  // packet, docs/recording.md "Segment start times"); empty keeps the start given at open.
   std::optional<UtcTime> start;
   Micros duration{0};          // from media timestamps
   std::int64_t size_bytes = 0;
@@ -268,7 +268,7 @@ struct FootageRate {
   Micros other_duration{0};
 };
 
-// ---- clock guard state (issue 15; docs/design.md, Retention / Clock guard) ----
+// ---- clock guard state (issue 15; docs/retention.md, Retention / Clock guard) ----
 // The clock_trust row: what lib/retention's ClockGuard persists across restarts. source is the
 // column's word: first_start | consistent | ntp | operator | migration.
 struct ClockTrustRow {

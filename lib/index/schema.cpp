@@ -10,7 +10,7 @@ namespace carekeep::index {
 namespace {
 
 // Migration 0005: the script, then an 'adopted' chain entry for every row that exists, so
-// that a migrated index has a whole chain from the first open on (docs/design.md, Evidence
+// that a migrated index has a whole chain from the first open on (docs/evidence.md, Evidence
 // chain, "Existing indexes"). SQL alone cannot compute SHA-256, hence code.
 Status migrate_0005(sqlite::Connection& db) {
   if (auto st = db.exec(embedded::kMigration0005Sql); !st) return st;

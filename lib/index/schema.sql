@@ -150,7 +150,7 @@ create table clock_event (
 ) strict;
 create index clock_event_by_time on clock_event (time_us);  -- steps in a range
 
--- The clock guard's state (migration 0006; docs/design.md, Retention / Clock guard): one row,
+-- The clock guard's state (migration 0006; docs/retention.md, Retention / Clock guard): one row,
 -- the latest wall time the guard trusted. Written by the daemon when trust changes and about
 -- once a minute while it holds; never moved by a clock the guard does not trust, so a restart
 -- on a wrong clock is compared with the last real time, not with the wrong clock's own footage.
@@ -236,7 +236,7 @@ end;
 -- and every later change of its row; in the box chain (''), every hold placed or released.
 -- Each entry holds the row as it is after the change and the hash of the previous entry, so
 -- a row can change only by appending: `verify` re-derives every link and compares each row
--- with its latest entry (docs/design.md, Evidence chain).
+-- with its latest entry (docs/evidence.md, Evidence chain).
 create table chain_entry (
   chain text not null,             -- a camera id: that camera's segments; '' : the box chain (holds, whose
                                    -- subject may be a zone, which is configuration and not a camera)

@@ -44,7 +44,7 @@ std::optional<DownCause> parse_down_cause(std::string_view word);
 enum class Client { Native, Libavformat };
 std::string_view to_string(Client client);
 
-// Bounds on everything a camera controls (docs/design.md, Recording / Bounds). A session that
+// Bounds on everything a camera controls (docs/recording.md, Recording / Bounds). A session that
 // crosses one ends with DownCause::LimitExceeded and a detail naming the limit and the value
 // seen; the camera is retried like any other failure. Together they bound one camera's
 // memory whatever it sends (the arithmetic is in the design doc).

@@ -33,7 +33,7 @@ struct RecoveryReport {
 using ProtectionPolicy =
     std::function<std::optional<UtcTime>(const std::string& camera, UtcTime start, UtcTime end)>;
 
-// Runs the whole procedure (docs/design.md, "Crash recovery") over `storage` and `index`.
+// Runs the whole procedure (docs/recording.md, "Crash recovery") over `storage` and `index`.
 // `now` stamps closed_us, events and details. The daemon calls sync_cameras first, so that a
 // quarantined file's event can name its camera.
 // Idempotent: a second call finds nothing to do. Crash-safe: each file step is finished on

@@ -17,7 +17,7 @@ const SystemClock kSystemClock;
 constexpr Micros kContiguityTolerance{500'000};
 
 // How late a segment's first packet may have been read before its start is corrected at
-// close (docs/design.md, Segment start times): below this it is ordinary jitter.
+// close (docs/recording.md, Segment start times): below this it is ordinary jitter.
 constexpr Micros kLateStartThreshold{100'000};
 
 // realtime − monotonic: constant unless someone (NTP, an operator, a missing RTC) steps

@@ -84,7 +84,7 @@ class Recorder {
   void stop();  // closes the open segment cleanly and reports it before returning
   const CameraSettings& settings() const { return settings_; }
   RecorderSnapshot snapshot() const;
-  // Retention's disk-full triage (docs/design.md, Retention): pause() ends the current run
+  // Retention's disk-full triage (docs/retention.md, Retention): pause() ends the current run
   // (the open segment is closed cleanly, the run ends with cause disk_error and `reason` as
   // detail) and connects no more until resume(). Thread-safe, returns at once; the
   // recorder thread acts on it at its next packet or within a backoff sleep.

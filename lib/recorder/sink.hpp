@@ -53,7 +53,7 @@ struct SegmentClosed {
   std::uint64_t seq;
   std::filesystem::path path; // relative to the storage root
   segment::ClosedSegment segment;  // its start may be earlier than the opened one (a late
-                                   // first packet, docs/design.md "Segment start times")
+                                   // first packet, docs/recording.md "Segment start times")
   std::string video_codec;
   int width = 0;
   int height = 0;

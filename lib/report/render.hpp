@@ -24,7 +24,7 @@ enum class Format { Json, Html, Pdf, Csv };
 Result<std::set<Format>> parse_formats(std::string_view text);
 
 // report.json: UTF-8, times in ISO 8601 with the site's offset, keys stable (documented in
-// docs/design.md, Reports). Deterministic for equal data.
+// docs/reports.md, Reports). Deterministic for equal data.
 std::string render_json(const ReportData& data, const TimeZone& zone);
 
 struct CsvFiles {

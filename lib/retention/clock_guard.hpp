@@ -1,5 +1,5 @@
 // retention/clock_guard: may retention trust the wall clock? (PRODUCT.md §4 invariant 5;
-// docs/design.md, Retention / Clock guard; issue 15). Deletion decides on wall-clock time, so a
+// docs/retention.md, Retention / Clock guard; issue 15). Deletion decides on wall-clock time, so a
 // clock jumped 10 years forward would make all footage look expired, and one jumped back would
 // keep footage past its time or stamp new footage before old. The guard compares the wall clock
 // with what the monotonic clock predicts from the last time it trusted it; across restarts it

@@ -1,5 +1,5 @@
 // retention/deleter: carries out a plan on the index and the storage directory, crash-safely
-// (PRODUCT.md §4.4; docs/design.md, Retention). Per batch of rows: mark them `deleting` in one
+// (PRODUCT.md §4.4; docs/retention.md, Retention). Per batch of rows: mark them `deleting` in one
 // transaction → unlink each file → fsync each directory once → mark them `deleted` in one
 // transaction. A crash anywhere leaves rows `deleting`, which complete_interrupted() finishes.
 // Runs on the daemon's loop thread over the writer connection; blocks on SQLite commits,

@@ -1,5 +1,5 @@
 // retention/forecast: how many days of care footage the storage can hold at the rate the
-// cameras actually record (PRODUCT.md §4; docs/design.md, Retention / Capacity forecast). Pure:
+// cameras actually record (PRODUCT.md §4; docs/retention.md, Retention / Capacity forecast). Pure:
 // footage rates from the index, the storage measurement, the retention settings and the care
 // calendar go in, a forecast comes out. Any thread; never blocks. It warns; it changes nothing.
 #pragma once

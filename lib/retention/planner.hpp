@@ -1,4 +1,4 @@
-// retention/planner: the retention policy as one pure function (PRODUCT.md §4; docs/design.md,
+// retention/planner: the retention policy as one pure function (PRODUCT.md §4; docs/retention.md,
 // Retention). Segment rows, active holds, disk usage, the configuration, the time and whether
 // the wall clock can be trusted go in; the segments to delete, each with its reason, and what
 // is still missing come out. No I/O, no clock, no threads: any thread may call it and it never

@@ -1,5 +1,5 @@
 // retention/smart: the SMART health of the disks holding the storage (PRODUCT.md §4, disk
-// health; docs/design.md, Retention / Disk health). Reads the JSON `smartctl --json` prints
+// health; docs/retention.md, Retention / Disk health). Reads the JSON `smartctl --json` prints
 // for one device into plain findings, keeps the state file the root helper carekeep-smart
 // writes beside the index (smart.json) and the daemon reads, and decides which concerns an
 // operator must hear about. Pure apart from read_state (one small file); any thread. It runs

@@ -63,7 +63,7 @@ Result<Connection> Connection::open(const std::filesystem::path& path, int flags
     int persist = 1;
     sqlite3_file_control(raw, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
     // synchronous=full: every commit fsyncs the WAL, so a committed row survives a power cut.
-    // The index is evidence; the cost is measured in docs/design.md (Index: durability).
+    // The index is evidence; the cost is measured in docs/index.md (Index: durability).
     if (auto st = db.exec("pragma synchronous = full"); !st) {
       return tl::unexpected(std::move(st.error()).with_context(what));
     }

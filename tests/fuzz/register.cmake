@@ -4,7 +4,7 @@
 #   fuzzregression  each file of regressions/<harness>/ replayed once (default run)
 #   fuzz            each harness for CAREKEEP_FUZZ_SECONDS (excluded from the default run, like
 #                   soak: ctest --test-dir build/ci -L '^fuzz$')
-# docs/design.md, "Fuzzing", has the reasons and the measured cost.
+# docs/recording.md, "Fuzzing", has the reasons and the measured cost.
 include(ExternalProject)
 include(${CMAKE_CURRENT_LIST_DIR}/harnesses.cmake)
 include(${CMAKE_CURRENT_LIST_DIR}/open_crashes.cmake)

@@ -114,4 +114,17 @@ std::filesystem::path daemon_on_faked_clock(const std::filesystem::path& binary,
   return wrapper;
 }
 
+std::string daemon_config(const std::filesystem::path& dir, const std::vector<std::pair<std::string, std::string>>& cameras) {
+  std::string text = "[site]\nname = \"测试托育点\"\ntimezone = \"Asia/Shanghai\"\nstorage = \"" + (dir / "media").string() +
+                     "\"\ndatabase = \"" + (dir / "index.db").string() +
+                     "\"\n\n[care_hours]\nmonday = [\"00:00-24:00\"]\ntuesday = [\"00:00-24:00\"]\n"
+                     "wednesday = [\"00:00-24:00\"]\nthursday = [\"00:00-24:00\"]\nfriday = [\"00:00-24:00\"]\n"
+                     "saturday = [\"00:00-24:00\"]\nsunday = [\"00:00-24:00\"]\n\n";
+  for (const auto& [id, url] : cameras) text += "[[camera]]\nid = \"" + id + "\"\nurl = \"" + url + "\"\nsegment_seconds = 10\n\n";
+  text += "[[zone]]\nid = \"all\"\ncameras = [";
+  for (std::size_t i = 0; i < cameras.size(); ++i) text += (i ? ", \"" : "\"") + cameras[i].first + "\"";
+  text += "]\n";
+  return text;
+}
+
 }  // namespace carekeep::test

@@ -10,6 +10,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "catalog/catalog.hpp"
@@ -76,6 +77,10 @@ class DaemonProcess {
   std::filesystem::path log_;
   pid_t pid_ = -1;
 };
+
+// A carekeepd configuration for `cameras` (id, URL): storage and index under `dir`, care all
+// day every day, 10 s segments, one zone "all" with every camera.
+std::string daemon_config(const std::filesystem::path& dir, const std::vector<std::pair<std::string, std::string>>& cameras);
 
 // A wrapper script that runs carekeepd (`binary`) on a clock faked by libfaketime, and only
 // carekeepd: this process and the commands the daemon starts see the real time. The clock is

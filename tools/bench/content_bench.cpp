@@ -1,4 +1,4 @@
-// content_bench: CPU cost of the content checks (docs/design.md, Content checks; issue 5).
+// content_bench: CPU cost of the content checks (docs/coverage.md, Content checks; issue 5).
 // Offers the keyframes of a clip to one content::Sampler as N cameras would, one sample per
 // camera every --interval seconds of simulated time, waits for each to be checked (so none is
 // dropped), and reports the worker thread's CPU time per sample and per camera-minute.

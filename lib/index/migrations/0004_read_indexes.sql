@@ -6,7 +6,7 @@
 -- Coverage reads every segment of every camera in the evaluated range (2 M rows for a 90-day
 -- report at 16 cameras). Through segment_by_camera_start (camera_id, start_us) each row cost
 -- an index entry plus a lookup of the table row, for four small columns; segment_span holds
--- them, so the read is one walk of one index (measured in docs/design.md, Schema history). Its leading columns are those of segment_by_camera_start, so it serves
+-- them, so the read is one walk of one index (measured in docs/index.md, Schema history). Its leading columns are those of segment_by_camera_start, so it serves
 -- every query that one did, and id after start_us gives "order by start_us, id" without a
 -- sort; the old index is dropped first, so the new one reuses its pages.
 -- state_detail is not in it: tombstones carry long details, and coverage needs a damaged

@@ -7,7 +7,7 @@
 -- size, state or protection could be edited, and a row removed with its file, without any
 -- chain noticing. chain_entry records every segment's metadata at close and every later
 -- state change (and every hold placed or released) as appended, hash-linked entries; the
--- index writes them in the same transaction as the row (docs/design.md, Evidence chain).
+-- index writes them in the same transaction as the row (docs/evidence.md, Evidence chain).
 -- Rows that exist when this runs are "adopted": index/schema.cpp appends one entry per row,
 -- as the row is now, right after this script and in the same transaction.
 --

@@ -1,5 +1,5 @@
 -- Migration 0006 (schema version 6): the clock guard's state survives restarts, and footage
--- recorded while the clock was not trusted says so (issue 15; docs/design.md, Retention /
+-- recorded while the clock was not trusted says so (issue 15; docs/retention.md, Retention /
 -- Clock guard).
 --
 -- FROZEN once released: databases in the field were migrated by exactly this text, so a

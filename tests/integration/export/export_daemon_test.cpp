@@ -116,7 +116,7 @@ TEST_CASE("carekeepd footage exports and verifies with the key it created at fir
   CHECK(got == Approx(first_length - keyframe_before + second_part).margin(0.12));
   // Where the two rows meet (the usual case), that is the request from a keyframe at most a
   // GOP early. A loaded machine can read a whole first segment late, so its row overlaps
-  // the next by that much (docs/design.md, Segment start times), and the file is longer.
+  // the next by that much (docs/recording.md, Segment start times), and the file is longer.
   if (std::abs(seam) <= 0.04) {
     CHECK(got >= asked - 0.2);
     CHECK(got <= asked + (from_in_segment - keyframe_before) + 0.2);

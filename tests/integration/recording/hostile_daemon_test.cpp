@@ -27,19 +27,6 @@ using test::Hostility;
 
 namespace {
 
-std::string config_text(const std::filesystem::path& dir, const std::vector<std::pair<std::string, std::string>>& cameras) {
-  std::string text = "[site]\nname = \"测试托育点\"\ntimezone = \"Asia/Shanghai\"\nstorage = \"" + (dir / "media").string() +
-                     "\"\ndatabase = \"" + (dir / "index.db").string() +
-                     "\"\n\n[care_hours]\nmonday = [\"00:00-24:00\"]\ntuesday = [\"00:00-24:00\"]\n"
-                     "wednesday = [\"00:00-24:00\"]\nthursday = [\"00:00-24:00\"]\nfriday = [\"00:00-24:00\"]\n"
-                     "saturday = [\"00:00-24:00\"]\nsunday = [\"00:00-24:00\"]\n\n";
-  for (const auto& [id, url] : cameras) text += "[[camera]]\nid = \"" + id + "\"\nurl = \"" + url + "\"\nsegment_seconds = 10\n\n";
-  text += "[[zone]]\nid = \"all\"\ncameras = [";
-  for (std::size_t i = 0; i < cameras.size(); ++i) text += (i ? ", \"" : "\"") + cameras[i].first + "\"";
-  text += "]\n";
-  return text;
-}
-
 // utime + stime of a process, in seconds.
 double cpu_seconds(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
@@ -79,7 +66,7 @@ TEST_CASE("carekeepd records a polite camera without a hole beside ten hostile o
   test::RtspTestServer polite;
   std::vector<std::pair<std::string, std::string>> cameras{{"polite", polite.url()}};
   for (Hostility h : test::all_hostilities()) cameras.emplace_back(id_of(h), hostile.url(h));
-  test::write_text(dir / "carekeep.toml", config_text(dir.path(), cameras));
+  test::write_text(dir / "carekeep.toml", test::daemon_config(dir.path(), cameras));
 
   test::DaemonProcess daemon{CAREKEEPD_BIN, dir / "carekeep.toml", dir / "daemon.log"};
   daemon.start();

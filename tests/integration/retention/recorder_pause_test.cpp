@@ -1,4 +1,4 @@
-// Recorder::pause/resume, the recorder side of disk-full triage (docs/design.md, Retention / In
+// Recorder::pause/resume, the recorder side of disk-full triage (docs/retention.md, Retention / In
 // the daemon), on a real fakecam camera and a real index: the open segment is closed cleanly,
 // the run ends as disk_error with the reason, nothing is recorded while paused, and resume()
 // starts a new run.

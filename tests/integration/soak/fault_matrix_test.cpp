@@ -36,19 +36,6 @@ std::string binary(const char* name, const char* built) {
   return dir != nullptr && *dir != '\0' ? std::string(dir) + "/" + name : std::string(built);
 }
 
-std::string config_text(const std::filesystem::path& dir, const std::vector<std::pair<std::string, std::string>>& cameras) {
-  std::string text = "[site]\nname = \"测试托育点\"\ntimezone = \"Asia/Shanghai\"\nstorage = \"" + (dir / "media").string() +
-                     "\"\ndatabase = \"" + (dir / "index.db").string() +
-                     "\"\n\n[care_hours]\nmonday = [\"00:00-24:00\"]\ntuesday = [\"00:00-24:00\"]\n"
-                     "wednesday = [\"00:00-24:00\"]\nthursday = [\"00:00-24:00\"]\nfriday = [\"00:00-24:00\"]\n"
-                     "saturday = [\"00:00-24:00\"]\nsunday = [\"00:00-24:00\"]\n\n";
-  for (const auto& [id, url] : cameras) text += "[[camera]]\nid = \"" + id + "\"\nurl = \"" + url + "\"\nsegment_seconds = 10\n\n";
-  text += "[[zone]]\nid = \"all\"\ncameras = [";
-  for (std::size_t i = 0; i < cameras.size(); ++i) text += (i ? ", \"" : "\"") + cameras[i].first + "\"";
-  text += "]\n";
-  return text;
-}
-
 const index::TimeRange kAll{UtcTime{}, from_us(INT64_MAX / 2)};
 
 std::size_t open_fds(pid_t pid) {
@@ -77,7 +64,7 @@ TEST_CASE("kill -9 at random moments while 8 cameras record: verify clean, rows 
   test::RtspTestServer server{specs};
   for (const auto& s : specs) cameras.emplace_back(s.id, server.url(s.id));
   test::TempDir dir;
-  test::write_text(dir / "carekeep.toml", config_text(dir.path(), cameras));
+  test::write_text(dir / "carekeep.toml", test::daemon_config(dir.path(), cameras));
   test::DaemonProcess daemon{binary("carekeepd", CAREKEEPD_BIN), dir / "carekeep.toml", dir / "daemon.log"};
   std::mt19937 rng(20261207);
   std::vector<UtcTime> killed_at;
@@ -118,7 +105,9 @@ TEST_CASE("kill -9 at random moments while 8 cameras record: verify clean, rows 
       if (row.state == index::SegmentState::Deleted) continue;
       INFO(row.path);
       CHECK(row.state != index::SegmentState::Open);  // every open row was recovered at a restart
-      CHECK(std::filesystem::exists(dir / "media" / row.path));
+      // A kill before a segment's first complete fragment leaves a header-only file: its row
+      // is damaged and the file set aside in quarantine (recovery's rule, docs/recording.md).
+      if (row.state != index::SegmentState::Damaged) CHECK(std::filesystem::exists(dir / "media" / row.path));
       row_paths.insert(row.path);
       by_camera[id].push_back(row);
     }
@@ -132,6 +121,7 @@ TEST_CASE("kill -9 at random moments while 8 cameras record: verify clean, rows 
     if (!entry.is_regular_file()) continue;
     auto rel = std::filesystem::relative(entry.path(), dir / "media").string();
     INFO(rel);
+    if (entry.path().filename().string().front() == '.') continue;  // the daemon's lock file
     if (rel.rfind("quarantine/", 0) == 0) {
       if (entry.file_size() > 64 * 1024) ++quarantined_with_footage;
       continue;
@@ -140,6 +130,7 @@ TEST_CASE("kill -9 at random moments while 8 cameras record: verify clean, rows 
   }
   CHECK(quarantined_with_footage == 0);
   // Footage before each kill reaches to within 2 s of it, for every camera.
+  Micros worst{0};
   for (auto& [id, rows] : by_camera) {
     for (UtcTime kill : killed_at) {
       std::optional<UtcTime> last_end;
@@ -149,8 +140,11 @@ TEST_CASE("kill -9 at random moments while 8 cameras record: verify clean, rows 
       if (!last_end) continue;  // killed before this camera's first keyframe
       INFO("camera " << id << ", kill at " << format_utc_iso(kill));
       CHECK(kill - *last_end <= 2s);
+      worst = std::max(worst, std::chrono::duration_cast<Micros>(kill - *last_end));
     }
   }
+  WARN(kills << " kills x " << cameras.size() << " cameras: at most " << worst.count() / 1000 << " ms of footage before a kill lost; "
+             << row_paths.size() << " segment files kept; " << quarantined_with_footage << " quarantined with footage");
 }
 
 TEST_CASE("a camera flapping every few seconds for 10 minutes: one down event an outage, no descriptor or memory growth",
@@ -159,7 +153,7 @@ TEST_CASE("a camera flapping every few seconds for 10 minutes: one down event an
   test::RtspTestServer flapping{{test::RtspTestServer::camera("flap")}};
   test::RtspTestServer steady{{test::RtspTestServer::camera("steady")}};
   test::TempDir dir;
-  test::write_text(dir / "carekeep.toml", config_text(dir.path(), {{"flap", flapping.url("flap")}, {"steady", steady.url("steady")}}));
+  test::write_text(dir / "carekeep.toml", test::daemon_config(dir.path(), {{"flap", flapping.url("flap")}, {"steady", steady.url("steady")}}));
   test::DaemonProcess daemon{binary("carekeepd", CAREKEEPD_BIN), dir / "carekeep.toml", dir / "daemon.log"};
   daemon.start();
   REQUIRE(daemon.wait_for_log("daemon_ready", 30s));

@@ -2,7 +2,7 @@
 # Runs `systemd-analyze verify` on systemd/carekeepd.service and carekeep-smart.{service,timer}
 # with ExecStart pointing at the freshly built carekeepd and carekeep-smart (the installed
 # paths do not exist on a build machine), and checks that the sysusers and tmpfiles entries
-# parse. Then the sandbox (issue 14, docs/design.md "Sandbox"): the resource limits are set,
+# parse. Then the sandbox (issue 14, docs/operations.md "Sandbox"): the resource limits are set,
 # `systemd-analyze security` scores both services no worse than measured when they were set,
 # and every syscall carekeep-smart and the programs it runs (findmnt, lsblk, smartctl) make,
 # recorded with strace on this machine, is one its SystemCallFilter= allows.

@@ -1,4 +1,4 @@
-// [content] and [camera.content]: the content checks' thresholds (docs/design.md, Content checks).
+// [content] and [camera.content]: the content checks' thresholds (docs/coverage.md, Content checks).
 #include <catch2/catch.hpp>
 
 #include <algorithm>

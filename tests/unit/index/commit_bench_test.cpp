@@ -24,7 +24,7 @@ struct BenchMode {
 // the index sustains with synchronous=full on this disk, against synchronous=normal. Run as
 //   build/db/tests/unit/index/index_test "[.bench]"
 // with CAREKEEP_BENCH_DIR=/path/on/the/target/disk to measure somewhere other than $TMPDIR.
-// The result is written up in docs/design.md (Index: durability).
+// The result is written up in docs/index.md (Index: durability).
 TEST_CASE("commit rate of 10-row segment batches", "[.bench]") {
   constexpr int kCommits = 500;
   constexpr int kRows = 10;

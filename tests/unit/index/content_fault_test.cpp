@@ -1,5 +1,5 @@
 // The index's content_fault table (migration 0003): insert, end, list by range, the schema's
-// checks, and closing what a stopped or crashed daemon left open (docs/design.md, Content checks).
+// checks, and closing what a stopped or crashed daemon left open (docs/coverage.md, Content checks).
 #include <catch2/catch.hpp>
 
 #include <array>

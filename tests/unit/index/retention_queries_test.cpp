@@ -1,5 +1,5 @@
 // The index's retention queries: candidates, the deleting/deleted transitions with their
-// protection guard, footage bytes and holds (docs/design.md, Retention).
+// protection guard, footage bytes and holds (docs/retention.md, Retention).
 #include <catch2/catch.hpp>
 
 #include <array>

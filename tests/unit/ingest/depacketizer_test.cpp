@@ -7,30 +7,16 @@ extern "C" {
 #include <vector>
 
 #include "ingest/depacketizer.hpp"
+#include "rtp_builder.hpp"
 #include "support/media.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace carekeep;
 using namespace carekeep::ingest;
 using Bytes = std::vector<std::uint8_t>;
+using test::push;
 
 namespace {
-
-Bytes rtp_packet(std::uint16_t seq, std::uint32_t ts, bool marker, const Bytes& payload) {
-  Bytes p{0x80, static_cast<std::uint8_t>((marker ? 0x80 : 0) | 96), static_cast<std::uint8_t>(seq >> 8),
-          static_cast<std::uint8_t>(seq), static_cast<std::uint8_t>(ts >> 24), static_cast<std::uint8_t>(ts >> 16),
-          static_cast<std::uint8_t>(ts >> 8), static_cast<std::uint8_t>(ts), 0x12, 0x34, 0x56, 0x78};
-  p.insert(p.end(), payload.begin(), payload.end());
-  return p;
-}
-
-template <class Depacketizer>
-void push(Depacketizer& d, std::uint16_t seq, std::uint32_t ts, bool marker, const Bytes& payload) {
-  Bytes bytes = rtp_packet(seq, ts, marker, payload);
-  auto parsed = rtp::parse(bytes);
-  REQUIRE(parsed);
-  d.push(*parsed);
-}
 
 std::vector<Bytes> nals_of(const av::Packet& packet) {
   std::vector<Bytes> out;
