@@ -12,7 +12,7 @@ std::string anchor_message(const index::NewAnchor& a) {
   std::string v1_fields = std::to_string(to_us(a.time)) + "\n" + a.camera_id + "\n" + opt_int(a.tip_segment_id) +
                           "\n" + opt_hash(a.chain_sha256) + "\n" + opt_int(a.access_log_id) + "\n" +
                           opt_hash(a.access_log_hash) + "\n";
-  // Format 1 anchors were signed before migration 0005; their message cannot change.
+  // Format 1 anchors were signed before migration 0006; their message cannot change.
   if (a.format == 1) return "carekeep-anchor/1\n" + v1_fields;
   return "carekeep-anchor/2\n" + opt_int(a.seq) + "\n" + opt_hash(a.prev_anchor_sha256) + "\n" + v1_fields +
          opt_int(a.entry_seq) + "\n" + opt_hash(a.entry_sha256) + "\n" + opt_int(a.box_entry_seq) + "\n" +

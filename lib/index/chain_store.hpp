@@ -30,7 +30,7 @@ inline void put_text(std::string& out, std::string_view text) {
 // writers cannot fork the chain and a crash cannot separate a row from its entry.
 Result<ChainEntry> append_entry(sqlite::Connection& db, ChainEntry entry);
 
-// Migration 0005: one 'adopted' entry per existing segment row that is not open (camera
+// Migration 0006: one 'adopted' entry per existing segment row that is not open (camera
 // chains, in id order) and per hold (box chain), recording each row as it is at `now`.
 // Streams the rows (no table is loaded whole: a box has millions of segment rows).
 Status adopt_existing_rows(sqlite::Connection& db, UtcTime now);

@@ -47,7 +47,7 @@ struct AccessLogFinding {
 // rows to hide a removed one is detected as well.
 std::array<std::uint8_t, 32> access_log_hash(const AccessLogRow& row);
 
-// The format of an anchor's signed message (export/anchor.hpp): 1 before migration 0005,
+// The format of an anchor's signed message (export/anchor.hpp): 1 before migration 0006,
 // 2 since (sequence number, previous anchor, chain_entry tips).
 inline constexpr int kAnchorFormat = 2;
 

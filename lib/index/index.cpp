@@ -1192,7 +1192,7 @@ Status Index::replace_zone_gaps(TimeRange range, std::optional<std::string_view>
 }
 
 // ---- clock guard state (issue 15; docs/retention.md, Retention / Clock guard) ---------------
-// Kept apart from the blocks above: migration 0006 added clock_trust and segment.suspect_clock.
+// Kept apart from the blocks above: migration 0005 added clock_trust and segment.suspect_clock.
 
 constexpr std::string_view kClockTrustSql = R"sql(
   select reference_us, drift_us, trusted, source from clock_trust where id = 1

@@ -124,7 +124,7 @@ struct SegmentRow {
   UtcTime created;
   std::optional<UtcTime> closed;
   std::optional<UtcTime> deleted;
-  // Recorded while the clock guard did not trust the wall clock (migration 0006): start and
+  // Recorded while the clock guard did not trust the wall clock (migration 0005): start and
   // end may be far from the real time, and the row is never evidence of the time.
   bool suspect_clock = false;
 };

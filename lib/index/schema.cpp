@@ -9,11 +9,11 @@ namespace carekeep::index {
 
 namespace {
 
-// Migration 0005: the script, then an 'adopted' chain entry for every row that exists, so
+// Migration 0006: the script, then an 'adopted' chain entry for every row that exists, so
 // that a migrated index has a whole chain from the first open on (docs/evidence.md, Evidence
 // chain, "Existing indexes"). SQL alone cannot compute SHA-256, hence code.
-Status migrate_0005(sqlite::Connection& db) {
-  if (auto st = db.exec(embedded::kMigration0005Sql); !st) return st;
+Status migrate_0006(sqlite::Connection& db) {
+  if (auto st = db.exec(embedded::kMigration0006Sql); !st) return st;
   return detail::adopt_existing_rows(db, SystemClock{}.now());
 }
 
@@ -27,8 +27,8 @@ const sqlite::SchemaHistory& schema_history() {
       {"0002_retention", embedded::kMigration0002Sql},
       {"0003_content", embedded::kMigration0003Sql},
       {"0004_read_indexes", embedded::kMigration0004Sql},
-      {"0005_evidence_chain", std::function<Status(sqlite::Connection&)>(migrate_0005)},
-      {"0006_clock_trust", embedded::kMigration0006Sql},
+      {"0005_clock_trust", embedded::kMigration0005Sql},
+      {"0006_evidence_chain", std::function<Status(sqlite::Connection&)>(migrate_0006)},
   }};
   static const sqlite::SchemaHistory kHistory{kApplicationId, kMigrations};
   return kHistory;

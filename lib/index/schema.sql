@@ -91,7 +91,7 @@ create table segment (
   closed_us integer,               -- when it was closed, recovered or marked damaged; null while open
   deleted_us integer,              -- when retention deleted the file; audits compare it with protect_until_us
   suspect_clock integer not null default 0 check (suspect_clock in (0, 1)),  -- 1: recorded while the clock
-                                   -- guard did not trust the wall clock (migration 0006), so start_us/end_us may
+                                   -- guard did not trust the wall clock (migration 0005), so start_us/end_us may
                                    -- be far from the real time; such rows are never evidence of the time
   unique (run_id, seq)             -- a run cannot have two segments with one number
 ) strict;
@@ -119,7 +119,7 @@ create index segment_unusual on segment (state, camera_id, start_us) where state
 create index segment_early_deletion on segment (id)
   where state in ('deleting', 'deleted') and protect_until_us is not null
     and (deleted_us is null or deleted_us < protect_until_us);
--- Footage recorded on an untrusted clock (migration 0006), for reports and listings; empty on a
+-- Footage recorded on an untrusted clock (migration 0005), for reports and listings; empty on a
 -- box whose clock was always right.
 create index segment_suspect_clock on segment (camera_id, start_us) where suspect_clock = 1;
 
@@ -150,7 +150,7 @@ create table clock_event (
 ) strict;
 create index clock_event_by_time on clock_event (time_us);  -- steps in a range
 
--- The clock guard's state (migration 0006; docs/retention.md, Retention / Clock guard): one row,
+-- The clock guard's state (migration 0005; docs/retention.md, Retention / Clock guard): one row,
 -- the latest wall time the guard trusted. Written by the daemon when trust changes and about
 -- once a minute while it holds; never moved by a clock the guard does not trust, so a restart
 -- on a wrong clock is compared with the last real time, not with the wrong clock's own footage.
@@ -232,7 +232,7 @@ begin
   select raise(abort, 'access_log is append-only');
 end;
 
--- The evidence chain (migration 0005, issue 15): per camera, every segment's metadata at close
+-- The evidence chain (migration 0006, issue 15): per camera, every segment's metadata at close
 -- and every later change of its row; in the box chain (''), every hold placed or released.
 -- Each entry holds the row as it is after the change and the hash of the previous entry, so
 -- a row can change only by appending: `verify` re-derives every link and compares each row
@@ -244,7 +244,7 @@ create table chain_entry (
   time_us integer not null,        -- wall clock when the change was made
   kind text not null check (kind in ('adopted', 'closed', 'recovered', 'damaged', 'deleting', 'deleted',
                                      'hold', 'release')),  -- the change; 'adopted': a row that existed
-                                   -- before migration 0005, taken into the chain as it was then
+                                   -- before migration 0006, taken into the chain as it was then
   segment_id integer,              -- the segment the entry is about (camera chains); null in the box chain
   hold_id integer,                 -- the hold the entry is about (box chain); null in camera chains
   record text not null,            -- the row as it is after the change, every column that matters, in the
@@ -294,7 +294,7 @@ create table integrity_anchor (
   access_log_hash blob check (access_log_hash is null or length(access_log_hash) = 32),  -- its hash
   signature blob not null check (length(signature) = 64),  -- Ed25519 over the signed message (format)
   key_fingerprint text not null,   -- SHA-256 of the public key (hex), to pick the key when verifying
-  format integer not null default 1 check (format in (1, 2)),  -- signed message: 1 (before migration 0005)
+  format integer not null default 1 check (format in (1, 2)),  -- signed message: 1 (before migration 0006)
                                    -- covers the fields above; 2 also covers every field below
   seq integer,                     -- 1, 2, ... per camera, no gaps: a removed anchor leaves a gap; null for format 1
   prev_anchor_sha256 blob check (prev_anchor_sha256 is null or length(prev_anchor_sha256) = 32),  -- SHA-256

@@ -1,5 +1,5 @@
--- Frozen schema, version 5 (migration 0005_evidence_chain): `.schema` of a database created by
--- migrations 0001_initial to 0005_evidence_chain, as the sqlite3 shell prints it (minus
+-- Frozen schema, version 5 (migration 0005_clock_trust): `.schema` of a database created by
+-- migrations 0001_initial to 0005_clock_trust, as the sqlite3 shell prints it (minus
 -- sqlite_sequence, which SQLite creates itself). NEVER EDIT: databases in the field look like
 -- this. The migration test builds a file from it, stamps user_version = 5, migrates it to head
 -- and compares the result with lib/index/schema.sql. A schema change adds v6.sql next to this
@@ -66,7 +66,7 @@ CREATE TABLE segment (
                                    -- hard protection
   created_us integer not null,     -- wall clock when the file was created and the row inserted
   closed_us integer,               -- when it was closed, recovered or marked damaged; null while open
-  deleted_us integer,              -- when retention deleted the file; audits compare it with protect_until_us
+  deleted_us integer, suspect_clock integer not null default 0 check (suspect_clock in (0, 1)),              -- when retention deleted the file; audits compare it with protect_until_us
   unique (run_id, seq)             -- a run cannot have two segments with one number
 ) strict;
 CREATE INDEX segment_by_camera on segment (camera_id);
@@ -143,6 +143,26 @@ CREATE TRIGGER access_log_no_delete before delete on access_log
 begin
   select raise(abort, 'access_log is append-only');
 end;
+CREATE TABLE integrity_anchor (
+  id integer primary key,          -- rowid
+  time_us integer not null,        -- when the anchor was signed
+  camera_id text not null references camera (id),  -- whose chain
+  tip_segment_id integer references segment (id),  -- the last segment in the chain; null if none yet
+  chain_sha256 blob check (chain_sha256 is null or length(chain_sha256) = 32),  -- that segment's chain_sha256
+  access_log_id integer references access_log (id),  -- the last access_log row at signing time; null if empty
+  access_log_hash blob check (access_log_hash is null or length(access_log_hash) = 32),  -- its hash
+  signature blob not null check (length(signature) = 64),  -- Ed25519 over all the fields above
+  key_fingerprint text not null    -- SHA-256 of the public key (hex), to pick the key when verifying
+) strict;
+CREATE INDEX integrity_anchor_by_camera_time on integrity_anchor (camera_id, time_us);
+CREATE TRIGGER integrity_anchor_no_update before update on integrity_anchor
+begin
+  select raise(abort, 'integrity_anchor is append-only');
+end;
+CREATE TRIGGER integrity_anchor_no_delete before delete on integrity_anchor
+begin
+  select raise(abort, 'integrity_anchor is append-only');
+end;
 CREATE TABLE alert (
   id integer primary key,          -- rowid
   kind text not null,              -- zone_uncovered | disk_low | disk_readonly | clock_step | camera_down | ...
@@ -173,71 +193,11 @@ CREATE INDEX segment_unusual on segment (state, camera_id, start_us) where state
 CREATE INDEX segment_early_deletion on segment (id)
   where state in ('deleting', 'deleted') and protect_until_us is not null
     and (deleted_us is null or deleted_us < protect_until_us);
-CREATE TABLE chain_entry (
-  chain text not null,             -- a camera id: that camera's segments; '' : the box chain (holds, whose
-                                   -- subject may be a zone, which is configuration and not a camera)
-  seq integer not null,            -- 1, 2, ... within the chain, no gaps: a removed entry leaves a gap
-  time_us integer not null,        -- wall clock when the change was made
-  kind text not null check (kind in ('adopted', 'closed', 'recovered', 'damaged', 'deleting', 'deleted',
-                                     'hold', 'release')),  -- the change; 'adopted': a row that existed
-                                   -- before migration 0005, taken into the chain as it was then
-  segment_id integer,              -- the segment the entry is about (camera chains); null in the box chain
-  hold_id integer,                 -- the hold the entry is about (box chain); null in camera chains
-  record text not null,            -- the row as it is after the change, every column that matters, in the
-                                   -- canonical "key=value" lines of index/chain.hpp; `verify` compares the
-                                   -- row with its latest entry and names each differing column
-  prev_hash blob not null check (length(prev_hash) = 32),  -- hash of the chain's previous entry; 32 zero
-                                   -- bytes for seq 1
-  hash blob not null check (length(hash) = 32),  -- SHA-256(prev_hash || every field above), computed by
-                                   -- the index when it writes the row it describes
-  primary key (chain, seq),
-  check ((segment_id is null) <> (hold_id is null))  -- about exactly one row
-) strict, without rowid;
-CREATE INDEX chain_entry_by_segment on chain_entry (segment_id, seq) where segment_id is not null;
-CREATE TRIGGER chain_entry_no_update before update on chain_entry
-begin
-  select raise(abort, 'chain_entry is append-only');
-end;
-CREATE TRIGGER chain_entry_no_delete before delete on chain_entry
-begin
-  select raise(abort, 'chain_entry is append-only');
-end;
-CREATE TRIGGER segment_no_delete before delete on segment
-begin
-  select raise(abort, 'segment rows are kept as tombstones, never deleted');
-end;
-CREATE TRIGGER hold_no_delete before delete on hold
-begin
-  select raise(abort, 'hold rows are kept after release, never deleted');
-end;
-CREATE TABLE integrity_anchor (
-  id integer primary key,          -- rowid
-  time_us integer not null,        -- when the anchor was signed
-  camera_id text not null references camera (id),  -- whose chain
-  tip_segment_id integer references segment (id),  -- the last segment in the file chain; null if none yet
-  chain_sha256 blob check (chain_sha256 is null or length(chain_sha256) = 32),  -- that segment's chain_sha256
-  access_log_id integer references access_log (id),  -- the last access_log row at signing time; null if empty
-  access_log_hash blob check (access_log_hash is null or length(access_log_hash) = 32),  -- its hash
-  signature blob not null check (length(signature) = 64),  -- Ed25519 over the signed message (format)
-  key_fingerprint text not null,   -- SHA-256 of the public key (hex), to pick the key when verifying
-  format integer not null default 1 check (format in (1, 2)),  -- signed message: 1 (before migration 0005)
-                                   -- covers the fields above; 2 also covers every field below
-  seq integer,                     -- 1, 2, ... per camera, no gaps: a removed anchor leaves a gap; null for format 1
-  prev_anchor_sha256 blob check (prev_anchor_sha256 is null or length(prev_anchor_sha256) = 32),  -- SHA-256
-                                   -- of the camera's previous anchor's signed message (32 zero bytes for seq 1):
-                                   -- a removed, reordered or inserted anchor breaks the link; null for format 1
-  entry_seq integer,               -- the camera's chain_entry tip at signing time; null if it had none
-  entry_sha256 blob check (entry_sha256 is null or length(entry_sha256) = 32),  -- that entry's hash
-  box_entry_seq integer,           -- the box chain's (holds) chain_entry tip at signing time; null if none
-  box_entry_sha256 blob check (box_entry_sha256 is null or length(box_entry_sha256) = 32),  -- its hash
-  unique (camera_id, seq)          -- one anchor per number
+CREATE TABLE clock_trust (
+  id integer primary key check (id = 1),
+  reference_us integer not null,
+  drift_us integer not null default 0,
+  trusted integer not null check (trusted in (0, 1)),
+  source text not null
 ) strict;
-CREATE INDEX integrity_anchor_by_camera_time on integrity_anchor (camera_id, time_us);
-CREATE TRIGGER integrity_anchor_no_update before update on integrity_anchor
-begin
-  select raise(abort, 'integrity_anchor is append-only');
-end;
-CREATE TRIGGER integrity_anchor_no_delete before delete on integrity_anchor
-begin
-  select raise(abort, 'integrity_anchor is append-only');
-end;
+CREATE INDEX segment_suspect_clock on segment (camera_id, start_us) where suspect_clock = 1;

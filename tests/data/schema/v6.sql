@@ -1,4 +1,4 @@
--- Frozen schema, version 6 (migration 0006_clock_trust): `.schema` of a database created from
+-- Frozen schema, version 6 (migration 0006_evidence_chain): `.schema` of a database created from
 -- lib/index/schema.sql at version 6, as the sqlite3 shell prints it (minus sqlite_sequence). NEVER
 -- EDIT: databases in the field look like this. The migration test builds a file from it, stamps
 -- user_version = 6, migrates it to head and compares the result with lib/index/schema.sql. A
@@ -67,7 +67,7 @@ CREATE TABLE segment (
   closed_us integer,               -- when it was closed, recovered or marked damaged; null while open
   deleted_us integer,              -- when retention deleted the file; audits compare it with protect_until_us
   suspect_clock integer not null default 0 check (suspect_clock in (0, 1)),  -- 1: recorded while the clock
-                                   -- guard did not trust the wall clock (migration 0006), so start_us/end_us may
+                                   -- guard did not trust the wall clock (migration 0005), so start_us/end_us may
                                    -- be far from the real time; such rows are never evidence of the time
   unique (run_id, seq)             -- a run cannot have two segments with one number
 ) strict;
@@ -171,7 +171,7 @@ CREATE TABLE chain_entry (
   time_us integer not null,        -- wall clock when the change was made
   kind text not null check (kind in ('adopted', 'closed', 'recovered', 'damaged', 'deleting', 'deleted',
                                      'hold', 'release')),  -- the change; 'adopted': a row that existed
-                                   -- before migration 0005, taken into the chain as it was then
+                                   -- before migration 0006, taken into the chain as it was then
   segment_id integer,              -- the segment the entry is about (camera chains); null in the box chain
   hold_id integer,                 -- the hold the entry is about (box chain); null in camera chains
   record text not null,            -- the row as it is after the change, every column that matters, in the
@@ -211,7 +211,7 @@ CREATE TABLE integrity_anchor (
   access_log_hash blob check (access_log_hash is null or length(access_log_hash) = 32),  -- its hash
   signature blob not null check (length(signature) = 64),  -- Ed25519 over the signed message (format)
   key_fingerprint text not null,   -- SHA-256 of the public key (hex), to pick the key when verifying
-  format integer not null default 1 check (format in (1, 2)),  -- signed message: 1 (before migration 0005)
+  format integer not null default 1 check (format in (1, 2)),  -- signed message: 1 (before migration 0006)
                                    -- covers the fields above; 2 also covers every field below
   seq integer,                     -- 1, 2, ... per camera, no gaps: a removed anchor leaves a gap; null for format 1
   prev_anchor_sha256 blob check (prev_anchor_sha256 is null or length(prev_anchor_sha256) = 32),  -- SHA-256

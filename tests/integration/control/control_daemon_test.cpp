@@ -641,7 +641,7 @@ int open_descriptors(pid_t pid) {
 
 }  // namespace
 
-TEST_CASE("one user's hundred connections stop at the caps; others are still served and the refusals logged within a budget", "[rtsp]") {
+TEST_CASE("one user's hundred connections stop at the caps, others are still served and the refusals logged within a budget", "[rtsp]") {
   Site site(12, "max_connections = 20\nmax_connections_per_user = 8\nrequest_timeout_s = 120\n");
   site.start();
   const auto& u = users();

@@ -1,7 +1,7 @@
--- Migration 0005 (schema version 5): one hash chain over everything that matters (issue 15).
+-- Migration 0006 (schema version 6): one hash chain over everything that matters (issue 15).
 --
 -- FROZEN once released: databases in the field were migrated by exactly this text, so a
--- change goes into a new migration (0006_*.sql), never here.
+-- change goes into a new migration (0007_*.sql), never here.
 --
 -- Before it, each camera's chain covered only the SHA-256 of each file, so a row's times,
 -- size, state or protection could be edited, and a row removed with its file, without any
@@ -21,7 +21,7 @@ create table chain_entry (
   time_us integer not null,        -- wall clock when the change was made
   kind text not null check (kind in ('adopted', 'closed', 'recovered', 'damaged', 'deleting', 'deleted',
                                      'hold', 'release')),  -- the change; 'adopted': a row that existed
-                                   -- before migration 0005, taken into the chain as it was then
+                                   -- before migration 0006, taken into the chain as it was then
   segment_id integer,              -- the segment the entry is about (camera chains); null in the box chain
   hold_id integer,                 -- the hold the entry is about (box chain); null in camera chains
   record text not null,            -- the row as it is after the change, every column that matters, in the
@@ -69,7 +69,7 @@ create table integrity_anchor (
   access_log_hash blob check (access_log_hash is null or length(access_log_hash) = 32),  -- its hash
   signature blob not null check (length(signature) = 64),  -- Ed25519 over the signed message (format)
   key_fingerprint text not null,   -- SHA-256 of the public key (hex), to pick the key when verifying
-  format integer not null default 1 check (format in (1, 2)),  -- signed message: 1 (before migration 0005)
+  format integer not null default 1 check (format in (1, 2)),  -- signed message: 1 (before migration 0006)
                                    -- covers the fields above; 2 also covers every field below
   seq integer,                     -- 1, 2, ... per camera, no gaps: a removed anchor leaves a gap; null for format 1
   prev_anchor_sha256 blob check (prev_anchor_sha256 is null or length(prev_anchor_sha256) = 32),  -- SHA-256

@@ -1,9 +1,9 @@
--- Migration 0006 (schema version 6): the clock guard's state survives restarts, and footage
+-- Migration 0005 (schema version 5): the clock guard's state survives restarts, and footage
 -- recorded while the clock was not trusted says so (issue 15; docs/retention.md, Retention /
 -- Clock guard).
 --
 -- FROZEN once released: databases in the field were migrated by exactly this text, so a
--- change goes into a new migration (0007_*.sql), never here.
+-- change goes into a new migration (0006_*.sql), never here.
 --
 -- Until version 4 the guard took its reference at start from the newest segment end and the
 -- daemon runs' alive_us. Both are written whatever the clock says, so a daemon restarted on a
