@@ -42,9 +42,22 @@ std::string codec_name(const AVCodecParameters* par) {
   return avcodec_get_name(par->codec_id);
 }
 
-// What an exception escaping a camera's session says in its down event.
-std::string internal_error(const char* what) {
-  return "internal error in this camera's session (" + text::redact_urls_in(what) + "); the camera is retried";
+// Containment (issue 14): nothing a camera sends may end the daemon. Whatever escapes a call
+// into the camera's session (an allocation failure, a parser's exception) becomes a failure
+// of that session with cause protocol, and the camera is retried; the others never notice.
+template <class Call>
+auto contained(Call&& call) -> decltype(call()) {
+  auto failed = [](std::string_view what) {
+    return tl::unexpected(ingest::Failure{ingest::DownCause::Protocol, "internal error in this camera's session (" +
+                                                                           text::redact_urls_in(what) + "); the camera is retried"});
+  };
+  try {
+    return call();
+  } catch (const std::exception& e) {
+    return failed(e.what());
+  } catch (...) {
+    return failed("unknown exception");
+  }
 }
 
 // A run at least this long proves the camera works: the reconnect delays start over.
@@ -178,7 +191,6 @@ void Recorder::run(std::stop_token stop) {
     }
     return pace_after(cause, care);
   };
-  std::optional<ingest::DownCause> last_cause;
 
   while (!stop.stop_requested()) {
     if (paused_) {
@@ -193,20 +205,9 @@ void Recorder::run(std::stop_token stop) {
       backoff.reset();
       continue;
     }
-    // Containment (issue 14): nothing a camera sends may end the daemon. Whatever escapes
-    // this camera's session (an allocation failure, a parser's exception) ends the session
-    // with a cause and the camera is retried; the other cameras never notice.
-    tl::expected<std::unique_ptr<ingest::Source>, ingest::Failure> source = tl::unexpected(ingest::Failure{});
-    try {
-      source = ingest::open_source(settings_.url, options, stop);
-    } catch (const std::exception& e) {
-      source = tl::unexpected(ingest::Failure{ingest::DownCause::Protocol, internal_error(e.what())});
-    } catch (...) {
-      source = tl::unexpected(ingest::Failure{ingest::DownCause::Protocol, internal_error("unknown exception")});
-    }
+    auto source = contained([&] { return ingest::open_source(settings_.url, options, stop); });
     if (stop.stop_requested()) break;
     if (!source) {
-      last_cause = source.error().cause;
       report_connect_failure(source.error(), down_reported, ++failures_in_outage, last_summary);
       if (!sleep_unless_stopped(backoff.next(pace(source.error().cause)), stop)) break;
       continue;
@@ -214,7 +215,7 @@ void Recorder::run(std::stop_token stop) {
     if (!(*source)->dropped_audio_codec().empty() && !audio_warned_) {
       audio_warned_ = true;
       log::warn("audio_dropped", {{"camera", settings_.id}, {"codec", (*source)->dropped_audio_codec()},
-                                  {"reason", "only AAC audio with RFC 3640 parameters is recorded; the video is"}});
+                                  {"reason", "only AAC audio with RFC 3640 parameters is recorded; the video is recorded without it"}});
     }
     std::uint64_t run_key = 0;
     ingest::Failure failure{};
@@ -343,17 +344,9 @@ Recorder::SessionEnd Recorder::record_session(ingest::Source& source, std::stop_
       }
       return fail_session(ingest::DownCause::DiskError, "recording paused: " + reason);
     }
-    tl::expected<ingest::Source::Kind, ingest::Failure> kind = tl::unexpected(ingest::Failure{});
-    try {
-      kind = source.read(packet.get());
-    } catch (const std::exception& e) {
-      av_packet_unref(packet.get());
-      kind = tl::unexpected(ingest::Failure{ingest::DownCause::Protocol, internal_error(e.what())});
-    } catch (...) {
-      av_packet_unref(packet.get());
-      kind = tl::unexpected(ingest::Failure{ingest::DownCause::Protocol, internal_error("unknown exception")});
-    }
+    auto kind = contained([&] { return source.read(packet.get()); });
     if (!kind) {
+      av_packet_unref(packet.get());  // a read that threw may have left a partial packet
       if (stop.stop_requested()) break;
       return fail_session(kind.error().cause, kind.error().detail);
     }
