@@ -85,6 +85,11 @@ std::string dropped_audio_name(const rtsp::SdpMedia& m) {
   return name;
 }
 
+// The protocol parsers say ResourceExhausted when the camera crossed one of ingest::Limits.
+DownCause cause_of_parse_error(const Error& error) {
+  return error.kind == ErrorKind::ResourceExhausted ? DownCause::LimitExceeded : DownCause::Protocol;
+}
+
 int fmtp_int(const rtsp::SdpMedia& m, const std::string& key, int fallback) {
   auto it = m.fmtp.find(key);
   if (it == m.fmtp.end()) return fallback;
@@ -143,7 +148,7 @@ struct NativeSource::Session {
   SteadyClock::time_point rtcp_window_start{};
   std::size_t rtcp_in_window = 0;
   std::optional<std::pair<std::int64_t, SteadyClock::time_point>> media_anchor;  // first live frame: pts, arrival
-  std::optional<std::chrono::microseconds> latest_offset_max;  // max over frames of (arrival - media), from the anchor
+  std::chrono::microseconds offset_max{0};  // max over frames since the anchor of (arrival - media)
   SteadyClock::time_point last_dropped{};  // the last complete frame dropped while waiting for a keyframe
   SteadyClock::time_point last_keepalive{};
   SteadyClock::time_point last_report{};
@@ -355,9 +360,9 @@ struct NativeSource::Session {
         auto used = rtsp::parse_message({reinterpret_cast<const char*>(p), avail}, message, options.limits.max_rtsp_header,
                                         options.limits.max_rtsp_body);
         if (!used) {
-          bool limit = used.error().kind == ErrorKind::ResourceExhausted;
-          return tl::unexpected(failure(limit ? DownCause::LimitExceeded : DownCause::Protocol,
-                                        (limit ? "RTSP message from " : "malformed RTSP message from ") + shown_url + ": " + used.error().message));
+          auto cause = cause_of_parse_error(used.error());
+          return tl::unexpected(failure(cause, (cause == DownCause::LimitExceeded ? "RTSP message from " : "malformed RTSP message from ") +
+                                                   shown_url + ": " + used.error().message));
         }
         if (*used == 0) break;
         begin += *used;
@@ -422,14 +427,13 @@ struct NativeSource::Session {
     auto now = SteadyClock::now();
     if (!media_anchor) {
       media_anchor.emplace(pts, now);
-      latest_offset_max = std::chrono::microseconds{0};
       return;
     }
     auto media = std::chrono::microseconds(av_rescale(pts - media_anchor->first, 1'000'000, 90000));
     auto real = std::chrono::duration_cast<std::chrono::microseconds>(now - media_anchor->second);
     auto offset = real - media;
-    latest_offset_max = std::max(*latest_offset_max, offset);
-    auto ahead = *latest_offset_max - offset;
+    offset_max = std::max(offset_max, offset);
+    auto ahead = offset_max - offset;
     auto allowed = std::max<std::chrono::microseconds>(kMaxMediaAhead, real * kMaxClockRatioPercent / 100);
     if (ahead > allowed && !pending) {
       auto ms = [](std::chrono::microseconds d) { return std::to_string(d.count() / 1000); };
@@ -723,8 +727,7 @@ struct NativeSource::Session {
     else if (auto l = described->header("Content-Location")) base = std::string(*l);
     auto parsed_sdp = rtsp::parse_sdp(described->body, options.limits.max_sdp_lines, options.limits.max_tracks);
     if (!parsed_sdp) {
-      return tl::unexpected(failure(parsed_sdp.error().kind == ErrorKind::ResourceExhausted ? DownCause::LimitExceeded : DownCause::Protocol,
-                                    "the session description from " + shown_url + ": " + parsed_sdp.error().message));
+      return tl::unexpected(failure(cause_of_parse_error(parsed_sdp.error()), "the session description from " + shown_url + ": " + parsed_sdp.error().message));
     }
     const rtsp::Sdp& sdp = *parsed_sdp;
     aggregate_url = sdp.control.empty() ? base : rtsp::resolve_control(base, sdp.control);
