@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${DEMO_SECONDS:-60}"
-preset="${PRESET:-default}"
+preset="${PRESET:-ci}"   # the same build as tools/test.sh: a newcomer compiles once
 
 tools/install-deps.sh
 cmake --preset "$preset" >/dev/null
