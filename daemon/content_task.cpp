@@ -68,8 +68,9 @@ void ContentTask::configure(const config::Config& config) {
 
 decltype(recorder::RecorderEnv::keyframe_observer) ContentTask::observer() {
   content::Sampler* sampler = sampler_.get();
-  return [sampler](const std::string& camera, const AVCodecParameters& parameters, const AVPacket& keyframe) {
-    sampler->offer(camera, parameters, keyframe);
+  return [sampler](const std::string& camera, const AVCodecParameters& parameters, const AVPacket& keyframe,
+                   const recorder::GopSizes& gop) {
+    sampler->offer(camera, parameters, keyframe, gop.inter_bytes, gop.inter_frames);
   };
 }
 
@@ -81,7 +82,8 @@ nlohmann::json ContentTask::status(const std::string& camera) const {
   auto s = sampler_ ? sampler_->stats(camera) : content::SamplerStats{};
   return {{"checked", checked_.count(camera) != 0},
           {"faults", faults},
-          {"samples", s.decoded + s.identical},
+          {"samples", s.decoded + s.identical + s.skipped},
+          {"decoded", s.decoded},
           {"dropped", s.dropped}};
 }
 
@@ -100,7 +102,8 @@ void ContentTask::stop() {
     // The alert stays open: nothing showed the picture came back. The next start resolves
     // it when a camera's first samples are fine.
   }
-  log::info("content_checks_stopped", {{"samples", std::to_string(total.decoded + total.identical)},
+  log::info("content_checks_stopped", {{"samples", std::to_string(total.decoded + total.identical + total.skipped)},
+                                       {"decoded", std::to_string(total.decoded)},
                                        {"dropped", std::to_string(total.dropped)},
                                        {"cpu_seconds", std::to_string(total.cpu_seconds)}});
 }

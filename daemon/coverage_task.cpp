@@ -1,5 +1,6 @@
 #include "coverage_task.hpp"
 
+#include <algorithm>
 #include <exception>
 
 #include "base/log.hpp"
@@ -140,8 +141,36 @@ void CoverageTask::evaluate() {
       if (auto st = alerts_.resolve(alerts::kZoneUncovered, z.zone_id); !st)
         log::error("alert_write_failed", {{"error", st.error().message}});
     }
+    evaluate_cameras(now);
   } catch (const std::exception& e) {  // a job never takes the loop down (STYLE.md §6)
     log::error("coverage_evaluate_failed", {{"error", e.what()}});
+  }
+}
+
+// camera_offline (docs/alerts.md): one per episode, raised whether or not the zone stays covered.
+void CoverageTask::evaluate_cameras(UtcTime now) {
+  for (const auto& t : tracker_->evaluate_cameras(now)) {
+    if (t.type == coverage::LiveTracker::CameraTransition::Type::Offline) {
+      log::warn("camera_offline", {{"camera", t.camera_id}, {"cause", t.cause}, {"message", t.message}});
+      if (auto id = alerts_.raise(alerts::kCameraOffline, t.camera_id, alerts::Severity::Warning, t.message); !id)
+        log::error("alert_write_failed", {{"error", id.error().message}});
+    } else {
+      log::info("camera_online", {{"camera", t.camera_id}, {"message", t.message}});
+      if (auto st = alerts_.resolve(alerts::kCameraOffline, t.camera_id); !st)
+        log::error("alert_write_failed", {{"error", st.error().message}});
+    }
+  }
+  // Alerts an earlier daemon run left open: close them for a camera recording steadily now, or
+  // one no longer configured; a camera still down is re-raised by the tracker in its own time.
+  for (const auto& alert : alerts_.open()) {
+    if (alert.kind != alerts::kCameraOffline || tracker_->camera_offline_alerting(alert.subject)) continue;
+    const auto* s = tracker_->camera(alert.subject);
+    bool configured = std::any_of(config_.cameras.begin(), config_.cameras.end(),
+                                  [&](const auto& c) { return c.id == alert.subject; });
+    if (configured && (s == nullptr || !s->up || now - s->since < tracker_->stable_after())) continue;
+    log::info("camera_online", {{"camera", alert.subject}, {"message", "alert of an earlier run resolved"}});
+    if (auto st = alerts_.resolve(alerts::kCameraOffline, alert.subject); !st)
+      log::error("alert_write_failed", {{"error", st.error().message}});
   }
 }
 

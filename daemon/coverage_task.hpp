@@ -52,6 +52,7 @@ class CoverageTask {
   void schedule_evaluate();
   void schedule_store();
   void poll_content_faults(UtcTime now);
+  void evaluate_cameras(UtcTime now);
 
   boost::asio::io_context& io_;
   index::Index& index_;

@@ -202,7 +202,7 @@ void add_status_metrics(Exposition& out, const nlohmann::json& status, const std
   // Open alerts by kind (status "alerts": lib/alerts' open list); kinds with none show 0 so
   // that an alert rule sees the series drop, not vanish.
   if (status.contains("alerts") && status.at("alerts").is_array()) {
-    static const char* kKinds[] = {"camera_down",        "zone_uncovered",     "disk_low",
+    static const char* kKinds[] = {"camera_offline",     "zone_uncovered",     "disk_low",
                                    "disk_full",          "disk_readonly",      "disk_error",
                                    "storage_not_writable",
                                    "disk_smart_failing", "disk_smart_warning", "disk_smart_unavailable",

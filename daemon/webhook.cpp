@@ -42,7 +42,7 @@ Phrase phrase(const Alert& alert, const WebhookSite& site, bool zh) {
   if (auto it = site.subject_names.find(alert.subject); it != site.subject_names.end()) name = it->second;
   const std::string& k = alert.kind;
   if (zh) {
-    if (k == kCameraDown) return {name + "摄像头离线", "请检查电源和网线"};
+    if (k == kCameraOffline) return {name + "摄像头离线", "请检查电源和网线"};
     if (k == kZoneUncovered) return {name + "在托育时间无画面", "请检查该区域的摄像头"};
     if (k == kContentFault) return {name + "摄像头画面异常（黑屏、冻结或遮挡）", "请检查镜头是否被遮挡"};
     if (k == kDiskLow) return {"存储空间不足", "请更换更大的硬盘或减少保存天数"};
@@ -56,7 +56,7 @@ Phrase phrase(const Alert& alert, const WebhookSite& site, bool zh) {
     if (k == kClockUntrusted) return {"设备时间不可信", "请检查网络时间同步（NTP）"};
     if (k == kCapacityShort) return {"硬盘容量不够保存规定天数的录像", "请更换更大的硬盘"};
   } else {
-    if (k == kCameraDown) return {"Camera " + name + " offline", "check its power and network cable"};
+    if (k == kCameraOffline) return {"Camera " + name + " offline", "check its power and network cable"};
     if (k == kZoneUncovered) return {name + " not covered by any camera during care hours", "check the cameras of this zone"};
     if (k == kContentFault) return {"Camera " + name + " shows a black, frozen or covered picture", "check the lens"};
     if (k == kDiskLow) return {"Storage running low", "fit a larger disk or lower care_days"};

@@ -40,7 +40,7 @@ inline constexpr std::string_view kDiskSmartWarning = "disk_smart_warning";
 inline constexpr std::string_view kDiskSmartUnavailable = "disk_smart_unavailable";
 inline constexpr std::string_view kClockUntrusted = "clock_untrusted";
 inline constexpr std::string_view kCapacityShort = "capacity_short";
-inline constexpr std::string_view kCameraDown = "camera_down";
+inline constexpr std::string_view kCameraOffline = "camera_offline";
 inline constexpr std::string_view kZoneUncovered = "zone_uncovered";
 inline constexpr std::string_view kContentFault = "content_fault";
 

@@ -164,6 +164,9 @@ struct Webhook {
 };
 struct Alerts {
   std::vector<Webhook> webhooks;
+  // A camera down this long in care hours raises camera_offline even while its zone stays
+  // covered (docs/alerts.md). 10 s to a day.
+  int camera_offline_seconds = 60;
 };
 // The language a site speaks by default: zh for a time zone in China, else en.
 std::string default_language(std::string_view timezone);

@@ -30,6 +30,7 @@ constexpr int kMaxFrameMib = 64;  // a camera's largest frame: 8K keyframes are 
 constexpr int kMaxDays = 100000;         // any larger is a typo, and keeps arithmetic in int
 constexpr int kMaxFreePercent = 50;
 constexpr double kMaxGapToleranceSeconds = 60.0;
+constexpr int kMinCameraOfflineSeconds = 10;  // below this, every ordinary reconnect would alert
 
 // Name prefix of the tables that syntax recovery puts in place of broken table headers; every
 // table reader skips them, as their content is unparsed rather than wrong.
@@ -701,7 +702,9 @@ class Validator {
   // [[alerts.webhook]]. Messages quote no URL: its query string holds the robot's key, which
   // URL redaction (credentials only) would not hide.
   void read_alerts(const toml::table& table) {
-    TableReader top(table, "alerts", report_, {"webhook"});
+    TableReader top(table, "alerts", report_, {"webhook", "camera_offline_seconds"});
+    if (auto seconds = top.integer_in("camera_offline_seconds", kMinCameraOfflineSeconds, 86400, "seconds"))
+      config_.alerts.camera_offline_seconds = *seconds;
     const toml::node* node = top.get("webhook");
     if (node == nullptr) return;
     if (!node->is_array_of_tables()) {

@@ -300,4 +300,11 @@ std::vector<FaultEvent> Detector::close(UtcTime at) {
   return events;
 }
 
+bool Detector::suspect() const {
+  if (black_.on || covered_.on || frozen_ || black_.streak > 0 || covered_.streak > 0) return true;
+  if (!previous_decision_) return false;
+  const Decision& d = *previous_decision_;
+  return d.dark || d.flat || d.blurred || d.unchanged;
+}
+
 }  // namespace carekeep::content

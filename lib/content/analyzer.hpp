@@ -113,6 +113,10 @@ class Detector {
   void set_checks(const config::ContentChecks& checks) { checks_ = checks; }
   const config::ContentChecks& checks() const { return checks_; }
   bool is_open(FaultKind kind) const;
+  // The last sample was anything but a clean, changing picture, or a fault is open or being
+  // confirmed: the sampler's gate then decodes every sample, so starts and ends are decided on
+  // the same samples as without it.
+  bool suspect() const;
 
  private:
   struct Debounce {

@@ -4,8 +4,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
+#include <tuple>
 
 extern "C" {
 #include <libavutil/pixdesc.h>
@@ -120,10 +122,18 @@ class KeyframeDecoder {
   std::vector<std::uint8_t> wide_;
 };
 
+// The gate's safety-net decode comes at least as often as a frozen picture must be noticed.
+Micros regular_every(const config::ContentChecks& checks) {
+  return std::min(Micros{60'000'000}, Micros{std::int64_t{checks.frozen_seconds} * 1'000'000});
+}
+
 struct CameraWork {
-  explicit CameraWork(const config::ContentChecks& checks) : detector(checks) {}
+  explicit CameraWork(const config::ContentChecks& checks) : detector(checks) {
+    gate.set_regular_every(regular_every(checks));
+  }
   KeyframeDecoder decoder;
   Detector detector;
+  SampleGate gate;
   bool decode_error_logged = false;
 };
 
@@ -159,12 +169,18 @@ void Sampler::remove(const std::string& camera) {
   wake_.notify_all();
 }
 
-void Sampler::offer(const std::string& camera, const AVCodecParameters& parameters, const AVPacket& keyframe) {
+void Sampler::offer(const std::string& camera, const AVCodecParameters& parameters, const AVPacket& keyframe,
+                    std::int64_t gop_inter_bytes, std::int64_t gop_inter_frames) {
   {
     std::lock_guard lock(mutex_);
     auto it = cameras_.find(camera);
     if (it == cameras_.end()) return;
     Camera& c = it->second;
+    if (gop_inter_frames > 0 && gop_inter_bytes >= 0) {
+      // a/b < c/d without division: a*d < c*b (bytes and counts of a GOP are far below 2^31)
+      if (!c.quietest_gop || gop_inter_bytes * c.quietest_gop->second < c.quietest_gop->first * gop_inter_frames)
+        c.quietest_gop = std::pair{gop_inter_bytes, gop_inter_frames};
+    }
     auto now = clock_->steady_now();
     // Keyframes arrive with network jitter; one a little early still counts, or a GOP equal
     // to the interval would sample every second keyframe only.
@@ -183,8 +199,11 @@ void Sampler::offer(const std::string& camera, const AVCodecParameters& paramete
       ++c.stats.dropped;
       return;
     }
+    StreamSizes sizes{keyframe.size, 0, 0};
+    if (c.quietest_gop) std::tie(sizes.inter_bytes, sizes.inter_frames) = *c.quietest_gop;
+    c.quietest_gop.reset();
     ++c.in_queue;
-    jobs_.push_back(Job{camera, false, clock_->now(), std::move(packet), av::copy_parameters(&parameters)});
+    jobs_.push_back(Job{camera, false, clock_->now(), std::move(packet), av::copy_parameters(&parameters), sizes});
   }
   wake_.notify_one();
 }
@@ -203,6 +222,7 @@ SamplerStats Sampler::total() const {
     sum.dropped += c.stats.dropped;
     sum.decoded += c.stats.decoded;
     sum.identical += c.stats.identical;
+    sum.skipped += c.stats.skipped;
     sum.failed += c.stats.failed;
     sum.cpu_seconds += c.stats.cpu_seconds;
   }
@@ -245,15 +265,22 @@ void Sampler::run(std::stop_token stop) {
       const double cpu_before = thread_cpu_seconds();
       auto& w = work[job.camera];
       if (!w) w = std::make_unique<CameraWork>(checks);
-      if (!(w->detector.checks() == checks)) w->detector.set_checks(checks);
+      if (!(w->detector.checks() == checks)) {
+        w->detector.set_checks(checks);
+        w->gate.set_regular_every(regular_every(checks));
+      }
       const auto hash = hash_bytes(job.packet->data, static_cast<std::size_t>(job.packet->size));
       std::optional<Decision> decision;
       bool identical = false;
+      bool skipped = false;
       if (w->detector.has_previous() && w->detector.previous_hash() == hash) {
         decision = w->detector.observe_identical(job.time);
         identical = true;
+      } else if (options_.gate && !w->gate.choose(job.time, job.sizes, w->detector.suspect()).decode) {
+        skipped = true;
       } else if (auto picture = w->decoder.decode(*job.parameters, job.packet.get())) {
         decision = w->detector.observe(job.time, std::move(*picture), hash);
+        w->gate.decoded(job.time, job.sizes, !w->detector.suspect());
         w->decode_error_logged = false;
       } else if (!w->decode_error_logged) {
         w->decode_error_logged = true;  // once per run of failures, not once per sample
@@ -267,7 +294,8 @@ void Sampler::run(std::stop_token stop) {
         auto it = cameras_.find(job.camera);
         if (it != cameras_.end()) {
           auto& s = it->second.stats;
-          if (!decision) ++s.failed;
+          if (skipped) ++s.skipped;
+          else if (!decision) ++s.failed;
           else if (identical) ++s.identical;
           else ++s.decoded;
           s.cpu_seconds += cpu;

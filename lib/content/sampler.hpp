@@ -22,6 +22,7 @@
 #include "base/time.hpp"
 #include "config/config.hpp"
 #include "content/analyzer.hpp"
+#include "content/gate.hpp"
 
 namespace carekeep::content {
 
@@ -30,6 +31,10 @@ struct SamplerOptions {
   // a slower decoder drops the rest.
   std::size_t queue_per_camera = 2;
   int nice = 10;  // the worker's nice value: recording and the loop always come first
+  // The gate (content/gate.hpp) lets samples of a steady stream pass undecoded. Off: every due
+  // sample is decoded, as before issue 19 (the benchmark's and the detection-time test's
+  // reference).
+  bool gate = true;
 };
 
 // Counters of one camera (or all, summed), for status and the CPU measurement.
@@ -38,6 +43,7 @@ struct SamplerStats {
   std::uint64_t dropped = 0;    // of those, dropped because the queue was full
   std::uint64_t decoded = 0;    // samples decoded and checked
   std::uint64_t identical = 0;  // samples with the previous sample's bytes: checked without decoding
+  std::uint64_t skipped = 0;    // samples the gate let pass undecoded: the stream looked as before
   std::uint64_t failed = 0;     // samples that could not be decoded
   double cpu_seconds = 0;       // worker thread CPU time spent on this camera's samples
 };
@@ -59,9 +65,12 @@ class Sampler {
   // Stops checking a camera; the worker ends its open faults (listener, events only) after
   // any samples already queued for it.
   void remove(const std::string& camera);
-  // Recorder threads: a keyframe and its stream's parameters, borrowed for the call.
-  // Returns at once. Unknown or disabled cameras and keyframes between samples are ignored.
-  void offer(const std::string& camera, const AVCodecParameters& parameters, const AVPacket& keyframe);
+  // Recorder threads: every keyframe and its stream's parameters, borrowed for the call, with
+  // the bytes and count of the inter frames of the GOP it ends (0 and 0 when unknown). Returns
+  // at once. Unknown or disabled cameras are ignored; keyframes between samples only feed the
+  // gate's signals.
+  void offer(const std::string& camera, const AVCodecParameters& parameters, const AVPacket& keyframe,
+             std::int64_t gop_inter_bytes = 0, std::int64_t gop_inter_frames = 0);
 
   SamplerStats stats(const std::string& camera) const;
   SamplerStats total() const;
@@ -73,11 +82,14 @@ class Sampler {
     UtcTime time;
     av::Packet packet;
     av::CodecParameters parameters;
+    StreamSizes sizes;
   };
   struct Camera {
     config::ContentChecks checks;
     std::optional<std::chrono::steady_clock::time_point> last_due;
     std::size_t in_queue = 0;  // queued or being decoded
+    // The quietest GOP since the last due sample (bytes per inter frame), for the gate.
+    std::optional<std::pair<std::int64_t, std::int64_t>> quietest_gop;
     SamplerStats stats;
   };
 

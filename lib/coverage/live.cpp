@@ -26,6 +26,12 @@ LiveTracker::LiveTracker(const config::Config& config, care::CareCalendar calend
 void LiveTracker::reconfigure(const config::Config& config, care::CareCalendar calendar) {
   zones_ = config.zones;
   tolerance_ = tolerance_of(config);
+  offline_after_ = Micros{std::int64_t{config.alerts.camera_offline_seconds} * 1'000'000};
+  camera_ids_.clear();
+  for (const auto& camera : config.cameras) {
+    camera_ids_.push_back(camera.id);
+    state(camera.id, started_);
+  }
   calendar_ = std::move(calendar);
   for (const auto& zone : zones_) {
     for (const auto& id : zone.cameras) state(id, started_);
@@ -45,6 +51,14 @@ LiveTracker::CameraState& LiveTracker::state(std::string_view camera, UtcTime t)
 void LiveTracker::camera_up(std::string_view camera, UtcTime t) {
   auto& s = state(camera, t);
   if (s.up) return;
+  // The outage's tail since the last evaluation counts too: outages shorter than the evaluation
+  // interval would otherwise never add up.
+  if (auto it = episodes_.find(camera); it != episodes_.end()) {
+    Episode& e = it->second;
+    UtcTime from = e.counted_to ? std::max(*e.counted_to, s.since) : s.since;
+    if (calendar_.in_care(t) && t > from) e.down_in_care += t - from;
+    e.counted_to.reset();
+  }
   s.up = true;
   s.since = t;
   s.cause.clear();
@@ -54,7 +68,10 @@ void LiveTracker::camera_down(std::string_view camera, UtcTime t, std::string_vi
   auto& s = state(camera, t);
   // A refused reconnect after "stream_ended" is the same outage: keep its start, take the
   // newer cause (it says more about why the camera stays down).
-  if (s.up) s.since = t;
+  if (s.up) {
+    s.since = t;
+    ++episodes_[std::string(camera)].outages;
+  }
   s.up = false;
   s.cause = event_cause.empty() ? "unknown" : std::string(event_cause);
 }
@@ -150,6 +167,65 @@ std::vector<LiveTracker::Transition> LiveTracker::evaluate(UtcTime now) {
       alerting = false;
       out.push_back({Transition::Type::Covered, id, now, "zone " + id + " was removed from the configuration"});
     }
+  }
+  return out;
+}
+
+std::string LiveTracker::describe_offline(const std::string& id, const CameraState& s, const Episode& e) const {
+  std::string message = "camera " + id + " has been offline since " + format_local_iso(s.since, calendar_.zone()) +
+                        " (" + s.cause + ")";
+  if (e.outages > 1) message += ", after " + std::to_string(e.outages) + " outages in a row";
+  std::vector<std::string> covering;
+  for (const auto& z : zones_) {
+    if (std::find(z.cameras.begin(), z.cameras.end(), id) == z.cameras.end()) continue;
+    bool other = std::any_of(z.cameras.begin(), z.cameras.end(), [&](const std::string& c) {
+      const auto* o = camera(c);
+      return c != id && o != nullptr && o->usable();
+    });
+    message += other ? "; zone " + z.id + " is still covered by another camera"
+                     : "; zone " + z.id + " has no other camera recording";
+  }
+  return message + ": check its power and network cable";
+}
+
+std::vector<LiveTracker::CameraTransition> LiveTracker::evaluate_cameras(UtcTime now) {
+  std::vector<CameraTransition> out;
+  bool care = calendar_.in_care(now);
+  for (const auto& id : camera_ids_) {
+    const CameraState& s = state(id, started_);
+    auto it = episodes_.find(id);
+    if (!s.up && it == episodes_.end()) it = episodes_.emplace(id, Episode{}).first;  // down since start
+    if (it == episodes_.end()) continue;
+    Episode& e = it->second;
+    if (s.up) {
+      if (now - s.since < stable_after()) continue;
+      if (e.alerting) {
+        out.push_back({CameraTransition::Type::Online, id, "",
+                       "camera " + id + " has been recording again since " + format_local_iso(s.since, calendar_.zone())});
+      }
+      episodes_.erase(it);
+      continue;
+    }
+    // Down: count the time since the later of the outage's start and the last evaluation, if
+    // now is care time. Evaluations come every few seconds, so a care boundary costs at most one
+    // interval of precision.
+    UtcTime from = e.counted_to ? std::max(*e.counted_to, s.since) : s.since;
+    if (care && now > from) e.down_in_care += now - from;
+    e.counted_to = now;
+    if (!e.alerting && care && e.down_in_care >= offline_after_) {
+      e.alerting = true;
+      out.push_back({CameraTransition::Type::Offline, id, s.cause, describe_offline(id, s, e)});
+    }
+  }
+  // Cameras dropped by a reload: close what they raised.
+  for (auto it = episodes_.begin(); it != episodes_.end();) {
+    if (std::find(camera_ids_.begin(), camera_ids_.end(), it->first) != camera_ids_.end()) {
+      ++it;
+      continue;
+    }
+    if (it->second.alerting)
+      out.push_back({CameraTransition::Type::Online, it->first, "", "camera " + it->first + " was removed from the configuration"});
+    it = episodes_.erase(it);
   }
   return out;
 }

@@ -5,6 +5,7 @@
 // loop thread owns it and turns its transitions into alerts; never blocks, not thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -47,6 +48,26 @@ class LiveTracker {
   // reported uncovered has a usable camera again, or care hours ended.
   std::vector<Transition> evaluate(UtcTime now);
 
+  // A camera offline during care hours, whether or not its zone stays covered (issue 17): the
+  // operator hears of a dead camera before the second camera of its zone dies too. One alert per
+  // episode: an episode starts when the camera goes down and ends when it has recorded for
+  // `stable_after()` without a break, so a camera flapping every few seconds is one alert whose
+  // down time adds up, not one per reconnect. Offline is raised once the episode's down time in
+  // care hours (summed between evaluations) reaches `offline_after`; Online when the episode ends.
+  struct CameraTransition {
+    enum class Type { Offline, Online } type;
+    std::string camera_id;
+    std::string cause;    // the camera_event cause while down (refused, stalled, ...); empty for Online
+    std::string message;  // what is wrong and what to do / what happened
+  };
+  std::vector<CameraTransition> evaluate_cameras(UtcTime now);
+  Micros offline_after() const { return offline_after_; }
+  bool camera_offline_alerting(std::string_view id) const {
+    auto it = episodes_.find(id);
+    return it != episodes_.end() && it->second.alerting;
+  }
+  Micros stable_after() const { return std::min(offline_after_, Micros{30'000'000}); }
+
   struct CameraState {
     bool up = false;
     UtcTime since;                    // of the current up/down state
@@ -71,7 +92,18 @@ class LiveTracker {
   std::string describe(const config::Zone& zone, UtcTime since) const;
   UtcTime unusable_since(std::string_view id) const;
 
+  struct Episode {
+    Micros down_in_care{0};         // summed over evaluations while down in care hours
+    std::optional<UtcTime> counted_to;  // the last evaluation that counted down time
+    int outages = 0;                // down transitions seen in this episode
+    bool alerting = false;
+  };
+  std::string describe_offline(const std::string& id, const CameraState& s, const Episode& e) const;
+
   std::vector<config::Zone> zones_;
+  std::vector<std::string> camera_ids_;  // every configured camera, zone or not
+  std::map<std::string, Episode, std::less<>> episodes_;  // per camera, while one is open
+  Micros offline_after_{60'000'000};
   Micros tolerance_{2'000'000};
   care::CareCalendar calendar_;
   UtcTime started_;

@@ -279,6 +279,7 @@ Recorder::SessionEnd Recorder::record_session(ingest::Source& source, std::stop_
   UtcTime earliest_start{};
   previous_end_.reset();  // a new run starts on its own wall clock
   std::uint64_t seq = 0;
+  GopSizes gop;  // inter frames since the last keyframe, for the keyframe observer
   Micros clock_baseline = wall_minus_monotonic(*env_.clock);
   av::Packet packet = av::make_packet();
 
@@ -430,7 +431,13 @@ Recorder::SessionEnd Recorder::record_session(ingest::Source& source, std::stop_
         earliest_start = start;
         env_.sink->segment_opened(current_info);
       }
-      if (key && env_.keyframe_observer) env_.keyframe_observer(settings_.id, *video_par, *packet);
+      if (key) {
+        if (env_.keyframe_observer) env_.keyframe_observer(settings_.id, *video_par, *packet, gop);
+        gop = {};
+      } else {
+        gop.inter_bytes += packet->size;
+        ++gop.inter_frames;
+      }
       auto before = current->bytes_written();
       if (auto st = current->write(packet.get(), 0); !st) {
         av_packet_unref(packet.get());

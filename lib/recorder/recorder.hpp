@@ -40,6 +40,13 @@ struct CameraSettings {
 // How soon to try a camera again after `cause`, in or out of care hours (recorder/backoff).
 Backoff::Pace pace_after(ingest::DownCause cause, bool in_care);
 
+// The inter frames of the GOP a keyframe ends, as the recorder saw them: what the content
+// checks' gate reads a frozen picture from (content/gate.hpp) without decoding anything.
+struct GopSizes {
+  std::int64_t inter_bytes = 0;
+  std::int64_t inter_frames = 0;  // 0 for the first keyframe of a run and for all-intra streams
+};
+
 struct RecorderEnv {
   std::filesystem::path storage;   // segment files go under <storage>/<camera>/<local date>/
   TimeZone zone = TimeZone::utc(); // local date and time in file names are for humans
@@ -50,7 +57,8 @@ struct RecorderEnv {
   // the packet takes its own reference (av_packet_ref shares the buffer, no copy). It must
   // return at once and not throw: it runs on the remux path. Empty for none (the daemon
   // connects the content sampler here; the recorder knows nothing about it).
-  std::function<void(const std::string& camera, const AVCodecParameters& parameters, const AVPacket& keyframe)>
+  std::function<void(const std::string& camera, const AVCodecParameters& parameters, const AVPacket& keyframe,
+                     const GopSizes& ending)>
       keyframe_observer;
   // Whether children are in care at a time (the daemon's calendar; called on the camera's
   // thread, so it must be thread-safe). Empty: always, so reconnects are never slowed.

@@ -217,7 +217,7 @@ const std::unordered_map<std::string_view, Words>& table() {
       {"storage_not_writable", {"storage not writable", "录像目录不可写"}},
       {"clock_untrusted", {"clock untrusted", "时钟不可信"}},
       {"capacity_short", {"capacity short", "容量不足"}},
-      {"camera_down", {"camera down", "摄像头中断"}},
+      {"camera_offline", {"camera offline", "摄像头离线"}},
       {"zone_uncovered", {"zone uncovered", "区域未覆盖"}},
       {"content_fault", {"picture fault", "画面异常"}},
       {"info", {"info", "提示"}},

@@ -5,11 +5,11 @@
 # frames served, and the ratios carekeepd / ffmpeg.
 #
 #   tools/bench/record.sh [--streams N] [--seconds S] [--kbps K] [--build DIR] [--client C]
-# Defaults: 16 streams, 60 s, 4000 kbit/s, build/default, client native (the RTSP client
+# Defaults: 16 streams, 60 s, 4000 kbit/s, build/ci (the build tools/test.sh and tools/demo.sh share), client native (the RTSP client
 # carekeepd uses: native | libavformat). Loopback traffic only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-streams=16 seconds=60 kbps=4000 build=build/default client=native
+streams=16 seconds=60 kbps=4000 build=build/ci client=native
 while [ $# -gt 0 ]; do
   case "$1" in
     --streams) streams="$2"; shift 2 ;;
@@ -23,7 +23,7 @@ done
 fakecam="$build/tools/fakecam/carekeep-fakecam"
 carekeepd="$build/daemon/carekeepd"
 for bin in "$fakecam" "$carekeepd"; do
-  [ -x "$bin" ] || { echo "record.sh: $bin not built; run cmake --build --preset default first" >&2; exit 1; }
+  [ -x "$bin" ] || { echo "record.sh: $bin not built; run cmake --build --preset ci first" >&2; exit 1; }
 done
 command -v ffmpeg >/dev/null || { echo "record.sh: ffmpeg CLI missing; run tools/install-deps.sh" >&2; exit 1; }
 

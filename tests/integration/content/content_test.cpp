@@ -102,8 +102,9 @@ TEST_CASE("fakecam black, frozen and covered are flagged, static and live are no
   for (const auto& id : ids) {
     sampler.set_camera(id, fast_checks());
     recorder::RecorderEnv env{site.dir / "media", TimeZone::utc(), nullptr, &sink};
-    env.keyframe_observer = [&sampler](const std::string& camera, const AVCodecParameters& par, const AVPacket& key) {
-      sampler.offer(camera, par, key);
+    env.keyframe_observer = [&sampler](const std::string& camera, const AVCodecParameters& par, const AVPacket& key,
+                                         const recorder::GopSizes& gop) {
+      sampler.offer(camera, par, key, gop.inter_bytes, gop.inter_frames);
     };
     recorders.push_back(std::make_unique<recorder::Recorder>(settings(id, server.url(id)), env));
   }
@@ -137,8 +138,19 @@ TEST_CASE("fakecam black, frozen and covered are flagged, static and live are no
   // The static camera must have been watched for longer than frozen_seconds (8 s) plus the
   // 2 s above: had it looked frozen, it would have been flagged by now.
   CHECK(seen >= 10s);
-  CHECK(log.decision_count("static") >= 10);
-  CHECK(log.decision_count("live") >= 10);
+  // Watched: every due sample was checked, decoded or let pass by the gate because the stream's
+  // sizes looked as on the last clean decode (content/gate.hpp).
+  for (const char* id : {"static", "live"}) {
+    auto s = sampler.stats(id);
+    CAPTURE(id, s.decoded, s.identical, s.skipped);
+    CHECK(s.decoded + s.identical + s.skipped >= 10);
+    CHECK(s.decoded >= 3);  // the gate's baseline, and its regular decodes
+  }
+  // The gate skipped decodes of the healthy cameras and none of the faulty ones', whose every
+  // sample is suspect.
+  CHECK(sampler.stats("live").skipped + sampler.stats("static").skipped > 0);
+  CHECK(sampler.stats("black").skipped == 0);
+  CHECK(sampler.stats("covered").skipped == 0);
   CHECK(log.event_count("static") == 0);
   CHECK(log.event_count("live") == 0);
   {
@@ -151,7 +163,7 @@ TEST_CASE("fakecam black, frozen and covered are flagged, static and live are no
   }
   auto stats = sampler.total();
   CHECK(stats.failed == 0);
-  CHECK(stats.decoded + stats.identical >= 5 * 10);
+  CHECK(stats.decoded + stats.identical + stats.skipped >= 5 * 10);
   CHECK(sink.errors().empty());
 }
 
@@ -168,9 +180,8 @@ TEST_CASE("a slow content check drops samples and never a recorded frame", "[rts
   });
   sampler.set_camera("cam", fast_checks());
   recorder::RecorderEnv env{site.dir / "media", TimeZone::utc(), nullptr, &sink};
-  env.keyframe_observer = [&sampler](const std::string& camera, const AVCodecParameters& par, const AVPacket& key) {
-    sampler.offer(camera, par, key);
-  };
+  env.keyframe_observer = [&sampler](const std::string& camera, const AVCodecParameters& par, const AVPacket& key,
+                                       const recorder::GopSizes&) { sampler.offer(camera, par, key); };
   recorder::Recorder rec(settings("cam", server.url()), env);
   rec.start();
   REQUIRE(test::wait_until([&] { return rec.snapshot().frames > 25; }, 15s));
@@ -202,5 +213,74 @@ TEST_CASE("a slow content check drops samples and never a recorded frame", "[rts
     ++checked;
   }
   CHECK(checked >= 2);
+  CHECK(sink.errors().empty());
+}
+
+TEST_CASE("with the gate, black, covered and frozen appearing mid-stream are caught on the same samples as "
+          "without it, and a live picture is mostly not decoded",
+          "[rtsp][slow]") {
+  const std::vector<std::string> ids{"to-black", "to-covered", "to-frozen", "stays-live"};
+  std::vector<fakecam::CameraSpec> specs;
+  for (const auto& id : ids) specs.push_back(test::RtspTestServer::camera(id));  // 1 s GOP: inter frames to read
+  test::RtspTestServer server(specs);
+  Site site(ids);
+  test::CommittingSink sink(site.index, site.run);
+  Log gated_log;
+  Log plain_log;
+  content::Sampler gated([&](const std::string& camera, const content::Decision& d) { gated_log.add(camera, d); });
+  content::SamplerOptions no_gate;
+  no_gate.gate = false;
+  content::Sampler plain([&](const std::string& camera, const content::Decision& d) { plain_log.add(camera, d); },
+                         nullptr, no_gate);
+  std::vector<std::unique_ptr<recorder::Recorder>> recorders;
+  for (const auto& id : ids) {
+    gated.set_camera(id, fast_checks());
+    plain.set_camera(id, fast_checks());
+    recorder::RecorderEnv env{site.dir / "media", TimeZone::utc(), nullptr, &sink};
+    // Both samplers see the same keyframes: the one without the gate is the reference.
+    env.keyframe_observer = [&](const std::string& camera, const AVCodecParameters& par, const AVPacket& key,
+                                const recorder::GopSizes& gop) {
+      gated.offer(camera, par, key, gop.inter_bytes, gop.inter_frames);
+      plain.offer(camera, par, key, gop.inter_bytes, gop.inter_frames);
+    };
+    recorders.push_back(std::make_unique<recorder::Recorder>(settings(id, server.url(id)), env));
+  }
+  for (auto& r : recorders) r->start();
+  // Live long enough for the gate to learn (3 clean decodes) and then let samples pass.
+  REQUIRE(test::wait_until([&] { return gated.stats("stays-live").skipped >= 3; }, 30s));
+  for (const auto& id : ids) {
+    auto s = gated.stats(id);
+    CAPTURE(id, s.decoded, s.skipped);
+    CHECK(s.skipped > 0);
+  }
+  server.set_fault("to-black", fakecam::Fault::Black);
+  server.set_fault("to-covered", fakecam::Fault::Covered);
+  server.set_fault("to-frozen", fakecam::Fault::Frozen);
+  const auto switched = SystemClock{}.now();
+  auto caught = [&](Log& log) {
+    return log.started("to-black", FaultKind::Black) && log.started("to-covered", FaultKind::Covered) &&
+           log.started("to-frozen", FaultKind::Frozen);
+  };
+  REQUIRE(test::wait_until([&] { return caught(gated_log) && caught(plain_log); }, 30s));
+  std::this_thread::sleep_for(3s);
+  for (auto& r : recorders) r->request_stop();
+  for (auto& r : recorders) r->stop();
+
+  // The same fault starts, at most one sample interval (1 s) apart.
+  for (auto [id, kind] : {std::pair{"to-black", FaultKind::Black}, std::pair{"to-covered", FaultKind::Covered},
+                          std::pair{"to-frozen", FaultKind::Frozen}}) {
+    auto with = *gated_log.started(id, kind);
+    auto without = *plain_log.started(id, kind);
+    CAPTURE(id, std::chrono::duration<double>(with.at - switched).count(),
+            std::chrono::duration<double>(without.at - switched).count());
+    CHECK(std::chrono::abs(with.at - without.at) <= 1500ms);
+  }
+  CHECK(gated_log.event_count("stays-live") == 0);
+  CHECK(plain_log.event_count("stays-live") == 0);
+  // The live camera cost a fraction of the decodes.
+  auto live = gated.stats("stays-live");
+  auto reference = plain.stats("stays-live");
+  CAPTURE(live.decoded, live.skipped, reference.decoded);
+  CHECK(live.decoded * 2 < reference.decoded);
   CHECK(sink.errors().empty());
 }

@@ -143,7 +143,7 @@ std::string config_text(const std::filesystem::path& dir, const Fakecam& play, c
   // Care all day, every day: the test window is always in care.
   for (const char* day : {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
     text += std::string(day) + " = [\"00:00-24:00\"]\n";
-  text += "\n[coverage]\ngap_tolerance_seconds = 2\n\n";
+  text += "\n[coverage]\ngap_tolerance_seconds = 2\n\n[alerts]\ncamera_offline_seconds = 10\n\n";
   for (auto [id, cam] : {std::pair{"play-1", &play}, std::pair{"nap-1", &nap1}, std::pair{"nap-2", &nap2}})
     text += "[[camera]]\nid = \"" + std::string(id) + "\"\nurl = \"" + cam->url() + "\"\nsegment_seconds = 10\n\n";
   text += "[[zone]]\nid = \"play\"\nname = \"活动室\"\ncameras = [\"play-1\"]\n\n";
@@ -165,7 +165,8 @@ double seconds_between(UtcTime a, UtcTime b) { return std::chrono::duration<doub
 }  // namespace
 
 TEST_CASE("coverage: a killed camera is one gap in its zone only, the daemon stop is recorder_not_running, "
-          "and the live alert is raised and resolved",
+          "and the live alerts are raised and resolved: zone_uncovered for the zone left bare and camera_offline "
+          "for each camera also where its zone stays covered",
           "[rtsp][slow]") {
   test::TempDir dir;
   Fakecam play{"play-1", dir / "play-1.log"};
@@ -197,14 +198,17 @@ TEST_CASE("coverage: a killed camera is one gap in its zone only, the daemon sto
   CHECK(zones[1]["zone"] == "nap");
   CHECK(zones[1]["covered"] == true);
   CHECK(zones[1]["covering"] == Json::array({"nap-2"}));
-  std::this_thread::sleep_for(10s - (SystemClock{}.now() - killed));
+  // camera_offline_seconds = 10: both cameras are reported, nap-1 although nap-2 covers its zone.
+  REQUIRE(daemon.wait_for_log("warn camera_offline camera=", 20s, 2));
+  std::this_thread::sleep_for(14s - (SystemClock{}.now() - killed));
   play.start();
   nap1.start();
   auto restarted = SystemClock{}.now();
   REQUIRE(daemon.wait_for_log("camera_up", 20s, 5));
   REQUIRE(daemon.wait_for_log("zone_covered", 30s));
   auto resolved = SystemClock{}.now();
-  std::this_thread::sleep_for(3s);
+  // Resolved once each has recorded for 10 s without a break (one message per episode).
+  REQUIRE(daemon.wait_for_log("info camera_online camera=", 25s, 2));
 
   // The daemon stops for ~8 s.
   daemon.signal(SIGTERM);
@@ -236,6 +240,16 @@ TEST_CASE("coverage: a killed camera is one gap in its zone only, the daemon sto
     CHECK(a.message.find("play-1 camera_offline") != std::string::npos);
   }
   CHECK(zone_alerts == 1);
+  std::set<std::string> offline;
+  for (const auto& a : *alerts) {
+    if (a.kind != "camera_offline") continue;
+    CHECK(offline.insert(a.subject).second);  // one alert per camera for the one outage
+    CHECK(a.severity == "warning");
+    CHECK(a.resolved.has_value());
+    if (a.subject == "nap-1") CHECK(a.message.find("zone nap is still covered by another camera") != std::string::npos);
+    if (a.subject == "play-1") CHECK(a.message.find("zone play has no other camera recording") != std::string::npos);
+  }
+  CHECK(offline == std::set<std::string>{"nap-1", "play-1"});
 
   auto gaps = cli_json(config, "gaps --json --from " + iso(from) + " --to " + iso(to));
   INFO(gaps.dump(2));
@@ -256,8 +270,8 @@ TEST_CASE("coverage: a killed camera is one gap in its zone only, the daemon sto
   CHECK((down_cause == "stream_ended" || down_cause == "refused"));
   CHECK(play_gaps[0]["detail"].get<std::string>().starts_with("play-1: camera_offline (" + down_cause + ")"));
   double outage = play_gaps[0]["duration_s"].get<double>();
-  CHECK(outage >= 9.0);
-  CHECK(outage <= 14.0);
+  CHECK(outage >= 13.0);
+  CHECK(outage <= 18.0);
   auto outage_start = from_us(play_gaps[0]["start_us"].get<std::int64_t>());
   CHECK(std::chrono::abs(outage_start - killed) <= 2s);
   CHECK(play_gaps[1]["cause"] == "recorder_not_running");

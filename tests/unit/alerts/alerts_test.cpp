@@ -54,14 +54,14 @@ TEST_CASE("an alert raised twice stays one row whose last_seen and message follo
 TEST_CASE("different subjects of one kind are separate alerts", "[alerts][db]") {
   Fixture f;
   AlertCenter center(f.index, f.clock);
-  auto a = center.raise("camera_down", "nap-1", Severity::Warning, "nap-1 down").value();
-  auto b = center.raise("camera_down", "play", Severity::Warning, "play down").value();
+  auto a = center.raise("camera_offline", "nap-1", Severity::Warning, "nap-1 down").value();
+  auto b = center.raise("camera_offline", "play", Severity::Warning, "play down").value();
   CHECK(a != b);
-  REQUIRE(center.resolve("camera_down", "nap-1"));
+  REQUIRE(center.resolve("camera_offline", "nap-1"));
   auto open = center.open();
   REQUIRE(open.size() == 1);
   CHECK(open[0].subject == "play");
-  CHECK_FALSE(center.is_open("camera_down", "nap-1"));
+  CHECK_FALSE(center.is_open("camera_offline", "nap-1"));
 }
 
 TEST_CASE("a resolved condition that comes back opens a new alert and keeps the old one", "[alerts][db]") {

@@ -184,7 +184,7 @@ TEST_CASE("webhook payloads for json, wecom and dingtalk carry a short message i
                                   hook(receiver.url("/wecom?key=SECRETKEY"), config::WebhookFormat::WeCom),
                                   hook(receiver.url("/ding?access_token=TOKEN"), config::WebhookFormat::DingTalk),
                                   hook(receiver.url("/en"), config::WebhookFormat::Json, "en")}));
-  notifier.notify(raised(alert(7, "camera_down", "nap-1", kT0)));
+  notifier.notify(raised(alert(7, "camera_offline", "nap-1", kT0)));
   REQUIRE(run_until(io, [&] { return receiver.count() == 4; }));
 
   std::map<std::string, json> by_path;
@@ -192,7 +192,7 @@ TEST_CASE("webhook payloads for json, wecom and dingtalk carry a short message i
 
   const json& generic = by_path.at("/json");
   CHECK(generic["event"] == "raised");
-  CHECK(generic["kind"] == "camera_down");
+  CHECK(generic["kind"] == "camera_offline");
   CHECK(generic["subject"] == "nap-1");
   CHECK(generic["severity"] == "critical");
   CHECK(generic["message"] == "午睡室摄像头离线 3 分钟：请检查电源和网线");
@@ -259,7 +259,7 @@ TEST_CASE("a webhook answering 500 gets the same message again after a back-off,
   FakeClock clock{kT0};
   alerts::WebhookNotifier notifier(io, clock, fast());
   notifier.configure(site_config({hook(receiver.url("/json"), config::WebhookFormat::Json)}));
-  auto a = alert(3, "camera_down", "nap-1", kT0);
+  auto a = alert(3, "camera_offline", "nap-1", kT0);
   notifier.notify(raised(a));
   notifier.notify(resolved(a, kT0 + 5min));
   REQUIRE(run_until(io, [&] { return receiver.count() == 3; }));
@@ -290,8 +290,8 @@ TEST_CASE("one message per alert event, reminders while open, one resolved notic
   center.subscribe([&](const Change& c) { notifier.notify(c); });
 
   // A watcher re-raises on every check: the center and the notifier make it one message.
-  REQUIRE(center.raise("camera_down", "nap-1", Severity::Critical, "no frames"));
-  REQUIRE(center.raise("camera_down", "nap-1", Severity::Critical, "no frames"));
+  REQUIRE(center.raise("camera_offline", "nap-1", Severity::Critical, "no frames"));
+  REQUIRE(center.raise("camera_offline", "nap-1", Severity::Critical, "no frames"));
   auto first = center.open().at(0);
   notifier.notify(raised(first));  // a duplicate delivery of the same event
   run_for(io, 200ms);
@@ -302,7 +302,7 @@ TEST_CASE("one message per alert event, reminders while open, one resolved notic
   CHECK(json::parse(receiver.received()[1].body)["event"] == "reminder");
   CHECK(json::parse(receiver.received()[2].body)["event"] == "reminder");
 
-  REQUIRE(center.resolve("camera_down", "nap-1"));
+  REQUIRE(center.resolve("camera_offline", "nap-1"));
   REQUIRE(run_until(io, [&] { return receiver.count() == 4; }));
   auto resolved_copy = first;
   resolved_copy.resolved = kT0;
@@ -314,7 +314,7 @@ TEST_CASE("one message per alert event, reminders while open, one resolved notic
   CHECK_FALSE(json::parse(got[3].body)["resolved"].is_null());
 
   // A new event for the same subject is news again.
-  REQUIRE(center.raise("camera_down", "nap-1", Severity::Critical, "no frames"));
+  REQUIRE(center.raise("camera_offline", "nap-1", Severity::Critical, "no frames"));
   REQUIRE(run_until(io, [&] { return receiver.count() == 5; }));
   CHECK(json::parse(receiver.received()[4].body)["event"] == "raised");
 }
@@ -329,7 +329,7 @@ TEST_CASE("a robot refusing with an errcode is retried and an adopted alert gets
   alerts::WebhookNotifier notifier(io, clock, timing);
   notifier.configure(site_config({hook(receiver.url("/ding"), config::WebhookFormat::DingTalk)}));
   // Open before this process started: no new Raised message, a reminder when due.
-  notifier.adopt({alert(5, "camera_down", "nap-1", kT0)});
+  notifier.adopt({alert(5, "camera_offline", "nap-1", kT0)});
   run_for(io, 200ms);
   CHECK(receiver.count() == 0);
   REQUIRE(run_until(io, [&] { return notifier.stats()[0].failures >= 1; }));
@@ -351,7 +351,7 @@ TEST_CASE("webhook messages over the rate limit are coalesced into one", "[alert
   timing.window = 60s;
   alerts::WebhookNotifier notifier(io, clock, timing);
   notifier.configure(site_config({hook(receiver.url("/json"), config::WebhookFormat::Json)}));
-  for (int i = 0; i < 5; ++i) notifier.notify(raised(alert(10 + i, "camera_down", "cam-" + std::to_string(i), kT0)));
+  for (int i = 0; i < 5; ++i) notifier.notify(raised(alert(10 + i, "camera_offline", "cam-" + std::to_string(i), kT0)));
   REQUIRE(run_until(io, [&] { return receiver.count() == 2; }));
   run_for(io, 300ms);  // nothing more may come inside the window
   auto got = receiver.received();
@@ -394,7 +394,7 @@ TEST_CASE("a hung webhook receiver does not hold up the loop", "[alerts][webhook
   tick();
 
   auto before = std::chrono::steady_clock::now();
-  notifier.notify(raised(alert(1, "camera_down", "nap-1", kT0)));
+  notifier.notify(raised(alert(1, "camera_offline", "nap-1", kT0)));
   CHECK(std::chrono::steady_clock::now() - before < 50ms);
   REQUIRE(run_until(io, [&] { return receiver.count() == 1; }));
   int at_request = ticks;
@@ -463,7 +463,7 @@ TEST_CASE("a config reload replaces the webhooks", "[alerts][webhook]") {
   REQUIRE(stats.size() == 2);
   CHECK(stats[1].delivered == 1);  // the unchanged endpoint is the same one
   CHECK(stats[0].delivered == 0);
-  notifier.notify(raised(alert(2, "camera_down", "nap-1", kT0)));
+  notifier.notify(raised(alert(2, "camera_offline", "nap-1", kT0)));
   REQUIRE(run_until(io, [&] { return receiver.count() == 4; }));
   run_for(io, 100ms);
   std::vector<std::string> paths;
@@ -540,7 +540,7 @@ TEST_CASE("notices queued while a webhook is down are delivered in order after a
   auto port = test::closed_port();  // the endpoint is down for the first process
   auto cfg = site_config({hook("http://127.0.0.1:" + std::to_string(port) + "/json?key=SECRETKEY",
                                config::WebhookFormat::Json)});
-  auto cam = alert(1, "camera_down", "nap-1", kT0);
+  auto cam = alert(1, "camera_offline", "nap-1", kT0);
   std::vector<std::string> ids;
   {
     asio::io_context io;
@@ -591,7 +591,7 @@ TEST_CASE("a resolved notice queued at stop arrives after the restart once, mark
   auto outbox = dir / "webhook-outbox.json";
   Receiver receiver;
   auto cfg = site_config({hook(receiver.url("/json"), config::WebhookFormat::Json)});
-  auto cam = alert(4, "camera_down", "nap-1", kT0);
+  auto cam = alert(4, "camera_offline", "nap-1", kT0);
   {
     asio::io_context io;
     FakeClock clock{kT0};
@@ -634,7 +634,7 @@ TEST_CASE("notices older than 24 h are dropped with a log line instead of sent",
     FakeClock clock{kT0};
     alerts::WebhookNotifier first(io, clock, fast(), outbox);
     first.configure(cfg);
-    first.notify(raised(alert(1, "camera_down", "nap-1", kT0)));
+    first.notify(raised(alert(1, "camera_offline", "nap-1", kT0)));
     REQUIRE(run_until(io, [&] { return first.stats()[0].failures >= 1; }));
   }  // the destructor stops and writes the outbox too
   REQUIRE(read_outbox(outbox).notice_count() == 1);
@@ -751,7 +751,7 @@ TEST_CASE("an outbox that cannot be written is logged once and delivery goes on"
   alerts::WebhookNotifier notifier(io, clock, fast(), dir / "no-such-dir" / "webhook-outbox.json");
   notifier.configure(site_config({hook(receiver.url("/json"), config::WebhookFormat::Json)}));
   notifier.notify(raised(alert(1, "disk_full", "", kT0)));
-  notifier.notify(raised(alert(2, "camera_down", "nap-1", kT0)));
+  notifier.notify(raised(alert(2, "camera_offline", "nap-1", kT0)));
   REQUIRE(run_until(io, [&] { return receiver.count() == 2; }));
   notifier.stop();
   log.restore();
@@ -764,7 +764,7 @@ TEST_CASE("reminders survive a restart: one queued per alert, back-off not resta
   auto timing = fast();
   timing.reminder_first = 100ms;
   timing.reminder_max = 100ms;
-  auto cam = alert(1, "camera_down", "nap-1", kT0);
+  auto cam = alert(1, "camera_offline", "nap-1", kT0);
   {
     // Down endpoint, a reminder every 100 ms: the queue keeps only the newest one.
     auto port = test::closed_port();
@@ -844,7 +844,7 @@ TEST_CASE("a full or read-only state directory: the outbox failure is logged, de
   fill();
   notifier.notify(raised(alert(1, "disk_full", "", kT0)));
   REQUIRE(run_until(io, [&] { return notifier.stats()[0].failures >= 1; }));
-  notifier.notify(raised(alert(2, "camera_down", "nap-1", kT0)));
+  notifier.notify(raised(alert(2, "camera_offline", "nap-1", kT0)));
   REQUIRE(run_until(io, [&] { return notifier.stats()[0].failures >= 2; }));
   CHECK(occurrences(log.text(), "webhook_outbox_write_failed") == 1);  // once, not per change
   CHECK(log.text().find("No space left on device") != std::string::npos);
@@ -861,7 +861,7 @@ TEST_CASE("a full or read-only state directory: the outbox failure is logged, de
   auto got = test::json_notices(test::accepted(receiver.received()));
   REQUIRE(got.size() == 3);
   CHECK(got[0]["kind"] == "disk_full");
-  CHECK(got[1]["kind"] == "camera_down");
+  CHECK(got[1]["kind"] == "camera_offline");
   CHECK(got[2]["kind"] == "clock_untrusted");
 
   // Read-only (a remount, as after a disk error): the write at stop fails and says what it loses.

@@ -128,6 +128,20 @@ TEST_CASE("the control socket's caps and timeouts are read and bounded", "[confi
   expect_single_error(kMinimal + "\n[access]\nbroker_timeout_s = \"60s\"\n", "access.broker_timeout_s", "integer");
 }
 
+TEST_CASE("camera_offline_seconds is read and bounded, with or without webhooks", "[config]") {
+  auto tuned = check(kMinimal + "\n[alerts]\ncamera_offline_seconds = 90\n");
+  INFO(dump(tuned));
+  REQUIRE(tuned.ok());
+  CHECK(tuned.config->alerts.camera_offline_seconds == 90);
+  auto defaults = check(kMinimal);
+  REQUIRE(defaults.ok());
+  CHECK(defaults.config->alerts.camera_offline_seconds == 60);
+  expect_single_error(kMinimal + "\n[alerts]\ncamera_offline_seconds = 2\n", "alerts.camera_offline_seconds",
+                      "must be between 10 and 86400 seconds (got 2)");
+  expect_single_error(kMinimal + "\n[alerts]\ncamera_offline_seconds = \"1m\"\n", "alerts.camera_offline_seconds",
+                      "integer");
+}
+
 TEST_CASE("defaults fill what a minimal file leaves out", "[config]") {
   auto outcome = check(kMinimal);
   INFO(dump(outcome));
