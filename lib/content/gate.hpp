@@ -36,7 +36,7 @@ struct GateOptions {
   double inter_low = 0.5;      // mean inter frame below this share of the baseline: decode
   int learn_samples = 3;       // clean decodes before any sample is skipped
   double weight = 0.2;         // of a new clean decode in the baseline (exponential average)
-  Micros regular_every{60'000'000};  // a decode at least this often, whatever the signals say
+  Micros regular_every{120'000'000};  // a decode at least this often, whatever the signals say
 };
 
 enum class GateReason {

@@ -122,9 +122,13 @@ class KeyframeDecoder {
   std::vector<std::uint8_t> wide_;
 };
 
-// The gate's safety-net decode comes at least as often as a frozen picture must be noticed.
+// The gate's safety net: a decode every 2 minutes, or twice per frozen_seconds if that is
+// shorter, whatever the sizes say. Every fault fakecam can make shows in the sizes at once; the
+// net is for a fault that would not (a freeze whose re-encoded frames stay large), which it then
+// catches within two frozen_seconds instead of one. A detailed 1080p keyframe costs 20-30 ms to
+// decode, so this is most of what a healthy camera costs: 0.01-0.015 CPU-s a minute.
 Micros regular_every(const config::ContentChecks& checks) {
-  return std::min(Micros{60'000'000}, Micros{std::int64_t{checks.frozen_seconds} * 1'000'000});
+  return std::min(Micros{120'000'000}, Micros{std::int64_t{checks.frozen_seconds} * 2'000'000});
 }
 
 struct CameraWork {

@@ -46,6 +46,7 @@ constexpr std::array kRules{
     Rule{"verify", Role::Inspector, false, false, "verify footage", true},
     Rule{"access-log", Role::Inspector, false, false, "read the access log"},
     Rule{"report", Role::Inspector, false, false, "write an audit report", true, kSigningKeyOption},
+    Rule{"summary", Role::Inspector, false, false, "see the daily summary"},
     Rule{"verify-export", Role::None, false, true, ""},
     Rule{"verify-report", Role::None, false, true, ""},
     Rule{"doctor", Role::None, false, true, ""},

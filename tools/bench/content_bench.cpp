@@ -79,13 +79,13 @@ int main(int argc, char** argv) {
   checks.sample_seconds = interval;
   for (int c = 0; c < cameras; ++c) sampler.set_camera("cam" + std::to_string(c), checks);
   const int rounds = minutes * 60 / interval;
-  std::size_t next = 0;
   auto wall0 = std::chrono::steady_clock::now();
   for (int r = 0; r < rounds; ++r) {
     clock.advance(std::chrono::seconds(interval));
     for (int c = 0; c < cameras; ++c) {
       std::string id = "cam" + std::to_string(c);
-      const std::size_t k = next++ % keyframes.size();
+      // Each camera walks the clip from its own offset, as a camera's own stream would.
+      const std::size_t k = (static_cast<std::size_t>(c) * 7 + static_cast<std::size_t>(r)) % keyframes.size();
       sampler.offer(id, *par, *keyframes[k], gops[k].first, gops[k].second);
       for (;;) {  // one at a time: measure the work, not the queue
         auto s = sampler.stats(id);

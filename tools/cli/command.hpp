@@ -78,6 +78,7 @@ Command add_access_log(CLI::App& parent);
 Command add_doctor(CLI::App& parent);
 Command add_report(CLI::App& parent);
 Command add_verify_report(CLI::App& parent);
+Command add_summary(CLI::App& parent);        // cmd_summary.cpp: the daily summary (issue 17)
 Command add_gaps(CLI::App& parent);             // cmd_gaps.cpp, cmd_zones.cpp: coverage (issue #5)
 Command add_zones(CLI::App& parent);
 

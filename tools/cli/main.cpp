@@ -186,6 +186,7 @@ int main(int argc, char** argv) {
       cli::add_doctor(app),
       cli::add_report(app),
       cli::add_verify_report(app),
+      cli::add_summary(app),
       cli::add_gaps(app),
       cli::add_zones(app),
   };

@@ -22,6 +22,7 @@
 #include "report/document.hpp"
 #include "report/render.hpp"
 #include "report/report.hpp"
+#include "report/summary.hpp"
 #include "report/text.hpp"
 #include "retention/smart.hpp"
 #include "retention/smart_probe.hpp"
@@ -615,4 +616,55 @@ TEST_CASE("carekeep report writes the report, logs it, and verify-report checks 
                                (s.dir / "x").string());
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("unknown report format \"docx\"") != std::string::npos);
+}
+
+// The daily summary (issue 17): the same day's figures as the report, in one message.
+TEST_CASE("the daily summary states a day's coverage, the cameras not recording, days held and open alerts",
+          "[report][db][summary]") {
+  Scenario s;
+  auto index = index::Index::open_reader(s.database).value();
+  const auto monday = index::TimeRange{local("2026-11-16"), local("2026-11-17")};
+  report::GatherOptions options{report::Lang::Zh, "test", "box", local("2026-11-17T20:00"), false};
+  auto day = report::gather(index, s.config, s.calendar(), monday, options).value();
+  auto summary = report::summarize(day, {"nap-1", "nap-2"}, {{"camera_offline", "play-1", "warning"}},
+                                   std::string(64, 'a'), local("2026-11-17T20:00"));
+  REQUIRE(summary.zones.size() == 2);
+  // nap: 5 min uncovered of 7 h of care (09:10-09:15); play's outage was at lunch, outside care.
+  REQUIRE(summary.zones[0].covered_percent);
+  CHECK(*summary.zones[0].covered_percent == Approx(100.0 * (420 - 5) / 420));
+  CHECK(summary.zones[0].gaps == 1);
+  CHECK(*summary.zones[1].covered_percent == Approx(100.0));
+  CHECK(summary.cameras_down == std::vector<std::string>{"play-1"});
+
+  auto zh = report::render_summary(summary, report::Lang::Zh, s.zone());
+  INFO(zh);
+  CHECK(zh.starts_with("阳光家庭托育点：2/3路摄像头在录像，play-1未在录像；2026-11-16照护时段覆盖98.8%：午睡室 98.8%（1处缺口"));
+  CHECK(zh.find("1条未处理告警：摄像头离线（play-1）") != std::string::npos);
+  CHECK(zh.find("签名密钥 aaaaaaaaaaaaaaaa") != std::string::npos);
+  CHECK(zh.find("游戏区") == std::string::npos);  // a whole zone is not listed
+  auto en = report::render_summary(summary, report::Lang::En, s.zone());
+  INFO(en);
+  CHECK(en.find("2 of 3 cameras recording, play-1 not recording; care hours of 2026-11-16 covered 98.8%: 午睡室 98.8% (1 gap, ") !=
+        std::string::npos);
+  CHECK(en.find("1 open alert: camera offline (play-1)") != std::string::npos);
+
+  // A day without care (Saturday): said so, not "100 %".
+  auto saturday = report::gather(index, s.config, s.calendar(), {local("2026-11-21"), local("2026-11-22")}, options).value();
+  auto quiet = report::summarize(saturday, {"nap-1", "nap-2", "play-1"}, {}, "", local("2026-11-22T20:00"));
+  auto quiet_text = report::render_summary(quiet, report::Lang::Zh, s.zone());
+  CHECK(quiet_text.find("3路摄像头正常；2026-11-21无照护时段") != std::string::npos);
+  CHECK(quiet_text.find("无未处理告警") != std::string::npos);
+
+  // The CLI: the same, for a date given, as JSON with the message.
+  auto cli = std::string(CAREKEEP_CLI_PATH) + " --config " + s.config_path.string();
+  auto run = test::run_command(cli + " summary --date 2026-11-16 --json");
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  auto parsed = json::parse(run.out);
+  CHECK(parsed["date"] == "2026-11-16");
+  CHECK(parsed["zones"][0]["gaps"] == 1);
+  CHECK(parsed["cameras_down"].size() == 3);  // nothing records now: the scenario's daemon stopped
+  CHECK(parsed["text"].get<std::string>().find("2026-11-16照护时段覆盖98.8%") != std::string::npos);
+  auto bad = test::run_command(cli + " summary --date 2026-13-01");
+  CHECK(bad.exit_code == 2);
 }

@@ -27,6 +27,7 @@ TEST_CASE("listing, exporting and reporting need an inspector, holds and acknowl
   CHECK(needs_of({"segments", "--camera", "nap-1"}).role == Role::Inspector);
   CHECK(needs_of({"export", "--zone", "nap", "--from", "x", "--to", "y", "--out", "o"}).role == Role::Inspector);
   CHECK(needs_of({"report", "--from", "2026-11-01"}).role == Role::Inspector);
+  CHECK(needs_of({"summary", "--json"}).role == Role::Inspector);
   CHECK(needs_of({"verify", "--quick"}).role == Role::Inspector);
   CHECK(needs_of({"alerts"}).path == "alerts");
   CHECK(needs_of({"alerts", "--all", "--json"}).role == Role::Inspector);
