@@ -542,4 +542,8 @@ Lang default_lang(std::string_view timezone) {
   return Lang::En;
 }
 
+std::optional<Lang> lang_option(std::string_view option, std::string_view timezone) {
+  return option.empty() ? std::optional<Lang>(default_lang(timezone)) : parse_lang(option);
+}
+
 }  // namespace carekeep::report

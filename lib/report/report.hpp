@@ -25,6 +25,8 @@ std::string_view to_string(Lang lang);  // "zh" | "en"
 std::optional<Lang> parse_lang(std::string_view text);
 // Chinese for a site whose time zone is in China (Asia/Shanghai, Asia/Urumqi, ...), else English.
 Lang default_lang(std::string_view timezone);
+// A --lang option: empty gives the site's default, else zh or en; nullopt for anything else.
+std::optional<Lang> lang_option(std::string_view option, std::string_view timezone);
 
 struct CameraInfo {
   std::string id;

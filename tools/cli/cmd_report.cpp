@@ -60,12 +60,9 @@ int run_report(const ReportOptions& options, Context& context) {
   auto range = parse_range(options.from, options.to, context.zone);
   auto formats = report::parse_formats(options.formats);
   if (!formats) throw UsageError(formats.error().message);
-  report::Lang lang = report::default_lang(context.config.site.timezone);
-  if (!options.lang.empty()) {
-    auto parsed = report::parse_lang(options.lang);
-    if (!parsed) throw UsageError("unknown --lang \"" + options.lang + "\"; use zh or en");
-    lang = *parsed;
-  }
+  auto chosen = report::lang_option(options.lang, context.config.site.timezone);
+  if (!chosen) throw UsageError("unknown --lang \"" + options.lang + "\"; use zh or en");
+  const report::Lang lang = *chosen;
 
   // The writer connection first: the report is recorded in the access log, and one that
   // cannot be recorded is not made. The read-only open checks the schema with its messages.

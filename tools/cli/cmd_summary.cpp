@@ -27,12 +27,9 @@ struct SummaryOptions {
 };
 
 int run_summary(const SummaryOptions& options, Context& context) {
-  report::Lang lang = report::default_lang(context.config.site.timezone);
-  if (!options.lang.empty()) {
-    auto parsed = report::parse_lang(options.lang);
-    if (!parsed) throw UsageError("unknown --lang \"" + options.lang + "\"; use zh or en");
-    lang = *parsed;
-  }
+  auto chosen = report::lang_option(options.lang, context.config.site.timezone);
+  if (!chosen) throw UsageError("unknown --lang \"" + options.lang + "\"; use zh or en");
+  const report::Lang lang = *chosen;
   SystemClock clock;
   const UtcTime now = clock.now();
   LocalDays day;
