@@ -935,8 +935,9 @@ class Validator {
     }
     if (!rtsps) return;
     if (camera.transport == Transport::Udp) {
-      report_.error(*r.get("transport"), r.path("transport"),
-                    "rtsps:// carries the video inside the TLS connection (TCP); remove transport = \"udp\"");
+      // Older versions accepted it (FFmpeg forces TCP for rtsps too): ignored, not refused.
+      report_.warning(r.get("transport")->source(), r.path("transport"),
+                      "rtsps:// carries the video inside the TLS connection (TCP), so transport = \"udp\" is ignored; remove it");
     }
     if (camera.client == Client::Libavformat && camera.tls_verify) {
       report_.error(*r.get("client"), r.path("client"),

@@ -173,7 +173,7 @@ level = "debug"
 [[camera]]
 id = "play-1"
 name = "活动室"
-url = "rtsps://192.168.1.22/live"
+url = "rtsp://192.168.1.22/live"
 transport = "udp"
 segment_seconds = 120
 enabled = false
@@ -734,14 +734,15 @@ TEST_CASE("a camera's tls_ca_file, tls_fingerprint and tls_verify are read and c
              Catch::Contains("absolute"));
 }
 
-TEST_CASE("rtsps settings that could not be kept are refused: libavformat verifying, UDP, an opt-out beside a pin", "[config]") {
+TEST_CASE("rtsps settings that could not be kept are refused: libavformat verifying, an opt-out beside a pin", "[config]") {
   auto ffmpeg = check(with(kUrl, "url = \"rtsps://192.168.1.20/stream1\"\nclient = \"libavformat\""));
   CHECK_THAT(only(ffmpeg, "camera[0].client").message, Catch::Contains("cannot check a camera's certificate"));
   // The explicit opt-out may use libavformat (doctor warns about it).
   CHECK(check(with(kUrl, "url = \"rtsps://192.168.1.20/stream1\"\nclient = \"libavformat\"\ntls_verify = false")).ok());
 
   auto udp = check(with(kUrl, "url = \"rtsps://192.168.1.20/stream1\"\ntransport = \"udp\""));
-  CHECK_THAT(only(udp, "camera[0].transport").message, Catch::Contains("TLS connection"));
+  REQUIRE(udp.ok());  // older versions took it; the native client ignores it
+  CHECK_THAT(only(udp, "camera[0].transport").message, Catch::Contains("TLS connection") && Catch::Contains("ignored"));
 
   std::string pin;
   for (int i = 0; i < 32; ++i) pin += "ab";
