@@ -133,6 +133,9 @@ Check check_camera(const config::Camera& camera, const Probe& probe) {
     } else if (probe.cause == "stalled") {
       c.advice = "the camera answers but sends no video, or its key frames are very far apart: set its I-frame "
                  "(GOP) interval to 2 s or less, restart it, and check its stream settings";
+    } else if (probe.cause == "tls_untrusted") {
+      c.advice = "the camera's TLS certificate is not trusted: the camera_tls check says why and gives the "
+                 "tls_fingerprint line to pin it";
     } else if (probe.cause == "unsupported") {
       c.advice = "set the camera's video codec to H.264 or H.265 in its web settings";
     } else {

@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -32,6 +34,41 @@ struct X509Free {
 };
 struct BioFree {
   void operator()(BIO* b) const noexcept { BIO_free(b); }
+};
+
+// OpenSSL's socket BIO writes with write(), not send(MSG_NOSIGNAL): a camera that closes the
+// connection while a record goes out would raise SIGPIPE and end the whole daemon (its
+// default action). SIGPIPE is blocked on this thread around each OpenSSL call that may write,
+// and one raised meanwhile is taken off the thread's pending set (unless one was pending
+// before, which is someone else's).
+class NoSigpipe {
+ public:
+  NoSigpipe() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigemptyset(&pending);
+    sigpending(&pending);
+    pending_before_ = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+  }
+  ~NoSigpipe() {
+    if (!pending_before_) {
+      int saved = errno;  // the caller reads errno of the OpenSSL call
+      timespec zero{};
+      while (sigtimedwait(&pipe_, nullptr, &zero) > 0) {
+      }
+      errno = saved;
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  NoSigpipe(const NoSigpipe&) = delete;
+  NoSigpipe& operator=(const NoSigpipe&) = delete;
+
+ private:
+  sigset_t pipe_{};
+  sigset_t old_{};
+  bool pending_before_ = false;
 };
 
 // The last OpenSSL error of this thread in words, and the queue emptied (it is per thread and
@@ -92,6 +129,8 @@ struct Check {
 };
 
 std::string reason_for(int error, int depth, X509* cert, const Check& check) {
+  const std::string store =
+      check.options->ca_file.empty() ? std::string("the system's CA store") : "tls_ca_file " + check.options->ca_file;
   std::string which = depth == 0 ? "the camera's certificate" : "a CA certificate in its chain (depth " + std::to_string(depth) + ")";
   switch (error) {
     case X509_V_ERR_CERT_HAS_EXPIRED:
@@ -100,16 +139,13 @@ std::string reason_for(int error, int depth, X509* cert, const Check& check) {
       return which + " is not valid before " + time_line(cert != nullptr ? X509_get0_notBefore(cert) : nullptr) +
              " (or this box's clock is wrong)";
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-      return "the camera's certificate is self-signed and not in " +
-             (check.options->ca_file.empty() ? std::string("the system's CA store") : "tls_ca_file " + check.options->ca_file) +
+      return "the camera's certificate is self-signed and not in " + store +
              "; pin it with tls_fingerprint, or give its CA as tls_ca_file";
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-      return "the certificate was issued by a CA that is not in " +
-             (check.options->ca_file.empty() ? std::string("the system's CA store") : "tls_ca_file " + check.options->ca_file) +
-             " (unknown CA)";
+      return "the certificate was issued by a CA that is not in " + store + " (unknown CA)";
     case X509_V_ERR_HOSTNAME_MISMATCH:
     case X509_V_ERR_IP_ADDRESS_MISMATCH:
       return "the certificate is not for the URL's host (another name or address)";
@@ -174,6 +210,7 @@ Stream::Stream(std::unique_ptr<Handle> handle) : handle_(std::move(handle)) {}
 Stream::~Stream() {
   if (handle_ && handle_->ssl) {
     // close_notify, best effort: the socket is non-blocking and nobody waits for the answer.
+    NoSigpipe guard;
     SSL_shutdown(handle_->ssl.get());
     ERR_clear_error();
   }
@@ -231,9 +268,14 @@ tl::expected<void, Failure> handshake(Stream::Handle& handle, Stream::Deadline d
   SSL* ssl = handle.ssl.get();
   for (;;) {
     ERR_clear_error();
-    int ret = SSL_connect(ssl);
+    int ret = 0;
+    int error = SSL_ERROR_NONE;
+    {
+      NoSigpipe guard;
+      ret = SSL_connect(ssl);
+      if (ret != 1) error = SSL_get_error(ssl, ret);
+    }
     if (ret == 1) return {};
-    int error = SSL_get_error(ssl, ret);
     short events = 0;
     if (error == SSL_ERROR_WANT_READ) events = POLLIN;
     else if (error == SSL_ERROR_WANT_WRITE) events = POLLOUT;
@@ -295,6 +337,7 @@ long Stream::failed(int ret, const char* what) {
 }
 
 long Stream::read(void* data, std::size_t size) {
+  NoSigpipe guard;  // reading may answer a key update
   auto* out = static_cast<char*>(data);
   std::size_t total = 0;
   while (total < size) {
@@ -318,6 +361,7 @@ long Stream::read(void* data, std::size_t size) {
 }
 
 long Stream::write(const void* data, std::size_t size) {
+  NoSigpipe guard;
   ERR_clear_error();
   errno = 0;
   std::size_t written = 0;
@@ -355,7 +399,10 @@ tl::expected<Inspection, Failure> inspect(const std::string& url, const TlsOptio
   if (!(*handle)->check.leaf) return tl::unexpected(Failure{DownCause::Protocol, "TLS with " + shown + ": no certificate"});
   out.certificate = *(*handle)->check.leaf;
   out.problem = (*handle)->check.problem;
-  SSL_shutdown((*handle)->ssl.get());
+  {
+    NoSigpipe guard;
+    SSL_shutdown((*handle)->ssl.get());
+  }
   ERR_clear_error();
   return out;
 }

@@ -190,3 +190,28 @@ TEST_CASE("tls::inspect shows the certificate a camera presents and whether the 
   REQUIRE(pinned);
   CHECK(pinned->problem.empty());
 }
+
+TEST_CASE("an rtsps camera that drops the connection mid-stream ends the session as stream_ended, and comes back", "[rtsp][tls]") {
+  test::TempDir dir;
+  auto leaf = test::make_certificate(dir.path(), "cam", {});
+  TlsCamera camera(leaf);
+  auto options = options_with({true, "", leaf.fingerprint});
+  std::stop_source stop;
+  auto source = ingest::open_source(camera.url(), options, stop.get_token());
+  REQUIRE(source);
+  auto packet = av::make_packet();
+  for (int i = 0; i < 10; ++i) {
+    REQUIRE((*source)->read(packet.get()));
+    av_packet_unref(packet.get());
+  }
+  camera.server.set_fault("cam", fakecam::Fault::Down);  // closes the TLS connection
+  tl::expected<ingest::Source::Kind, ingest::Failure> kind;
+  do {
+    kind = (*source)->read(packet.get());
+    av_packet_unref(packet.get());
+  } while (kind);
+  CHECK(kind.error().cause == ingest::DownCause::StreamEnded);
+  source->reset();  // TEARDOWN and close_notify into a closed connection: no SIGPIPE, no hang
+  camera.server.set_fault("cam", fakecam::Fault::Up);
+  records(camera.url(), options, 10);
+}
