@@ -70,7 +70,8 @@ TEST_CASE("carekeepd records an rtsps camera by its pinned certificate and keeps
   CHECK_FALSE(index->segments("good", all).value().empty());
   CHECK(index->segments("bad", all).value().empty());
   std::size_t downs = 0;
-  for (const auto& e : index->camera_events(all, "bad").value()) {
+  const auto bad_events = index->camera_events(all, "bad").value();
+  for (const auto& e : bad_events) {
     if (e.kind != index::CameraEventKind::Down) continue;
     ++downs;
     CHECK(e.cause == "tls_untrusted");
@@ -79,7 +80,8 @@ TEST_CASE("carekeepd records an rtsps camera by its pinned certificate and keeps
     CHECK(e.detail.find("Tls-s3cret") == std::string::npos);
   }
   CHECK(downs == 1);  // one down event per outage
-  for (const auto& e : index->camera_events(all, "good").value()) CHECK(e.kind != index::CameraEventKind::Down);
+  const auto good_events = index->camera_events(all, "good").value();
+  for (const auto& e : good_events) CHECK(e.kind != index::CameraEventKind::Down);
 
   const std::string log = daemon.log_text();
   CHECK(log.find("tls_untrusted") != std::string::npos);
