@@ -57,12 +57,14 @@ recorder::CameraSettings settings_for(const config::Camera& camera) {
   s.segment_length = std::chrono::seconds(camera.segment_seconds);
   s.limits.max_access_unit = static_cast<std::size_t>(camera.max_frame_mib) * 1024 * 1024;
   s.allow_basic_auth = camera.allow_basic_auth;
+  s.tls = {camera.tls_verify, camera.tls_ca_file.string(), camera.tls_fingerprint};
   return s;
 }
 
 bool same_recording(const config::Camera& a, const config::Camera& b) {
   return a.url == b.url && a.transport == b.transport && a.client == b.client && a.segment_seconds == b.segment_seconds &&
-         a.max_frame_mib == b.max_frame_mib && a.allow_basic_auth == b.allow_basic_auth && a.enabled == b.enabled;
+         a.max_frame_mib == b.max_frame_mib && a.allow_basic_auth == b.allow_basic_auth && a.enabled == b.enabled &&
+         a.tls_verify == b.tls_verify && a.tls_ca_file == b.tls_ca_file && a.tls_fingerprint == b.tls_fingerprint;
 }
 
 // The camera table follows the configuration (ids and display names).

@@ -15,6 +15,8 @@ packages=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
+  # fakecam's rtsps:// (--tls-cert): GLib's TLS backend (GnuTLS); tests make certificates with openssl
+  glib-networking openssl
   # index
   libsqlite3-dev sqlite3
   # C++ libraries

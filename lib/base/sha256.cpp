@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <cctype>
 #include <new>
 
 namespace carekeep {
@@ -72,6 +73,40 @@ std::optional<Sha256> sha256_from_hex(std::string_view hex) {
     out[i] = static_cast<std::uint8_t>(hi * 16 + lo);
   }
   return out;
+}
+
+std::string to_fingerprint(const Sha256& digest) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out = "sha256:";
+  for (std::size_t i = 0; i < digest.size(); ++i) {
+    if (i > 0) out += ':';
+    out += kDigits[digest[i] >> 4];
+    out += kDigits[digest[i] & 0xf];
+  }
+  return out;
+}
+
+std::optional<Sha256> sha256_from_fingerprint(std::string_view text) {
+  auto strip_prefix = [&](std::string_view prefix) {
+    if (text.size() < prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(text[i])) != prefix[i]) return false;
+    }
+    text.remove_prefix(prefix.size());
+    return true;
+  };
+  if (!strip_prefix("sha256:")) strip_prefix("sha256 fingerprint=");
+  std::string hex;
+  hex.reserve(64);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == ':') {
+      // Only between pairs: "AB:CD", never "A:BCD" or "AB::CD".
+      if (hex.size() % 2 != 0 || hex.empty() || i + 1 == text.size() || text[i + 1] == ':') return std::nullopt;
+      continue;
+    }
+    hex += text[i];
+  }
+  return sha256_from_hex(hex);
 }
 
 }  // namespace carekeep

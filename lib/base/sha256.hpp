@@ -44,4 +44,12 @@ std::string to_hex(std::span<const std::uint8_t> bytes);
 // 64 hex digits (either case) to a digest; nullopt for any other text.
 std::optional<Sha256> sha256_from_hex(std::string_view hex);
 
+// Certificate fingerprints as people copy them (a camera's web page, `openssl x509
+// -fingerprint -sha256`, `carekeep doctor`): "sha256:AB:CD:…" — 32 upper-case hex pairs
+// joined by ':' behind "sha256:".
+std::string to_fingerprint(const Sha256& digest);
+// Accepts that form, with or without the "sha256:" (or "SHA256 Fingerprint=") prefix, the
+// colons, and in either case; nullopt for anything else (a SHA-1 fingerprint has 20 pairs).
+std::optional<Sha256> sha256_from_fingerprint(std::string_view text);
+
 }  // namespace carekeep

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/sha256.hpp"
 #include "base/time.hpp"
 
 namespace carekeep::config {
@@ -98,7 +99,8 @@ enum class Transport { Tcp, Udp };
 std::string_view to_string(Transport transport);
 
 // The RTSP client that records a camera: carekeep's own (reads the socket in large batches)
-// or libavformat's. UDP transport and rtsps:// always use libavformat.
+// or libavformat's. UDP transport always uses libavformat; rtsps:// may use libavformat only
+// with tls_verify = false (FFmpeg cannot check a certificate there).
 enum class Client { Native, Libavformat };
 std::string_view to_string(Client client);
 
@@ -113,6 +115,13 @@ struct Camera {
   // Basic authentication sends the password in clear over plain RTSP: refused unless this
   // camera says so (doctor warns while it does).
   bool allow_basic_auth = false;
+  // rtsps:// only (docs/recording.md, "Camera credentials and transport"): the camera's
+  // certificate is checked against tls_ca_file (PEM; empty: the system store) and the URL's
+  // host, or, with tls_fingerprint, must be exactly that certificate. tls_verify = false
+  // turns every check off (doctor warns).
+  std::filesystem::path tls_ca_file;      // absolute; existed when the file was loaded
+  std::optional<Sha256> tls_fingerprint;  // SHA-256 of the camera's certificate (DER)
+  bool tls_verify = true;
   bool enabled = true;
   ContentChecks content;  // the [content] defaults with this camera's [camera.content] applied
 

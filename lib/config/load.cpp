@@ -834,8 +834,8 @@ class Validator {
     for (std::size_t i = 0; i < list->size(); ++i) {
       const toml::table& table = *list->get(i)->as_table();
       TableReader r(table, index_path("camera", i), report_,
-                    {"id", "name", "url", "transport", "client", "segment_seconds", "max_frame_mib", "allow_basic_auth", "enabled",
-                     "content"});
+                    {"id", "name", "url", "transport", "client", "segment_seconds", "max_frame_mib", "allow_basic_auth",
+                     "tls_ca_file", "tls_fingerprint", "tls_verify", "enabled", "content"});
       Camera camera;
       if (auto id = read_id(r, "camera", camera_ids_, "id = \"nap-1\"")) {
         camera.id = *id;
@@ -880,6 +880,7 @@ class Validator {
       }
       if (auto mib = r.integer_in("max_frame_mib", 1, kMaxFrameMib, "MiB")) camera.max_frame_mib = *mib;
       camera.allow_basic_auth = r.boolean("allow_basic_auth").value_or(false);
+      read_camera_tls(r, camera);
       camera.enabled = r.boolean("enabled").value_or(true);
       camera.content = config_.content;
       if (const toml::node* content = r.get("content")) {
@@ -891,6 +892,60 @@ class Validator {
       }
       camera_lines_.push_back(table.source());
       config_.cameras.push_back(std::move(camera));
+    }
+  }
+
+  // tls_ca_file / tls_fingerprint / tls_verify, and the combinations of client, transport and
+  // scheme that could not keep the promise those keys make (docs/recording.md).
+  void read_camera_tls(TableReader& r, Camera& camera) {
+    std::string scheme = camera.url.substr(0, camera.url.find("://") == std::string::npos ? 0 : camera.url.find("://"));
+    std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const bool rtsps = scheme == "rtsps";
+    if (auto ca = r.string("tls_ca_file")) {
+      std::error_code ec;
+      std::filesystem::path path(*ca);
+      if (!path.is_absolute()) {
+        report_.error(*r.get("tls_ca_file"), r.path("tls_ca_file"),
+                      "must be an absolute path to a PEM file of CA certificates (got " + quote(*ca) + ")");
+      } else if (!std::filesystem::exists(path, ec)) {
+        report_.error(*r.get("tls_ca_file"), r.path("tls_ca_file"),
+                      quote(*ca) + " does not exist; give the PEM file of the CA that signed the camera's certificate, "
+                      "or pin the certificate with tls_fingerprint instead");
+      } else if (!std::filesystem::is_regular_file(path, ec)) {
+        report_.error(*r.get("tls_ca_file"), r.path("tls_ca_file"), quote(*ca) + " is not a file (a PEM file of CA certificates)");
+      }
+      camera.tls_ca_file = path;
+    }
+    if (auto pin = r.string("tls_fingerprint")) {
+      if (auto digest = sha256_from_fingerprint(*pin)) {
+        camera.tls_fingerprint = *digest;
+      } else {
+        report_.error(*r.get("tls_fingerprint"), r.path("tls_fingerprint"),
+                      "must be the SHA-256 fingerprint of the camera's certificate, 32 hex pairs such as "
+                      "\"sha256:AB:CD:…\" (got " + quote(*pin) + "); `carekeep doctor` prints it for rtsps:// cameras");
+      }
+    }
+    camera.tls_verify = r.boolean("tls_verify").value_or(true);
+    const bool any_tls_key = r.get("tls_ca_file") != nullptr || r.get("tls_fingerprint") != nullptr || r.get("tls_verify") != nullptr;
+    if (any_tls_key && !rtsps && !camera.url.empty()) {
+      report_.warning(r.table().source(), r.path("url"),
+                      "tls_ca_file, tls_fingerprint and tls_verify apply to rtsps:// URLs only; this camera's is not, "
+                      "so they do nothing");
+    }
+    if (!camera.tls_verify && (r.get("tls_ca_file") != nullptr || r.get("tls_fingerprint") != nullptr)) {
+      report_.error(*r.get("tls_verify"), r.path("tls_verify"),
+                    "tls_verify = false turns off the checks tls_ca_file and tls_fingerprint ask for; keep only one side");
+    }
+    if (!rtsps) return;
+    if (camera.transport == Transport::Udp) {
+      // Older versions accepted it (FFmpeg forces TCP for rtsps too): ignored, not refused.
+      report_.warning(r.get("transport")->source(), r.path("transport"),
+                      "rtsps:// carries the video inside the TLS connection (TCP), so transport = \"udp\" is ignored; remove it");
+    }
+    if (camera.client == Client::Libavformat && camera.tls_verify) {
+      report_.error(*r.get("client"), r.path("client"),
+                    "libavformat's RTSP client cannot check a camera's certificate (FFmpeg opens rtsps:// without "
+                    "any verification); remove client = \"libavformat\" to use carekeep's own client, which checks it");
     }
   }
 

@@ -462,9 +462,62 @@ std::vector<Check> check_disk_health(const retention::SmartState& state, UtcTime
   return out;
 }
 
+bool uses_tls(const config::Camera& camera) {
+  std::string scheme = camera.url.substr(0, 8);
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return scheme == "rtsps://";
+}
+
+Check check_camera_tls(const config::Camera& camera, const TlsSeen& seen) {
+  Check c{"camera_tls", camera.id, Verdict::Pass, "", ""};
+  std::string pin_line;
+  std::string presents;
+  if (seen.inspection) {
+    pin_line = "tls_fingerprint = \"" + to_fingerprint(seen.inspection->certificate.fingerprint) + "\"";
+    presents = "the camera presents " + ingest::tls::describe(seen.inspection->certificate);
+  }
+  if (!camera.tls_verify) {
+    c.verdict = Verdict::Warn;
+    c.finding = "tls_verify = false: the camera's certificate is not checked, so a device posing as the camera on the LAN "
+                "would receive its password and could feed false video" +
+                (presents.empty() ? std::string{} : "; " + presents);
+    c.advice = pin_line.empty() ? "pin the camera's certificate with tls_fingerprint (run doctor again when the camera answers "
+                                  "to see it) and remove tls_verify = false"
+                                : "check on the camera's web page that this is its certificate, then put " + pin_line +
+                                      " in its [[camera]] table and remove tls_verify = false";
+    return c;
+  }
+  if (!seen.inspection) {
+    c.verdict = Verdict::Skip;
+    c.finding = "no certificate seen: " + seen.error;
+    return c;
+  }
+  const auto& inspection = *seen.inspection;
+  if (inspection.problem.empty()) {
+    c.finding = "certificate trusted (" +
+                std::string(camera.tls_fingerprint ? "pinned fingerprint"
+                                                   : camera.tls_ca_file.empty() ? "system CA store and host name"
+                                                                                : "tls_ca_file and host name") +
+                "); " + presents;
+    return c;
+  }
+  c.verdict = Verdict::Fail;
+  c.finding = "recording will be refused (tls_untrusted): " + inspection.problem + "; " + presents;
+  if (camera.tls_fingerprint) {
+    c.advice = "find out why the camera's certificate changed; if it was renewed on purpose, pin the new one: " + pin_line;
+  } else if (inspection.certificate.self_signed) {
+    c.advice = "the camera uses a self-signed certificate: check on its web page that the fingerprint is the one shown here, "
+               "then add " + pin_line + " to its [[camera]] table";
+  } else {
+    c.advice = "give the CA that signed the camera's certificate as tls_ca_file, or pin the certificate: " + pin_line;
+  }
+  return c;
+}
+
 Check check_camera_auth(const config::Camera& camera) {
   bool plain = camera.url.rfind("rtsp://", 0) == 0 || camera.url.rfind("RTSP://", 0) == 0;
-  if (!camera.allow_basic_auth || !plain) return {"camera_auth", camera.id, Verdict::Pass, "", ""};
+  // rtsps:// carries Basic safely only when the camera's certificate is checked.
+  if (!camera.allow_basic_auth || (!plain && camera.tls_verify)) return {"camera_auth", camera.id, Verdict::Pass, "", ""};
   return {"camera_auth", camera.id, Verdict::Warn,
           "allow_basic_auth = true: the camera may send its password in clear over plain RTSP, readable on the LAN",
           "enable Digest authentication on the camera (or use rtsps://) and remove allow_basic_auth from its [[camera]] table"};

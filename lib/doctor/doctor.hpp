@@ -17,6 +17,7 @@
 #include "base/mounts.hpp"
 #include "base/time.hpp"
 #include "config/config.hpp"
+#include "ingest/tls.hpp"
 #include "retention/smart.hpp"
 
 namespace carekeep::doctor {
@@ -130,9 +131,23 @@ struct Probe {
 std::vector<Probe> probe_cameras(const config::Config& config, std::chrono::milliseconds duration);
 // Reachable, credentials accepted, H.264/H.265, key frames at a sane interval.
 Check check_camera(const config::Camera& camera, const Probe& probe);
-// Warn while the camera may log in with Basic over plain rtsp:// (allow_basic_auth): anyone on
-// the LAN can read its password. Pass otherwise.
+// Warn while the camera may log in with Basic over plain rtsp:// or unverified rtsps://
+// (allow_basic_auth): anyone on the LAN can read its password. Pass otherwise.
 Check check_camera_auth(const config::Camera& camera);
+
+// rtsps:// cameras: the certificate the camera presents (its fingerprint, to pin) and whether
+// the camera's tls_ca_file / tls_fingerprint / tls_verify trust it, as recording will.
+struct TlsSeen {
+  std::optional<ingest::tls::Inspection> inspection;
+  std::string error;  // why nothing was seen (unreachable, not TLS); redacted
+};
+// One TLS handshake, no RTSP request, no credentials; blocks up to `timeout`.
+TlsSeen inspect_camera_tls(const config::Camera& camera, std::chrono::milliseconds timeout);
+// "camera_tls": Warn for tls_verify = false (with the fingerprint to pin), Fail for a
+// certificate the settings refuse (with the line to add when it is self-signed), Pass with
+// the fingerprint otherwise, Skip when the camera could not be reached.
+Check check_camera_tls(const config::Camera& camera, const TlsSeen& seen);
+bool uses_tls(const config::Camera& camera);
 
 // --- clock ---------------------------------------------------------------------------------
 struct ClockState {

@@ -21,6 +21,10 @@ std::string number(double value, int decimals) {
   return buf;
 }
 
+ingest::TlsOptions tls_options(const config::Camera& camera) {
+  return {camera.tls_verify, camera.tls_ca_file.string(), camera.tls_fingerprint};
+}
+
 Probe probe_one(const config::Camera& camera, std::chrono::milliseconds duration) {
   Probe probe;
   probe.camera = camera.id;
@@ -30,6 +34,7 @@ Probe probe_one(const config::Camera& camera, std::chrono::milliseconds duration
   // As the daemon records it (daemon.cpp settings_for): the same bounds and auth rule.
   options.limits.max_access_unit = static_cast<std::size_t>(camera.max_frame_mib) * 1024 * 1024;
   options.allow_basic_auth = camera.allow_basic_auth;
+  options.tls = tls_options(camera);
   // The client hands out nothing before the first key frame, which a camera with a long
   // interval sends only seconds later: that is a finding about key frames, not a stall.
   // The native client also waits for one (its parameter sets) before open returns.
@@ -91,6 +96,14 @@ Probe probe_one(const config::Camera& camera, std::chrono::milliseconds duration
 
 }  // namespace
 
+TlsSeen inspect_camera_tls(const config::Camera& camera, std::chrono::milliseconds timeout) {
+  TlsSeen seen;
+  auto inspection = ingest::tls::inspect(camera.url, tls_options(camera), timeout);
+  if (inspection) seen.inspection = std::move(*inspection);
+  else seen.error = inspection.error().detail;
+  return seen;
+}
+
 std::vector<Probe> probe_cameras(const config::Config& config, std::chrono::milliseconds duration) {
   std::vector<const config::Camera*> cameras;
   for (const auto& c : config.cameras) {
@@ -120,6 +133,9 @@ Check check_camera(const config::Camera& camera, const Probe& probe) {
     } else if (probe.cause == "stalled") {
       c.advice = "the camera answers but sends no video, or its key frames are very far apart: set its I-frame "
                  "(GOP) interval to 2 s or less, restart it, and check its stream settings";
+    } else if (probe.cause == "tls_untrusted") {
+      c.advice = "the camera's TLS certificate is not trusted: the camera_tls check says why and gives the "
+                 "tls_fingerprint line to pin it";
     } else if (probe.cause == "unsupported") {
       c.advice = "set the camera's video codec to H.264 or H.265 in its web settings";
     } else {

@@ -1,13 +1,9 @@
 #include "ingest/native_source.hpp"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -23,6 +19,8 @@ extern "C" {
 #include "ingest/depacketizer.hpp"
 #include "ingest/parameters.hpp"
 #include "ingest/rtsp_protocol.hpp"
+#include "ingest/tcp.hpp"
+#include "ingest/tls.hpp"
 
 namespace carekeep::ingest {
 namespace {
@@ -108,6 +106,7 @@ struct NativeSource::Session {
   rtsp::Url url;
   std::string shown_url;  // redacted
   int fd = -1;
+  std::unique_ptr<tls::Stream> tls;  // rtsps://: every byte goes through it; destroyed before fd closes
   std::unique_ptr<std::uint8_t[]> buffer{new std::uint8_t[kBufferSize]};
   std::size_t begin = 0;
   std::size_t end = 0;
@@ -121,6 +120,9 @@ struct NativeSource::Session {
   bool get_parameter = false;
   std::string aggregate_url;
   bool playing = false;
+  // Pre-flight for libavformat (check_authentication): a 401 is an answer, not a failure,
+  // once its challenge passed the Basic rule; no credentials are sent.
+  bool preflight = false;
 
   AVCodecID video_codec = AV_CODEC_ID_NONE;
   av::CodecParameters video_par{avcodec_parameters_alloc()};
@@ -163,8 +165,9 @@ struct NativeSource::Session {
       std::string req = "TEARDOWN " + aggregate_url + " RTSP/1.0\r\nCSeq: " + std::to_string(++cseq) +
                         "\r\nUser-Agent: carekeep\r\nSession: " + session_id + "\r\n" + auth_header("TEARDOWN", aggregate_url) +
                         "\r\n";
-      [[maybe_unused]] auto n = ::send(fd, req.data(), req.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      [[maybe_unused]] auto n = tls ? tls->write(req.data(), req.size()) : ::send(fd, req.data(), req.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     }
+    tls.reset();
     ::close(fd);
   }
 
@@ -180,55 +183,31 @@ struct NativeSource::Session {
   }
 
   tl::expected<void, Failure> connect(SteadyClock::time_point deadline) {
-    namespace asio = boost::asio;
-    using tcp = asio::ip::tcp;
-    asio::io_context io;
-    tcp::resolver resolver(io);
-    tcp::socket socket(io);
-    boost::system::error_code result = asio::error::timed_out;
-    bool done = false;
-    resolver.async_resolve(url.host, std::to_string(url.port), tcp::resolver::numeric_service,
-                           [&](const boost::system::error_code& ec, const tcp::resolver::results_type& results) {
-                             if (ec) {
-                               result = ec;
-                               done = true;
-                               return;
-                             }
-                             asio::async_connect(socket, results,
-                                                 [&](const boost::system::error_code& ec2, const tcp::endpoint&) {
-                                                   result = ec2;
-                                                   done = true;
-                                                 });
-                           });
-    while (!done && !stop.stop_requested()) {
-      auto now = SteadyClock::now();
-      if (now >= deadline) break;
-      io.run_for(std::min<SteadyClock::duration>(kSlice, deadline - now));
-      if (io.stopped() && !done) io.restart();
+    auto socket = tcp::connect(url.host, url.port, deadline, options.connect_timeout, stop, shown_url);
+    if (!socket) return tl::unexpected(std::move(socket.error()));
+    fd = *socket;
+    if (url.tls) {
+      // The certificate is checked before the first RTSP byte: credentials never reach a
+      // camera that fails it.
+      auto stream = tls::Stream::connect(fd, url.host, options.tls, deadline, stop, shown_url);
+      if (!stream) return tl::unexpected(std::move(stream.error()));
+      tls = std::move(*stream);
     }
-    if (!done) {
-      resolver.cancel();
-      boost::system::error_code ignored;
-      socket.close(ignored);
-      if (stop.stop_requested()) return tl::unexpected(stopped());
-      return tl::unexpected(failure(DownCause::Timeout, "connecting to " + shown_url + ": no answer within " +
-                                                            std::to_string(options.connect_timeout.count()) + " ms"));
-    }
-    if (result) {
-      std::string detail = "connecting to " + shown_url + ": " + result.message();
-      if (result == asio::error::connection_refused) return tl::unexpected(failure(DownCause::Refused, detail));
-      if (result == asio::error::host_unreachable || result == asio::error::network_unreachable ||
-          result == asio::error::host_not_found || result == asio::error::host_not_found_try_again ||
-          result == asio::error::no_data) {
-        return tl::unexpected(failure(DownCause::Unreachable, detail));
-      }
-      if (result == asio::error::timed_out) return tl::unexpected(failure(DownCause::Timeout, detail));
-      return tl::unexpected(failure(DownCause::Protocol, detail));
-    }
-    fd = ::fcntl(socket.native_handle(), F_DUPFD_CLOEXEC, 0);
-    if (fd < 0) return tl::unexpected(failure(DownCause::Protocol, std::string("duplicating the socket: ") + std::strerror(errno)));
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
     return {};
+  }
+
+  ssize_t send_some(std::string_view data) {
+    if (tls) return tls->write(data.data(), data.size());
+    return ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+  }
+  ssize_t recv_some(std::uint8_t* into, std::size_t size) {
+    if (tls) return tls->read(into, size);
+    return ::recv(fd, into, size, MSG_DONTWAIT);
+  }
+  // A socket error in words; TLS errors (EPROTO) say what OpenSSL reported.
+  std::string io_error(int err) const {
+    if (tls && err == EPROTO && !tls->error_text().empty()) return tls->error_text();
+    return std::strerror(err);
   }
 
   DownCause cause_of_errno(int err) const {
@@ -244,7 +223,7 @@ struct NativeSource::Session {
 
   tl::expected<void, Failure> send_all(std::string_view data, SteadyClock::time_point deadline) {
     while (!data.empty()) {
-      ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+      ssize_t n = send_some(data);
       if (n > 0) {
         data.remove_prefix(static_cast<std::size_t>(n));
         continue;
@@ -252,12 +231,12 @@ struct NativeSource::Session {
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
         int err = errno;
-        return tl::unexpected(failure(cause_of_errno(err), "sending to " + shown_url + ": " + std::strerror(err)));
+        return tl::unexpected(failure(cause_of_errno(err), "sending to " + shown_url + ": " + io_error(err)));
       }
       if (stop.stop_requested()) return tl::unexpected(stopped());
       auto now = SteadyClock::now();
       if (now >= deadline) return tl::unexpected(failure(playing ? DownCause::Stalled : DownCause::Timeout, "sending to " + shown_url + " timed out"));
-      pollfd p{fd, POLLOUT, 0};
+      pollfd p{fd, tls ? tls->poll_events(POLLOUT) : short{POLLOUT}, 0};
       ::poll(&p, 1, static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(std::min<SteadyClock::duration>(kSlice, deadline - now)).count()) + 1);
     }
     return {};
@@ -281,15 +260,18 @@ struct NativeSource::Session {
       if (stop.stop_requested()) return Fill::Stopped;
       auto now = SteadyClock::now();
       if (now >= deadline) return Fill::Timeout;
-      pollfd p{fd, POLLIN, 0};
-      auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(std::min<SteadyClock::duration>(kSlice, deadline - now));
-      int r = ::poll(&p, 1, static_cast<int>(wait.count()) + 1);
-      if (r < 0 && errno != EINTR) {
-        err = errno;
-        return Fill::Error;
+      // Records TLS decrypted already are not in the socket: poll would not report them.
+      if (!tls || !tls->buffered()) {
+        pollfd p{fd, tls ? tls->poll_events(POLLIN) : short{POLLIN}, 0};
+        auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(std::min<SteadyClock::duration>(kSlice, deadline - now));
+        int r = ::poll(&p, 1, static_cast<int>(wait.count()) + 1);
+        if (r < 0 && errno != EINTR) {
+          err = errno;
+          return Fill::Error;
+        }
       }
       // Readable, or a slice passed: take what is there even if under the low-water mark.
-      ssize_t n = ::recv(fd, buffer.get() + end, kBufferSize - end, MSG_DONTWAIT);
+      ssize_t n = recv_some(buffer.get() + end, kBufferSize - end);
       if (n > 0) {
         end += static_cast<std::size_t>(n);
         stats.bytes_received += static_cast<std::uint64_t>(n);
@@ -336,7 +318,7 @@ struct NativeSource::Session {
       case Fill::Error:
       case Fill::Data: break;
     }
-    return failure(cause_of_errno(err), "reading from " + shown_url + ": " + std::strerror(err));
+    return failure(cause_of_errno(err), "reading from " + shown_url + ": " + io_error(err));
   }
 
   // Consumes whole interleaved frames and RTSP messages from the buffer. A response with
@@ -576,6 +558,8 @@ struct NativeSource::Session {
                                           ": the camera offers only Basic authentication, which would send the password in clear; "
                                           "enable Digest on the camera, or set allow_basic_auth = true for this camera to accept it"));
       }
+      // The pre-flight learns only what the camera would accept; it never answers a challenge.
+      if (preflight) return std::move(*response);
       bool retry = !challenge || offered->stale;
       challenge = std::move(offered);
       nonce_count = 0;
@@ -709,6 +693,19 @@ struct NativeSource::Session {
     int err = 0;
     auto f = fill(progress_deadline(), err);
     if (f != Fill::Data) return tl::unexpected(fill_failure(f, err, "PLAY"));
+    return {};
+  }
+
+  // What libavformat's client would be asked for: the challenges of OPTIONS and DESCRIBE
+  // (FFmpeg answers the strongest one offered, Digest before Basic, and sends no credentials
+  // before a challenge). Refuses as AuthFailed when only Basic is offered and not allowed.
+  tl::expected<void, Failure> check_authentication(SteadyClock::time_point deadline) {
+    preflight = true;
+    if (auto st = connect(deadline); !st) return st;
+    for (std::string_view method : {"OPTIONS", "DESCRIBE"}) {
+      auto reply = request(method, url.request_url, method == "DESCRIBE" ? "Accept: application/sdp\r\n" : "", deadline);
+      if (!reply) return tl::unexpected(reply.error());
+    }
     return {};
   }
 
@@ -849,6 +846,21 @@ tl::expected<std::unique_ptr<NativeSource>, Failure> NativeSource::open(const st
     return tl::unexpected(st.error());
   }
   return std::unique_ptr<NativeSource>(new NativeSource(std::move(session)));
+}
+
+tl::expected<void, Failure> NativeSource::check_authentication(const std::string& url, const SourceOptions& options,
+                                                               std::stop_token stop) {
+  Session session;
+  session.options = options;
+  session.stop = std::move(stop);
+  session.shown_url = text::redact_url(url);
+  auto parsed = rtsp::parse_url(url);
+  if (!parsed) return tl::unexpected(Failure{DownCause::Protocol, parsed.error().message + ": " + session.shown_url});
+  session.url = std::move(*parsed);
+  if (!session.url.has_credentials) return {};
+  auto st = session.check_authentication(SteadyClock::now() + options.connect_timeout);
+  if (!st && session.stop.stop_requested()) return tl::unexpected(session.stopped());
+  return st;
 }
 
 tl::expected<Source::Kind, Failure> NativeSource::read(AVPacket* packet) {

@@ -21,6 +21,13 @@ class NativeSource final : public Source {
   // video parameters (avcC/hvcC extradata, picture size) are complete when it returns.
   static tl::expected<std::unique_ptr<NativeSource>, Failure> open(const std::string& url, const SourceOptions& options,
                                                                    std::stop_token stop);
+  // Pre-flight for libavformat's client, which would answer a Basic challenge over plain
+  // RTSP: connects, sends OPTIONS and DESCRIBE without credentials and fails with AuthFailed
+  // when the camera offers only Basic and options.allow_basic_auth is false. Succeeds at once
+  // for a URL without credentials. (A peer that answers this differently from the session
+  // that follows is not caught: docs/recording.md.)
+  static tl::expected<void, Failure> check_authentication(const std::string& url, const SourceOptions& options,
+                                                          std::stop_token stop);
   ~NativeSource() override;  // sends TEARDOWN (best effort) and closes the connection
 
   tl::expected<Kind, Failure> read(AVPacket* packet) override;

@@ -101,8 +101,13 @@ std::map<std::string, std::string> auth_params(std::string_view s) {
 Result<Url> parse_url(std::string_view url) {
   Url out;
   constexpr std::string_view kScheme = "rtsp://";
-  if (!istarts_with(url, kScheme)) return fail(ErrorKind::InvalidArgument, "the native RTSP client needs an rtsp:// URL");
-  std::string_view rest = url.substr(kScheme.size());
+  constexpr std::string_view kTlsScheme = "rtsps://";
+  out.tls = istarts_with(url, kTlsScheme);
+  if (!out.tls && !istarts_with(url, kScheme)) {
+    return fail(ErrorKind::InvalidArgument, "the native RTSP client needs an rtsp:// or rtsps:// URL");
+  }
+  if (out.tls) out.port = 322;  // IANA's rtsps port, FFmpeg's default too
+  std::string_view rest = url.substr(out.tls ? kTlsScheme.size() : kScheme.size());
   std::size_t path_start = rest.find_first_of("/?");
   std::string_view authority = rest.substr(0, path_start);
   std::string_view path = path_start == std::string_view::npos ? std::string_view{} : rest.substr(path_start);
@@ -132,7 +137,7 @@ Result<Url> parse_url(std::string_view url) {
     if (!n || *n == 0 || *n > 65535) return fail(ErrorKind::InvalidArgument, "the camera URL's port must be 1-65535");
     out.port = static_cast<std::uint16_t>(*n);
   }
-  out.request_url = "rtsp://" + std::string(authority) + (path.empty() ? "/" : std::string(path));
+  out.request_url = std::string(out.tls ? kTlsScheme : kScheme) + std::string(authority) + (path.empty() ? "/" : std::string(path));
   return out;
 }
 

@@ -22,8 +22,9 @@ struct Url {
   std::string password;
   bool has_credentials = false;
   std::string request_url;      // what goes on the request line: the URL without user:password@
+  bool tls = false;             // rtsps:// (default port 322)
 };
-// Accepts rtsp://[user[:password]@]host[:port][/path][?query]. Errors never quote the URL.
+// Accepts rtsp[s]://[user[:password]@]host[:port][/path][?query]. Errors never quote the URL.
 Result<Url> parse_url(std::string_view url);
 
 struct Response {

@@ -20,6 +20,7 @@ std::string_view to_string(DownCause cause) {
     case DownCause::Unsupported: return "unsupported";
     case DownCause::DiskError: return "disk_error";
     case DownCause::LimitExceeded: return "limit_exceeded";
+    case DownCause::TlsUntrusted: return "tls_untrusted";
     case DownCause::Protocol: return "protocol";
   }
   return "protocol";
@@ -39,6 +40,9 @@ std::string_view describe(DownCause cause) {
     case DownCause::DiskError: return "writing the recording to disk failed";
     case DownCause::LimitExceeded:
       return "the camera sent more than carekeep accepts (an oversized frame, header or bitrate); the detail names the limit";
+    case DownCause::TlsUntrusted:
+      return "the camera's TLS certificate is not trusted (unknown CA, expired, another name, or not the pinned fingerprint); "
+             "the detail says which and shows the certificate's fingerprint";
     case DownCause::Protocol: return "the RTSP session failed";
   }
   return "the RTSP session failed";
@@ -62,14 +66,24 @@ std::string_view to_string(Client client) {
 
 tl::expected<std::unique_ptr<Source>, Failure> open_source(const std::string& url, const SourceOptions& options,
                                                            std::stop_token stop) {
-  // The native client speaks interleaved RTP over plain TCP only.
-  std::string scheme = url.substr(0, 7);
+  std::string scheme = url.substr(0, url.find("://") == std::string::npos ? 0 : url.find("://"));
   for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  bool native = options.client == Client::Native && options.transport == "tcp" && scheme == "rtsp://";
+  // The native client speaks interleaved RTP over TCP, plain or TLS (rtsps always is TCP).
+  bool native = options.client == Client::Native && (options.transport == "tcp" || scheme == "rtsps");
   if (native) {
-    auto source = NativeSource::open(url, options, std::move(stop));
+    auto source = NativeSource::open(url, options, stop);
     if (!source) return tl::unexpected(std::move(source.error()));
     return std::unique_ptr<Source>(std::move(*source));
+  }
+  if (scheme == "rtsps" && options.tls.verify) {
+    // FFmpeg's RTSP demuxer opens its TLS connection without options: no CA, no verification.
+    return tl::unexpected(Failure{DownCause::TlsUntrusted,
+                                  "libavformat's RTSP client cannot check a camera's certificate; use client = \"native\" for "
+                                  "rtsps:// (or accept unverified TLS with tls_verify = false)"});
+  }
+  if (scheme == "rtsp" && !options.allow_basic_auth) {
+    // FFmpeg would answer a Basic challenge with the password in clear: ask the camera first.
+    if (auto st = NativeSource::check_authentication(url, options, stop); !st) return tl::unexpected(std::move(st.error()));
   }
   auto source = RtspSource::open(url, options, std::move(stop));
   if (!source) return tl::unexpected(std::move(source.error()));

@@ -14,6 +14,7 @@
 
 #include "av/av.hpp"
 #include "base/error.hpp"
+#include "base/sha256.hpp"
 
 namespace carekeep::ingest {
 
@@ -30,6 +31,7 @@ enum class DownCause {
   Unsupported,    // no H.264/H.265 video stream
   DiskError,      // writing the segment failed
   LimitExceeded,  // the camera sent more than a bound allows (a frame, a header, a bitrate, ...)
+  TlsUntrusted,   // rtsps://: the camera's certificate failed the checks its configuration asks for
   Protocol,       // anything else the RTSP client reported; last enumerator (see parse_down_cause)
 };
 
@@ -39,8 +41,11 @@ std::string_view describe(DownCause cause);
 // The inverse of to_string; nullopt for a word no version of carekeep wrote.
 std::optional<DownCause> parse_down_cause(std::string_view word);
 
-// Which RTSP client records a camera (config key `client`). UDP transport and rtsps://
-// always use libavformat: the native client speaks RTP over the RTSP TCP connection only.
+// Which RTSP client records a camera (config key `client`). UDP transport always uses
+// libavformat (the native client speaks RTP over the RTSP TCP connection only); rtsps://
+// uses the native client unless the camera says client = "libavformat", which the
+// configuration allows only with tls_verify = false (FFmpeg's RTSP demuxer opens its TLS
+// connection without options, so it cannot check a certificate: docs/recording.md).
 enum class Client { Native, Libavformat };
 std::string_view to_string(Client client);
 
@@ -60,6 +65,14 @@ struct Limits {
   std::size_t max_rtcp_per_second = 50;           // RTCP frames parsed; the rest are skipped unread
 };
 
+// How an rtsps:// camera's certificate is checked (docs/recording.md, "Camera credentials and
+// transport"). Defaults: the system's CA store and the URL's host name.
+struct TlsOptions {
+  bool verify = true;                 // false only by the camera's explicit tls_verify = false
+  std::string ca_file;                // PEM CA bundle trusted instead of the system store; empty: system
+  std::optional<Sha256> fingerprint;  // pinned SHA-256 of the leaf certificate: replaces CA and name checks
+};
+
 struct SourceOptions {
   std::string transport = "tcp";
   Client client = Client::Native;
@@ -69,6 +82,7 @@ struct SourceOptions {
   // Basic authentication over plain RTSP sends the password in clear; the native client
   // refuses it unless the camera's configuration allows it (allow_basic_auth).
   bool allow_basic_auth = false;
+  TlsOptions tls;
 };
 
 struct Failure {

@@ -71,6 +71,7 @@ Backoff::Pace pace_after(ingest::DownCause cause, bool in_care) {
     case ingest::DownCause::NotFound:       // a wrong path stays wrong
     case ingest::DownCause::Unsupported:    // so does a codec we do not record
     case ingest::DownCause::LimitExceeded:  // a camera breaking our bounds costs us each time
+    case ingest::DownCause::TlsUntrusted:   // a certificate does not become trusted by asking again
       return Backoff::Pace::Escalate;
     default:
       return in_care ? Backoff::Pace::Steady : Backoff::Pace::Escalate;
@@ -180,6 +181,7 @@ void Recorder::run(std::stop_token stop) {
   options.connect_timeout = settings_.connect_timeout;
   options.limits = settings_.limits;
   options.allow_basic_auth = settings_.allow_basic_auth;
+  options.tls = settings_.tls;
   auto pace = [&](ingest::DownCause cause) {
     bool care = true;
     if (env_.in_care) {

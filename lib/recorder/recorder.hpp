@@ -35,6 +35,7 @@ struct CameraSettings {
   std::chrono::milliseconds clock_step_threshold{1000};  // realtime vs monotonic disagreement
   ingest::Limits limits;  // bounds on what the camera may send (max_access_unit per camera)
   bool allow_basic_auth = false;
+  ingest::TlsOptions tls;  // rtsps:// certificate checks
 };
 
 // How soon to try a camera again after `cause`, in or out of care hours (recorder/backoff).

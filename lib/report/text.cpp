@@ -207,6 +207,7 @@ const std::unordered_map<std::string_view, Words>& table() {
       {"codec_changed", {"codec changed", "编码变更"}},
       {"disk_error", {"disk error", "磁盘错误"}},
       {"limit_exceeded", {"camera exceeded a limit", "摄像头数据超限"}},
+      {"tls_untrusted", {"camera certificate not trusted", "摄像头证书不可信"}},
       {"shutdown", {"shutdown", "正常关闭"}},
       {"signal", {"stopped by signal", "收到停止信号"}},
       {"crash", {"crash", "异常终止"}},

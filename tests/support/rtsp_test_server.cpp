@@ -18,11 +18,16 @@ fakecam::CameraSpec RtspTestServer::camera(std::string id) {
 
 RtspTestServer::RtspTestServer() : RtspTestServer({camera("cam")}) {}
 
-RtspTestServer::RtspTestServer(std::vector<fakecam::CameraSpec> cameras, std::filesystem::path source) {
-  fakecam::ServerOptions options;
+RtspTestServer::RtspTestServer(std::vector<fakecam::CameraSpec> cameras, std::filesystem::path source)
+    : RtspTestServer(std::move(cameras), [&] {
+        fakecam::ServerOptions options;
+        options.source = std::move(source);
+        return options;
+      }()) {}
+
+RtspTestServer::RtspTestServer(std::vector<fakecam::CameraSpec> cameras, fakecam::ServerOptions options) {
   options.address = "127.0.0.1";
   options.port = 0;
-  options.source = std::move(source);
   auto server = fakecam::Server::start(options, std::move(cameras));
   if (!server) throw std::runtime_error("RtspTestServer: " + server.error().message);
   server_ = std::move(*server);

@@ -23,6 +23,8 @@ class RtspTestServer {
   RtspTestServer();
   // Any cameras; with `source`, every camera loops that clip instead of encoding.
   explicit RtspTestServer(std::vector<fakecam::CameraSpec> cameras, std::filesystem::path source = {});
+  // Any server options (TLS: rtsps://); address and port are always 127.0.0.1 and ephemeral.
+  RtspTestServer(std::vector<fakecam::CameraSpec> cameras, fakecam::ServerOptions options);
   ~RtspTestServer();
   RtspTestServer(const RtspTestServer&) = delete;
   RtspTestServer& operator=(const RtspTestServer&) = delete;

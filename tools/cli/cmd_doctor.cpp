@@ -188,6 +188,10 @@ int run_doctor(const std::filesystem::path& config_path, const DoctorOptions& op
   }
   for (const auto& camera : config.cameras) {
     if (camera.enabled && camera.allow_basic_auth) camera_checks.push_back(doctor::check_camera_auth(camera));
+    if (camera.enabled && doctor::uses_tls(camera)) {
+      // One TLS handshake each: shows the fingerprint to pin even with --probe-seconds 0.
+      camera_checks.push_back(doctor::check_camera_tls(camera, doctor::inspect_camera_tls(camera, std::chrono::seconds(5))));
+    }
   }
   if (space) {
     checks.push_back(doctor::check_capacity(config, capacity));

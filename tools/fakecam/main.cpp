@@ -163,6 +163,10 @@ int main(int argc, char** argv) {
   bool encoder_per_camera = false;
   cli.add_flag("--encoder-per-camera", encoder_per_camera,
                "one encoder per camera even when cameras look alike (costs ~4 ms of CPU per 1080p frame each)");
+  std::string tls_cert;
+  std::string tls_key;
+  cli.add_option("--tls-cert", tls_cert, "serve rtsps:// with this PEM certificate (needs --tls-key)");
+  cli.add_option("--tls-key", tls_key, "the certificate's PEM private key");
   cli.add_option("--control", control_path, "also accept fault commands on this Unix socket");
   cli.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
@@ -208,6 +212,8 @@ int main(int argc, char** argv) {
     it->faults.push_back(*fault);
   }
   options.source = source;
+  options.tls_cert = tls_cert;
+  options.tls_key = tls_key;
   options.share_encoders = !encoder_per_camera;
 
   ::signal(SIGPIPE, SIG_IGN);

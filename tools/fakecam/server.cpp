@@ -225,6 +225,38 @@ struct Server::Impl {
     return ok();
   }
 
+  // TLS: an auth object carries the certificate (gst-rtsp-server applies it to every
+  // connection); with an auth object every factory needs permissions, so an anonymous
+  // default token gets access to all cameras (no user names: fakecam has no authentication).
+  Status set_up_tls() {
+    if (options.tls_cert.empty() && options.tls_key.empty()) return ok();
+    if (options.tls_cert.empty() || options.tls_key.empty()) {
+      return fail(ErrorKind::InvalidArgument, "TLS needs both a certificate (--tls-cert) and its key (--tls-key)");
+    }
+    GError* error = nullptr;
+    GTlsCertificate* certificate =
+        g_tls_certificate_new_from_files(options.tls_cert.c_str(), options.tls_key.c_str(), &error);
+    if (certificate == nullptr) {
+      std::string why = error != nullptr ? error->message : "unknown error";
+      g_clear_error(&error);
+      return fail(ErrorKind::InvalidArgument, "TLS certificate " + options.tls_cert.string() + " / key " +
+                                                  options.tls_key.string() + ": " + why +
+                                                  " (GLib's TLS backend is the package glib-networking)");
+    }
+    gst::GObject<GstRTSPAuth> auth{gst_rtsp_auth_new()};
+    gst_rtsp_auth_set_tls_certificate(auth.get(), certificate);
+    g_object_unref(certificate);
+    GstRTSPToken* token = gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, "anonymous", nullptr);
+    gst_rtsp_auth_set_default_token(auth.get(), token);
+    gst_rtsp_token_unref(token);
+    for (auto& factory : factories) {
+      gst_rtsp_media_factory_add_role(factory.get(), "anonymous", GST_RTSP_PERM_MEDIA_FACTORY_ACCESS, G_TYPE_BOOLEAN, TRUE,
+                                      GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, TRUE, nullptr);
+    }
+    gst_rtsp_server_set_auth(server.get(), auth.get());
+    return ok();
+  }
+
   Status start_loop() {
     server.reset(gst_rtsp_server_new());
     gst_rtsp_server_set_address(server.get(), options.address.c_str());
@@ -252,6 +284,7 @@ struct Server::Impl {
       factories.push_back(std::move(factory));
     }
     g_signal_connect(server.get(), "client-connected", G_CALLBACK(&Impl::on_client_connected), this);
+    if (auto st = set_up_tls(); !st) return st;
 
     sessions.reset(gst_rtsp_server_get_session_pool(server.get()));
     GSource* cleanup = g_timeout_source_new_seconds(kSessionCleanupSeconds);
@@ -353,7 +386,8 @@ std::string Server::url(std::string_view camera) const {
   } else if (host.find(':') != std::string::npos) {
     host = "[" + host + "]";
   }
-  return "rtsp://" + host + ":" + std::to_string(impl_->port) + "/" + std::string(camera);
+  std::string scheme = impl_->options.tls_cert.empty() ? "rtsp://" : "rtsps://";
+  return scheme + host + ":" + std::to_string(impl_->port) + "/" + std::string(camera);
 }
 
 std::vector<std::string> Server::camera_ids() const {

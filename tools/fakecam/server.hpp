@@ -2,7 +2,8 @@
 // same Server backs `carekeep-fakecam` and the test fixture `test::RtspTestServer`. It owns
 // a GLib loop thread (RTSP requests, sessions) plus pacing and encoding threads; each camera
 // is encoded once (cameras that look alike share an encoder) and sent to all its clients.
-// Public calls are thread-safe and block only briefly. No audio, authentication, multicast.
+// Public calls are thread-safe and block only briefly. Optionally TLS (rtsps://); no audio,
+// authentication or multicast.
 #pragma once
 
 #include <cstdint>
@@ -67,6 +68,10 @@ struct ServerOptions {
   // about 4 ms per 1080p frame even for a still picture). Each camera's stream still differs
   // by an SEI naming the camera. false: one encoder per camera, for per-camera encoder state.
   bool share_encoders = true;
+  // Both set: serve rtsps:// (TLS on every connection, gst-rtsp-server through GLib's TLS
+  // backend, glib-networking) with this PEM certificate (chain) and its private key.
+  std::filesystem::path tls_cert;
+  std::filesystem::path tls_key;
 };
 
 class Server {
@@ -82,7 +87,7 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   std::uint16_t port() const;
-  // rtsp://<address>:<port>/<id> (127.0.0.1 when bound to every address).
+  // rtsp://<address>:<port>/<id> (127.0.0.1 when bound to every address); rtsps:// with TLS.
   std::string url(std::string_view camera) const;
   std::vector<std::string> camera_ids() const;
 

@@ -9,6 +9,7 @@
 
 #include "support/rtsp_test_server.hpp"
 #include "support/small_fs.hpp"
+#include "support/test_certs.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace carekeep;
@@ -223,4 +224,46 @@ TEST_CASE("doctor: storage outside the unit's writable paths fails with the drop
   auto after = json::parse(fixed.out, nullptr, false);
   REQUIRE_FALSE(after.is_discarded());
   CHECK(find(after, "sandbox").at("verdict") == "pass");
+}
+
+TEST_CASE("doctor: an rtsps camera's self-signed certificate fails with the line that pins it, which then passes", "[rtsp][tls]") {
+  test::TempDir dir;
+  auto cert = test::make_certificate(dir.path(), "cam", {});
+  fakecam::ServerOptions options;
+  options.tls_cert = cert.cert;
+  options.tls_key = cert.key;
+  test::RtspTestServer server({test::RtspTestServer::camera("cam")}, options);
+  const std::string url = "rtsps://admin:hunter2-secret@" + server.url("cam").substr(std::string("rtsps://").size());
+  auto config = write_config(dir.path(), dir / "media", {{"cam", url}});
+  const std::string skips = "--skip clock --skip daemon --skip disk_health";
+
+  auto [code, report] = doctor(config, "--probe-seconds 2 " + skips);
+  INFO(report.dump(2));
+  CHECK(code != 0);
+  const std::string pin = "tls_fingerprint = \"" + to_fingerprint(cert.fingerprint) + "\"";
+  auto tls = find(report, "camera_tls", "cam");
+  CHECK(tls.at("verdict") == "fail");
+  CHECK_THAT(tls.at("finding").get<std::string>(), Catch::Contains("self-signed"));
+  CHECK_THAT(tls.at("advice").get<std::string>(), Catch::Contains(pin));
+  auto camera = find(report, "camera", "cam");
+  CHECK(camera.at("verdict") == "fail");
+  CHECK_THAT(camera.at("advice").get<std::string>(), Catch::Contains("camera_tls"));
+  CHECK(report.dump().find("hunter2-secret") == std::string::npos);
+
+  // The installer adds the line doctor printed: the camera is trusted and records.
+  std::string text = test::read_text(config);
+  text.insert(text.find('\n', text.find("url = ")) + 1, pin + "\n");
+  test::write_text(config, text);
+  auto [pinned_code, pinned] = doctor(config, "--probe-seconds 2 " + skips);
+  INFO(pinned.dump(2));
+  CHECK(find(pinned, "camera_tls", "cam").at("verdict") == "pass");
+  CHECK(find(pinned, "camera", "cam").at("verdict") != "fail");
+
+  // The opt-out is a warning that still shows what to pin.
+  text.replace(text.find(pin), pin.size(), "tls_verify = false");
+  test::write_text(config, text);
+  auto [off_code, off] = doctor(config, "--probe-seconds 0 " + skips);
+  auto warned = find(off, "camera_tls", "cam");
+  CHECK(warned.at("verdict") == "warn");
+  CHECK_THAT(warned.at("advice").get<std::string>(), Catch::Contains(pin));
 }

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "base/sha256.hpp"
 #include "base/text.hpp"
 
 using namespace carekeep;
@@ -42,4 +43,22 @@ TEST_CASE("a password with an unencoded '/', '?', '#' or '@' is still redacted, 
   auto line = text::redact_urls_in("DESCRIBE rtsp://admin:x/y@z@cam:554/s failed; retry rtsp://cam2/live");
   CHECK(line == "DESCRIBE rtsp://***@cam:554/s failed; retry rtsp://cam2/live");
   for (const char* secret : {"x/y", "y@z", "admin"}) CHECK(line.find(secret) == std::string::npos);
+}
+
+TEST_CASE("certificate fingerprints are read as people copy them and written as doctor prints them", "[base]") {
+  Sha256 digest{};
+  for (std::size_t i = 0; i < digest.size(); ++i) digest[i] = static_cast<std::uint8_t>(i * 7 + 1);
+  std::string shown = to_fingerprint(digest);
+  CHECK(shown.rfind("sha256:01:08:0F:", 0) == 0);
+  CHECK(shown.size() == 7 + 32 * 3 - 1);
+  CHECK(sha256_from_fingerprint(shown) == digest);
+  CHECK(sha256_from_fingerprint(shown.substr(7)) == digest);  // without the prefix
+  CHECK(sha256_from_fingerprint(to_hex(digest)) == digest);    // bare lower-case hex
+  CHECK(sha256_from_fingerprint("SHA256 Fingerprint=" + shown.substr(7)) == digest);  // openssl x509 -fingerprint
+  CHECK_FALSE(sha256_from_fingerprint(""));
+  CHECK_FALSE(sha256_from_fingerprint("sha256:" + shown.substr(7, 20)));  // too short
+  CHECK_FALSE(sha256_from_fingerprint("sha1:AB:CD"));
+  CHECK_FALSE(sha256_from_fingerprint(shown + ":"));                       // a trailing colon
+  CHECK_FALSE(sha256_from_fingerprint("sha256::" + shown.substr(7)));      // an empty pair
+  CHECK_FALSE(sha256_from_fingerprint(shown.substr(0, shown.size() - 2) + "ZZ"));
 }

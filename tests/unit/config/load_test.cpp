@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "base/sha256.hpp"
 #include "config/load.hpp"
 #include "support/temp_dir.hpp"
 
@@ -186,7 +187,7 @@ level = "debug"
 [[camera]]
 id = "play-1"
 name = "活动室"
-url = "rtsps://192.168.1.22/live"
+url = "rtsp://192.168.1.22/live"
 transport = "udp"
 segment_seconds = 120
 enabled = false
@@ -695,4 +696,75 @@ TEST_CASE("a camera's max_frame_mib and allow_basic_auth are read and checked", 
   auto huge = check(with("url = \"rtsp://admin:secret@192.168.1.20:554/stream1\"",
                          "url = \"rtsp://admin:secret@192.168.1.20:554/stream1\"\nmax_frame_mib = 65"));
   CHECK(only(huge, "camera[0].max_frame_mib").message.find("between 1 and 64") != std::string::npos);
+}
+
+namespace {
+// 1-based line of the first occurrence of `needle` in `text`.
+std::uint32_t line_of(const std::string& text, std::string_view needle) {
+  auto at = text.find(needle);
+  REQUIRE(at != std::string::npos);
+  return static_cast<std::uint32_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n') + 1);
+}
+constexpr std::string_view kUrl = "url = \"rtsp://admin:secret@192.168.1.20:554/stream1\"";
+}  // namespace
+
+TEST_CASE("a camera's tls_ca_file, tls_fingerprint and tls_verify are read and checked with their line", "[config]") {
+  test::TempDir dir;
+  test::write_text(dir / "ca.pem", "-----BEGIN CERTIFICATE-----\n");
+  std::string fingerprint;
+  for (int i = 0; i < 32; ++i) fingerprint += (i ? ":" : "") + std::string("0F");
+
+  auto defaults = check(kMinimal);
+  REQUIRE(defaults.ok());
+  CHECK(defaults.config->cameras[0].tls_verify);
+  CHECK_FALSE(defaults.config->cameras[0].tls_fingerprint);
+  CHECK(defaults.config->cameras[0].tls_ca_file.empty());
+
+  auto good = check(with(kUrl, "url = \"rtsps://admin:secret@192.168.1.20/stream1\"\ntls_ca_file = \"" + (dir / "ca.pem").string() +
+                                   "\"\ntls_fingerprint = \"sha256:" + fingerprint + "\""));
+  INFO(dump(good));
+  REQUIRE(good.ok());
+  REQUIRE(good.config->cameras[0].tls_fingerprint);
+  CHECK(to_fingerprint(*good.config->cameras[0].tls_fingerprint) == "sha256:" + fingerprint);
+  CHECK(good.config->cameras[0].tls_ca_file == dir / "ca.pem");
+
+  // Lower case without colons, as `openssl x509 -fingerprint` variants print it, is the same pin.
+  std::string bare;
+  for (int i = 0; i < 32; ++i) bare += "0f";
+  auto lower = check(with(kUrl, "url = \"rtsps://192.168.1.20/stream1\"\ntls_fingerprint = \"" + bare + "\""));
+  REQUIRE(lower.ok());
+  CHECK(*lower.config->cameras[0].tls_fingerprint == *good.config->cameras[0].tls_fingerprint);
+
+  std::string text = with(kUrl, "url = \"rtsps://192.168.1.20/stream1\"\ntls_fingerprint = \"sha1:AB:CD\"\ntls_ca_file = \"" +
+                                    (dir / "missing.pem").string() + "\"");
+  auto bad = check(text);
+  auto d = only(bad, "camera[0].tls_fingerprint");
+  CHECK(d.line == line_of(text, "tls_fingerprint"));
+  CHECK_THAT(d.message, Catch::Contains("32 hex pairs") && Catch::Contains("sha1:AB:CD"));
+  auto ca = only(bad, "camera[0].tls_ca_file");
+  CHECK(ca.line == line_of(text, "tls_ca_file"));
+  CHECK_THAT(ca.message, Catch::Contains("does not exist"));
+  CHECK_THAT(only(check(with(kUrl, "url = \"rtsps://h/s\"\ntls_ca_file = \"ca.pem\"")), "camera[0].tls_ca_file").message,
+             Catch::Contains("absolute"));
+}
+
+TEST_CASE("rtsps settings that could not be kept are refused: libavformat verifying, an opt-out beside a pin", "[config]") {
+  auto ffmpeg = check(with(kUrl, "url = \"rtsps://192.168.1.20/stream1\"\nclient = \"libavformat\""));
+  CHECK_THAT(only(ffmpeg, "camera[0].client").message, Catch::Contains("cannot check a camera's certificate"));
+  // The explicit opt-out may use libavformat (doctor warns about it).
+  CHECK(check(with(kUrl, "url = \"rtsps://192.168.1.20/stream1\"\nclient = \"libavformat\"\ntls_verify = false")).ok());
+
+  auto udp = check(with(kUrl, "url = \"rtsps://192.168.1.20/stream1\"\ntransport = \"udp\""));
+  REQUIRE(udp.ok());  // older versions took it; the native client ignores it
+  CHECK_THAT(only(udp, "camera[0].transport").message, Catch::Contains("TLS connection") && Catch::Contains("ignored"));
+
+  std::string pin;
+  for (int i = 0; i < 32; ++i) pin += "ab";
+  auto both = check(with(kUrl, "url = \"rtsps://192.168.1.20/stream1\"\ntls_verify = false\ntls_fingerprint = \"" + pin + "\""));
+  CHECK_THAT(only(both, "camera[0].tls_verify").message, Catch::Contains("keep only one"));
+
+  auto plain = check(with(kUrl, std::string(kUrl) + "\ntls_fingerprint = \"" + pin + "\""));
+  REQUIRE(plain.ok());  // a warning, not an error
+  CHECK(plain.diagnostics.size() == 1);
+  CHECK_THAT(only(plain, "camera[0].url").message, Catch::Contains("rtsps:// URLs only"));
 }

@@ -271,6 +271,49 @@ TEST_CASE("a camera allowed Basic authentication over plain RTSP is a warning th
   CHECK(warned.finding.find("secret") == std::string::npos);
   camera.url = "rtsps://admin:secret@192.168.1.20/stream1";  // TLS carries Basic safely
   CHECK(doctor::check_camera_auth(camera).verdict == doctor::Verdict::Pass);
+  camera.tls_verify = false;  // ... unless anyone may pose as the camera
+  CHECK(doctor::check_camera_auth(camera).verdict == doctor::Verdict::Warn);
+}
+
+TEST_CASE("an rtsps camera's certificate check says what the camera presents and the line that pins it") {
+  config::Camera camera;
+  camera.id = "nap-1";
+  camera.url = "rtsps://admin:secret@192.168.1.20/stream1";
+  CHECK(doctor::uses_tls(camera));
+  ingest::tls::Inspection seen;
+  for (std::size_t i = 0; i < seen.certificate.fingerprint.size(); ++i) seen.certificate.fingerprint[i] = 0xab;
+  seen.certificate.subject = "CN=IPC";
+  seen.certificate.self_signed = true;
+  const std::string pin = "tls_fingerprint = \"" + to_fingerprint(seen.certificate.fingerprint) + "\"";
+
+  // Self-signed, no pin: recording will be refused; the advice is the line to add.
+  seen.problem = "the camera's certificate is self-signed and not in the system's CA store";
+  auto refused = doctor::check_camera_tls(camera, {seen, ""});
+  CHECK(refused.verdict == doctor::Verdict::Fail);
+  CHECK_THAT(refused.finding, Catch::Contains("tls_untrusted") && Catch::Contains("self-signed"));
+  CHECK_THAT(refused.advice, Catch::Contains(pin));
+  CHECK(refused.finding.find("secret") == std::string::npos);
+
+  // Pinned and matching: pass, with the fingerprint shown.
+  camera.tls_fingerprint = seen.certificate.fingerprint;
+  seen.problem.clear();
+  auto trusted = doctor::check_camera_tls(camera, {seen, ""});
+  CHECK(trusted.verdict == doctor::Verdict::Pass);
+  CHECK_THAT(trusted.finding, Catch::Contains("pinned fingerprint") && Catch::Contains(to_fingerprint(seen.certificate.fingerprint)));
+
+  // The opt-out is a warning whatever the camera presents, with the pin to use instead.
+  camera.tls_fingerprint.reset();
+  camera.tls_verify = false;
+  auto off = doctor::check_camera_tls(camera, {seen, ""});
+  CHECK(off.verdict == doctor::Verdict::Warn);
+  CHECK_THAT(off.advice, Catch::Contains(pin));
+
+  // Unreachable: nothing to judge here (the camera check fails it).
+  camera.tls_verify = true;
+  CHECK(doctor::check_camera_tls(camera, {std::nullopt, "connecting to rtsps://***@192.168.1.20/stream1: refused"}).verdict ==
+        doctor::Verdict::Skip);
+  camera.url = "rtsp://192.168.1.20/stream1";
+  CHECK_FALSE(doctor::uses_tls(camera));
 }
 
 // --- storage outside the unit's sandbox (issue 14) -------------------------------------------

@@ -123,9 +123,9 @@ class AuthStub {
   std::string last_authorization_;
 };
 
-Failure open_failure(const std::string& url, bool allow_basic = false) {
+Failure open_failure(const std::string& url, bool allow_basic = false, Client client = Client::Native) {
   SourceOptions options;
-  options.client = Client::Native;
+  options.client = client;
   options.allow_basic_auth = allow_basic;
   options.connect_timeout = std::chrono::milliseconds(3000);
   std::stop_source stop;
@@ -161,4 +161,33 @@ TEST_CASE("Basic authentication over plain RTSP is refused unless the camera all
   CHECK(stub.last_authorization().empty());  // the password never went out
   CHECK(open_failure(stub.url("admin:s3cret@"), true).cause == DownCause::NotFound);
   CHECK(open_failure(stub.url("admin:nope@"), true).cause == DownCause::AuthFailed);
+}
+
+TEST_CASE("libavformat's client is refused a camera that offers only Basic over plain RTSP, before it sends the password", "[ingest]") {
+  for (const char* transport : {"tcp", "udp"}) {
+    INFO(transport);
+    AuthStub stub(false);
+    SourceOptions options;
+    options.client = Client::Libavformat;
+    options.transport = transport;
+    options.connect_timeout = std::chrono::milliseconds(3000);
+    std::stop_source stop;
+    auto refused = open_source(stub.url("admin:s3cret@"), options, stop.get_token());
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().cause == DownCause::AuthFailed);
+    CHECK(refused.error().detail.find("allow_basic_auth") != std::string::npos);
+    CHECK(refused.error().detail.find("s3cret") == std::string::npos);
+    CHECK(stub.last_authorization().empty());  // the pre-flight asked, FFmpeg never connected
+  }
+  // Allowed: FFmpeg logs in with Basic and reaches the stub's 404.
+  AuthStub stub(false);
+  CHECK(open_failure(stub.url("admin:s3cret@"), true, Client::Libavformat).cause == DownCause::NotFound);
+  CHECK(stub.last_authorization() == "Basic " + rtsp::base64_encode("admin:s3cret"));
+}
+
+TEST_CASE("libavformat's client still logs in with Digest after the pre-flight", "[ingest]") {
+  AuthStub stub(true);
+  CHECK(open_failure(stub.url("admin:s3cret@"), false, Client::Libavformat).cause == DownCause::NotFound);
+  CHECK(stub.last_authorization().rfind("Digest ", 0) == 0);
+  CHECK(open_failure(stub.url("admin:wrong@"), false, Client::Libavformat).cause == DownCause::AuthFailed);
 }

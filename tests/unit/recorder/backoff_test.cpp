@@ -47,7 +47,8 @@ TEST_CASE("during care hours cheap failures retry every second however long the 
     CHECK(pace_after(cause, false) == Backoff::Pace::Escalate);
   }
   // A refused password retried every second locks many cameras' accounts.
-  for (auto cause : {DownCause::AuthFailed, DownCause::NotFound, DownCause::Unsupported, DownCause::LimitExceeded}) {
+  for (auto cause : {DownCause::AuthFailed, DownCause::NotFound, DownCause::Unsupported, DownCause::LimitExceeded,
+                     DownCause::TlsUntrusted}) {
     CHECK(pace_after(cause, true) == Backoff::Pace::Escalate);
   }
   Backoff costly{1000ms, 30000ms, 15, 7};
