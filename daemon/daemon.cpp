@@ -108,7 +108,9 @@ class LoopSink final : public recorder::SegmentSink {
       if (auto st = catalog_.apply(report); !st) {
         log::error("index_write_failed", {{"error", st.error().message}});
       } else if (commit_now) {
-        if (auto flushed = catalog_.flush(); !flushed) log::error("index_commit_failed", {{"error", flushed.error().message}});
+        // While reports wait for the index's disk, the daemon's 1 s flush says so (once).
+        if (auto flushed = catalog_.flush(); !flushed && catalog_.waiting() == 0)
+          log::error("index_commit_failed", {{"error", flushed.error().message}});
       }
       if (retention_ != nullptr) retention_->observe(report);
       if (health_ != nullptr) health_->observe(report);
@@ -370,7 +372,25 @@ class Daemon {
   }
 
   void flush() {
-    if (auto st = catalog_.flush(); !st) log::error("index_commit_failed", {{"error", st.error().message}});
+    auto st = catalog_.flush();
+    if (!st && catalog_.waiting() > 0) {
+      // The index's disk refuses (full, read-only, failing): the reports wait in memory and
+      // every flush tries again; logged when it starts and when it ends, not every second.
+      if (!index_waiting_)
+        log::error("index_commit_failed", {{"error", st.error().message},
+                                           {"disk_fault", std::string(to_string(catalog_.waiting_fault()))},
+                                           {"waiting", std::to_string(catalog_.waiting())},
+                                           {"effect", "reports kept in memory and written when the index can take them"}});
+      index_waiting_ = true;
+      disk_health_.index_write_failed(catalog_.waiting_fault(), st.error().message);
+      return;
+    }
+    if (!st) log::error("index_commit_failed", {{"error", st.error().message}});
+    if (st && index_waiting_) {
+      log::info("index_commit_resumed", {});
+      disk_health_.index_written();
+    }
+    index_waiting_ = !st && catalog_.waiting() > 0;
   }
 
   void schedule_flush() {
@@ -503,6 +523,7 @@ class Daemon {
   CoverageTask coverage_{io_, index_, alerts_, clock_, [this] { flush(); }};
   ContentTask content_{io_, index_, alerts_, clock_};  // black/frozen/covered pictures (content_task.hpp)
   std::string recording_pause_reason_;  // non-empty while retention has recording paused
+  bool index_waiting_ = false;          // the catalog's reports wait for the index's disk
   asio::signal_set signals_;
   asio::steady_timer flush_timer_;
   asio::steady_timer status_timer_;

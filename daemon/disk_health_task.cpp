@@ -109,6 +109,13 @@ void DiskHealthTask::write_failed(const std::string& camera, DiskFault fault, co
   apply(monitor_.write_failed({camera, fault, detail}, alerts_.open()));
 }
 
+void DiskHealthTask::index_write_failed(DiskFault fault, const std::string& detail) {
+  if (fault == DiskFault::ReadOnly) check_read_only();
+  apply(monitor_.write_failed({"", fault, detail}, alerts_.open()));
+}
+
+void DiskHealthTask::index_written() { apply(monitor_.index_written(alerts_.open())); }
+
 void DiskHealthTask::observe(const recorder::RunEnded& report) {
   if (report.cause == ingest::DownCause::DiskError && !report.paused) write_failed(report.camera, report.disk_fault, report.detail);
 }

@@ -37,6 +37,11 @@ class DiskHealthTask {
   template <class Report>
   void observe(const Report&) {}
 
+  // The catalog's commit failed on the index's disk (the fault from SQLite's errno), or
+  // succeeded again after failing.
+  void index_write_failed(DiskFault fault, const std::string& detail);
+  void index_written();
+
   // Adds "disk_health" (SMART, as smart.json says it) to status.json.
   void add_status(nlohmann::json& status) const;
 

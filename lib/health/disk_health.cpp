@@ -38,33 +38,41 @@ bool is_open(const std::vector<alerts::Alert>& open, std::string_view kind, std:
 std::vector<AlertAction> DiskHealthMonitor::write_failed(const WriteFailure& failure,
                                                          const std::vector<alerts::Alert>& open) const {
   const std::string& camera = failure.camera;
+  std::string what = camera.empty() ? "writing the index failed" : "writing footage of camera " + camera + " failed";
+  std::string subject = camera.empty() ? std::string(kIndexSubject) : camera;
   switch (failure.fault) {
     case DiskFault::None:
       return {};
     case DiskFault::Full:
     case DiskFault::Quota: {
       if (is_open(open, alerts::kDiskFull, "")) return {};
-      std::string what = failure.fault == DiskFault::Full ? "the disk " + storage_.string() + " is full"
-                                                          : "carekeep's disk quota on " + storage_.string() + " is used up";
+      std::string why = failure.fault == DiskFault::Full ? "the disk " + storage_.string() + " is full"
+                                                         : "carekeep's disk quota on " + storage_.string() + " is used up";
+      std::string kept = camera.empty() ? "What the cameras report is kept in memory and written when space is free"
+                                        : "The segment was closed cleanly";
       return {raise(alerts::kDiskFull, "", alerts::Severity::Critical,
-                    "writing footage of camera " + camera + " failed: " + what +
-                        ". The segment was closed cleanly; carekeep is deleting what it may, and recording resumes by "
-                        "itself when space is free.")};
+                    what + ": " + why + ". " + kept +
+                        "; carekeep is deleting what it may, and recording resumes by itself when space is free.")};
     }
     case DiskFault::ReadOnly:
       // The periodic check says which read-only it is (the disk, or the sandbox); until it has,
       // the write's own words.
       if (is_open(open, alerts::kDiskReadonly, "") || is_open(open, alerts::kStorageNotWritable, "")) return {};
       return {raise(alerts::kDiskReadonly, "", alerts::Severity::Critical,
-                    "writing footage of camera " + camera + " failed: " + failure.detail +
+                    what + ": " + failure.detail +
                         ". Check the disk (`dmesg`, `smartctl -H`), then repair or replace it.")};
     case DiskFault::IoError:
     case DiskFault::Other:
-      return {raise(alerts::kDiskError, camera, alerts::Severity::Warning,
-                    "writing footage of camera " + camera + " failed: " + failure.detail +
+      return {raise(alerts::kDiskError, subject, alerts::Severity::Warning,
+                    what + ": " + failure.detail +
                         ". carekeep retries; if this repeats, check the disk (`dmesg`, `smartctl -H`).")};
   }
   return {};
+}
+
+std::vector<AlertAction> DiskHealthMonitor::index_written(const std::vector<alerts::Alert>& open) const {
+  if (!is_open(open, alerts::kDiskError, kIndexSubject)) return {};
+  return {resolve(alerts::kDiskError, std::string(kIndexSubject))};
 }
 
 std::vector<AlertAction> DiskHealthMonitor::segment_closed(const std::string& camera, bool truncated,

@@ -35,9 +35,10 @@ struct AlertAction {
 };
 
 // A camera's segment write failed on the disk (RunEnded or ConnectFailed with cause
-// disk_error and a fault other than None; a pause is not a write failure).
+// disk_error and a fault other than None; a pause is not a write failure), or the index's
+// commit did (camera empty: the catalog keeps the reports until it can write them).
 struct WriteFailure {
-  std::string camera;
+  std::string camera;  // empty: the index
   DiskFault fault = DiskFault::None;
   std::string detail;  // the failed call and strerror, for the alert's words only
 };
@@ -56,6 +57,8 @@ class DiskHealthMonitor {
   // words with the shortfall), ReadOnly disk_readonly (unless the read-only check has already
   // raised it or storage_not_writable), IoError and Other disk_error for that camera.
   std::vector<AlertAction> write_failed(const WriteFailure& failure, const std::vector<alerts::Alert>& open) const;
+  // The index took a commit again after refusing: its disk_error (subject "index") resolves.
+  std::vector<AlertAction> index_written(const std::vector<alerts::Alert>& open) const;
   // A segment of `camera` closed whole (not cut after a write error): its disk_error resolves.
   std::vector<AlertAction> segment_closed(const std::string& camera, bool truncated,
                                           const std::vector<alerts::Alert>& open) const;
@@ -83,6 +86,10 @@ class DiskHealthMonitor {
   std::map<std::pair<std::string, std::string>, std::string> smart_alerts_;  // (kind, subject) -> message raised
   std::map<std::string, retention::SmartVerdict> smart_verdicts_;             // device -> last verdict seen
 };
+
+// disk_error's subject for the index (a camera id cannot be empty, and "index" is no camera of
+// a valid configuration: ids are checked against it, config/load).
+inline constexpr std::string_view kIndexSubject = "index";
 
 bool is_open(const std::vector<alerts::Alert>& open, std::string_view kind, std::string_view subject);
 
