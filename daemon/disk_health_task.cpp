@@ -22,6 +22,7 @@ void DiskHealthTask::configure(const config::Config& config) {
   storage_ = config.site.storage;
   monitor_.set_storage(storage_);
   smart_path_ = retention::state_path(config.site.database);
+  reserve_.emplace(config.site.database.parent_path() / "disk-reserve");
   auto zone = TimeZone::locate(config.site.timezone);
   zone_ = zone ? std::optional<TimeZone>(*zone) : std::nullopt;
 }
@@ -49,6 +50,18 @@ void DiskHealthTask::schedule_tick() {
 void DiskHealthTask::check() {
   check_read_only();
   check_smart();
+  check_reserve();
+}
+
+void DiskHealthTask::check_reserve() {
+  if (!reserve_) return;
+  auto made = reserve_->ensure();
+  if (!made) {
+    if (!reserve_failed_logged_) log::warn("disk_reserve_failed", {{"error", made.error().message}});
+    reserve_failed_logged_ = true;
+  } else {
+    reserve_failed_logged_ = false;
+  }
 }
 
 void DiskHealthTask::apply(const std::vector<health::AlertAction>& actions) {
@@ -110,6 +123,12 @@ void DiskHealthTask::write_failed(const std::string& camera, DiskFault fault, co
 }
 
 void DiskHealthTask::index_write_failed(DiskFault fault, const std::string& detail) {
+  if (out_of_space(fault) && reserve_) {
+    if (auto freed = reserve_->release(); freed > 0)
+      log::warn("disk_reserve_released", {{"file", reserve_->path().string()}, {"bytes", std::to_string(freed)},
+                                          {"reason", "the index refused a write for want of space; retention needs it to "
+                                                     "commit its deletions"}});
+  }
   if (fault == DiskFault::ReadOnly) check_read_only();
   apply(monitor_.write_failed({"", fault, detail}, alerts_.open()));
 }

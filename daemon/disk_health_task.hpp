@@ -16,6 +16,7 @@
 #include "alerts/alerts.hpp"
 #include "config/config.hpp"
 #include "health/disk_health.hpp"
+#include "health/disk_reserve.hpp"
 #include "recorder/sink.hpp"
 #include "retention/smart.hpp"
 
@@ -37,8 +38,9 @@ class DiskHealthTask {
   template <class Report>
   void observe(const Report&) {}
 
-  // The catalog's commit failed on the index's disk (the fault from SQLite's errno), or
-  // succeeded again after failing.
+  // The catalog's commit (or retention's deletion) failed on the index's disk (the fault from
+  // SQLite's errno), or succeeded again after failing. Out of space: the disk reserve beside
+  // the index is given back at once, so retention's next pass can commit its deletions.
   void index_write_failed(DiskFault fault, const std::string& detail);
   void index_written();
 
@@ -50,6 +52,7 @@ class DiskHealthTask {
   void check();
   void check_read_only();
   void check_smart();
+  void check_reserve();
   void write_failed(const std::string& camera, DiskFault fault, const std::string& detail);
   void apply(const std::vector<health::AlertAction>& actions);
 
@@ -63,6 +66,8 @@ class DiskHealthTask {
   health::DiskHealthMonitor monitor_{{}};
   std::optional<retention::SmartState> smart_;
   std::optional<std::filesystem::file_time_type> smart_mtime_;
+  std::optional<health::DiskReserve> reserve_;  // beside the index (health/disk_reserve.hpp)
+  bool reserve_failed_logged_ = false;
 };
 
 }  // namespace carekeep::daemon

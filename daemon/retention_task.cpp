@@ -14,6 +14,7 @@
 #include "retention/deleter.hpp"
 #include "retention/protection.hpp"
 #include "retention/storage.hpp"
+#include "sqlite/error.hpp"
 
 namespace carekeep::daemon {
 namespace asio = boost::asio;
@@ -307,7 +308,13 @@ void RetentionTask::run_batch() {
   auto step = execution.step(index_, config_.site.storage);
   std::uint64_t freed = execution.report().bytes - freed_before;
   if (footage_bytes_) *footage_bytes_ -= std::min(freed, *footage_bytes_);
-  if (!step) log::error("retention_delete_failed", {{"trigger", running_->trigger}, {"error", step.error().message}});
+  if (!step) {
+    log::error("retention_delete_failed", {{"trigger", running_->trigger}, {"error", step.error().message}});
+    // On a disk full to the last byte the deciding transaction cannot commit: nothing is
+    // unlinked and nothing freed until the reserve is given back.
+    auto fault = sqlite::last_disk_fault(index_.connection().handle());
+    if (fault != DiskFault::None && hooks_.index_refused) hooks_.index_refused(fault, step.error().message);
+  }
   if (!step || *step) {
     auto report = execution.take_report();
     auto running = std::move(*running_);

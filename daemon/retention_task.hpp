@@ -43,6 +43,9 @@ struct RetentionHooks {
   // The kernel's NTP state for the clock guard; empty reads adjtimex (catalog::ntp_synchronized).
   // Tests put a value here instead.
   std::function<retention::NtpSync()> ntp_status;
+  // The index refused a deletion batch for a reason of its disk (typed from SQLite's errno):
+  // disk health gives back the disk reserve so the next pass can commit.
+  std::function<void(DiskFault fault, const std::string& detail)> index_refused;
 };
 
 class RetentionTask {

@@ -52,6 +52,8 @@ void Catalog::abandon_batch(const Error& why) {
   snapshot_ = {};
   for (auto it = journal_.rbegin(); it != journal_.rend(); ++it) waiting_.push_front(std::move(*it));
   journal_.clear();
+  if (kept_logged_) return;  // once per stretch of refusals: the daemon logs the stretch too
+  kept_logged_ = true;
   log::warn("index_batch_kept", {{"reports", std::to_string(waiting_.size())},
                                  {"disk_fault", std::string(to_string(waiting_fault_))},
                                  {"error", why.message}});
@@ -111,6 +113,7 @@ Status Catalog::flush() {
   }
   batch_.reset();
   if (!journal_.empty() && dropped_logged_) dropped_logged_ = false;
+  kept_logged_ = false;
   journal_.clear();
   return ok();
 }

@@ -105,6 +105,7 @@ class Catalog {
   std::vector<Report> journal_;    // applied in the open batch, in order
   std::deque<Report> waiting_;     // kept from failed batches, to apply first
   bool dropped_logged_ = false;
+  bool kept_logged_ = false;
   DiskFault waiting_fault_ = DiskFault::None;
 };
 

@@ -5,8 +5,11 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <fstream>
 
 #include "health/disk_health.hpp"
+#include "health/disk_reserve.hpp"
+#include "support/small_fs.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace carekeep;
@@ -189,4 +192,35 @@ TEST_CASE("SMART over time: failing raised once, replaced disk resolves, lost an
   a.apply(monitor.smart(&lost, clock.now(), nullptr, a.open));
   REQUIRE(a.find(alerts::kDiskSmartUnavailable));
   CHECK(contains(a.find(alerts::kDiskSmartUnavailable)->message, "Open failed"));
+}
+
+TEST_CASE("the disk reserve: made when there is room twice over, given back whole on a full disk", "[health][disk]") {
+  test::SmallFilesystem disk{4 * 1024 * 1024};
+  health::DiskReserve reserve{disk.path() / "disk-reserve"};
+  auto size = health::DiskReserve::size_for(4 * 1024 * 1024);
+  CHECK(size == 256 * 1024);  // 1 % of 4 MiB is below the floor
+  CHECK(health::DiskReserve::size_for(std::uint64_t{2} << 40) == 16 * 1024 * 1024);
+  auto made = reserve.ensure();
+  REQUIRE(made);
+  CHECK(*made);
+  CHECK(std::filesystem::file_size(reserve.path()) == size);
+  CHECK(*reserve.ensure());  // in place already: nothing written again
+
+  // Full to the last byte: what the reserve holds is exactly what a release gives back.
+  test::write_text(disk.path() / "other", "");
+  {
+    std::ofstream out(disk.path() / "other", std::ios::binary);
+    std::string chunk(4096, 'x');
+    while (out.write(chunk.data(), static_cast<std::streamsize>(chunk.size())) && out.flush()) {
+    }
+  }
+  CHECK(reserve.release() >= size);
+  CHECK_FALSE(std::filesystem::exists(reserve.path()));
+  CHECK(reserve.release() == 0);  // gone already
+  auto again = reserve.ensure();  // 256 KiB free, 512 KiB needed: not yet
+  REQUIRE(again);
+  CHECK_FALSE(*again);
+  CHECK_FALSE(std::filesystem::exists(reserve.path()));
+  std::filesystem::remove(disk.path() / "other");
+  CHECK(*reserve.ensure());
 }
