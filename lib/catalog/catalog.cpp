@@ -63,7 +63,7 @@ Status Catalog::apply_one(const Report& report) {
   return std::visit([this](const auto& r) { return do_apply(r); }, report);
 }
 
-Status Catalog::submit(Report report) {
+Status Catalog::apply(Report report) {
   if (!waiting_.empty()) {  // order matters (a segment's close after its open): queue behind
     keep_waiting(std::move(report));
     return ok();
@@ -118,13 +118,6 @@ Status Catalog::flush() {
   return ok();
 }
 
-Status Catalog::apply(const recorder::RunStarted& report) { return submit(report); }
-Status Catalog::apply(const recorder::RunEnded& report) { return submit(report); }
-Status Catalog::apply(const recorder::ConnectFailed& report) { return submit(report); }
-Status Catalog::apply(const recorder::SegmentOpened& report) { return submit(report); }
-Status Catalog::apply(const recorder::SegmentClosed& report) { return submit(report); }
-Status Catalog::apply(const recorder::SegmentDiscarded& report) { return submit(report); }
-Status Catalog::apply(const recorder::ClockStep& report) { return submit(report); }
 
 Status Catalog::do_apply(const recorder::RunStarted& report) {
   auto run = index_.begin_run(report.camera, daemon_run_, report.time);

@@ -33,17 +33,14 @@ class Catalog {
  public:
   Catalog(index::Index& index, index::DaemonRunId daemon_run, ProtectionPolicy protection = {});
 
-  // Each applies one report inside the current batch. Errors are returned for the caller to
-  // log; a failed report never stops the others. A failure the index's disk may get over
+  // What a recorder reports (recorder/sink.hpp); each converts implicitly.
+  using Report = std::variant<recorder::RunStarted, recorder::RunEnded, recorder::ConnectFailed, recorder::SegmentOpened,
+                              recorder::SegmentClosed, recorder::SegmentDiscarded, recorder::ClockStep>;
+  // Applies one report inside the current batch. Errors are returned for the caller to log;
+  // a failed report never stops the others. A failure the index's disk may get over
   // (retryable()) abandons the batch and keeps its reports and this one for the next flush;
   // while reports wait, new ones queue behind them (ok is returned: nothing failed yet).
-  Status apply(const recorder::RunStarted& report);
-  Status apply(const recorder::RunEnded& report);
-  Status apply(const recorder::ConnectFailed& report);
-  Status apply(const recorder::SegmentOpened& report);
-  Status apply(const recorder::SegmentClosed& report);
-  Status apply(const recorder::SegmentDiscarded& report);
-  Status apply(const recorder::ClockStep& report);
+  Status apply(Report report);
 
   // While the clock guard does not trust the wall clock (the daemon sets this before each
   // report), segments opened or closed are marked suspect_clock: their times may be far off,
@@ -79,7 +76,6 @@ class Catalog {
     std::map<std::pair<std::string, std::string>, index::SegmentId> open;
     std::optional<std::pair<UtcTime, Micros>> last_clock_step;
   };
-  Status submit(Report report);
   Status apply_one(const Report& report);
   Status do_apply(const recorder::RunStarted& report);
   Status do_apply(const recorder::RunEnded& report);

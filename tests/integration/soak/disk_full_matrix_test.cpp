@@ -378,6 +378,7 @@ TEST_CASE("retention deleting on a full disk: unprotected footage goes, protecte
   auto text = rig.log();
   INFO(text.substr(text.size() > 6000 ? text.size() - 6000 : 0));
   fs::remove(rig.ballast());
+  int released = rig.count("disk_reserve_released");
   rig.stop();
   auto now = SystemClock{}.now();
   auto f = check_consistent(rig, now);
@@ -386,8 +387,10 @@ TEST_CASE("retention deleting on a full disk: unprotected footage goes, protecte
     if (r.protect_until && *r.protect_until > now && r.state == index::SegmentState::Closed) ++protected_live;
   CHECK(protected_live >= 2);
   CHECK(f.deleted >= 1);  // it did delete unprotected footage with the disk full
+  // The deciding transaction needed the reserve's space (before it, nothing was ever deleted).
+  CHECK(rig.count("disk_reserve_released") >= 1);
   WARN("retention on a full disk: " << f.deleted << " deleted, " << protected_live << " protected kept, " << f.live
-                                    << " live");
+                                    << " live; disk reserve given back " << released << " time(s)");
 }
 
 TEST_CASE("carekeep export to a full disk: refused with the reason, nothing half written, the hold released, "
