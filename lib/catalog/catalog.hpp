@@ -68,8 +68,6 @@ class Catalog {
   // the lock), judged by SQLite's own result code, not by the Error's kind (the index also
   // returns FailedPrecondition for a row that is not open, which retrying cannot mend).
   bool retryable() const;
-  using Report = std::variant<recorder::RunStarted, recorder::RunEnded, recorder::ConnectFailed, recorder::SegmentOpened,
-                              recorder::SegmentClosed, recorder::SegmentDiscarded, recorder::ClockStep>;
   // What the maps said when the batch began: a rolled-back batch puts them back.
   struct Snapshot {
     std::map<std::pair<std::string, std::uint64_t>, index::RunId> runs;
