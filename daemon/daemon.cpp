@@ -32,6 +32,7 @@
 #include "retention/storage.hpp"
 #include "alerts_status.hpp"
 #include "retention_task.hpp"
+#include "disk_health_task.hpp"
 #include "coverage_task.hpp"
 #include "content_task.hpp"
 #include "metrics_server.hpp"
@@ -86,6 +87,7 @@ class LoopSink final : public recorder::SegmentSink {
  public:
   LoopSink(asio::io_context& io, catalog::Catalog& catalog) : io_(io), catalog_(catalog) {}
   void set_retention(RetentionTask* retention) { retention_ = retention; }
+  void set_disk_health(DiskHealthTask* health) { health_ = health; }
   void set_coverage(CoverageTask* coverage) { coverage_ = coverage; }
   void run_started(const recorder::RunStarted& r) override { post(r); }
   void run_ended(const recorder::RunEnded& r) override { post(r); }
@@ -108,15 +110,19 @@ class LoopSink final : public recorder::SegmentSink {
       if (auto st = catalog_.apply(report); !st) {
         log::error("index_write_failed", {{"error", st.error().message}});
       } else if (commit_now) {
-        if (auto flushed = catalog_.flush(); !flushed) log::error("index_commit_failed", {{"error", flushed.error().message}});
+        // While reports wait for the index's disk, the daemon's 1 s flush says so (once).
+        if (auto flushed = catalog_.flush(); !flushed && catalog_.waiting() == 0)
+          log::error("index_commit_failed", {{"error", flushed.error().message}});
       }
       if (retention_ != nullptr) retention_->observe(report);
+      if (health_ != nullptr) health_->observe(report);
       if (coverage_ != nullptr) coverage_->observe(report);
     });
   }
   asio::io_context& io_;
   catalog::Catalog& catalog_;
   RetentionTask* retention_ = nullptr;
+  DiskHealthTask* health_ = nullptr;
   CoverageTask* coverage_ = nullptr;
 };
 
@@ -167,13 +173,16 @@ class Daemon {
         alerts_(index_, clock_),
         retention_(io_, index_, alerts_, clock_, daemon_run_,
                    {[this] { flush(); }, [this](const std::string& reason) { pause_recording(reason); },
-                    [this] { resume_recording(); }}),
+                    [this] { resume_recording(); }, {},
+                    [this](DiskFault fault, const std::string& detail) { disk_health_.index_write_failed(fault, detail); }}),
         signals_(io_, SIGTERM, SIGINT, SIGHUP),
         flush_timer_(io_),
         status_timer_(io_),
         watchdog_timer_(io_) {
     sink_.set_retention(&retention_);
     retention_.configure(config_);
+    sink_.set_disk_health(&disk_health_);
+    disk_health_.configure(config_);
     sink_.set_coverage(&coverage_);
     coverage_.configure(config_);
     webhooks_.configure(config_);  // [[alerts.webhook]]: alerts also go to people's phones
@@ -190,6 +199,7 @@ class Daemon {
     schedule_status();
     schedule_watchdog();
     retention_.start();
+    disk_health_.start();  // read-only storage, SMART; write faults as the recorders report them
     coverage_.start();  // zone_uncovered alerts; the past day's gaps stored hourly
     anchors_.start();  // the box key (created at first start) and the daily signed anchors
     write_status();
@@ -284,6 +294,7 @@ class Daemon {
     calendar_->set(config_);
     catalog_.set_protection(protection_for(config_));
     retention_.configure(config_);
+    disk_health_.configure(config_);
     coverage_.configure(config_);
     content_.configure(config_);
     webhooks_.configure(config_);
@@ -349,6 +360,7 @@ class Daemon {
     watchdog_timer_.cancel();
     if (metrics_) metrics_->stop();
     retention_.stop();
+    disk_health_.stop();
     signals_.cancel();
     io_.poll();  // the recorders' last reports (segments closed, runs ended)
     content_.stop();  // open content faults end now, before coverage stores its gaps
@@ -363,7 +375,25 @@ class Daemon {
   }
 
   void flush() {
-    if (auto st = catalog_.flush(); !st) log::error("index_commit_failed", {{"error", st.error().message}});
+    auto st = catalog_.flush();
+    if (!st && catalog_.waiting() > 0) {
+      // The index's disk refuses (full, read-only, failing): the reports wait in memory and
+      // every flush tries again; logged when it starts and when it ends, not every second.
+      if (!index_waiting_)
+        log::error("index_commit_failed", {{"error", st.error().message},
+                                           {"disk_fault", std::string(to_string(catalog_.waiting_fault()))},
+                                           {"waiting", std::to_string(catalog_.waiting())},
+                                           {"effect", "reports kept in memory and written when the index can take them"}});
+      index_waiting_ = true;
+      disk_health_.index_write_failed(catalog_.waiting_fault(), st.error().message);
+      return;
+    }
+    if (!st) log::error("index_commit_failed", {{"error", st.error().message}});
+    if (st && index_waiting_) {
+      log::info("index_commit_resumed", {});
+      disk_health_.index_written();
+    }
+    index_waiting_ = !st && catalog_.waiting() > 0;
   }
 
   void schedule_flush() {
@@ -426,6 +456,10 @@ class Daemon {
         entry["cause"] = snap.cause ? nlohmann::json(std::string(ingest::to_string(*snap.cause))) : nlohmann::json(nullptr);
         entry["reason"] = snap.cause ? nlohmann::json(std::string(ingest::describe(*snap.cause))) : nlohmann::json(nullptr);
         entry["detail"] = text::redact_urls_in(snap.detail);
+        // cause disk_error: which fault the write met ("full", "read_only", ...), typed at the write.
+        entry["disk_fault"] = snap.cause == ingest::DownCause::DiskError && snap.disk_fault != DiskFault::None
+                                  ? nlohmann::json(std::string(to_string(snap.disk_fault)))
+                                  : nlohmann::json(nullptr);
         entry["bitrate_bps"] = static_cast<std::int64_t>(rates.bitrate_bps);
         entry["fps"] = std::round(rates.fps * 10) / 10;
         entry["bytes"] = snap.bytes;
@@ -455,6 +489,7 @@ class Daemon {
                           {"cameras", cameras},
                           {"disk", disk}};
     retention_.add_status(status);
+    disk_health_.add_status(status);
     status["alerts"] = alerts_json(alerts_.open(), zone_);
     last_status_ = status;
     auto path = status_path(config_);
@@ -487,9 +522,11 @@ class Daemon {
   // Sends alerts_' changes (daemon/webhook.hpp); undelivered ones wait in webhook-outbox.json.
   alerts::WebhookNotifier webhooks_{io_, clock_, {}, alerts::webhook_outbox_path(config_)};
   RetentionTask retention_;
+  DiskHealthTask disk_health_{io_, alerts_, clock_};
   CoverageTask coverage_{io_, index_, alerts_, clock_, [this] { flush(); }};
   ContentTask content_{io_, index_, alerts_, clock_};  // black/frozen/covered pictures (content_task.hpp)
   std::string recording_pause_reason_;  // non-empty while retention has recording paused
+  bool index_waiting_ = false;          // the catalog's reports wait for the index's disk
   asio::signal_set signals_;
   asio::steady_timer flush_timer_;
   asio::steady_timer status_timer_;

@@ -14,6 +14,7 @@
 #include "retention/deleter.hpp"
 #include "retention/protection.hpp"
 #include "retention/storage.hpp"
+#include "sqlite/error.hpp"
 
 namespace carekeep::daemon {
 namespace asio = boost::asio;
@@ -31,11 +32,6 @@ constexpr auto kMinPressureInterval = 5s;
 constexpr auto kForecastPeriod = std::chrono::hours(1);
 // Footage rates for the forecast come from this recent window.
 constexpr auto kForecastWindow = std::chrono::days(14);
-// The pause of a recorder reports a disk_error run end with this detail; it is not a write failure.
-constexpr std::string_view kPausedDetail = "recording paused";
-
-bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
-
 std::uint64_t headroom_bytes(std::uint64_t total, int percent) {
   return total / 100 * static_cast<std::uint64_t>(std::clamp(percent, 0, 100));
 }
@@ -105,7 +101,6 @@ void RetentionTask::configure(const config::Config& config) {
   protection_ = retention::make_protection_policy(config_.retention, *calendar_);
   zone_cameras_.clear();
   for (const auto& zone : config_.zones) zone_cameras_[zone.id] = zone.cameras;
-  smart_path_ = retention::state_path(config_.site.database);
   // A plan made under the old settings (holds by zone, protection policy) is not finished
   // under the new ones: the rest is planned again.
   if (running_) {
@@ -124,8 +119,6 @@ void RetentionTask::configure(const config::Config& config) {
 void RetentionTask::start() {
   stopped_ = false;
   check_clock(true);
-  check_read_only();
-  check_smart();
   schedule_pass(1s);
   schedule_tick();
 }
@@ -169,8 +162,6 @@ bool RetentionTask::quota_exceeded() const {
 
 void RetentionTask::tick() {
   check_clock(false);
-  check_read_only();
-  check_smart();
   struct statvfs vfs {};
   if (::statvfs(config_.site.storage.c_str(), &vfs) == 0) {
     retention::StorageState state;
@@ -234,27 +225,6 @@ retention::ClockTrust RetentionTask::check_clock(bool refresh_alert) {
     if (!st) log::error("alert_write_failed", {{"error", st.error().message}});
   }
   return trust;
-}
-
-void RetentionTask::check_read_only() {
-  struct statvfs vfs {};
-  if (::statvfs(config_.site.storage.c_str(), &vfs) != 0) return;
-  if ((vfs.f_flag & ST_RDONLY) != 0) {
-    // A failing disk and a sandbox without ReadWritePaths= for the storage look the same
-    // here; the mount table tells them apart (retention/storage.hpp, issue 14).
-    auto access = retention::read_only_access(config_.site.storage);
-    auto kind = access.block == retention::WriteBlock::ReadOnlyDisk ? alerts::kDiskReadonly : alerts::kStorageNotWritable;
-    if (!alerts_.is_open(kind, "")) {
-      auto st = alerts_.raise(kind, "", alerts::Severity::Critical, access.message());
-      if (!st) log::error("alert_write_failed", {{"error", st.error().message}});
-    }
-    return;
-  }
-  // Writable again (or at last: the start's probe passed, so a refusal left open is over).
-  for (auto kind : {alerts::kDiskReadonly, alerts::kStorageNotWritable}) {
-    if (!alerts_.is_open(kind, "")) continue;
-    if (auto st = alerts_.resolve(kind, ""); !st) log::error("alert_write_failed", {{"error", st.error().message}});
-  }
 }
 
 void RetentionTask::pass(const std::string& trigger) {
@@ -338,7 +308,13 @@ void RetentionTask::run_batch() {
   auto step = execution.step(index_, config_.site.storage);
   std::uint64_t freed = execution.report().bytes - freed_before;
   if (footage_bytes_) *footage_bytes_ -= std::min(freed, *footage_bytes_);
-  if (!step) log::error("retention_delete_failed", {{"trigger", running_->trigger}, {"error", step.error().message}});
+  if (!step) {
+    log::error("retention_delete_failed", {{"trigger", running_->trigger}, {"error", step.error().message}});
+    // On a disk full to the last byte the deciding transaction cannot commit: nothing is
+    // unlinked and nothing freed until the reserve is given back.
+    auto fault = sqlite::last_disk_fault(index_.connection().handle());
+    if (fault != DiskFault::None && hooks_.index_refused) hooks_.index_refused(fault, step.error().message);
+  }
   if (!step || *step) {
     auto report = execution.take_report();
     auto running = std::move(*running_);
@@ -430,43 +406,19 @@ void RetentionTask::apply_pause() {
   }
 }
 
-void RetentionTask::disk_write_failed(const std::string& camera, const std::string& detail) {
-  if (contains(detail, kPausedDetail)) return;
-  if (contains(detail, "No space left") || contains(detail, "quota exceeded")) {
-    if (!alerts_.is_open(alerts::kDiskFull, "")) {
-      auto st = alerts_.raise(alerts::kDiskFull, "", alerts::Severity::Critical,
-                              "writing footage of camera " + camera + " failed: the disk " +
-                                  config_.site.storage.string() +
-                                  " is full. The segment was closed cleanly; carekeep is deleting what it may, and "
-                                  "recording resumes by itself when space is free.");
-      if (!st) log::error("alert_write_failed", {{"error", st.error().message}});
-    }
-    bool recent = last_pass_steady_ && clock_.steady_now() - *last_pass_steady_ < kMinPressureInterval;
-    if (!recent) request_pass("enospc");
-    return;
-  }
-  if (contains(detail, "Read-only file system")) {
-    check_read_only();
-    if (!alerts_.is_open(alerts::kDiskReadonly, "") && !alerts_.is_open(alerts::kStorageNotWritable, "")) {
-      auto st = alerts_.raise(alerts::kDiskReadonly, "", alerts::Severity::Critical,
-                              "writing footage of camera " + camera + " failed: " + detail +
-                                  ". Check the disk (`dmesg`, `smartctl -H`), then repair or replace it.");
-      if (!st) log::error("alert_write_failed", {{"error", st.error().message}});
-    }
-    return;
-  }
-  auto st = alerts_.raise(alerts::kDiskError, camera, alerts::Severity::Warning,
-                          "writing footage of camera " + camera + " failed: " + detail +
-                              ". carekeep retries; if this repeats, check the disk (`dmesg`, `smartctl -H`).");
-  if (!st) log::error("alert_write_failed", {{"error", st.error().message}});
+void RetentionTask::out_of_space(DiskFault fault) {
+  // A read-only or failing disk is disk health's; deleting cannot cure it.
+  if (!carekeep::out_of_space(fault)) return;
+  bool recent = last_pass_steady_ && clock_.steady_now() - *last_pass_steady_ < kMinPressureInterval;
+  if (!recent) request_pass("enospc");
 }
 
 void RetentionTask::observe(const recorder::RunEnded& report) {
-  if (report.cause == ingest::DownCause::DiskError) disk_write_failed(report.camera, report.detail);
+  if (report.cause == ingest::DownCause::DiskError) out_of_space(report.disk_fault);
 }
 
 void RetentionTask::observe(const recorder::ConnectFailed& report) {
-  if (report.cause == ingest::DownCause::DiskError) disk_write_failed(report.camera, report.detail);
+  if (report.cause == ingest::DownCause::DiskError) out_of_space(report.disk_fault);
 }
 
 void RetentionTask::observe(const recorder::SegmentClosed& report) {
@@ -478,93 +430,9 @@ void RetentionTask::observe(const recorder::SegmentClosed& report) {
     bool recent = last_pass_steady_ && clock_.steady_now() - *last_pass_steady_ < kMinPressureInterval;
     if (!recent) request_pass("quota");  // else the next tick's check does it
   }
-  if (report.segment.truncated) return;
-  if (alerts_.is_open(alerts::kDiskError, report.camera)) {
-    if (auto st = alerts_.resolve(alerts::kDiskError, report.camera); !st)
-      log::error("alert_write_failed", {{"error", st.error().message}});
-  }
 }
 
 void RetentionTask::observe(const recorder::ClockStep&) { check_clock(false); }
-
-void RetentionTask::check_smart() {
-  if (smart_path_.empty()) return;
-  std::error_code ec;
-  auto mtime = std::filesystem::last_write_time(smart_path_, ec);
-  if (!ec && (!smart_mtime_ || *smart_mtime_ != mtime)) {
-    // carekeep-smart replaced it (atomically: never half a file).
-    smart_mtime_ = mtime;
-    auto read = retention::read_state(smart_path_);
-    if (!read) {
-      log::warn("disk_smart_unreadable", {{"file", smart_path_.string()}, {"error", read.error().message}});
-    } else if (*read) {
-      smart_ = std::move(**read);
-      if (smart_->available()) smart_seen_available_ = true;
-      for (const auto& d : smart_->disks) {
-        auto it = smart_verdicts_.find(d.device);
-        if (it != smart_verdicts_.end() && it->second == d.verdict) continue;
-        smart_verdicts_[d.device] = d.verdict;
-        std::string findings;
-        for (const auto& f : d.findings) findings += (findings.empty() ? "" : "; ") + f.attribute + ": " + f.detail;
-        auto level = d.verdict == retention::SmartVerdict::Failing   ? log::Level::Critical
-                     : d.verdict == retention::SmartVerdict::Warning ? log::Level::Warn
-                                                                     : log::Level::Info;
-        log::write(level, "disk_smart",
-                   {{"device", d.device},
-                    {"model", d.model},
-                    {"verdict", std::string(retention::to_string(d.verdict))},
-                    {"findings", findings},
-                    {"reason", d.reason}});
-      }
-    }
-  }
-  retention::SmartAssessmentInput input;
-  input.state = smart_ ? &*smart_ : nullptr;
-  input.now = clock_.now();
-  input.seen_available = smart_seen_available_;
-  input.stale_after = retention::kSmartStaleAfter;
-  auto zone = TimeZone::locate(config_.site.timezone);
-  if (zone) input.zone = &*zone;
-  apply_smart_concerns(retention::assess(input));
-}
-
-void RetentionTask::apply_smart_concerns(const std::vector<retention::SmartConcern>& concerns) {
-  auto kind_of = [](retention::SmartConcern::Kind k) {
-    switch (k) {
-      case retention::SmartConcern::Kind::Failing:
-        return alerts::kDiskSmartFailing;
-      case retention::SmartConcern::Kind::Warning:
-        return alerts::kDiskSmartWarning;
-      case retention::SmartConcern::Kind::Unavailable:
-        return alerts::kDiskSmartUnavailable;
-    }
-    return alerts::kDiskSmartUnavailable;
-  };
-  std::map<std::pair<std::string, std::string>, std::string> now;
-  for (const auto& c : concerns) {
-    std::pair<std::string, std::string> key{std::string(kind_of(c.kind)), c.subject};
-    now[key] = c.message;
-    // Raised once and again only when its words change: a refresh every 2 s would write the
-    // index every 2 s for as long as a disk is failing.
-    auto known = smart_alerts_.find(key);
-    if (known != smart_alerts_.end() && known->second == c.message && alerts_.is_open(key.first, key.second)) continue;
-    auto severity = c.kind == retention::SmartConcern::Kind::Failing ? alerts::Severity::Critical : alerts::Severity::Warning;
-    if (auto st = alerts_.raise(key.first, key.second, severity, c.message); !st)
-      log::error("alert_write_failed", {{"error", st.error().message}});
-  }
-  smart_alerts_ = now;
-  // Resolved: what no longer holds, including what an earlier run left open.
-  for (const auto& alert : alerts_.open()) {
-    if (alert.kind != alerts::kDiskSmartFailing && alert.kind != alerts::kDiskSmartWarning &&
-        alert.kind != alerts::kDiskSmartUnavailable)
-      continue;
-    if (now.count({alert.kind, alert.subject}) > 0) continue;
-    // Only once this run has seen a smart.json: until then nothing is known either way.
-    if (!smart_) continue;
-    if (auto st = alerts_.resolve(alert.kind, alert.subject); !st)
-      log::error("alert_write_failed", {{"error", st.error().message}});
-  }
-}
 
 void RetentionTask::update_forecast() {
   if (!calendar_) return;
@@ -609,7 +477,6 @@ void RetentionTask::add_status(nlohmann::json& status) const {
                                 {"handled", running_->execution->handled()},
                                 {"planned", running_->execution->plan().deletions.size()}}
                : nlohmann::json(nullptr);
-  status["disk_health"] = smart_ ? retention::status_json(*smart_, clock_.now(), retention::kSmartStaleAfter) : nlohmann::json(nullptr);
   if (forecast_) {
     nlohmann::json cameras = nlohmann::json::array();
     for (const auto& c : forecast_->cameras)

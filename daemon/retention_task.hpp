@@ -1,13 +1,14 @@
 // daemon/retention_task: retention on the daemon's loop (docs/retention.md, Retention / In the
 // daemon). A pass every 60 s, and at once when free space drops below the headroom, when
 // footage passes max_bytes (a running total kept from segment closes), when space returns
-// while recording is paused, or when a segment write hits ENOSPC: measure → load candidates
-// → plan → delete, behind the clock guard. A plan is carried out in batches of 1,000 rows,
-// each its own loop turn, so the recorders' reports and the catalog's commits go on while a
-// large backlog is deleted. It owns the disk-full triage (pausing recording outside care
-// hours when nothing more may go), disk-health alerts (read-only file system, write errors,
-// SMART from carekeep-smart's smart.json) and the capacity forecast. Runs on the loop thread
-// only; each batch and each pass's planning block on SQLite, unlink and fsync.
+// while recording is paused, or when a segment write fails with a disk fault that deleting
+// can cure (full, quota): measure → load candidates → plan → delete, behind the clock guard.
+// A plan is carried out in batches of 1,000 rows, each its own loop turn, so the recorders'
+// reports and the catalog's commits go on while a large backlog is deleted. It owns the
+// disk-full triage (pausing recording outside care hours when nothing more may go) and the
+// capacity forecast; the disk's own health (read-only, I/O errors, SMART) is
+// disk_health_task's. Runs on the loop thread only; each batch and each pass's planning
+// block on SQLite, unlink and fsync.
 #pragma once
 
 #include <chrono>
@@ -32,7 +33,6 @@
 #include "retention/deleter.hpp"
 #include "retention/forecast.hpp"
 #include "retention/planner.hpp"
-#include "retention/smart.hpp"
 
 namespace carekeep::daemon {
 
@@ -43,6 +43,9 @@ struct RetentionHooks {
   // The kernel's NTP state for the clock guard; empty reads adjtimex (catalog::ntp_synchronized).
   // Tests put a value here instead.
   std::function<retention::NtpSync()> ntp_status;
+  // The index refused a deletion batch for a reason of its disk (typed from SQLite's errno):
+  // disk health gives back the disk reserve so the next pass can commit.
+  std::function<void(DiskFault fault, const std::string& detail)> index_refused;
 };
 
 class RetentionTask {
@@ -59,8 +62,8 @@ class RetentionTask {
   void start();  // the timers; the first pass runs a second after start
   void stop();
 
-  // Recorder reports, after the catalog applied them: disk write failures raise alerts and
-  // trigger a pass; a segment closed after a write failure clears the camera's disk_error.
+  // Recorder reports, after the catalog applied them: a write that failed for want of space
+  // (DiskFault full or quota) triggers a pass; a segment closed counts towards max_bytes.
   void observe(const recorder::RunEnded& report);
   void observe(const recorder::ConnectFailed& report);
   void observe(const recorder::SegmentClosed& report);
@@ -73,7 +76,7 @@ class RetentionTask {
   // Whether the clock guard trusts the wall clock (the sink marks footage suspect_clock when not).
   bool clock_trusted() const { return guard_.trusted(); }
 
-  // Adds "retention", "forecast_care_days", "forecast" and "disk_health" to status.json.
+  // Adds "retention", "forecast_care_days" and "forecast" to status.json.
   void add_status(nlohmann::json& status) const;
 
   // A pass now (tests; the task triggers its own otherwise). While a plan is being carried
@@ -100,14 +103,11 @@ class RetentionTask {
   void run_batch();
   void finish_pass(Running running, retention::DeleteReport report);
   bool quota_exceeded() const;
-  void check_smart();
-  void apply_smart_concerns(const std::vector<retention::SmartConcern>& concerns);
-  void disk_write_failed(const std::string& camera, const std::string& detail);
+  void out_of_space(DiskFault fault);
   // Clock guard: check, act on an operator's confirmation, raise or resolve the alert.
   retention::ClockTrust check_clock(bool refresh_alert);
   retention::NtpSync ntp_status() const;
   void save_clock_state();
-  void check_read_only();
   void update_shortfall(std::uint64_t shortfall, const retention::StorageState& storage, bool clock_paused);
   void apply_pause();
   void update_forecast();
@@ -147,14 +147,6 @@ class RetentionTask {
   // Footage bytes (Index::footage_bytes) as of the last pass, plus segments closed since,
   // minus what was deleted since: max_bytes is checked at every segment close against it.
   std::optional<std::uint64_t> footage_bytes_;
-
-  // SMART (carekeep-smart's smart.json beside the index).
-  std::filesystem::path smart_path_;
-  std::optional<retention::SmartState> smart_;
-  std::optional<std::filesystem::file_time_type> smart_mtime_;
-  bool smart_seen_available_ = false;
-  std::map<std::pair<std::string, std::string>, std::string> smart_alerts_;  // (kind, subject) -> message raised
-  std::map<std::string, retention::SmartVerdict> smart_verdicts_;             // device -> last verdict logged
 };
 
 // The clock guard's saved state (index clock_trust). A row that cannot be read counts as an

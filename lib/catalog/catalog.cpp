@@ -2,7 +2,9 @@
 
 #include <sys/timex.h>
 
+#include "base/log.hpp"
 #include "base/text.hpp"
+#include "sqlite/error.hpp"
 
 namespace carekeep::catalog {
 
@@ -16,23 +18,108 @@ std::optional<bool> ntp_synchronized() {
 Catalog::Catalog(index::Index& index, index::DaemonRunId daemon_run, ProtectionPolicy protection)
     : index_(index), daemon_run_(daemon_run), protection_(std::move(protection)) {}
 
+bool Catalog::retryable() const { return sqlite::last_failure_transient(index_.connection().handle()); }
+
 Status Catalog::ensure_batch() {
   if (batch_) return ok();
   auto tx = index_.transaction();
   if (!tx) return tl::unexpected(tx.error());
   batch_.emplace(std::move(*tx));
+  snapshot_ = {runs_, open_, last_clock_step_};
+  journal_.clear();
   return ok();
 }
 
-Status Catalog::flush() {
-  if (!batch_) return ok();
-  auto st = batch_->commit();
-  batch_.reset();  // on failure the destructor rolls back; the next report opens a new batch
+void Catalog::keep_waiting(Report report) {
+  waiting_.push_back(std::move(report));
+  if (waiting_.size() <= kMaxWaiting) return;
+  waiting_.pop_front();
+  if (!dropped_logged_) {
+    dropped_logged_ = true;
+    log::error("index_reports_dropped", {{"kept", std::to_string(kMaxWaiting)},
+                                         {"reason", "the index has refused writes for too long; the oldest reports waiting "
+                                                    "for it are dropped (crash recovery repairs their rows at the next start)"}});
+  }
+}
+
+void Catalog::abandon_batch(const Error& why) {
+  // Asked before the rollback, whose own calls would replace SQLite's errno.
+  waiting_fault_ = sqlite::last_disk_fault(index_.connection().handle());
+  batch_.reset();  // rolls back (SQLite may have already)
+  runs_ = std::move(snapshot_.runs);
+  open_ = std::move(snapshot_.open);
+  last_clock_step_ = snapshot_.last_clock_step;
+  snapshot_ = {};
+  for (auto it = journal_.rbegin(); it != journal_.rend(); ++it) waiting_.push_front(std::move(*it));
+  journal_.clear();
+  if (kept_logged_) return;  // once per stretch of refusals: the daemon logs the stretch too
+  kept_logged_ = true;
+  log::warn("index_batch_kept", {{"reports", std::to_string(waiting_.size())},
+                                 {"disk_fault", std::string(to_string(waiting_fault_))},
+                                 {"error", why.message}});
+}
+
+Status Catalog::apply_one(const Report& report) {
+  return std::visit([this](const auto& r) { return do_apply(r); }, report);
+}
+
+Status Catalog::apply(Report report) {
+  if (!waiting_.empty()) {  // order matters (a segment's close after its open): queue behind
+    keep_waiting(std::move(report));
+    return ok();
+  }
+  auto st = ensure_batch();
+  if (st) st = apply_one(report);
+  if (st) {
+    journal_.push_back(std::move(report));
+    return ok();
+  }
+  if (!retryable()) return st;
+  if (batch_) {
+    abandon_batch(st.error());
+  } else {
+    waiting_fault_ = sqlite::last_disk_fault(index_.connection().handle());
+  }
+  keep_waiting(std::move(report));
   return st;
 }
 
-Status Catalog::apply(const recorder::RunStarted& report) {
-  if (auto st = ensure_batch(); !st) return st;
+Status Catalog::flush() {
+  if (!waiting_.empty()) {
+    if (auto st = ensure_batch(); !st) return st;
+    while (!waiting_.empty()) {
+      Report report = std::move(waiting_.front());
+      waiting_.pop_front();
+      auto st = apply_one(report);
+      if (st) {
+        journal_.push_back(std::move(report));
+        continue;
+      }
+      if (!retryable()) {
+        log::error("index_write_failed", {{"error", st.error().message}});  // dropped: applying it again cannot help
+        continue;
+      }
+      waiting_.push_front(std::move(report));
+      abandon_batch(st.error());
+      return st;
+    }
+  }
+  if (!batch_) return ok();
+  auto st = batch_->commit();
+  if (!st) {
+    if (retryable()) abandon_batch(st.error());
+    else batch_.reset();  // rolled back: the next report opens a new batch
+    return st;
+  }
+  batch_.reset();
+  if (!journal_.empty() && dropped_logged_) dropped_logged_ = false;
+  kept_logged_ = false;
+  journal_.clear();
+  return ok();
+}
+
+
+Status Catalog::do_apply(const recorder::RunStarted& report) {
   auto run = index_.begin_run(report.camera, daemon_run_, report.time);
   if (!run) return tl::unexpected(run.error());
   runs_[{report.camera, report.run_key}] = *run;
@@ -43,8 +130,7 @@ Status Catalog::apply(const recorder::RunStarted& report) {
   return ok();
 }
 
-Status Catalog::apply(const recorder::RunEnded& report) {
-  if (auto st = ensure_batch(); !st) return st;
+Status Catalog::do_apply(const recorder::RunEnded& report) {
   auto it = runs_.find({report.camera, report.run_key});
   if (it == runs_.end()) return fail(ErrorKind::Internal, "run " + std::to_string(report.run_key) + " of camera " + report.camera + " was never started");
   std::string cause = report.cause ? std::string(ingest::to_string(*report.cause)) : "stopped";
@@ -58,9 +144,8 @@ Status Catalog::apply(const recorder::RunEnded& report) {
   return ok();
 }
 
-Status Catalog::apply(const recorder::ConnectFailed& report) {
+Status Catalog::do_apply(const recorder::ConnectFailed& report) {
   if (!report.first_of_outage) return ok();
-  if (auto st = ensure_batch(); !st) return st;
   auto event = index_.insert_camera_event({0, report.camera, report.time, index::CameraEventKind::Down,
                                            std::string(ingest::to_string(report.cause)),
                                            text::redact_urls_in(report.detail)});
@@ -68,8 +153,7 @@ Status Catalog::apply(const recorder::ConnectFailed& report) {
   return ok();
 }
 
-Status Catalog::apply(const recorder::SegmentOpened& report) {
-  if (auto st = ensure_batch(); !st) return st;
+Status Catalog::do_apply(const recorder::SegmentOpened& report) {
   auto run = runs_.find({report.camera, report.run_key});
   if (run == runs_.end()) return fail(ErrorKind::Internal, "segment " + report.path.string() + " belongs to no known run");
   auto id = index_.insert_open_segment({report.camera, run->second, static_cast<std::int64_t>(report.seq), report.start,
@@ -82,8 +166,7 @@ Status Catalog::apply(const recorder::SegmentOpened& report) {
   return ok();
 }
 
-Status Catalog::apply(const recorder::SegmentClosed& report) {
-  if (auto st = ensure_batch(); !st) return st;
+Status Catalog::do_apply(const recorder::SegmentClosed& report) {
   auto it = open_.find({report.camera, report.path.string()});
   if (it == open_.end()) return fail(ErrorKind::Internal, "closed segment " + report.path.string() + " was never opened");
   const auto& seg = report.segment;
@@ -111,8 +194,7 @@ Status Catalog::apply(const recorder::SegmentClosed& report) {
   return ok();
 }
 
-Status Catalog::apply(const recorder::SegmentDiscarded& report) {
-  if (auto st = ensure_batch(); !st) return st;
+Status Catalog::do_apply(const recorder::SegmentDiscarded& report) {
   auto it = open_.find({report.camera, report.path.string()});
   if (it != open_.end()) {
     // The row stays in the chain with an all-zero file hash (there is no file), so the
@@ -127,7 +209,7 @@ Status Catalog::apply(const recorder::SegmentDiscarded& report) {
   return ok();
 }
 
-Status Catalog::apply(const recorder::ClockStep& report) {
+Status Catalog::do_apply(const recorder::ClockStep& report) {
   // Every recorder sees the same step; keep one event per step.
   if (last_clock_step_) {
     auto [time, step] = *last_clock_step_;
@@ -136,7 +218,6 @@ Status Catalog::apply(const recorder::ClockStep& report) {
       return ok();
   }
   last_clock_step_ = {report.time, report.step};
-  if (auto st = ensure_batch(); !st) return st;
   auto id = index_.insert_clock_event({0, report.time, report.step, ntp_synchronized(),
                                        "wall clock stepped, noticed by camera " + report.camera});
   if (!id) return tl::unexpected(id.error());

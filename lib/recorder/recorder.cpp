@@ -121,12 +121,14 @@ RecorderSnapshot Recorder::snapshot() const {
   return snapshot_;
 }
 
-void Recorder::set_state(bool up, UtcTime since, std::optional<ingest::DownCause> cause, std::string detail) {
+void Recorder::set_state(bool up, UtcTime since, std::optional<ingest::DownCause> cause, std::string detail,
+                         DiskFault disk_fault) {
   std::lock_guard lock(mutex_);
   snapshot_.up = up;
   snapshot_.since = since;
   snapshot_.cause = cause;
   snapshot_.detail = std::move(detail);
+  snapshot_.disk_fault = disk_fault;
 }
 
 std::filesystem::path Recorder::next_segment_path(UtcTime start) {
@@ -143,8 +145,9 @@ std::filesystem::path Recorder::next_segment_path(UtcTime start) {
   return std::filesystem::path(settings_.id) / format_date(LocalDays{day}) / name;
 }
 
-void Recorder::report_connect_failure(const ingest::Failure& failure, bool& down_reported, std::uint64_t attempts,
+void Recorder::report_connect_failure(const Failed& failed, bool& down_reported, std::uint64_t attempts,
                                       std::chrono::steady_clock::time_point& last_summary) {
+  const ingest::Failure& failure = failed.failure;
   auto now = env_.clock->now();
   bool cause_changed;
   {
@@ -157,8 +160,9 @@ void Recorder::report_connect_failure(const ingest::Failure& failure, bool& down
                               {"cause", std::string(ingest::to_string(failure.cause))},
                               {"reason", std::string(ingest::describe(failure.cause))},
                               {"detail", failure.detail}});
-    set_state(false, now, failure.cause, failure.detail);
-    env_.sink->connect_failed({settings_.id, now, failure.cause, failure.detail, !down_reported});
+    set_state(false, now, failure.cause, failure.detail, failed.disk_fault);
+    env_.sink->connect_failed(
+        {settings_.id, now, failure.cause, failure.detail, !down_reported, failed.disk_fault, failed.paused});
     down_reported = true;
     last_summary = env_.clock->steady_now();
   } else if (env_.clock->steady_now() - last_summary >= std::chrono::minutes(1)) {
@@ -202,6 +206,7 @@ void Recorder::run(std::stop_token stop) {
       snapshot_.since = env_.clock->now();
       snapshot_.cause = ingest::DownCause::DiskError;
       snapshot_.detail = pause_reason_;
+      snapshot_.disk_fault = DiskFault::None;  // nothing failed: retention paused it
       if (!pause_changed_.wait(lock, stop, [this] { return !paused_; })) break;
       log::info("recording_resumed", {{"camera", settings_.id}});
       backoff.reset();
@@ -210,7 +215,7 @@ void Recorder::run(std::stop_token stop) {
     auto source = contained([&] { return ingest::open_source(settings_.url, options, stop); });
     if (stop.stop_requested()) break;
     if (!source) {
-      report_connect_failure(source.error(), down_reported, ++failures_in_outage, last_summary);
+      report_connect_failure({source.error()}, down_reported, ++failures_in_outage, last_summary);
       if (!sleep_unless_stopped(backoff.next(pace(source.error().cause)), stop)) break;
       continue;
     }
@@ -220,13 +225,14 @@ void Recorder::run(std::stop_token stop) {
                                   {"reason", "only AAC audio with RFC 3640 parameters is recorded; the video is recorded without it"}});
     }
     std::uint64_t run_key = 0;
-    ingest::Failure failure{};
+    Failed failed;
+    const ingest::Failure& failure = failed.failure;
     const auto session_began = env_.clock->steady_now();
-    auto end = record_session(**source, stop, run_key, failure);
+    auto end = record_session(**source, stop, run_key, failed);
     source->reset();  // TEARDOWN and close before sleeping
     if (end == SessionEnd::Stopped) break;
     if (end == SessionEnd::FailedBeforeStart) {
-      report_connect_failure(failure, down_reported, ++failures_in_outage, last_summary);
+      report_connect_failure(failed, down_reported, ++failures_in_outage, last_summary);
     } else {
       failures_in_outage = 0;
       down_reported = true;  // record_session reported why the run ended
@@ -242,7 +248,8 @@ void Recorder::run(std::stop_token stop) {
 }
 
 namespace {
-ingest::DownCause cause_of_write_error(const Error& error) {
+ingest::DownCause cause_of_write_error(const segment::WriteError& error) {
+  if (error.disk != DiskFault::None) return ingest::DownCause::DiskError;
   switch (error.kind) {
     case ErrorKind::ResourceExhausted:
     case ErrorKind::FailedPrecondition:
@@ -256,7 +263,7 @@ ingest::DownCause cause_of_write_error(const Error& error) {
 }  // namespace
 
 Recorder::SessionEnd Recorder::record_session(ingest::Source& source, std::stop_token stop, std::uint64_t& run_key,
-                                              ingest::Failure& failure) {
+                                              Failed& failed) {
   const ingest::StreamInfo video = source.video();
   const ingest::StreamInfo audio = source.audio();
   // Our own copy: the SDP may lack the picture size or parameter sets, which the first
@@ -293,7 +300,7 @@ Recorder::SessionEnd Recorder::record_session(ingest::Source& source, std::stop_
     if (!closed) {
       log::error("segment_discarded", {{"camera", settings_.id}, {"path", info.path.string()},
                                        {"error", closed.error().message}});
-      env_.sink->segment_discarded({settings_.id, info.path, closed.error().message});
+      env_.sink->segment_discarded({settings_.id, info.path, closed.error().message, closed.error().disk});
       return false;
     }
     {
@@ -316,25 +323,34 @@ Recorder::SessionEnd Recorder::record_session(ingest::Source& source, std::stop_
     return !closed->truncated;
   };
 
-  auto end_run = [&](std::optional<ingest::DownCause> cause, std::string detail) {
+  auto end_run = [&](std::optional<ingest::DownCause> cause, std::string detail, DiskFault disk = DiskFault::None,
+                     bool paused = false) {
     close_current();
     auto now = env_.clock->now();
     if (cause) {
       log::warn("camera_down", {{"camera", settings_.id}, {"cause", std::string(ingest::to_string(*cause))},
-                                {"reason", std::string(ingest::describe(*cause))}, {"detail", detail}});
-      set_state(false, now, cause, detail);
-      failure = ingest::Failure{*cause, detail};  // the caller paces the reconnect by it
+                                {"reason", std::string(ingest::describe(*cause))}, {"detail", detail},
+                                {"disk_fault", std::string(to_string(disk))}});
+      set_state(false, now, cause, detail, disk);
+      failed = {ingest::Failure{*cause, detail}, disk, paused};  // the caller paces the reconnect by it
     }
-    env_.sink->run_ended({settings_.id, run_key, now, cause, detail});
+    env_.sink->run_ended({settings_.id, run_key, now, cause, detail, disk, paused});
+  };
+  // A segment that could not be created or written: its disk fault goes with the run's end.
+  auto end_run_on_write_error = [&](const segment::WriteError& error) {
+    if (error.disk != DiskFault::None)
+      log::error("segment_write_failed", {{"camera", settings_.id}, {"disk_fault", std::string(to_string(error.disk))},
+                                          {"error", error.message}});
+    end_run(cause_of_write_error(error), error.message, error.disk);
   };
 
   // Before the first keyframe nothing was recorded: a failure then is a failed connection.
-  auto fail_session = [&](ingest::DownCause cause, std::string detail) {
+  auto fail_session = [&](ingest::DownCause cause, std::string detail, bool paused = false) {
     if (run_started) {
-      end_run(cause, std::move(detail));
+      end_run(cause, std::move(detail), DiskFault::None, paused);
       return SessionEnd::Ended;
     }
-    failure = ingest::Failure{cause, std::move(detail)};
+    failed = {ingest::Failure{cause, std::move(detail)}, DiskFault::None, paused};
     return SessionEnd::FailedBeforeStart;
   };
 
@@ -345,7 +361,7 @@ Recorder::SessionEnd Recorder::record_session(ingest::Source& source, std::stop_
         std::lock_guard lock(mutex_);
         reason = pause_reason_;
       }
-      return fail_session(ingest::DownCause::DiskError, "recording paused: " + reason);
+      return fail_session(ingest::DownCause::DiskError, "recording paused: " + reason, true);
     }
     auto kind = contained([&] { return source.read(packet.get()); });
     if (!kind) {
@@ -425,7 +441,7 @@ Recorder::SessionEnd Recorder::record_session(ingest::Source& source, std::stop_
         if (!file) {
           av_packet_unref(packet.get());
           log::error("segment_create_failed", {{"camera", settings_.id}, {"error", file.error().message}});
-          end_run(cause_of_write_error(file.error()), file.error().message);
+          end_run_on_write_error(file.error());
           return SessionEnd::Ended;
         }
         current = std::move(*file);
@@ -443,7 +459,7 @@ Recorder::SessionEnd Recorder::record_session(ingest::Source& source, std::stop_
       auto before = current->bytes_written();
       if (auto st = current->write(packet.get(), 0); !st) {
         av_packet_unref(packet.get());
-        end_run(cause_of_write_error(st.error()), st.error().message);
+        end_run_on_write_error(st.error());
         return SessionEnd::Ended;
       }
       if (auto media = current->last_video_time()) earliest_start = std::min(earliest_start, arrived - *media);
@@ -457,7 +473,7 @@ Recorder::SessionEnd Recorder::record_session(ingest::Source& source, std::stop_
       }
       if (auto st = current->write(packet.get(), 1); !st) {
         av_packet_unref(packet.get());
-        end_run(cause_of_write_error(st.error()), st.error().message);
+        end_run_on_write_error(st.error());
         return SessionEnd::Ended;
       }
     }

@@ -72,6 +72,7 @@ struct RecorderSnapshot {
   UtcTime since{};                           // when it last went up or down
   std::optional<ingest::DownCause> cause;    // why it is down
   std::string detail;
+  DiskFault disk_fault = DiskFault::None;    // cause disk_error: which fault (none while paused)
   std::uint64_t bytes = 0;                   // written since start
   std::uint64_t frames = 0;
   std::uint64_t reconnects = 0;
@@ -104,13 +105,20 @@ class Recorder {
  private:
   void run(std::stop_token stop);
   enum class SessionEnd { Stopped, Ended, FailedBeforeStart };
+  // Why a session or a connection attempt failed: the camera's side (ingest::Failure) plus,
+  // for disk_error, the disk fault or the pause behind it.
+  struct Failed {
+    ingest::Failure failure{};
+    DiskFault disk_fault = DiskFault::None;
+    bool paused = false;
+  };
   // Records one RTSP session. A session that fails before its first keyframe never became
-  // a run: `failure` says why, and the caller treats it like a failed connection.
-  SessionEnd record_session(ingest::Source& source, std::stop_token stop, std::uint64_t& run_key,
-                            ingest::Failure& failure);
-  void report_connect_failure(const ingest::Failure& failure, bool& down_reported, std::uint64_t attempts,
+  // a run: `failed` says why, and the caller treats it like a failed connection.
+  SessionEnd record_session(ingest::Source& source, std::stop_token stop, std::uint64_t& run_key, Failed& failed);
+  void report_connect_failure(const Failed& failed, bool& down_reported, std::uint64_t attempts,
                               std::chrono::steady_clock::time_point& last_summary);
-  void set_state(bool up, UtcTime since, std::optional<ingest::DownCause> cause, std::string detail);
+  void set_state(bool up, UtcTime since, std::optional<ingest::DownCause> cause, std::string detail,
+                 DiskFault disk_fault = DiskFault::None);
   std::filesystem::path next_segment_path(UtcTime start);
 
   CameraSettings settings_;

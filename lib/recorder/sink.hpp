@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "base/disk_fault.hpp"
 #include "base/time.hpp"
 #include "ingest/source.hpp"
 #include "segment/segment_file.hpp"
@@ -29,6 +30,10 @@ struct RunEnded {             // the session ended
   UtcTime time;
   std::optional<ingest::DownCause> cause;  // empty: stopped on purpose (shutdown, reload)
   std::string detail;
+  // cause disk_error: the fault the segment write met (segment/segment_file), or `paused`
+  // when retention's triage paused recording (no fault: nothing failed).
+  DiskFault disk_fault = DiskFault::None;
+  bool paused = false;
 };
 
 struct ConnectFailed {        // an attempt to connect failed (no run began)
@@ -37,6 +42,8 @@ struct ConnectFailed {        // an attempt to connect failed (no run began)
   ingest::DownCause cause;
   std::string detail;
   bool first_of_outage;       // the first failure since the camera was last up (or ever)
+  DiskFault disk_fault = DiskFault::None;  // as in RunEnded (a pause before the first keyframe)
+  bool paused = false;
 };
 
 struct SegmentOpened {
@@ -65,6 +72,7 @@ struct SegmentDiscarded {
   std::string camera;
   std::filesystem::path path;
   std::string reason;
+  DiskFault disk_fault = DiskFault::None;  // why the write failed, when it was the disk
 };
 
 struct ClockStep {

@@ -12,6 +12,7 @@ extern "C" {
 #include <cstring>
 #include <vector>
 
+#include "base/fd.hpp"
 #include "base/fs.hpp"
 #include "segment/box_scanner.hpp"
 
@@ -20,6 +21,11 @@ namespace {
 
 constexpr bool is_fragment_start(const std::array<char, 4>& type) {
   return (type == std::array<char, 4>{'m', 'o', 'o', 'f'}) || (type == std::array<char, 4>{'m', 'f', 'r', 'a'});
+}
+
+// A call on the segment's own file failed: every errno there is a disk fault of some kind.
+tl::unexpected<WriteError> file_error(int err, std::string what) {
+  return tl::unexpected(WriteError{fs::from_errno(err, std::move(what)), disk_fault_from_errno(err)});
 }
 
 constexpr int kAvioBufferSize = 256 * 1024;  // one write(2) per ~256 KiB at 4 Mbit/s ≈ 0.5 s
@@ -101,7 +107,7 @@ struct SegmentFile::Sink {
   }
 };
 
-Result<std::unique_ptr<SegmentFile>> SegmentFile::create(const std::filesystem::path& final_path,
+WriteResult<std::unique_ptr<SegmentFile>> SegmentFile::create(const std::filesystem::path& final_path,
                                                          const StreamLayout& layout, UtcTime start,
                                                          const WriterOptions& options) {
   std::unique_ptr<SegmentFile> file{new SegmentFile()};
@@ -113,22 +119,15 @@ Result<std::unique_ptr<SegmentFile>> SegmentFile::create(const std::filesystem::
   return file;
 }
 
-Status SegmentFile::open(const StreamLayout& layout, const WriterOptions& options) {
+WriteResult<void> SegmentFile::open(const StreamLayout& layout, const WriterOptions& options) {
   std::error_code ec;
   std::filesystem::create_directories(final_path_.parent_path(), ec);
-  if (ec) {
-    return fail(ec == std::errc::no_space_on_device ? ErrorKind::ResourceExhausted : ErrorKind::FailedPrecondition,
-                "creating directory " + final_path_.parent_path().string() + ": " + ec.message());
-  }
+  if (ec) return (file_error(ec.value(), "creating directory " + final_path_.parent_path().string()));
   sink_ = std::make_unique<Sink>();
   sink_->sync_interval = options.sync_interval;
   // O_EXCL: an existing segment is evidence and is never overwritten.
   sink_->fd = ::open(partial_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-  if (sink_->fd < 0) {
-    int err = errno;
-    return fail(err == ENOSPC ? ErrorKind::ResourceExhausted : ErrorKind::FailedPrecondition,
-                "creating " + partial_path_.string() + ": " + std::strerror(err));
-  }
+  if (sink_->fd < 0) return (file_error(errno, "creating " + partial_path_.string()));
 
   AVFormatContext* raw = nullptr;
   int rc = avformat_alloc_output_context2(&raw, nullptr, "mp4", nullptr);
@@ -146,7 +145,7 @@ Status SegmentFile::open(const StreamLayout& layout, const WriterOptions& option
   output_->pb = sink_->avio;
   output_->flags |= AVFMT_FLAG_CUSTOM_IO;
 
-  auto add_stream = [&](const AVCodecParameters* par, AVRational tb) -> Status {
+  auto add_stream = [&](const AVCodecParameters* par, AVRational tb) -> WriteResult<void> {
     AVStream* st = avformat_new_stream(output_.get(), nullptr);
     if (st == nullptr) return fail(ErrorKind::ResourceExhausted, "adding stream");
     if (int r = avcodec_parameters_copy(st->codecpar, par); r < 0)
@@ -155,7 +154,7 @@ Status SegmentFile::open(const StreamLayout& layout, const WriterOptions& option
     // where players (Safari, QuickTime, browsers) need `hvc1`, not the default `hev1`.
     st->codecpar->codec_tag = par->codec_id == AV_CODEC_ID_HEVC ? MKTAG('h', 'v', 'c', '1') : 0;
     st->time_base = tb;
-    return ok();
+    return {};
   };
   if (layout.video == nullptr) return fail(ErrorKind::InvalidArgument, "a segment needs a video stream");
   if (auto st = add_stream(layout.video, layout.video_time_base); !st) return st;
@@ -177,17 +176,19 @@ Status SegmentFile::open(const StreamLayout& layout, const WriterOptions& option
   if (rc < 0) {
     failed_ = true;
     failure_ = av::from_averror(rc, "writing mp4 header").message;
-    return fail(sink_->error == ENOSPC ? ErrorKind::ResourceExhausted : ErrorKind::Internal, failure_);
+    failure_fault_ = disk_fault_from_errno(sink_->error);
+    if (sink_->error != 0) return (file_error(sink_->error, "writing the mp4 header of " + partial_path_.string()));
+    return fail(ErrorKind::Internal, failure_);
   }
   avio_flush(output_->pb);
-  return ok();
+  return {};
 }
 
-Status SegmentFile::write(AVPacket* packet, int stream) {
+WriteResult<void> SegmentFile::write(AVPacket* packet, int stream) {
   if (failed_) return fail(ErrorKind::FailedPrecondition, "segment already failed: " + failure_);
   if (stream == 1 && !has_audio_) {
     av_packet_unref(packet);
-    return ok();
+    return {};
   }
   if (packet->dts == AV_NOPTS_VALUE) packet->dts = packet->pts;
   if (stream == 0 && first_dts_[0] == AV_NOPTS_VALUE) {
@@ -198,7 +199,7 @@ Status SegmentFile::write(AVPacket* packet, int stream) {
       if (!held_) held_ = av::make_packet();
       av_packet_unref(held_.get());
       av_packet_move_ref(held_.get(), packet);
-      return ok();
+      return {};
     }
     if (held_ && held_->data != nullptr) {
       std::int64_t frame = av_rescale_q(1, av_inv_q(frame_rate_), in_time_base_[0]);
@@ -209,12 +210,12 @@ Status SegmentFile::write(AVPacket* packet, int stream) {
   return write_timed(packet, stream);
 }
 
-Status SegmentFile::write_timed(AVPacket* packet, int stream) {
+WriteResult<void> SegmentFile::write_timed(AVPacket* packet, int stream) {
   const AVRational tb = in_time_base_[stream];
   if (packet->dts == AV_NOPTS_VALUE) {
     if (last_dts_[stream] == AV_NOPTS_VALUE) {  // audio before any timed video: nothing to anchor it to
       av_packet_unref(packet);
-      return ok();
+      return {};
     }
     packet->dts = last_dts_[stream] + std::max<std::int64_t>(typical_frame_, 1) - shift_[stream];
     packet->pts = AV_NOPTS_VALUE;
@@ -225,7 +226,7 @@ Status SegmentFile::write_timed(AVPacket* packet, int stream) {
   if (first_dts_[0] == AV_NOPTS_VALUE) {
     if (stream != 0) {
       av_packet_unref(packet);
-      return ok();
+      return {};
     }
     first_dts_[0] = packet->dts;
   }
@@ -238,7 +239,7 @@ Status SegmentFile::write_timed(AVPacket* packet, int stream) {
   std::int64_t pts = packet->pts - first_dts_[stream] + shift_[stream];
   if (stream == 1 && last_dts_[1] == AV_NOPTS_VALUE && dts < 0) {  // audio from before the cut
     av_packet_unref(packet);
-    return ok();
+    return {};
   }
   if (last_dts_[stream] != AV_NOPTS_VALUE) {
     std::int64_t delta = dts - last_dts_[stream];
@@ -285,10 +286,11 @@ Status SegmentFile::write_timed(AVPacket* packet, int stream) {
     failed_ = true;
     int err = sink_->error;
     failure_ = err != 0 ? std::string(std::strerror(err)) : av::from_averror(rc, "muxing").message;
-    return fail(err == ENOSPC || err == EDQUOT ? ErrorKind::ResourceExhausted : ErrorKind::Unavailable,
-                "writing " + partial_path_.string() + ": " + failure_);
+    failure_fault_ = disk_fault_from_errno(err);
+    if (err != 0) return (file_error(err, "writing " + partial_path_.string()));
+    return fail(ErrorKind::Unavailable, "writing " + partial_path_.string() + ": " + failure_);
   }
-  return ok();
+  return {};
 }
 
 Micros SegmentFile::media_duration() const {
@@ -302,7 +304,7 @@ std::optional<Micros> SegmentFile::last_video_time() const {
 
 std::uint64_t SegmentFile::bytes_written() const { return sink_ ? sink_->written : 0; }
 
-Result<ClosedSegment> SegmentFile::close() {
+WriteResult<ClosedSegment> SegmentFile::close() {
   if (closed_) return fail(ErrorKind::FailedPrecondition, "segment already closed");
   closed_ = true;
   ClosedSegment result;
@@ -318,6 +320,7 @@ Result<ClosedSegment> SegmentFile::close() {
       failed_ = true;
       failure_ = sink_->error != 0 ? std::string(std::strerror(sink_->error))
                                    : av::from_averror(rc, "writing trailer").message;
+      failure_fault_ = disk_fault_from_errno(sink_->error);
     }
   }
   output_.reset();  // custom I/O: the sink still owns the AVIO context and the fd
@@ -331,31 +334,31 @@ Result<ClosedSegment> SegmentFile::close() {
       ::close(sink_->fd);
       sink_->fd = -1;
       ::unlink(partial_path_.c_str());
-      return fail(sink_->error == ENOSPC ? ErrorKind::ResourceExhausted : ErrorKind::DataLoss,
-                  "segment " + final_path_.string() + " failed before its first complete fragment (" +
-                      failure_ + "); nothing kept");
+      Error e{out_of_space(failure_fault_) ? ErrorKind::ResourceExhausted : ErrorKind::DataLoss,
+              "segment " + final_path_.string() + " failed before its first complete fragment (" + failure_ +
+                  "); nothing kept"};
+      return tl::unexpected(WriteError{std::move(e), failure_fault_});
     }
     size = sink_->clean_offset;
-    if (::ftruncate(sink_->fd, static_cast<off_t>(size)) != 0) {
-      return fail(ErrorKind::DataLoss, "truncating " + partial_path_.string() + ": " + std::strerror(errno));
-    }
+    if (::ftruncate(sink_->fd, static_cast<off_t>(size)) != 0)
+      return (file_error(errno, "truncating " + partial_path_.string()));
     digest = sink_->clean_hash.finish();
     result.truncated = true;
     result.truncation_reason = failure_;
+    result.truncation_fault = failure_fault_;
     // Duration is no longer known exactly; the last fragment was dropped.
   } else {
     digest = sink_->hash.finish();
   }
-  if (::fdatasync(sink_->fd) != 0) {
-    int err = errno;
-    return fail(ErrorKind::DataLoss, "fsync of " + partial_path_.string() + ": " + std::strerror(err));
-  }
+  if (::fdatasync(sink_->fd) != 0) return (file_error(errno, "fsync of " + partial_path_.string()));
   ::close(sink_->fd);
   sink_->fd = -1;
-  if (::rename(partial_path_.c_str(), final_path_.c_str()) != 0) {
-    return fail(ErrorKind::Internal, "renaming " + partial_path_.string() + ": " + std::strerror(errno));
+  if (::rename(partial_path_.c_str(), final_path_.c_str()) != 0)
+    return (file_error(errno, "renaming " + partial_path_.string()));
+  if (auto st = fs::fsync_parent(final_path_); !st) {
+    // The directory's fsync makes the rename durable: its failure is the disk's.
+    return tl::unexpected(WriteError{st.error(), failure_fault_ != DiskFault::None ? failure_fault_ : DiskFault::Other});
   }
-  if (auto st = fs::fsync_parent(final_path_); !st) return tl::unexpected(st.error());
   result.path = final_path_;
   result.size_bytes = size;
   result.sha256 = digest;

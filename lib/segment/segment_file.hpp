@@ -14,6 +14,7 @@
 #include <string>
 
 #include "av/av.hpp"
+#include "base/disk_fault.hpp"
 #include "base/error.hpp"
 #include "base/time.hpp"
 #include "segment/hash.hpp"
@@ -36,6 +37,17 @@ struct WriterOptions {
   std::chrono::microseconds max_fragment{1'000'000};
 };
 
+// Why a segment file could not be created, written or closed: the Error, and the disk fault
+// the failing call's errno stands for, typed here where the call failed (ENOSPC, EDQUOT,
+// EROFS, EIO, ...; None when it was not the disk: a muxer error, a bad stream).
+struct WriteError : Error {
+  DiskFault disk = DiskFault::None;
+  WriteError() = default;
+  WriteError(Error error, DiskFault fault = DiskFault::None) : Error(std::move(error)), disk(fault) {}  // NOLINT: implicit
+};
+template <class T>
+using WriteResult = tl::expected<T, WriteError>;
+
 // What a closed segment reports to the index.
 struct ClosedSegment {
   std::filesystem::path path;      // final path (after rename)
@@ -47,13 +59,14 @@ struct ClosedSegment {
   Sha256 sha256{};
   bool truncated = false;          // closed after a write error, cut at the last whole fragment
   std::string truncation_reason;
+  DiskFault truncation_fault = DiskFault::None;  // the write error's, when truncated (None: not a disk fault)
 };
 
 class SegmentFile {
  public:
   // Creates `final_path` + ".partial" exclusively (an existing file is never overwritten)
   // and writes the MP4 header. `start` is the wall clock at the first packet.
-  static Result<std::unique_ptr<SegmentFile>> create(const std::filesystem::path& final_path,
+  static WriteResult<std::unique_ptr<SegmentFile>> create(const std::filesystem::path& final_path,
                                                      const StreamLayout& layout, UtcTime start,
                                                      const WriterOptions& options = {});
   ~SegmentFile();  // an unclosed file is closed best-effort (as after a write error)
@@ -64,11 +77,12 @@ class SegmentFile {
   // 1 = audio. Timestamps are in the input time base of that stream. A write error (disk
   // full, I/O error) is returned; the caller then calls close(), which cuts the file back
   // to its last complete fragment so it stays playable.
-  Status write(AVPacket* packet, int stream);
+  WriteResult<void> write(AVPacket* packet, int stream);
 
   // Writes the trailer (or, after a write error, truncates to the last complete fragment),
-  // fsyncs, renames `.partial` away, fsyncs the directory.
-  Result<ClosedSegment> close();
+  // fsyncs, renames `.partial` away, fsyncs the directory. ClosedSegment::truncation_fault is
+  // the disk fault of the write error it was cut after.
+  WriteResult<ClosedSegment> close();
 
   const std::filesystem::path& partial_path() const { return partial_path_; }
   const std::filesystem::path& final_path() const { return final_path_; }
@@ -83,8 +97,8 @@ class SegmentFile {
  private:
   struct Sink;
   SegmentFile() = default;
-  Status open(const StreamLayout& layout, const WriterOptions& options);
-  Status write_timed(AVPacket* packet, int stream);
+  WriteResult<void> open(const StreamLayout& layout, const WriterOptions& options);
+  WriteResult<void> write_timed(AVPacket* packet, int stream);
 
   std::filesystem::path final_path_;
   std::filesystem::path partial_path_;
@@ -106,6 +120,7 @@ class SegmentFile {
   bool failed_ = false;
   bool closed_ = false;
   std::string failure_;
+  DiskFault failure_fault_ = DiskFault::None;  // of the write that failed, from its errno
 };
 
 }  // namespace carekeep::segment

@@ -72,6 +72,36 @@ std::string sql_excerpt(std::string_view sql) {
   return out;
 }
 
+bool last_failure_transient(sqlite3* db) {
+  if (db == nullptr) return false;
+  switch (sqlite3_extended_errcode(db) & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+DiskFault last_disk_fault(sqlite3* db) {
+  if (db == nullptr) return DiskFault::None;
+  int primary = sqlite3_extended_errcode(db) & 0xff;
+  if (primary != SQLITE_FULL && primary != SQLITE_IOERR && primary != SQLITE_READONLY && primary != SQLITE_CANTOPEN)
+    return DiskFault::None;
+  if (int err = sqlite3_system_errno(db); err != 0) {
+    DiskFault fault = disk_fault_from_errno(err);
+    // SQLITE_READONLY also says "opened read-only", with an older errno behind it.
+    if (primary != SQLITE_READONLY || fault == DiskFault::ReadOnly) return fault;
+  }
+  if (primary == SQLITE_FULL) return DiskFault::Full;
+  if (primary == SQLITE_IOERR) return DiskFault::IoError;
+  return DiskFault::None;
+}
+
 Error to_error(int rc, std::string_view what, sqlite3* db) {
   // sqlite3_errmsg describes the most recent failure on `db`, which is `rc` as long as the
   // caller asks right after the failing call (each Connection is used by one thread).

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/disk_fault.hpp"
 #include "base/error.hpp"
 
 struct sqlite3;
@@ -16,6 +17,15 @@ namespace carekeep::sqlite {
 // "<what>: <sqlite's own message>". With `db`, the message is sqlite3_errmsg(db), which names
 // the constraint or the missing table; without it, the generic text for `rc`.
 Error to_error(int rc, std::string_view what, sqlite3* db = nullptr);
+
+// Right after a call on `db` failed: whether it failed for a reason of the file system or
+// the lock (SQLITE_FULL, IOERR, READONLY, CANTOPEN, BUSY, LOCKED), which may pass, rather than
+// for one of the statement's own (a constraint, SQL, or no SQLite failure at all).
+bool last_failure_transient(sqlite3* db);
+// The disk fault behind that failure, from the errno SQLite kept of the file-system call that
+// failed (sqlite3_system_errno); SQLITE_FULL is Full even without one. None when the last
+// failure was not the disk's.
+DiskFault last_disk_fault(sqlite3* db);
 
 // The start of a statement or script for error messages, with leading comment lines
 // skipped and whitespace folded: enough to find it in the source, short enough to read.

@@ -130,12 +130,13 @@ Options parse(int argc, char** argv) {
   std::fprintf(stderr, "export_bench: %s\n", what.c_str());
   std::exit(1);
 }
-template <class T>
-T must(Result<T> r, const char* what) {
+template <class T, class E>  // E: Error, or segment::WriteError
+T must(tl::expected<T, E> r, const char* what) {
   if (!r) die(std::string(what) + ": " + r.error().message);
   return std::move(*r);
 }
-void must(Status s, const char* what) {
+template <class E>
+void must(tl::expected<void, E> s, const char* what) {
   if (!s) die(std::string(what) + ": " + s.error().message);
 }
 

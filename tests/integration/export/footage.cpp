@@ -13,12 +13,13 @@
 namespace carekeep::test {
 
 namespace {
-template <class T>
-T need(Result<T> r, const std::string& what) {
+template <class T, class E>  // E: Error, or segment::WriteError
+T need(tl::expected<T, E> r, const std::string& what) {
   if (!r) throw std::runtime_error(what + ": " + r.error().message);
   return std::move(*r);
 }
-void need(Status s, const std::string& what) {
+template <class E>
+void need(tl::expected<void, E> s, const std::string& what) {
   if (!s) throw std::runtime_error(what + ": " + s.error().message);
 }
 }  // namespace

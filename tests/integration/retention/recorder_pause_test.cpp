@@ -54,6 +54,7 @@ TEST_CASE("a paused recorder closes its segment, ends its run as disk_error and 
   CHECK(events().back().detail.find("recording paused: disk full outside care hours") != std::string::npos);
   REQUIRE(test::wait_until([&] { return !recorder.snapshot().up; }, 5s));
   CHECK(recorder.snapshot().detail.find("disk full") != std::string::npos);
+  CHECK(recorder.snapshot().disk_fault == DiskFault::None);  // a pause is not a disk fault: nothing failed
 
   auto paused = rows();
   REQUIRE(paused.size() == 1);

@@ -45,7 +45,7 @@ segment::StreamLayout layout_of(const Input& in) {
 // Feeds every packet of `in` to `file`; `mangle` may rewrite timestamps. Stops at the first
 // write error and returns it.
 template <class Mangle>
-Status remux(Input& in, segment::SegmentFile& file, Mangle mangle) {
+segment::WriteResult<void> remux(Input& in, segment::SegmentFile& file, Mangle mangle) {
   auto packet = av::make_packet();
   std::int64_t n = 0;
   while (av_read_frame(in.format.get(), packet.get()) >= 0) {
@@ -60,10 +60,10 @@ Status remux(Input& in, segment::SegmentFile& file, Mangle mangle) {
       return st;
     }
   }
-  return ok();
+  return {};
 }
 
-Status remux(Input& in, segment::SegmentFile& file) {
+segment::WriteResult<void> remux(Input& in, segment::SegmentFile& file) {
   return remux(in, file, [](AVPacket&, std::int64_t) {});
 }
 
@@ -178,9 +178,11 @@ TEST_CASE("disk full on a real small filesystem closes the segment at its last w
   auto written = remux(in, **file);
   REQUIRE_FALSE(written);
   CHECK(written.error().kind == ErrorKind::ResourceExhausted);
+  CHECK(written.error().disk == DiskFault::Full);  // typed from ENOSPC at the write, not from its words
   auto closed = (*file)->close();
   REQUIRE(closed);
   CHECK(closed->truncated);
+  CHECK(closed->truncation_fault == DiskFault::Full);
   CHECK(closed->size_bytes == std::filesystem::file_size(target));
   CHECK(segment::to_hex(closed->sha256) == test::sha256_file(target));
   auto info = test::probe(target);
@@ -189,4 +191,32 @@ TEST_CASE("disk full on a real small filesystem closes the segment at its last w
   CHECK(info.video_packets > 0);
   CHECK(info.video_packets % 25 == 0);  // whole fragments only (one per 1 s GOP)
   CHECK(info.dts_monotonic);
+}
+
+TEST_CASE("a read-only file system and a full one are told apart by the fault typed at the failing call", "[segment][disk]") {
+  test::TempDir dir;
+  test::make_clip(dir / "clip.mp4", {.seconds = 1});
+  auto in = open_clip(dir / "clip.mp4");
+  test::SmallFilesystem small{1024 * 1024};
+  std::filesystem::create_directories(small.path() / "cam");
+  small.remount_read_only();
+  auto file = segment::SegmentFile::create(small.path() / "cam" / "out.mp4", layout_of(in), kStart);
+  REQUIRE_FALSE(file);
+  CHECK(file.error().disk == DiskFault::ReadOnly);  // EROFS at open(2)
+  // A tiny file system: the header fits, the first fragment does not.
+  test::SmallFilesystem tiny{64 * 1024};
+  test::write_text(tiny.path() / "ballast", std::string(60 * 1024, 'x'));
+  auto created = segment::SegmentFile::create(tiny.path() / "out.mp4", layout_of(in), kStart);
+  if (!created) {
+    CHECK(created.error().disk == DiskFault::Full);
+    return;
+  }
+  // The muxer's buffer may hold the whole clip until the trailer: the failure comes at a
+  // write or at close, typed the same either way.
+  auto written = remux(in, **created);
+  if (!written) CHECK(written.error().disk == DiskFault::Full);
+  auto closed = (*created)->close();
+  REQUIRE_FALSE(closed);  // nothing whole was written: the file is removed
+  CHECK(closed.error().disk == DiskFault::Full);
+  CHECK_FALSE(std::filesystem::exists(tiny.path() / "out.mp4.partial"));
 }
