@@ -31,7 +31,6 @@ Error io_error(int err, std::string what) {
   return Error{kind, std::move(what) + ": " + std::strerror(err)};
 }
 
-
 // The size of the box whose header starts at `offset`, from its 8- or 16-byte header;
 // nullopt when the header is cut short or says "to the end of the file" (size 0), which a
 // writer that was interrupted cannot be trusted to mean.

@@ -54,6 +54,8 @@ def segment_record(r):
                    ("protect_until_us", "protect_until_us"), ("created_us", "created_us"),
                    ("closed_us", "closed_us"), ("deleted_us", "deleted_us")]:
         line(k, r[col])
+    if "suspect_clock" in r.keys() and r["suspect_clock"]:
+        line("suspect_clock", 1)  # chained since evfix (index/chain.cpp): only when set
     return out
 
 
