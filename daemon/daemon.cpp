@@ -190,6 +190,31 @@ class Daemon {
     webhooks_.adopt(alerts_.open());
   }
 
+  // Protected care footage whose file vanished while the daemon was not looking (recovery
+  // marked the rows damaged): one critical alert per camera, through the center so that the
+  // webhooks hear it too. Nothing resolves it; a person acknowledges it.
+  void raise_lost_footage(const std::vector<index::SegmentRow>& rows) {
+    std::map<std::string, std::vector<const index::SegmentRow*>> by_camera;
+    for (const auto& row : rows) by_camera[row.camera_id].push_back(&row);
+    for (const auto& [camera, lost] : by_camera) {
+      std::string message = std::to_string(lost.size()) +
+                            " protected care segment(s) found without their file at startup (removed outside "
+                            "carekeep before their retention ended):";
+      std::size_t shown = 0;
+      for (const auto* row : lost) {
+        if (++shown > 5) {
+          message += " ...";
+          break;
+        }
+        message += " " + std::to_string(row->id) + " " + row->path + " (recorded " + format_utc_iso(row->start) +
+                   ", protected until " + format_utc_iso(*row->protect_until) + ")";
+      }
+      message += "; run carekeep verify and find out who removed them";
+      if (auto st = alerts_.raise(alerts::kFootageMissing, camera, alerts::Severity::Critical, message); !st)
+        log::error("alert_write_failed", {{"error", st.error().message}});
+    }
+  }
+
   int run() {
     content_.recover();
     content_.configure(config_);
@@ -656,6 +681,7 @@ int run(const std::filesystem::path& config_path) {
                               {"quarantined", std::to_string(recovered->quarantined)},
                               {"missing", std::to_string(recovered->missing)}});
   Daemon daemon{std::move(*config), config_path, std::move(*index), std::move(*lock), *run_id, std::move(protection)};
+  daemon.raise_lost_footage(recovered->protected_missing);
   return daemon.run();
 }
 

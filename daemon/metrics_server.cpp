@@ -206,7 +206,8 @@ void add_status_metrics(Exposition& out, const nlohmann::json& status, const std
                                    "disk_full",          "disk_readonly",      "disk_error",
                                    "storage_not_writable",
                                    "disk_smart_failing", "disk_smart_warning", "disk_smart_unavailable",
-                                   "clock_untrusted",    "capacity_short",     "content_fault"};
+                                   "clock_untrusted",    "capacity_short",     "content_fault",
+                                   "footage_missing"};
     std::map<std::string, double> open;
     for (const char* kind : kKinds) open[kind] = 0;
     for (const auto& alert : status.at("alerts")) open[alert.value("kind", std::string("unknown"))] += 1;

@@ -55,6 +55,7 @@ Phrase phrase(const Alert& alert, const WebhookSite& site, bool zh) {
     if (k == kDiskSmartUnavailable) return {"无法读取硬盘健康状态（SMART）", "请检查硬盘连接和每小时的健康检查"};
     if (k == kClockUntrusted) return {"设备时间不可信", "请检查网络时间同步（NTP）"};
     if (k == kCapacityShort) return {"硬盘容量不够保存规定天数的录像", "请更换更大的硬盘"};
+    if (k == kFootageMissing) return {name + "摄像头受保护的托育录像文件丢失", "录像在保存期内被删除，请立即查明原因"};
   } else {
     if (k == kCameraOffline) return {"Camera " + name + " offline", "check its power and network cable"};
     if (k == kZoneUncovered) return {name + " not covered by any camera during care hours", "check the cameras of this zone"};
@@ -69,6 +70,7 @@ Phrase phrase(const Alert& alert, const WebhookSite& site, bool zh) {
     if (k == kDiskSmartUnavailable) return {"Footage disk health (SMART) cannot be read", "check the disk and the hourly check"};
     if (k == kClockUntrusted) return {"Clock not trustworthy", "check time synchronisation (NTP)"};
     if (k == kCapacityShort) return {"Disk too small for the required care days", "fit a larger disk"};
+    if (k == kFootageMissing) return {"Protected care footage of camera " + name + " is gone", "find out who removed it: it had to be kept"};
   }
   return {alert.message.empty() ? alert.kind + " " + name : alert.message, ""};
 }

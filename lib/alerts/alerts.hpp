@@ -43,6 +43,9 @@ inline constexpr std::string_view kCapacityShort = "capacity_short";
 inline constexpr std::string_view kCameraOffline = "camera_offline";
 inline constexpr std::string_view kZoneUncovered = "zone_uncovered";
 inline constexpr std::string_view kContentFault = "content_fault";
+// Protected care footage whose file vanished outside carekeep (found at startup; subject: the
+// camera). Critical: the law's retention was broken; it stays open until acknowledged.
+inline constexpr std::string_view kFootageMissing = "footage_missing";
 
 struct Alert {
   std::int64_t id = 0;

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,6 +38,13 @@ class UniqueFd {
 // errno as an Error: ENOSPC/EDQUOT ResourceExhausted, ENOENT NotFound, EROFS/EACCES/EPERM
 // FailedPrecondition, EIO DataLoss, anything else Internal. Message "<what>: <strerror>".
 Error from_errno(int err, std::string what);
+
+// Opens a file to read it as evidence: never follows a symbolic link as its last component,
+// never blocks in open(2) (a FIFO or a device in a footage folder would hang startup recovery
+// or verify forever: review scenario S3), and accepts only a regular file (fstat). NotFound
+// when there is none; FailedPrecondition naming what is there instead ("a FIFO", "a
+// symbolic link", ...). The descriptor is blocking again, close-on-exec.
+Result<UniqueFd> open_regular_file(const std::filesystem::path& path);
 
 // Writes all of `bytes` at the descriptor's current offset (retrying short writes and EINTR).
 Status write_all(int fd, std::string_view bytes, const std::string& what);

@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "base/fs.hpp"
+#include "base/text.hpp"
 
 namespace carekeep::fs {
 namespace {
@@ -27,12 +28,7 @@ std::optional<std::string> read_small(const std::filesystem::path& path) {
   return buf.str();
 }
 
-std::optional<std::int64_t> parse_int(std::string_view text) {
-  std::int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
-  return value;
-}
+std::optional<std::int64_t> parse_int(std::string_view text) { return text::parse_int64(text); }
 
 // Field 22 of /proc/<pid>/stat: when the process started, in clock ticks after boot. The
 // command name (field 2) may contain spaces and parentheses; fields are counted after the

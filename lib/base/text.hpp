@@ -2,6 +2,7 @@
 // ("did you mean" suggestions, URL credential redaction). Pure functions.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -25,5 +26,16 @@ std::string redact_urls_in(std::string_view text);
 
 // "7.5 MB", "1.2 TB": decimal units, as disks are sold; whole bytes below 1 kB.
 std::string human_bytes(double bytes);
+
+// A whole decimal integer (optional '-'), nothing before or after it; nullopt for anything
+// else, including out of range. For text read back from files and the index, which an
+// attacker may have written: never throws (std::stoll does).
+std::optional<std::int64_t> parse_int64(std::string_view text);
+
+// Text from the index or a file made safe for a terminal: control characters (C0, DEL, and
+// the C1 range's UTF-8 forms U+0080..U+009F) become \xNN, "\" becomes "\\", so that a
+// state_detail, a hold reason or a path cannot move the cursor, erase or hide a line of the
+// output an inspector reads (ESC[2K, ESC[8m, a bare CR). Newlines too: one item, one line.
+std::string printable(std::string_view text);
 
 }  // namespace carekeep::text

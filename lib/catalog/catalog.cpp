@@ -185,11 +185,12 @@ Status Catalog::do_apply(const recorder::SegmentClosed& report) {
   if (seg.truncated) closed.state_detail = "cut at the last whole fragment after a write error: " + seg.truncation_reason;
   if (protection_) closed.protect_until = protection_(report.camera, seg.start, seg.start + seg.duration);
   closed.closed = seg.start + seg.duration;
-  if (auto st = index_.close_segment(it->second, closed); !st) return st;
   // Also when the clock became untrusted while it was open: its end is on the wrong clock.
+  // Before the close, so that the chain entry the close appends records the flag.
   if (clock_suspect_) {
     if (auto st = index_.mark_segment_suspect_clock(it->second); !st) return st;
   }
+  if (auto st = index_.close_segment(it->second, closed); !st) return st;
   open_.erase(it);
   return ok();
 }

@@ -45,6 +45,45 @@ Finding chain_finding(const index::ChainFinding& f) {
   return {"chain", f.chain, f.segment_id.value_or(0), "", where + ": " + f.problem};
 }
 
+std::string protection_words(const index::SegmentRow& row, UtcTime now) {
+  if (!row.protect_until) return "it was not protected (recorded outside care hours)";
+  if (*row.protect_until > now) {
+    return "PROTECTED care footage: it had to be kept until " + format_utc_iso(*row.protect_until);
+  }
+  return "its protection had ended at " + format_utc_iso(*row.protect_until);
+}
+
+Result<std::vector<Finding>> lost_footage(index::Index& index, const std::string& camera,
+                                          const std::vector<index::SegmentRow>& rows,
+                                          const std::filesystem::path& storage, UtcTime now) {
+  std::vector<Finding> out;
+  if (std::none_of(rows.begin(), rows.end(), [](const auto& r) { return r.state == SegmentState::Damaged; })) {
+    return out;
+  }
+  auto entries = index.chain_entries(camera);
+  if (!entries) return tl::unexpected(entries.error());
+  std::set<index::SegmentId> was_whole;
+  for (const auto& e : *entries) {
+    if (!e.segment_id) continue;
+    bool whole = e.kind == "closed" || e.kind == "recovered";
+    if (e.kind == "adopted") {
+      for (const auto& [key, value] : index::parse_record(e.record)) {
+        if (key == "state") whole = value == "closed" || value == "recovered";
+      }
+    }
+    if (whole) was_whole.insert(*e.segment_id);
+  }
+  for (const auto& row : rows) {
+    if (row.state != SegmentState::Damaged || !was_whole.count(row.id)) continue;
+    struct stat st {};
+    if (::lstat((storage / row.path).c_str(), &st) == 0) continue;  // still there: not lost
+    out.push_back({"lost", camera, row.id, row.path,
+                   "footage recorded whole is gone (row now damaged: " + row.state_detail + "); " +
+                       protection_words(row, now)});
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<VerifyReport> verify_footage(index::Index& index, const std::filesystem::path& storage,
@@ -57,7 +96,24 @@ Result<VerifyReport> verify_footage(index::Index& index, const std::filesystem::
   };
   std::vector<Plan> plans;
   std::uint64_t total = 0;
-  for (const auto& camera : options.cameras) {
+  std::vector<std::string> cameras = options.cameras;
+  if (cameras.empty()) {
+    auto named = index.evidence_cameras();
+    if (!named) return tl::unexpected(named.error());
+    auto rows = index.cameras();
+    if (!rows) return tl::unexpected(rows.error());
+    std::set<std::string> with_row;
+    for (const auto& c : *rows) with_row.insert(c.id);
+    for (const auto& id : *named) {
+      if (!with_row.count(id)) {
+        report.findings.push_back({"camera", id, 0, "",
+                                   "its footage, chain or anchors are in the index but its camera row is gone (deleted "
+                                   "outside carekeep: camera rows are never removed)"});
+      }
+    }
+    cameras = std::move(*named);
+  }
+  for (const auto& camera : cameras) {
     auto rows = index.chain_segments(camera);
     if (!rows) return tl::unexpected(rows.error());
     for (const auto& row : *rows) {
@@ -97,7 +153,8 @@ Result<VerifyReport> verify_footage(index::Index& index, const std::filesystem::
       struct stat st {};
       if (::stat(path.c_str(), &st) != 0) {
         report.findings.push_back({"missing", plan.camera, row.id, row.path, "file is gone; the index says it is " +
-                                                                                  std::string(index::to_string(row.state))});
+                                                                                  std::string(index::to_string(row.state)) +
+                                                                                  "; " + protection_words(row, options.now)});
         continue;
       }
       if (st.st_size != row.size_bytes) {
@@ -117,6 +174,17 @@ Result<VerifyReport> verify_footage(index::Index& index, const std::filesystem::
       } else if (!row.sha256 || *digest != *row.sha256) {
         report.findings.push_back({"altered", plan.camera, row.id, row.path, "SHA-256 differs from the index"});
       }
+    }
+
+    // 2b. Footage that was recorded whole and is gone: a damaged row whose chain says it was
+    // closed or recovered before. Startup recovery marks a vanished file's row damaged ("file
+    // missing at startup"), which is a legal step of the chain; without this check removing a
+    // protected file and restarting the daemon left verify clean (review scenario R). A row
+    // damaged straight from open (a crash without usable data) never had a whole file.
+    if (auto lost = lost_footage(index, plan.camera, plan.rows, storage, options.now); !lost) {
+      return tl::unexpected(lost.error());
+    } else {
+      report.findings.insert(report.findings.end(), lost->begin(), lost->end());
     }
 
     // 3. Files without rows (in range, judged by the local start time in their names).

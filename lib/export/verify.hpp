@@ -23,7 +23,7 @@
 namespace carekeep::exports {
 
 struct Finding {
-  std::string kind;     // missing | altered | extra | out_of_chain | chain | anchor | access_log | key
+  std::string kind;     // missing | lost | altered | extra | out_of_chain | chain | anchor | access_log | key | camera
   std::string camera;   // "" for the access log
   std::int64_t segment_id = 0;  // 0 when not about one row
   std::string path;     // relative to storage, when about a file
@@ -31,7 +31,9 @@ struct Finding {
 };
 
 struct VerifyOptions {
-  std::vector<std::string> cameras;           // those to check
+  // Those to check; empty = every camera the evidence names (Index::evidence_cameras), and
+  // one without a camera row is itself a finding (the row deleted to hide its footage).
+  std::vector<std::string> cameras;
   std::optional<index::TimeRange> range;      // files of segments overlapping it; all when absent
   bool quick = false;                         // presence and size only, no re-hashing
   // The key anchor signatures are checked with (anchors by other keys are findings), and

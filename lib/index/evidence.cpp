@@ -223,6 +223,20 @@ constexpr std::string_view kAnchorsSql = R"sql(
   from integrity_anchor where :camera_id is null or camera_id = :camera_id order by id
 )sql";
 
+constexpr std::string_view kEvidenceCamerasSql = R"sql(
+  select id from camera
+  union select camera_id from segment
+  union select chain from chain_entry where chain <> ''
+  union select camera_id from integrity_anchor
+  order by 1
+)sql";
+
+Result<std::vector<std::string>> Index::evidence_cameras() {
+  return query_all(
+      db_, kEvidenceCamerasSql, "listing the cameras the evidence names", [](Statement&) {},
+      [](const Statement& q) { return q.column<std::string>(0); });
+}
+
 Result<std::vector<AnchorRow>> Index::anchors(std::optional<std::string_view> camera_id) {
   return query_all(
       db_, kAnchorsSql, "reading integrity anchors",

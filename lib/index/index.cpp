@@ -1228,7 +1228,7 @@ Status Index::save_clock_trust(const ClockTrustRow& row) {
 }
 
 constexpr std::string_view kMarkSuspectClockSql = R"sql(
-  update segment set suspect_clock = 1 where id = :id
+  update segment set suspect_clock = 1 where id = :id and state = 'open'
 )sql";
 
 Status Index::mark_segment_suspect_clock(SegmentId id) {

@@ -154,8 +154,9 @@ class Index {
   // Writes the row (insert or replace). The caller decides when: on every change of trust and
   // about once a minute while trusted.
   Status save_clock_trust(const ClockTrustRow& row);
-  // Marks segment `id` as recorded on an untrusted clock (idempotent, any state). NotFound when
-  // there is no such row.
+  // Marks open segment `id` as recorded on an untrusted clock (idempotent). Only while open:
+  // the flag is part of the chained record (index/chain.hpp), fixed when the segment closes, so
+  // the catalog marks it before closing. NotFound when there is no such open row.
   Status mark_segment_suspect_clock(SegmentId id);
   // How many of the camera's segments overlapping `range` carry suspect_clock (reports);
   // served by the partial index segment_suspect_clock, so it costs nothing on a healthy box.
@@ -200,6 +201,9 @@ class Index {
   Result<std::int64_t> insert_anchor(const NewAnchor& anchor);
   // Anchors of one camera or of all, by id.
   Result<std::vector<AnchorRow>> anchors(std::optional<std::string_view> camera_id = std::nullopt);
+  // Every camera id the evidence names: camera rows, and ids that segments, chain entries or
+  // anchors carry (a camera row deleted by hand must not hide its footage from verify), sorted.
+  Result<std::vector<std::string>> evidence_cameras();
 
   // ---- evidence chain (index/chain.hpp; docs/evidence.md, Evidence chain) ----
   // close_segment, mark_segment_damaged/deleting/deleted, insert_hold and release_hold each

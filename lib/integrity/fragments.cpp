@@ -11,6 +11,7 @@
 #include <span>
 #include <vector>
 
+#include "base/fd.hpp"
 #include "segment/box_scanner.hpp"
 
 namespace carekeep::integrity {
@@ -30,20 +31,6 @@ Error io_error(int err, std::string what) {
   return Error{kind, std::move(what) + ": " + std::strerror(err)};
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 // The size of the box whose header starts at `offset`, from its 8- or 16-byte header;
 // nullopt when the header is cut short or says "to the end of the file" (size 0), which a
 // writer that was interrupted cannot be trusted to mean.
@@ -62,8 +49,9 @@ Result<std::optional<std::uint64_t>> box_size_at(int fd, std::uint64_t offset, c
 }  // namespace
 
 Result<FragmentScan> scan_fragments(const std::filesystem::path& path) {
-  Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (fd.get() < 0) return tl::unexpected(io_error(errno, "opening " + path.string()));
+  auto opened = fs::open_regular_file(path);  // a FIFO here would block recovery forever
+  if (!opened) return tl::unexpected(std::move(opened.error()));
+  fs::UniqueFd fd = std::move(*opened);
   ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
 
   segment::BoxScanner scanner;

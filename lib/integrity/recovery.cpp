@@ -470,6 +470,7 @@ class Recovery {
     if (auto st = index_.mark_segment_damaged(row.id, state_detail); !st) return st;
     if (auto st = tx->commit(); !st) return st;
     ++report_.missing;
+    if (row.protect_until && *row.protect_until > now_) report_.protected_missing.push_back(row);
     finding("camera " + row.camera_id + ": " + event_detail);
     log::error("segment_file_missing", {{"camera", row.camera_id},
                                         {"segment", std::to_string(row.id)},

@@ -26,6 +26,10 @@ struct RecoveryReport {
   std::int64_t quarantined = 0;  // files without a row moved to <storage>/quarantine
   std::int64_t missing = 0;      // closed/recovered rows whose file is gone (now damaged)
   std::vector<std::string> findings;  // one line per action, for the journal and reports
+  // Of `missing`: rows still under protection (care footage that had to be kept) when their
+  // file was found gone. Nothing in carekeep removes such a file, so the daemon raises a
+  // critical alert for them (alerts::kFootageMissing).
+  std::vector<index::SegmentRow> protected_missing;
 };
 
 // protect_until for a segment recovered at startup, by the same rule the daemon

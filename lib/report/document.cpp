@@ -133,7 +133,8 @@ void Builder::retention() {
                       {0.8, 1, 1.6, 1.6, 1.6, 1.6, 2});
     for (const auto& d : r.protected_deletions) {
       del.rows.push_back({std::to_string(d.segment_id), d.camera_id, time(d.start), time(d.end), time(d.protect_until),
-                          d.deleted ? time(*d.deleted) : s("deleting"), d.detail});
+                          d.deleted ? time(*d.deleted) : s(d.state == "damaged" ? "file_lost" : "deleting"),
+                          d.detail});
     }
   }
   auto& cams = table("retention_by_camera",

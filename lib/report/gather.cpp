@@ -61,6 +61,19 @@ constexpr std::string_view kProtectedDeletionsSql = R"sql(
   order by id
 )sql";
 
+// Protected footage whose file vanished (review scenario R): startup recovery marks a closed or
+// recovered row whose file is gone damaged with this detail. Listed while its protection is
+// still in force at the report's time: the law's retention was broken, not merely a crash
+// (a crash damages open rows, which carry no protection yet). `state in (...)` as in the
+// partial index segment_unusual, so only the few damaged and recovered rows are read.
+constexpr std::string_view kProtectedLostSql = R"sql(
+  select id, camera_id, start_us, end_us, protect_until_us, state, state_detail
+  from segment
+  where state in ('recovered', 'damaged') and state = 'damaged' and protect_until_us > :now_us
+    and state_detail like 'file missing at startup%'
+  order by id
+)sql";
+
 constexpr std::string_view kAlertsSql = R"sql(
   select id, kind, subject, severity, message, raised_us, last_seen_us, resolved_us, acknowledged_us,
          coalesce(acknowledged_by, '')
@@ -349,6 +362,17 @@ Result<Retention> gather_retention(index::Index& index, const config::Config& co
       out.protected_deletions.push_back({s.column<std::int64_t>(0), s.column<std::string>(1), from_us(s.column<std::int64_t>(2)),
                                          from_us(s.column<std::int64_t>(3)), from_us(s.column<std::int64_t>(4)),
                                          opt_time(s, 5), s.column<std::string>(6), s.column<std::string>(7)});
+    });
+    if (!st) return tl::unexpected(st.error());
+  }
+  {
+    auto q = index.connection().prepare(kProtectedLostSql);
+    if (!q) return tl::unexpected(q.error());
+    q->bind(":now_us", to_us(options.now));
+    auto st = each_row(*q, [&](Statement& s) {
+      out.protected_deletions.push_back({s.column<std::int64_t>(0), s.column<std::string>(1), from_us(s.column<std::int64_t>(2)),
+                                         from_us(s.column<std::int64_t>(3)), from_us(s.column<std::int64_t>(4)),
+                                         std::nullopt, s.column<std::string>(5), s.column<std::string>(6)});
     });
     if (!st) return tl::unexpected(st.error());
   }

@@ -107,7 +107,9 @@ struct Capacity {
 
 struct Retention {
   std::vector<CameraRetention> cameras;
-  std::vector<ProtectedDeletion> protected_deletions;  // must be empty
+  // Must be empty. Also lists protected footage LOST: rows startup recovery marked damaged
+  // because their file was gone while still protected (state "damaged", no deleted time).
+  std::vector<ProtectedDeletion> protected_deletions;
   Capacity capacity;
 };
 

@@ -82,6 +82,7 @@ const std::unordered_map<std::string_view, Words>& table() {
       {"protect_until", {"Protected until", "保护至"}},
       {"deleted", {"Deleted", "删除时间"}},
       {"deleting", {"being deleted", "删除中"}},
+      {"file_lost", {"file gone (lost, not deleted by carekeep)", "文件丢失（非本系统删除）"}},
       {"detail", {"Detail", "详情"}},
       {"retention_by_camera", {"Footage held per camera", "各摄像头录像保存情况"}},
       {"oldest_care_footage", {"Oldest care footage", "最早托育时间录像"}},

@@ -9,6 +9,8 @@
 #include <memory>
 #include <new>
 
+#include "base/fd.hpp"
+
 namespace carekeep::segment {
 namespace {
 constexpr std::size_t kReadSize = 1 << 20;
@@ -42,15 +44,12 @@ Result<Sha256> sha256_fd(int fd, const std::string& name, std::optional<std::uin
 }
 
 Result<Sha256> sha256_file(const std::filesystem::path& path, std::optional<std::uint64_t> limit) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    return fail(err == ENOENT ? ErrorKind::NotFound : ErrorKind::FailedPrecondition,
-                "reading " + path.string() + ": " + std::strerror(err));
+  auto fd = fs::open_regular_file(path);
+  if (!fd) {
+    auto kind = fd.error().kind == ErrorKind::NotFound ? ErrorKind::NotFound : ErrorKind::FailedPrecondition;
+    return fail(kind, fd.error().message);
   }
-  auto digest = sha256_fd(fd, path.string(), limit);
-  ::close(fd);
-  return digest;
+  return sha256_fd(fd->get(), path.string(), limit);
 }
 
 }  // namespace carekeep::segment

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "base/text.hpp"
 #include "command.hpp"
 #include "inspect.hpp"
 
@@ -45,7 +46,8 @@ int run_access_log(const AccessLogOptions& o, Context& context) {
     }
     if (table.empty()) std::printf("no access log rows in the range\n");
     else table.print();
-    for (const auto& f : findings) std::printf("CHAIN BROKEN at row %lld: %s\n", static_cast<long long>(f.id), f.problem.c_str());
+    for (const auto& f : findings)
+      std::printf("CHAIN BROKEN at row %lld: %s\n", static_cast<long long>(f.id), text::printable(f.problem).c_str());
     if (findings.empty()) std::printf("access log chain intact\n");
   }
   return findings.empty() ? kExitOk : 4;

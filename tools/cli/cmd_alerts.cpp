@@ -12,6 +12,7 @@
 #include <string>
 
 #include "alerts/alerts.hpp"
+#include "base/text.hpp"
 #include "command.hpp"
 #include "evidence.hpp"
 #include "inspect.hpp"
@@ -45,7 +46,8 @@ int run_list(const AlertsOptions& options, Context& context) {
     if (a.acknowledged) state += ", acknowledged by " + a.acknowledged_by;
     std::printf("#%lld %s %s%s%s since %s (%s)\n  %s\n", static_cast<long long>(a.id),
                 std::string(alerts::to_string(a.severity)).c_str(), a.kind.c_str(), a.subject.empty() ? "" : " ",
-                a.subject.c_str(), format_local_iso(a.raised, context.zone).c_str(), state.c_str(), a.message.c_str());
+                text::printable(a.subject).c_str(), format_local_iso(a.raised, context.zone).c_str(),
+                text::printable(state).c_str(), text::printable(a.message).c_str());
   }
   return kExitOk;
 }

@@ -18,6 +18,7 @@
 
 #include "alerts/alerts.hpp"
 #include "care/calendar.hpp"
+#include "base/text.hpp"
 #include "command.hpp"
 #include "inspect.hpp"
 #include "retention/forecast.hpp"
@@ -328,9 +329,9 @@ void print_camera(const Json& camera, bool running) {
       auto reason = get_string(camera, "reason");
       if (cause) line += ": " + *cause;
       if (reason) line += (cause ? ", " : ": ") + *reason;
-      std::printf("%s\n", line.c_str());
+      std::printf("%s\n", text::printable(line).c_str());
       auto detail = get_string(camera, "detail");
-      if (detail && !detail->empty()) std::printf("  detail: %s\n", detail->c_str());
+      if (detail && !detail->empty()) std::printf("  detail: %s\n", text::printable(*detail).c_str());
     }
     std::string stats;
     auto bitrate = get(camera, "bitrate_bps");
@@ -361,7 +362,7 @@ void print_camera(const Json& camera, bool running) {
       if (e["cause"].is_string()) line += ": " + e["cause"].get<std::string>();
       if (e["reason"].is_string()) line += ", " + e["reason"].get<std::string>();
       if (!e["detail"].get<std::string>().empty()) line += " (" + e["detail"].get<std::string>() + ")";
-      std::printf("%s\n", line.c_str());
+      std::printf("%s\n", text::printable(line).c_str());
     }
   }
   const auto& s = camera["last_segment"];
@@ -373,7 +374,7 @@ void print_camera(const Json& camera, bool running) {
     if (!running) {
       if (auto size = size_text(camera); !size.empty()) line += ", " + size;
     }
-    std::printf("%s\n", line.c_str());
+    std::printf("%s\n", text::printable(line).c_str());
   }
 }
 
@@ -461,7 +462,7 @@ int run_status(const StatusOptions& options, Context& context) {
     for (const auto& a : open_alerts) {
       std::printf("  #%lld %s %s: %s\n", static_cast<long long>(a["id"].get<std::int64_t>()),
                   a["severity"].get<std::string>().c_str(), a["kind"].get<std::string>().c_str(),
-                  a["message"].get<std::string>().c_str());
+                  text::printable(a["message"].get<std::string>()).c_str());
     }
   }
   return kExitOk;

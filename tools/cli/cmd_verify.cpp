@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "base/text.hpp"
 #include "command.hpp"
 #include "evidence.hpp"
 #include "export/verify.hpp"
@@ -31,13 +32,10 @@ int run_verify(const VerifyOptions& o, Context& context) {
   exports::VerifyOptions options;
   if (!o.from.empty()) options.range = parse_range(o.from, o.to, context.zone);
   auto index = open_index(context);
-  auto cameras = must(index.cameras(), "reading the index");
   if (!o.camera.empty()) {
-    require_camera(o.camera, context, cameras);
+    require_camera(o.camera, context, must(index.cameras(), "reading the index"));
     options.cameras.push_back(o.camera);
-  } else {
-    for (const auto& c : cameras) options.cameras.push_back(c.id);
-  }
+  }  // else every camera the evidence names, with or without a camera row (verify.hpp)
   options.quick = o.quick;
   options.zone = &context.zone;
   options.key = choose_trusted_key(context, o.pubkey, o.fingerprint);
@@ -87,7 +85,8 @@ int run_verify(const VerifyOptions& o, Context& context) {
       std::string where = f.camera.empty() ? "" : "camera " + f.camera + ": ";
       if (f.segment_id != 0) where += "segment " + std::to_string(f.segment_id) + " ";
       if (!f.path.empty()) where += "(" + f.path + ") ";
-      std::printf("%-13s %s%s\n", f.kind.c_str(), where.c_str(), f.detail.c_str());
+      // Paths, details and ids come from the index and the disk, which the attacker writes.
+      std::printf("%-13s %s\n", f.kind.c_str(), text::printable(where + f.detail).c_str());
     }
     std::printf("%s: %lld segment files %s, %lld chain links, %lld chain entries, %lld anchors%s, %lld access log "
                 "rows; %zu finding(s)\n",
@@ -97,7 +96,12 @@ int run_verify(const VerifyOptions& o, Context& context) {
                 static_cast<long long>(report->anchors_checked),
                 options.key.key ? "" : " (signatures not checked: no key)",
                 static_cast<long long>(report->access_log_rows), report->findings.size());
-    if (!report->signatures_trusted) std::printf("key: %s\n", options.key.detail.c_str());
+    // The fingerprint and where the key came from, always: an inspector compares it with the
+    // one registered at installation, whatever the verdict (review scenario L: a replaced key
+    // and pin verified "clean" without ever showing which key that was).
+    std::printf("key: %s (%s): %s\n",
+                options.key.key ? options.key.key->fingerprint().c_str() : "none",
+                std::string(signing::to_string(options.key.trust)).c_str(), text::printable(options.key.detail).c_str());
   }
   if (!report->clean()) return kExitFindings;
   if (!report->signatures_trusted) {

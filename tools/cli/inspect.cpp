@@ -182,6 +182,8 @@ Table::Table(std::vector<std::string> header, std::vector<bool> right)
 
 void Table::add(std::vector<std::string> row) {
   row.resize(header_.size());
+  // Cells carry index text (details, reasons, paths) that whoever can write the index chose.
+  for (auto& cell : row) cell = text::printable(cell);
   rows_.push_back(std::move(row));
 }
 

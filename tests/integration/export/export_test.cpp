@@ -3,11 +3,13 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <future>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -19,6 +21,7 @@
 #include "base/destination.hpp"
 #include "base/leftover.hpp"
 #include "footage.hpp"
+#include "integrity/recovery.hpp"
 #include "segment/hash.hpp"
 #include "signing/signing.hpp"
 #include "signing/trust.hpp"
@@ -1118,6 +1121,215 @@ TEST_CASE("verify trusts a key only from outside the box", "[verify]") {
 
 // Not run by ctest (hidden tag): throughput of export and verify on 10 minutes of 320x240 footage,
 // against plain `cat` of the same segment files. Run: export_test "[.bench]" -s | grep bench
+// ---- issue 15, the hostile review (tests/review/attacks.sh, scenarios named there) ---------
+
+TEST_CASE("review R: protected footage removed and the daemon restarted is a verify finding", "[verify]") {
+  Site site(true);
+  const auto& care = site.nap[1];
+  REQUIRE(site.cli("verify --quick").exit_code == 0);
+  std::filesystem::remove(site.storage / care.path);
+  {
+    // What carekeepd's start does before READY: the row becomes damaged, a legal chain step.
+    auto index = site.writer();
+    auto recovered = integrity::recover(index, site.storage, SystemClock{}.now());
+    REQUIRE(recovered);
+    CHECK(recovered->missing == 1);
+    REQUIRE(recovered->protected_missing.size() == 1);
+    CHECK(recovered->protected_missing[0].id == care.id);
+    CHECK(index.segment(care.id).value()->state == index::SegmentState::Damaged);
+  }
+  auto run = site.cli("verify --quick");
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 4);
+  CHECK(run.out.find("lost") != std::string::npos);
+  CHECK(run.out.find("segment " + std::to_string(care.id) + " (" + care.path + ")") != std::string::npos);
+  CHECK(run.out.find("file missing at startup") != std::string::npos);
+  CHECK(run.out.find("PROTECTED care footage") != std::string::npos);
+}
+
+TEST_CASE("review R: a segment damaged by a crash before it closed is not lost footage", "[verify]") {
+  Site site;
+  {
+    auto index = site.writer();
+    // A crash's open segment with no usable data: recovery closes it damaged straight from open.
+    auto run = index.chain_segments("front").value().front().run_id;
+    auto open = index.insert_open_segment({"front", run, 99, kT0 + 1h, "front/2026-11-20/090000-99.mp4", kT0 + 1h});
+    REQUIRE(open);
+    index::ClosedSegment damaged;
+    damaged.state = index::SegmentState::Damaged;
+    damaged.state_detail = "file missing: neither the file nor its .partial exists";
+    damaged.closed = kT0 + 2h;
+    REQUIRE(index.close_segment(*open, damaged));
+  }
+  auto run = site.cli("verify --quick");
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 0);
+}
+
+TEST_CASE("review F: a deleted camera row does not hide that camera from verify", "[verify]") {
+  Site site;
+  REQUIRE(site.cli("verify --quick").exit_code == 0);
+  const auto& gone = site.front[0];
+  attacker_sql(site, "pragma foreign_keys = off; drop trigger segment_no_delete; delete from camera where id = 'front';"
+                     "delete from segment where id = " + std::to_string(gone.id));
+  std::filesystem::remove(site.storage / gone.path);
+  auto run = site.cli("verify --quick");
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 4);
+  CHECK(run.out.find("camera        camera front: its footage, chain or anchors are in the index but its camera row is "
+                     "gone") != std::string::npos);
+  CHECK(run.out.find("segment " + std::to_string(gone.id) + ": the row is gone from the index") != std::string::npos);
+}
+
+namespace {
+
+// Appends an entry to `chain` the way the review's forge.py does: correctly linked and hashed
+// (no key is needed for that), with whatever record the attacker likes.
+void append_forged_entry(const Site& site, const std::string& chain, const std::string& kind, std::int64_t segment,
+                         const std::string& record) {
+  auto index = site.writer();
+  auto tip = index.chain_entry_tip(chain).value().value();
+  index::ChainEntry e{chain, tip.seq + 1, tip.time + 1s, kind, segment, std::nullopt, record, tip.hash, {}};
+  e.hash = index::chain_entry_hash(e);
+  auto q = index.connection()
+               .prepare("insert into chain_entry (chain, seq, time_us, kind, segment_id, record, prev_hash, hash) "
+                        "values (:c, :s, :t, :k, :id, :r, :p, :h)")
+               .value();
+  q.bind(":c", chain).bind(":s", e.seq).bind(":t", to_us(e.time)).bind(":k", kind).bind(":id", segment);
+  q.bind(":r", record).bind(":p", sqlite::Blob{e.prev_hash.data(), e.prev_hash.size()});
+  q.bind(":h", sqlite::Blob{e.hash.data(), e.hash.size()});
+  REQUIRE(q.run());
+}
+
+}  // namespace
+
+TEST_CASE("review I1 and I2: a malformed or oversized chain entry is a finding, not a crash", "[verify]") {
+  Site site(true);
+  auto tip = site.writer().chain_entry_tip("nap-1").value().value();
+  const std::string next = std::to_string(tip.seq + 1);
+  SECTION("protect_until_us that is not a number") {
+    auto record = tip.record;
+    auto at = record.find("state=closed");
+    REQUIRE(at != std::string::npos);
+    record.replace(at, 12, "state=deleting");
+    at = record.find("protect_until_us=");
+    REQUIRE(at != std::string::npos);
+    record.insert(at + 17, "x");
+    append_forged_entry(site, "nap-1", "deleting", *tip.segment_id, record);
+    auto run = site.cli("verify --quick");
+    INFO(run.out << run.err);
+    CHECK(run.exit_code == 4);
+    CHECK(run.out.find("chain entry " + next + ": segment " + std::to_string(*tip.segment_id) + ": protect_until_us '") !=
+          std::string::npos);
+    CHECK(run.out.find("is not a number") != std::string::npos);
+  }
+  SECTION("a record over the size cap is not read") {
+    std::string record;
+    for (int i = 0; record.size() <= 70 * 1024; ++i) record += "k" + std::to_string(i) + "=v\n";
+    append_forged_entry(site, "nap-1", "damaged", *tip.segment_id, record);
+    auto run = site.cli("verify --quick");
+    INFO(run.out.substr(0, 4000) << run.err);
+    CHECK(run.exit_code == 4);
+    CHECK(run.out.find("chain entry " + next + ": its record is over 65536 bytes") != std::string::npos);
+  }
+  SECTION("a record with more keys than a row has") {
+    std::string record;
+    for (int i = 0; i < 100; ++i) record += "k" + std::to_string(i) + "=v\n";
+    append_forged_entry(site, "nap-1", "damaged", *tip.segment_id, record);
+    auto run = site.cli("verify --quick");
+    INFO(run.out << run.err);
+    CHECK(run.exit_code == 4);
+    CHECK(run.out.find("chain entry " + next + ": its record has 100 lines, more than the 64") != std::string::npos);
+  }
+}
+
+TEST_CASE("review S3: a FIFO where a segment file should be blocks neither recovery nor verify", "[verify]") {
+  Site site;
+  const std::string rel = "front/2026-11-20/090000-99.mp4";
+  index::SegmentId open_id = 0;
+  {
+    auto index = site.writer();
+    auto run = index.chain_segments("front").value().front().run_id;
+    open_id = index.insert_open_segment({"front", run, 99, kT0 + 1h, rel, kT0 + 1h}).value();
+  }
+  auto partial = site.storage / (rel + ".partial");
+  std::filesystem::create_directories(partial.parent_path());
+  REQUIRE(::mkfifo(partial.c_str(), 0600) == 0);
+  auto recovering = std::async(std::launch::async, [&] {
+    auto index = site.writer();
+    return integrity::recover(index, site.storage, SystemClock{}.now());
+  });
+  if (recovering.wait_for(60s) != std::future_status::ready) {
+    // Blocked in open(2) or read(2) on the FIFO (the bug): give it a writer so the test ends.
+    int fd = ::open(partial.c_str(), O_RDWR | O_NONBLOCK);
+    ::close(fd);
+    FAIL("startup recovery blocked on a FIFO at a .partial");
+  }
+  auto report = recovering.get();
+  REQUIRE(report);
+  CHECK(report->damaged == 1);
+  auto row = site.writer().segment(open_id).value().value();
+  CHECK(row.state == index::SegmentState::Damaged);
+  CHECK(row.state_detail.find("it is a FIFO, not a regular file") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(std::filesystem::symlink_status(partial)));
+  CHECK(std::filesystem::is_fifo(site.storage / "quarantine" / (rel + ".partial")));
+
+  // verify opens every row's file: a FIFO in place of a closed segment is altered, not a hang.
+  std::filesystem::remove(site.storage / site.nap[0].path);
+  REQUIRE(::mkfifo((site.storage / site.nap[0].path).c_str(), 0600) == 0);
+  auto run = test::run_command("timeout 120 " + std::string(CAREKEEP_CLI_PATH) + " --config " + site.config.string() +
+                               " verify --camera nap-1");
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 4);
+  CHECK(run.out.find(site.nap[0].path) != std::string::npos);
+}
+
+TEST_CASE("review E: suspect_clock is in the chained record", "[verify]") {
+  Site site;
+  const std::string rel = "front/2026-11-20/090000-98.mp4";
+  {
+    // As the catalog does while the clock guard distrusts the clock: marked while open, then closed.
+    auto index = site.writer();
+    auto run = index.chain_segments("front").value().front().run_id;
+    auto id = index.insert_open_segment({"front", run, 98, kT0 + 1h, rel, kT0 + 1h}).value();
+    REQUIRE(index.mark_segment_suspect_clock(id));
+    index::ClosedSegment damaged;  // no file needed: a damaged close is chained all the same
+    damaged.state = index::SegmentState::Damaged;
+    damaged.state_detail = "no usable data";
+    damaged.closed = kT0 + 2h;
+    REQUIRE(index.close_segment(id, damaged));
+    CHECK(index.chain_entry_tip("front").value().value().record.find("\nsuspect_clock=1\n") != std::string::npos);
+    CHECK(index.verify_chain("front", SystemClock{}.now()).value().empty());
+    // A closed row cannot be marked afterwards without an entry: the flag is fixed at close.
+    CHECK_FALSE(index.mark_segment_suspect_clock(site.nap[0].id));
+  }
+  REQUIRE(site.cli("verify --quick").exit_code == 0);
+  attacker_sql(site, "update segment set suspect_clock = 1 - suspect_clock");
+  auto run = site.cli("verify --quick");
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 4);
+  CHECK(run.out.find("suspect_clock '1' in the row, null in chain entry") != std::string::npos);  // 0 -> 1
+  CHECK(run.out.find("suspect_clock null in the row, '1' in chain entry") != std::string::npos);  // 1 -> 0
+}
+
+TEST_CASE("review K: terminal escapes from the index are printed escaped", "[verify]") {
+  Site site;
+  attacker_sql(site, "update segment set state_detail = char(13)||char(27)||'[2Kverified: 0 finding(s)'||char(27)||'[8m' "
+                     "where id = " + std::to_string(site.nap[0].id));
+  auto run = site.cli("verify --quick");
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 4);
+  CHECK(run.out.find('\x1b') == std::string::npos);
+  CHECK(run.out.find('\r') == std::string::npos);
+  CHECK(run.out.find("\\x0d\\x1b[2Kverified: 0 finding(s)\\x1b[8m") != std::string::npos);
+  // Every table the CLI prints goes through the same escape (inspect.cpp, Table).
+  attacker_sql(site, "update segment set path = path||char(27)||'[8m' where id = " + std::to_string(site.nap[1].id));
+  auto segments = site.cli("segments --camera nap-1 --from 2026-11-20 --to 2026-11-21");
+  INFO(segments.out << segments.err);
+  CHECK(segments.out.find(site.nap[1].path + "\\x1b[8m") != std::string::npos);
+  CHECK(segments.out.find('\x1b') == std::string::npos);
+}
+
 TEST_CASE("export and verify throughput", "[.bench]") {
   Site site;
   std::vector<index::SegmentRow> rows;

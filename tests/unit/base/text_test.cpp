@@ -62,3 +62,22 @@ TEST_CASE("certificate fingerprints are read as people copy them and written as 
   CHECK_FALSE(sha256_from_fingerprint("sha256::" + shown.substr(7)));      // an empty pair
   CHECK_FALSE(sha256_from_fingerprint(shown.substr(0, shown.size() - 2) + "ZZ"));
 }
+
+TEST_CASE("parse_int64 takes a whole integer and nothing else, without throwing", "[base]") {
+  CHECK(text::parse_int64("1767225600000000") == 1767225600000000);
+  CHECK(text::parse_int64("-5") == -5);
+  CHECK_FALSE(text::parse_int64("x"));
+  CHECK_FALSE(text::parse_int64(""));
+  CHECK_FALSE(text::parse_int64("12x"));
+  CHECK_FALSE(text::parse_int64(" 12"));
+  CHECK_FALSE(text::parse_int64("99999999999999999999"));  // out of range: std::stoll throws here
+}
+
+TEST_CASE("printable escapes what would move, erase or hide text on a terminal", "[base]") {
+  CHECK(text::printable("plain 托育 text") == "plain 托育 text");
+  CHECK(text::printable("\r\x1b[2Kverified\x1b[8m") == "\\x0d\\x1b[2Kverified\\x1b[8m");
+  CHECK(text::printable("a\nb\tc\x7f") == "a\\x0ab\\x09c\\x7f");
+  CHECK(text::printable("\xc2\x9b" "31m") == "\\x9b31m");  // CSI as U+009B
+  CHECK(text::printable("back\\slash") == "back\\\\slash");  // so an escape cannot be faked
+  CHECK(text::printable("\xc2\xa0") == "\xc2\xa0");         // U+00A0 is text
+}
