@@ -82,6 +82,7 @@ Result<InForce> in_force(index::Index& index, const config::Config& current, ind
   if (!rows) return tl::unexpected(std::move(rows.error()));
   InForce out;
   auto current_copy = std::make_shared<const config::Config>(current);
+  if (!rows->empty()) out.first_version = rows->front().loaded;
   if (rows->empty() || range.from < rows->front().loaded) {
     out.current_file_used = true;
     out.spans.push_back({UtcTime::min(), current_copy, std::nullopt});

@@ -56,6 +56,7 @@ struct InForce {
   // Part of the range lies before the first stored version (or none is stored: an index older
   // than migration 0007, or a daemon not started since): that part is judged by `current`.
   bool current_file_used = false;
+  std::optional<UtcTime> first_version;  // when the first stored version was loaded, if any
   std::vector<VersionChange> changes;   // versions loaded inside the range, in order
   std::vector<std::string> notes;       // a stored version that no longer parses, and why
 };

@@ -503,12 +503,7 @@ Result<ReportData> gather(index::Index& index, const config::Config& config, con
   if (!versions) return tl::unexpected(std::move(versions.error()).with_context("reading the configuration history"));
   data.config_history.current_file_used = versions->current_file_used;
   data.config_history.notes = versions->notes;
-  for (const auto& span : versions->spans) {
-    if (span.version) {
-      data.config_history.first_version = span.valid_from;
-      break;
-    }
-  }
+  data.config_history.first_version = versions->first_version;
   for (const auto& c : versions->changes) {
     data.config_history.changes.push_back({c.version, c.loaded, c.source, c.user.value_or(""), c.sha256_hex,
                                            c.first ? "first stored configuration" : c.changes.summary(),

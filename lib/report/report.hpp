@@ -264,7 +264,7 @@ struct ConfigHistory {
   // Part of the period lies before the first stored configuration (an index older than
   // migration 0007): that part is judged by the current file, and the report says so.
   bool current_file_used = false;
-  std::optional<UtcTime> first_version;  // when the first stored version starts, if any is in force
+  std::optional<UtcTime> first_version;  // when the first stored version was loaded, if any
   std::vector<std::string> notes;
 };
 

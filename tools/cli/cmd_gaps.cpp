@@ -54,11 +54,10 @@ int run_gaps(const GapsOptions& options, Context& context) {
   auto versions = must(history::in_force(index, context.config, range), "reading the configuration history");
   if (zone) require_zone(options.zone, context, versions);
   for (const auto& note : versions.notes) std::fprintf(stderr, "carekeep: note: %s\n", note.c_str());
-  if (versions.current_file_used && !versions.spans.empty() && versions.spans.size() > 1) {
+  if (versions.current_file_used && versions.first_version) {
     std::fprintf(stderr,
                  "carekeep: note: before %s (the first stored configuration) care hours and zones are those of %s\n",
-                 format_local_iso(versions.spans[1].valid_from, context.zone).c_str(),
-                 context.config_path.string().c_str());
+                 format_local_iso(*versions.first_version, context.zone).c_str(), context.config_path.string().c_str());
   } else if (versions.current_file_used) {
     std::fprintf(stderr, "carekeep: note: the index holds no stored configuration; care hours and zones are those of %s\n",
                  context.config_path.string().c_str());

@@ -19,7 +19,7 @@ create table config_version (
   uid integer,                     -- who: the SIGHUP sender's uid for a reload; the daemon's own uid at start
   user text,                       -- that uid's name when known
   sha256 blob not null check (length(sha256) = 32),  -- SHA-256 of content (the redacted text, as stored)
-  content text not null            -- the file's text with credentials redacted (config/redact.hpp): passwords
+  content text not null            -- the file's text with credentials redacted (config/history.hpp): passwords
                                    -- in camera URLs and webhook keys never enter the index
 ) strict;
 create index config_version_by_time on config_version (loaded_us);
