@@ -339,6 +339,7 @@ class Daemon {
     if (control_) control_->set_access(config_.access);
     for (const auto* camera : to_start) start_camera(*config_.find_camera(camera->id));
     sync_cameras();
+    flush();  // the catalog's batch first: the load is committed on its own, at once
     record_config_load(index_, config_, sender.value_or(history::Loader{index::ConfigLoadSource::Reload, std::nullopt,
                                                                         "unknown", std::nullopt}));
     log::info("config_reloaded", {{"stopped", std::to_string(to_stop.size())},

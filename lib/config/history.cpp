@@ -167,25 +167,31 @@ bool ConfigChanges::schedule_or_zones() const {
 }
 
 bool ConfigChanges::empty() const {
-  return !schedule_or_zones() && cameras_added.empty() && cameras_removed.empty() && cameras_changed.empty() &&
-         retention.empty() && coverage.empty();
+  for (const auto& part : parts()) {
+    if (!part.items->empty()) return false;
+  }
+  return true;
+}
+
+std::vector<ConfigChanges::Part> ConfigChanges::parts() const {
+  return {{"cameras_added", "cameras added", &cameras_added},
+          {"cameras_removed", "cameras removed", &cameras_removed},
+          {"cameras_changed", "cameras changed", &cameras_changed},
+          {"zones_added", "zones added", &zones_added},
+          {"zones_removed", "zones removed", &zones_removed},
+          {"zones_changed", "zones changed", &zones_changed},
+          {"care_days_changed", "care hours changed", &care_days_changed},
+          {"exceptions_added", "exceptions added", &exceptions_added},
+          {"exceptions_removed", "exceptions removed", &exceptions_removed},
+          {"exceptions_changed", "exceptions changed", &exceptions_changed},
+          {"timezone", "time zone", &timezone},
+          {"retention", "retention", &retention},
+          {"coverage", "coverage", &coverage}};
 }
 
 std::string ConfigChanges::summary() const {
   std::string out;
-  append(out, "cameras added", cameras_added);
-  append(out, "cameras removed", cameras_removed);
-  append(out, "cameras changed", cameras_changed);
-  append(out, "zones added", zones_added);
-  append(out, "zones removed", zones_removed);
-  append(out, "zones changed", zones_changed);
-  append(out, "care hours changed", care_days_changed);
-  append(out, "exceptions added", exceptions_added);
-  append(out, "exceptions removed", exceptions_removed);
-  append(out, "exceptions changed", exceptions_changed);
-  append(out, "time zone", timezone);
-  append(out, "retention", retention);
-  append(out, "coverage", coverage);
+  for (const auto& part : parts()) append(out, part.label, *part.items);
   return out.empty() ? "no change to cameras, zones, care hours or retention" : out;
 }
 

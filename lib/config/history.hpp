@@ -33,6 +33,14 @@ struct ConfigChanges {
   // what decides coverage, and what reports list for their period.
   bool schedule_or_zones() const;
   bool empty() const;
+  // Every list above with its key ("cameras_added") and label ("cameras added"), in the order
+  // summary() names them: one table for the summary and the access log's JSON.
+  struct Part {
+    std::string_view key;
+    std::string_view label;
+    const std::vector<std::string>* items;
+  };
+  std::vector<Part> parts() const;
   // "care hours changed: saturday; exception added: 2026-12-01 (closed); zone removed: nap" ...
   // one line, parts joined by "; "; "no change to cameras, zones, care hours or retention"
   // when nothing listed here changed (another section did).

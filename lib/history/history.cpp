@@ -17,30 +17,22 @@ std::optional<config::Config> parse_version(const index::ConfigVersionRow& row, 
 
 nlohmann::json lists(const config::ConfigChanges& c) {
   nlohmann::json j = nlohmann::json::object();
-  auto put = [&](const char* key, const std::vector<std::string>& items) {
-    if (!items.empty()) j[key] = items;
-  };
-  put("cameras_added", c.cameras_added);
-  put("cameras_removed", c.cameras_removed);
-  put("cameras_changed", c.cameras_changed);
-  put("zones_added", c.zones_added);
-  put("zones_removed", c.zones_removed);
-  put("zones_changed", c.zones_changed);
-  put("care_days_changed", c.care_days_changed);
-  put("exceptions_added", c.exceptions_added);
-  put("exceptions_removed", c.exceptions_removed);
-  put("exceptions_changed", c.exceptions_changed);
-  put("timezone", c.timezone);
-  put("retention", c.retention);
-  put("coverage", c.coverage);
+  for (const auto& part : c.parts()) {
+    if (!part.items->empty()) j[std::string(part.key)] = *part.items;
+  }
   return j;
 }
 
 }  // namespace
 
 Result<LoadOutcome> record_load(index::Index& index, const config::Config& loaded, const Loader& loader, UtcTime now) {
-  auto tx = index.transaction();
-  if (!tx) return tl::unexpected(std::move(tx.error()).with_context("recording the configuration load"));
+  // One transaction: the caller's, if it holds one (the daemon's catalog batches its writes).
+  std::optional<sqlite::Transaction> tx;
+  if (!index.connection().in_transaction()) {
+    auto begun = index.transaction();
+    if (!begun) return tl::unexpected(std::move(begun.error()).with_context("recording the configuration load"));
+    tx.emplace(std::move(*begun));
+  }
   auto latest = index.latest_config_version();
   if (!latest) return tl::unexpected(std::move(latest.error()));
   LoadOutcome out;
@@ -73,7 +65,9 @@ Result<LoadOutcome> record_load(index::Index& index, const config::Config& loade
   // The access log's uid is not null: -1 stands for a sender the kernel did not tell us.
   index::NewAccessEntry entry{now, loader.uid.value_or(-1), loader.user, "config_load", args.dump(), "ok"};
   if (auto logged = index.append_access_log(entry); !logged) return tl::unexpected(std::move(logged.error()));
-  if (auto st = tx->commit(); !st) return tl::unexpected(std::move(st.error()));
+  if (tx) {
+    if (auto st = tx->commit(); !st) return tl::unexpected(std::move(st.error()));
+  }
   return out;
 }
 

@@ -37,7 +37,8 @@ struct LoadOutcome {
 // Records that the daemon now runs `loaded` (a validated configuration; its source_text is the
 // file's bytes): stores config::redacted_for_history(source_text) as a new version unless the
 // latest has the same hash, and appends one "config_load" row to the access log with the
-// version, hash, source, whether it is new and what changed. One transaction.
+// version, hash, source, whether it is new and what changed. One transaction (the caller's if
+// it holds one).
 Result<LoadOutcome> record_load(index::Index& index, const config::Config& loaded, const Loader& loader, UtcTime now);
 
 // One stored version that started inside a range, with what it changed.
