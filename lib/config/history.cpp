@@ -46,6 +46,38 @@ std::string redact_http_queries(std::string text) {
   return text;
 }
 
+// Every quoted string on a line ("..." or '...') through text::redact_url when it holds a URL,
+// and every comment through text::redact_urls_in. Inside the quotes, so that the closing quote
+// stays: redact_urls_in over the whole text would take it for the end of a password.
+std::string redact_url_strings(std::string_view text) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    char c = text[i];
+    if (c == '#') {
+      std::size_t eol = std::min(text.find('\n', i), text.size());
+      out += text::redact_urls_in(text.substr(i, eol - i));
+      i = eol;
+      continue;
+    }
+    if (c == '"' || c == '\'') {
+      std::size_t j = i + 1;
+      while (j < text.size() && text[j] != c && text[j] != '\n') j += (c == '"' && text[j] == '\\') ? 2 : 1;
+      if (j < text.size() && text[j] == c) {
+        std::string_view inner = text.substr(i + 1, j - i - 1);
+        out += c;
+        out += inner.find("://") == std::string_view::npos ? std::string(inner) : text::redact_url(inner);
+        out += c;
+        i = j + 1;
+        continue;
+      }
+    }
+    out += c;
+    ++i;
+  }
+  return out;
+}
+
 // `secret = "..."` (a DingTalk signing secret) on a line of its own, whatever the quoting.
 std::string redact_secret_keys(std::string text) {
   std::size_t pos = 0;
@@ -111,7 +143,7 @@ void append(std::string& out, std::string_view label, const std::vector<std::str
 }  // namespace
 
 std::string redacted_for_history(std::string_view toml_text) {
-  return redact_secret_keys(redact_http_queries(text::redact_urls_in(toml_text)));
+  return redact_secret_keys(redact_http_queries(redact_url_strings(toml_text)));
 }
 
 ConfigChanges compare(const Config& before, const Config& after) {

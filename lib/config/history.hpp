@@ -12,7 +12,8 @@
 namespace carekeep::config {
 
 // The file's text as the index may keep it: every URL's credentials (user:password@ and
-// password-like query values, text::redact_urls_in), every http(s) URL's query values (webhook
+// password-like query values, text::redact_url on each quoted string and redact_urls_in on
+// each comment), every http(s) URL's query values (webhook
 // robot keys and tokens) and every `secret = "..."` value replaced by ***. The result still
 // parses as the same schedule, zones and cameras; it is what gets hashed and stored, so a
 // password alone changing does not make a new version.

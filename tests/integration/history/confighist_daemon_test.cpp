@@ -25,7 +25,8 @@ test::CommandRun cli(const std::filesystem::path& config, const std::string& arg
 
 std::vector<index::AccessLogRow> rows_of(index::Index& index, std::string_view action) {
   std::vector<index::AccessLogRow> out;
-  for (auto& row : index.access_log({UtcTime{}, UtcTime::max()}).value()) {
+  auto rows = index.access_log({UtcTime{}, UtcTime::max()}).value();
+  for (auto& row : rows) {
     if (row.action == action) out.push_back(std::move(row));
   }
   return out;

@@ -161,7 +161,8 @@ TEST_CASE("a 20,000-row first plan is carried out in batches while the loop goes
   // The pass left one access-log row (issue 15: every change leaves a trace), its counts and
   // bytes per camera and reason adding up to what was deleted.
   std::vector<index::AccessLogRow> deletions;
-  for (auto& row : index.access_log({UtcTime{}, UtcTime::max()}).value()) {
+  auto logged_rows = index.access_log({UtcTime{}, UtcTime::max()}).value();
+  for (auto& row : logged_rows) {
     if (row.action == "retention_delete") deletions.push_back(std::move(row));
   }
   REQUIRE(deletions.size() == 1);

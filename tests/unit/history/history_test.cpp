@@ -32,7 +32,9 @@ std::string config_text(const std::filesystem::path& dir, bool with_play = true,
 
 config::Config parsed(const std::string& text) {
   auto outcome = config::parse(text, "carekeep.toml");
-  INFO(config::summary(outcome));
+  std::string diagnostics;
+  for (const auto& d : outcome.diagnostics) diagnostics += config::format(d) + "\n";
+  INFO(text << "\n" << diagnostics);
   REQUIRE(outcome.ok());
   return std::move(*outcome.config);
 }
@@ -151,7 +153,8 @@ TEST_CASE("history: loads are stored once per content, chained and logged with w
   auto& db = index.connection();
   auto problems = [&] {
     std::string all;
-    for (const auto& f : index.verify_chain(index::kBoxChain, local(10, 0)).value()) all += f.problem + "\n";
+    auto findings = index.verify_chain(index::kBoxChain, local(10, 0)).value();
+    for (const auto& f : findings) all += f.problem + "\n";
     return all;
   };
   SECTION("an edited version is named by verify") {
