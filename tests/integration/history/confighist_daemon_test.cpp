@@ -130,7 +130,7 @@ TEST_CASE("carekeep gaps: a day marked closed afterwards still shows its gaps, a
     REQUIRE(history::record_load(index, closed, {index::ConfigLoadSource::Reload, 0, "root", 1}, monday + 33h));
   }
   test::write_text(config_file, closed_text);
-  auto gaps = cli(config_file, "gaps --from 2026-11-23 --to 2026-11-24 --json");
+  auto gaps = cli(config_file, "gaps --from 2026-11-23 --to 2026-11-23 --json");  // the whole day
   INFO(gaps.out << gaps.err);
   REQUIRE(gaps.exit_code == 0);
   auto found = nlohmann::json::parse(gaps.out);
