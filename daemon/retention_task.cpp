@@ -47,8 +47,9 @@ void record_deletions(index::Index& index, const std::string& trigger, const ret
   for (std::size_t i = 0; plan != nullptr && i < handled; ++i) {
     const auto& d = plan->deletions[i];
     auto& slot = by_camera[d.camera_id][std::string(retention::to_string(d.reason))];
-    slot["segments"] = slot.value("segments", 0) + 1;
-    slot["bytes"] = slot.value("bytes", std::int64_t{0}) + d.size_bytes;
+    if (slot.is_null()) slot = {{"segments", 0}, {"bytes", 0}};
+    slot["segments"] = slot["segments"].get<std::int64_t>() + 1;
+    slot["bytes"] = slot["bytes"].get<std::int64_t>() + d.size_bytes;
   }
   nlohmann::json args{{"trigger", trigger},      {"deleted", report.deleted}, {"bytes", report.bytes},
                       {"files_removed", report.files_removed}, {"skipped", report.skipped},
