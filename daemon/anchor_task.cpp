@@ -1,6 +1,9 @@
 #include "anchor_task.hpp"
 
+#include <unistd.h>
+
 #include <chrono>
+#include <nlohmann/json.hpp>
 
 #include "base/fs.hpp"
 #include "base/log.hpp"
@@ -32,10 +35,19 @@ void AnchorTask::start() {
   // replaced it (and removed the pin) have it vouched for. An installed box's config directory
   // is read-only to the daemon; the installer pins with `carekeep key --pin` as root.
   if (created) {
-    if (auto st = signing::pin_fingerprint(pin_file_, key_->fingerprint()); st)
+    bool pinned = false;
+    if (auto st = signing::pin_fingerprint(pin_file_, key_->fingerprint()); st) {
+      pinned = true;
       log::info("signing_key_pinned", {{"file", pin_file_.string()}});
-    else
+    } else {
       log::warn("signing_key_not_pinned", {{"file", pin_file_.string()}, {"error", st.error().message}});
+    }
+    // A new key is a change of what vouches for the evidence (issue 15): the access log says
+    // when it appeared, its fingerprint and whether it was pinned.
+    index::NewAccessEntry entry{SystemClock{}.now(), static_cast<std::int64_t>(::getuid()), "carekeepd", "key_created",
+                                nlohmann::json{{"fingerprint", key_->fingerprint()}, {"pinned", pinned}}.dump(), "ok"};
+    if (auto logged = index_.append_access_log(entry); !logged)
+      log::error("index_write_failed", {{"error", logged.error().message}});
   }
   anchor("start");
   schedule();

@@ -5,6 +5,7 @@
 
 #include "base/log.hpp"
 #include "coverage/compute.hpp"
+#include "history/history.hpp"
 
 namespace carekeep::daemon {
 
@@ -179,7 +180,12 @@ void CoverageTask::store_gaps(const char* trigger) {
   try {
     if (flush_index_) flush_index_();
     UtcTime now = clock_.now();
-    auto gaps = coverage::compute_gaps(index_, config_, *calendar_, {now - kStoreWindow, now}, std::nullopt, true, now);
+    // Each hour by the configuration in force then: a reload within the window does not
+    // rewrite the hours before it with the new schedule (docs/coverage.md).
+    index::TimeRange window{now - kStoreWindow, now};
+    auto versions = history::in_force(index_, config_, window);
+    auto gaps = versions ? coverage::compute_gaps(index_, versions->spans, window, std::nullopt, true, now)
+                         : tl::unexpected(versions.error());
     if (!gaps) {
       log::error("coverage_store_failed", {{"trigger", trigger}, {"error", gaps.error().message}});
       return;

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/statvfs.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <cmath>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -23,6 +25,8 @@
 #include "base/text.hpp"
 #include "catalog/catalog.hpp"
 #include "config/load.hpp"
+#include "control/policy.hpp"
+#include "history/history.hpp"
 #include "index/index.hpp"
 #include "integrity/recovery.hpp"
 #include "recorder/recorder.hpp"
@@ -79,6 +83,21 @@ std::vector<index::ConfiguredCamera> configured_cameras(const config::Config& co
 retention::ProtectionPolicy protection_for(const config::Config& config) {
   care::CareCalendar calendar{config.care_hours, TimeZone::locate(config.site.timezone).value()};
   return retention::make_protection_policy(config.retention, calendar);
+}
+
+// Stores the configuration now running (history/history.hpp) and says so in the journal.
+// Failing to store it is logged, not fatal: recording matters more.
+void record_config_load(index::Index& index, const config::Config& config, const history::Loader& loader) {
+  auto outcome = history::record_load(index, config, loader, SystemClock{}.now());
+  if (!outcome) {
+    log::error("config_history_write_failed", {{"error", outcome.error().message}});
+    return;
+  }
+  log::info("config_recorded", {{"version", std::to_string(outcome->version)},
+                                {"sha256", to_hex(outcome->sha256)},
+                                {"new_version", outcome->stored ? "yes" : "no"},
+                                {"changes", outcome->changes ? outcome->changes->summary() : std::string("none")},
+                                {"by", loader.user}});
 }
 
 // Recorder reports hop from ingest threads onto the loop thread, where the catalog owns
@@ -175,7 +194,7 @@ class Daemon {
                    {[this] { flush(); }, [this](const std::string& reason) { pause_recording(reason); },
                     [this] { resume_recording(); }, {},
                     [this](DiskFault fault, const std::string& detail) { disk_health_.index_write_failed(fault, detail); }}),
-        signals_(io_, SIGTERM, SIGINT, SIGHUP),
+        signals_(io_, SIGTERM, SIGINT),
         flush_timer_(io_),
         status_timer_(io_),
         watchdog_timer_(io_) {
@@ -220,6 +239,7 @@ class Daemon {
     content_.configure(config_);
     for (const auto& camera : config_.cameras) start_camera(camera);
     wait_signal();
+    watch_reload_signal();
     schedule_flush();
     schedule_status();
     schedule_watchdog();
@@ -279,8 +299,8 @@ class Daemon {
   void wait_signal() {
     signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
       if (ec) return;
-      if (signo == SIGHUP) {
-        reload();
+      if (signo == SIGHUP) {  // only when the signalfd could not be made (watch_reload_signal)
+        reload(std::nullopt);
         wait_signal();
         return;
       }
@@ -288,7 +308,38 @@ class Daemon {
     });
   }
 
-  void reload() {
+  // SIGHUP arrives through a signalfd, which says who sent it (ssi_uid, ssi_pid): every reload
+  // is stored with its sender (docs/evidence.md, Configuration history). run() blocked SIGHUP
+  // before any thread existed, so every thread inherits the block and none is killed by it.
+  void watch_reload_signal() {
+    if (!reload_fd_.is_open()) {
+      sigset_t hup;
+      sigemptyset(&hup);
+      sigaddset(&hup, SIGHUP);
+      int fd = ::signalfd(-1, &hup, SFD_NONBLOCK | SFD_CLOEXEC);
+      if (fd < 0) {
+        log::error("reload_signal_unwatched", {{"error", std::strerror(errno)},
+                                               {"effect", "reloads are recorded without their sender"}});
+        signals_.add(SIGHUP);
+        pthread_sigmask(SIG_UNBLOCK, &hup, nullptr);
+        return;
+      }
+      reload_fd_.assign(fd);
+    }
+    reload_fd_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+      if (ec) return;
+      signalfd_siginfo info{};
+      std::optional<history::Loader> sender;
+      while (::read(reload_fd_.native_handle(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+        sender = history::Loader{index::ConfigLoadSource::Reload, static_cast<std::int64_t>(info.ssi_uid),
+                                 control::user_name(info.ssi_uid), static_cast<std::int64_t>(info.ssi_pid)};
+      }
+      if (sender) reload(sender);
+      watch_reload_signal();
+    });
+  }
+
+  void reload(std::optional<history::Loader> sender) {
     sd_notify(0, "RELOADING=1");
     auto outcome = config::parse_file(config_path_);
     for (const auto& d : outcome.diagnostics) log::warn("config_diagnostic", {{"message", config::format(d)}});
@@ -326,6 +377,9 @@ class Daemon {
     if (control_) control_->set_access(config_.access);
     for (const auto* camera : to_start) start_camera(*config_.find_camera(camera->id));
     sync_cameras();
+    flush();  // the catalog's batch first: the load is committed on its own, at once
+    record_config_load(index_, config_, sender.value_or(history::Loader{index::ConfigLoadSource::Reload, std::nullopt,
+                                                                        "unknown", std::nullopt}));
     log::info("config_reloaded", {{"stopped", std::to_string(to_stop.size())},
                                   {"started", std::to_string(to_start.size())}});
     sd_notify(0, "READY=1");
@@ -387,6 +441,7 @@ class Daemon {
     retention_.stop();
     disk_health_.stop();
     signals_.cancel();
+    if (reload_fd_.is_open()) reload_fd_.close();
     io_.poll();  // the recorders' last reports (segments closed, runs ended)
     content_.stop();  // open content faults end now, before coverage stores its gaps
     flush();
@@ -553,6 +608,7 @@ class Daemon {
   std::string recording_pause_reason_;  // non-empty while retention has recording paused
   bool index_waiting_ = false;          // the catalog's reports wait for the index's disk
   asio::signal_set signals_;
+  asio::posix::stream_descriptor reload_fd_{io_};  // SIGHUP's signalfd (watch_reload_signal)
   asio::steady_timer flush_timer_;
   asio::steady_timer status_timer_;
   asio::steady_timer watchdog_timer_;
@@ -604,8 +660,14 @@ int run(const std::filesystem::path& config_path) {
   // SIGTERM would never reach the loop and the daemon could not be stopped cleanly.
   sigset_t signals;
   sigemptyset(&signals);
-  for (int signo : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, signo);
+  for (int signo : {SIGTERM, SIGINT}) sigaddset(&signals, signo);
   pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
+  // SIGHUP is read from a signalfd (Daemon::watch_reload_signal), which needs it blocked in
+  // every thread: blocked here, before any thread exists, every thread inherits it.
+  sigset_t hup;
+  sigemptyset(&hup);
+  sigaddset(&hup, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &hup, nullptr);
 
   auto config = config::load(config_path);
   if (!config) {
@@ -651,6 +713,11 @@ int run(const std::filesystem::path& config_path) {
     log::critical("index_unusable", {{"error", st.error().message}});
     return 1;
   }
+  // The configuration this run starts with joins the history (a new version only if it differs
+  // from the last one stored; the start is logged either way).
+  record_config_load(*index, *config,
+                     {index::ConfigLoadSource::Start, static_cast<std::int64_t>(::getuid()),
+                      control::user_name(::getuid()), std::nullopt});
   // Crash recovery before READY (STYLE.md §5): repair open segments, quarantine files
   // without rows, report rows without files. Recorders start only after it.
   // Deletions a crash interrupted are finished first: their decision was already committed.

@@ -1,6 +1,7 @@
 #include "retention_task.hpp"
 
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -32,6 +33,29 @@ constexpr auto kMinPressureInterval = 5s;
 constexpr auto kForecastPeriod = std::chrono::hours(1);
 // Footage rates for the forecast come from this recent window.
 constexpr auto kForecastWindow = std::chrono::days(14);
+// One access-log row per pass that deleted footage or was refused (issue 15: every change
+// leaves a trace): totals from the deleter's report, and segments and bytes per camera and
+// reason over the planned rows the pass got through (`handled`; skipped or refused ones are
+// counted in the totals, which the per-camera figures then exceed).
+void record_deletions(index::Index& index, const std::string& trigger, const retention::Plan* plan,
+                      std::size_t handled, const retention::DeleteReport& report) {
+  nlohmann::json by_camera = nlohmann::json::object();
+  for (std::size_t i = 0; plan != nullptr && i < handled; ++i) {
+    const auto& d = plan->deletions[i];
+    auto& slot = by_camera[d.camera_id][std::string(retention::to_string(d.reason))];
+    if (slot.is_null()) slot = {{"segments", 0}, {"bytes", 0}};
+    slot["segments"] = slot["segments"].get<std::int64_t>() + 1;
+    slot["bytes"] = slot["bytes"].get<std::int64_t>() + d.size_bytes;
+  }
+  nlohmann::json args{{"trigger", trigger},      {"deleted", report.deleted}, {"bytes", report.bytes},
+                      {"files_removed", report.files_removed}, {"skipped", report.skipped},
+                      {"refused", report.findings.size()},    {"by_camera", by_camera}};
+  index::NewAccessEntry entry{SystemClock{}.now(), static_cast<std::int64_t>(::getuid()), "carekeepd",
+                              "retention_delete", args.dump(),
+                              report.findings.empty() ? "ok" : report.findings.front().message};
+  if (auto st = index.append_access_log(entry); !st) log::error("index_write_failed", {{"error", st.error().message}});
+}
+
 std::uint64_t headroom_bytes(std::uint64_t total, int percent) {
   return total / 100 * static_cast<std::uint64_t>(std::clamp(percent, 0, 100));
 }
@@ -333,6 +357,11 @@ void RetentionTask::finish_pass(Running running, retention::DeleteReport report)
   for (const auto& finding : report.findings) log::error("retention_finding", {{"error", finding.message}});
   last_deleted_ = report.deleted;
   last_freed_ = report.bytes;
+  if (report.deleted > 0 || !report.findings.empty()) {
+    const auto* execution = running.execution.get();
+    record_deletions(index_, trigger, execution ? &execution->plan() : nullptr, execution ? execution->handled() : 0,
+                     report);
+  }
   ++passes_finished_;
   std::uint64_t shortfall = summary.shortfall_bytes;
   // What the plan counted on and the deleter could not free (refused, unlink failed,

@@ -177,17 +177,24 @@ Status acknowledge_as(index::Index& index, std::int64_t id, UtcTime when, std::i
   if (auto st = acknowledge(index, id, when, user); !st) return st;
   auto row = index.alert(id);
   if (!row) return tl::unexpected(std::move(row.error()));
-  if (*row && (*row)->kind == kClockUntrusted) {
+  if (*row) {
+    // Every acknowledgement is a change someone made (issue 15); acknowledging clock_untrusted
+    // also confirms the date and resumes deletion, so it says which date was confirmed.
     index::NewAccessEntry entry;
     entry.time = when;
     entry.uid = uid;
     entry.user = std::string(user);
-    entry.action = "clock_confirm";
-    entry.arguments = nlohmann::json{{"alert", id},
-                                     {"confirmed_time", format_utc_iso(when)},
-                                     {"confirmed_us", to_us(when)},
-                                     {"reason", (*row)->message}}
-                          .dump();
+    nlohmann::json args{{"alert", id}, {"kind", (*row)->kind}, {"subject", (*row)->subject}};
+    if ((*row)->kind == kClockUntrusted) {
+      entry.action = "clock_confirm";
+      args["confirmed_time"] = format_utc_iso(when);
+      args["confirmed_us"] = to_us(when);
+      args["reason"] = (*row)->message;
+    } else {
+      entry.action = "alert_ack";
+      args["message"] = (*row)->message;
+    }
+    entry.arguments = args.dump();
     entry.result = "ok";
     if (auto logged = index.append_access_log(entry); !logged) return tl::unexpected(std::move(logged.error()));
   }

@@ -111,10 +111,11 @@ Result<std::vector<Alert>> list(index::Index& index, bool all);
 // Records that `by` acknowledged alert `id` at `when`. NotFound when there is no alert `id`;
 // FailedPrecondition, naming who and when, when it was acknowledged already.
 Status acknowledge(index::Index& index, std::int64_t id, UtcTime when, std::string_view by);
-// acknowledge(), as the person the access log names. Acknowledging clock_untrusted confirms the
-// wall clock's date (the daemon's clock guard then trusts it, issue 15), so for that kind it also
-// appends a `clock_confirm` access-log row with the wall time confirmed (`when`), in the same
-// transaction: who vouched for which date stays on the hash-chained record.
+// acknowledge(), as the person the access log names, with an access-log row in the same
+// transaction: `alert_ack` (alert, kind, subject, message) for every kind (issue 15: every
+// change leaves a trace), except clock_untrusted, whose acknowledgement confirms the wall
+// clock's date (the daemon's clock guard then trusts it): `clock_confirm` with the wall time
+// confirmed (`when`), so who vouched for which date stays on the hash-chained record.
 Status acknowledge_as(index::Index& index, std::int64_t id, UtcTime when, std::int64_t uid, std::string_view user);
 
 }  // namespace carekeep::alerts

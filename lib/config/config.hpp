@@ -201,6 +201,8 @@ struct Config {
   std::vector<Camera> cameras;
   std::vector<Zone> zones;
   std::filesystem::path source_path;  // the file (or name) it was parsed from
+  std::string source_text;            // the bytes parsed, credentials and all: the history stores
+                                      // config::redacted_for_history(source_text), never this
 
   const Camera* find_camera(std::string_view id) const;
   const Zone* find_zone(std::string_view id) const;

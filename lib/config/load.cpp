@@ -1131,6 +1131,7 @@ ParseOutcome parse(std::string_view toml_text, std::string source_name) {
                              std::make_move_iterator(findings.end()));
   if (valid) {
     config.source_path = source_name;
+    config.source_text = std::string(toml_text);
     outcome.config = std::move(config);
   }
   return outcome;

@@ -62,6 +62,8 @@ const Rule* find_rule(std::string_view path) {
   return nullptr;
 }
 
+}  // namespace
+
 std::string user_name(uid_t uid) {
   std::array<char, 4096> buf{};
   passwd pw{};
@@ -70,8 +72,6 @@ std::string user_name(uid_t uid) {
     return found->pw_name;
   return std::to_string(uid);
 }
-
-}  // namespace
 
 std::string_view to_string(Role role) {
   switch (role) {

@@ -33,6 +33,9 @@ struct Peer {
   std::string user;           // passwd name, or the uid as text
 };
 
+// The passwd name of `uid`, or the uid as text (NSS, thread-safe).
+std::string user_name(uid_t uid);
+
 // The credentials of the process at the other end of a connected Unix socket.
 Result<Peer> peer_of(int socket);
 

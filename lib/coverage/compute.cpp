@@ -134,10 +134,94 @@ std::vector<index::ZoneGapRow> rows_to_store(const std::vector<index::ZoneGapRow
 
 }  // namespace
 
+namespace {
+
+// The zones of every span, each id once (first the current definitions' order, then zones only
+// older versions had), or `zone` alone; NotFound when no span knows it.
+Result<std::vector<std::string>> zone_ids_in(std::span<const care::ConfigSpan> spans,
+                                             std::optional<std::string_view> zone) {
+  std::vector<std::string> ids;
+  for (auto it = spans.rbegin(); it != spans.rend(); ++it) {
+    for (const auto& z : it->config->zones) {
+      if ((!zone || z.id == *zone) && std::find(ids.begin(), ids.end(), z.id) == ids.end()) ids.push_back(z.id);
+    }
+  }
+  if (zone && ids.empty()) {
+    if (spans.empty()) return fail(ErrorKind::NotFound, "unknown zone \"" + std::string(*zone) + "\"");
+    auto found = selected_zones(*spans.back().config, zone);  // its message names the closest zone
+    if (!found) return tl::unexpected(std::move(found.error()));
+  }
+  return ids;
+}
+
+// Each camera once, however many zones (and versions) share it.
+void add_cameras(std::vector<std::string>& ids, const config::Zone& zone) {
+  for (const auto& id : zone.cameras) {
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  }
+}
+
+Result<RangeEvidence> load_cameras(index::Index& index, const std::vector<std::string>& ids, index::TimeRange range,
+                                   UtcTime now);
+
+// The gaps of `zones` over `care`, appended to `gaps`.
+Status add_zone_gaps(const RangeEvidence& evidence, const std::vector<const config::Zone*>& zones,
+                           const std::vector<care::Interval>& care, Micros tolerance, std::vector<Gap>& gaps) {
+  for (const auto* z : zones) {
+    auto cameras = zone_cameras(evidence, *z);
+    if (!cameras) return tl::unexpected(std::move(cameras.error()));
+    ZoneQuery query{z->id, care, tolerance, evidence.now};
+    auto found = find_gaps(query, *cameras, evidence.site);
+    gaps.insert(gaps.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
+  }
+  return ok();
+}
+
+void sort_gaps(std::vector<Gap>& gaps) {
+  std::stable_sort(gaps.begin(), gaps.end(), [](const Gap& a, const Gap& b) {
+    if (a.zone_id != b.zone_id) return a.zone_id < b.zone_id;
+    return a.start < b.start;
+  });
+}
+
+Status store_gaps(index::Index& index, const RangeEvidence& evidence, const std::vector<Gap>& gaps,
+                  std::optional<std::string_view> zone) {
+  const index::TimeRange clipped = evidence.range;
+  if (clipped.to <= clipped.from) return ok();
+  auto old = index.zone_gaps(clipped, zone);
+  if (!old) return tl::unexpected(std::move(old.error()));
+  auto rows = rows_to_store(*old, gaps, clipped, evidence.now);
+  return index.replace_zone_gaps(clipped, zone, rows);
+}
+
+}  // namespace
+
 Result<RangeEvidence> load_evidence(index::Index& index, const config::Config& config, index::TimeRange range,
                                     std::optional<std::string_view> zone, UtcTime now) {
   auto zones = selected_zones(config, zone);
   if (!zones) return tl::unexpected(std::move(zones.error()));
+  std::vector<std::string> ids;
+  for (const auto* z : *zones) add_cameras(ids, *z);
+  return load_cameras(index, ids, range, now);
+}
+
+Result<RangeEvidence> load_evidence(index::Index& index, std::span<const care::ConfigSpan> spans,
+                                    index::TimeRange range, std::optional<std::string_view> zone, UtcTime now) {
+  auto zone_ids = zone_ids_in(spans, zone);
+  if (!zone_ids) return tl::unexpected(std::move(zone_ids.error()));
+  std::vector<std::string> ids;
+  for (const auto& piece : care::pieces_in_force(spans, range.from, std::min(range.to, now))) {
+    for (const auto& z : piece.span->config->zones) {
+      if (std::find(zone_ids->begin(), zone_ids->end(), z.id) != zone_ids->end()) add_cameras(ids, z);
+    }
+  }
+  return load_cameras(index, ids, range, now);
+}
+
+namespace {
+
+Result<RangeEvidence> load_cameras(index::Index& index, const std::vector<std::string>& ids, index::TimeRange range,
+                                   UtcTime now) {
   RangeEvidence out;
   out.range = {range.from, std::min(range.to, now)};
   out.now = now;
@@ -145,12 +229,6 @@ Result<RangeEvidence> load_evidence(index::Index& index, const config::Config& c
   auto window = load_site(index, out.range.from, out.range.to, now);
   if (!window) return tl::unexpected(std::move(window.error()));
   out.site = std::move(window->site);
-  std::vector<std::string> ids;  // each camera once, however many zones share it
-  for (const auto* z : *zones) {
-    for (const auto& id : z->cameras) {
-      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
-    }
-  }
   std::vector<std::optional<Result<CameraEvidence>>> loaded(ids.size());
   auto load = [&](index::Index& reader, std::size_t first, std::size_t step) {
     for (std::size_t i = first; i < ids.size(); i += step) {
@@ -180,6 +258,8 @@ Result<RangeEvidence> load_evidence(index::Index& index, const config::Config& c
   return out;
 }
 
+}  // namespace
+
 Result<std::vector<Gap>> find_gaps(const RangeEvidence& evidence, const config::Config& config,
                                    const care::CareCalendar& calendar, std::optional<std::string_view> zone) {
   auto zones = selected_zones(config, zone);
@@ -187,18 +267,43 @@ Result<std::vector<Gap>> find_gaps(const RangeEvidence& evidence, const config::
   std::vector<Gap> gaps;
   if (evidence.range.to > evidence.range.from) {
     auto care = calendar.care_intervals(evidence.range.from, evidence.range.to);
-    for (const auto* z : *zones) {
-      auto cameras = zone_cameras(evidence, *z);
-      if (!cameras) return tl::unexpected(std::move(cameras.error()));
-      ZoneQuery query{z->id, care, tolerance_of(config), evidence.now};
-      auto found = find_gaps(query, *cameras, evidence.site);
-      gaps.insert(gaps.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
-    }
+    if (auto st = add_zone_gaps(evidence, *zones, care, tolerance_of(config), gaps); !st)
+      return tl::unexpected(std::move(st.error()));
   }
-  std::stable_sort(gaps.begin(), gaps.end(), [](const Gap& a, const Gap& b) {
-    if (a.zone_id != b.zone_id) return a.zone_id < b.zone_id;
-    return a.start < b.start;
-  });
+  sort_gaps(gaps);
+  return gaps;
+}
+
+Result<std::vector<Gap>> find_gaps(const RangeEvidence& evidence, std::span<const care::ConfigSpan> spans,
+                                   std::optional<std::string_view> zone) {
+  auto zone_ids = zone_ids_in(spans, zone);
+  if (!zone_ids) return tl::unexpected(std::move(zone_ids.error()));
+  std::vector<Gap> gaps;
+  for (const auto& piece : care::pieces_in_force(spans, evidence.range.from, evidence.range.to)) {
+    const config::Config& config = *piece.span->config;
+    std::vector<const config::Zone*> zones;
+    for (const auto& z : config.zones) {
+      if (std::find(zone_ids->begin(), zone_ids->end(), z.id) != zone_ids->end()) zones.push_back(&z);
+    }
+    auto care = care::calendar_of(*piece.span).care_intervals(piece.from, piece.to);
+    if (auto st = add_zone_gaps(evidence, zones, care, tolerance_of(config), gaps); !st)
+      return tl::unexpected(std::move(st.error()));
+  }
+  sort_gaps(gaps);
+  return gaps;
+}
+
+Result<std::vector<Gap>> compute_gaps(index::Index& index, std::span<const care::ConfigSpan> spans,
+                                      index::TimeRange range, std::optional<std::string_view> zone, bool store,
+                                      std::optional<UtcTime> now) {
+  UtcTime at = now.value_or(SystemClock{}.now());
+  auto evidence = load_evidence(index, spans, range, zone, at);
+  if (!evidence) return tl::unexpected(std::move(evidence.error()));
+  auto gaps = find_gaps(*evidence, spans, zone);
+  if (!gaps) return tl::unexpected(std::move(gaps.error()));
+  if (store) {
+    if (auto st = store_gaps(index, *evidence, *gaps, zone); !st) return tl::unexpected(std::move(st.error()));
+  }
   return gaps;
 }
 
@@ -210,13 +315,8 @@ Result<std::vector<Gap>> compute_gaps(index::Index& index, const config::Config&
   if (!evidence) return tl::unexpected(std::move(evidence.error()));
   auto gaps = find_gaps(*evidence, config, calendar, zone);
   if (!gaps) return tl::unexpected(std::move(gaps.error()));
-  const index::TimeRange clipped = evidence->range;
-  if (store && clipped.to > clipped.from) {
-    auto old = index.zone_gaps(clipped, zone);
-    if (!old) return tl::unexpected(std::move(old.error()));
-    auto rows = rows_to_store(*old, *gaps, clipped, at);
-    if (auto st = index.replace_zone_gaps(clipped, zone, rows); !st)
-      return tl::unexpected(std::move(st.error()));
+  if (store) {
+    if (auto st = store_gaps(index, *evidence, *gaps, zone); !st) return tl::unexpected(std::move(st.error()));
   }
   return gaps;
 }

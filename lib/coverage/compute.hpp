@@ -16,6 +16,7 @@
 
 #include "base/error.hpp"
 #include "care/calendar.hpp"
+#include "care/in_force.hpp"
 #include "config/config.hpp"
 #include "coverage/gaps.hpp"
 #include "index/index.hpp"
@@ -37,6 +38,19 @@ Result<RangeEvidence> load_evidence(index::Index& index, const config::Config& c
 // the pure part of compute_gaps.
 Result<std::vector<Gap>> find_gaps(const RangeEvidence& evidence, const config::Config& config,
                                    const care::CareCalendar& calendar, std::optional<std::string_view> zone);
+
+// The same over a history of configurations (care/in_force.hpp): each instant is judged by
+// the care hours, zones and tolerance in force then, so a zone removed or a day marked closed
+// afterwards keeps its past gaps. `zone` may be a zone only an older version had; the cameras
+// read are those of every version in force over the range. A gap is cut where the
+// configuration changes (each side is judged by its own version).
+Result<RangeEvidence> load_evidence(index::Index& index, std::span<const care::ConfigSpan> spans,
+                                    index::TimeRange range, std::optional<std::string_view> zone, UtcTime now);
+Result<std::vector<Gap>> find_gaps(const RangeEvidence& evidence, std::span<const care::ConfigSpan> spans,
+                                   std::optional<std::string_view> zone);
+Result<std::vector<Gap>> compute_gaps(index::Index& index, std::span<const care::ConfigSpan> spans,
+                                      index::TimeRange range, std::optional<std::string_view> zone, bool store,
+                                      std::optional<UtcTime> now = std::nullopt);
 
 // Recomputes the gaps of every zone (or of `zone`) over [range.from, min(range.to, now)) and
 // returns them sorted by zone, start. With `store`, replaces the zone_gap rows overlapping that

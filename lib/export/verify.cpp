@@ -296,7 +296,7 @@ Result<VerifyReport> verify_footage(index::Index& index, const std::filesystem::
     }
   }
 
-  // 6. The box chain: holds placed and released.
+  // 6. The box chain: holds placed and released, configuration versions stored.
   auto box = index.verify_chain(index::kBoxChain, options.now);
   if (!box) return tl::unexpected(box.error());
   for (const auto& f : *box) report.findings.push_back(chain_finding(f));

@@ -116,7 +116,7 @@ Sha256 sha_at(const Statement& q, int column) {
 constexpr std::size_t kMaxRecordBytes = 64 * 1024;
 constexpr std::size_t kMaxRecordKeys = 64;
 const std::string kEntryColumns = "chain, seq, time_us, kind, segment_id, hold_id, substr(record, 1, " +
-                                  std::to_string(kMaxRecordBytes + 1) + "), prev_hash, hash";
+                                  std::to_string(kMaxRecordBytes + 1) + "), prev_hash, hash, config_id";
 
 // Why a record cannot be read as one carekeep wrote, or nullopt.
 std::optional<std::string> unreadable_record(std::string_view record) {
@@ -142,6 +142,7 @@ ChainEntry read_entry(const Statement& q) {
   e.record = q.column<std::string>(6);
   e.prev_hash = sha_at(q, 7);
   e.hash = sha_at(q, 8);
+  e.config_id = q.column<std::optional<std::int64_t>>(9);
   return e;
 }
 
@@ -165,15 +166,42 @@ const std::string kEntrySql =
     "select " + kEntryColumns + " from chain_entry where chain = :chain and seq = :seq";
 const std::string kEntriesSql =
     "select " + kEntryColumns + " from chain_entry where chain = :chain order by seq";
+// Appending names only the columns the entry uses and reads only the tip's seq and hash: the
+// same code runs inside migration 0006 (adopt_existing_rows), before 0007 adds config_id.
+constexpr std::string_view kTipLinkSql =
+    "select seq, hash from chain_entry where chain = :chain order by seq desc limit 1";
 constexpr std::string_view kInsertEntrySql = R"sql(
   insert into chain_entry (chain, seq, time_us, kind, segment_id, hold_id, record, prev_hash, hash)
   values (:chain, :seq, :time_us, :kind, :segment_id, :hold_id, :record, :prev_hash, :hash)
+)sql";
+constexpr std::string_view kInsertConfigEntrySql = R"sql(
+  insert into chain_entry (chain, seq, time_us, kind, config_id, record, prev_hash, hash)
+  values (:chain, :seq, :time_us, :kind, :config_id, :record, :prev_hash, :hash)
 )sql";
 
 Result<std::optional<ChainEntry>> first_of(Result<std::vector<ChainEntry>> rows) {
   if (!rows) return tl::unexpected(std::move(rows.error()));
   if (rows->empty()) return std::nullopt;
   return std::move(rows->front());
+}
+
+// What a chain entry is about: a segment (camera chains), a hold or a configuration version
+// (the box chain). Ordered, so `verify` can keep each one's latest entry in a map.
+struct Subject {
+  enum Kind { Segment, Hold, Config } kind = Segment;
+  std::int64_t id = 0;
+  auto operator<=>(const Subject&) const = default;
+  std::string name() const {
+    static constexpr std::string_view kNames[] = {"segment ", "hold ", "config version "};
+    return std::string(kNames[kind]) + std::to_string(id);
+  }
+};
+
+std::optional<Subject> subject_of(const ChainEntry& e, bool box) {
+  if (!box) return e.segment_id ? std::optional<Subject>({Subject::Segment, *e.segment_id}) : std::nullopt;
+  if (e.hold_id) return Subject{Subject::Hold, *e.hold_id};
+  if (e.config_id) return Subject{Subject::Config, *e.config_id};
+  return std::nullopt;
 }
 
 }  // namespace
@@ -187,6 +215,7 @@ Sha256 chain_entry_hash(const ChainEntry& e) {
   put_int(bytes, e.segment_id.value_or(0));
   put_int(bytes, e.hold_id.value_or(0));
   put_text(bytes, e.record);
+  if (e.config_id) put_int(bytes, *e.config_id);
   return sha256_of(bytes);
 }
 
@@ -243,6 +272,16 @@ std::string hold_record(const HoldRecord& h) {
   return out;
 }
 
+std::string config_record(const ConfigVersionRow& v) {
+  std::string out;
+  line(out, "loaded_us", v.loaded);
+  line(out, "source", v.source);
+  line(out, "uid", v.uid);
+  line(out, "user", v.user);
+  line(out, "sha256", to_hex(v.sha256));
+  return out;
+}
+
 std::vector<std::pair<std::string, std::string>> parse_record(std::string_view record) {
   std::vector<std::pair<std::string, std::string>> out;
   std::size_t pos = 0;
@@ -276,22 +315,30 @@ namespace detail {
 Result<ChainEntry> append_entry(sqlite::Connection& db, ChainEntry entry) {
   std::string what = "appending to the evidence chain of " +
                      (entry.chain.empty() ? std::string("the box") : "camera " + entry.chain);
-  auto tip = first_of(read_entries(db, kTipSql, what, [&](Statement& q) { q.bind(":chain", entry.chain); }));
-  if (!tip) return tl::unexpected(std::move(tip.error()));
-  entry.seq = *tip ? (*tip)->seq + 1 : 1;
-  entry.prev_hash = *tip ? (*tip)->hash : Sha256{};
+  {
+    auto tip = db.cached(kTipLinkSql);
+    if (!tip) return failed(std::move(tip.error()), what);
+    (*tip)->bind(":chain", std::string_view(entry.chain));
+    auto found = (*tip)->step();
+    if (!found) return failed(std::move(found.error()), what);
+    entry.seq = *found ? (*tip)->column<std::int64_t>(0) + 1 : 1;
+    entry.prev_hash = *found ? sha_at(**tip, 1) : Sha256{};
+  }
   entry.hash = chain_entry_hash(entry);
-  auto q = db.cached(kInsertEntrySql);
+  auto q = db.cached(entry.config_id ? kInsertConfigEntrySql : kInsertEntrySql);
   if (!q) return failed(std::move(q.error()), what);
   (*q)->bind(":chain", std::string_view(entry.chain))
       .bind(":seq", entry.seq)
       .bind(":time_us", to_us(entry.time))
       .bind(":kind", std::string_view(entry.kind))
-      .bind(":segment_id", entry.segment_id)
-      .bind(":hold_id", entry.hold_id)
       .bind(":record", std::string_view(entry.record))
       .bind(":prev_hash", blob(entry.prev_hash))
       .bind(":hash", blob(entry.hash));
+  if (entry.config_id) {
+    (*q)->bind(":config_id", entry.config_id);
+  } else {
+    (*q)->bind(":segment_id", entry.segment_id).bind(":hold_id", entry.hold_id);
+  }
   if (auto st = (*q)->run(); !st) return failed(std::move(st.error()), what);
   return entry;
 }
@@ -326,6 +373,7 @@ Result<std::vector<ChainFinding>> Index::verify_chain(std::string_view chain, Ut
       f.seq = e->seq;
       f.segment_id = e->segment_id;
       f.hold_id = e->hold_id;
+      f.config_id = e->config_id;
     }
     f.problem = std::move(problem);
     findings.push_back(std::move(f));
@@ -337,7 +385,7 @@ Result<std::vector<ChainFinding>> Index::verify_chain(std::string_view chain, Ut
     const ChainEntry* entry = nullptr;
     Fields fields;
   };
-  std::map<std::int64_t, Latest> latest;  // by segment or hold id
+  std::map<Subject, Latest> latest;
   Sha256 previous{};
   std::int64_t expected_seq = 1;
   for (const auto& e : *entries) {
@@ -363,19 +411,27 @@ Result<std::vector<ChainFinding>> Index::verify_chain(std::string_view chain, Ut
     if (unreadable) continue;
 
     // 2. Each change against the one before it of the same row.
-    auto subject = box ? e.hold_id : e.segment_id;
+    auto subject = subject_of(e, box);
     if (!subject) {
-      finding(&e, std::string("names no ") + (box ? "hold" : "segment"));
+      finding(&e, std::string("names no ") + (box ? "hold or configuration version" : "segment"));
       continue;
     }
     auto fields = fields_of(e.record);
     auto& last = latest[*subject];
-    std::string who = (box ? "hold " : "segment ") + std::to_string(*subject);
-    if (last.entry != nullptr) {
+    std::string who = subject->name();
+    if (subject->kind == Subject::Config) {
+      if (last.entry != nullptr) {
+        finding(&e, who + ": chained again after entry " + std::to_string(last.entry->seq) +
+                        " (a stored configuration never changes)");
+      } else if (e.kind != "config") {
+        finding(&e, who + ": its entry is '" + e.kind + "'; a configuration version enters the chain as 'config'");
+      }
+    } else if (last.entry != nullptr) {
+      bool hold = subject->kind == Subject::Hold;
       auto changed = differences(last.fields, fields, "entry " + std::to_string(last.entry->seq),
-                                 "entry " + std::to_string(e.seq), box ? kHoldMutable : kSegmentMutable);
+                                 "entry " + std::to_string(e.seq), hold ? kHoldMutable : kSegmentMutable);
       if (!changed.empty()) finding(&e, who + ": changes what was fixed when it was recorded: " + joined(changed));
-      if (box) {
+      if (hold) {
         if (e.kind != "release" || last.fields.count("released_us"))
           finding(&e, who + ": " + e.kind + " after " + last.entry->kind + " is not a possible change");
       } else if (e.kind == "adopted" || !legal_segment_step(last.fields["state"], e.kind)) {
@@ -403,16 +459,19 @@ Result<std::vector<ChainFinding>> Index::verify_chain(std::string_view chain, Ut
   }
 
   // 3. Every row against its latest entry; every row the chain names still present.
-  std::set<std::int64_t> seen;
-  auto compare = [&](std::int64_t id, bool open, const std::string& record) {
-    seen.insert(id);
-    std::string who = (box ? "hold " : "segment ") + std::to_string(id);
-    auto it = latest.find(id);
+  std::set<Subject> seen;
+  auto compare = [&](Subject subject, bool open, const std::string& record) {
+    seen.insert(subject);
+    std::string who = subject.name();
+    auto it = latest.find(subject);
     if (it == latest.end()) {
       if (!open) {
-        ChainFinding f{std::string(chain), 0, box ? std::nullopt : std::optional<SegmentId>(id),
-                       box ? std::optional<std::int64_t>(id) : std::nullopt,
-                       who + ": the row is not in the chain (added outside carekeep, or its entries were removed)"};
+        ChainFinding f;
+        f.chain = std::string(chain);
+        if (subject.kind == Subject::Segment) f.segment_id = subject.id;
+        if (subject.kind == Subject::Hold) f.hold_id = subject.id;
+        if (subject.kind == Subject::Config) f.config_id = subject.id;
+        f.problem = who + ": the row is not in the chain (added outside carekeep, or its entries were removed)";
         findings.push_back(std::move(f));
       }
       return;
@@ -424,16 +483,30 @@ Result<std::vector<ChainFinding>> Index::verify_chain(std::string_view chain, Ut
   if (box) {
     auto holds_now = holds();
     if (!holds_now) return tl::unexpected(std::move(holds_now.error()));
-    for (const auto& h : *holds_now) compare(h.hold.id, false, hold_record(h));
+    for (const auto& h : *holds_now) compare({Subject::Hold, h.hold.id}, false, hold_record(h));
+    auto versions = config_versions();
+    if (!versions) return tl::unexpected(std::move(versions.error()));
+    for (const auto& v : *versions) {
+      Subject subject{Subject::Config, v.id};
+      compare(subject, false, config_record(v));
+      if (sha256_of(v.content) != v.sha256) {
+        auto it = latest.find(subject);
+        ChainFinding f;
+        f.chain = std::string(chain);
+        f.seq = it == latest.end() ? 0 : it->second.entry->seq;
+        f.config_id = v.id;
+        f.problem = subject.name() + ": its content does not match its sha256 (the stored text was edited)";
+        findings.push_back(std::move(f));
+      }
+    }
   } else {
     auto rows = chain_segments(chain);
     if (!rows) return tl::unexpected(std::move(rows.error()));
-    for (const auto& r : *rows) compare(r.id, r.state == SegmentState::Open, segment_record(r));
+    for (const auto& r : *rows) compare({Subject::Segment, r.id}, r.state == SegmentState::Open, segment_record(r));
   }
-  for (const auto& [id, last] : latest) {
-    if (seen.count(id)) continue;
-    finding(last.entry, std::string(box ? "hold " : "segment ") + std::to_string(id) +
-                            ": the row is gone from the index (its last chain entry is " +
+  for (const auto& [subject, last] : latest) {
+    if (seen.count(subject)) continue;
+    finding(last.entry, subject.name() + ": the row is gone from the index (its last chain entry is " +
                             std::to_string(last.entry->seq) + ", " + last.entry->kind + ")");
   }
   std::stable_sort(findings.begin(), findings.end(),

@@ -19,23 +19,27 @@
 
 namespace carekeep::index {
 
-// The chain of holds, whose subject may be a zone (configuration, not a camera row).
+// The box chain: holds, whose subject may be a zone (configuration, not a camera row), and
+// the configuration versions the daemon loaded.
 inline constexpr std::string_view kBoxChain = "";
 
 struct ChainEntry {
   std::string chain;                 // camera id, or kBoxChain
   std::int64_t seq = 0;              // 1, 2, ... within the chain
   UtcTime time;
-  std::string kind;                  // adopted | closed | recovered | damaged | deleting | deleted | hold | release
+  std::string kind;                  // adopted | closed | recovered | damaged | deleting | deleted | hold | release | config
   std::optional<SegmentId> segment_id;
   std::optional<std::int64_t> hold_id;
   std::string record;                // segment_record() or hold_record() of the row after the change
   Sha256 prev_hash{};
   Sha256 hash{};
+  std::optional<std::int64_t> config_id;  // a config_version row (box chain, since migration 0007)
 };
 
-// SHA-256(prev_hash || chain || seq || time_us || kind || segment_id || hold_id || record),
-// integers 8 bytes big-endian (0 for null), texts length-prefixed, as the access log's hash.
+// SHA-256(prev_hash || chain || seq || time_us || kind || segment_id || hold_id || record
+// [|| config_id]), integers 8 bytes big-endian (0 for null), texts length-prefixed, as the
+// access log's hash. config_id is appended only when set, so entries written before migration
+// 0007 hash exactly as they did.
 Sha256 chain_entry_hash(const ChainEntry& entry);
 
 // The file chain kept in segment.chain_sha256 since migration 0001: SHA-256(previous link ||
@@ -48,6 +52,9 @@ Sha256 file_chain_link(const Sha256& previous, const Sha256& file_sha256);
 // any of them.
 std::string segment_record(const SegmentRow& row);
 std::string hold_record(const HoldRecord& hold);
+// Every column of config_version but content, which its sha256 line stands for (`verify`
+// re-hashes the content against it).
+std::string config_record(const ConfigVersionRow& version);
 // The lines of a record as (key, value) pairs in order; unescaped.
 std::vector<std::pair<std::string, std::string>> parse_record(std::string_view record);
 
@@ -57,6 +64,7 @@ struct ChainFinding {
   std::int64_t seq = 0;                    // the entry concerned; 0 when about a row without entries
   std::optional<SegmentId> segment_id;
   std::optional<std::int64_t> hold_id;
+  std::optional<std::int64_t> config_id;
   std::string problem;                     // one line, in words: what differs
 };
 

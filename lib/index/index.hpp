@@ -205,10 +205,24 @@ class Index {
   // anchors carry (a camera row deleted by hand must not hide its footage from verify), sorted.
   Result<std::vector<std::string>> evidence_cameras();
 
+  // ---- configuration history (docs/evidence.md, Configuration history; issue 15) ----
+  // Stores a configuration the daemon loaded, unless its content is the latest version's
+  // (a restart or reload of the same file): returns the new row, or nullopt when nothing was
+  // stored. Hashes content (already redacted by the caller) and appends the version's 'config'
+  // entry to the box chain in the same transaction (its own unless the caller holds one).
+  Result<std::optional<ConfigVersionRow>> store_config_version(const NewConfigVersion& version);
+  // The newest stored version; nullopt on an index that has none (older than migration 0007,
+  // or no daemon start since).
+  Result<std::optional<ConfigVersionRow>> latest_config_version();
+  // Every stored version, by id (= by loaded time: versions are only appended). A box stores a
+  // handful a year, so the table is read whole.
+  Result<std::vector<ConfigVersionRow>> config_versions();
+
   // ---- evidence chain (index/chain.hpp; docs/evidence.md, Evidence chain) ----
   // close_segment, mark_segment_damaged/deleting/deleted, insert_hold and release_hold each
   // append one chain_entry in the transaction that changes the row; nothing else writes them.
-  // A chain is a camera id or kBoxChain (holds).
+  // store_config_version appends a 'config' entry to the box chain. A chain is a camera id or
+  // kBoxChain (holds and configuration versions).
   Result<std::optional<ChainEntry>> chain_entry_tip(std::string_view chain);
   Result<std::optional<ChainEntry>> chain_entry(std::string_view chain, std::int64_t seq);
   Result<std::vector<ChainEntry>> chain_entries(std::string_view chain);
@@ -217,7 +231,8 @@ class Index {
   // unchanged, states in order, no deletion before protect_until, no entry dated after `now`
   // plus 10 minutes); then every row of the chain (the camera's segments, or all holds) equal
   // to its latest entry, every row that has left the open state present in the chain, and
-  // every row the chain names still in the index. Empty = intact. Reads the whole chain.
+  // every row the chain names still in the index; each configuration version's content against
+  // its sha256. Empty = intact. Reads the whole chain.
   Result<std::vector<ChainFinding>> verify_chain(std::string_view chain, UtcTime now);
 
  private:

@@ -21,6 +21,11 @@ constexpr std::array<std::pair<CameraEventKind, std::string_view>, 3> kCameraEve
     {CameraEventKind::Warning, "warning"},
 }};
 
+constexpr std::array<std::pair<ConfigLoadSource, std::string_view>, 2> kConfigLoadSources{{
+    {ConfigLoadSource::Start, "start"},
+    {ConfigLoadSource::Reload, "reload"},
+}};
+
 template <class Enum, std::size_t N>
 std::string_view name_of(const std::array<std::pair<Enum, std::string_view>, N>& table, Enum value) {
   for (const auto& [e, name] : table) {
@@ -41,6 +46,8 @@ std::optional<Enum> value_of(const std::array<std::pair<Enum, std::string_view>,
 
 std::string_view to_string(SegmentState state) { return name_of(kSegmentStates, state); }
 std::optional<SegmentState> parse_segment_state(std::string_view text) { return value_of(kSegmentStates, text); }
+
+std::string_view to_string(ConfigLoadSource source) { return name_of(kConfigLoadSources, source); }
 
 std::string_view to_string(CameraEventKind kind) { return name_of(kCameraEventKinds, kind); }
 std::optional<CameraEventKind> parse_camera_event_kind(std::string_view text) {

@@ -184,6 +184,27 @@ struct HoldRow {
   std::optional<UtcTime> released;  // null while active
 };
 
+// A configuration the daemon loaded (config_version; docs/evidence.md, Configuration history).
+// `content` is the file's text with credentials already redacted; the index hashes it.
+enum class ConfigLoadSource { Start, Reload };
+std::string_view to_string(ConfigLoadSource source);
+struct NewConfigVersion {
+  UtcTime loaded;
+  ConfigLoadSource source = ConfigLoadSource::Start;
+  std::optional<std::int64_t> uid;   // who, when known
+  std::optional<std::string> user;
+  std::string content;
+};
+struct ConfigVersionRow {
+  std::int64_t id = 0;
+  UtcTime loaded;                    // in force from here until the next version's loaded
+  std::string source;                // "start" | "reload" (as stored; `verify` reads rows it did not write)
+  std::optional<std::int64_t> uid;
+  std::optional<std::string> user;
+  Sha256 sha256{};                   // SHA-256 of content, as stored
+  std::string content;
+};
+
 // A hold with who released it (the CLI's listing; retention needs only HoldRow).
 struct HoldRecord {
   HoldRow hold;

@@ -239,14 +239,16 @@ end;
 -- with its latest entry (docs/evidence.md, Evidence chain).
 create table chain_entry (
   chain text not null,             -- a camera id: that camera's segments; '' : the box chain (holds, whose
-                                   -- subject may be a zone, which is configuration and not a camera)
+                                   -- subject may be a zone, and configuration versions)
   seq integer not null,            -- 1, 2, ... within the chain, no gaps: a removed entry leaves a gap
   time_us integer not null,        -- wall clock when the change was made
   kind text not null check (kind in ('adopted', 'closed', 'recovered', 'damaged', 'deleting', 'deleted',
-                                     'hold', 'release')),  -- the change; 'adopted': a row that existed
-                                   -- before migration 0006, taken into the chain as it was then
+                                     'hold', 'release', 'config')),  -- the change; 'adopted': a row that
+                                   -- existed before migration 0006, taken into the chain as it was then;
+                                   -- 'config': a configuration version stored
   segment_id integer,              -- the segment the entry is about (camera chains); null in the box chain
-  hold_id integer,                 -- the hold the entry is about (box chain); null in camera chains
+  hold_id integer,                 -- the hold the entry is about (box chain); null otherwise
+  config_id integer,               -- the configuration version the entry is about (box chain); null otherwise
   record text not null,            -- the row as it is after the change, every column that matters, in the
                                    -- canonical "key=value" lines of index/chain.hpp; `verify` compares the
                                    -- row with its latest entry and names each differing column
@@ -255,7 +257,7 @@ create table chain_entry (
   hash blob not null check (length(hash) = 32),  -- SHA-256(prev_hash || every field above), computed by
                                    -- the index when it writes the row it describes
   primary key (chain, seq),
-  check ((segment_id is null) <> (hold_id is null))  -- about exactly one row
+  check ((segment_id is not null) + (hold_id is not null) + (config_id is not null) = 1)  -- about exactly one row
 ) strict, without rowid;
 -- The latest entry of a row (what `verify` compares the row with), and anchors' look-ups.
 create index chain_entry_by_segment on chain_entry (segment_id, seq) where segment_id is not null;
@@ -354,3 +356,26 @@ create table content_fault (
                                    -- they were compared with, so an inspector can see why
 ) strict;
 create index content_fault_by_camera_start on content_fault (camera_id, start_us);  -- a camera's faults in a range
+
+-- Every distinct configuration the daemon loaded, append-only and chained in the box chain
+-- (docs/evidence.md, Configuration history). Reports and `carekeep gaps` judge each instant by
+-- the version in force then (lib/history).
+create table config_version (
+  id integer primary key,          -- rowid; version numbers shown to people and cited by the box chain
+  loaded_us integer not null,      -- when the daemon loaded it: in force from here until the next version
+  source text not null check (source in ('start', 'reload')),  -- what loaded it first
+  uid integer,                     -- who: the SIGHUP sender's uid for a reload; the daemon's own uid at start
+  user text,                       -- that uid's name when known
+  sha256 blob not null check (length(sha256) = 32),  -- SHA-256 of content (the redacted text, as stored)
+  content text not null            -- the file's text with credentials redacted (config/history.hpp): passwords
+                                   -- in camera URLs and webhook keys never enter the index
+) strict;
+create index config_version_by_time on config_version (loaded_us);
+create trigger config_version_no_update before update on config_version
+begin
+  select raise(abort, 'config_version is append-only');
+end;
+create trigger config_version_no_delete before delete on config_version
+begin
+  select raise(abort, 'config_version is append-only');
+end;

@@ -60,6 +60,7 @@ class Builder {
   void site();
   void retention();
   void coverage();
+  void config_history();
   void uptime();
   void integrity();
   void holds();
@@ -258,6 +259,24 @@ void Builder::holds() {
   }
 }
 
+// Which configurations judged the period: coverage above used, at each instant, the care hours
+// and zones in force then; a change made afterwards cannot remove a past gap (issue 15).
+void Builder::config_history() {
+  const auto& h = data_.config_history;
+  heading("s_config");
+  if (h.current_file_used) {
+    notice(h.first_version ? s("config_current_file_before") + " " + time(*h.first_version) : s("config_current_file"),
+           true);
+  }
+  for (const auto& note : h.notes) notice(note, true);
+  auto& c = table("", {"config_version", "loaded", "source", "user", "what_changed", "sha256"}, {0.6, 1.6, 0.7, 0.8, 3, 2});
+  c.empty_text = s("config_unchanged");
+  for (const auto& x : h.changes) {
+    c.rows.push_back({std::to_string(x.version), time(x.loaded), x.source, x.user.empty() ? "-" : x.user, x.summary,
+                      x.sha256});
+  }
+}
+
 void Builder::clock() {
   heading("s_clock");
   auto& c = table("", {"time", "step", "ntp", "detail"}, {1.6, 1, 1, 3}, {false, true, false, false});
@@ -353,6 +372,7 @@ Document build_document(const ReportData& data, const TimeZone& zone, const Seal
   b.site();
   b.retention();
   b.coverage();
+  b.config_history();
   b.uptime();
   b.integrity();
   b.holds();

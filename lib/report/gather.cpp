@@ -8,7 +8,9 @@
 #include <set>
 
 #include "base/sha256.hpp"
+#include "care/in_force.hpp"
 #include "coverage/compute.hpp"
+#include "history/history.hpp"
 #include "report/report.hpp"
 #include "retention/forecast.hpp"
 #include "retention/smart.hpp"
@@ -166,12 +168,12 @@ Site gather_site(index::Index& index, const config::Config& config, const care::
 }
 
 // Care intervals cut at local midnights, as minutes of each local day (for the timeline).
-std::vector<DayCare> day_care(const care::CareCalendar& calendar, index::TimeRange range, LocalDays first,
-                              LocalDays last) {
+std::vector<DayCare> day_care(const care::CareCalendar& calendar, std::span<const care::ConfigSpan> spans,
+                              index::TimeRange range, LocalDays first, LocalDays last) {
   const auto& zone = calendar.zone();
   std::map<std::string, DayCare> by_date;
   for (auto d = first; d <= last; d += date::days{1}) by_date[format_date(d)].date = format_date(d);
-  for (const auto& iv : calendar.care_intervals(range.from, range.to)) {
+  for (const auto& iv : care::care_intervals(spans, range.from, range.to)) {
     auto lb = zone.to_local(iv.begin);
     auto le = zone.to_local(iv.end);
     while (lb < le) {
@@ -194,16 +196,42 @@ std::vector<DayCare> day_care(const care::CareCalendar& calendar, index::TimeRan
   return out;
 }
 
+// Every zone of the period: the current file's first, in its order, then zones only an older
+// configuration in force during the period had (a zone removed since keeps its past gaps).
+std::vector<const config::Zone*> period_zones(const config::Config& config, std::span<const care::ConfigSpan> spans) {
+  std::vector<const config::Zone*> zones;
+  auto add = [&](const config::Zone& z) {
+    for (const auto* known : zones) {
+      if (known->id == z.id) return;
+    }
+    zones.push_back(&z);
+  };
+  for (const auto& z : config.zones) add(z);
+  for (auto it = spans.rbegin(); it != spans.rend(); ++it) {
+    for (const auto& z : it->config->zones) add(z);
+  }
+  return zones;
+}
+
+// Whether `zone` is configured at some instant of [from, to).
+bool zone_in_force(std::span<const care::ConfigSpan> spans, const std::string& zone, UtcTime from, UtcTime to) {
+  for (const auto& piece : care::pieces_in_force(spans, from, to)) {
+    if (piece.span->config->find_zone(zone) != nullptr) return true;
+  }
+  return false;
+}
+
 Result<Coverage> gather_coverage(index::Index& index, const config::Config& config,
-                                 const care::CareCalendar& calendar, index::TimeRange range, LocalDays first,
-                                 LocalDays last, UtcTime now) {
+                                 const care::CareCalendar& calendar, std::span<const care::ConfigSpan> spans,
+                                 index::TimeRange range, LocalDays first, LocalDays last, UtcTime now) {
   Coverage out;
-  auto gaps = coverage::compute_gaps(index, config, calendar, range, std::nullopt, false, now);
+  auto gaps = coverage::compute_gaps(index, spans, range, std::nullopt, false, now);
   if (!gaps) return tl::unexpected(std::move(gaps.error()).with_context("computing gaps"));
+  const auto zones = period_zones(config, spans);
   std::map<std::string, std::size_t> order;
-  for (std::size_t i = 0; i < config.zones.size(); ++i) {
-    order[config.zones[i].id] = i;
-    out.zones.push_back({config.zones[i].id, 0, 0, 0, 0});
+  for (std::size_t i = 0; i < zones.size(); ++i) {
+    order[zones[i]->id] = i;
+    out.zones.push_back({zones[i]->id, 0, 0, 0, 0});
   }
   auto rank = [&](const std::string& zone) {
     auto it = order.find(zone);
@@ -214,15 +242,19 @@ Result<Coverage> gather_coverage(index::Index& index, const config::Config& conf
   // from the gaps already in hand saves a second pass over every segment of the period.
   const auto& tz = calendar.zone();
   const UtcTime end = std::min(range.to, now);
-  for (const auto& z : config.zones) {
+  for (const auto* zp : zones) {
+    const auto& z = *zp;
     for (LocalDays day = first; day <= last; day += date::days{1}) {
       UtcTime day_begin = std::max(tz.to_utc(LocalTime{day}), range.from);
       UtcTime day_end = std::min(tz.to_utc(LocalTime{day + date::days{1}}), range.to);
       Micros care{0};
       Micros uncovered{0};
       if (day_end > day_begin) {
-        for (const auto& c : calendar.care_intervals(day_begin, std::min(day_end, std::max(end, day_begin)))) {
-          care += c.length();
+        // The zone's care time: the care hours in force at each instant, while the zone existed.
+        UtcTime care_end = std::min(day_end, std::max(end, day_begin));
+        for (const auto& piece : care::pieces_in_force(spans, day_begin, care_end)) {
+          if (piece.span->config->find_zone(z.id) == nullptr) continue;
+          for (const auto& c : care::calendar_of(*piece.span).care_intervals(piece.from, piece.to)) care += c.length();
         }
         for (const auto& g : *gaps) {
           if (g.zone_id != z.id) continue;
@@ -257,7 +289,13 @@ Result<Coverage> gather_coverage(index::Index& index, const config::Config& conf
       out.zones[r].gap_seconds += g.seconds();
     }
   }
-  out.care = day_care(calendar, range, first, last);
+  // A zone that existed only outside the period's days adds no rows.
+  std::erase_if(out.days, [&](const ZoneDay& d) {
+    return std::none_of(zones.begin(), zones.end(), [&](const config::Zone* z) {
+      return z->id == d.zone_id && zone_in_force(spans, z->id, range.from, range.to);
+    });
+  });
+  out.care = day_care(calendar, spans, range, first, last);
   return out;
 }
 
@@ -273,9 +311,9 @@ Micros overlap(UtcTime b1, UtcTime e1, const std::vector<care::Interval>& care) 
 }
 
 Result<std::vector<CameraUptime>> gather_uptime(index::Index& index, const std::vector<CameraInfo>& cameras,
-                                                const care::CareCalendar& calendar, index::TimeRange range,
+                                                std::span<const care::ConfigSpan> spans, index::TimeRange range,
                                                 UtcTime now) {
-  auto care = calendar.care_intervals(range.from, range.to);
+  auto care = care::care_intervals(spans, range.from, range.to);
   Micros care_total{0};
   for (const auto& iv : care) care_total += iv.length();
   auto events = index.camera_events(range);
@@ -485,11 +523,22 @@ Result<ReportData> gather(index::Index& index, const config::Config& config, con
   if (!retention) return tl::unexpected(std::move(retention.error()).with_context("reading retention"));
   data.retention = std::move(*retention);
 
-  auto coverage = gather_coverage(index, config, calendar, range, first, last, options.now);
+  auto versions = history::in_force(index, config, range);
+  if (!versions) return tl::unexpected(std::move(versions.error()).with_context("reading the configuration history"));
+  data.config_history.current_file_used = versions->current_file_used;
+  data.config_history.notes = versions->notes;
+  data.config_history.first_version = versions->first_version;
+  for (const auto& c : versions->changes) {
+    data.config_history.changes.push_back({c.version, c.loaded, c.source, c.user.value_or(""), c.sha256_hex,
+                                           c.first ? "first stored configuration" : c.changes.summary(),
+                                           c.first || c.changes.schedule_or_zones()});
+  }
+
+  auto coverage = gather_coverage(index, config, calendar, versions->spans, range, first, last, options.now);
   if (!coverage) return tl::unexpected(coverage.error());
   data.coverage = std::move(*coverage);
 
-  auto uptime = gather_uptime(index, data.site.cameras, calendar, range, options.now);
+  auto uptime = gather_uptime(index, data.site.cameras, versions->spans, range, options.now);
   if (!uptime) return tl::unexpected(uptime.error());
   data.uptime = std::move(*uptime);
 

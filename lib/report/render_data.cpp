@@ -219,6 +219,21 @@ std::string render_json(const ReportData& d, const TimeZone& zone) {
                      {"detail", c.detail}});
   }
   j["clock_events"] = clock;
+  Json versions = Json::array();
+  for (const auto& c : d.config_history.changes) {
+    versions.push_back({{"version", c.version},
+                        {"loaded", iso(c.loaded, zone)},
+                        {"source", c.source},
+                        {"user", nonempty(c.user)},
+                        {"sha256", c.sha256},
+                        {"changes", c.summary},
+                        {"schedule_or_zones", c.schedule_or_zones}});
+  }
+  j["config_history"] = {{"changes", versions},
+                         {"current_file_used", d.config_history.current_file_used},
+                         {"first_version", d.config_history.first_version ? Json(iso(*d.config_history.first_version, zone))
+                                                                         : Json(nullptr)},
+                         {"notes", d.config_history.notes}};
   Json suspect = Json::array();
   for (const auto& f : d.suspect_clock) suspect.push_back({{"camera", f.camera_id}, {"segments", f.segments}});
   j["suspect_clock_footage"] = suspect;

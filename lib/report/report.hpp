@@ -250,6 +250,28 @@ struct Access {
   std::string hash;         // hex of the row's chain hash
 };
 
+// A configuration version the daemon loaded inside the period (history::VersionChange): the
+// report lists them so a schedule or zone changed mid-period is visible (issue 15).
+struct ConfigChange {
+  std::int64_t version = 0;
+  UtcTime loaded;
+  std::string source;            // start | reload
+  std::string user;              // who, when known
+  std::string sha256;            // hex, of the stored (redacted) text
+  std::string summary;           // config::ConfigChanges::summary()
+  bool schedule_or_zones = false;
+};
+
+// Which configurations judged the period (docs/reports.md, "The configuration in force").
+struct ConfigHistory {
+  std::vector<ConfigChange> changes;
+  // Part of the period lies before the first stored configuration (an index older than
+  // migration 0007): that part is judged by the current file, and the report says so.
+  bool current_file_used = false;
+  std::optional<UtcTime> first_version;  // when the first stored version was loaded, if any
+  std::vector<std::string> notes;
+};
+
 struct ReportData {
   std::string version;      // carekeep version that made it
   UtcTime generated;
@@ -269,6 +291,7 @@ struct ReportData {
   std::vector<Alert> alerts;
   std::vector<Access> access;
   std::vector<DaemonRun> daemon_runs;
+  ConfigHistory config_history;
 };
 
 struct GatherOptions {
@@ -280,8 +303,10 @@ struct GatherOptions {
 };
 
 // Everything the report shows for `range` (half-open, UTC; normally whole local days).
-// Coverage comes from coverage::compute_gaps / coverage_by_day, not stored (store = false),
-// so the report equals `carekeep gaps` for the same range. Errors: the index's, with context.
+// Coverage comes from coverage::compute_gaps over the configurations in force during the
+// period (history::in_force), not stored (store = false), so the report equals `carekeep gaps`
+// for the same range. `config` is the current file: the site's description, the retention
+// forecast, and the period before the first stored version. Errors: the index's, with context.
 Result<ReportData> gather(index::Index& index, const config::Config& config, const care::CareCalendar& calendar,
                           index::TimeRange range, const GatherOptions& options);
 

@@ -1,6 +1,8 @@
 // carekeep gaps: the stretches of care time in a range in which a zone was not covered by any of
 // its cameras, each with its cause and every camera's reason (PRODUCT.md §5.1), recomputed from
-// the index on demand. Reads the index read-only unless --store asks to keep the result.
+// the index on demand, each instant by the configuration in force then (the daemon's stored
+// versions, history/history.hpp). Reads the index read-only unless --store asks to keep the
+// result; a store is recorded in the access log.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -9,6 +11,8 @@
 #include "care/calendar.hpp"
 #include "command.hpp"
 #include "coverage/compute.hpp"
+#include "evidence.hpp"
+#include "history/history.hpp"
 #include "inspect.hpp"
 
 namespace carekeep::cli {
@@ -23,11 +27,17 @@ struct GapsOptions {
   bool store = false;
 };
 
-// UsageError naming the closest configured zone, before the index is opened.
-void require_zone(const std::string& zone, const Context& context) {
-  if (context.config.find_zone(zone) != nullptr) return;
+// UsageError naming the closest zone, unless the current file or a configuration in force
+// over the range (a zone removed since) has it.
+void require_zone(const std::string& zone, const Context& context, const history::InForce& versions) {
   std::vector<std::string> ids;
-  for (const auto& z : context.config.zones) ids.push_back(z.id);
+  for (const auto& span : versions.spans) {
+    for (const auto& z : span.config->zones) {
+      if (z.id == zone) return;
+      ids.push_back(z.id);
+    }
+  }
+  if (context.config.find_zone(zone) != nullptr) return;
   std::string message = "unknown zone \"" + zone + "\"";
   if (auto near = text::closest(zone, ids)) message += "; did you mean \"" + *near + "\"?";
   else message += "; the configured zones are listed by carekeep zones";
@@ -37,27 +47,40 @@ void require_zone(const std::string& zone, const Context& context) {
 int run_gaps(const GapsOptions& options, Context& context) {
   auto range = parse_range(options.from, options.to, context.zone);
   std::optional<std::string_view> zone;
-  if (!options.zone.empty()) {
-    require_zone(options.zone, context);
-    zone = options.zone;
-  }
-  care::CareCalendar calendar{context.config.care_hours, context.zone};
+  if (!options.zone.empty()) zone = options.zone;
   UtcTime now = SystemClock{}.now();
   std::vector<coverage::Gap> gaps;
+  auto index = open_index(context);
+  auto versions = must(history::in_force(index, context.config, range), "reading the configuration history");
+  if (zone) require_zone(options.zone, context, versions);
+  for (const auto& note : versions.notes) std::fprintf(stderr, "carekeep: note: %s\n", note.c_str());
+  if (versions.current_file_used && versions.first_version) {
+    std::fprintf(stderr,
+                 "carekeep: note: before %s (the first stored configuration) care hours and zones are those of %s\n",
+                 format_local_iso(*versions.first_version, context.zone).c_str(), context.config_path.string().c_str());
+  } else if (versions.current_file_used) {
+    std::fprintf(stderr, "carekeep: note: the index holds no stored configuration; care hours and zones are those of %s\n",
+                 context.config_path.string().c_str());
+  }
   if (options.store) {
     // Storing needs the writer connection; SQLite's lock lets it share the file with the daemon.
-    auto writer = index::Index::open_writer(context.config.site.database);
-    if (!writer) throw CommandError("opening the index for writing: " + writer.error().message);
-    gaps = must(coverage::compute_gaps(*writer, context.config, calendar, range, zone, true, now), "computing gaps");
+    auto writer = open_writer(context, "--store writes the zone_gap table");
+    auto stored = coverage::compute_gaps(writer, versions.spans, range, zone, true, now);
+    Json args{{"from", format_utc_iso(range.from)}, {"to", format_utc_iso(std::min(range.to, now))},
+              {"zone", options.zone.empty() ? Json(nullptr) : Json(options.zone)}};
+    if (stored) args["gaps"] = stored->size();
+    record(writer, acting_user(context), "gaps_store", args.dump(), stored ? "ok" : stored.error().message);
+    gaps = must(std::move(stored), "computing gaps");
   } else {
-    auto index = open_index(context);
-    gaps = must(coverage::compute_gaps(index, context.config, calendar, range, zone, false, now), "computing gaps");
+    gaps = must(coverage::compute_gaps(index, versions.spans, range, zone, false, now), "computing gaps");
   }
 
   if (options.json) {
     Json out = Json::array();
     for (const auto& g : gaps) {
       const auto* z = context.config.find_zone(g.zone_id);
+      for (auto it = versions.spans.rbegin(); z == nullptr && it != versions.spans.rend(); ++it)
+        z = it->config->find_zone(g.zone_id);  // a zone removed since
       out.push_back({{"zone", g.zone_id},
                      {"zone_name", z != nullptr ? z->name : g.zone_id},
                      {"start", format_local_iso(g.start, context.zone)},

@@ -85,12 +85,19 @@ int run_report(const ReportOptions& options, Context& context) {
     std::fprintf(stderr, "carekeep: %s\n", why.c_str());
     return kExitNotPermitted;
   }
-  auto key = options.signing_key.empty() ? signing::KeyPair::load_or_create(db.parent_path())
+  bool key_created = false;
+  auto key = options.signing_key.empty() ? signing::KeyPair::load_or_create(db.parent_path(), &key_created)
                                          : signing::KeyPair::load(options.signing_key);
   if (!key) throw CommandError("loading the signing key: " + key.error().message);
 
   auto who = acting_user(context);
   SystemClock clock;
+  if (key_created) {  // a new key vouches for evidence from now on: its birth is a change (issue 15)
+    index::NewAccessEntry entry{clock.now(), who.uid, who.user, "key_created",
+                                Json{{"fingerprint", key->fingerprint()}, {"pinned", false}}.dump(), "ok"};
+    if (auto logged = index->append_access_log(entry); !logged)
+      throw CommandError("recording the new key in the access log: " + logged.error().message);
+  }
   report::GatherOptions gather{lang, CAREKEEP_VERSION, hostname(), clock.now(), true};
   Json arguments{{"from", format_local_iso(range.from, context.zone)},
                  {"to", format_local_iso(range.to, context.zone)},

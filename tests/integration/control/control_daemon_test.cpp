@@ -158,10 +158,16 @@ cameras = ["nap-1"]
     return test::run_command("cd " + cwd + " && " + as(user) + " " + args);
   }
 
+  // The rows of commands: the daemon's own rows at start (config_load, key_created; issue 15)
+  // are left out.
   json access_log() const {
     auto log = cli("access-log --json");
     REQUIRE(log.exit_code == 0);
-    return json::parse(log.out)["rows"];
+    json rows = json::array();
+    for (const auto& r : json::parse(log.out)["rows"]) {
+      if (r["action"] != "config_load" && r["action"] != "key_created") rows.push_back(r);
+    }
+    return rows;
   }
   std::size_t active_holds() const {
     auto index = index::Index::open_reader(state / "index.db").value();

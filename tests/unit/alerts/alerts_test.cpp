@@ -162,7 +162,8 @@ TEST_CASE("the index refuses a second open alert and an unknown severity", "[ale
 }
 
 // Issue 15: acknowledging clock_untrusted confirms the date, so who confirmed which date goes on
-// the hash-chained access log with the acknowledgement; other acknowledgements do not.
+// the hash-chained access log with the acknowledgement; every other acknowledgement is an
+// `alert_ack` row (every change leaves a trace).
 TEST_CASE("acknowledging clock_untrusted records the confirmed date on the access log", "[alerts][db][clock]") {
   Fixture f;
   AlertCenter center(f.index, f.clock);
@@ -170,17 +171,20 @@ TEST_CASE("acknowledging clock_untrusted records the confirmed date on the acces
   auto other_id = center.raise("capacity_short", "", Severity::Warning, "only 60 days fit").value();
   auto cli = index::Index::open_writer(f.dir / "index.db").value();
   REQUIRE(alerts::acknowledge_as(cli, other_id, kT0 + 1h, 1000, "alice"));
-  CHECK(cli.access_log({UtcTime{}, kT0 + 24h}).value().empty());
+  auto acked = cli.access_log({UtcTime{}, kT0 + 24h}).value();
+  REQUIRE(acked.size() == 1);
+  CHECK(acked[0].action == "alert_ack");
+  CHECK(acked[0].arguments.find("\"kind\":\"capacity_short\"") != std::string::npos);
   REQUIRE(alerts::acknowledge_as(cli, clock_id, kT0 + 2h, 1000, "alice"));
   auto log = cli.access_log({UtcTime{}, kT0 + 24h}).value();
-  REQUIRE(log.size() == 1);
-  CHECK(log[0].action == "clock_confirm");
-  CHECK(log[0].uid == 1000);
-  CHECK(log[0].user == "alice");
-  CHECK(log[0].time == kT0 + 2h);
-  CHECK(log[0].arguments.find("\"confirmed_us\":" + std::to_string(to_us(kT0 + 2h))) != std::string::npos);
-  CHECK(log[0].arguments.find(format_utc_iso(kT0 + 2h)) != std::string::npos);
+  REQUIRE(log.size() == 2);
+  CHECK(log[1].action == "clock_confirm");
+  CHECK(log[1].uid == 1000);
+  CHECK(log[1].user == "alice");
+  CHECK(log[1].time == kT0 + 2h);
+  CHECK(log[1].arguments.find("\"confirmed_us\":" + std::to_string(to_us(kT0 + 2h))) != std::string::npos);
+  CHECK(log[1].arguments.find(format_utc_iso(kT0 + 2h)) != std::string::npos);
   // A second acknowledgement is refused and logs nothing (one transaction).
   REQUIRE_FALSE(alerts::acknowledge_as(cli, clock_id, kT0 + 3h, 1000, "bob"));
-  CHECK(cli.access_log({UtcTime{}, kT0 + 24h}).value().size() == 1);
+  CHECK(cli.access_log({UtcTime{}, kT0 + 24h}).value().size() == 2);
 }

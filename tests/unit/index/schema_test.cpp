@@ -107,7 +107,7 @@ TEST_CASE("a fresh index is marked, versioned, in WAL mode and has every table",
   REQUIRE(fk_violations);
   CHECK_FALSE(fk_violations->step().value());
   for (std::string table : {"camera", "daemon_run", "run", "segment", "camera_event", "clock_event", "zone_gap",
-                            "hold", "access_log", "integrity_anchor", "alert", "content_fault"}) {
+                            "hold", "access_log", "integrity_anchor", "alert", "content_fault", "config_version"}) {
     CAPTURE(table);
     CHECK(db.query_int64("select count(*) from sqlite_schema where type = 'table' and name = '" + table + "'")
               .value() == 1);
