@@ -22,13 +22,15 @@ Status migrate_0006(sqlite::Connection& db) {
 const sqlite::SchemaHistory& schema_history() {
   // Append only: an entry's position is the version it produces, and released files depend on
   // it. Frozen copies of each version live in tests/data/schema/ for the migration test.
-  static const std::array<sqlite::Migration, 6> kMigrations{{
+  static const std::array<sqlite::Migration, 7> kMigrations{{
       {"0001_initial", embedded::kMigration0001Sql},
       {"0002_retention", embedded::kMigration0002Sql},
       {"0003_content", embedded::kMigration0003Sql},
       {"0004_read_indexes", embedded::kMigration0004Sql},
       {"0005_clock_trust", embedded::kMigration0005Sql},
       {"0006_evidence_chain", std::function<Status(sqlite::Connection&)>(migrate_0006)},
+      // 0007_config_history comes from another branch and goes before this at merge.
+      {"0008_inspector_holds", embedded::kMigration0008Sql},
   }};
   static const sqlite::SchemaHistory kHistory{kApplicationId, kMigrations};
   return kHistory;
