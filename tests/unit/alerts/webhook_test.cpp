@@ -904,7 +904,9 @@ TEST_CASE("the digest goes to every webhook whatever its min_severity and waits 
     FakeClock clock{kT0 + 1min};
     alerts::WebhookNotifier first(io, clock, fast(), outbox);
     first.configure(cfg);
-    first.notify(raised(alert(1, "camera_down", "nap-1", kT0)));  // a warning: not for this webhook
+    auto warning = alert(1, "camera_down", "nap-1", kT0);
+    warning.severity = Severity::Warning;  // not for this webhook
+    first.notify(raised(warning));
     first.send_digest(3, text);
     REQUIRE(run_until(io, [&] { return first.stats()[0].failures >= 1; }));
     CHECK(first.stats()[0].queued == 1);
