@@ -119,7 +119,8 @@ TEST_CASE("the digest reaches the webhook, and a history rewritten after it fail
     REQUIRE(db.exec("drop trigger chain_entry_no_update; drop trigger integrity_anchor_no_delete; "
                     "update segment set frames = 1 where id = " + std::to_string(rows[1].id)));
     Sha256 previous{};
-    for (auto e : index.chain_entries("nap-1").value()) {
+    auto entries = index.chain_entries("nap-1").value();
+    for (auto e : entries) {
       if (e.segment_id == rows[1].id) {
         auto at = e.record.find("\nframes=") + 1;  // not keyframes=
         e.record.replace(at, e.record.find('\n', at) - at, "frames=1");
