@@ -372,7 +372,13 @@ TEST_CASE("an inspector has carekeepd sign a digest, kept in digests/ and record
   CHECK(digest["cameras"][0]["camera"] == "nap-1");
   CHECK(digest["config_sha256"] == to_hex(sha256_of(test::read_text(site.config))));
   CHECK(site.run_as(users().stranger, "digest").exit_code == 5);
-  auto rows = site.access_log();
+  // The daemon's row joins the recorders' open batch, committed within a second.
+  json rows;
+  auto has_digest = [&] {
+    rows = site.access_log();
+    return std::any_of(rows.begin(), rows.end(), [](const json& r) { return r["action"] == "digest"; });
+  };
+  CHECK(test::wait_until(has_digest, 5s));
   auto digest_row = std::find_if(rows.begin(), rows.end(), [](const json& r) { return r["action"] == "digest"; });
   REQUIRE(digest_row != rows.end());
   CHECK((*digest_row)["user"] == users().inspector);
