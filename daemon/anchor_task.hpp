@@ -26,6 +26,8 @@ class AnchorTask {
              std::filesystem::path pin_file);
   void start();
   void stop();  // cancels the timer and signs a last anchor
+  // The box key once start() loaded it; null while it is unusable (the digest needs it too).
+  const signing::KeyPair* key() const { return key_ ? &*key_ : nullptr; }
 
  private:
   void anchor(const char* why);

@@ -85,6 +85,7 @@ struct ControlServer::Impl : std::enable_shared_from_this<Impl> {
   std::chrono::steady_clock::time_point pause_logged{};
   int pauses_unlogged = 0;
   control::RefusalBudget refusals;
+  ControlServer::DigestHandler digest;
   // Before `sessions`: each session's ticket gives its count back on destruction.
   control::ConnectionTable connections;
   std::set<std::shared_ptr<Session>> sessions;
@@ -199,6 +200,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // Whoever asks (root too): a command the daemon runs signs with the box key only.
     if (auto option = control::peer_refused_option(*needs, argv))
       return refuse(control::option_refusal(peer_, *option), control::kExitNotPermitted, command_, Audit::Yes);
+    if (command_ == "digest") return run_digest();
     if (server_.running() >= ControlServer::kMaxCommands) {
       return refuse("carekeepd is busy with " + std::to_string(ControlServer::kMaxCommands) +
                         " commands already (exports, reports, ...); try again when one has finished",
@@ -223,6 +225,22 @@ class Session : public std::enable_shared_from_this<Session> {
     (void)control::send(conn_.native_handle(), control::Json{{"op", "started"}});
     watch_child();
     watch_peer();
+  }
+
+  // The digest is made on the loop, where the webhooks' queue lives (digest_task.hpp); the
+  // user's carekeep prints what comes back.
+  void run_digest() {
+    if (!server_.digest) return refuse("this carekeepd cannot make a digest (no control of its key)", 3, command_, Audit::No);
+    auto made = server_.digest(exports::Actor{peer_.uid, peer_.user});
+    log::info("control_command", {{"command", command_}, {"user", peer_.user}, {"uid", std::to_string(peer_.uid)},
+                                  {"role", std::string(control::to_string(role_))}});
+    if (!made) {
+      (void)control::send(conn_.native_handle(),
+                          control::Json{{"op", "exit"}, {"status", 3}, {"error", "making the digest: " + made.error().message}});
+    } else {
+      (void)control::send(conn_.native_handle(), control::Json{{"op", "exit"}, {"status", 0}, {"output", *made}});
+    }
+    finish();
   }
 
   // Tells the peer why (when it still listens; the socket is non-blocking, so a peer that does
@@ -441,6 +459,8 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(asio::io_context& io
 ControlServer::ControlServer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 ControlServer::~ControlServer() { stop(0ms); }
+
+void ControlServer::set_digest_handler(DigestHandler handler) { impl_->digest = std::move(handler); }
 
 void ControlServer::set_access(const config::Access& access) {
   auto socket = impl_->access.socket;

@@ -11,12 +11,14 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 #include <boost/asio/io_context.hpp>
 
 #include "base/error.hpp"
 #include "config/config.hpp"
+#include "export/actor.hpp"
 #include "index/index.hpp"
 
 namespace carekeep::daemon {
@@ -38,6 +40,10 @@ class ControlServer {
   // A configuration reload may change the groups, caps and timeouts (open connections stay;
   // the socket path needs a restart).
   void set_access(const config::Access& access);
+  // `carekeep digest`: run in the daemon itself (not spawned) for a permitted peer; returns
+  // what the user's terminal shows, or the error. Without a handler the command is refused.
+  using DigestHandler = std::function<Result<std::string>(const exports::Actor& actor)>;
+  void set_digest_handler(DigestHandler handler);
   // Stops accepting, interrupts running commands (SIGTERM, SIGKILL after `grace`), reaps
   // them and removes the socket file. Blocks for at most `grace` plus a little.
   void stop(std::chrono::milliseconds grace);

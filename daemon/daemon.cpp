@@ -42,9 +42,11 @@
 #include "metrics_server.hpp"
 #include "zone_metrics.hpp"
 #include "anchor_task.hpp"
+#include "digest_task.hpp"
 #include "signing/trust.hpp"
 #include "webhook.hpp"
 #include "control_server.hpp"
+#include "export/digest.hpp"
 #include "export/hold.hpp"
 
 namespace carekeep::daemon {
@@ -247,6 +249,8 @@ class Daemon {
     disk_health_.start();  // read-only storage, SMART; write faults as the recorders report them
     coverage_.start();  // zone_uncovered alerts; the past day's gaps stored hourly
     anchors_.start();  // the box key (created at first start) and the daily signed anchors
+    digests_.configure(config_, config_file_sha256(config_path_));
+    digests_.start();  // the daily signed digest that leaves the box ([evidence] digest_time)
     write_status();
     start_metrics();
     start_control();
@@ -374,6 +378,7 @@ class Daemon {
     coverage_.configure(config_);
     content_.configure(config_);
     webhooks_.configure(config_);
+    digests_.configure(config_, config_file_sha256(config_path_));
     if (control_) control_->set_access(config_.access);
     for (const auto* camera : to_start) start_camera(*config_.find_camera(camera->id));
     sync_cameras();
@@ -422,6 +427,13 @@ class Daemon {
       return;
     }
     control_ = std::move(*server);
+    // `carekeep digest`: made here, on the loop, so that it goes out through the webhooks' queue.
+    control_->set_digest_handler([this](const exports::Actor& actor) -> Result<std::string> {
+      auto made = digests_.make("asked", actor);
+      if (!made) return tl::unexpected(std::move(made.error()));
+      return "digest no. " + std::to_string(made->seq) + " signed, kept in " + made->file.string() +
+             " and queued for the webhooks\n" + made->json;
+    });
     log::info("control_listening", {{"socket", config_.access.socket.string()}, {"cli", cli->string()}});
   }
 
@@ -446,6 +458,7 @@ class Daemon {
     content_.stop();  // open content faults end now, before coverage stores its gaps
     flush();
     coverage_.stop();  // stores the past day's gaps with this run's last footage
+    digests_.stop();
     anchors_.stop();  // a last anchor over the chains as they end
     webhooks_.stop();  // its timers and requests would keep the loop running
     if (auto st = index_.end_daemon_run(daemon_run_, SystemClock{}.now(), "stopped: " + reason); !st)
@@ -620,6 +633,7 @@ class Daemon {
   int exit_code_ = 0;
   AnchorTask anchors_{io_, index_, config_.site.database.parent_path(),
                      std::filesystem::absolute(config_path_).parent_path() / signing::kFingerprintFileName};
+  DigestTask digests_{io_, index_, anchors_, webhooks_, config_.site.database.parent_path() / exports::kDigestDirName};
 };
 
 // Logs why, leaves the alert in the index (status, `carekeep alerts` and the next start see

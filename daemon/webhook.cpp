@@ -22,6 +22,7 @@
 #include "base/sha256.hpp"
 #include "base/log.hpp"
 #include "base/text.hpp"
+#include "export/digest.hpp"
 
 namespace carekeep::alerts {
 namespace asio = boost::asio;
@@ -92,6 +93,15 @@ std::chrono::minutes lateness(const Notice& n, UtcTime now) {
 
 nlohmann::json notice_json(const Notice& n, const WebhookSite& site, std::string_view language, UtcTime now) {
   auto late = lateness(n, now);
+  if (n.kind == Notice::Kind::Digest) {
+    return {{"event", "digest"},
+            {"message", render_line(n, site, language, late)},
+            {"site", site.name},
+            {"id", n.id},
+            {"at", format_utc_iso(n.at)},
+            {"late", late.count() > 0},
+            {"digest", nlohmann::json::parse(n.digest, nullptr, false)}};
+  }
   return {{"event", to_string(n.kind)},
           {"kind", n.alert.kind},
           {"subject", n.alert.subject},
@@ -274,7 +284,22 @@ WebhookSite webhook_site(const config::Config& config) {
 
 namespace {
 
+// "每日证据摘要 第 3 号：2 个摄像头链，访问日志 41 条；请保留此消息以备核查（carekeep verify --digest）"
+std::string render_digest(const Notice& notice, bool zh) {
+  auto digest = exports::digest_from_json(notice.digest);
+  if (!digest) return zh ? "每日证据摘要（无法读取）" : "Daily evidence digest (unreadable)";
+  auto n = std::to_string(digest->seq);
+  auto cameras = std::to_string(digest->cameras.size());
+  auto rows = std::to_string(digest->access_log.length);
+  if (zh)
+    return "每日证据摘要 第 " + n + " 号：" + cameras + " 个摄像头链，访问日志 " + rows +
+           " 条；请保留此消息以备核查（carekeep verify --digest）";
+  return "Daily evidence digest no. " + n + ": " + cameras + " camera chains, " + rows +
+         " access log rows; keep this message for checks (carekeep verify --digest)";
+}
+
 std::string render_on_time(const Notice& notice, const WebhookSite& site, bool zh) {
+  if (notice.kind == Notice::Kind::Digest) return render_digest(notice, zh);
   Phrase p = phrase(notice.alert, site, zh);
   auto open_for = std::chrono::duration_cast<std::chrono::minutes>(
       (notice.alert.resolved ? *notice.alert.resolved : notice.at) - notice.alert.raised);
@@ -289,6 +314,8 @@ std::string render_on_time(const Notice& notice, const WebhookSite& site, bool z
     case Notice::Kind::Resolved:
       return (zh ? "已恢复：" : "Resolved: ") + p.title +
              (span.empty() ? "" : (zh ? "（持续 " + span + "）" : " (lasted " + span + ")"));
+    case Notice::Kind::Digest:
+      break;  // rendered above
   }
   return p.title;
 }
@@ -309,6 +336,9 @@ std::string render_body(const config::Webhook& hook, const std::vector<Notice>& 
   for (const auto& n : notices) {
     if (!lines.empty()) lines += "\n";
     lines += render_line(n, site, hook.language, lateness(n, now));
+    // A robot shows text only: the digest goes along verbatim, so the message kept in the
+    // group chat is the evidence itself.
+    if (n.kind == Notice::Kind::Digest && hook.format != config::WebhookFormat::Json) lines += "\n" + n.digest;
   }
   nlohmann::json body;
   switch (hook.format) {
@@ -406,8 +436,13 @@ struct WebhookEndpoint : std::enable_shared_from_this<WebhookEndpoint> {
     }
   }
 
+  // A digest is not an alert: every endpoint gets it, whatever its min_severity.
+  bool wanted(const Notice& notice) const {
+    return notice.kind == Notice::Kind::Digest || notice.alert.severity >= min_severity;
+  }
+
   void push(Notice notice) {
-    if (stopped || notice.alert.severity < min_severity) return;
+    if (stopped || !wanted(notice)) return;
     enqueue(std::move(notice));
     changed();
     pump();
@@ -418,7 +453,7 @@ struct WebhookEndpoint : std::enable_shared_from_this<WebhookEndpoint> {
   std::size_t take(std::vector<Notice> notices) {
     std::size_t taken = 0;
     for (auto& n : notices) {
-      if (n.alert.severity < min_severity) continue;
+      if (!wanted(n)) continue;
       enqueue(std::move(n));
       ++taken;
     }
@@ -640,6 +675,20 @@ struct WebhookNotifier::Impl : std::enable_shared_from_this<WebhookNotifier::Imp
     broadcast(make(Notice::Kind::Resolved, change.alert));
   }
 
+  void send_digest(std::int64_t seq, std::string digest) {
+    if (stopped) return;
+    Alert about;
+    about.id = seq;
+    about.kind = "digest";
+    about.severity = Severity::Info;
+    about.raised = clock.now();
+    about.last_seen = about.raised;
+    Notice n{Notice::Kind::Digest, about, about.raised, {}, std::move(digest)};
+    n.id = make_notice_id(n);
+    broadcast(n);
+    schedule_save();
+  }
+
   void adopt(const std::vector<Alert>& alerts) {
     if (stopped) return;
     for (const auto& alert : alerts) {
@@ -838,6 +887,7 @@ WebhookNotifier::~WebhookNotifier() { impl_->stop(); }
 void WebhookNotifier::configure(const config::Config& config) { impl_->configure(config); }
 void WebhookNotifier::notify(const Change& change) { impl_->notify(change); }
 void WebhookNotifier::adopt(const std::vector<Alert>& open) { impl_->adopt(open); }
+void WebhookNotifier::send_digest(std::int64_t seq, std::string digest) { impl_->send_digest(seq, std::move(digest)); }
 void WebhookNotifier::stop() { impl_->stop(); }
 
 std::vector<WebhookNotifier::EndpointStats> WebhookNotifier::stats() const {

@@ -99,6 +99,10 @@ class WebhookNotifier {
   // message, but reminders while they stay open and a resolved notice when they clear. The
   // next reminder comes when the outbox says it is due (never sooner than reminder_first).
   void adopt(const std::vector<Alert>& open);
+  // Queues the signed daily digest (export/digest.hpp, as JSON) for every endpoint, whatever its
+  // min_severity: one short line in the webhook's language plus the digest itself, through the
+  // same queue, retries and outbox as alerts. `seq` is the digest's number.
+  void send_digest(std::int64_t seq, std::string digest);
   // Cancels timers and requests in flight (a cancelled message stays queued) and writes the
   // outbox; what is queued is sent by the next process.
   void stop();

@@ -14,7 +14,7 @@ constexpr int kVersion = 1;
 
 nlohmann::json notice_to_json(const Notice& n) {
   const Alert& a = n.alert;
-  return {{"id", n.id},
+  nlohmann::json j{{"id", n.id},
           {"event", to_string(n.kind)},
           {"at_us", to_us(n.at)},
           {"alert",
@@ -25,6 +25,8 @@ nlohmann::json notice_to_json(const Notice& n) {
             {"message", a.message},
             {"raised_us", to_us(a.raised)},
             {"resolved_us", a.resolved ? nlohmann::json(to_us(*a.resolved)) : nlohmann::json()}}}};
+  if (n.kind == Notice::Kind::Digest) j["digest"] = nlohmann::json::parse(n.digest, nullptr, false);
+  return j;
 }
 
 // Throws nlohmann::json exceptions for a missing key or a wrong type; std::runtime_error for a
@@ -39,6 +41,11 @@ Notice notice_from_json(const nlohmann::json& j) {
     n.kind = Notice::Kind::Reminder;
   } else if (event == "resolved") {
     n.kind = Notice::Kind::Resolved;
+  } else if (event == "digest") {
+    n.kind = Notice::Kind::Digest;
+    const auto& digest = j.at("digest");
+    if (!digest.is_object()) throw std::runtime_error("a digest notice without its digest");
+    n.digest = digest.dump();
   } else {
     throw std::runtime_error("unknown event \"" + event + "\"");
   }
@@ -74,6 +81,7 @@ std::string_view to_string(Notice::Kind kind) {
     case Notice::Kind::Raised: return "raised";
     case Notice::Kind::Reminder: return "reminder";
     case Notice::Kind::Resolved: return "resolved";
+    case Notice::Kind::Digest: return "digest";
   }
   return "raised";
 }

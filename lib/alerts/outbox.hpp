@@ -18,12 +18,14 @@
 
 namespace carekeep::alerts {
 
-// One thing to tell a person about an alert.
+// One thing to tell a person about an alert, or the daily signed digest (Kind::Digest: not an
+// alert; `alert` then carries only its number as id, kind "digest" and the time it was made).
 struct Notice {
-  enum class Kind { Raised, Reminder, Resolved } kind = Kind::Raised;
+  enum class Kind { Raised, Reminder, Resolved, Digest } kind = Kind::Raised;
   Alert alert;
   UtcTime at;      // when the notice was made (reminders say how long the alert has been open)
   std::string id;  // stable across restarts, sent in the json format so a receiver can drop a repeat
+  std::string digest;  // Kind::Digest: the signed digest as JSON (export/digest.hpp), sent as it is
 };
 std::string_view to_string(Notice::Kind kind);
 // "<alert id>-<event>-<at in µs>", e.g. "42-resolved-1795000300000000".

@@ -156,6 +156,11 @@ struct Access {
                                      // unanswered this long (stopped, hung) fails
 };
 
+// [evidence]: the signed daily digest that leaves the box (docs/evidence.md, Digests).
+struct Evidence {
+  int digest_minute = 23 * 60 + 55;  // local time of day the daemon signs and sends it ("23:55")
+};
+
 // [metrics]: the Prometheus endpoint (daemon/metrics_server). Empty listen = no endpoint.
 struct Metrics {
   std::string listen;  // "127.0.0.1:9477": an IP literal ([::1] for IPv6) and a port (0 = any free one)
@@ -197,6 +202,7 @@ struct Config {
   Log log;
   Access access;
   Metrics metrics;
+  Evidence evidence;
   Alerts alerts;
   std::vector<Camera> cameras;
   std::vector<Zone> zones;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <fstream>
 #include <initializer_list>
 #include <iterator>
@@ -377,7 +378,7 @@ class Validator {
 
   Config run() {
     TableReader top(root_, "", report_,
-                    {"site", "retention", "care_hours", "coverage", "content", "log", "access", "metrics", "alerts", "camera", "zone"});
+                    {"site", "retention", "care_hours", "coverage", "content", "log", "access", "metrics", "evidence", "alerts", "camera", "zone"});
     if (auto* site = table_at(top, "site", Need::Required)) read_site(*site);
     if (auto* retention = table_at(top, "retention", Need::Optional)) read_retention(*retention);
     if (auto* hours = table_at(top, "care_hours", Need::Required)) read_care_hours(*hours);
@@ -388,6 +389,7 @@ class Validator {
     if (config_.access.socket.empty() && !config_.site.database.empty())
       config_.access.socket = config_.site.database.parent_path() / "control.sock";
     if (auto* metrics = table_at(top, "metrics", Need::Optional)) read_metrics(*metrics);
+    if (auto* evidence = table_at(top, "evidence", Need::Optional)) read_evidence(*evidence);
     if (auto* alerts = table_at(top, "alerts", Need::Optional)) read_alerts(*alerts);
     read_cameras(top);
     read_zones(top);
@@ -680,6 +682,22 @@ class Validator {
     }
     if (auto v = r.integer_in("request_timeout_s", 1, 3600, "seconds")) config_.access.request_timeout_s = *v;
     if (auto v = r.integer_in("broker_timeout_s", 1, 3600, "seconds")) config_.access.broker_timeout_s = *v;
+  }
+
+  void read_evidence(const toml::table& table) {
+    TableReader r(table, "evidence", report_, {"digest_time"});
+    auto value = r.string("digest_time");
+    if (!value) return;
+    int h = -1;
+    int m = -1;
+    char extra = 0;
+    if (value->size() != 5 || std::sscanf(value->c_str(), "%2d:%2d%c", &h, &m, &extra) != 2 || h < 0 || h > 23 ||
+        m < 0 || m > 59) {
+      report_.error(*r.get("digest_time"), r.path("digest_time"),
+                    "must be a local time of day as HH:MM, like \"23:55\" (got " + quote(*value) + ")");
+      return;
+    }
+    config_.evidence.digest_minute = h * 60 + m;
   }
 
   void read_metrics(const toml::table& table) {

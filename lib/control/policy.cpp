@@ -39,8 +39,11 @@ constexpr std::array kRules{
     Rule{"alerts", Role::Inspector, false, false, "list alerts"},
     Rule{"alerts ack", Role::Operator, true, false, "acknowledge an alert"},
     Rule{"hold list", Role::Inspector, false, false, "list holds"},
-    Rule{"hold add", Role::Operator, true, false, "place a hold"},
-    Rule{"hold release", Role::Operator, true, false, "release a hold"},
+    // An inspector places holds for a case (--case) and releases those; the command itself
+    // refuses an operator's release of an inspector's hold (tools/cli/cmd_hold.cpp).
+    Rule{"hold add", Role::Inspector, true, false, "place a hold"},
+    Rule{"hold release", Role::Inspector, true, false, "release a hold"},
+    Rule{"digest", Role::Inspector, true, false, "have a digest signed"},
     Rule{"key", Role::Inspector, false, false, "see the box key", true},
     Rule{"export", Role::Inspector, false, false, "export footage", true},
     Rule{"verify", Role::Inspector, false, false, "verify footage", true},

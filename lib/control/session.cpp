@@ -162,6 +162,10 @@ Result<int> run(int connection, const RunRequest& request, const std::atomic<int
       return static_cast<int>(int_field(reply, "exit", kExitNotPermitted));
     }
     if (op == "exit") {
+      // A command the daemon ran itself (`digest`) sends its output along with the status.
+      if (auto out = reply.find("output"); out != reply.end() && out->is_string()) std::fputs(out->get<std::string>().c_str(), stdout);
+      if (auto err = reply.find("error"); err != reply.end() && err->is_string())
+        std::fprintf(stderr, "carekeep: %s\n", err->get<std::string>().c_str());
       // Requests the command sent before it ended are still queued: answer them (an abort
       // that removes a half-built folder) before leaving.
       while (broker_open) {

@@ -523,4 +523,28 @@ Check check_camera_auth(const config::Camera& camera) {
           "enable Digest authentication on the camera (or use rtsps://) and remove allow_basic_auth from its [[camera]] table"};
 }
 
+Check check_signing_key(const std::optional<std::string>& fingerprint, const std::optional<std::string>& pinned,
+                        const std::string& pin_file) {
+  Check c{"signing_key", pin_file, Verdict::Pass, "", ""};
+  if (!fingerprint) {
+    c.verdict = Verdict::Warn;
+    c.finding = "no box key yet";
+    c.advice = "start carekeepd once (it creates the key), then pin it: carekeep key --pin (as root)";
+    return c;
+  }
+  c.finding = "fingerprint " + *fingerprint;
+  if (!pinned) {
+    c.verdict = Verdict::Warn;
+    c.finding += ", not pinned";
+    c.advice = "pin it (carekeep key --pin, as root) and register this fingerprint with the health commission";
+  } else if (*pinned != *fingerprint) {
+    c.verdict = Verdict::Fail;
+    c.finding += ", but " + pin_file + " pins " + *pinned + ": the key beside the data was replaced";
+    c.advice = "find out who replaced signing.key; exports and anchors signed since do not verify against the pin";
+  } else {
+    c.finding += ", pinned; register it with the health commission";
+  }
+  return c;
+}
+
 }  // namespace carekeep::doctor

@@ -183,4 +183,13 @@ Check check_daemon(const config::Config& config, UtcTime now, std::chrono::secon
 // inspector and operator groups exist, so that somebody but root can inspect the box.
 std::vector<Check> check_control(const config::Config& config);
 
+// --- the box key ---------------------------------------------------------------------------
+// "signing_key": the key's fingerprint, to be registered with the health commission when the
+// point registers (issue 15), and whether it is pinned in `pin_file`. `fingerprint`: of the key
+// beside the data (nullopt: none yet, the daemon creates it at its first start); `pinned`: what
+// `pin_file` says (nullopt: no pin). Fail when the pin names another key (it was replaced),
+// Warn when there is no key or no pin, Pass otherwise.
+Check check_signing_key(const std::optional<std::string>& fingerprint, const std::optional<std::string>& pinned,
+                        const std::string& pin_file);
+
 }  // namespace carekeep::doctor

@@ -294,6 +294,29 @@ Result<VerifyReport> verify_footage(index::Index& index, const std::filesystem::
       }
       previous_anchor = &a;
     }
+    // The newest anchor must not be much older than the chain's newest entry: the daemon
+    // that appended those entries signs at start, every 24 h and at shutdown, so a gap of more
+    // than a day means anchors after it were removed (or the daemon was made to stop signing).
+    if (!anchors->empty() && *entries) {
+      const auto& newest = anchors->back().anchor;
+      if ((*entries)->time > newest.time + kStaleAnchorAfter) {
+        auto hours = std::chrono::duration_cast<std::chrono::hours>((*entries)->time - newest.time).count();
+        report.findings.push_back(
+            {"anchor", plan.camera, 0, "",
+             "the newest anchor" + (newest.seq ? " (no. " + std::to_string(*newest.seq) + ")" : std::string()) +
+                 " of " + format_utc_iso(newest.time) + " is older than a day: chain entry " +
+                 std::to_string((*entries)->seq) + " was written " + std::to_string(hours) +
+                 " h after it, while the daemon should have anchored daily (newer anchors removed?)"});
+      }
+    }
+  }
+
+  // 5b. Digests kept outside the box: today's chains must extend each of them.
+  for (const auto& digest : options.digests) {
+    auto found = check_digest(index, digest, options.key.key);
+    if (!found) return tl::unexpected(found.error());
+    ++report.digests_checked;
+    for (const auto& f : *found) report.findings.push_back({"digest", f.chain, 0, "", f.detail});
   }
 
   // 6. The box chain: holds placed and released, configuration versions stored.

@@ -16,6 +16,7 @@
 
 #include "base/error.hpp"
 #include "base/time.hpp"
+#include "export/digest.hpp"
 #include "index/index.hpp"
 #include "signing/signing.hpp"
 #include "signing/trust.hpp"
@@ -23,7 +24,7 @@
 namespace carekeep::exports {
 
 struct Finding {
-  std::string kind;     // missing | lost | altered | extra | out_of_chain | chain | anchor | access_log | key | camera
+  std::string kind;     // missing | lost | altered | extra | out_of_chain | chain | anchor | access_log | key | camera | digest
   std::string camera;   // "" for the access log
   std::int64_t segment_id = 0;  // 0 when not about one row
   std::string path;     // relative to storage, when about a file
@@ -42,7 +43,14 @@ struct VerifyOptions {
   signing::KeyChoice key;
   UtcTime now = SystemClock{}.now();          // entries dated after it are findings
   const TimeZone* zone = nullptr;             // file names carry local time (extra-file range filter)
+  // Digests kept outside the box (`--digest FILE`): the chains must extend each of them
+  // (export/digest.hpp). Their signatures are checked with `key`, never a key of their own.
+  std::vector<Digest> digests;
 };
+
+// An anchor older than this while the chain it covers went on changing means anchors were
+// removed or the daemon stopped signing them: it signs at start, every 24 h and at shutdown.
+inline constexpr std::chrono::hours kStaleAnchorAfter{25};
 
 struct VerifyProgress {
   std::uint64_t bytes_done = 0;
@@ -56,6 +64,7 @@ struct VerifyReport {
   std::int64_t anchors_checked = 0;
   std::int64_t access_log_rows = 0;
   std::int64_t chain_entries_checked = 0;
+  std::int64_t digests_checked = 0;
   std::uint64_t bytes_hashed = 0;
   bool signatures_trusted = false;            // checked with a key given or pinned from outside the box
   bool clean() const { return findings.empty(); }

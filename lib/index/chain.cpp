@@ -269,6 +269,9 @@ std::string hold_record(const HoldRecord& h) {
   line(out, "released_us", h.hold.released);
   line(out, "released_uid", h.released_uid);
   line(out, "released_user", h.released_user);
+  // Migration 0008's columns, only when set: the entries of older holds stay what they were.
+  line(out, "case_number", h.hold.case_number);
+  if (h.hold.by_inspector) line(out, "placed_as", "inspector");
   return out;
 }
 

@@ -684,8 +684,10 @@ Result<std::int64_t> Index::footage_bytes() {
 }
 
 constexpr std::string_view kInsertHoldSql = R"sql(
-  insert into hold (camera_id, zone_id, from_us, to_us, reason, created_us, created_uid, created_user)
-  values (:camera_id, :zone_id, :from_us, :to_us, :reason, :created_us, :created_uid, :created_user)
+  insert into hold (camera_id, zone_id, from_us, to_us, reason, created_us, created_uid, created_user, case_number,
+                    placed_as)
+  values (:camera_id, :zone_id, :from_us, :to_us, :reason, :created_us, :created_uid, :created_user, :case_number,
+          :placed_as)
 )sql";
 
 Result<std::int64_t> Index::insert_hold(const NewHold& hold) {
@@ -699,7 +701,9 @@ Result<std::int64_t> Index::insert_hold(const NewHold& hold) {
         .bind(":reason", hold.reason)
         .bind(":created_us", to_us(hold.created))
         .bind(":created_uid", hold.created_uid)
-        .bind(":created_user", hold.created_user);
+        .bind(":created_user", hold.created_user)
+        .bind(":case_number", hold.case_number)
+        .bind(":placed_as", std::string_view(hold.by_inspector ? "inspector" : "operator"));
   });
   if (!st) return tl::unexpected(std::move(st.error()));
   auto id = db_.last_insert_rowid();
@@ -733,20 +737,27 @@ Result<std::vector<HoldRow>> Index::active_holds() {
 
 constexpr std::string_view kAllHoldsSql = R"sql(
   select id, camera_id, zone_id, from_us, to_us, reason, created_us, created_uid, created_user, released_us,
+         released_uid, released_user, case_number, placed_as = 'inspector'
+  from hold order by id
+)sql";
+
+// Migration 0006 adopts the holds of a version-5 file, which has neither column of 0008.
+constexpr std::string_view kAllHoldsV6Sql = R"sql(
+  select id, camera_id, zone_id, from_us, to_us, reason, created_us, created_uid, created_user, released_us,
          released_uid, released_user
   from hold order by id
 )sql";
 
 constexpr std::string_view kHoldByIdSql = R"sql(
   select id, camera_id, zone_id, from_us, to_us, reason, created_us, created_uid, created_user, released_us,
-         released_uid, released_user
+         released_uid, released_user, case_number, placed_as = 'inspector'
   from hold where id = :id
 )sql";
 
 namespace {
 
 HoldRecord read_hold_record(const Statement& q) {
-        return HoldRecord{HoldRow{q.column<std::int64_t>(0),
+        HoldRecord record{HoldRow{q.column<std::int64_t>(0),
                                   q.column<std::optional<std::string>>(1),
                                   q.column<std::optional<std::string>>(2),
                                   time_at(q, 3),
@@ -758,6 +769,11 @@ HoldRecord read_hold_record(const Statement& q) {
                                   opt_time_at(q, 9)},
                           q.column<std::optional<std::int64_t>>(10),
                           q.column<std::optional<std::string>>(11)};
+  if (q.column_count() > 12) {
+    record.hold.case_number = q.column<std::optional<std::string>>(12);
+    record.hold.by_inspector = q.column<std::int64_t>(13) != 0;
+  }
+  return record;
 }
 
 }  // namespace
@@ -841,7 +857,7 @@ Status adopt_existing_rows(sqlite::Connection& db, UtcTime now) {
     ChainEntry entry{row->camera_id, 0, now, "adopted", row->id, std::nullopt, segment_record(*row), {}, {}};
     if (auto appended = append_entry(db, std::move(entry)); !appended) return tl::unexpected(appended.error());
   }
-  auto holds = db.prepare(kAllHoldsSql);
+  auto holds = db.prepare(kAllHoldsV6Sql);
   if (!holds) return tl::unexpected(std::move(holds.error()));
   for (;;) {
     auto step = holds->step();

@@ -169,6 +169,8 @@ struct NewHold {
   UtcTime created;
   std::int64_t created_uid = 0;
   std::string created_user;
+  std::optional<std::string> case_number;  // the case it serves (`hold add --case`)
+  bool by_inspector = false;               // placed_as 'inspector': only inspectors or root release it
 };
 
 struct HoldRow {
@@ -182,6 +184,8 @@ struct HoldRow {
   std::int64_t created_uid = 0;
   std::string created_user;
   std::optional<UtcTime> released;  // null while active
+  std::optional<std::string> case_number;
+  bool by_inspector = false;
 };
 
 // A configuration the daemon loaded (config_version; docs/evidence.md, Configuration history).

@@ -30,6 +30,7 @@ const sqlite::SchemaHistory& schema_history() {
       {"0005_clock_trust", embedded::kMigration0005Sql},
       {"0006_evidence_chain", std::function<Status(sqlite::Connection&)>(migrate_0006)},
       {"0007_config_history", embedded::kMigration0007Sql},
+      {"0008_inspector_holds", embedded::kMigration0008Sql},
   }};
   static const sqlite::SchemaHistory kHistory{kApplicationId, kMigrations};
   return kHistory;

@@ -1,4 +1,4 @@
--- carekeep index: the CURRENT schema (version 6), every table and column with its reason.
+-- carekeep index: the CURRENT schema (version 7 on this branch: migrations 0001-0006 and 0008), every table and column with its reason.
 --
 -- This file is documentation and the reference for tests: databases are never created from
 -- it. The daemon applies lib/index/migrations/NNNN_*.sql in order, and the migration test
@@ -197,8 +197,14 @@ create table hold (
   released_us integer,             -- when it was released; null while active
   released_uid integer,            -- Unix uid of who released it
   released_user text,              -- user name for that uid at the time
+  case_number text check (case_number is null or case_number <> ''),  -- the inspection or complaint case it
+                                   -- serves (`hold add --case`), shown in reports; null when none was given
+  placed_as text not null default 'operator' check (placed_as in ('operator', 'inspector')),  -- 'inspector':
+                                   -- placed by an inspector (or root for one, with --case); only the inspector
+                                   -- group or root may release it (migration 0008)
   check ((camera_id is null) <> (zone_id is null)),  -- exactly one subject
-  check (to_us > from_us)
+  check (to_us > from_us),
+  check (placed_as = 'operator' or case_number is not null)  -- an inspector's hold names its case
 ) strict;
 create index hold_active on hold (from_us) where released_us is null;  -- retention checks active holds
 

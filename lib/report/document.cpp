@@ -254,7 +254,11 @@ void Builder::holds() {
   for (const auto& x : data_.holds) {
     auto colon = x.target.find(':');
     std::string target = word(lang_, x.target.substr(0, colon)) + " " + x.target.substr(colon + 1);
-    h.rows.push_back({std::to_string(x.id), target, time(x.from), time(x.to), x.reason, time(x.created) + " " + x.created_by,
+    // The case leads the reason: it is what an inspector looks the hold up by.
+    std::string reason = x.reason;
+    if (x.case_number)
+      reason = s("case") + " " + *x.case_number + (x.by_inspector ? " (" + s("inspector_hold") + ")" : "") + ": " + reason;
+    h.rows.push_back({std::to_string(x.id), target, time(x.from), time(x.to), reason, time(x.created) + " " + x.created_by,
                       x.released ? time(*x.released) + " " + x.released_by : s("active")});
   }
 }

@@ -554,7 +554,8 @@ Result<ReportData> gather(index::Index& index, const config::Config& config, con
     bool in_force = h.created < range.to && (!h.released || *h.released >= range.from);
     if (!overlaps && !in_force) continue;
     data.holds.push_back({h.id, h.camera_id ? "camera:" + *h.camera_id : "zone:" + h.zone_id.value_or(""), h.from, h.to,
-                          h.reason, h.created, h.created_user, h.released, r.released_user.value_or("")});
+                          h.reason, h.created, h.created_user, h.released, r.released_user.value_or(""),
+                          h.case_number, h.by_inspector});
   }
 
   auto clock = with(index.clock_events(range), "reading clock events");

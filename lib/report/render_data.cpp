@@ -207,6 +207,8 @@ std::string render_json(const ReportData& d, const TimeZone& zone) {
                      {"from", iso(h.from, zone)},
                      {"to", iso(h.to, zone)},
                      {"reason", h.reason},
+                     {"case", h.case_number ? Json(*h.case_number) : Json(nullptr)},
+                     {"placed_as", h.by_inspector ? "inspector" : "operator"},
                      {"created", iso(h.created, zone)},
                      {"created_by", h.created_by},
                      {"released", iso(h.released, zone)},

@@ -210,6 +210,8 @@ struct Hold {
   std::string created_by;
   std::optional<UtcTime> released;
   std::string released_by;
+  std::optional<std::string> case_number;  // the case it serves (`hold add --case`)
+  bool by_inspector = false;               // an inspector's hold: only inspectors or root release it
 };
 
 struct ClockEvent {

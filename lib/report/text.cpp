@@ -154,6 +154,8 @@ const std::unordered_map<std::string_view, Words>& table() {
       {"from", {"From", "自"}},
       {"to", {"To", "至"}},
       {"reason", {"Reason", "原因"}},
+      {"case", {"Case", "案件"}},
+      {"inspector_hold", {"placed by an inspector", "检查人员设立"}},
       {"created", {"Placed", "设立"}},
       {"released", {"Released", "解除"}},
       {"active", {"active", "生效中"}},

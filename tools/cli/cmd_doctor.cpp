@@ -14,6 +14,7 @@
 #include "command.hpp"
 #include "config/load.hpp"
 #include "doctor/doctor.hpp"
+#include "evidence.hpp"
 #include "index/index.hpp"
 #include "inspect.hpp"
 #include "retention/smart.hpp"
@@ -207,6 +208,15 @@ int run_doctor(const std::filesystem::path& config_path, const DoctorOptions& op
   checks.push_back(doctor::check_clock(clock));
   checks.push_back(doctor::check_timezone(config, clock));
   for (auto& c : doctor::check_permissions(config, config_path, options.user)) checks.push_back(std::move(c));
+  {
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(config_path, ec);
+    auto pin_file = (ec ? config_path : absolute).parent_path() / signing::kFingerprintFileName;
+    auto key = local_public_key(config.site.database.parent_path());
+    auto pinned = signing::read_pinned_fingerprint(pin_file);
+    checks.push_back(doctor::check_signing_key(key ? std::optional(key->fingerprint()) : std::nullopt,
+                                               pinned ? *pinned : std::nullopt, pin_file.string()));
+  }
   bool skip_daemon = std::find(options.skip.begin(), options.skip.end(), "daemon") != options.skip.end();
   if (skip_daemon) {
     checks.push_back(Check{"daemon", "", Verdict::Skip, "", ""});

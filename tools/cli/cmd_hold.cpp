@@ -28,6 +28,7 @@ struct HoldAddOptions {
   std::string from;
   std::string to;
   std::string reason;
+  std::string case_number;
 };
 
 struct HoldListOptions {
@@ -80,6 +81,20 @@ std::string target_of(const index::HoldRow& h) {
   return h.camera_id ? "camera " + *h.camera_id : "zone " + h.zone_id.value_or("?");
 }
 
+// The role the command acts with: the peer's, when carekeepd runs it (hold add and release
+// always go through the daemon); whoever writes the index directly can do anything anyway.
+control::Role acting_role(const Context& context) {
+  return context.on_behalf ? context.on_behalf->role : control::Role::Admin;
+}
+
+// Says why on stderr, records the refusal as the action with its reason, and exits 5.
+int refuse(index::Index& index, const Context& context, std::string_view action, const Json& args,
+           const std::string& why) {
+  record(index, acting_user(context), action, args.dump(), "refused: " + why);
+  std::fprintf(stderr, "carekeep: %s\n", why.c_str());
+  return kExitNotPermitted;
+}
+
 bool blank(const std::string& text) {
   return std::all_of(text.begin(), text.end(), [](unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
 }
@@ -101,6 +116,14 @@ int run_add(const HoldAddOptions& options, Context& context) {
     hold.zone_id = options.zone;
   }
   auto who = acting_user(context);
+  auto role = acting_role(context);
+  if (!options.case_number.empty()) {
+    if (blank(options.case_number)) throw UsageError("--case is empty; give the case number the hold serves");
+    hold.case_number = options.case_number;
+  }
+  // An inspector's hold is for a case and stays until an inspector (or root) releases it; root
+  // naming a case places one too. An operator's hold may cite a case but stays an operator's.
+  hold.by_inspector = role == control::Role::Inspector || (role == control::Role::Admin && hold.case_number);
   hold.from = range.from;
   hold.to = range.to;
   hold.reason = options.reason;
@@ -111,14 +134,23 @@ int run_add(const HoldAddOptions& options, Context& context) {
             {"zone", hold.zone_id ? Json(*hold.zone_id) : Json(nullptr)},
             {"from", format_local_iso(hold.from, context.zone)},
             {"to", format_local_iso(hold.to, context.zone)},
-            {"reason", hold.reason}};
+            {"reason", hold.reason},
+            {"case", hold.case_number ? Json(*hold.case_number) : Json(nullptr)},
+            {"placed_as", hold.by_inspector ? "inspector" : "operator"}};
+  if (role == control::Role::Inspector && !hold.case_number) {
+    return refuse(index, context, "hold_add", args,
+                  "an inspector places a hold for a case: give --case NUMBER (the case it serves) with --reason");
+  }
   auto placed = index.insert_hold(hold);
   record(index, who, "hold_add", args.dump(), placed ? "ok" : placed.error().message);
   auto id = must(std::move(placed), "placing the hold");
-  std::printf("hold %lld placed on %s from %s to %s by %s: %s\n", static_cast<long long>(id),
+  std::printf("hold %lld placed on %s from %s to %s by %s%s: %s\n", static_cast<long long>(id),
               hold.camera_id ? ("camera " + *hold.camera_id).c_str() : ("zone " + *hold.zone_id).c_str(),
               format_local_iso(hold.from, context.zone).c_str(), format_local_iso(hold.to, context.zone).c_str(),
-              who.user.c_str(), hold.reason.c_str());
+              who.user.c_str(), hold.case_number ? (" for case " + *hold.case_number).c_str() : "", hold.reason.c_str());
+  if (hold.by_inspector)
+    std::printf("an inspector's hold: only the %s group or root may release it\n",
+                context.config.access.inspector_group.c_str());
   return kExitOk;
 }
 
@@ -136,6 +168,8 @@ int run_list(const HoldListOptions& options, Context& context) {
                      {"from", format_local_iso(h.from, zone)},
                      {"to", format_local_iso(h.to, zone)},
                      {"reason", h.reason},
+                     {"case", h.case_number ? Json(*h.case_number) : Json(nullptr)},
+                     {"placed_as", h.by_inspector ? "inspector" : "operator"},
                      {"created", format_local_iso(h.created, zone)},
                      {"created_by", h.created_user},
                      {"released", local_or_null(h.released, zone)},
@@ -148,8 +182,8 @@ int run_list(const HoldListOptions& options, Context& context) {
     std::printf("no holds\n");
     return kExitOk;
   }
-  Table table({"ID", "TARGET", "FROM", "TO", "BY", "CREATED", "RELEASED", "REASON"},
-              {true, false, false, false, false, false, false, false});
+  Table table({"ID", "TARGET", "FROM", "TO", "BY", "CASE", "CREATED", "RELEASED", "REASON"},
+              {true, false, false, false, false, false, false, false, false});
   std::size_t active = 0;
   for (const auto& r : rows) {
     const auto& h = r.hold;
@@ -160,7 +194,8 @@ int run_list(const HoldListOptions& options, Context& context) {
       ++active;
     }
     table.add({std::to_string(h.id), target_of(h), format_local_iso(h.from, zone), format_local_iso(h.to, zone),
-               h.created_user, format_local_iso(h.created, zone), released, h.reason});
+               h.created_user + (h.by_inspector ? " (inspector)" : ""), h.case_number.value_or("-"),
+               format_local_iso(h.created, zone), released, h.reason});
   }
   table.print();
   std::printf("%zu hold%s, %zu active\n", rows.size(), rows.size() == 1 ? "" : "s", active);
@@ -170,9 +205,28 @@ int run_list(const HoldListOptions& options, Context& context) {
 int run_release(const HoldReleaseOptions& options, Context& context) {
   auto index = open_index_writer(context);
   auto who = acting_user(context);
+  auto role = acting_role(context);
+  Json args{{"id", options.id}};
+  for (const auto& r : must(index.holds(), "reading the index")) {
+    if (r.hold.id != options.id || r.hold.released) continue;
+    const auto& h = r.hold;
+    // An inspector's hold keeps evidence for a case: the box's operator, who may be the one
+    // under inspection, cannot end it. Being in the operator group too does not make one an
+    // inspector for this (role_of gives the operator role then).
+    if (h.by_inspector && role != control::Role::Inspector && role != control::Role::Admin) {
+      return refuse(index, context, "hold_release", args,
+                    "hold " + std::to_string(h.id) + " was placed by inspector " + h.created_user + " for case " +
+                        h.case_number.value_or("?") + "; only the " + context.config.access.inspector_group +
+                        " group or root may release it");
+    }
+    if (!h.by_inspector && role == control::Role::Inspector) {
+      return refuse(index, context, "hold_release", args,
+                    "hold " + std::to_string(h.id) + " is an operator's hold; an inspector releases inspectors' holds "
+                    "only (the " + context.config.access.operator_group + " group releases this one)");
+    }
+  }
   auto released = index.release_hold(options.id, SystemClock{}.now(), who.uid, who.user);
-  record(index, who, "hold_release", Json{{"id", options.id}}.dump(),
-         released ? "ok" : released.error().message);
+  record(index, who, "hold_release", args.dump(), released ? "ok" : released.error().message);
   if (released) {
     std::printf("hold %lld released by %s; retention may delete its footage once nothing else keeps it\n",
                 static_cast<long long>(options.id), who.user.c_str());
@@ -207,12 +261,15 @@ Command add_hold(CLI::App& parent) {
                    "start: 2026-11-20T08:00 (site local time), with an offset (+08:00, Z), or a date alone")
       ->required();
   options->add->add_option("--to", a.to, "end, excluded; a date alone includes that whole day")->required();
-  options->add->add_option("--reason", a.reason, "why, in your words (a case number, a complaint, ...)")->required();
+  options->add->add_option("--reason", a.reason, "why, in your words (a complaint, what is being looked into, ...)")->required();
+  options->add->add_option("--case", a.case_number,
+                           "the case number it serves; required of an inspector, whose hold only the inspector "
+                           "group or root may release");
 
   options->list = app->add_subcommand("list", "every hold, released ones included");
   options->list->add_flag("--json", options->list_options.json,
-                          "JSON array of {id, camera, zone, from, to, reason, created, created_by, released, "
-                          "released_by}; times in ISO 8601 with offset");
+                          "JSON array of {id, camera, zone, from, to, reason, case, placed_as, created, created_by, "
+                          "released, released_by}; times in ISO 8601 with offset");
 
   options->release = app->add_subcommand("release", "release an active hold; its footage follows retention again");
   options->release->add_option("id", options->release_options.id, "hold id, from carekeep hold list")->required();

@@ -48,14 +48,6 @@ std::string hostname() {
   return buf;
 }
 
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 int run_report(const ReportOptions& options, Context& context) {
   auto range = parse_range(options.from, options.to, context.zone);
   auto formats = report::parse_formats(options.formats);
@@ -89,6 +81,22 @@ int run_report(const ReportOptions& options, Context& context) {
   auto key = options.signing_key.empty() ? signing::KeyPair::load_or_create(db.parent_path(), &key_created)
                                          : signing::KeyPair::load(options.signing_key);
   if (!key) throw CommandError("loading the signing key: " + key.error().message);
+  // The report names the key it signs with against the pin (issue 15): a box key that is not
+  // the pinned one was replaced, and a report signed with it would vouch for nothing.
+  auto pin_file = pinned_fingerprint_file(context);
+  if (key_created) (void)signing::pin_fingerprint(pin_file, key->fingerprint());  // as carekeepd does for a key it creates
+  auto pinned = signing::read_pinned_fingerprint(pin_file);
+  std::string key_note;
+  if (pinned && *pinned && **pinned == key->fingerprint()) {
+    key_note = ", the key pinned in " + pin_file.string();
+  } else if (pinned && *pinned) {
+    if (options.signing_key.empty())
+      throw CommandError("the box key " + key->fingerprint() + " is not the one pinned in " + pin_file.string() + " (" +
+                         **pinned + "): it was replaced, and a report signed with it would not verify against the pin");
+    key_note = ", given with --signing-key: NOT the key pinned in " + pin_file.string();
+  } else {
+    key_note = ", not pinned: register it (carekeep key --pin, as root)";
+  }
 
   auto who = acting_user(context);
   SystemClock clock;
@@ -133,8 +141,8 @@ int run_report(const ReportOptions& options, Context& context) {
   std::printf("report for %s – %s (%s) written to %s:\n", data->from_date.c_str(), data->to_date.c_str(),
               std::string(report::to_string(lang)).c_str(), out.c_str());
   for (const auto& f : written->files) std::printf("  %s\n", f.filename().c_str());
-  std::printf("report.json SHA-256 %s, signed by key %s\n", written->json_sha256.c_str(),
-              written->key_fingerprint.c_str());
+  std::printf("report.json SHA-256 %s, signed by key %s%s\n", written->json_sha256.c_str(),
+              written->key_fingerprint.c_str(), key_note.c_str());
   std::printf("%lld gap%s in care time; %zu protected segment%s deleted early%s\n", static_cast<long long>(gaps),
               gaps == 1 ? "" : "s", data->retention.protected_deletions.size(),
               data->retention.protected_deletions.size() == 1 ? "" : "s",

@@ -1,5 +1,6 @@
 // carekeep verify: re-checks the footage against the index and its hash chains, the signed
-// anchors and the access log (issues #6 and 15; lib/export/verify does the work). Exit 0 when
+// anchors and the access log, and with --digest that the chains extend digests kept outside the
+// box (issues #6 and 15; lib/export/verify and export/digest do the work). Exit 0 when
 // nothing is wrong and the anchors are signed by a key trusted from outside the box, 4 when
 // anything is wrong (every finding is listed), 16 when nothing is wrong but the only key was
 // the one beside the data. Reads the index (a reader connection); only the access-log row
@@ -23,6 +24,7 @@ struct VerifyOptions {
   std::string to;
   std::string pubkey;
   std::string fingerprint;
+  std::vector<std::string> digests;
   bool quick = false;
   bool json = false;
 };
@@ -39,6 +41,13 @@ int run_verify(const VerifyOptions& o, Context& context) {
   options.quick = o.quick;
   options.zone = &context.zone;
   options.key = choose_trusted_key(context, o.pubkey, o.fingerprint);
+  for (const auto& file : o.digests) {
+    auto text = read_file(user_path(context, file));
+    if (!text) throw UsageError("cannot read --digest " + file);
+    auto digest = exports::digest_from_json(*text);
+    if (!digest) throw UsageError("--digest " + file + ": " + digest.error().message);
+    options.digests.push_back(std::move(*digest));
+  }
 
   ProgressBar bar(o.quick ? "verify (quick)" : "verify", o.json);
   auto report = exports::verify_footage(index, context.config.site.storage, options,
@@ -49,7 +58,8 @@ int run_verify(const VerifyOptions& o, Context& context) {
   Json args{{"camera", o.camera.empty() ? Json(nullptr) : Json(o.camera)},
             {"from", options.range ? Json(format_local_iso(options.range->from, context.zone)) : Json(nullptr)},
             {"to", options.range ? Json(format_local_iso(options.range->to, context.zone)) : Json(nullptr)},
-            {"quick", o.quick}};
+            {"quick", o.quick},
+            {"digests", o.digests}};
   std::string result = report->clean() ? "ok" : std::to_string(report->findings.size()) + " finding(s)";
   {
     auto writer = index::Index::open_writer(context.config.site.database);
@@ -74,6 +84,7 @@ int run_verify(const VerifyOptions& o, Context& context) {
                              {"access_log_rows", report->access_log_rows},
                              {"bytes_hashed", report->bytes_hashed},
                              {"chain_entries_checked", report->chain_entries_checked},
+                             {"digests_checked", report->digests_checked},
                              {"key", options.key.key ? Json(options.key.key->fingerprint()) : Json(nullptr)},
                              {"key_trust", std::string(signing::to_string(options.key.trust))},
                              {"key_detail", options.key.detail},
@@ -89,13 +100,14 @@ int run_verify(const VerifyOptions& o, Context& context) {
       std::printf("%-13s %s\n", f.kind.c_str(), text::printable(where + f.detail).c_str());
     }
     std::printf("%s: %lld segment files %s, %lld chain links, %lld chain entries, %lld anchors%s, %lld access log "
-                "rows; %zu finding(s)\n",
+                "rows, %lld digests; %zu finding(s)\n",
                 report->clean() ? (report->signatures_trusted ? "verified" : "UNTRUSTED KEY") : "PROBLEMS FOUND",
                 static_cast<long long>(report->segments_checked), o.quick ? "present with the right size" : "re-hashed",
                 static_cast<long long>(report->links_checked), static_cast<long long>(report->chain_entries_checked),
                 static_cast<long long>(report->anchors_checked),
                 options.key.key ? "" : " (signatures not checked: no key)",
-                static_cast<long long>(report->access_log_rows), report->findings.size());
+                static_cast<long long>(report->access_log_rows), static_cast<long long>(report->digests_checked),
+                report->findings.size());
     // The fingerprint and where the key came from, always: an inspector compares it with the
     // one registered at installation, whatever the verdict (review scenario L: a replaced key
     // and pin verified "clean" without ever showing which key that was).
@@ -130,8 +142,14 @@ Command add_verify(CLI::App& parent) {
   app->add_option("--fingerprint", o->fingerprint,
                   "SHA-256 fingerprint of the box's key (64 hex digits), obtained outside the box; default: the one "
                   "pinned in signing.fingerprint beside the configuration");
+  app->add_option("--digest", o->digests,
+                  "signed digest file(s) kept outside the box (sent by the daemon's webhooks, or from digests/): the "
+                  "chains must extend each; checked with the same trusted key")
+      ->expected(1, -1);
   app->add_flag("--json", o->json, "progress lines and the result as JSON on stdout");
-  app->footer("Exit codes: 0 nothing wrong, 2 bad arguments, 3 could not check, 4 findings (listed), 16 nothing wrong "
+  app->footer("Exit codes: 0 nothing wrong, 2 bad arguments (an unreadable or malformed --digest file too), 3 could not "
+              "check, 4 findings (listed; with --digest also a digest by another key or a history rewritten after a "
+              "digest), 16 nothing wrong "
               "but the only key was the one beside the data (no --pubkey, --fingerprint or pinned fingerprint).");
   return Command{app, [o](Context& context) { return run_verify(*o, context); }};
 }

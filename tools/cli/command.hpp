@@ -74,6 +74,7 @@ Command add_key(CLI::App& parent);            // cmd_key.cpp .. cmd_access_log.c
 Command add_export(CLI::App& parent);
 Command add_verify_export(CLI::App& parent);
 Command add_verify(CLI::App& parent);
+Command add_digest(CLI::App& parent);           // cmd_digest.cpp: the signed digest, made by carekeepd
 Command add_access_log(CLI::App& parent);
 Command add_doctor(CLI::App& parent);
 Command add_report(CLI::App& parent);

@@ -9,6 +9,15 @@
 
 namespace carekeep::cli {
 
+std::optional<std::string> read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream s;
+  s << in.rdbuf();
+  if (in.bad()) return std::nullopt;
+  return s.str();
+}
+
 exports::Actor acting_user(const Context& context) {
   if (context.on_behalf) return exports::Actor{context.on_behalf->uid, context.on_behalf->user};
   return exports::Actor::current();
@@ -98,11 +107,8 @@ signing::KeyChoice choose_trusted_key(const Context& context, const std::string&
                                       const std::string& fingerprint) {
   std::optional<std::string> pem;
   if (!pubkey_file.empty()) {
-    std::ifstream in(pubkey_file);
-    if (!in) throw CommandError("cannot read --pubkey " + pubkey_file);
-    std::stringstream buf;
-    buf << in.rdbuf();
-    pem = buf.str();
+    pem = read_file(pubkey_file);
+    if (!pem) throw CommandError("cannot read --pubkey " + pubkey_file);
   }
   std::optional<std::string> fp;
   if (!fingerprint.empty()) fp = fingerprint;

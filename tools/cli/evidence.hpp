@@ -29,6 +29,10 @@ inline constexpr int kExitSourceAltered = 15;  // a source segment no longer mat
 inline constexpr int kExitUntrustedKey = 16;   // signatures good, but only by the key beside the data
 inline constexpr int kExitInterrupted = 130;   // SIGINT / SIGTERM (128 + 2)
 
+// The whole content of a small file the user named (a key, a signature, a digest); nullopt
+// when it cannot be read.
+std::optional<std::string> read_file(const std::filesystem::path& path);
+
 // Who the command acts for: the user who ran it or, when carekeepd runs it through the
 // control socket, the user at the other end (their uid and name, from the socket).
 exports::Actor acting_user(const Context& context);

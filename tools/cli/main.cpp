@@ -182,6 +182,7 @@ int main(int argc, char** argv) {
       cli::add_export(app),
       cli::add_verify_export(app),
       cli::add_verify(app),
+      cli::add_digest(app),
       cli::add_access_log(app),
       cli::add_doctor(app),
       cli::add_report(app),

@@ -29,6 +29,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/sha256.hpp"
 #include "control/session.hpp"
 #include "export/footage.hpp"
 #include "index/index.hpp"
@@ -231,10 +232,11 @@ TEST_CASE("an inspector lists, exports and reports into their own folder but may
   REQUIRE(segments.exit_code == 0);
   CHECK(json::parse(segments.out).size() == 3);
 
+  // An inspector holds footage only for a case (the test below places one).
   auto held = site.run_as(users().inspector, "hold add --camera nap-1 --from " + iso(site.t0) + " --to " +
                                              iso(site.t0 + 5s) + " --reason x");
   CHECK(held.exit_code == 5);
-  CHECK(held.err.find("may not place a hold: that needs the group " + users().operator_group) != std::string::npos);
+  CHECK(held.err.find("an inspector places a hold for a case: give --case NUMBER") != std::string::npos);
   CHECK(site.active_holds() == 0);
 
   // The export lands in a folder the daemon's user could not write: the user's own carekeep
@@ -277,8 +279,9 @@ TEST_CASE("an inspector lists, exports and reports into their own folder but may
   std::vector<std::string> log;
   for (const auto& r : rows) log.push_back(r["user"].get<std::string>() + " " + r["action"].get<std::string>());
   const auto& u = users();
-  CHECK(log == std::vector<std::string>{u.stranger + " refused", u.inspector + " refused", u.inspector + " export",
+  CHECK(log == std::vector<std::string>{u.stranger + " refused", u.inspector + " hold_add", u.inspector + " export",
                                         u.inspector + " report"});
+  CHECK(rows[1]["result"].get<std::string>().rfind("refused: an inspector places a hold for a case", 0) == 0);
   for (const auto& r : rows) CHECK(r["uid"] == TestUsers::uid_of(r["user"].get<std::string>()));
   CHECK(rows[2]["arguments"]["out"] == (usb / "case-17").string());
   site.stop();
@@ -297,6 +300,110 @@ TEST_CASE("an operator places and releases holds in their own name", "[rtsp]") {
   REQUIRE(site.run_as(users().operator_user, "hold release 1").exit_code == 0);
   CHECK(json::parse(site.cli("hold list --json").out)[0]["released_by"] == users().operator_user);
   site.stop();
+}
+
+TEST_CASE("an inspector's hold for a case is released only by an inspector or root, and reports name its case", "[rtsp]") {
+  Site site;
+  site.start();
+  auto held = site.run_as(users().inspector, "hold add --camera nap-1 --from " + iso(site.t0) + " --to " +
+                                             iso(site.t0 + 5s) + " --case 2026-031 --reason 'complaint of 20 Nov'");
+  INFO(held.out << held.err);
+  REQUIRE(held.exit_code == 0);
+  CHECK(held.out.find("for case 2026-031") != std::string::npos);
+  auto holds = json::parse(site.cli("hold list --json").out);
+  REQUIRE(holds.size() == 1);
+  CHECK(holds[0]["case"] == "2026-031");
+  CHECK(holds[0]["placed_as"] == "inspector");
+  CHECK(holds[0]["created_by"] == users().inspector);
+
+  // The operator, who may be the one under inspection, cannot end it; the attempt is recorded.
+  auto by_operator = site.run_as(users().operator_user, "hold release 1");
+  CHECK(by_operator.exit_code == 5);
+  CHECK(by_operator.err.find("hold 1 was placed by inspector " + users().inspector + " for case 2026-031; only the " +
+                             users().inspector_group + " group or root may release it") != std::string::npos);
+  CHECK(site.active_holds() == 1);
+  // An operator's own hold stays the operator's: an inspector may not release it.
+  REQUIRE(site.run_as(users().operator_user, "hold add --camera nap-1 --from " + iso(site.t0) + " --to " +
+                                                 iso(site.t0 + 5s) + " --reason 'parents asked'")
+              .exit_code == 0);
+  auto by_inspector = site.run_as(users().inspector, "hold release 2");
+  CHECK(by_inspector.exit_code == 5);
+  CHECK(by_inspector.err.find("hold 2 is an operator's hold") != std::string::npos);
+
+  // The audit report lists the hold with its case.
+  auto out = site.dir / "audit";
+  auto reported = site.cli("report --from " + iso(site.t0).substr(0, 10) + " --to " + iso(site.t0).substr(0, 10) +
+                           " --format json --lang en --out " + out.string());
+  INFO(reported.out << reported.err);
+  REQUIRE(reported.exit_code == 0);
+  CHECK(reported.out.find(", the key pinned in ") != std::string::npos);  // signed with the pinned key, and says so
+  auto report = json::parse(test::read_text(out / "report.json"));
+  REQUIRE(report["holds"].size() == 2);
+  CHECK(report["holds"][0]["case"] == "2026-031");
+  CHECK(report["holds"][0]["placed_as"] == "inspector");
+  CHECK(report["holds"][1]["placed_as"] == "operator");
+
+  auto released = site.run_as(users().inspector, "hold release 1");
+  INFO(released.err);
+  CHECK(released.exit_code == 0);
+  CHECK(site.active_holds() == 1);
+
+  std::vector<std::string> log;
+  for (const auto& r : site.access_log()) {
+    if (r["action"] == "hold_release")
+      log.push_back(r["user"].get<std::string>() + " " + r["result"].get<std::string>().substr(0, 8));
+  }
+  const auto& u = users();
+  CHECK(log == std::vector<std::string>{u.operator_user + " refused:", u.inspector + " refused:", u.inspector + " ok"});
+  // Every change is in the box chain, and it verifies.
+  auto index = index::Index::open_reader(site.state / "index.db").value();
+  CHECK(index.chain_entries(index::kBoxChain).value().size() == 3);  // two holds, one release
+  CHECK(index.verify_chain(index::kBoxChain, SystemClock{}.now()).value().empty());
+  site.stop();
+}
+
+TEST_CASE("an inspector has carekeepd sign a digest, kept in digests/ and recorded; verify --digest checks it", "[rtsp]") {
+  Site site;
+  site.start();
+  auto made = site.run_as(users().inspector, "digest");
+  INFO(made.out << made.err);
+  REQUIRE(made.exit_code == 0);
+  CHECK(made.out.find("digest no. 1 signed, kept in " + (site.state / "digests").string()) != std::string::npos);
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(site.state / "digests")) files.push_back(e.path());
+  REQUIRE(files.size() == 1);
+  auto digest = json::parse(test::read_text(files[0]));
+  CHECK(digest["format"] == "carekeep-digest/1");
+  CHECK(digest["site"] == "阳光家庭托育点");
+  CHECK(digest["cameras"][0]["camera"] == "nap-1");
+  CHECK(digest["config_sha256"] == to_hex(sha256_of(test::read_text(site.config))));
+  CHECK(site.run_as(users().stranger, "digest").exit_code == 5);
+  // The daemon's row joins the recorders' open batch, committed within a second.
+  json rows;
+  auto has_digest = [&] {
+    rows = site.access_log();
+    return std::any_of(rows.begin(), rows.end(), [](const json& r) { return r["action"] == "digest"; });
+  };
+  CHECK(test::wait_until(has_digest, 5s));
+  auto digest_row = std::find_if(rows.begin(), rows.end(), [](const json& r) { return r["action"] == "digest"; });
+  REQUIRE(digest_row != rows.end());
+  CHECK((*digest_row)["user"] == users().inspector);
+  CHECK((*digest_row)["arguments"]["seq"] == 1);
+  site.stop();
+
+  auto verified = site.cli("verify --quick --digest " + files[0].string());
+  INFO(verified.out << verified.err);
+  CHECK(verified.exit_code == 0);
+  CHECK(verified.out.find("1 digests; 0 finding(s)") != std::string::npos);
+  // A digest that is not one is bad input, not a finding.
+  test::write_text(site.dir / "junk.json", "{\"format\": 1}");
+  auto junk = site.cli("verify --quick --digest " + (site.dir / "junk.json").string());
+  CHECK(junk.exit_code == 2);
+  CHECK(junk.err.find("--digest " + (site.dir / "junk.json").string() + ": not a carekeep digest") != std::string::npos);
+  // Carekeepd stopped: a digest cannot be made, and the user is told why.
+  auto refused = site.cli("digest");
+  CHECK(refused.exit_code == 3);
+  CHECK(refused.err.find("digest goes through the daemon") != std::string::npos);
 }
 
 TEST_CASE("with carekeepd stopped, reading commands say so and changing ones refuse", "[rtsp]") {

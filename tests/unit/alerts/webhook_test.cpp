@@ -36,6 +36,7 @@
 #include "alerts/outbox.hpp"
 #include "webhook.hpp"
 #include "config/load.hpp"
+#include "export/digest.hpp"
 #include "support/http_receiver.hpp"
 #include "support/small_fs.hpp"
 #include "support/temp_dir.hpp"
@@ -877,4 +878,57 @@ TEST_CASE("a full or read-only state directory: the outbox failure is logged, de
   CHECK(text.find("stopping: the queued messages are lost") != std::string::npos);
   CHECK(text.find("FULLKEY") == std::string::npos);
   CHECK(read_outbox(outbox).notice_count() == 0);  // the last good state stays
+}
+
+TEST_CASE("the digest goes to every webhook whatever its min_severity and waits in the outbox across a restart",
+          "[alerts][webhook][outbox]") {
+  // The signed daily digest (issue 15) rides the alerts' queue: a webhook that wants only
+  // critical alerts gets it too, and an endpoint that is down gets it after the restart.
+  exports::Digest digest;
+  digest.seq = 3;
+  digest.site = "阳光托育点";
+  digest.time = kT0;
+  digest.cameras = {{"nap-1", 12, Sha256{}, 2, Sha256{}}, {"play-1", 0, std::nullopt, std::nullopt, std::nullopt}};
+  digest.access_log = {"", 41, Sha256{}, std::nullopt, std::nullopt};
+  digest.signature = std::string(128, '0');
+  const std::string text = exports::to_json(digest);
+
+  test::TempDir dir;
+  auto outbox = dir / "webhook-outbox.json";
+  auto port = test::closed_port();
+  auto critical_only = hook("http://127.0.0.1:" + std::to_string(port) + "/json", config::WebhookFormat::Json);
+  critical_only.min_severity = "critical";
+  auto cfg = site_config({critical_only});
+  {
+    asio::io_context io;
+    FakeClock clock{kT0 + 1min};
+    alerts::WebhookNotifier first(io, clock, fast(), outbox);
+    first.configure(cfg);
+    auto warning = alert(1, "camera_down", "nap-1", kT0);
+    warning.severity = Severity::Warning;  // not for this webhook
+    first.notify(raised(warning));
+    first.send_digest(3, text);
+    REQUIRE(run_until(io, [&] { return first.stats()[0].failures >= 1; }));
+    CHECK(first.stats()[0].queued == 1);
+    first.stop();
+  }
+  Receiver receiver(nullptr, port);
+  asio::io_context io;
+  FakeClock clock{kT0 + 5min};
+  alerts::WebhookNotifier second(io, clock, fast(), outbox);
+  second.configure(cfg);
+  REQUIRE(run_until(io, [&] { return receiver.count() == 1; }));
+  auto body = json::parse(receiver.received()[0].body);
+  CHECK(body["event"] == "digest");
+  CHECK(body["message"] == "每日证据摘要 第 3 号：2 个摄像头链，访问日志 41 条；请保留此消息以备核查（carekeep verify --digest）");
+  CHECK(body["digest"] == json::parse(text));
+  CHECK(body["id"] == "3-digest-" + std::to_string(to_us(kT0 + 1min)));
+
+  // A robot shows text only: the line, then the digest itself.
+  alerts::Notice n{alerts::Notice::Kind::Digest, {}, kT0, "3-digest", text};
+  auto robot = json::parse(alerts::render_body(hook("http://x/", config::WebhookFormat::DingTalk, "en"), {n},
+                                               alerts::webhook_site(cfg)));
+  auto content = robot["text"]["content"].get<std::string>();
+  CHECK(content.find("Daily evidence digest no. 3: 2 camera chains, 41 access log rows") != std::string::npos);
+  CHECK(json::parse(content.substr(content.find('{'))) == json::parse(text));
 }

@@ -103,6 +103,7 @@ TEST_CASE("the shipped example loads with no diagnostics", "[config]") {
   CHECK(c.access.max_connections_per_user == 8);
   CHECK(c.access.request_timeout_s == 30);
   CHECK(c.access.broker_timeout_s == 60);
+  CHECK(c.evidence.digest_minute == 23 * 60 + 55);
 }
 
 TEST_CASE("the control socket's caps and timeouts are read and bounded", "[config]") {
@@ -141,6 +142,19 @@ TEST_CASE("camera_offline_seconds is read and bounded, with or without webhooks"
                       "must be between 10 and 86400 seconds (got 2)");
   expect_single_error(kMinimal + "\n[alerts]\ncamera_offline_seconds = \"1m\"\n", "alerts.camera_offline_seconds",
                       "integer");
+}
+
+TEST_CASE("the daily digest's local time is read as HH:MM and checked", "[config]") {
+  CHECK(check(kMinimal).config->evidence.digest_minute == 23 * 60 + 55);
+  auto set = check(kMinimal + "\n[evidence]\ndigest_time = \"06:30\"\n");
+  INFO(dump(set));
+  REQUIRE(set.ok());
+  CHECK(set.config->evidence.digest_minute == 6 * 60 + 30);
+  for (const char* bad : {"24:00", "6:30", "06:60", "06:30:00", "noon"}) {
+    CAPTURE(bad);
+    expect_single_error(kMinimal + "\n[evidence]\ndigest_time = \"" + bad + "\"\n", "evidence.digest_time",
+                        "must be a local time of day as HH:MM, like \"23:55\" (got \"" + std::string(bad) + "\")");
+  }
 }
 
 TEST_CASE("defaults fill what a minimal file leaves out", "[config]") {

@@ -37,7 +37,11 @@ TEST_CASE("listing, exporting and reporting need an inspector, holds and acknowl
   CHECK(ack.changes_index);
   CHECK(needs_of({"hold", "list", "--json"}).role == Role::Inspector);
   CHECK_FALSE(needs_of({"hold", "list"}).changes_index);
-  CHECK(needs_of({"hold", "add", "--camera", "c"}).role == Role::Operator);
+  // Holds reach the command for inspectors too; it decides by the hold (inspector holds, issue 15).
+  CHECK(needs_of({"hold", "add", "--camera", "c"}).role == Role::Inspector);
+  CHECK(needs_of({"hold", "release", "3"}).role == Role::Inspector);
+  CHECK(needs_of({"digest"}).role == Role::Inspector);
+  CHECK(needs_of({"digest"}).changes_index);  // made by the daemon: refused when it is down
   CHECK(needs_of({"hold", "release", "3"}).changes_index);
   CHECK(needs_of({"verify-export", "dir"}).local_only);
   CHECK(needs_of({"doctor"}).local_only);
@@ -66,12 +70,14 @@ TEST_CASE("root and the daemon's user are admins, then the operator group, then 
 
 TEST_CASE("a refusal names the user, what was asked and the group that would allow it", "[control]") {
   auto p = peer(1000, 1000);
-  auto why = control::refusal(p, Role::Inspector, needs_of({"hold", "add"}), "carekeep-inspector", "carekeep-operator");
+  auto why = control::refusal(p, Role::Inspector, needs_of({"alerts", "ack", "7"}), "carekeep-inspector", "carekeep-operator");
   REQUIRE(why);
-  CHECK(why->find("u1000 (uid 1000) may not place a hold") != std::string::npos);
+  CHECK(why->find("u1000 (uid 1000) may not acknowledge an alert") != std::string::npos);
   CHECK(why->find("carekeep-operator") != std::string::npos);
   CHECK(why->find("usermod -aG carekeep-operator u1000") != std::string::npos);
-  CHECK_FALSE(control::refusal(p, Role::Operator, needs_of({"hold", "add"}), "i", "o"));
+  CHECK_FALSE(control::refusal(p, Role::Operator, needs_of({"alerts", "ack", "7"}), "i", "o"));
+  CHECK(control::refusal(p, Role::None, needs_of({"hold", "add"}), "carekeep-inspector", "o")->find("may not place a hold") !=
+        std::string::npos);
   CHECK(control::refusal(p, Role::None, needs_of({"status"}), "carekeep-inspector", "o")->find("carekeep-inspector") !=
         std::string::npos);
 }

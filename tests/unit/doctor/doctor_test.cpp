@@ -402,3 +402,19 @@ TEST_CASE("the shipped unit keeps /srv/footage read-only until the drop-in docto
   CHECK(after.verdict == Verdict::Pass);
   CHECK_THAT(after.finding, Catch::Contains("ReadWritePaths=" + (root / "srv/footage").string()));
 }
+
+TEST_CASE("doctor shows the box key's fingerprint and whether it is pinned", "[doctor]") {
+  const std::string fp(64, 'a');
+  auto none = doctor::check_signing_key(std::nullopt, std::nullopt, "/etc/carekeep/signing.fingerprint");
+  CHECK(none.verdict == doctor::Verdict::Warn);
+  CHECK(none.advice.find("carekeep key --pin") != std::string::npos);
+  auto unpinned = doctor::check_signing_key(fp, std::nullopt, "/etc/carekeep/signing.fingerprint");
+  CHECK(unpinned.verdict == doctor::Verdict::Warn);
+  CHECK(unpinned.finding == "fingerprint " + fp + ", not pinned");
+  auto pinned = doctor::check_signing_key(fp, fp, "/etc/carekeep/signing.fingerprint");
+  CHECK(pinned.verdict == doctor::Verdict::Pass);
+  CHECK(pinned.finding == "fingerprint " + fp + ", pinned; register it with the health commission");
+  auto replaced = doctor::check_signing_key(fp, std::string(64, 'b'), "/etc/carekeep/signing.fingerprint");
+  CHECK(replaced.verdict == doctor::Verdict::Fail);
+  CHECK(replaced.finding.find("the key beside the data was replaced") != std::string::npos);
+}

@@ -273,6 +273,39 @@ TEST_CASE("holds are chained in the box chain and edits of them are named", "[db
   }
 }
 
+TEST_CASE("an inspector's hold carries its case into the box chain, and edits of either are named", "[db]") {
+  Site site;
+  index::NewHold placed{"nap-1", std::nullopt, kT0, kT0 + 1h, "complaint of 20 Nov", kT0, 1001, "insp"};
+  placed.case_number = "2026-031";
+  placed.by_inspector = true;
+  auto id = site.index.insert_hold(placed).value();
+  auto rows = site.index.holds().value();
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].hold.case_number == std::optional<std::string>("2026-031"));
+  CHECK(rows[0].hold.by_inspector);
+  auto entries = site.index.chain_entries(index::kBoxChain).value();
+  REQUIRE(entries.size() == 1);
+  CHECK(contains(entries[0].record, "case_number=2026-031\nplaced_as=inspector\n"));
+  REQUIRE(site.index.verify_chain(index::kBoxChain, kNow).value().empty());
+  // The schema refuses an inspector's hold without its case.
+  CHECK_FALSE(site.index.connection().exec("update hold set case_number = null where id = " + std::to_string(id)));
+
+  SECTION("the case number changed") {
+    site.sql("update hold set case_number = '2026-099' where id = " + std::to_string(id));
+    auto findings = site.index.verify_chain(index::kBoxChain, kNow).value();
+    INFO(all(findings));
+    REQUIRE(findings.size() == 1);
+    CHECK(contains(findings[0].problem, "case_number '2026-099' in the row, '2026-031' in chain entry 1"));
+  }
+  SECTION("made an operator's hold, which an operator could release") {
+    site.sql("update hold set placed_as = 'operator' where id = " + std::to_string(id));
+    auto findings = site.index.verify_chain(index::kBoxChain, kNow).value();
+    INFO(all(findings));
+    REQUIRE(findings.size() == 1);
+    CHECK(contains(findings[0].problem, "placed_as null in the row, 'inspector' in chain entry 1"));
+  }
+}
+
 TEST_CASE("an index from before the evidence chain adopts its rows at migration", "[db]") {
   test::TempDir dir;
   auto path = dir / "index.db";
