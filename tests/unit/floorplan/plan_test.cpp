@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <numbers>
@@ -158,4 +159,20 @@ TEST_CASE("floorplan default range follows the picture width and the field of vi
   auto measured = floorplan::compute(config, floorplan::Widths{{"play-1", 640}});
   CHECK(measured.find_camera("play-1")->range_m == Approx(2.56));
   CHECK(measured.find_zone("play")->covered_percent() < defaulted.find_zone("play")->covered_percent());
+}
+
+TEST_CASE("floorplan svg of the three-room plan is well-formed XML with every camera and the hatching") {
+  config::Config config = load(three_rooms_text());
+  auto coverage = floorplan::compute(config);
+  std::string picture = floorplan::svg(config, coverage, "zh");
+  CHECK(picture.find("url(#uncovered)") != std::string::npos);  // play and nap have uncovered parts
+  for (const char* name : {"活动室", "午睡室 1", "午睡室 2", "走廊"}) CHECK(picture.find(name) != std::string::npos);
+  CHECK(picture.find("无摄像头覆盖") != std::string::npos);
+  // A real XML parser (libxml2's xmllint) must accept it.
+  std::string path = std::string(CAREKEEP_BINARY_DIR) + "/floorplan_three_rooms.svg";
+  {
+    std::ofstream out(path);
+    out << picture;
+  }
+  CHECK(std::system(("xmllint --noout " + path).c_str()) == 0);
 }
