@@ -130,4 +130,16 @@ std::string human_bytes(double bytes) {
   return buf;
 }
 
+void append_xml_escaped(std::string& out, std::string_view text) {
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+}
+
 }  // namespace carekeep::text

@@ -26,4 +26,7 @@ std::string redact_urls_in(std::string_view text);
 // "7.5 MB", "1.2 TB": decimal units, as disks are sold; whole bytes below 1 kB.
 std::string human_bytes(double bytes);
 
+// Appends `text` to `out` with &, <, > and " written as XML/HTML entities (HTML reports, SVG).
+void append_xml_escaped(std::string& out, std::string_view text);
+
 }  // namespace carekeep::text

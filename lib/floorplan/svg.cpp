@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <string>
 
+#include "base/text.hpp"
 #include "floorplan/floorplan.hpp"
 
 namespace carekeep::floorplan {
@@ -18,15 +19,7 @@ constexpr const char* kColours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", 
 
 std::string escape(std::string_view text) {
   std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
+  text::append_xml_escaped(out, text);
   return out;
 }
 
