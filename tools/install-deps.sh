@@ -28,6 +28,8 @@ packages=(
   # report tests: pdftotext reads the PDF back, headless Chromium renders the HTML, python3's csv
   # module loads the CSVs (tests/integration/report)
   poppler-utils chromium python3
+  # floor plan tests: xmllint parses the plan's SVG (tests/unit/floorplan)
+  libxml2-utils
   # time zones for the care-hours calendar
   tzdata
   # systemd unit checks; strace records the syscalls carekeep-smart and its smartctl make,

@@ -114,6 +114,21 @@ const Zone* Config::find_zone(std::string_view id) const {
   return it == zones.end() ? nullptr : &*it;
 }
 
+const PlanRoom* Floorplan::find_room(std::string_view id) const {
+  auto it = std::find_if(rooms.begin(), rooms.end(), [&](const PlanRoom& r) { return r.id == id; });
+  return it == rooms.end() ? nullptr : &*it;
+}
+
+const PlanCamera* Floorplan::find_camera(std::string_view camera_id) const {
+  auto it = std::find_if(cameras.begin(), cameras.end(), [&](const PlanCamera& c) { return c.camera_id == camera_id; });
+  return it == cameras.end() ? nullptr : &*it;
+}
+
+const PlanZone* Floorplan::find_zone(std::string_view zone_id) const {
+  auto it = std::find_if(zones.begin(), zones.end(), [&](const PlanZone& z) { return z.zone_id == zone_id; });
+  return it == zones.end() ? nullptr : &*it;
+}
+
 std::optional<ListenAddress> parse_listen(std::string_view text) {
   auto colon = text.rfind(':');
   if (colon == std::string_view::npos || colon + 1 >= text.size()) return std::nullopt;

@@ -73,6 +73,72 @@ struct CareHours {
 struct Coverage {
   // A hole in a zone's recordings shorter than this is not a gap (PRODUCT.md §5.1).
   double gap_tolerance_seconds = 2.0;
+  // With a [floorplan]: a zone whose cameras see less than this share of its child area is
+  // flagged (PRODUCT.md §5.3). Compared with kAreaTolerancePercent of slack, so a plan drawn
+  // to the centimetre is not failed by the arc approximation of a field of view.
+  double min_area_percent = 100.0;
+  static constexpr double kAreaTolerancePercent = 0.5;
+};
+
+// [floorplan] (PRODUCT.md §5.3, docs/coverage.md "Floor plan"): the site drawn in metres, x to
+// the right (east), y up (north); directions in degrees counter-clockwise from +x (0 = east,
+// 90 = north). Polygons are given as their vertices in either orientation, not closed (the
+// first vertex is not repeated). The loader has checked every polygon (simple, non-zero area),
+// every id and that each camera stands in a room; lib/floorplan does the geometry.
+struct PlanPoint {
+  double x = 0;
+  double y = 0;
+  bool operator==(const PlanPoint&) const = default;
+};
+using PlanRing = std::vector<PlanPoint>;
+
+struct PlanRoom {
+  std::string id;        // same alphabet as camera ids
+  std::string name;      // display name; defaults to id
+  bool children = false; // children live or play here: it must belong to a zone
+  PlanRing outline;
+};
+
+// Something that blocks sight: a wall as a polyline (doorways are the gaps between walls) or
+// large furniture as a polygon (its footprint is no child area: nobody plays inside a wardrobe).
+struct PlanWall {
+  std::vector<PlanPoint> points;  // at least 2
+};
+struct PlanObstacle {
+  std::string name;
+  PlanRing outline;
+};
+
+struct PlanCamera {
+  std::string camera_id;  // a [[camera]] id
+  PlanPoint position;
+  double direction_deg = 0;          // where the middle of the picture looks, [0, 360)
+  double fov_deg = 90;               // horizontal field of view, 1..359
+  std::optional<double> range_m;     // how far a child is still recognisable; none = from the picture width
+  std::optional<double> height_m;    // mounting height, shown only (the plan is 2-D)
+};
+
+struct PlanZone {
+  std::string zone_id;             // a [[zone]] id
+  std::vector<std::string> rooms;  // room ids whose outlines make the area (when `area` is not given)
+  std::vector<PlanRing> area;      // resolved by the loader: the explicit area, else the rooms' outlines
+};
+
+struct Floorplan {
+  // The default useful range: the distance at which the picture still has this many pixels
+  // per metre across its width (EN 62676-4 "recognise" = 125 px/m): range = width_px /
+  // (2 * pixels_per_metre * tan(fov / 2)), the field of view capped at 150 degrees in the formula.
+  double pixels_per_metre = 125;
+  int default_width_px = 1920;  // when the picture size is not known yet (no segment recorded)
+  std::vector<PlanRoom> rooms;
+  std::vector<PlanWall> walls;
+  std::vector<PlanObstacle> obstacles;
+  std::vector<PlanCamera> cameras;
+  std::vector<PlanZone> zones;  // one per [[zone]] that is on the plan
+
+  const PlanRoom* find_room(std::string_view id) const;
+  const PlanCamera* find_camera(std::string_view camera_id) const;
+  const PlanZone* find_zone(std::string_view zone_id) const;
 };
 
 // Checks of a camera's picture (docs/coverage.md, Content checks): black, covered lens and
@@ -206,6 +272,7 @@ struct Config {
   Alerts alerts;
   std::vector<Camera> cameras;
   std::vector<Zone> zones;
+  std::optional<Floorplan> floorplan;  // [floorplan], when the file has one
   std::filesystem::path source_path;  // the file (or name) it was parsed from
   std::string source_text;            // the bytes parsed, credentials and all: the history stores
                                       // config::redacted_for_history(source_text), never this

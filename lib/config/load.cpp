@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <initializer_list>
@@ -16,6 +17,7 @@
 #include "base/log.hpp"
 #include "base/text.hpp"
 #include "base/time.hpp"
+#include "config/plan_geometry.hpp"
 
 namespace carekeep::config {
 
@@ -135,6 +137,10 @@ class Reporter {
     add(Severity::Warning, where.begin.line, where.begin.column, key, message, reach);
   }
 
+  std::size_t error_count() const {
+    return static_cast<std::size_t>(std::count_if(diagnostics_.begin(), diagnostics_.end(),
+                                                  [](const Diagnostic& d) { return d.severity == Severity::Error; }));
+  }
   bool has_errors() const {
     return std::any_of(diagnostics_.begin(), diagnostics_.end(),
                        [](const Diagnostic& d) { return d.severity == Severity::Error; });
@@ -378,7 +384,7 @@ class Validator {
 
   Config run() {
     TableReader top(root_, "", report_,
-                    {"site", "retention", "care_hours", "coverage", "content", "log", "access", "metrics", "evidence", "alerts", "camera", "zone"});
+                    {"site", "retention", "care_hours", "coverage", "content", "log", "access", "metrics", "evidence", "alerts", "camera", "zone", "floorplan"});
     if (auto* site = table_at(top, "site", Need::Required)) read_site(*site);
     if (auto* retention = table_at(top, "retention", Need::Optional)) read_retention(*retention);
     if (auto* hours = table_at(top, "care_hours", Need::Required)) read_care_hours(*hours);
@@ -394,6 +400,7 @@ class Validator {
     read_cameras(top);
     read_zones(top);
     check_camera_use();
+    if (auto* plan = table_at(top, "floorplan", Need::Optional)) read_floorplan(*plan);
     return std::move(config_);
   }
 
@@ -579,7 +586,17 @@ class Validator {
   }
 
   void read_coverage(const toml::table& table) {
-    TableReader r(table, "coverage", report_, {"gap_tolerance_seconds"});
+    TableReader r(table, "coverage", report_, {"gap_tolerance_seconds", "min_area_percent"});
+    if (auto percent = r.number("min_area_percent")) {
+      if (*percent < 0 || *percent > 100) {
+        std::ostringstream got;
+        got << *percent;
+        report_.error(*r.get("min_area_percent"), r.path("min_area_percent"),
+                      "must be between 0 and 100 percent of a zone's child area (got " + got.str() + ")");
+      } else {
+        config_.coverage.min_area_percent = *percent;
+      }
+    }
     if (auto seconds = r.number("gap_tolerance_seconds")) {
       if (*seconds < 0 || *seconds > kMaxGapToleranceSeconds) {
         std::ostringstream got;
@@ -1012,6 +1029,277 @@ class Validator {
       zone_lines_.push_back(table.source());
       config_.zones.push_back(std::move(zone));
     }
+  }
+
+  // [floorplan] (config.hpp, Floorplan). Runs after cameras and zones, whose ids it refers to.
+  void read_floorplan(const toml::table& table) {
+    TableReader r(table, "floorplan", report_,
+                  {"pixels_per_metre", "default_width_px", "room", "wall", "furniture", "camera", "zone"});
+    Floorplan plan;
+    if (auto density = r.number("pixels_per_metre")) {
+      if (*density < 10 || *density > 1000) {
+        report_.error(*r.get("pixels_per_metre"), r.path("pixels_per_metre"),
+                      "must be between 10 and 1000 pixels per metre (EN 62676-4: 62.5 observe, 125 recognise, "
+                      "250 identify)");
+      } else {
+        plan.pixels_per_metre = *density;
+      }
+    }
+    if (auto width = r.integer_in("default_width_px", 160, 16384, "pixels")) plan.default_width_px = *width;
+
+    std::map<std::string, std::pair<std::string, std::uint32_t>> room_ids;
+    std::vector<std::string> room_list;
+    const std::size_t errors_before_rooms = report_.error_count();
+    for_each_table(r, "room", [&](TableReader& t, const toml::table&) {
+      PlanRoom room;
+      if (auto id = read_id(t, "room", room_ids, "id = \"nap\"")) {
+        room.id = *id;
+        room_list.push_back(*id);
+      }
+      room.name = t.string("name").value_or(room.id);
+      room.children = t.boolean("children").value_or(false);
+      if (auto ring = read_ring(t, "outline", Need::Required)) room.outline = *ring;
+      plan.rooms.push_back(std::move(room));
+    }, {"id", "name", "children", "outline"});
+    if (plan.rooms.empty() && r.get("room") == nullptr) {
+      report_.error(table.source(), "floorplan.room",
+                    "a floor plan needs its rooms: add [[floorplan.room]] tables with id and outline = [[0, 0], [5, 0], "
+                    "[5, 4], [0, 4]] (metres)",
+                    Reach::WholeFile);
+    }
+    geometry::MultiPolygon floor;
+    // Positions and areas are checked against the floor only when every room was drawn well.
+    bool rooms_ok = report_.error_count() == errors_before_rooms;
+    if (rooms_ok) floor = geometry::floor_of(plan);
+
+    for_each_table(r, "wall", [&](TableReader& t, const toml::table&) {
+      PlanWall wall;
+      const toml::array* points = t.array("points", Need::Required, "points = [[5, 0], [5, 1.5]]");
+      if (points == nullptr) return;
+      if (points->size() < 2) {
+        report_.error(*t.get("points"), t.path("points"),
+                      "needs at least 2 points [x, y]: a wall runs from one to the next (got " +
+                          std::to_string(points->size()) + ")");
+        return;
+      }
+      for (std::size_t i = 0; i < points->size(); ++i) {
+        if (auto p = read_point(*points->get(i), index_path(t.path("points"), i))) wall.points.push_back(*p);
+      }
+      plan.walls.push_back(std::move(wall));
+    }, {"points"});
+
+    for_each_table(r, "furniture", [&](TableReader& t, const toml::table&) {
+      PlanObstacle obstacle;
+      obstacle.name = t.string("name").value_or("");
+      if (auto ring = read_ring(t, "outline", Need::Required)) obstacle.outline = *ring;
+      plan.obstacles.push_back(std::move(obstacle));
+    }, {"name", "outline"});
+
+    std::set<std::string> placed;
+    for_each_table(r, "camera", [&](TableReader& t, const toml::table&) {
+      PlanCamera camera;
+      if (auto id = t.string("camera", Need::Required, "camera = \"nap-1\"")) {
+        camera.camera_id = *id;
+        if (camera_ids_.count(*id) == 0) {
+          report_.error(*t.get("camera"), t.path("camera"), unknown("camera", *id, camera_id_list_, "[[camera]]"),
+                        Reach::WholeFile);
+        } else if (!placed.insert(*id).second) {
+          report_.error(*t.get("camera"), t.path("camera"),
+                        "camera " + quote(*id) + " is placed twice; keep one [[floorplan.camera]] per camera");
+        }
+      }
+      if (const toml::node* at = t.get("position")) {
+        if (auto p = read_point(*at, t.path("position"))) {
+          camera.position = *p;
+          if (rooms_ok && !floor.empty() && !geometry::bg::covered_by(geometry::to_point(*p), floor)) {
+            report_.error(*at, t.path("position"),
+                          "camera " + quote(camera.camera_id) + " at " + point_text(*p) +
+                              " stands outside every room; a camera's position must be inside (or on the "
+                              "outline of) a [[floorplan.room]]");
+          }
+        }
+      } else {
+        t.missing("position", "position = [0.2, 0.2] (metres)");
+      }
+      if (auto direction = t.number("direction")) {
+        camera.direction_deg = std::fmod(std::fmod(*direction, 360.0) + 360.0, 360.0);
+      } else if (t.get("direction") == nullptr) {
+        t.missing("direction", "direction = 45 (degrees counter-clockwise from +x, 90 = +y)");
+      }
+      if (auto fov = t.number("fov")) {
+        if (*fov < 1 || *fov > 359) {
+          report_.error(*t.get("fov"), t.path("fov"),
+                        "must be between 1 and 359 degrees of horizontal field of view (got " + number_text(*fov) + ")");
+        } else {
+          camera.fov_deg = *fov;
+        }
+      } else if (t.get("fov") == nullptr) {
+        t.missing("fov", "fov = 90 (degrees, horizontal)");
+      }
+      if (auto range = t.number("range")) {
+        if (*range <= 0 || *range > 200) {
+          report_.error(*t.get("range"), t.path("range"),
+                        "must be more than 0 and at most 200 metres (got " + number_text(*range) +
+                            "); leave it out to derive it from the picture width");
+        } else {
+          camera.range_m = *range;
+        }
+      }
+      if (auto height = t.number("height")) {
+        if (*height < 0 || *height > 20) {
+          report_.error(*t.get("height"), t.path("height"), "must be between 0 and 20 metres (got " + number_text(*height) + ")");
+        } else {
+          camera.height_m = *height;
+        }
+      }
+      plan.cameras.push_back(std::move(camera));
+    }, {"camera", "position", "direction", "fov", "range", "height"});
+
+    std::set<std::string> zoned;
+    for_each_table(r, "zone", [&](TableReader& t, const toml::table&) {
+      PlanZone zone;
+      const toml::node* id_node = t.get("zone");
+      if (auto id = t.string("zone", Need::Required, "zone = \"nap\"")) {
+        zone.zone_id = *id;
+        if (config_.find_zone(*id) == nullptr) {
+          std::vector<std::string> zone_ids;
+          for (const auto& z : config_.zones) zone_ids.push_back(z.id);
+          report_.error(*id_node, t.path("zone"), unknown("zone", *id, zone_ids, "[[zone]]"), Reach::WholeFile);
+        } else if (!zoned.insert(*id).second) {
+          report_.error(*id_node, t.path("zone"),
+                        "zone " + quote(*id) + " is drawn twice; keep one [[floorplan.zone]] per zone");
+        }
+      }
+      if (const toml::array* rooms = t.array("rooms", Need::Optional, "rooms = [\"nap\"]")) {
+        for (std::size_t i = 0; i < rooms->size(); ++i) {
+          const toml::node& item = *rooms->get(i);
+          std::string item_path = index_path(t.path("rooms"), i);
+          if (!item.is_string()) {
+            report_.error(item, item_path, "must be a room id string (got " + std::string(type_name(item)) + ")");
+            continue;
+          }
+          std::string room_id = item.as_string()->get();
+          const PlanRoom* room = plan.find_room(room_id);
+          if (room == nullptr) {
+            report_.error(item, item_path, unknown("room", room_id, room_list, "[[floorplan.room]]"));
+            continue;
+          }
+          zone.rooms.push_back(room_id);
+          zone.area.push_back(room->outline);
+        }
+      }
+      if (t.get("area") != nullptr) {
+        if (auto ring = read_ring(t, "area", Need::Optional)) {
+          zone.area = {*ring};
+          if (rooms_ok && !floor.empty()) {
+            geometry::MultiPolygon outside;
+            geometry::bg::difference(geometry::to_polygon(*ring), floor, outside);
+            double out = geometry::bg::area(outside);
+            // A centimetre-wide sliver along a wall is a drawing slip, not an area outside.
+            if (out > 0.01) {
+              report_.error(*t.get("area"), t.path("area"),
+                            number_text(out) + " m² of the zone's area lie outside every room; draw the area "
+                            "inside the rooms' outlines");
+            }
+          }
+        }
+      } else if (t.get("rooms") == nullptr && !zone.zone_id.empty()) {
+        if (const PlanRoom* room = plan.find_room(zone.zone_id)) {
+          zone.rooms.push_back(room->id);
+          zone.area.push_back(room->outline);
+        } else {
+          report_.error(t.table().source(), t.path(),
+                        "zone " + quote(zone.zone_id) + " has no area on the plan: add rooms = [\"...\"] or "
+                        "area = [[x, y], ...] (no room has the zone's id)");
+        }
+      }
+      plan.zones.push_back(std::move(zone));
+    }, {"zone", "rooms", "area"});
+    // A zone without a [[floorplan.zone]] covers the room of its own id, if there is one.
+    for (const auto& z : config_.zones) {
+      if (plan.find_zone(z.id) != nullptr) continue;
+      if (const PlanRoom* room = plan.find_room(z.id)) plan.zones.push_back(PlanZone{z.id, {room->id}, {room->outline}});
+    }
+    config_.floorplan = std::move(plan);
+  }
+
+  std::string unknown(std::string_view what, const std::string& id, const std::vector<std::string>& known,
+                      std::string_view table) {
+    std::string message = "unknown " + std::string(what) + " " + quote(id);
+    if (auto guess = text::closest(id, known)) {
+      message += "; did you mean " + backtick(*guess) + "?";
+    } else if (!known.empty()) {
+      message += "; known: " + join_list(known);
+    } else {
+      message += "; add a " + std::string(table) + " with that id";
+    }
+    return message;
+  }
+
+  static std::string number_text(double value) {
+    std::ostringstream text;
+    text << value;
+    return text.str();
+  }
+  static std::string point_text(PlanPoint p) { return "[" + number_text(p.x) + ", " + number_text(p.y) + "]"; }
+
+  // Calls `each` with a reader for every table of the array of tables at `key` (if any).
+  template <typename Each>
+  void for_each_table(TableReader& parent, std::string_view key, Each each, std::initializer_list<std::string_view> keys) {
+    const toml::node* node = parent.get(key);
+    if (node == nullptr) return;
+    std::string path = parent.path(key);
+    if (!node->is_array_of_tables()) {
+      report_.error(*node, path, "must be a list of tables: write each one as [[" + path + "]] (double brackets)");
+      return;
+    }
+    const toml::array& list = *node->as_array();
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const toml::table& item = *list.get(i)->as_table();
+      TableReader t(item, index_path(path, i), report_, keys);
+      each(t, item);
+    }
+  }
+
+  // [x, y] in metres.
+  std::optional<PlanPoint> read_point(const toml::node& node, const std::string& path) {
+    constexpr double kMaxMetres = 10000;  // any larger is a typo (millimetres?)
+    const toml::array* pair = node.as_array();
+    auto number = [](const toml::node* n) -> std::optional<double> {
+      if (n == nullptr) return std::nullopt;
+      if (n->is_integer()) return static_cast<double>(n->as_integer()->get());
+      if (n->is_floating_point()) return n->as_floating_point()->get();
+      return std::nullopt;
+    };
+    if (pair == nullptr || pair->size() != 2 || !number(pair->get(0)) || !number(pair->get(1))) {
+      report_.error(node, path, "must be a point [x, y] of two numbers in metres, e.g. [2.5, 0.4]");
+      return std::nullopt;
+    }
+    PlanPoint p{*number(pair->get(0)), *number(pair->get(1))};
+    if (!std::isfinite(p.x) || !std::isfinite(p.y) || std::abs(p.x) > kMaxMetres || std::abs(p.y) > kMaxMetres) {
+      report_.error(node, path, "must lie within 10000 m of the origin (got " + point_text(p) + "); coordinates are metres");
+      return std::nullopt;
+    }
+    return p;
+  }
+
+  // A polygon [[x, y], ...] that is simple and has an area.
+  std::optional<PlanRing> read_ring(TableReader& t, std::string_view key, Need need) {
+    const toml::array* list = t.array(key, need, "[[0, 0], [5, 0], [5, 4], [0, 4]]");
+    if (list == nullptr) return std::nullopt;
+    PlanRing ring;
+    bool complete = true;
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      auto p = read_point(*list->get(i), index_path(t.path(key), i));
+      if (p) ring.push_back(*p);
+      complete = complete && p.has_value();
+    }
+    if (!complete) return std::nullopt;
+    if (auto problem = geometry::problem(ring)) {
+      report_.error(*t.get(key), t.path(key), "polygon " + *problem);
+      return std::nullopt;
+    }
+    return ring;
   }
 
   void check_camera_use() {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "base/text.hpp"
 #include "report/render.hpp"
 #include "report/text.hpp"
 
@@ -11,17 +12,7 @@ namespace carekeep::report {
 
 namespace {
 
-void escape(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-}
+void escape(std::string& out, std::string_view text) { text::append_xml_escaped(out, text); }
 
 std::string num(double v) {
   char buf[32];
