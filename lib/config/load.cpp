@@ -17,7 +17,7 @@
 #include "base/log.hpp"
 #include "base/text.hpp"
 #include "base/time.hpp"
-#include "config/plan_geometry.hpp"
+#include "config/plan_checks.hpp"
 
 namespace carekeep::config {
 
@@ -1067,10 +1067,10 @@ class Validator {
                     "[5, 4], [0, 4]] (metres)",
                     Reach::WholeFile);
     }
-    geometry::MultiPolygon floor;
     // Positions and areas are checked against the floor only when every room was drawn well.
-    bool rooms_ok = report_.error_count() == errors_before_rooms;
-    if (rooms_ok) floor = geometry::floor_of(plan);
+    std::optional<geometry::FloorCheck> floor;
+    if (report_.error_count() == errors_before_rooms) floor.emplace(plan);
+    bool rooms_ok = floor.has_value();
 
     for_each_table(r, "wall", [&](TableReader& t, const toml::table&) {
       PlanWall wall;
@@ -1111,7 +1111,7 @@ class Validator {
       if (const toml::node* at = t.get("position")) {
         if (auto p = read_point(*at, t.path("position"))) {
           camera.position = *p;
-          if (rooms_ok && !floor.empty() && !geometry::bg::covered_by(geometry::to_point(*p), floor)) {
+          if (rooms_ok && !floor->empty() && !floor->covers(*p)) {
             report_.error(*at, t.path("position"),
                           "camera " + quote(camera.camera_id) + " at " + point_text(*p) +
                               " stands outside every room; a camera's position must be inside (or on the "
@@ -1191,10 +1191,8 @@ class Validator {
       if (t.get("area") != nullptr) {
         if (auto ring = read_ring(t, "area", Need::Optional)) {
           zone.area = {*ring};
-          if (rooms_ok && !floor.empty()) {
-            geometry::MultiPolygon outside;
-            geometry::bg::difference(geometry::to_polygon(*ring), floor, outside);
-            double out = geometry::bg::area(outside);
+          if (rooms_ok && !floor->empty()) {
+            double out = floor->area_outside(*ring);
             // A centimetre-wide sliver along a wall is a drawing slip, not an area outside.
             if (out > 0.01) {
               report_.error(*t.get("area"), t.path("area"),

@@ -93,4 +93,23 @@ MultiPolygon child_area(const Floorplan& plan, const PlanZone& zone) {
   return area;
 }
 
+struct FloorCheck::Shape {
+  MultiPolygon floor;
+};
+
+FloorCheck::FloorCheck(const Floorplan& plan) : shape_(std::make_unique<Shape>(Shape{floor_of(plan)})) {}
+FloorCheck::~FloorCheck() = default;
+FloorCheck::FloorCheck(FloorCheck&&) noexcept = default;
+FloorCheck& FloorCheck::operator=(FloorCheck&&) noexcept = default;
+
+bool FloorCheck::empty() const { return shape_->floor.empty(); }
+
+bool FloorCheck::covers(PlanPoint p) const { return bg::covered_by(to_point(p), shape_->floor); }
+
+double FloorCheck::area_outside(const PlanRing& ring) const {
+  MultiPolygon outside;
+  bg::difference(to_polygon(ring), shape_->floor, outside);
+  return bg::area(outside);
+}
+
 }  // namespace carekeep::config::geometry

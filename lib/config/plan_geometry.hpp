@@ -25,6 +25,7 @@
 #pragma GCC diagnostic pop
 
 #include "config/config.hpp"
+#include "config/plan_checks.hpp"
 
 namespace carekeep::config::geometry {
 
@@ -38,10 +39,6 @@ PlanPoint to_plan_point(const Point& p);
 
 // The ring closed and oriented the way Boost expects. Not checked: see problem().
 Polygon to_polygon(const PlanRing& ring);
-
-// Why a ring is no usable polygon, in the loader's words ("crosses itself near (2, 2)", "has
-// no area"), or nullopt when it is a simple polygon with an area.
-std::optional<std::string> problem(const PlanRing& ring);
 
 // The union of the rooms' outlines: the plan's floor.
 MultiPolygon floor_of(const Floorplan& plan);
