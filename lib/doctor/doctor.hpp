@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -182,6 +183,14 @@ Check check_daemon(const config::Config& config, UtcTime now, std::chrono::secon
 // reach it (every folder above it searchable by others, the socket writable by them), and the
 // inspector and operator groups exist, so that somebody but root can inspect the box.
 std::vector<Check> check_control(const config::Config& config);
+
+// --- floor plan (issue 18) -------------------------------------------------------------------
+// With a [floorplan]: one check per finding of floorplan::findings (a zone below
+// min_area_percent, a child room in no zone, a zone with no camera on the plan), all Fail; one
+// Pass naming each zone's seen share when there is none; Skip without a plan. `widths` are the
+// probed picture widths by camera (for the default range rule); cameras not in it use the plan's
+// default_width_px. In plan.cpp: Boost.Geometry stays out of the other checks' compile.
+std::vector<Check> check_floorplan(const config::Config& config, const std::map<std::string, int, std::less<>>& widths);
 
 // --- the box key ---------------------------------------------------------------------------
 // "signing_key": the key's fingerprint, to be registered with the health commission when the

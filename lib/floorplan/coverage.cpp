@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstdio>
 
 #include "floorplan/floorplan.hpp"
 
@@ -125,6 +126,65 @@ PlanCoverage compute(const config::Config& config, const Widths& widths, const s
     }
     z.parts = std::move(parts);
     out.zones.push_back(std::move(z));
+  }
+  return out;
+}
+
+std::string_view to_string(Finding::Kind kind) {
+  switch (kind) {
+    case Finding::Kind::BelowMinimum: return "below_min_area";
+    case Finding::Kind::ChildRoomNoZone: return "child_room_without_zone";
+    case Finding::Kind::ZoneNoCamera: return "zone_without_camera";
+  }
+  return "unknown";
+}
+
+std::vector<Finding> findings(const config::Config& config, const PlanCoverage& coverage) {
+  std::vector<Finding> out;
+  if (!config.floorplan) return out;
+  const config::Floorplan& plan = *config.floorplan;
+  auto one_decimal = [](double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f", v);
+    return std::string(text);
+  };
+
+  // Every child room wholly inside the union of the zones' areas (a centimetre sliver along a
+  // wall is a drawing slip, as in the loader).
+  MultiPolygon zoned;
+  for (const auto& zone : plan.zones) {
+    for (const auto& ring : zone.area) {
+      MultiPolygon merged;
+      bg::union_(zoned, config::geometry::to_polygon(ring), merged);
+      zoned = std::move(merged);
+    }
+  }
+  for (const auto& room : plan.rooms) {
+    if (!room.children) continue;
+    double outside = bg::area(without_slivers(difference(config::geometry::to_polygon(room.outline), zoned)));
+    if (outside > 0.01) {
+      out.push_back({Finding::Kind::ChildRoomNoZone, room.id, outside,
+                     "room " + room.id + " (" + room.name + ") is marked for children, but " + one_decimal(outside) +
+                         " m² of it belong to no zone; add it to a [[zone]] (floorplan.zone rooms or area) with a camera"});
+    }
+  }
+
+  for (const auto& zone : coverage.zones) {
+    if (zone.cameras.empty()) {
+      out.push_back({Finding::Kind::ZoneNoCamera, zone.zone_id, 0,
+                     "zone " + zone.zone_id + " has no camera on the plan" +
+                         (zone.unplaced.empty() ? std::string("; add one to the zone and place it with [[floorplan.camera]]")
+                                                : "; place its cameras with [[floorplan.camera]]")});
+      continue;
+    }
+    double share = zone.covered_percent();
+    if (share < config.coverage.min_area_percent - kAreaTolerancePercent) {
+      out.push_back({Finding::Kind::BelowMinimum, zone.zone_id, share,
+                     "zone " + zone.zone_id + ": cameras see " + one_decimal(share) + " % of its child area (" +
+                         one_decimal(zone.uncovered_m2()) + " m² unseen), below min_area_percent " +
+                         one_decimal(config.coverage.min_area_percent) +
+                         "; turn or add a camera (carekeep zones --plan --svg shows where)"});
+    }
   }
   return out;
 }

@@ -90,6 +90,29 @@ using Widths = std::map<std::string, int, std::less<>>;
 PlanCoverage compute(const config::Config& config, const Widths& widths = {},
                      const std::set<std::string, std::less<>>* up = nullptr);
 
+// What is wrong with a plan's coverage, for doctor and `carekeep zones --plan` (issue 18):
+// "every child area belongs to a zone with at least one camera, and each zone's child area is
+// seen". Kinds are stable (JSON, doctor's subjects).
+struct Finding {
+  enum class Kind {
+    BelowMinimum,      // a zone's covered share < [coverage] min_area_percent - kAreaTolerancePercent
+    ChildRoomNoZone,   // a room marked children = true that no zone's area reaches (all of it)
+    ZoneNoCamera,      // a zone on the plan none of whose cameras is placed on it
+  };
+  Kind kind;
+  std::string subject;  // the zone or room id
+  double value = 0;     // BelowMinimum: the covered share; ChildRoomNoZone: m² in no zone
+  std::string text;     // plain English, for doctor and the CLI
+};
+std::string_view to_string(Finding::Kind kind);
+
+// The slack on min_area_percent: the covered share is exact to about 0.3 points at the arc's
+// chords and Boost's overlay (docs/coverage.md "Floor plan"), so 99.6 % passes a 100 % minimum.
+inline constexpr double kAreaTolerancePercent = 0.5;
+
+// Findings of `coverage` (computed with every camera up) against `config`'s plan and minimum.
+std::vector<Finding> findings(const config::Config& config, const PlanCoverage& coverage);
+
 // The polygons of a multipolygon smaller than this are slivers of floating-point overlay, not
 // areas anyone could stand in; they are left out of parts and listings (1 cm²).
 inline constexpr double kSliverM2 = 1e-4;

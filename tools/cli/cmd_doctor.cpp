@@ -198,6 +198,12 @@ int run_doctor(const std::filesystem::path& config_path, const DoctorOptions& op
     checks.push_back(doctor::check_capacity(config, capacity));
   }
   checks.insert(checks.end(), camera_checks.begin(), camera_checks.end());
+  {
+    std::map<std::string, int, std::less<>> widths;
+    for (const auto& probe : probes)
+      if (probe.width > 0) widths[probe.camera] = probe.width;
+    for (auto& c : doctor::check_floorplan(config, widths)) checks.push_back(std::move(c));
+  }
   if (std::find(options.skip.begin(), options.skip.end(), "disk_health") == options.skip.end()) {
     for (auto& c : disk_health_checks(config)) checks.push_back(std::move(c));
   } else {
