@@ -1,5 +1,7 @@
 #include "alerts/alerts.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "base/log.hpp"
 
 namespace carekeep::alerts {

@@ -1,5 +1,7 @@
 #include "report/summary.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>  // the full header only where JSON is built (~3.5 s per file)
 
 #include "base/time.hpp"
 #include "report/report.hpp"

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>  // the full header only where JSON is built (~3.5 s per file)
 
 #include "base/error.hpp"
 #include "base/time.hpp"
