@@ -209,9 +209,10 @@ class Daemon {
     coverage_.configure(config_);
     // An alert commits on its own, never inside the catalog's batch that a full or failing
     // index disk rolls back; on a full disk the reserve beside the index makes room for it.
+    // A refused commit is reported as the 1 s flush reports one, once this handler is done
+    // (reporting raises alerts, and the center is in the middle of a write).
     alerts_.set_write_hooks({[this] {
-                               if (auto st = catalog_.commit_batch(); !st && catalog_.waiting() == 0)
-                                 log::error("index_commit_failed", {{"error", st.error().message}});
+                               if (auto st = catalog_.commit_batch(); !st) asio::post(io_, [this, st] { flushed(st); });
                              },
                              [this](DiskFault fault) { return disk_health_.make_room_for_alert(fault); }});
     webhooks_.configure(config_);  // [[alerts.webhook]]: alerts also go to people's phones
@@ -475,8 +476,11 @@ class Daemon {
     log::info("daemon_stopped");
   }
 
-  void flush() {
-    auto st = catalog_.flush();
+  void flush() { flushed(catalog_.flush()); }
+
+  // What the catalog's flush (or a commit of its batch) came to: logged and handed to disk
+  // health, once per stretch of refusals.
+  void flushed(const Status& st) {
     if (!st && catalog_.waiting() > 0) {
       // The index's disk refuses (full, read-only, failing): the reports wait in memory and
       // every flush tries again; logged when it starts and when it ends, not every second.

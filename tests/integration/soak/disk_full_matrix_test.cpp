@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -169,6 +170,15 @@ class Rig {
     return static_cast<int>(closed.size()) == layout_.cameras;
   }
 
+  // Whether the index has an open alert of `kind` (read alongside the daemon, as the CLI does).
+  bool alert_open(std::string_view kind) const {
+    auto index = index::Index::open_reader(database_);
+    if (!index) return false;
+    auto open = index->open_alerts();
+    if (!open) return false;
+    return std::any_of(open->begin(), open->end(), [&](const auto& a) { return a.kind == kind; });
+  }
+
   test::CommandRun cli(const std::string& args) const {
     return test::run_command(std::string(CAREKEEP_CLI_PATH) + " --config " + (dir_ / "carekeep.toml").string() + " " + args);
   }
@@ -306,15 +316,7 @@ TEST_CASE("quick: one disk holding footage and index filled to the last byte: di
   std::this_thread::sleep_for(1500ms);
   fill(rig.ballast());
   REQUIRE(rig.wait_for_log("disk_fault=full", 15s));
-  auto open_disk_full = [&] {
-    auto index = index::Index::open_reader(rig.database());
-    if (!index) return false;
-    auto open = index->open_alerts();
-    if (!open) return false;
-    for (const auto& a : *open)
-      if (a.kind == "disk_full") return true;
-    return false;
-  };
+  auto open_disk_full = [&] { return rig.alert_open("disk_full"); };
   INFO(rig.log().substr(rig.log().size() > 6000 ? rig.log().size() - 6000 : 0));
   CHECK(test::wait_until(open_disk_full, 10s));  // the disk is still full
   std::this_thread::sleep_for(3s);  // the catalog's batch is refused again meanwhile
@@ -349,15 +351,7 @@ TEST_CASE("quick: start on a disk holding footage and index already full to the 
   auto recovered = text.find("recovery_done", second_start == std::string::npos ? 0 : second_start);
   CHECK(released < recovered);
   CHECK_FALSE(fs::exists(reserve));
-  auto open_disk_full = [&] {
-    auto index = index::Index::open_reader(rig.database());
-    if (!index) return false;
-    auto open = index->open_alerts();
-    if (!open) return false;
-    for (const auto& a : *open)
-      if (a.kind == "disk_full") return true;
-    return false;
-  };
+  auto open_disk_full = [&] { return rig.alert_open("disk_full"); };
   CHECK(test::wait_until(open_disk_full, 15s));
   CHECK(rig.up());
   auto returned = SystemClock{}.now();
