@@ -65,6 +65,14 @@ struct Layout {
   int min_free_percent = 0;  // no headroom: the writers run into the full disk themselves
 };
 
+// One camera recording onto an 8 MB file system that also holds the index.
+Layout one_small_disk() {
+  Layout layout;
+  layout.cameras = 1;
+  layout.disk_bytes = 8 * kMB;
+  return layout;
+}
+
 // Care hours (site zone UTC) a few hours from now: what is recorded now is not protected.
 [[maybe_unused]] std::string care_later() {
   auto now = SystemClock{}.now();
@@ -308,10 +316,7 @@ TEST_CASE("quick: footage and index disks full while recording, then freed: type
 // reserve beside the index given back when even that is refused. About 10 s.
 TEST_CASE("quick: one disk holding footage and index filled to the last byte: disk_full is in the index while it is full",
           "[disk_full_quick]") {
-  Layout layout;
-  layout.cameras = 1;
-  layout.disk_bytes = 8 * kMB;
-  Rig rig{layout};
+  Rig rig{one_small_disk()};
   rig.start();
   std::this_thread::sleep_for(1500ms);
   fill(rig.ballast());
@@ -332,10 +337,7 @@ TEST_CASE("quick: one disk holding footage and index filled to the last byte: di
 // disk_full in the index, and leaves the index whole. About 10 s.
 TEST_CASE("quick: start on a disk holding footage and index already full to the last byte: starts, alerts, index whole",
           "[disk_full_quick]") {
-  Layout layout;
-  layout.cameras = 1;
-  layout.disk_bytes = 8 * kMB;
-  Rig rig{layout};
+  Rig rig{one_small_disk()};
   rig.start();
   auto reserve = rig.database().parent_path() / "disk-reserve";
   REQUIRE(test::wait_until([&] { return fs::exists(reserve); }, 10s));  // made at the first start
