@@ -26,6 +26,7 @@
 #include "catalog/catalog.hpp"
 #include "config/load.hpp"
 #include "control/policy.hpp"
+#include "health/disk_reserve.hpp"
 #include "history/history.hpp"
 #include "index/index.hpp"
 #include "integrity/recovery.hpp"
@@ -206,6 +207,14 @@ class Daemon {
     disk_health_.configure(config_);
     sink_.set_coverage(&coverage_);
     coverage_.configure(config_);
+    // An alert commits on its own, never inside the catalog's batch that a full or failing
+    // index disk rolls back; on a full disk the reserve beside the index makes room for it.
+    // A refused commit is reported as the 1 s flush reports one, once this handler is done
+    // (reporting raises alerts, and the center is in the middle of a write).
+    alerts_.set_write_hooks({[this] {
+                               if (auto st = catalog_.commit_batch(); !st) asio::post(io_, [this, st] { flushed(st); });
+                             },
+                             [this](DiskFault fault) { return disk_health_.make_room_for_alert(fault); }});
     webhooks_.configure(config_);  // [[alerts.webhook]]: alerts also go to people's phones
     alerts_.subscribe([this](const alerts::Change& change) { webhooks_.notify(change); });
     webhooks_.adopt(alerts_.open());
@@ -467,8 +476,11 @@ class Daemon {
     log::info("daemon_stopped");
   }
 
-  void flush() {
-    auto st = catalog_.flush();
+  void flush() { flushed(catalog_.flush()); }
+
+  // What the catalog's flush (or a commit of its batch) came to: logged and handed to disk
+  // health, once per stretch of refusals.
+  void flushed(const Status& st) {
     if (!st && catalog_.waiting() > 0) {
       // The index's disk refuses (full, read-only, failing): the reports wait in memory and
       // every flush tries again; logged when it starts and when it ends, not every second.
@@ -710,6 +722,12 @@ int run(const std::filesystem::path& config_path) {
     log::critical("already_running", {{"error", lock.error().message}});
     return 1;
   }
+  // A disk full to its last byte (the cameras filled it while the daemon was down): the index
+  // writes as it opens, so its reserve goes back first (health/disk_reserve.hpp).
+  health::DiskReserve reserve{health::reserve_path(config->site.database)};
+  if (auto freed = reserve.release_if_short(); freed > 0)
+    log::warn("disk_reserve_released", {{"file", reserve.path().string()}, {"bytes", std::to_string(freed)},
+                                        {"reason", "the index's disk is full at startup; opening the index writes"}});
   auto index = index::Index::open_writer(config->site.database);
   if (!index) {
     log::critical("index_unusable", {{"database", config->site.database.string()}, {"error", index.error().message}});

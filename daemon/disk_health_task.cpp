@@ -22,7 +22,7 @@ void DiskHealthTask::configure(const config::Config& config) {
   storage_ = config.site.storage;
   monitor_.set_storage(storage_);
   smart_path_ = retention::state_path(config.site.database);
-  reserve_.emplace(config.site.database.parent_path() / "disk-reserve");
+  reserve_.emplace(health::reserve_path(config.site.database));
   auto zone = TimeZone::locate(config.site.timezone);
   zone_ = zone ? std::optional<TimeZone>(*zone) : std::nullopt;
 }
@@ -123,14 +123,22 @@ void DiskHealthTask::write_failed(const std::string& camera, DiskFault fault, co
 }
 
 void DiskHealthTask::index_write_failed(DiskFault fault, const std::string& detail) {
-  if (out_of_space(fault) && reserve_) {
-    if (auto freed = reserve_->release(); freed > 0)
-      log::warn("disk_reserve_released", {{"file", reserve_->path().string()}, {"bytes", std::to_string(freed)},
-                                          {"reason", "the index refused a write for want of space; retention needs it to "
-                                                     "commit its deletions"}});
-  }
+  if (out_of_space(fault))
+    release_reserve("the index refused a write for want of space; retention needs it to commit its deletions");
   if (fault == DiskFault::ReadOnly) check_read_only();
   apply(monitor_.write_failed({"", fault, detail}, alerts_.open()));
+}
+
+bool DiskHealthTask::release_reserve(const char* reason) {
+  if (!reserve_) return false;
+  auto freed = reserve_->release();
+  if (freed == 0) return false;
+  log::warn("disk_reserve_released", {{"file", reserve_->path().string()}, {"bytes", std::to_string(freed)}, {"reason", reason}});
+  return true;
+}
+
+bool DiskHealthTask::make_room_for_alert(DiskFault fault) {
+  return out_of_space(fault) && release_reserve("the index refused an alert for want of space; the alert says why the disk is full");
 }
 
 void DiskHealthTask::index_written() { apply(monitor_.index_written(alerts_.open())); }

@@ -43,6 +43,10 @@ class DiskHealthTask {
   // the index is given back at once, so retention's next pass can commit its deletions.
   void index_write_failed(DiskFault fault, const std::string& detail);
   void index_written();
+  // An alert's own write was refused for want of space (alerts::AlertCenter::WriteHooks): the
+  // reserve is given back so the index can still record why the disk is full. Returns whether
+  // any space was freed.
+  bool make_room_for_alert(DiskFault fault);
 
   // Adds "disk_health" (SMART, as smart.json says it) to status.json.
   void add_status(nlohmann::json& status) const;
@@ -55,6 +59,7 @@ class DiskHealthTask {
   void check_reserve();
   void write_failed(const std::string& camera, DiskFault fault, const std::string& detail);
   void apply(const std::vector<health::AlertAction>& actions);
+  bool release_reserve(const char* reason);
 
   alerts::AlertCenter& alerts_;
   const Clock& clock_;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/log.hpp"
+#include "sqlite/error.hpp"
 
 namespace carekeep::alerts {
 namespace {
@@ -74,12 +75,23 @@ AlertCenter::AlertCenter(index::Index& index, const Clock& clock) : index_(index
   }
 }
 
+template <class Write>
+auto AlertCenter::write(Write&& op) -> decltype(op()) {
+  if (hooks_.before_write) hooks_.before_write();
+  auto result = op();
+  if (result || !hooks_.make_room) return result;
+  // Asked before anything else touches the connection: the next call replaces SQLite's errno.
+  DiskFault fault = sqlite::last_disk_fault(index_.connection().handle());
+  if (!out_of_space(fault) || !hooks_.make_room(fault)) return result;
+  return op();
+}
+
 Result<std::int64_t> AlertCenter::raise(std::string_view kind, std::string_view subject, Severity severity,
                                         std::string message) {
   auto now = clock_.now();
   if (auto it = open_.find(key(kind, subject)); it != open_.end()) {
     Alert& alert = it->second;
-    auto st = index_.refresh_alert(alert.id, now, to_string(severity), message);
+    auto st = write([&] { return index_.refresh_alert(alert.id, now, to_string(severity), message); });
     if (!st && st.error().kind == ErrorKind::NotFound) {
       // The row is gone or resolved behind our back (a rolled-back batch, an edit outside
       // carekeep): the condition still holds, so it opens anew below.
@@ -95,7 +107,7 @@ Result<std::int64_t> AlertCenter::raise(std::string_view kind, std::string_view 
     return alert.id;
   }
   index::NewAlert row{std::string(kind), std::string(subject), std::string(to_string(severity)), message, now};
-  auto id = index_.insert_alert(row);
+  auto id = write([&] { return index_.insert_alert(row); });
   if (!id) return tl::unexpected(std::move(id.error()));
   Alert alert{*id, row.kind, row.subject, severity, std::move(message), now, now, std::nullopt, std::nullopt, ""};
   auto [it, inserted] = open_.insert_or_assign(key(kind, subject), std::move(alert));
@@ -107,7 +119,7 @@ Status AlertCenter::resolve(std::string_view kind, std::string_view subject) {
   auto it = open_.find(key(kind, subject));
   if (it == open_.end()) return ok();
   auto now = clock_.now();
-  auto st = index_.resolve_alert(it->second.id, now);
+  auto st = write([&] { return index_.resolve_alert(it->second.id, now); });
   // NotFound: someone resolved the row outside the daemon; the cache is what was stale.
   if (!st && st.error().kind != ErrorKind::NotFound) return st;
   Alert alert = std::move(it->second);

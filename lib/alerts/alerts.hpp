@@ -16,6 +16,7 @@
 
 #include <nlohmann/json_fwd.hpp>  // the full header only where JSON is built (~3.5 s per file)
 
+#include "base/disk_fault.hpp"
 #include "base/error.hpp"
 #include "base/time.hpp"
 #include "index/index.hpp"
@@ -96,13 +97,31 @@ class AlertCenter {
   // raise/resolve.
   void subscribe(std::function<void(const Change&)> listener);
 
+  // How an alert's write stays its own on a connection other writers share (docs/alerts.md,
+  // "Alerts on a full disk"). A "disk full" alert written inside the catalog's batch was rolled
+  // back with the batch the full disk refused: the index, status and reports never had it.
+  struct WriteHooks {
+    // Ends any transaction another writer holds open on the index's connection (the daemon
+    // commits the catalog's batch, or sets its reports aside), so the alert commits alone.
+    // Must not raise or resolve alerts.
+    std::function<void()> before_write;
+    // The index refused the alert's write for want of space: give it some (the disk reserve
+    // beside the index). Returns whether any was freed; the write is then tried once more.
+    std::function<bool(DiskFault)> make_room;
+  };
+  void set_write_hooks(WriteHooks hooks) { hooks_ = std::move(hooks); }
+
  private:
   void notify(Change::Type type, const Alert& alert) const;
+  // Runs one index write of raise/resolve through the hooks.
+  template <class Write>
+  auto write(Write&& op) -> decltype(op());
 
   index::Index& index_;
   const Clock& clock_;
   std::map<std::pair<std::string, std::string>, Alert> open_;
   std::vector<std::function<void(const Change&)>> listeners_;
+  WriteHooks hooks_;
 };
 
 // ---- readers (the CLI) ----

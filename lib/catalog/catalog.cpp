@@ -104,6 +104,10 @@ Status Catalog::flush() {
       return st;
     }
   }
+  return commit_batch();
+}
+
+Status Catalog::commit_batch() {
   if (!batch_) return ok();
   auto st = batch_->commit();
   if (!st) {

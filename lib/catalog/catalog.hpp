@@ -53,6 +53,10 @@ class Catalog {
   // Applies again what a failed batch left (in order), then commits the batch (no-op when
   // nothing is pending). Blocks for one WAL fsync. A failed commit keeps the batch's reports.
   Status flush();
+  // Commits the open batch alone, without applying again what waits: for a writer that must
+  // not ride in the batch (an alert, which the index has to keep even when the batch is
+  // refused). A refused commit keeps the batch's reports waiting, as flush() does.
+  Status commit_batch();
   bool pending() const { return batch_.has_value() || !waiting_.empty(); }
   // Reports kept from batches the index could not take, waiting for the next flush.
   std::size_t waiting() const { return waiting_.size(); }

@@ -41,4 +41,12 @@ std::uint64_t DiskReserve::release() {
   return static_cast<std::uint64_t>(st.st_blocks) * 512;
 }
 
+std::uint64_t DiskReserve::release_if_short() {
+  struct statvfs vfs {};
+  if (::statvfs(path_.parent_path().c_str(), &vfs) != 0) return 0;
+  const std::uint64_t size = size_for(static_cast<std::uint64_t>(vfs.f_blocks) * vfs.f_frsize);
+  if (static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize >= size) return 0;
+  return release();
+}
+
 }  // namespace carekeep::health

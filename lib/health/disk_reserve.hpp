@@ -14,6 +14,11 @@
 
 namespace carekeep::health {
 
+// Where the reserve of the index `database` lives: beside it, on the same file system.
+inline std::filesystem::path reserve_path(const std::filesystem::path& database) {
+  return database.parent_path() / "disk-reserve";
+}
+
 class DiskReserve {
  public:
   explicit DiskReserve(std::filesystem::path path) : path_(std::move(path)) {}
@@ -27,6 +32,12 @@ class DiskReserve {
   Result<bool> ensure();
   // Gives the space back. Returns the bytes freed: 0 when there was no reserve.
   std::uint64_t release();
+  // At startup, before the index is opened: gives the space back when the file system has
+  // less free than the reserve's size. Opening the index writes (the WAL and its -shm, the
+  // daemon run's row, crash recovery's repairs, the configuration's load); on a disk the
+  // cameras filled to its last byte while the daemon was down, those writes would fail and the
+  // daemon could neither start nor say why. Returns the bytes freed.
+  std::uint64_t release_if_short();
 
   const std::filesystem::path& path() const { return path_; }
 

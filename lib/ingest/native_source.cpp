@@ -147,6 +147,8 @@ struct NativeSource::Session {
   SteadyClock::time_point last_media{};  // the last video access unit (media progress)
   SteadyClock::time_point rate_window_start{};
   std::uint64_t rate_window_bytes = 0;
+  std::size_t rate_window_frames = 0;       // video access units in the window
+  std::size_t rate_window_audio_units = 0;  // audio access units in the window
   SteadyClock::time_point rtcp_window_start{};
   std::size_t rtcp_in_window = 0;
   std::optional<std::pair<std::int64_t, SteadyClock::time_point>> media_anchor;  // first live frame: pts, arrival
@@ -287,11 +289,16 @@ struct NativeSource::Session {
 
   // The bitrate bound keeps what a camera can make the muxer buffer (one fragment, about a
   // second) bounded too.
+  void roll_rate_window(SteadyClock::time_point now) {
+    if (now - rate_window_start < kBitrateWindow) return;
+    rate_window_start = now;
+    rate_window_bytes = 0;
+    rate_window_frames = 0;
+    rate_window_audio_units = 0;
+  }
+
   void count_rate(std::uint64_t bytes, SteadyClock::time_point now) {
-    if (now - rate_window_start >= kBitrateWindow) {
-      rate_window_start = now;
-      rate_window_bytes = 0;
-    }
+    roll_rate_window(now);
     rate_window_bytes += bytes;
     auto window_bits = options.limits.max_bitrate * static_cast<std::uint64_t>(kBitrateWindow.count());
     if (rate_window_bytes * 8 > window_bits && !pending) {
@@ -300,6 +307,20 @@ struct NativeSource::Session {
                             " Mbit/s, over the limit of " + std::to_string(options.limits.max_bitrate / 1'000'000) +
                             " Mbit/s (max_bitrate)");
     }
+  }
+
+  // The unit-rate bounds (Limits::max_frame_rate, max_audio_unit_rate): a camera flooding
+  // tiny frames ends its own session, limit_exceeded, and is retried like any other.
+  void count_unit(bool is_video) {
+    if (pending) return;
+    roll_rate_window(SteadyClock::now());
+    std::size_t& counted = is_video ? rate_window_frames : rate_window_audio_units;
+    std::size_t limit = is_video ? options.limits.max_frame_rate : options.limits.max_audio_unit_rate;
+    if (++counted <= limit * static_cast<std::size_t>(kBitrateWindow.count())) return;
+    pending = failure(DownCause::LimitExceeded,
+                      std::string("the camera sent ") + std::to_string(counted) + (is_video ? " video frames" : " audio units") +
+                          " within " + std::to_string(kBitrateWindow.count()) + " s, over the limit of " + std::to_string(limit) +
+                          (is_video ? " a second (max_frame_rate)" : " a second (max_audio_unit_rate)"));
   }
 
   Failure fill_failure(Fill f, int err, std::string_view waiting_for) const {
@@ -453,6 +474,7 @@ struct NativeSource::Session {
   }
 
   void on_video(av::Packet packet) {
+    count_unit(true);
     std::span<const std::uint8_t> au{packet->data, static_cast<std::size_t>(packet->size)};
     if (!first_key_seen) {
       // Until the first keyframe nothing is recorded; its parameter sets (if any) win over
@@ -507,6 +529,7 @@ struct NativeSource::Session {
   }
 
   void on_audio(av::Packet packet) {
+    count_unit(false);
     if (!first_key_seen) return;
     // RTP clocks of two streams start at random values; place the first audio packet at
     // the video time it arrived (within network jitter; RTCP SR mapping is not used).

@@ -63,6 +63,11 @@ struct Limits {
   std::size_t max_audio_units_per_packet = 64;    // RFC 3640 AU headers in one RTP packet
   std::uint64_t max_bitrate = 100'000'000;        // bit/s over any 2 s: a 4K camera sends under 20 Mbit/s
   std::size_t max_rtcp_per_second = 50;           // RTCP frames parsed; the rest are skipped unread
+  // Complete units per second over any 2 s. A flood of tiny frames stays far under
+  // max_bitrate yet costs the muxer, the hash and the index a call each: real cameras send at
+  // most 120 (high-speed 240) video frames and about 94 AAC units (96 kHz) a second.
+  std::size_t max_frame_rate = 300;               // video access units
+  std::size_t max_audio_unit_rate = 500;          // audio access units (AAC frames)
 };
 
 // How an rtsps:// camera's certificate is checked (docs/recording.md, "Camera credentials and

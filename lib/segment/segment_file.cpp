@@ -144,6 +144,13 @@ WriteResult<void> SegmentFile::open(const StreamLayout& layout, const WriterOpti
   sink_->avio->seekable = 0;
   output_->pb = sink_->avio;
   output_->flags |= AVFMT_FLAG_CUSTOM_IO;
+  // av_interleaved_write_frame holds each packet until every stream has one queued, or until
+  // what it holds spans max_interleave_delta (libavformat's default: 10 s). A camera that
+  // declares an audio track and never sends on it (muted, or a microphone that is not fitted)
+  // would then keep 10 s of video in memory, none of it durable, and a crash would lose it
+  // all. Half a second still interleaves a camera's real audio (it arrives within network
+  // jitter of the video) and keeps fragments durable within max_fragment plus that.
+  output_->max_interleave_delta = 500'000;  // AV_TIME_BASE units
 
   auto add_stream = [&](const AVCodecParameters* par, AVRational tb) -> WriteResult<void> {
     AVStream* st = avformat_new_stream(output_.get(), nullptr);

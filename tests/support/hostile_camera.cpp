@@ -182,6 +182,9 @@ std::string_view to_string(Hostility h) {
     case Hostility::SpsChange: return "sps-change";
     case Hostility::SsrcChange: return "ssrc-change";
     case Hostility::RtcpFlood: return "rtcp-flood";
+    case Hostility::FrameFlood: return "frame-flood";
+    case Hostility::AudioFlood: return "audio-flood";
+    case Hostility::SilentAudio: return "silent-audio";
   }
   return "good";
 }
@@ -274,7 +277,9 @@ void HostileCamera::serve(int fd) {
       std::string uri = request_line.substr(sp + 1, request_line.find(' ', sp + 1) - sp - 1);
       std::string path = uri.substr(uri.rfind('/') + 1);
       mode = Hostility::Good;
-      for (Hostility h : all_hostilities()) {
+      auto every = all_hostilities();
+      every.insert(every.end(), {Hostility::FrameFlood, Hostility::AudioFlood, Hostility::SilentAudio});
+      for (Hostility h : every) {
         if (to_string(h) == path) mode = h;
       }
     }
@@ -297,6 +302,11 @@ void HostileCamera::serve(int fd) {
                 "a=fmtp:97 streamtype=5;profile-level-id=15;mode=AAC-hbr;config=1408;sizelength=13;indexlength=-13;"
                 "indexdeltalength=3\r\na=control:track2\r\n";
       }
+      if (mode == Hostility::AudioFlood || mode == Hostility::SilentAudio) {  // AAC-LC, 16 kHz, mono: valid
+        body += "m=audio 0 RTP/AVP 97\r\na=rtpmap:97 MPEG4-GENERIC/16000/1\r\n"
+                "a=fmtp:97 streamtype=5;profile-level-id=15;mode=AAC-hbr;config=1408;sizelength=13;indexlength=3;"
+                "indexdeltalength=3\r\na=control:track2\r\n";
+      }
       headers = "Content-Base: " + url(*mode) + "/\r\nContent-Type: application/sdp\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
     } else if (req.reason == "SETUP") {
       std::string transport(req.header("Transport").value_or("RTP/AVP/TCP;unicast;interleaved=0-1"));
@@ -316,6 +326,7 @@ void HostileCamera::serve(int fd) {
     Pacer pacer(clip->fps);
     const std::uint32_t step = 90000u / static_cast<std::uint32_t>(clip->fps);
     std::uint32_t ts = 0x10000000;
+    std::uint32_t audio_ts = 0x20000000;
     std::size_t i = 0;  // frames sent
     auto send_good = [&](std::size_t frame_index, const Clip& c, bool inband_parameters) {
       std::string au = c.frames[frame_index % c.frames.size()];
@@ -345,6 +356,21 @@ void HostileCamera::serve(int fd) {
             if (endless && sent % (100 * 1400) == 0) std::this_thread::sleep_until(began + std::chrono::microseconds(sent));
           }
           ts += step;
+        }
+        break;
+      }
+      case Hostility::FrameFlood: {
+        for (; i < static_cast<std::size_t>(clip->fps) && wire.alive() && !done_; ++i) {
+          pacer.wait(i);
+          send_good(i, *clip, false);
+        }
+        // Tiny non-IDR slices, each a whole access unit (marker set) one tick after the last:
+        // far under any bitrate bound, and media time stays behind real time.
+        auto began = Steady::now();
+        for (std::size_t n = 1; wire.alive() && !done_; ++n) {
+          wire.rtp(0, true, ts, std::string{'\x41'}, std::string(8, '\x9a'));
+          ts += 1;
+          if (n % 1000 == 0) std::this_thread::sleep_until(began + std::chrono::milliseconds(n / 10));
         }
         break;
       }
@@ -383,6 +409,14 @@ void HostileCamera::serve(int fd) {
           send_good(switched ? i - 3u * static_cast<std::size_t>(clip->fps) : i, switched ? other_ : *clip, switched);
           if (*mode == Hostility::RtcpFlood) {
             for (int k = 0; k < 200 && wire.alive(); ++k) wire.sender_report(ts);
+          }
+          if (*mode == Hostility::AudioFlood && i >= static_cast<std::size_t>(clip->fps)) {  // after a second
+            // 200 whole AAC units per video frame (5,000 a second): one AU header (13-bit
+            // size 8, index 0) and 8 bytes each, 1024 samples apart.
+            for (int k = 0; k < 200 && wire.alive(); ++k) {
+              wire.rtp(2, true, audio_ts, std::string{'\0', '\x10', '\x00', '\x40'}, std::string(8, '\x21'), 97);
+              audio_ts += 1024;
+            }
           }
           if (*mode == Hostility::BadSdp) {
             // AU headers the -13 indexlength would walk forever, on the audio's channel.

@@ -30,9 +30,13 @@ enum class Hostility {
   SpsChange,           // after 3 s: another resolution, new SPS/PPS in band
   SsrcChange,          // every 2 s: a new SSRC with new sequence and timestamp bases
   RtcpFlood,           // good video plus 5,000 RTCP sender reports a second
+  // Not in all_hostilities() (the all-at-once daemon test keeps its ten):
+  FrameFlood,          // after a second of good video: 10,000 tiny video frames a second
+  AudioFlood,          // good video, a valid AAC track flooded with 5,000 units a second after 1 s
+  SilentAudio,         // good video; the SDP declares a valid AAC track that never sends
 };
 std::string_view to_string(Hostility h);
-std::vector<Hostility> all_hostilities();  // every one but Good
+std::vector<Hostility> all_hostilities();  // every one but Good and the three after RtcpFlood
 
 class HostileCamera {
  public:

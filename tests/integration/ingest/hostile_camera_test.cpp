@@ -176,6 +176,31 @@ TEST_CASE("a hostile camera ends its own session with a named cause in bounded t
     CHECK(o.video_pts.size() >= 80);
     CHECK(media_seconds(o) == Approx(7.0).margin(2.0));
   }
+  SECTION("a flood of tiny video frames ends the session at max_frame_rate, naming it") {
+    // 10,000 frames of 9 bytes a second: under a Mbit/s, so only the frame rate can tell.
+    auto o = run(camera.url(Hostility::FrameFlood), 15s);
+    INFO(describe(o));
+    REQUIRE(o.failure);
+    CHECK(o.failure->cause == ingest::DownCause::LimitExceeded);
+    CHECK(o.failure->detail.find("max_frame_rate") != std::string::npos);
+    CHECK(o.elapsed < 6s);
+  }
+  SECTION("a flood of AAC units ends the session at max_audio_unit_rate, naming it") {
+    auto o = run(camera.url(Hostility::AudioFlood), 15s);
+    INFO(describe(o));
+    CHECK(o.audio);  // the track itself is valid
+    REQUIRE(o.failure);
+    CHECK(o.failure->cause == ingest::DownCause::LimitExceeded);
+    CHECK(o.failure->detail.find("max_audio_unit_rate") != std::string::npos);
+    CHECK(o.elapsed < 6s);
+  }
+  SECTION("a declared AAC track that never sends: video goes on, the track stays declared") {
+    auto o = run(camera.url(Hostility::SilentAudio), 3s);
+    INFO(describe(o));
+    CHECK_FALSE(o.failure);
+    CHECK(o.audio);
+    CHECK(o.video_pts.size() >= 50);
+  }
   SECTION("an RTCP flood is skipped unread and the video goes on") {
     auto o = run(camera.url(Hostility::RtcpFlood), 4s);
     INFO(describe(o));

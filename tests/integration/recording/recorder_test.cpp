@@ -5,6 +5,7 @@
 
 #include "recorder/recorder.hpp"
 #include "segment/hash.hpp"
+#include "support/hostile_camera.hpp"
 #include "support/media.hpp"
 #include "support/recording.hpp"
 #include "support/rtsp_test_server.hpp"
@@ -379,5 +380,45 @@ TEST_CASE("a late first packet is dated by the packets after it and the next seg
     CHECK(rows[i + 1].start >= rows[i].end);  // no overlap: an export holds what its range says
     CHECK(rows[i + 1].start - rows[i].end <= 40ms);
   }
+  check_segments(rows, site.storage(), "h264", "avc1", 320, 240);
+}
+
+// docs/recording.md, "Silent audio tracks": libavformat holds video until every stream has a
+// packet, up to max_interleave_delta (10 s by default). A camera that declares AAC and never
+// sends it had the open segment's file stay a bare header for 10 s: nothing durable, all of it
+// lost to a crash. Now the file grows fragment by fragment, and the track is still declared.
+TEST_CASE("a camera declaring an AAC track it never sends: video is written fragment by fragment, not held for the audio",
+          "[rtsp]") {
+  test::TempDir clips;
+  test::make_clip(clips / "main.mp4", {.codec = "h264", .width = 320, .height = 240, .fps = 25, .gop = 25, .seconds = 4});
+  test::make_clip(clips / "other.mp4", {.codec = "h264", .width = 176, .height = 144, .fps = 25, .gop = 25, .seconds = 4});
+  test::HostileCamera camera{clips / "main.mp4", clips / "other.mp4"};
+  Site site{{"cam"}};
+  test::CommittingSink sink{site.index, site.run};
+  recorder::Recorder rec{settings("cam", camera.url(test::Hostility::SilentAudio), 30s),
+                         {site.storage(), TimeZone::utc(), nullptr, &sink}};
+  rec.start();
+  std::optional<index::SegmentRow> open;
+  REQUIRE(test::wait_until(
+      [&] {
+        for (const auto& row : segments(sink, site, "cam"))
+          if (row.state == index::SegmentState::Open) open = row;
+        return open.has_value();
+      },
+      15s));
+  std::this_thread::sleep_for(5s);  // 125 frames sent; the segment runs 30 s
+  auto partial = site.storage() / (open->path + ".partial");
+  REQUIRE(std::filesystem::exists(partial));
+  auto info = test::probe(partial);
+  INFO(info.error << ", " << info.video_packets << " video packets in " << std::filesystem::file_size(partial) << " bytes");
+  CHECK(info.opened);
+  CHECK(info.audio_codec == "aac");  // declared, so the file has the track
+  CHECK(info.audio_packets == 0);
+  CHECK(info.video_packets >= 50);  // at least 2 of the 5 s in whole fragments (before: none for 10 s)
+  rec.stop();
+  auto rows = segments(sink, site, "cam");
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].state == index::SegmentState::Closed);
+  CHECK(rows[0].audio_codec == std::optional<std::string>("aac"));
   check_segments(rows, site.storage(), "h264", "avc1", 320, 240);
 }
