@@ -1,6 +1,7 @@
 #include "alerts/delivery.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include "alerts/render.hpp"
 

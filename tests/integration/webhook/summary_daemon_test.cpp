@@ -13,6 +13,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/time.hpp"
@@ -93,7 +94,7 @@ TEST_CASE("carekeepd sends the daily summary at its time, numbered across restar
   const auto hook = receiver.url("/hook");
   const auto db = dir / "state" / "index.db";
   auto config = write_config(dir.path(), dir / "media", camera.url("cam"), hook,
-                             "summary_time = \"" + local_time_in(6s) + "\"\n");
+                             "summary_time = \"" + local_time_in(10s) + "\"\n");
   const auto yesterday = date::format("%F", date::floor<date::days>(shanghai().to_local(SystemClock{}.now())) - date::days{1});
   {
     test::DaemonProcess first{CAREKEEPD_BIN, config, dir / "first.log"};
@@ -123,7 +124,7 @@ TEST_CASE("carekeepd sends the daily summary at its time, numbered across restar
 
   // The next one, after a restart: number 2, at its (new) time, and only one.
   config = write_config(dir.path(), dir / "media", camera.url("cam"), hook,
-                        "summary_time = \"" + local_time_in(6s) + "\"\n");
+                        "summary_time = \"" + local_time_in(10s) + "\"\n");
   {
     test::DaemonProcess second{CAREKEEPD_BIN, config, dir / "second.log"};
     second.start();
