@@ -80,7 +80,8 @@ std::vector<json> alert_events(const test::Receiver& receiver, const std::string
 std::vector<json> summary_rows(const std::filesystem::path& db) {
   auto index = index::Index::open_reader(db).value();
   std::vector<json> out;
-  for (const auto& row : index.access_log({UtcTime{}, SystemClock{}.now() + 1h}).value())
+  const auto rows = index.access_log({UtcTime{}, SystemClock{}.now() + 1h}).value();  // kept: iterated below
+  for (const auto& row : rows)
     if (row.action == "summary") out.push_back(json::parse(row.arguments));
   return out;
 }
