@@ -44,6 +44,7 @@
 #include "zone_metrics.hpp"
 #include "anchor_task.hpp"
 #include "digest_task.hpp"
+#include "summary_task.hpp"
 #include "signing/trust.hpp"
 #include "webhook.hpp"
 #include "control_server.hpp"
@@ -260,6 +261,8 @@ class Daemon {
     anchors_.start();  // the box key (created at first start) and the daily signed anchors
     digests_.configure(config_, config_file_sha256(config_path_));
     digests_.start();  // the daily signed digest that leaves the box ([evidence] digest_time)
+    summaries_.configure(config_);
+    summaries_.start();  // the daily summary to every webhook ([alerts] summary_time), a missed one now
     write_status();
     start_metrics();
     start_control();
@@ -388,6 +391,7 @@ class Daemon {
     content_.configure(config_);
     webhooks_.configure(config_);
     digests_.configure(config_, config_file_sha256(config_path_));
+    summaries_.configure(config_);
     if (control_) control_->set_access(config_.access);
     for (const auto* camera : to_start) start_camera(*config_.find_camera(camera->id));
     sync_cameras();
@@ -468,6 +472,7 @@ class Daemon {
     flush();
     coverage_.stop();  // stores the past day's gaps with this run's last footage
     digests_.stop();
+    summaries_.stop();
     anchors_.stop();  // a last anchor over the chains as they end
     webhooks_.stop();  // its timers and requests would keep the loop running
     if (auto st = index_.end_daemon_run(daemon_run_, SystemClock{}.now(), "stopped: " + reason); !st)
@@ -646,6 +651,7 @@ class Daemon {
   AnchorTask anchors_{io_, index_, config_.site.database.parent_path(),
                      std::filesystem::absolute(config_path_).parent_path() / signing::kFingerprintFileName};
   DigestTask digests_{io_, index_, anchors_, webhooks_, config_.site.database.parent_path() / exports::kDigestDirName};
+  SummaryTask summaries_{io_, index_, anchors_, webhooks_};
 };
 
 // Logs why, leaves the alert in the index (status, `carekeep alerts` and the next start see

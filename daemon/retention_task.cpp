@@ -202,6 +202,7 @@ void RetentionTask::tick() {
     if (low && !recent) pass("low_space");
     else if (quota_exceeded() && !recent) pass("quota");  // a segment close found it within kMinPressureInterval
     else if (!low && shortfall_ > 0 && !recent) pass("space_returned");
+    check_disk_low(state);
   }
   // Care hours begin or end between passes: pause or resume without waiting for one.
   apply_pause();
@@ -484,6 +485,19 @@ void RetentionTask::update_forecast() {
   else if (forecast_->care_days)
     st = alerts_.resolve(alerts::kCapacityShort, "");
   if (!st) log::error("alert_write_failed", {{"error", st.error().message}});
+}
+
+void RetentionTask::check_disk_low(const retention::StorageState& state) {
+  health::DiskSpace space{state.total_bytes, state.free_bytes,
+                          forecast_ ? forecast_->care_days : std::optional<double>()};
+  health::DiskLowThresholds thresholds{config_.alerts.disk_low_free_percent, config::disk_low_forecast_days(config_),
+                                       config_.retention.care_days};
+  for (const auto& a : disk_low_.check(space, thresholds, alerts_.is_open(alerts::kDiskLow, ""))) {
+    Status st = a.op == health::AlertAction::Op::Raise
+                    ? alerts_.raise(a.kind, a.subject, a.severity, a.message).map([](std::int64_t) {})
+                    : alerts_.resolve(a.kind, a.subject);
+    if (!st) log::error("alert_write_failed", {{"kind", a.kind}, {"error", st.error().message}});
+  }
 }
 
 void RetentionTask::add_status(nlohmann::json& status) const {

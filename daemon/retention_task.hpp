@@ -26,6 +26,7 @@
 
 #include "alerts/alerts.hpp"
 #include "care/calendar.hpp"
+#include "health/disk_low.hpp"
 #include "config/config.hpp"
 #include "index/index.hpp"
 #include "recorder/sink.hpp"
@@ -111,6 +112,7 @@ class RetentionTask {
   void update_shortfall(std::uint64_t shortfall, const retention::StorageState& storage, bool clock_paused);
   void apply_pause();
   void update_forecast();
+  void check_disk_low(const retention::StorageState& state);
 
   boost::asio::io_context& io_;
   index::Index& index_;
@@ -139,6 +141,7 @@ class RetentionTask {
   std::uint64_t shortfall_ = 0;
   bool recording_paused_ = false;
   std::optional<retention::Forecast> forecast_;
+  health::DiskLowWatch disk_low_;  // free space and forecast against [alerts] disk_low_*
 
   std::optional<Running> running_;           // a plan being carried out
   std::optional<std::string> deferred_pass_;  // a pass asked for meanwhile: runs after it

@@ -1,4 +1,6 @@
-// daemon/webhook: carries AlertCenter changes to the [[alerts.webhook]] endpoints of the config
+// daemon/webhook: the HTTP side of alert delivery; what to send and when is decided by
+// lib/alerts (render.hpp: the texts and bodies; delivery.hpp: the queue and repeat rules).
+// It carries AlertCenter changes to the [[alerts.webhook]] endpoints of the config
 // (a generic JSON POST, WeCom and DingTalk group robots) so that alerts reach a person's phone
 // (docs/alerts.md, Alerts / Webhooks). Everything runs asynchronously on the io_context it is
 // given (the daemon's loop): notify() only queues, HTTP(S) happens with Boost.Beast (TLS peers
@@ -25,7 +27,9 @@
 #include <boost/asio/io_context.hpp>
 
 #include "alerts/alerts.hpp"
+#include "alerts/delivery.hpp"
 #include "alerts/outbox.hpp"
+#include "alerts/render.hpp"
 #include "base/time.hpp"
 #include "config/config.hpp"
 
@@ -41,26 +45,6 @@ struct WebhookTiming {
   int per_window = 6;
 };
 
-// A notice delivered this long after it was made says so ("（延迟 2 小时送达）"); one older
-// than kNoticeMaxAge is dropped (logged) instead: yesterday's news is not sent as if fresh.
-inline constexpr std::chrono::minutes kLateAfter{10};
-inline constexpr std::chrono::hours kNoticeMaxAge{24};
-
-// What the messages need from the config: names instead of ids.
-struct WebhookSite {
-  std::string name;
-  std::map<std::string, std::string> subject_names;  // camera and zone id -> display name
-};
-WebhookSite webhook_site(const config::Config& config);
-
-// One short, actionable line in `language` ("zh" | "en"), e.g.
-// "午睡室摄像头离线 3 分钟：请检查电源和网线"; with `late` > 0 it adds "（延迟 2 小时送达）".
-std::string render_line(const Notice& notice, const WebhookSite& site, std::string_view language,
-                        std::chrono::minutes late = {});
-// The HTTP body for `hook` carrying `notices` (more than one when coalesced), sent at `now`
-// (a notice made kLateAfter or more before it is marked late; the epoch: none is).
-std::string render_body(const config::Webhook& hook, const std::vector<Notice>& notices, const WebhookSite& site,
-                        UtcTime now = {});
 // DingTalk's signature for a timestamp in ms: base64(HMAC-SHA256(secret, ts "\n" secret)),
 // URL-encoded, ready for &sign=.
 std::string dingtalk_sign(std::string_view secret, std::int64_t timestamp_ms);
@@ -103,6 +87,9 @@ class WebhookNotifier {
   // min_severity: one short line in the webhook's language plus the digest itself, through the
   // same queue, retries and outbox as alerts. `seq` is the digest's number.
   void send_digest(std::int64_t seq, std::string digest);
+  // Queues the daily summary (report/summary.hpp) number `seq` the same way: `figures` its JSON
+  // (sent as "summary" in the json format), `text` its message by language ("zh", "en").
+  void send_summary(std::int64_t seq, std::string figures, std::map<std::string, std::string> text);
   // Cancels timers and requests in flight (a cancelled message stays queued) and writes the
   // outbox; what is queued is sent by the next process.
   void stop();

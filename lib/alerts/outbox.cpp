@@ -25,7 +25,9 @@ nlohmann::json notice_to_json(const Notice& n) {
             {"message", a.message},
             {"raised_us", to_us(a.raised)},
             {"resolved_us", a.resolved ? nlohmann::json(to_us(*a.resolved)) : nlohmann::json()}}}};
-  if (n.kind == Notice::Kind::Digest) j["digest"] = nlohmann::json::parse(n.digest, nullptr, false);
+  if (n.kind == Notice::Kind::Digest) j["digest"] = nlohmann::json::parse(n.payload, nullptr, false);
+  if (n.kind == Notice::Kind::Summary) j["summary"] = nlohmann::json::parse(n.payload, nullptr, false);
+  if (!n.text.empty()) j["text"] = n.text;
   return j;
 }
 
@@ -45,10 +47,16 @@ Notice notice_from_json(const nlohmann::json& j) {
     n.kind = Notice::Kind::Digest;
     const auto& digest = j.at("digest");
     if (!digest.is_object()) throw std::runtime_error("a digest notice without its digest");
-    n.digest = digest.dump();
+    n.payload = digest.dump();
+  } else if (event == "summary") {
+    n.kind = Notice::Kind::Summary;
+    const auto& summary = j.at("summary");
+    if (!summary.is_object()) throw std::runtime_error("a summary notice without its figures");
+    n.payload = summary.dump();
   } else {
     throw std::runtime_error("unknown event \"" + event + "\"");
   }
+  if (auto text = j.find("text"); text != j.end()) n.text = text->get<std::map<std::string, std::string>>();
   n.at = from_us(j.at("at_us").get<std::int64_t>());
   const auto& a = j.at("alert");
   n.alert.id = a.at("id").get<std::int64_t>();
@@ -82,9 +90,12 @@ std::string_view to_string(Notice::Kind kind) {
     case Notice::Kind::Reminder: return "reminder";
     case Notice::Kind::Resolved: return "resolved";
     case Notice::Kind::Digest: return "digest";
+    case Notice::Kind::Summary: return "summary";
   }
   return "raised";
 }
+
+bool is_message(Notice::Kind kind) { return kind == Notice::Kind::Digest || kind == Notice::Kind::Summary; }
 
 std::string make_notice_id(const Notice& notice) {
   return std::to_string(notice.alert.id) + "-" + std::string(to_string(notice.kind)) + "-" +

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,15 +19,23 @@
 
 namespace carekeep::alerts {
 
-// One thing to tell a person about an alert, or the daily signed digest (Kind::Digest: not an
-// alert; `alert` then carries only its number as id, kind "digest" and the time it was made).
+// One thing to tell a person about an alert, or a message that is not an alert: the daily
+// signed digest (Kind::Digest) and the daily summary (Kind::Summary); `alert` then carries only
+// their number as id, kind "digest" / "summary" and the time it was made.
 struct Notice {
-  enum class Kind { Raised, Reminder, Resolved, Digest } kind = Kind::Raised;
+  enum class Kind { Raised, Reminder, Resolved, Digest, Summary } kind = Kind::Raised;
   Alert alert;
   UtcTime at;      // when the notice was made (reminders say how long the alert has been open)
   std::string id;  // stable across restarts, sent in the json format so a receiver can drop a repeat
-  std::string digest;  // Kind::Digest: the signed digest as JSON (export/digest.hpp), sent as it is
+  // Digest: the signed digest as JSON (export/digest.hpp); Summary: the summary's figures as JSON
+  // (report/summary.hpp). Sent as they are.
+  std::string payload;
+  // Digest and Summary: the line a person reads, by language ("zh", "en"), made by the module
+  // that knows the content (alerts cannot depend on export or report).
+  std::map<std::string, std::string> text;
 };
+// Digest and Summary go to every webhook whatever its min_severity, and are not alerts.
+bool is_message(Notice::Kind kind);
 std::string_view to_string(Notice::Kind kind);
 // "<alert id>-<event>-<at in µs>", e.g. "42-resolved-1795000300000000".
 std::string make_notice_id(const Notice& notice);

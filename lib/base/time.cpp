@@ -163,4 +163,22 @@ std::chrono::steady_clock::time_point SystemClock::steady_now() const {
   return std::chrono::steady_clock::now();
 }
 
+UtcTime next_time_of_day(UtcTime now, std::chrono::seconds time_of_day, const TimeZone& zone) {
+  auto today = date::floor<date::days>(zone.to_local(now));
+  for (int d = 0; d < 3; ++d) {
+    auto at = zone.to_utc(LocalTime(today + date::days(d)) + time_of_day);
+    if (at > now) return at;
+  }
+  return now + std::chrono::hours(24);  // not reached: one of three days is ahead
+}
+
+UtcTime previous_time_of_day(UtcTime now, std::chrono::seconds time_of_day, const TimeZone& zone) {
+  auto today = date::floor<date::days>(zone.to_local(now));
+  for (int d = 0; d < 3; ++d) {
+    auto at = zone.to_utc(LocalTime(today - date::days(d)) + time_of_day);
+    if (at <= now) return at;
+  }
+  return now - std::chrono::hours(24);  // not reached: one of three days is behind
+}
+
 }  // namespace carekeep

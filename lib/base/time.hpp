@@ -62,6 +62,13 @@ Result<UtcTime> parse_cli_time(std::string_view text, const TimeZone& zone,
 Result<LocalDays> parse_date(std::string_view text);
 std::string format_date(LocalDays day);
 
+// The first moment after `now` when the local clock in `zone` reads `time_of_day` (a daily
+// schedule: the signed digest, the daily summary); a day whose time does not exist (a DST gap)
+// gets the shifted one the zone maps it to.
+UtcTime next_time_of_day(UtcTime now, std::chrono::seconds time_of_day, const TimeZone& zone);
+// The last moment at or before `now` when it read `time_of_day`.
+UtcTime previous_time_of_day(UtcTime now, std::chrono::seconds time_of_day, const TimeZone& zone);
+
 // Wall clock plus monotonic clock, injectable so tests can fake time and clock steps.
 class Clock {
  public:

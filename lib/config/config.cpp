@@ -155,6 +155,10 @@ std::optional<ListenAddress> parse_listen(std::string_view text) {
   return out;
 }
 
+int disk_low_forecast_days(const Config& config) {
+  return config.alerts.disk_low_forecast_days.value_or(config.retention.care_days + 10);
+}
+
 std::string default_language(std::string_view timezone) {
   // The zones the IANA database has for mainland China (PRC is the legacy alias).
   for (std::string_view zone : {"Asia/Shanghai", "Asia/Chongqing", "Asia/Chungking", "Asia/Harbin",

@@ -247,6 +247,16 @@ struct Alerts {
   // A camera down this long in care hours raises camera_offline even while its zone stays
   // covered (docs/alerts.md). 10 s to a day.
   int camera_offline_seconds = 60;
+  // disk_low (docs/alerts.md): free space on the storage below this share of the disk, which
+  // retention's own headroom ([retention] min_free_percent) keeps free unless protected care
+  // footage fills the disk; 0 = off. Below min_free_percent, 0 to 50.
+  int disk_low_free_percent = 3;
+  // disk_low also when forecast_care_days falls below this (early, before capacity_short at
+  // care_days). Unset: care_days + 10 (disk_low_forecast_days(config)). care_days to 3650.
+  std::optional<int> disk_low_forecast_days;
+  // The daily summary to every webhook at this local time of day (seconds after midnight;
+  // "20:00" in the file, or "20:00:30"). docs/alerts.md, Daily summary.
+  int summary_second = 20 * 3600;
 };
 // The language a site speaks by default: zh for a time zone in China, else en.
 std::string default_language(std::string_view timezone);
@@ -280,5 +290,8 @@ struct Config {
   const Camera* find_camera(std::string_view id) const;
   const Zone* find_zone(std::string_view id) const;
 };
+
+// [alerts] disk_low_forecast_days as configured, else [retention] care_days + 10.
+int disk_low_forecast_days(const Config& config);
 
 }  // namespace carekeep::config

@@ -701,20 +701,30 @@ class Validator {
     if (auto v = r.integer_in("broker_timeout_s", 1, 3600, "seconds")) config_.access.broker_timeout_s = *v;
   }
 
-  void read_evidence(const toml::table& table) {
-    TableReader r(table, "evidence", report_, {"digest_time"});
-    auto value = r.string("digest_time");
-    if (!value) return;
+  // A local time of day as "HH:MM" (or "HH:MM:SS" when `seconds`) -> seconds after midnight;
+  // nullopt (reported) when absent or not such a time.
+  std::optional<int> time_of_day(TableReader& r, std::string_view key, std::string_view example, bool seconds) {
+    auto value = r.string(key);
+    if (!value) return std::nullopt;
     int h = -1;
     int m = -1;
+    int sec = 0;
     char extra = 0;
-    if (value->size() != 5 || std::sscanf(value->c_str(), "%2d:%2d%c", &h, &m, &extra) != 2 || h < 0 || h > 23 ||
-        m < 0 || m > 59) {
-      report_.error(*r.get("digest_time"), r.path("digest_time"),
-                    "must be a local time of day as HH:MM, like \"23:55\" (got " + quote(*value) + ")");
-      return;
+    bool good = value->size() == 5 && std::sscanf(value->c_str(), "%2d:%2d%c", &h, &m, &extra) == 2;
+    if (!good && seconds)
+      good = value->size() == 8 && std::sscanf(value->c_str(), "%2d:%2d:%2d%c", &h, &m, &sec, &extra) == 3;
+    if (!good || h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 59) {
+      report_.error(*r.get(key), r.path(key),
+                    std::string("must be a local time of day as ") + (seconds ? "HH:MM or HH:MM:SS" : "HH:MM") +
+                        ", like \"" + std::string(example) + "\" (got " + quote(*value) + ")");
+      return std::nullopt;
     }
-    config_.evidence.digest_minute = h * 60 + m;
+    return h * 3600 + m * 60 + sec;
+  }
+
+  void read_evidence(const toml::table& table) {
+    TableReader r(table, "evidence", report_, {"digest_time"});
+    if (auto second = time_of_day(r, "digest_time", "23:55", false)) config_.evidence.digest_minute = *second / 60;
   }
 
   void read_metrics(const toml::table& table) {
@@ -737,9 +747,35 @@ class Validator {
   // [[alerts.webhook]]. Messages quote no URL: its query string holds the robot's key, which
   // URL redaction (credentials only) would not hide.
   void read_alerts(const toml::table& table) {
-    TableReader top(table, "alerts", report_, {"webhook", "camera_offline_seconds"});
+    TableReader top(table, "alerts", report_,
+                    {"webhook", "camera_offline_seconds", "disk_low_free_percent", "disk_low_forecast_days",
+                     "summary_time"});
     if (auto seconds = top.integer_in("camera_offline_seconds", kMinCameraOfflineSeconds, 86400, "seconds"))
       config_.alerts.camera_offline_seconds = *seconds;
+    // [retention] is read before [alerts]: both thresholds are checked against it.
+    if (auto percent = top.integer_in("disk_low_free_percent", 0, 50, "percent")) {
+      if (*percent != 0 && *percent >= config_.retention.min_free_percent) {
+        report_.error(*top.get("disk_low_free_percent"), top.path("disk_low_free_percent"),
+                      "must be below [retention] min_free_percent (" +
+                          std::to_string(config_.retention.min_free_percent) +
+                          "): retention deletes old footage to keep that much free, so disk_low would be raised "
+                          "all the time; use 0 to turn this check off (got " + std::to_string(*percent) + ")");
+      } else {
+        config_.alerts.disk_low_free_percent = *percent;
+      }
+    }
+    if (auto days = top.integer_in("disk_low_forecast_days", 1, 3650, "days")) {
+      if (*days < config_.retention.care_days) {
+        report_.error(*top.get("disk_low_forecast_days"), top.path("disk_low_forecast_days"),
+                      "must be at least [retention] care_days (" + std::to_string(config_.retention.care_days) +
+                          "): a forecast below care_days is already capacity_short; disk_low warns before it, "
+                          "e.g. " + std::to_string(config_.retention.care_days + 10) + " (got " +
+                          std::to_string(*days) + ")");
+      } else {
+        config_.alerts.disk_low_forecast_days = *days;
+      }
+    }
+    if (auto second = time_of_day(top, "summary_time", "20:00", true)) config_.alerts.summary_second = *second;
     const toml::node* node = top.get("webhook");
     if (node == nullptr) return;
     if (!node->is_array_of_tables()) {

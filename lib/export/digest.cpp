@@ -264,12 +264,7 @@ Result<std::vector<DigestFinding>> check_digest(index::Index& index, const Diges
 }
 
 UtcTime next_digest_time(UtcTime now, int minute_of_day, const TimeZone& zone) {
-  auto today = date::floor<date::days>(zone.to_local(now));
-  for (int d = 0; d < 3; ++d) {
-    auto at = zone.to_utc(LocalTime(today + date::days(d)) + std::chrono::minutes(minute_of_day));
-    if (at > now) return at;
-  }
-  return now + std::chrono::hours(24);  // not reached: one of three days is ahead
+  return next_time_of_day(now, std::chrono::minutes(minute_of_day), zone);
 }
 
 }  // namespace carekeep::exports

@@ -74,6 +74,8 @@ Sha256 access_log_hash(const AccessLogRow& row) {
 }
 
 const std::string kLastAccessSql = "select " + std::string(kAccessColumns) + " from access_log order by id desc limit 1";
+const std::string kLastAccessOfActionSql =
+    "select " + std::string(kAccessColumns) + " from access_log where action = :action order by id desc limit 1";
 // The next id is taken from sqlite_sequence, not max(id): AUTOINCREMENT never reuses an id,
 // and the hash covers the id, so it must be known before the insert.
 constexpr std::string_view kNextAccessIdSql =
@@ -273,6 +275,15 @@ constexpr std::string_view kAccessRowByIdSql =
 Result<std::optional<AccessLogRow>> Index::access_log_row(std::int64_t id) {
   auto rows = query_all(
       db_, kAccessRowByIdSql, "reading the access log", [&](Statement& q) { q.bind(":id", id); }, read_access);
+  if (!rows) return tl::unexpected(std::move(rows.error()));
+  if (rows->empty()) return std::nullopt;
+  return std::move(rows->front());
+}
+
+Result<std::optional<AccessLogRow>> Index::last_access_log(std::string_view action) {
+  auto rows = query_all(
+      db_, kLastAccessOfActionSql, "reading the access log",
+      [&](Statement& q) { q.bind(":action", action); }, read_access);
   if (!rows) return tl::unexpected(std::move(rows.error()));
   if (rows->empty()) return std::nullopt;
   return std::move(rows->front());

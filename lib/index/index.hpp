@@ -190,6 +190,8 @@ class Index {
   // holds one, so two writers cannot fork the chain) and returns it with id and hashes.
   Result<AccessLogRow> append_access_log(const NewAccessEntry& entry);
   Result<std::optional<AccessLogRow>> last_access_log();
+  // The newest row of `action` (the daemon's last "summary": its number survives restarts).
+  Result<std::optional<AccessLogRow>> last_access_log(std::string_view action);
   Result<std::optional<AccessLogRow>> access_log_row(std::int64_t id);
   // Rows with time in `range`, by id.
   Result<std::vector<AccessLogRow>> access_log(TimeRange range);

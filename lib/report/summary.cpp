@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "alerts/alerts.hpp"
+#include "care/calendar.hpp"
 #include "report/text.hpp"
 
 namespace carekeep::report {
@@ -159,6 +161,35 @@ nlohmann::ordered_json to_json(const DailySummary& s, const TimeZone& zone) {
           {"care_days", s.care_days},
           {"open_alerts", alerts},
           {"key_fingerprint", s.key_fingerprint}};
+}
+
+Result<DailySummary> gather_summary(index::Index& index, const config::Config& config, const TimeZone& zone,
+                                    LocalDays day, UtcTime now, std::string key_fingerprint, Lang lang,
+                                    std::string version) {
+  index::TimeRange range{zone.to_utc(LocalTime{day}), zone.to_utc(LocalTime{day + date::days{1}})};
+  GatherOptions options{lang, std::move(version), "", now, true};
+  auto data = gather(index, config, care::CareCalendar(config.care_hours, zone), range, options);
+  if (!data) return tl::unexpected(std::move(data.error()).with_context("gathering the day"));
+  std::vector<std::string> recording;
+  for (const auto& camera : config.cameras) {
+    auto runs = index.runs(camera.id, {now, now + Micros{1}});
+    if (!runs) return tl::unexpected(std::move(runs.error()).with_context("reading the index"));
+    for (const auto& run : *runs)
+      if (!run.ended) recording.push_back(camera.id);
+  }
+  auto open = alerts::list(index, false);
+  if (!open) return tl::unexpected(std::move(open.error()).with_context("reading the open alerts"));
+  std::vector<SummaryAlert> alerts;
+  for (const auto& a : *open) alerts.push_back({a.kind, a.subject, std::string(alerts::to_string(a.severity))});
+  return summarize(*data, recording, std::move(alerts), std::move(key_fingerprint), now);
+}
+
+SummaryPlan plan_summary(UtcTime now, std::optional<UtcTime> last_sent, std::chrono::seconds time_of_day,
+                         const TimeZone& zone) {
+  SummaryPlan plan;
+  plan.next = next_time_of_day(now, time_of_day, zone);
+  plan.send_now = last_sent && *last_sent < previous_time_of_day(now, time_of_day, zone);
+  return plan;
 }
 
 }  // namespace carekeep::report

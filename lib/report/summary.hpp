@@ -2,7 +2,8 @@
 // recording now, yesterday's care coverage per zone, days of footage held and the capacity
 // forecast, open alerts, the signing key's fingerprint. Built from the same gathered ReportData
 // as the audit report for that day, so the two never disagree; rendered as one short message in
-// the site's language. Pure: no index, no clock.
+// the site's language. summarize, render and plan_summary are pure; gather_summary reads the
+// index (what `carekeep summary` and carekeepd's daily message both call).
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,10 @@
 
 #include <nlohmann/json_fwd.hpp>  // the full header only where JSON is built (~3.5 s per file)
 
+#include "base/error.hpp"
 #include "base/time.hpp"
+#include "config/config.hpp"
+#include "index/index.hpp"
 #include "report/report.hpp"
 
 namespace carekeep::report {
@@ -56,5 +60,22 @@ DailySummary summarize(const ReportData& day, const std::vector<std::string>& re
 std::string render_summary(const DailySummary& summary, Lang lang, const TimeZone& zone);
 
 nlohmann::ordered_json to_json(const DailySummary& summary, const TimeZone& zone);
+
+// The summary of local `day` as the index has it at `now`: the day's ReportData (gather), the
+// cameras with a live run at `now`, the open alerts. Errors: the index's, with context.
+Result<DailySummary> gather_summary(index::Index& index, const config::Config& config, const TimeZone& zone,
+                                    LocalDays day, UtcTime now, std::string key_fingerprint, Lang lang,
+                                    std::string version);
+
+// When the daemon sends the daily summary (docs/alerts.md, Daily summary): at `time_of_day`
+// local every day. `last_sent`: when the newest one went out (the access log), none on a box
+// that never sent one. A scheduled time passed while the daemon was down is made up once, at
+// once (send_now), however many days were missed; a box that never sent one waits for its time.
+struct SummaryPlan {
+  bool send_now = false;
+  UtcTime next;  // the next scheduled time after `now`
+};
+SummaryPlan plan_summary(UtcTime now, std::optional<UtcTime> last_sent, std::chrono::seconds time_of_day,
+                         const TimeZone& zone);
 
 }  // namespace carekeep::report

@@ -9,8 +9,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "alerts/alerts.hpp"
-#include "care/calendar.hpp"
 #include "command.hpp"
 #include "evidence.hpp"
 #include "inspect.hpp"
@@ -40,25 +38,11 @@ int run_summary(const SummaryOptions& options, Context& context) {
     if (!parsed) throw UsageError("--date: " + parsed.error().message);
     day = *parsed;
   }
-  index::TimeRange range{context.zone.to_utc(LocalTime{day}), context.zone.to_utc(LocalTime{day + date::days{1}})};
-
   auto index = open_index(context);
-  report::GatherOptions gather{lang, CAREKEEP_VERSION, "", now, true};
-  auto data = must(report::gather(index, context.config, care::CareCalendar(context.config.care_hours, context.zone),
-                                  range, gather),
-                   "gathering the day");
-  std::vector<std::string> recording;
-  for (const auto& camera : context.config.cameras) {
-    auto runs = must(index.runs(camera.id, {now, now + Micros{1}}), "reading the index");
-    for (const auto& run : runs)
-      if (!run.ended) recording.push_back(camera.id);
-  }
-  std::vector<report::SummaryAlert> open;
-  for (const auto& a : must(alerts::list(index, false), "reading the index"))
-    open.push_back({a.kind, a.subject, std::string(alerts::to_string(a.severity))});
   auto key = local_public_key(state_dir(context));
-  auto summary = report::summarize(data, recording, std::move(open),
-                                   key ? key->fingerprint() : std::string(), now);
+  auto summary = must(report::gather_summary(index, context.config, context.zone, day, now,
+                                             key ? key->fingerprint() : std::string(), lang, CAREKEEP_VERSION),
+                      "making the summary");
   if (options.json) {
     auto out = report::to_json(summary, context.zone);
     out["text"] = report::render_summary(summary, lang, context.zone);
