@@ -4,6 +4,8 @@
 // accepts is then used the way the daemon and the helper use it: written back (to_json_text,
 // which must read back the same), put into status.json (status_json) and assessed for alerts
 // (assess) at a fixed "now", in UTC and in a site zone.
+#include <nlohmann/json.hpp>
+
 #include "fuzz_input.hpp"
 #include "retention/smart.hpp"
 
