@@ -142,7 +142,7 @@ TEST_CASE("a webhook queue keeps order, the newest reminder, a cap, and drops wh
   CHECK(old.size() == 1);
 }
 
-TEST_CASE("the rate window sends one at a time, coalesces in its last slot, then waits; failures back off", "[alerts][delivery]") {
+TEST_CASE("the rate window sends one at a time, coalesces in its last slot, then waits, and failures back off", "[alerts][delivery]") {
   DeliveryQueue queue(alerts::DeliveryTiming{5s, 20s, 1min, 3}, Severity::Info);
   const DeliveryQueue::Steady t0{};
   for (int i = 1; i <= 5; ++i) queue.push(notice(Notice::Kind::Raised, i, kT0));
