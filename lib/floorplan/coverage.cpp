@@ -139,6 +139,10 @@ std::string_view to_string(Finding::Kind kind) {
   return "unknown";
 }
 
+bool below_minimum(const config::Config& config, double covered_percent) {
+  return covered_percent < config.coverage.min_area_percent - kAreaTolerancePercent;
+}
+
 std::vector<Finding> findings(const config::Config& config, const PlanCoverage& coverage) {
   std::vector<Finding> out;
   if (!config.floorplan) return out;
@@ -178,7 +182,7 @@ std::vector<Finding> findings(const config::Config& config, const PlanCoverage& 
       continue;
     }
     double share = zone.covered_percent();
-    if (share < config.coverage.min_area_percent - kAreaTolerancePercent) {
+    if (below_minimum(config, share)) {
       out.push_back({Finding::Kind::BelowMinimum, zone.zone_id, share,
                      "zone " + zone.zone_id + ": cameras see " + one_decimal(share) + " % of its child area (" +
                          one_decimal(zone.uncovered_m2()) + " m² unseen), below min_area_percent " +

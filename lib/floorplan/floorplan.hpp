@@ -110,6 +110,9 @@ std::string_view to_string(Finding::Kind kind);
 // chords and Boost's overlay (docs/coverage.md "Floor plan"), so 99.6 % passes a 100 % minimum.
 inline constexpr double kAreaTolerancePercent = 0.5;
 
+// A zone's covered share under [coverage] min_area_percent, less the tolerance.
+bool below_minimum(const config::Config& config, double covered_percent);
+
 // Findings of `coverage` (computed with every camera up) against `config`'s plan and minimum.
 std::vector<Finding> findings(const config::Config& config, const PlanCoverage& coverage);
 

@@ -16,6 +16,7 @@
 #include "floorplan/floorplan.hpp"
 #include "inspect.hpp"
 #include "report/report.hpp"
+#include "report/text.hpp"
 
 namespace carekeep::cli {
 
@@ -56,11 +57,7 @@ Json polygons_json(const floorplan::MultiPolygon& shape) {
   return out;
 }
 
-std::string one_decimal(double v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f", v);
-  return text;
-}
+std::string one_decimal(double v) { return report::fixed(v, 1); }
 
 // The picture width of each placed camera without a configured range, from its newest
 // finished segment (the default range rule needs it); cameras never recorded keep the plan's
@@ -121,7 +118,7 @@ int run_plan(const ZonesOptions& options, Context& context) {
                        {"area_m2", z.area_m2},
                        {"covered_percent", share},
                        {"uncovered_m2", z.uncovered_m2()},
-                       {"below_min", share < config.coverage.min_area_percent - floorplan::kAreaTolerancePercent},
+                       {"below_min", floorplan::below_minimum(config, share)},
                        {"cameras", z.cameras},
                        {"unplaced", z.unplaced},
                        {"parts", parts},
