@@ -16,13 +16,14 @@ endfunction()
 # carekeep_test(NAME SOURCES ... LIBS ... [LABELS l1 l2])
 # One Catch2 executable, registered test case by test case with CTest.
 function(carekeep_test name)
-  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  # PROPERTIES: more CTest properties for every case (RESOURCE_LOCK, PROCESSORS, TIMEOUT).
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS;PROPERTIES" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE carekeep_test_main ${T_LIBS})
   set(labels unit)
   if(T_LABELS)
     set(labels ${T_LABELS})
   endif()
-  catch_discover_tests(${name} PROPERTIES LABELS "${labels}"
+  catch_discover_tests(${name} PROPERTIES LABELS "${labels}" ${T_PROPERTIES}
                        WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 endfunction()

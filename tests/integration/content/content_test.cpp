@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include "content/sampler.hpp"
 #include "recorder/recorder.hpp"
@@ -227,9 +228,16 @@ TEST_CASE("with the gate, black, covered and frozen appearing mid-stream are cau
   test::CommittingSink sink(site.index, site.run);
   Log gated_log;
   Log plain_log;
-  content::Sampler gated([&](const std::string& camera, const content::Decision& d) { gated_log.add(camera, d); });
-  content::SamplerOptions no_gate;
+  // Both samplers must judge the same samples. The daemon's queue of 2 drops samples when the
+  // low-priority worker is starved (CI runs tests at twice its cores: the reference sampler, which
+  // decodes every sample, fell behind and caught a fault seconds later than the gated one). A queue
+  // deep enough for the whole run drops none, so the comparison is of the gate alone.
+  content::SamplerOptions with_gate;
+  with_gate.queue_per_camera = 64;
+  content::SamplerOptions no_gate = with_gate;
   no_gate.gate = false;
+  content::Sampler gated([&](const std::string& camera, const content::Decision& d) { gated_log.add(camera, d); },
+                         nullptr, with_gate);
   content::Sampler plain([&](const std::string& camera, const content::Decision& d) { plain_log.add(camera, d); },
                          nullptr, no_gate);
   std::vector<std::unique_ptr<recorder::Recorder>> recorders;
@@ -266,14 +274,19 @@ TEST_CASE("with the gate, black, covered and frozen appearing mid-stream are cau
   for (auto& r : recorders) r->request_stop();
   for (auto& r : recorders) r->stop();
 
-  // The same fault starts, at most one sample interval (1 s) apart.
-  for (auto [id, kind] : {std::pair{"to-black", FaultKind::Black}, std::pair{"to-covered", FaultKind::Covered},
-                          std::pair{"to-frozen", FaultKind::Frozen}}) {
+  // The same fault starts, at most one sample interval (1 s, plus arrival jitter) apart for
+  // black and covered, whose keyframe is smaller at once. A freeze shows in the sizes only once
+  // a whole GOP is frozen (content/gate.hpp): one that begins just after a keyframe is seen by
+  // the gate on the keyframe after next, two intervals after the reference's first frozen
+  // sample (measured: 2.04 s, with the three content tests running side by side).
+  for (auto [id, kind, bound] : {std::tuple{"to-black", FaultKind::Black, 1500ms},
+                                 std::tuple{"to-covered", FaultKind::Covered, 1500ms},
+                                 std::tuple{"to-frozen", FaultKind::Frozen, 2500ms}}) {
     auto with = *gated_log.started(id, kind);
     auto without = *plain_log.started(id, kind);
     CAPTURE(id, std::chrono::duration<double>(with.at - switched).count(),
             std::chrono::duration<double>(without.at - switched).count());
-    CHECK(std::chrono::abs(with.at - without.at) <= 1500ms);
+    CHECK(std::chrono::abs(with.at - without.at) <= bound);
   }
   CHECK(gated_log.event_count("stays-live") == 0);
   CHECK(plain_log.event_count("stays-live") == 0);
@@ -282,5 +295,7 @@ TEST_CASE("with the gate, black, covered and frozen appearing mid-stream are cau
   auto reference = plain.stats("stays-live");
   CAPTURE(live.decoded, live.skipped, reference.decoded);
   CHECK(live.decoded * 2 < reference.decoded);
+  CHECK(gated.total().dropped == 0);
+  CHECK(plain.total().dropped == 0);
   CHECK(sink.errors().empty());
 }
