@@ -87,6 +87,7 @@ std::string joined(const std::vector<std::string>& parts) {
 // cannot shorten it) or the hold was placed.
 const std::set<std::string> kSegmentMutable = {"state", "state_detail", "deleted_us"};
 const std::set<std::string> kHoldMutable = {"released_us", "released_uid", "released_user"};
+const std::set<std::string> kCareMutable = {"ended_us", "end_reason", "ended_uid", "ended_user"};
 
 bool legal_segment_step(std::string_view from, std::string_view to) {
   if (to == "damaged") return from == "closed" || from == "recovered";
@@ -116,7 +117,7 @@ Sha256 sha_at(const Statement& q, int column) {
 constexpr std::size_t kMaxRecordBytes = 64 * 1024;
 constexpr std::size_t kMaxRecordKeys = 64;
 const std::string kEntryColumns = "chain, seq, time_us, kind, segment_id, hold_id, substr(record, 1, " +
-                                  std::to_string(kMaxRecordBytes + 1) + "), prev_hash, hash, config_id";
+                                  std::to_string(kMaxRecordBytes + 1) + "), prev_hash, hash, config_id, care_session_id";
 
 // Why a record cannot be read as one carekeep wrote, or nullopt.
 std::optional<std::string> unreadable_record(std::string_view record) {
@@ -143,6 +144,7 @@ ChainEntry read_entry(const Statement& q) {
   e.prev_hash = sha_at(q, 7);
   e.hash = sha_at(q, 8);
   e.config_id = q.column<std::optional<std::int64_t>>(9);
+  e.care_session_id = q.column<std::optional<std::int64_t>>(10);
   return e;
 }
 
@@ -178,6 +180,10 @@ constexpr std::string_view kInsertConfigEntrySql = R"sql(
   insert into chain_entry (chain, seq, time_us, kind, config_id, record, prev_hash, hash)
   values (:chain, :seq, :time_us, :kind, :config_id, :record, :prev_hash, :hash)
 )sql";
+constexpr std::string_view kInsertCareEntrySql = R"sql(
+  insert into chain_entry (chain, seq, time_us, kind, care_session_id, record, prev_hash, hash)
+  values (:chain, :seq, :time_us, :kind, :care_session_id, :record, :prev_hash, :hash)
+)sql";
 
 Result<std::optional<ChainEntry>> first_of(Result<std::vector<ChainEntry>> rows) {
   if (!rows) return tl::unexpected(std::move(rows.error()));
@@ -188,11 +194,11 @@ Result<std::optional<ChainEntry>> first_of(Result<std::vector<ChainEntry>> rows)
 // What a chain entry is about: a segment (camera chains), a hold or a configuration version
 // (the box chain). Ordered, so `verify` can keep each one's latest entry in a map.
 struct Subject {
-  enum Kind { Segment, Hold, Config } kind = Segment;
+  enum Kind { Segment, Hold, Config, Care } kind = Segment;
   std::int64_t id = 0;
   auto operator<=>(const Subject&) const = default;
   std::string name() const {
-    static constexpr std::string_view kNames[] = {"segment ", "hold ", "config version "};
+    static constexpr std::string_view kNames[] = {"segment ", "hold ", "config version ", "care session "};
     return std::string(kNames[kind]) + std::to_string(id);
   }
 };
@@ -201,6 +207,7 @@ std::optional<Subject> subject_of(const ChainEntry& e, bool box) {
   if (!box) return e.segment_id ? std::optional<Subject>({Subject::Segment, *e.segment_id}) : std::nullopt;
   if (e.hold_id) return Subject{Subject::Hold, *e.hold_id};
   if (e.config_id) return Subject{Subject::Config, *e.config_id};
+  if (e.care_session_id) return Subject{Subject::Care, *e.care_session_id};
   return std::nullopt;
 }
 
@@ -216,6 +223,10 @@ Sha256 chain_entry_hash(const ChainEntry& e) {
   put_int(bytes, e.hold_id.value_or(0));
   put_text(bytes, e.record);
   if (e.config_id) put_int(bytes, *e.config_id);
+  if (e.care_session_id) {
+    put_text(bytes, "care_session");
+    put_int(bytes, *e.care_session_id);
+  }
   return sha256_of(bytes);
 }
 
@@ -285,6 +296,20 @@ std::string config_record(const ConfigVersionRow& v) {
   return out;
 }
 
+std::string care_session_record(const CareSessionRow& c) {
+  std::string out;
+  line(out, "started_us", c.started);
+  line(out, "limit_us", c.limit);
+  line(out, "ended_us", c.ended);
+  if (c.end_reason) line(out, "end_reason", std::string(to_string(*c.end_reason)));
+  line(out, "note", c.note);
+  line(out, "started_uid", c.started_uid);
+  line(out, "started_user", c.started_user);
+  line(out, "ended_uid", c.ended_uid);
+  line(out, "ended_user", c.ended_user);
+  return out;
+}
+
 std::vector<std::pair<std::string, std::string>> parse_record(std::string_view record) {
   std::vector<std::pair<std::string, std::string>> out;
   std::size_t pos = 0;
@@ -328,7 +353,9 @@ Result<ChainEntry> append_entry(sqlite::Connection& db, ChainEntry entry) {
     entry.prev_hash = *found ? sha_at(**tip, 1) : Sha256{};
   }
   entry.hash = chain_entry_hash(entry);
-  auto q = db.cached(entry.config_id ? kInsertConfigEntrySql : kInsertEntrySql);
+  auto q = db.cached(entry.config_id         ? kInsertConfigEntrySql
+                     : entry.care_session_id ? kInsertCareEntrySql
+                                             : kInsertEntrySql);
   if (!q) return failed(std::move(q.error()), what);
   (*q)->bind(":chain", std::string_view(entry.chain))
       .bind(":seq", entry.seq)
@@ -339,6 +366,8 @@ Result<ChainEntry> append_entry(sqlite::Connection& db, ChainEntry entry) {
       .bind(":hash", blob(entry.hash));
   if (entry.config_id) {
     (*q)->bind(":config_id", entry.config_id);
+  } else if (entry.care_session_id) {
+    (*q)->bind(":care_session_id", entry.care_session_id);
   } else {
     (*q)->bind(":segment_id", entry.segment_id).bind(":hold_id", entry.hold_id);
   }
@@ -377,6 +406,7 @@ Result<std::vector<ChainFinding>> Index::verify_chain(std::string_view chain, Ut
       f.segment_id = e->segment_id;
       f.hold_id = e->hold_id;
       f.config_id = e->config_id;
+      f.care_session_id = e->care_session_id;
     }
     f.problem = std::move(problem);
     findings.push_back(std::move(f));
@@ -416,7 +446,7 @@ Result<std::vector<ChainFinding>> Index::verify_chain(std::string_view chain, Ut
     // 2. Each change against the one before it of the same row.
     auto subject = subject_of(e, box);
     if (!subject) {
-      finding(&e, std::string("names no ") + (box ? "hold or configuration version" : "segment"));
+      finding(&e, std::string("names no ") + (box ? "hold, configuration version or care session" : "segment"));
       continue;
     }
     auto fields = fields_of(e.record);
@@ -429,6 +459,21 @@ Result<std::vector<ChainFinding>> Index::verify_chain(std::string_view chain, Ut
       } else if (e.kind != "config") {
         finding(&e, who + ": its entry is '" + e.kind + "'; a configuration version enters the chain as 'config'");
       }
+    } else if (subject->kind == Subject::Care) {
+      // A session enters the chain when it starts and changes once, when it ends.
+      if (last.entry == nullptr) {
+        if (e.kind != "care_start")
+          finding(&e, who + ": its first entry is '" + e.kind + "'; a care session enters the chain when it starts");
+      } else {
+        auto changed = differences(last.fields, fields, "entry " + std::to_string(last.entry->seq),
+                                   "entry " + std::to_string(e.seq), kCareMutable);
+        if (!changed.empty()) finding(&e, who + ": changes what was fixed when it started: " + joined(changed));
+        if (e.kind != "care_end" || last.entry->kind != "care_start")
+          finding(&e, who + ": " + e.kind + " after " + last.entry->kind + " is not a possible change");
+      }
+      if ((e.kind == "care_end") != (fields.count("ended_us") > 0))
+        finding(&e, who + ": a '" + e.kind + "' entry whose record " +
+                        (fields.count("ended_us") ? "has" : "has no") + " end");
     } else if (last.entry != nullptr) {
       bool hold = subject->kind == Subject::Hold;
       auto changed = differences(last.fields, fields, "entry " + std::to_string(last.entry->seq),
@@ -474,6 +519,7 @@ Result<std::vector<ChainFinding>> Index::verify_chain(std::string_view chain, Ut
         if (subject.kind == Subject::Segment) f.segment_id = subject.id;
         if (subject.kind == Subject::Hold) f.hold_id = subject.id;
         if (subject.kind == Subject::Config) f.config_id = subject.id;
+        if (subject.kind == Subject::Care) f.care_session_id = subject.id;
         f.problem = who + ": the row is not in the chain (added outside carekeep, or its entries were removed)";
         findings.push_back(std::move(f));
       }
@@ -487,6 +533,9 @@ Result<std::vector<ChainFinding>> Index::verify_chain(std::string_view chain, Ut
     auto holds_now = holds();
     if (!holds_now) return tl::unexpected(std::move(holds_now.error()));
     for (const auto& h : *holds_now) compare({Subject::Hold, h.hold.id}, false, hold_record(h));
+    auto sessions = all_care_sessions();
+    if (!sessions) return tl::unexpected(std::move(sessions.error()));
+    for (const auto& c : *sessions) compare({Subject::Care, c.id}, false, care_session_record(c));
     auto versions = config_versions();
     if (!versions) return tl::unexpected(std::move(versions.error()));
     for (const auto& v : *versions) {

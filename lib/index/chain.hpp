@@ -28,18 +28,20 @@ struct ChainEntry {
   std::int64_t seq = 0;              // 1, 2, ... within the chain
   UtcTime time;
   std::string kind;                  // adopted | closed | recovered | damaged | deleting | deleted | hold | release | config
+                                     // | care_start | care_end
   std::optional<SegmentId> segment_id;
   std::optional<std::int64_t> hold_id;
   std::string record;                // segment_record() or hold_record() of the row after the change
   Sha256 prev_hash{};
   Sha256 hash{};
   std::optional<std::int64_t> config_id;  // a config_version row (box chain, since migration 0007)
+  std::optional<std::int64_t> care_session_id;  // a care_session row (box chain, since migration 0009)
 };
 
 // SHA-256(prev_hash || chain || seq || time_us || kind || segment_id || hold_id || record
-// [|| config_id]), integers 8 bytes big-endian (0 for null), texts length-prefixed, as the
+// [|| config_id] [|| care_session_id]), integers 8 bytes big-endian (0 for null), texts length-prefixed, as the
 // access log's hash. config_id is appended only when set, so entries written before migration
-// 0007 hash exactly as they did.
+// 0007 hash exactly as they did; care_session_id likewise.
 Sha256 chain_entry_hash(const ChainEntry& entry);
 
 // The file chain kept in segment.chain_sha256 since migration 0001: SHA-256(previous link ||
@@ -55,6 +57,8 @@ std::string hold_record(const HoldRecord& hold);
 // Every column of config_version but content, which its sha256 line stands for (`verify`
 // re-hashes the content against it).
 std::string config_record(const ConfigVersionRow& version);
+// Every column of care_session.
+std::string care_session_record(const CareSessionRow& session);
 // The lines of a record as (key, value) pairs in order; unescaped.
 std::vector<std::pair<std::string, std::string>> parse_record(std::string_view record);
 
@@ -65,6 +69,7 @@ struct ChainFinding {
   std::optional<SegmentId> segment_id;
   std::optional<std::int64_t> hold_id;
   std::optional<std::int64_t> config_id;
+  std::optional<std::int64_t> care_session_id;
   std::string problem;                     // one line, in words: what differs
 };
 

@@ -115,6 +115,19 @@ class Index {
   // (unknown, or released already); the caller tells the two apart with holds().
   Status release_hold(std::int64_t id, UtcTime when, std::int64_t uid, std::string_view user);
 
+  // Ad-hoc care sessions (issue 17). start_care_session fails AlreadyExists while another
+  // session is open (one at a time: care is of the whole site); end_care_session ends the open
+  // session `id` at `when` (clamped to its limit) and fails NotFound when `id` is not open.
+  // Each appends its 'care_start' / 'care_end' entry to the box chain in its transaction.
+  Result<CareSessionRow> start_care_session(const NewCareSession& session);
+  Result<CareSessionRow> end_care_session(std::int64_t id, UtcTime when, CareSessionEnd reason,
+                                          std::optional<std::int64_t> uid, std::optional<std::string_view> user);
+  Result<std::optional<CareSessionRow>> open_care_session();
+  // Sessions whose care time [started, care_end()) meets `range`, by start.
+  Result<std::vector<CareSessionRow>> care_sessions(TimeRange range);
+  // Every session, by id (`carekeep care list --all`, verify).
+  Result<std::vector<CareSessionRow>> all_care_sessions();
+
   Result<std::int64_t> insert_camera_event(const CameraEventRow& event);
   // Events with time in `range`, by time; of one camera or, without camera_id, of all.
   Result<std::vector<CameraEventRow>> camera_events(TimeRange range,
@@ -245,6 +258,7 @@ class Index {
   // Append the row's entry (its record as it is now) to its chain; inside the caller's transaction.
   Status chain_segment(SegmentId id, std::string_view kind, UtcTime time);
   Status chain_hold(std::int64_t id, std::string_view kind, UtcTime time);
+  Status chain_care_session(const CareSessionRow& row, std::string_view kind, UtcTime time);
 
   sqlite::Connection db_;
 };

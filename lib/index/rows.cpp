@@ -54,4 +54,8 @@ std::optional<CameraEventKind> parse_camera_event_kind(std::string_view text) {
   return value_of(kCameraEventKinds, text);
 }
 
+std::string_view to_string(CareSessionEnd end) {
+  return end == CareSessionEnd::Stopped ? "stopped" : "limit";
+}
+
 }  // namespace carekeep::index

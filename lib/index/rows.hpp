@@ -188,6 +188,35 @@ struct HoldRow {
   bool by_inspector = false;
 };
 
+// An ad-hoc care session (care_session; issue 17): care time outside the weekly schedule from
+// `started` until `ended`, or until `limit` while it is open (docs/retention.md, Ad-hoc care).
+enum class CareSessionEnd { Stopped, Limit };
+std::string_view to_string(CareSessionEnd end);  // "stopped" | "limit" (stable: SQL, JSON, chain)
+struct NewCareSession {
+  UtcTime started;
+  UtcTime limit;  // > started
+  std::string note;
+  std::int64_t uid = 0;
+  std::string user;
+};
+struct CareSessionRow {
+  std::int64_t id = 0;
+  UtcTime started;
+  UtcTime limit;
+  std::optional<UtcTime> ended;  // null while open
+  std::optional<CareSessionEnd> end_reason;
+  std::string note;
+  std::int64_t started_uid = 0;
+  std::string started_user;
+  std::optional<std::int64_t> ended_uid;
+  std::optional<std::string> ended_user;
+
+  bool open() const { return !ended.has_value(); }
+  // The care time it stands for: [started, ended), or [started, limit) while open (an open
+  // session is care until someone stops it, and at most until its limit).
+  UtcTime care_end() const { return ended.value_or(limit); }
+};
+
 // A configuration the daemon loaded (config_version; docs/evidence.md, Configuration history).
 // `content` is the file's text with credentials already redacted; the index hashes it.
 enum class ConfigLoadSource { Start, Reload };

@@ -343,3 +343,68 @@ TEST_CASE("an index from before the evidence chain adopts its rows at migration"
   REQUIRE(index.mark_segment_deleting(entries[0].segment_id.value(), kNow, "retention"));
   CHECK(index.verify_chain("nap-1", kNow).value().empty());
 }
+
+TEST_CASE("care sessions start and end once, are chained in the box chain, and edits of them are named", "[db]") {
+  Site site;
+  auto first = site.index.start_care_session({kT0, kT0 + 12h, "计时托 two children", 1001, "op"}).value();
+  CHECK(first.open());
+  CHECK(first.care_end() == kT0 + 12h);
+  // One at a time: care is of the whole site.
+  auto again = site.index.start_care_session({kT0 + 1min, kT0 + 13h, "", 1001, "op"});
+  REQUIRE_FALSE(again);
+  CHECK(again.error().kind == ErrorKind::FailedPrecondition);
+  CHECK(contains(again.error().message, "already open"));
+  auto ended = site.index.end_care_session(first.id, kT0 + 2h, index::CareSessionEnd::Stopped, 1001, "op").value();
+  CHECK(ended.ended == kT0 + 2h);
+  CHECK(ended.care_end() == kT0 + 2h);
+  auto twice = site.index.end_care_session(first.id, kT0 + 3h, index::CareSessionEnd::Stopped, 1001, "op");
+  REQUIRE_FALSE(twice);
+  CHECK(twice.error().kind == ErrorKind::NotFound);
+  // An end past the limit is the limit: the session was over by then.
+  auto second = site.index.start_care_session({kT0 + 5h, kT0 + 6h, "", 0, "root"}).value();
+  auto limited = site.index.end_care_session(second.id, kT0 + 9h, index::CareSessionEnd::Limit, std::nullopt,
+                                              std::nullopt).value();
+  CHECK(limited.ended == kT0 + 6h);
+  CHECK_FALSE(limited.ended_user);
+  CHECK_FALSE(site.index.open_care_session().value());
+  // Sessions meeting a range: the first ends at +2 h, the second covers +5 h..+6 h.
+  CHECK(site.index.care_sessions({kT0 + 1h, kT0 + 3h}).value().size() == 1);
+  CHECK(site.index.care_sessions({kT0 + 2h, kT0 + 5h}).value().empty());
+  CHECK(site.index.care_sessions({kT0, kT0 + 24h}).value().size() == 2);
+  auto entries = site.index.chain_entries(index::kBoxChain).value();
+  REQUIRE(entries.size() == 4);
+  CHECK(entries[0].kind == "care_start");
+  CHECK(entries[1].kind == "care_end");
+  CHECK(entries[1].care_session_id == first.id);
+  REQUIRE(site.index.verify_chain(index::kBoxChain, kNow).value().empty());
+  // The schema refuses a second end, and a change of anything but the end.
+  CHECK_FALSE(site.index.connection().exec("update care_session set ended_us = ended_us + 1 where id = " +
+                                           std::to_string(first.id)));
+  CHECK_FALSE(site.index.connection().exec("delete from care_session where id = " + std::to_string(first.id)));
+
+  SECTION("a session shortened by editing its row, triggers dropped") {
+    site.sql("drop trigger care_session_end_once");
+    site.sql("update care_session set ended_us = " + std::to_string(to_us(kT0 + 10min)) +
+             " where id = " + std::to_string(first.id));
+    auto findings = site.index.verify_chain(index::kBoxChain, kNow).value();
+    INFO(all(findings));
+    REQUIRE(findings.size() == 1);
+    CHECK(findings[0].care_session_id == first.id);
+    CHECK(contains(findings[0].problem, "care session " + std::to_string(first.id) + ": the row was edited: ended_us"));
+  }
+  SECTION("a session deleted after dropping the trigger") {
+    site.sql("drop trigger care_session_no_delete");
+    site.sql("delete from care_session where id = " + std::to_string(second.id));
+    auto findings = site.index.verify_chain(index::kBoxChain, kNow).value();
+    INFO(all(findings));
+    REQUIRE(findings.size() == 1);
+    CHECK(contains(findings[0].problem, "the row is gone"));
+  }
+  SECTION("a session inserted by hand") {
+    site.sql("insert into care_session (started_us, limit_us, started_uid, started_user) values (1, 2, 0, 'x')");
+    auto findings = site.index.verify_chain(index::kBoxChain, kNow).value();
+    INFO(all(findings));
+    REQUIRE(findings.size() == 1);
+    CHECK(contains(findings[0].problem, "not in the chain"));
+  }
+}
