@@ -89,6 +89,12 @@ retention::ProtectionPolicy protection_for(const config::Config& config) {
   return retention::make_protection_policy(config.retention, calendar);
 }
 
+// The care sessions the daemon's calendars need: any that footage it may still protect or
+// check could overlap (care_days back, and the open one, however far its limit).
+index::TimeRange care_session_window(const config::Config& config, UtcTime now) {
+  return {now - std::chrono::days{config.retention.care_days + 2}, UtcTime::max()};
+}
+
 // Stores the configuration now running (history/history.hpp) and says so in the journal.
 // Failing to store it is logged, not fatal: recording matters more.
 void record_config_load(index::Index& index, const config::Config& config, const history::Loader& loader) {
@@ -366,6 +372,7 @@ class Daemon {
       return;
     }
     config::Config next = std::move(*outcome.config);
+    next.care_hours.adhoc = config_.care_hours.adhoc;  // from the index, not the file
     if (next.site.storage != config_.site.storage || next.site.database != config_.site.database ||
         next.site.timezone != config_.site.timezone) {
       log::warn("config_reload_partial", {{"reason", "site storage, database and timezone changes need a restart"}});
@@ -506,12 +513,60 @@ class Daemon {
     index_waiting_ = !st && catalog_.waiting() > 0;
   }
 
+  // Ad-hoc care sessions: `carekeep care start|stop` writes the index (through the control
+  // socket, as the daemon's user); the daemon sees the change here within a second and
+  // rebuilds every calendar, as a reload would. A segment closed in that second stored the
+  // shorter protection; retention's plan keeps it anyway (PlanInput::adhoc). An open session
+  // past its limit is ended here, with a warning.
+  void check_care_sessions() {
+    const auto now = SystemClock{}.now();
+    auto open = index_.open_care_session();
+    if (!open) {
+      log::error("index_read_failed", {{"what", "care sessions"}, {"error", open.error().message}});
+      return;
+    }
+    if (*open && (*open)->limit <= now) {
+      const auto& s = **open;
+      auto ended = index_.end_care_session(s.id, s.limit, index::CareSessionEnd::Limit, std::nullopt, std::nullopt);
+      if (!ended) {
+        log::error("index_write_failed", {{"what", "ending a care session"}, {"error", ended.error().message}});
+      } else {
+        log::warn("care_session_limit", {{"session", std::to_string(s.id)}, {"started", format_utc_iso(s.started)},
+                                         {"ended", format_utc_iso(s.limit)}});
+        std::string message = "ad-hoc care session " + std::to_string(s.id) + " started " + format_utc_iso(s.started) +
+                              " by " + s.started_user + " ended by itself at its limit (" +
+                              std::to_string(config_.care_hours.adhoc_max_hours) +
+                              " h, [care_hours] adhoc_max_hours); if children are still in care, start a new one "
+                              "with `carekeep care start`";
+        if (auto st = alerts_.raise(alerts::kCareAutoStopped, "", alerts::Severity::Warning, message); !st)
+          log::error("alert_write_failed", {{"error", st.error().message}});
+      }
+    } else if (*open && alerts_.is_open(alerts::kCareAutoStopped, "")) {
+      if (auto st = alerts_.resolve(alerts::kCareAutoStopped, ""); !st)
+        log::error("alert_write_failed", {{"error", st.error().message}});
+    }
+    auto adhoc = history::adhoc_care(index_, care_session_window(config_, now));
+    if (!adhoc) {
+      log::error("index_read_failed", {{"what", "care sessions"}, {"error", adhoc.error().message}});
+      return;
+    }
+    if (*adhoc == config_.care_hours.adhoc) return;
+    log::info("care_sessions_changed", {{"sessions", std::to_string(adhoc->size())},
+                                        {"open", *open && (*open)->limit > now ? std::to_string((*open)->id) : ""}});
+    config_.care_hours.adhoc = std::move(*adhoc);
+    calendar_->set(config_);
+    catalog_.set_protection(protection_for(config_));
+    retention_.configure(config_);
+    coverage_.configure(config_);
+  }
+
   void schedule_flush() {
     // PRODUCT.md §2: the index never lags the files on disk by more than ~1-2 s.
     flush_timer_.expires_after(1s);
     flush_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
       flush();
+      check_care_sessions();
       schedule_flush();
     });
   }
@@ -774,6 +829,10 @@ int run(const std::filesystem::path& config_path) {
   } else if (*released > 0) {
     log::info("export_holds_released", {{"holds", std::to_string(*released)}, {"reason", "their export is no longer running"}});
   }
+  // Ad-hoc care sessions (`carekeep care`) are care: the calendars built from the configuration
+  // count them from the first segment recovered on.
+  if (auto st = history::add_adhoc_care(*index, *config, care_session_window(*config, SystemClock{}.now())); !st)
+    log::error("index_read_failed", {{"what", "care sessions"}, {"error", st.error().message}});
   auto protection = protection_for(*config);
   auto recovered = integrity::recover(*index, config->site.storage, SystemClock{}.now(), protection);
   if (!recovered) {

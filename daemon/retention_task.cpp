@@ -277,7 +277,14 @@ void RetentionTask::pass(const std::string& trigger) {
     return;
   }
   auto held = retention::resolve_holds(*holds, zone_cameras_);
-  retention::PlanInput input{*rows, held, *storage, config_.retention, now, protection_, trust};
+  // Ad-hoc care sessions that care footage on disk could overlap (`carekeep care`).
+  auto sessions = index_.care_sessions({now - std::chrono::days{config_.retention.care_days + 2}, UtcTime::max()});
+  if (!sessions) {
+    log::error("retention_pass_failed", {{"trigger", trigger}, {"error", sessions.error().message}});
+    return;
+  }
+  auto keeps = retention::adhoc_keeps(*sessions, config_.retention.care_days, calendar_->zone());
+  retention::PlanInput input{*rows, held, *storage, config_.retention, now, protection_, keeps, trust};
   auto plan = retention::plan(input);
   // Hysteresis: under pressure, free 1 % of the disk beyond the threshold when footage that
   // may go covers it, so a box at the threshold does not run a pass (deleting one segment)

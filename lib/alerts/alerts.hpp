@@ -47,6 +47,10 @@ inline constexpr std::string_view kContentFault = "content_fault";
 // Protected care footage whose file vanished outside carekeep (found at startup; subject: the
 // camera). Critical: the law's retention was broken; it stays open until acknowledged.
 inline constexpr std::string_view kFootageMissing = "footage_missing";
+// An ad-hoc care session nobody stopped ended by itself at its limit ([care_hours]
+// adhoc_max_hours; subject ""): care after it is not care unless the schedule says so.
+// Resolved when the next session starts; acknowledged by a person otherwise.
+inline constexpr std::string_view kCareAutoStopped = "care_auto_stopped";
 
 struct Alert {
   std::int64_t id = 0;

@@ -40,6 +40,8 @@ constexpr KindText kPhrases[] = {
      "fit a larger disk"},
     {kFootageMissing, "{}摄像头受保护的托育录像文件丢失", "录像在保存期内被删除，请立即查明原因",
      "Protected care footage of camera {} is gone", "find out who removed it: it had to be kept"},
+    {kCareAutoStopped, "临时照护时段已达上限，自动结束", "如仍有儿童在托，请重新开始照护（carekeep care start）",
+     "Ad-hoc care session ended at its limit", "if children are still in care, start a new session (carekeep care start)"},
 };
 
 struct Phrase {

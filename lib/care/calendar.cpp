@@ -42,6 +42,10 @@ std::string_view to_string(DaySource source) {
 
 CareCalendar::CareCalendar(config::CareHours hours, TimeZone zone)
     : weekly_(std::move(hours.weekly)), zone_(zone) {
+  for (const auto& a : hours.adhoc) {
+    if (a.begin < a.end) adhoc_.push_back({a.begin, a.end});
+  }
+  normalize(adhoc_);
   for (auto& exception : hours.exceptions) {
     // Validation refuses duplicate dates; should one slip through, the first one wins, as
     // it does in the file a person reads top to bottom.
@@ -87,6 +91,11 @@ std::vector<Interval> CareCalendar::care_intervals(UtcTime from, UtcTime to) con
   std::string note;
   for (LocalDays day = first; day <= last; day += date::days{1}) {
     append_intervals(day, ranges_on(day, source, note), out);
+  }
+  // Ad-hoc sessions are care too: where one overlaps the schedule the two merge into one
+  // interval, as touching ranges do.
+  for (const auto& a : adhoc_) {
+    if (a.begin < to && from < a.end) out.push_back(a);
   }
   normalize(out);
   std::vector<Interval> clipped;

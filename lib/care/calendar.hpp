@@ -52,14 +52,15 @@ class CareCalendar {
   // worth of zone lookups; callers classifying many instants should use care_intervals once.
   bool in_care(UtcTime t) const;
 
-  // Care time within [from, to): sorted, disjoint intervals, clipped to [from, to). Intervals
+  // Care time within [from, to): sorted, disjoint intervals, clipped to [from, to); the
+  // schedule's and the ad-hoc sessions' (CareHours::adhoc) together. Intervals
   // that touch or overlap (a 22:00-06:00 range followed by the next day's 06:00-...) are
   // merged into one. Local times map to UTC with TimeZone::to_utc: a time inside a
   // spring-forward gap means the end of the gap, an ambiguous one its earlier instant; a range
   // that DST makes empty (02:00-02:30 on a spring-forward day) contributes nothing.
   std::vector<Interval> care_intervals(UtcTime from, UtcTime to) const;
 
-  // The plan of each local date in [first, last] (both inclusive), in order.
+  // The plan of each local date in [first, last] (both inclusive), in order: the schedule only.
   std::vector<DayPlan> days(LocalDays first, LocalDays last) const;
 
  private:
@@ -71,6 +72,7 @@ class CareCalendar {
 
   std::array<std::vector<config::HourRange>, 7> weekly_;  // ISO order: [0] = Monday
   std::map<LocalDays, config::Exception> exceptions_;
+  std::vector<Interval> adhoc_;  // CareHours::adhoc, sorted and merged
   TimeZone zone_;
 };
 

@@ -68,6 +68,20 @@ struct CareHours {
   // weekly[0] is Monday … weekly[6] is Sunday (ISO order); an empty day is closed.
   std::array<std::vector<HourRange>, 7> weekly;
   std::vector<Exception> exceptions;  // dates unique, in file order
+  // adhoc_max_hours: an ad-hoc care session (`carekeep care start`) nobody stops ends by itself
+  // this long after its start, with a warning (issue 17).
+  int adhoc_max_hours = 12;
+  static constexpr int kMaxAdhocHours = 24;
+  // NOT from the file: the ad-hoc care sessions recorded in the index (care_session), as UTC
+  // [begin, end) (an open one until its limit). The daemon and the CLI fill them in after
+  // opening the index (care/adhoc.hpp), so every calendar built from these hours counts them
+  // as care; the loader leaves them empty.
+  struct Adhoc {
+    UtcTime begin;
+    UtcTime end;
+    bool operator==(const Adhoc&) const = default;
+  };
+  std::vector<Adhoc> adhoc;
 };
 
 struct Coverage {

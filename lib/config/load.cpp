@@ -496,9 +496,11 @@ class Validator {
 
   void read_care_hours(const toml::table& table) {
     std::initializer_list<std::string_view> keys{"monday", "tuesday",  "wednesday", "thursday",
-                                                 "friday", "saturday", "sunday",    "exception"};
+                                                 "friday", "saturday", "sunday",    "exception",
+                                                 "adhoc_max_hours"};
     TableReader r(table, "care_hours", report_, keys);
     CareHours& hours = config_.care_hours;
+    if (auto max = r.integer_in("adhoc_max_hours", 1, CareHours::kMaxAdhocHours, "hours")) hours.adhoc_max_hours = *max;
     bool any_weekly = false;
     for (std::size_t day = 0; day < CareHours::kDayKeys.size(); ++day) {
       std::string_view key = CareHours::kDayKeys[day];

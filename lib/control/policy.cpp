@@ -44,6 +44,10 @@ constexpr std::array kRules{
     Rule{"hold add", Role::Inspector, true, false, "place a hold"},
     Rule{"hold release", Role::Inspector, true, false, "release a hold"},
     Rule{"digest", Role::Inspector, true, false, "have a digest signed"},
+    // Ad-hoc care (issue 17): the operator says when children are in care outside the schedule.
+    Rule{"care start", Role::Operator, true, false, "start an ad-hoc care session"},
+    Rule{"care stop", Role::Operator, true, false, "stop an ad-hoc care session"},
+    Rule{"care list", Role::Inspector, false, false, "list care sessions"},
     Rule{"key", Role::Inspector, false, false, "see the box key", true},
     Rule{"export", Role::Inspector, false, false, "export footage", true},
     Rule{"verify", Role::Inspector, false, false, "verify footage", true},
@@ -56,7 +60,7 @@ constexpr std::array kRules{
 };
 
 // Commands whose first positional word is a verb with rules of its own.
-bool has_verbs(std::string_view command) { return command == "hold" || command == "alerts"; }
+bool has_verbs(std::string_view command) { return command == "hold" || command == "alerts" || command == "care"; }
 
 const Rule* find_rule(std::string_view path) {
   for (const auto& rule : kRules) {
@@ -153,6 +157,7 @@ Result<CommandNeeds> needs(std::span<const std::string> argv) {
     auto verb = std::find_if(argv.begin() + 1, argv.end(), [](const std::string& a) { return a.empty() || a[0] != '-'; });
     if (verb != argv.end()) path += " " + *verb;
     else if (command == "hold") return fail(ErrorKind::InvalidArgument, "hold needs add, list or release");
+    else if (command == "care") return fail(ErrorKind::InvalidArgument, "care needs start, stop or list");
   }
   const Rule* rule = find_rule(path);
   if (rule == nullptr) return fail(ErrorKind::InvalidArgument, "unknown command \"" + path + "\"");

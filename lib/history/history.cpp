@@ -71,11 +71,34 @@ Result<LoadOutcome> record_load(index::Index& index, const config::Config& loade
   return out;
 }
 
+Result<std::vector<config::CareHours::Adhoc>> adhoc_care(index::Index& index, index::TimeRange range) {
+  auto sessions = index.care_sessions(range);
+  if (!sessions) return tl::unexpected(std::move(sessions.error()));
+  std::vector<config::CareHours::Adhoc> out;
+  out.reserve(sessions->size());
+  for (const auto& s : *sessions) out.push_back({s.started, s.care_end()});
+  return out;
+}
+
+Status add_adhoc_care(index::Index& index, config::Config& config, index::TimeRange range) {
+  auto adhoc = adhoc_care(index, range);
+  if (!adhoc) return tl::unexpected(std::move(adhoc.error()));
+  config.care_hours.adhoc = std::move(*adhoc);
+  return ok();
+}
+
 Result<InForce> in_force(index::Index& index, const config::Config& current, index::TimeRange range) {
   auto rows = index.config_versions();
   if (!rows) return tl::unexpected(std::move(rows.error()));
+  // Ad-hoc care is not configuration: the sessions of the range count under every version.
+  auto adhoc = adhoc_care(index, range);
+  if (!adhoc) return tl::unexpected(std::move(adhoc.error()));
   InForce out;
-  auto current_copy = std::make_shared<const config::Config>(current);
+  auto with_adhoc = [&](config::Config config) {
+    config.care_hours.adhoc = *adhoc;
+    return std::make_shared<const config::Config>(std::move(config));
+  };
+  auto current_copy = with_adhoc(current);
   if (!rows->empty()) out.first_version = rows->front().loaded;
   if (rows->empty() || range.from < rows->front().loaded) {
     out.current_file_used = true;
@@ -94,7 +117,7 @@ Result<InForce> in_force(index::Index& index, const config::Config& current, ind
     }
     bool relevant_end = i + 1 >= rows->size() || (*rows)[i + 1].loaded > range.from;
     if (row.loaded < range.to && relevant_end) {
-      out.spans.push_back({row.loaded, std::make_shared<const config::Config>(*parsed), row.id});
+      out.spans.push_back({row.loaded, with_adhoc(*parsed), row.id});
     }
     if (row.loaded >= range.from && row.loaded < range.to) {
       VersionChange change{row.id, row.loaded, row.source, row.user, to_hex(row.sha256), {}, !previous};

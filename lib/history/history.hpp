@@ -62,8 +62,16 @@ struct InForce {
   std::vector<std::string> notes;       // a stored version that no longer parses, and why
 };
 
+// The ad-hoc care sessions (index care_session) whose care time meets `range`, as
+// CareHours::adhoc wants them: [start, end), an open session until its limit.
+Result<std::vector<config::CareHours::Adhoc>> adhoc_care(index::Index& index, index::TimeRange range);
+// Sets config.care_hours.adhoc to adhoc_care(index, range): what the daemon and the CLI do
+// after opening the index, so every calendar they build from the configuration counts them.
+Status add_adhoc_care(index::Index& index, config::Config& config, index::TimeRange range);
+
 // The versions in force over `range`, each parsed from its stored text; `current` (the file
-// the caller loaded) stands in before the first one.
+// the caller loaded) stands in before the first one. Every span's care hours carry the ad-hoc
+// sessions of the range (adhoc_care).
 Result<InForce> in_force(index::Index& index, const config::Config& current, index::TimeRange range);
 
 }  // namespace carekeep::history

@@ -38,6 +38,16 @@ bool oldest_first(const Pick& a, const Pick& b) {
 
 }  // namespace
 
+std::vector<AdhocKeep> adhoc_keeps(std::span<const index::CareSessionRow> sessions, int care_days,
+                                   const TimeZone& zone) {
+  std::vector<AdhocKeep> out;
+  out.reserve(sessions.size());
+  for (const auto& s : sessions) {
+    out.push_back({s.started, s.care_end(), care_protect_until(s.care_end(), care_days, zone)});
+  }
+  return out;
+}
+
 std::string_view to_string(DeletionReason reason) {
   switch (reason) {
     case DeletionReason::Expired:
@@ -118,6 +128,12 @@ Plan plan(const PlanInput& input) {
     }
     std::optional<UtcTime> protect_until = row.protect_until;
     if (!protect_until && input.protection) protect_until = input.protection(row.camera_id, row.start, row.end);
+    for (const auto& a : input.adhoc) {
+      // The same overlap rule as CareOverlap: a row of no length counts as its start instant.
+      bool overlaps = row.end > row.start ? (row.start < a.end && a.begin < row.end)
+                                          : (a.begin <= row.start && row.start < a.end);
+      if (overlaps) protect_until = std::max(protect_until.value_or(a.keep_until), a.keep_until);
+    }
     if (protect_until) {
       if (*protect_until <= input.now) {
         expired.push_back({row.start, row.id, i, DeletionReason::ExpiredProtected, protect_until});

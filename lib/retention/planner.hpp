@@ -66,6 +66,17 @@ struct ClockTrust {
   std::string reason;   // why not, in words; copied into Plan::paused_reason
 };
 
+// An ad-hoc care session (index care_session) as retention keeps it: footage overlapping
+// [begin, end) is care footage, kept at least until `keep_until`.
+struct AdhocKeep {
+  UtcTime begin;
+  UtcTime end;
+  UtcTime keep_until;  // care_protect_until(end, care_days, zone)
+};
+// One per session: an open one counts until its limit.
+std::vector<AdhocKeep> adhoc_keeps(std::span<const index::CareSessionRow> sessions, int care_days,
+                                   const TimeZone& zone);
+
 struct PlanInput {
   // The rows to consider, in any state and order; the planner itself skips open, deleting
   // and deleted ones. storage.hpp's load_candidates gives the rows one pass needs.
@@ -79,6 +90,10 @@ struct PlanInput {
   // as if closed now. Rows with a stored protect_until are never asked again, so a later
   // schedule edit cannot shorten their protection. Empty: such rows count as outside care.
   ProtectionPolicy protection;
+  // Ad-hoc care sessions. A row overlapping one is protected at least until its keep_until,
+  // whatever its stored protect_until says: a segment that closed in the moment between
+  // `carekeep care start` and the daemon seeing the session stored the shorter protection.
+  std::span<const AdhocKeep> adhoc;
   ClockTrust clock;
 };
 

@@ -79,7 +79,14 @@ int run_retention(const RetentionOptions& options, Context& context) {
   retention::ZoneCameras zones;
   for (const auto& z : context.config.zones) zones[z.id] = z.cameras;
   auto held = retention::resolve_holds(hold_rows, zones);
-  care::CareCalendar calendar(context.config.care_hours, context.zone);
+  // Ad-hoc care sessions (`carekeep care`): every one that care footage still on disk could
+  // overlap, i.e. of the last care_days and then some.
+  const index::TimeRange session_range{now - std::chrono::days{retention_config.care_days + 2}, UtcTime::max()};
+  auto sessions = must(index.care_sessions(session_range), "reading the index");
+  auto hours = context.config.care_hours;
+  for (const auto& s : sessions) hours.adhoc.push_back({s.started, s.care_end()});
+  care::CareCalendar calendar(hours, context.zone);
+  auto keeps = retention::adhoc_keeps(sessions, retention_config.care_days, context.zone);
 
   retention::PlanInput input;
   input.segments = candidates;
@@ -88,6 +95,7 @@ int run_retention(const RetentionOptions& options, Context& context) {
   input.retention = retention_config;
   input.now = now;
   input.protection = retention::make_protection_policy(retention_config, calendar);
+  input.adhoc = keeps;
   input.clock = retention::ClockTrust{true, ""};
   auto plan = retention::plan(input);
   auto protection = protected_by_camera(index, now);
@@ -120,6 +128,14 @@ int run_retention(const RetentionOptions& options, Context& context) {
                        {"to", format_local_iso(h.to, zone)},
                        {"reason", h.reason}});
     }
+    Json care_sessions = Json::array();
+    for (std::size_t i = 0; i < sessions.size(); ++i) {
+      care_sessions.push_back({{"id", sessions[i].id},
+                               {"start", format_local_iso(sessions[i].started, zone)},
+                               {"end", format_local_iso(sessions[i].care_end(), zone)},
+                               {"open", sessions[i].open()},
+                               {"keep_until", format_local_iso(keeps[i].keep_until, zone)}});
+    }
     Json out = {{"now", format_local_iso(now, zone)},
                 {"delete", deletions},
                 {"summary",
@@ -137,7 +153,7 @@ int run_retention(const RetentionOptions& options, Context& context) {
                   {"kept_protected", s.kept_protected},
                   {"kept_held", s.kept_held},
                   {"kept_unfinished", s.kept_unfinished}}},
-                {"protected", {{"cameras", cameras}, {"holds", holds}}}};
+                {"protected", {{"cameras", cameras}, {"holds", holds}, {"care_sessions", care_sessions}}}};
     std::printf("%s\n", out.dump(2).c_str());
     return kExitOk;
   }
@@ -182,6 +198,12 @@ int run_retention(const RetentionOptions& options, Context& context) {
                  format_local_iso(p.latest, zone)});
     }
     table.print();
+  }
+  for (std::size_t i = 0; i < sessions.size(); ++i) {
+    std::printf("ad-hoc care session #%lld %s to %s%s: its footage is kept until %s\n",
+                static_cast<long long>(sessions[i].id), format_local_iso(sessions[i].started, zone).c_str(),
+                format_local_iso(sessions[i].care_end(), zone).c_str(), sessions[i].open() ? " (open)" : "",
+                format_local_iso(keeps[i].keep_until, zone).c_str());
   }
   if (hold_rows.empty()) {
     std::printf("no active hold\n");

@@ -69,6 +69,7 @@ Command add_segments(CLI::App& parent);
 Command add_events(CLI::App& parent);
 Command add_retention(CLI::App& parent);
 Command add_hold(CLI::App& parent);
+Command add_care(CLI::App& parent);             // cmd_care.cpp: ad-hoc care sessions (issue 17)
 Command add_alerts(CLI::App& parent);
 Command add_key(CLI::App& parent);            // cmd_key.cpp .. cmd_access_log.cpp: evidence (issue #6)
 Command add_export(CLI::App& parent);

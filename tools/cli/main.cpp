@@ -177,6 +177,7 @@ int main(int argc, char** argv) {
       cli::add_calendar(app),
       cli::add_retention(app),
       cli::add_hold(app),
+      cli::add_care(app),
       cli::add_alerts(app),
       cli::add_key(app),
       cli::add_export(app),

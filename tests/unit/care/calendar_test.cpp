@@ -243,3 +243,22 @@ TEST_CASE("an exception may cross midnight, and overlaps across days merge", "[c
   CHECK(show(calendar.care_intervals(utc("2026-12-30T16:00Z"), utc("2027-01-01T16:00Z"))) ==
         "2026-12-31T00:00:00Z/2026-12-31T18:00:00Z, 2026-12-31T22:00:00Z/2027-01-01T10:00:00Z");
 }
+
+TEST_CASE("ad-hoc care sessions are care beside the schedule, merged where they meet it", "[care]") {
+  auto hours = weekdays();
+  // Sunday 2026-11-29 10:00-12:30 local (closed by the schedule); Monday 11:00-12:30 local,
+  // which runs from the morning range into the lunch break.
+  hours.adhoc = {{utc("2026-11-29T02:00Z"), utc("2026-11-29T04:30Z")},
+                 {utc("2026-11-23T03:00Z"), utc("2026-11-23T04:30Z")},
+                 {utc("2026-11-24T03:00Z"), utc("2026-11-24T03:00Z")}};  // empty: ignored
+  CareCalendar calendar(hours, zone("Asia/Shanghai"));
+  CHECK(calendar.in_care(utc("2026-11-29T02:00Z")));
+  CHECK_FALSE(calendar.in_care(utc("2026-11-29T04:30Z")));
+  CHECK(calendar.in_care(utc("2026-11-23T04:15Z")));  // Monday 12:15: in the session, not the schedule
+  CHECK(show(calendar.care_intervals(utc("2026-11-23T00:00Z"), utc("2026-11-23T06:00Z"))) ==
+        "2026-11-23T00:00:00Z/2026-11-23T04:30:00Z, 2026-11-23T05:00:00Z/2026-11-23T06:00:00Z");
+  CHECK(show(calendar.care_intervals(utc("2026-11-28T16:00Z"), utc("2026-11-29T16:00Z"))) ==
+        "2026-11-29T02:00:00Z/2026-11-29T04:30:00Z");
+  // The day's plan is the schedule's: a session is not part of the weekly hours.
+  CHECK(show_day(calendar, "2026-11-29").empty());
+}

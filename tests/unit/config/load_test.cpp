@@ -144,6 +144,21 @@ TEST_CASE("camera_offline_seconds is read and bounded, with or without webhooks"
                       "integer");
 }
 
+TEST_CASE("adhoc_max_hours bounds an ad-hoc care session, and the file never sets sessions", "[config]") {
+  auto defaults = check(kMinimal);
+  REQUIRE(defaults.ok());
+  CHECK(defaults.config->care_hours.adhoc_max_hours == 12);
+  CHECK(defaults.config->care_hours.adhoc.empty());
+  auto set = check(with("monday = [", "adhoc_max_hours = 4\nmonday = ["));
+  INFO(dump(set));
+  REQUIRE(set.ok());
+  CHECK(set.config->care_hours.adhoc_max_hours == 4);
+  expect_single_error(with("monday = [", "adhoc_max_hours = 25\nmonday = ["), "care_hours.adhoc_max_hours",
+                      "must be between 1 and 24 hours (got 25)");
+  expect_single_error(with("monday = [", "adhoc_max_hours = 0\nmonday = ["), "care_hours.adhoc_max_hours",
+                      "must be between 1 and 24 hours (got 0)");
+}
+
 TEST_CASE("the daily digest's local time is read as HH:MM and checked", "[config]") {
   CHECK(check(kMinimal).config->evidence.digest_minute == 23 * 60 + 55);
   auto set = check(kMinimal + "\n[evidence]\ndigest_time = \"06:30\"\n");

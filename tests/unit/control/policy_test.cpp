@@ -45,6 +45,12 @@ TEST_CASE("listing, exporting and reporting need an inspector, holds and acknowl
   CHECK(needs_of({"hold", "release", "3"}).changes_index);
   CHECK(needs_of({"verify-export", "dir"}).local_only);
   CHECK(needs_of({"doctor"}).local_only);
+  // Ad-hoc care: the operator starts and stops it; anyone who lists may see it.
+  CHECK(needs_of({"care", "start", "--note", "计时托"}).role == Role::Operator);
+  CHECK(needs_of({"care", "start"}).changes_index);
+  CHECK(needs_of({"care", "stop"}).role == Role::Operator);
+  CHECK(needs_of({"care", "list", "--all"}).role == Role::Inspector);
+  CHECK_FALSE(needs_of({"care", "list"}).changes_index);
 }
 
 TEST_CASE("a request that is not a known command is refused", "[control]") {
@@ -53,6 +59,8 @@ TEST_CASE("a request that is not a known command is refused", "[control]") {
   CHECK_FALSE(control::needs(std::vector<std::string>{"shell"}));
   CHECK_FALSE(control::needs(std::vector<std::string>{"hold"}));
   CHECK_FALSE(control::needs(std::vector<std::string>{"hold", "delete", "1"}));
+  CHECK_FALSE(control::needs(std::vector<std::string>{"care"}));
+  CHECK_FALSE(control::needs(std::vector<std::string>{"care", "edit", "1"}));
 }
 
 TEST_CASE("root and the daemon's user are admins, then the operator group, then the inspector group", "[control]") {
@@ -105,7 +113,7 @@ TEST_CASE("every command the CLI registers has an access rule", "[control]") {
     std::string name;
     if (!(words >> name)) break;  // the blank line before the footer ends the list
     std::vector<std::string> argv{name};
-    if (name == "hold") argv.push_back("list");
+    if (name == "hold" || name == "care") argv.push_back("list");
     INFO(name);
     CHECK(control::needs(argv));
     ++commands;

@@ -263,3 +263,34 @@ TEST_CASE("the pressure threshold is exact and safe for any disk size", "[retent
   r.min_free_percent = 50;
   CHECK(retention::bytes_needed({1000, 100, 700}, r) == 400);  // the larger of 400 (free) and 200 (quota)
 }
+
+TEST_CASE("footage of an ad-hoc care session is kept until the session's protection, whatever the row stored",
+          "[retention]") {
+  Case c;
+  // A session 10 days ago, 09:00-11:00 UTC; its footage is kept until 90 days after it ended.
+  const UtcTime begin = kNow - 10 * kDay + 9h;
+  const UtcTime end = begin + 2h;
+  const std::vector<retention::AdhocKeep> keeps{{begin, end, end + 90 * kDay}};
+  c.input.adhoc = keeps;
+  c.input.retention.other_days = 7;
+  c.rows = {
+      row(1, "nap-1", begin - 60s, 60s, 5 * kMB),  // ends as the session starts: not care
+      row(2, "nap-1", begin - 30s, 60s, 5 * kMB),  // 30 s inside: care
+      row(3, "nap-1", begin + 1h, 60s, 5 * kMB),   // closed before the daemon saw the session: no protection stored
+      row(4, "nap-1", begin + 1h + 60s, 60s, 5 * kMB, kNow - 1s),  // a protection that was shorter (forged or older)
+      row(5, "nap-1", end, 60s, 5 * kMB),          // starts as the session ends: not care
+      row(6, "nap-1", begin + 30min, 0s, 0, std::nullopt, SegmentState::Damaged),  // nothing kept, in the session
+  };
+  auto p = c.run();
+  CHECK(ids(p) == std::vector<SegmentId>{1, 5});
+  CHECK(p.summary.kept_protected == 4);
+  // Under full pressure the session's footage stays; the rest goes.
+  c.input.storage = with_free(0);
+  c.input.retention.max_bytes = 0;
+  CHECK(ids(c.run()) == std::vector<SegmentId>{1, 5});
+  // Once the session's protection has passed, its footage goes as expired protected footage.
+  c.input.storage = roomy();
+  c.input.now = end + 90 * kDay;
+  auto later = c.run();
+  CHECK(ids(later, DeletionReason::ExpiredProtected) == std::vector<SegmentId>{2, 6, 3, 4});
+}
