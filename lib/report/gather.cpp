@@ -499,9 +499,15 @@ Status gather_integrity(index::Index& index, index::TimeRange range, const std::
 
 }  // namespace
 
-Result<ReportData> gather(index::Index& index, const config::Config& config, const care::CareCalendar& calendar,
-                          index::TimeRange range, const GatherOptions& options) {
+Result<ReportData> gather(index::Index& index, const config::Config& given_config,
+                          const care::CareCalendar& given_calendar, index::TimeRange range, const GatherOptions& options) {
   if (range.to <= range.from) return fail(ErrorKind::InvalidArgument, "report period is empty; --to must be after --from");
+  // Ad-hoc care sessions of the period are care in every figure (history::in_force gives them
+  // to the configuration versions; the current file and its calendar get them here).
+  config::Config config = given_config;
+  if (auto st = history::add_adhoc_care(index, config, range); !st)
+    return tl::unexpected(std::move(st.error()).with_context("reading care sessions"));
+  const care::CareCalendar calendar(config.care_hours, given_calendar.zone());
   const auto& zone = calendar.zone();
   ReportData data;
   data.version = options.version;

@@ -18,6 +18,7 @@
 
 #include "alerts/alerts.hpp"
 #include "care/calendar.hpp"
+#include "history/history.hpp"
 #include "base/text.hpp"
 #include "command.hpp"
 #include "inspect.hpp"
@@ -224,7 +225,9 @@ Json forecast_json(const Context& context, const DaemonState& daemon, index::Ind
   auto storage = retention::measure(context.config.site.storage, index);
   auto rates = index.footage_rates({now - std::chrono::days(14), now});
   if (!storage || !rates) return nullptr;
-  care::CareCalendar calendar{context.config.care_hours, context.zone};
+  auto hours = context.config.care_hours;
+  if (auto adhoc = history::adhoc_care(index, {now, UtcTime::max()})) hours.adhoc = std::move(*adhoc);
+  care::CareCalendar calendar{hours, context.zone};
   auto f = retention::forecast(*rates, *storage, context.config.retention, calendar, now);
   if (!f.care_days) return nullptr;
   return std::floor(*f.care_days * 10) / 10;

@@ -11,6 +11,7 @@
 
 #include "base/fs.hpp"
 #include "care/calendar.hpp"
+#include "history/history.hpp"
 #include "command.hpp"
 #include "coverage/compute.hpp"
 #include "floorplan/floorplan.hpp"
@@ -192,8 +193,10 @@ int run_zones(const ZonesOptions& options, Context& context) {
   if (options.plan) return run_plan(options, context);
   if (!options.svg.empty()) throw UsageError("--svg FILE goes with --plan");
   auto index = open_index(context);
-  care::CareCalendar calendar{context.config.care_hours, context.zone};
   UtcTime now = SystemClock{}.now();
+  auto hours = context.config.care_hours;
+  hours.adhoc = must(history::adhoc_care(index, {now - std::chrono::days{2}, UtcTime::max()}), "reading the index");
+  care::CareCalendar calendar{hours, context.zone};
   LocalDays today = date::floor<date::days>(context.zone.to_local(now));
   index::TimeRange day{context.zone.to_utc(LocalTime{today}), context.zone.to_utc(LocalTime{today + date::days{1}})};
   auto current = must(coverage::zones_now(index, context.config, now), "reading the index");
