@@ -527,7 +527,7 @@ class Daemon {
     }
     if (*open && (*open)->limit <= now) {
       const auto& s = **open;
-      auto ended = index_.end_care_session(s.id, s.limit, index::CareSessionEnd::Limit, std::nullopt, std::nullopt);
+      auto ended = index_.end_care_session(s.id, now, index::CareSessionEnd::Limit, std::nullopt, std::nullopt);
       if (!ended) {
         log::error("index_write_failed", {{"what", "ending a care session"}, {"error", ended.error().message}});
       } else {
@@ -535,9 +535,9 @@ class Daemon {
                                          {"ended", format_utc_iso(s.limit)}});
         std::string message = "ad-hoc care session " + std::to_string(s.id) + " started " + format_utc_iso(s.started) +
                               " by " + s.started_user + " ended by itself at its limit (" +
-                              std::to_string(config_.care_hours.adhoc_max_hours) +
-                              " h, [care_hours] adhoc_max_hours); if children are still in care, start a new one "
-                              "with `carekeep care start`";
+                              std::to_string(std::chrono::duration_cast<std::chrono::hours>(s.limit - s.started).count()) +
+                              " h after its start, [care_hours] adhoc_max_hours); if children are still in care, start "
+                              "a new one with `carekeep care start`";
         if (auto st = alerts_.raise(alerts::kCareAutoStopped, "", alerts::Severity::Warning, message); !st)
           log::error("alert_write_failed", {{"error", st.error().message}});
       }

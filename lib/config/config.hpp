@@ -74,7 +74,7 @@ struct CareHours {
   static constexpr int kMaxAdhocHours = 24;
   // NOT from the file: the ad-hoc care sessions recorded in the index (care_session), as UTC
   // [begin, end) (an open one until its limit). The daemon and the CLI fill them in after
-  // opening the index (care/adhoc.hpp), so every calendar built from these hours counts them
+  // opening the index (history::adhoc_care), so every calendar built from these hours counts them
   // as care; the loader leaves them empty.
   struct Adhoc {
     UtcTime begin;

@@ -1,6 +1,7 @@
 // The care_session rows (index.hpp, "Ad-hoc care sessions"; issue 17): started, ended, read and
 // chained here. One session at a time: ad-hoc care is care of the whole site.
 #include <algorithm>
+#include <cstdint>
 
 #include "index/chain_store.hpp"
 #include "index/index.hpp"
@@ -49,13 +50,16 @@ Result<std::vector<CareSessionRow>> read_sessions(sqlite::Connection& db, std::s
 }
 
 const std::string kOpenSql = "select " + std::string(kColumns) + " from care_session where ended_us is null order by id";
+// A session lasts at most this long (the schema's check): the lower bound on started_us lets
+// the index on it bound the scan from both sides.
+constexpr std::int64_t kMaxSessionUs = 86'400'000'000;
 const std::string kByIdSql = "select " + std::string(kColumns) + " from care_session where id = :id";
 const std::string kAllSql = "select " + std::string(kColumns) + " from care_session order by id";
 // Care time [started_us, coalesce(ended_us, limit_us)) meets [from, to). started_us first: the
 // index on it bounds the scan (a session lasts at most its limit, a day at most by config).
 const std::string kInRangeSql = "select " + std::string(kColumns) +
-                                " from care_session where started_us < :to_us and coalesce(ended_us, limit_us) > :from_us"
-                                " order by started_us, id";
+                                " from care_session where started_us < :to_us and started_us > :from_us - :max_us"
+                                " and coalesce(ended_us, limit_us) > :from_us order by started_us, id";
 constexpr std::string_view kInsertSql = R"sql(
   insert into care_session (started_us, limit_us, note, started_uid, started_user)
   values (:started_us, :limit_us, :note, :started_uid, :started_user)
@@ -77,7 +81,10 @@ Result<std::optional<CareSessionRow>> Index::open_care_session() {
 
 Result<std::vector<CareSessionRow>> Index::care_sessions(TimeRange range) {
   return read_sessions(db_, kInRangeSql, "reading care sessions", [&](Statement& q) {
-    q.bind(":from_us", to_us(range.from)).bind(":to_us", to_us(range.to));
+    // A range from the dawn of time would overflow in SQL: clamp its start.
+    q.bind(":from_us", std::max<std::int64_t>(to_us(range.from), INT64_MIN / 2))
+        .bind(":to_us", to_us(range.to))
+        .bind(":max_us", kMaxSessionUs);
   });
 }
 
@@ -87,7 +94,8 @@ Result<std::vector<CareSessionRow>> Index::all_care_sessions() {
 
 Result<CareSessionRow> Index::start_care_session(const NewCareSession& session) {
   const std::string what = "starting a care session";
-  if (session.limit <= session.started) return fail(ErrorKind::InvalidArgument, "a care session's limit must be after its start");
+  if (session.limit <= session.started || to_us(session.limit) - to_us(session.started) > kMaxSessionUs)
+    return fail(ErrorKind::InvalidArgument, "a care session's limit must be after its start, by at most 24 hours");
   auto tx = begin_unless_in_transaction();
   if (!tx) return failed(std::move(tx.error()), what);
   auto open = open_care_session();
@@ -130,9 +138,17 @@ Result<CareSessionRow> Index::end_care_session(std::int64_t id, UtcTime when, Ca
   if (rows->empty() || !rows->front().open())
     return fail(ErrorKind::NotFound, "no open care session " + std::to_string(id));
   CareSessionRow row = std::move(rows->front());
-  // Stopped before it began (a clock stepped back since the start): a session of no length,
-  // which the schema allows; after its limit: the limit, which is when it ended.
-  row.ended = std::clamp(when, row.started, row.limit);
+  // A stop before the start means the clock was stepped back since the session began (or is
+  // being set back to shorten it): refused, so that nobody can erase care time that way; the
+  // session then ends at its limit, or when the clock is right again. After its limit: the
+  // limit, which is when it ended.
+  if (when < row.started) {
+    return fail(ErrorKind::FailedPrecondition,
+                "the clock (" + format_utc_iso(when) + ") is before the start of care session " + std::to_string(id) +
+                    " (" + format_utc_iso(row.started) + "): it was set back since; the session is kept until the "
+                    "clock is right again or until its limit (" + format_utc_iso(row.limit) + ")");
+  }
+  row.ended = std::min(when, row.limit);
   row.end_reason = reason;
   row.ended_uid = uid;
   if (user) row.ended_user = std::string(*user);
@@ -145,7 +161,9 @@ Result<CareSessionRow> Index::end_care_session(std::int64_t id, UtcTime when, Ca
       .bind(":id", id);
   if (auto st = (*q)->run(); !st) return failed(std::move(st.error()), what);
   if (db_.changes() != 1) return fail(ErrorKind::NotFound, "no open care session " + std::to_string(id));
-  if (auto chained = chain_care_session(row, "care_end", *row.ended); !chained)
+  // The entry is dated when it is written (the end may be a limit passed while the daemon was
+  // down), so the box chain's times stay in the order of its entries.
+  if (auto chained = chain_care_session(row, "care_end", std::max(when, *row.ended)); !chained)
     return failed(std::move(chained.error()), what);
   if (auto done = commit_if_owned(*tx, what); !done) return tl::unexpected(std::move(done.error()));
   return row;

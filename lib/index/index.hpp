@@ -115,9 +115,11 @@ class Index {
   // (unknown, or released already); the caller tells the two apart with holds().
   Status release_hold(std::int64_t id, UtcTime when, std::int64_t uid, std::string_view user);
 
-  // Ad-hoc care sessions (issue 17). start_care_session fails AlreadyExists while another
-  // session is open (one at a time: care is of the whole site); end_care_session ends the open
-  // session `id` at `when` (clamped to its limit) and fails NotFound when `id` is not open.
+  // Ad-hoc care sessions (issue 17). start_care_session fails FailedPrecondition while another
+  // session is open (one at a time: care is of the whole site), InvalidArgument for a limit not
+  // after the start or more than 24 h after it; end_care_session ends the open session `id` at
+  // `when` (at most its limit), fails NotFound when `id` is not open and FailedPrecondition when
+  // `when` is before its start (a clock set back).
   // Each appends its 'care_start' / 'care_end' entry to the box chain in its transaction.
   Result<CareSessionRow> start_care_session(const NewCareSession& session);
   Result<CareSessionRow> end_care_session(std::int64_t id, UtcTime when, CareSessionEnd reason,

@@ -6,6 +6,35 @@
 namespace carekeep::retention {
 namespace {
 
+// Disjoint, sorted by begin (so by end too); overlapping sessions merged, keeping the later
+// keep_until (sessions do not overlap unless a clock stepped between them).
+std::vector<AdhocKeep> merged_keeps(std::span<const AdhocKeep> keeps) {
+  std::vector<AdhocKeep> sorted(keeps.begin(), keeps.end());
+  std::sort(sorted.begin(), sorted.end(), [](const AdhocKeep& a, const AdhocKeep& b) { return a.begin < b.begin; });
+  std::vector<AdhocKeep> out;
+  for (const auto& k : sorted) {
+    if (!(k.begin < k.end)) continue;
+    if (!out.empty() && k.begin < out.back().end) {
+      out.back().end = std::max(out.back().end, k.end);
+      out.back().keep_until = std::max(out.back().keep_until, k.keep_until);
+    } else {
+      out.push_back(k);
+    }
+  }
+  return out;
+}
+
+// The keep_until of the session [start, end) overlaps, if any. The same overlap rule as
+// CareOverlap: a row of no length counts as its start instant.
+std::optional<UtcTime> adhoc_keep_until(const std::vector<AdhocKeep>& merged, UtcTime start, UtcTime end) {
+  // The first session ending after `start`; the merged list's ends increase with its begins.
+  auto it = std::upper_bound(merged.begin(), merged.end(), start,
+                             [](UtcTime t, const AdhocKeep& k) { return t < k.end; });
+  if (it == merged.end()) return std::nullopt;
+  bool overlaps = end > start ? it->begin < end : it->begin <= start;
+  return overlaps ? std::optional<UtcTime>(it->keep_until) : std::nullopt;
+}
+
 bool is_live(index::SegmentState state) {
   return state == index::SegmentState::Closed || state == index::SegmentState::Recovered ||
          state == index::SegmentState::Damaged;
@@ -109,6 +138,9 @@ Plan plan(const PlanInput& input) {
     return result;
   }
 
+  // Ad-hoc care sessions, sorted and merged once: a row looks its overlap up by binary search
+  // (a box under pressure plans a million rows against a few hundred sessions).
+  const auto sessions = merged_keeps(input.adhoc);
   // Rows are classified into small sortable picks; Deletions (with their strings) are built
   // only for what the plan takes, in its final order.
   const Micros other_retention = std::chrono::days{input.retention.other_days};
@@ -128,11 +160,8 @@ Plan plan(const PlanInput& input) {
     }
     std::optional<UtcTime> protect_until = row.protect_until;
     if (!protect_until && input.protection) protect_until = input.protection(row.camera_id, row.start, row.end);
-    for (const auto& a : input.adhoc) {
-      // The same overlap rule as CareOverlap: a row of no length counts as its start instant.
-      bool overlaps = row.end > row.start ? (row.start < a.end && a.begin < row.end)
-                                          : (a.begin <= row.start && row.start < a.end);
-      if (overlaps) protect_until = std::max(protect_until.value_or(a.keep_until), a.keep_until);
+    if (auto keep = adhoc_keep_until(sessions, row.start, row.end)) {
+      protect_until = std::max(protect_until.value_or(*keep), *keep);
     }
     if (protect_until) {
       if (*protect_until <= input.now) {

@@ -54,12 +54,18 @@ int run_start(const CareOptions& options, Context& context) {
                                 options.note, who.uid, who.user};
   Json args{{"note", options.note}, {"limit", format_local_iso(session.limit, context.zone)}};
   auto started = index.start_care_session(session);
-  record(index, who, "care_start", args.dump(), started ? "ok: session " + std::to_string(started->id)
-                                                        : started.error().message);
   if (!started) {
-    if (started.error().kind == ErrorKind::FailedPrecondition) throw CommandError(started.error().message);
-    throw CommandError("starting a care session: " + started.error().message);
+    std::string why = "starting a care session: " + started.error().message;
+    if (started.error().kind == ErrorKind::FailedPrecondition) {
+      // The open one, in the site's time like every other line here.
+      if (auto open = index.open_care_session(); open && *open)
+        why = describe(**open, context.zone) + ", started by " + (*open)->started_user +
+              ", is still open; stop it first with `carekeep care stop`";
+    }
+    record(index, who, "care_start", args.dump(), "refused: " + why);
+    throw CommandError(why);
   }
+  record(index, who, "care_start", args.dump(), "ok: session " + std::to_string(started->id));
   if (options.json) {
     std::printf("%s\n", to_json(*started, context.zone).dump(2).c_str());
     return kExitOk;
@@ -78,9 +84,11 @@ int run_stop(const CareOptions& options, Context& context) {
     record(index, who, "care_stop", "{}", "no open session");
     throw CommandError("no care session is open; start one with `carekeep care start`");
   }
-  Json args{{"id", open->id}};
-  auto ended = index.end_care_session(open->id, SystemClock{}.now(), index::CareSessionEnd::Stopped, who.uid, who.user);
-  record(index, who, "care_stop", args.dump(), ended ? "ok" : ended.error().message);
+  const auto now = SystemClock{}.now();
+  Json args{{"id", open->id}, {"at", format_local_iso(now, context.zone)}};
+  auto ended = index.end_care_session(open->id, now, index::CareSessionEnd::Stopped, who.uid, who.user);
+  record(index, who, "care_stop", args.dump(),
+         ended ? "ok: ended " + format_local_iso(*ended->ended, context.zone) : "refused: " + ended.error().message);
   if (!ended) throw CommandError("stopping care session " + std::to_string(open->id) + ": " + ended.error().message);
   if (options.json) {
     std::printf("%s\n", to_json(*ended, context.zone).dump(2).c_str());
@@ -127,7 +135,9 @@ Command add_care(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand("care", "ad-hoc care sessions: care time outside the weekly schedule");
   app->require_subcommand(1);
   options->start = app->add_subcommand("start", "children are in care now (hourly or temporary care)");
-  options->start->add_option("--note", options->note, "who or why, in a few words (kept with the session)");
+  options->start->add_option("--note", options->note,
+                             "why, in a few words; no names or health details (kept for good with the session and "
+                             "in the access log, which reports copy)");
   options->start->add_flag("--json", options->json, "print the session as JSON");
   options->stop = app->add_subcommand("stop", "the care session that is open ends now");
   options->stop->add_flag("--json", options->json, "print the session as JSON");

@@ -22,11 +22,13 @@ create table care_session (
   started_user text not null,      -- user name for that uid at the time
   ended_uid integer,               -- who stopped it; null when the limit ended it
   ended_user text,                 -- user name for that uid at the time
-  check (limit_us > started_us),
+  check (limit_us > started_us and limit_us - started_us <= 86400000000),  -- at most 24 h ([care_hours]
+                                   -- adhoc_max_hours): a range query bounds its scan by it
   check ((ended_us is null) = (end_reason is null)),
   check (ended_us is null or (ended_us >= started_us and ended_us <= limit_us))
 ) strict;
 create index care_session_by_start on care_session (started_us);
+create index care_session_open on care_session (id) where ended_us is null;  -- the daemon asks every second
 create trigger care_session_no_delete before delete on care_session
 begin
   select raise(abort, 'care_session rows are kept, never deleted');

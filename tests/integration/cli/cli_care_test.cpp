@@ -103,7 +103,8 @@ TEST_CASE("an ad-hoc care session through carekeepd keeps its footage 90 days, o
   CHECK(session.at("start").get<std::string>().ends_with("+08:00"));
   auto twice = carekeep_cli(site.config, "care start");
   CHECK(twice.exit_code == 3);
-  CHECK(twice.err.find("already open") != std::string::npos);
+  CHECK(twice.err.find("is still open; stop it first") != std::string::npos);
+  CHECK(twice.err.find("+08:00") != std::string::npos);
   // The daemon rebuilds its calendars with the session.
   CHECK(site.carekeepd.wait_for_log("care_sessions_changed", 10s));
 

@@ -360,6 +360,15 @@ TEST_CASE("care sessions start and end once, are chained in the box chain, and e
   auto twice = site.index.end_care_session(first.id, kT0 + 3h, index::CareSessionEnd::Stopped, 1001, "op");
   REQUIRE_FALSE(twice);
   CHECK(twice.error().kind == ErrorKind::NotFound);
+  // A stop dated before the start (a clock set back) is refused: it would erase care time.
+  auto third = site.index.start_care_session({kT0 + 3h, kT0 + 4h, "", 0, "root"}).value();
+  auto back = site.index.end_care_session(third.id, kT0 + 2h, index::CareSessionEnd::Stopped, 0, "root");
+  REQUIRE_FALSE(back);
+  CHECK(back.error().kind == ErrorKind::FailedPrecondition);
+  CHECK(contains(back.error().message, "set back"));
+  REQUIRE(site.index.end_care_session(third.id, kT0 + 3h + 30min, index::CareSessionEnd::Stopped, 0, "root"));
+  // A limit more than 24 h after the start is refused.
+  CHECK_FALSE(site.index.start_care_session({kT0 + 5h, kT0 + 30h, "", 0, "root"}));
   // An end past the limit is the limit: the session was over by then.
   auto second = site.index.start_care_session({kT0 + 5h, kT0 + 6h, "", 0, "root"}).value();
   auto limited = site.index.end_care_session(second.id, kT0 + 9h, index::CareSessionEnd::Limit, std::nullopt,
@@ -367,12 +376,13 @@ TEST_CASE("care sessions start and end once, are chained in the box chain, and e
   CHECK(limited.ended == kT0 + 6h);
   CHECK_FALSE(limited.ended_user);
   CHECK_FALSE(site.index.open_care_session().value());
-  // Sessions meeting a range: the first ends at +2 h, the second covers +5 h..+6 h.
+  // Sessions meeting a range: the first ends at +2 h, the third covers +3 h..+3.5 h, the second +5 h..+6 h.
   CHECK(site.index.care_sessions({kT0 + 1h, kT0 + 3h}).value().size() == 1);
-  CHECK(site.index.care_sessions({kT0 + 2h, kT0 + 5h}).value().empty());
-  CHECK(site.index.care_sessions({kT0, kT0 + 24h}).value().size() == 2);
+  CHECK(site.index.care_sessions({kT0 + 2h, kT0 + 3h}).value().empty());
+  CHECK(site.index.care_sessions({kT0, kT0 + 24h}).value().size() == 3);
+  CHECK(site.index.care_sessions({UtcTime::min(), UtcTime::max()}).value().size() == 3);
   auto entries = site.index.chain_entries(index::kBoxChain).value();
-  REQUIRE(entries.size() == 4);
+  REQUIRE(entries.size() == 6);
   CHECK(entries[0].kind == "care_start");
   CHECK(entries[1].kind == "care_end");
   CHECK(entries[1].care_session_id == first.id);

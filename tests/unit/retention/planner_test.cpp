@@ -294,3 +294,20 @@ TEST_CASE("footage of an ad-hoc care session is kept until the session's protect
   auto later = c.run();
   CHECK(ids(later, DeletionReason::ExpiredProtected) == std::vector<SegmentId>{2, 6, 3, 4});
 }
+
+TEST_CASE("ad-hoc sessions given in any order, overlapping or not, each keep only their own footage", "[retention]") {
+  Case c;
+  const UtcTime t = kNow - 10 * kDay;
+  // Given out of order; the last two overlap (a clock stepped between them) and merge.
+  const std::vector<retention::AdhocKeep> keeps{{t + 5h, t + 6h, t + 96 * kDay},
+                                                 {t + 1h, t + 2h, t + 92 * kDay},
+                                                 {t + 8h, t + 10h, t + 100 * kDay},
+                                                 {t + 9h, t + 11h, t + 95 * kDay}};
+  c.input.adhoc = keeps;
+  for (int h = 0; h < 12; ++h) c.rows.push_back(row(h + 1, "nap-1", t + h * 1h + 10min, 60s, kMB));
+  auto p = c.run();
+  // Rows at 1, 5, 8, 9 and 10 h (+10 min) lie in sessions; the others expired (other_days 7).
+  CHECK(ids(p) == std::vector<SegmentId>{1, 3, 4, 5, 7, 8, 12});
+  c.input.now = t + 96 * kDay;  // the 1 h and 5 h sessions' protection has ended, not the merged one's
+  CHECK(ids(c.run(), DeletionReason::ExpiredProtected) == std::vector<SegmentId>{2, 6});
+}
