@@ -116,10 +116,11 @@ CREATE TABLE clock_trust (
                                    -- unknown. A start in the same boot knows the real time elapsed since the
                                    -- reference (boottime_us) and allows no downtime
   boottime_us integer,             -- CLOCK_BOOTTIME at the reference, in that boot; null with boot_id
-  offline_used_us integer not null default 0 check (offline_used_us >= 0)  -- downtime accepted at starts after
-                                   -- a reboot (how far past the reference plus the time known to have passed
-                                   -- the clock was) since the last NTP synchronisation or operator
-                                   -- confirmation; the allowance left is max_offline minus this
+  offline_used_us integer not null default 0 check (offline_used_us >= 0),  -- downtime accepted at starts
+                                   -- after a reboot (how far past the reference plus the time known to have
+                                   -- passed the clock was) since the last NTP synchronisation or operator
+                                   -- confirmation; the offline allowance left is max_offline minus this
+  check ((boot_id is null) = (boottime_us is null))  -- a boottime means nothing without its boot
 ) strict;
 CREATE TABLE zone_gap (
   id integer primary key,          -- rowid
