@@ -32,7 +32,10 @@ index::ClockTrustRow saved(UtcTime reference, bool trusted = true, Micros drift 
 
 // The kernel's boot as the daemon reads it at a start: its id and CLOCK_BOOTTIME, for which the
 // FakeClock's monotonic time stands (both advance with advance(); a wall-clock step moves neither).
-BootStamp boot(const FakeClock& clock, const std::string& id) { return {id, clock.steady_now().time_since_epoch()}; }
+Micros since_epoch(const FakeClock& clock) {
+  return std::chrono::duration_cast<Micros>(clock.steady_now().time_since_epoch());
+}
+BootStamp boot(const FakeClock& clock, const std::string& id) { return {id, since_epoch(clock)}; }
 
 // A start after a reboot: a boot id no start has seen before.
 BootStamp rebooted(const FakeClock& clock) {
@@ -465,7 +468,7 @@ TEST_CASE("a saved state without a boot (an index from before migration 0009) is
     CHECK(guard.trusted());
     CHECK(guard.state().offline_used == std::chrono::days(29));
     CHECK(guard.state().boot_id == "b");
-    CHECK(guard.state().boottime == clock.steady_now().time_since_epoch());
+    CHECK(guard.state().boottime == since_epoch(clock));
   }
   SECTION("31 days past it: not") {
     FakeClock clock{kT0 + std::chrono::days(31)};
@@ -476,7 +479,7 @@ TEST_CASE("a saved state without a boot (an index from before migration 0009) is
     FakeClock clock{kT0 + std::chrono::days(2)};
     auto row = saved(kT0);
     row.boot_id = "b";
-    row.boottime = clock.steady_now().time_since_epoch() + std::chrono::days(365);
+    row.boottime = since_epoch(clock) + std::chrono::days(365);
     ClockGuard guard(clock, row, kUnsynced, boot(clock, "b"));
     CHECK(guard.trusted());
     CHECK(guard.state().offline_used == std::chrono::days(2));
