@@ -185,7 +185,7 @@ TEST_CASE("clock stepped -1 h, +1 h, +10 y, -10 y while recording, restarted on 
     WARN("clock step " << step.name << ": " << all.size() << " segments (" << before << " before the step, " << suspect
                        << " marked suspect_clock), " << deleted << " deleted, step seen as "
                        << std::chrono::duration_cast<std::chrono::seconds>(step_seen).count() << " s; verify exit "
-                       << verified.exit_code << " with " << future_dated << " future-dated finding(s); " << seconds
+                       << verified.exit_code << " with " << future_dated << " future-dated entries, all notes; " << seconds
                        << " s");
   }
 }
