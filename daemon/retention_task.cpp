@@ -94,7 +94,7 @@ RetentionTask::RetentionTask(asio::io_context& io, index::Index& index, alerts::
       hooks_(std::move(hooks)),
       pass_timer_(io),
       tick_timer_(io),
-      guard_(clock, saved_clock_state(index, clock), ntp_status()) {
+      guard_(clock, saved_clock_state(index, clock), ntp_status(), boot()) {
   (void)daemon_run;  // the guard no longer reads earlier runs' alive_us: written on any clock (issue 15)
   if (auto saved = index_.clock_trust(); saved) clock_saved_ = *saved;
   save_clock_state();
@@ -106,6 +106,8 @@ retention::NtpSync RetentionTask::ntp_status() const {
   if (!synced) return retention::NtpSync::Unknown;
   return *synced ? retention::NtpSync::Synchronized : retention::NtpSync::Unsynchronized;
 }
+
+BootStamp RetentionTask::boot() const { return hooks_.boot ? hooks_.boot() : read_boot(); }
 
 // Written on every change of trust and about once a minute while trusted (ClockGuard::should_save),
 // so the next start compares the clock with the last time this run trusted it.

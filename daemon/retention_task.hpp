@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "alerts/alerts.hpp"
+#include "base/boot.hpp"
 #include "care/calendar.hpp"
 #include "health/disk_low.hpp"
 #include "config/config.hpp"
@@ -47,6 +48,9 @@ struct RetentionHooks {
   // The index refused a deletion batch for a reason of its disk (typed from SQLite's errno):
   // disk health gives back the disk reserve so the next pass can commit.
   std::function<void(DiskFault fault, const std::string& detail)> index_refused;
+  // The kernel's boot id and CLOCK_BOOTTIME for the clock guard at construction; empty reads
+  // them (read_boot). Tests on a FakeClock put a value here whose boottime moves with it.
+  std::function<BootStamp()> boot;
 };
 
 class RetentionTask {
@@ -108,6 +112,7 @@ class RetentionTask {
   // Clock guard: check, act on an operator's confirmation, raise or resolve the alert.
   retention::ClockTrust check_clock(bool refresh_alert);
   retention::NtpSync ntp_status() const;
+  BootStamp boot() const;
   void save_clock_state();
   void update_shortfall(std::uint64_t shortfall, const retention::StorageState& storage, bool clock_paused);
   void apply_pause();

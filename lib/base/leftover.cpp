@@ -11,6 +11,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "base/boot.hpp"
 #include "base/fs.hpp"
 #include "base/text.hpp"
 
@@ -49,12 +50,6 @@ std::optional<std::int64_t> start_ticks(std::int64_t pid) {
 bool running(std::int64_t pid) {
   std::error_code ec;
   return pid > 0 && std::filesystem::exists("/proc/" + std::to_string(pid), ec);
-}
-
-std::string boot_id() {
-  auto id = read_small("/proc/sys/kernel/random/boot_id").value_or("");
-  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
-  return id;
 }
 
 struct Marker {

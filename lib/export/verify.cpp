@@ -205,7 +205,7 @@ Result<VerifyReport> verify_footage(index::Index& index, const std::filesystem::
     // skipped the rest of the chain could not tell an edit outside it from none.
     auto chain = index.verify_chain(plan.camera, options.now);
     if (!chain) return tl::unexpected(chain.error());
-    for (const auto& f : *chain) report.findings.push_back(chain_finding(f));
+    for (const auto& f : *chain) (f.note ? report.notes : report.findings).push_back(chain_finding(f));
     auto entries = index.chain_entry_tip(plan.camera);
     if (!entries) return tl::unexpected(entries.error());
     if (*entries) report.chain_entries_checked += (*entries)->seq;
@@ -322,7 +322,7 @@ Result<VerifyReport> verify_footage(index::Index& index, const std::filesystem::
   // 6. The box chain: holds placed and released, configuration versions stored.
   auto box = index.verify_chain(index::kBoxChain, options.now);
   if (!box) return tl::unexpected(box.error());
-  for (const auto& f : *box) report.findings.push_back(chain_finding(f));
+  for (const auto& f : *box) (f.note ? report.notes : report.findings).push_back(chain_finding(f));
   auto box_tip = index.chain_entry_tip(index::kBoxChain);
   if (!box_tip) return tl::unexpected(box_tip.error());
   if (*box_tip) report.chain_entries_checked += (*box_tip)->seq;

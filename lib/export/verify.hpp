@@ -67,6 +67,10 @@ struct VerifyReport {
   std::int64_t digests_checked = 0;
   std::uint64_t bytes_hashed = 0;
   bool signatures_trusted = false;            // checked with a key given or pinned from outside the box
+  // Not findings, and not counted in clean(): what the evidence shows as expected given what it
+  // records itself (index::ChainFinding::note: chain entries dated after the check of footage
+  // marked suspect_clock). Listed so an inspector sees them.
+  std::vector<Finding> notes;
   bool clean() const { return findings.empty(); }
 };
 

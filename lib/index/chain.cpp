@@ -438,7 +438,24 @@ Result<std::vector<ChainFinding>> Index::verify_chain(std::string_view chain, Ut
     previous = e.hash;
     expected_seq = e.seq + 1;
     if (e.time > now + kFutureTolerance) {
-      finding(&e, "dated " + format_utc_iso(e.time) + ", after the time of this check (" + format_utc_iso(now) + ")");
+      std::string dated = "dated " + format_utc_iso(e.time) + ", after the time of this check (" + format_utc_iso(now) + ")";
+      // Footage recorded on a clock the guard did not trust is dated by that clock, and its row
+      // says so (suspect_clock=1, chained since review E): expected, so a note naming the row.
+      // Only the recording's own entries (closed, recovered, damaged: stamped by the catalog on
+      // that clock), and only when the entry is whole (its hash matches). A deletion dated ahead
+      // is never explained so: retention deletes nothing while the guard distrusts the clock,
+      // and dating a deletion after the protection ended is how an early one would be hidden.
+      // Other entries dated ahead (a hold, a configuration, a row not marked) stay findings.
+      bool recording = e.kind == "closed" || e.kind == "recovered" || e.kind == "damaged";
+      bool suspect = recording && !unreadable && chain_entry_hash(e) == e.hash && e.segment_id &&
+                     fields_of(e.record)["suspect_clock"] == "1";
+      if (suspect) {
+        finding(&e, dated + ": recorded while the clock guard did not trust the wall clock (suspect_clock=1), which "
+                            "was ahead; expected, not a finding");
+        findings.back().note = true;
+      } else {
+        finding(&e, dated);
+      }
     }
 
     if (unreadable) continue;

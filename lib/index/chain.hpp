@@ -71,6 +71,12 @@ struct ChainFinding {
   std::optional<std::int64_t> config_id;
   std::optional<std::int64_t> care_session_id;
   std::string problem;                     // one line, in words: what differs
+  // Not a finding but a note: what the entry shows is expected from what it itself records. So
+  // far one case: a segment's closed/recovered/damaged entry dated after the check whose (intact)
+  // record says suspect_clock=1, i.e. footage recorded while the clock guard did not trust a
+  // clock that was ahead; its date is that clock's, and the row says so (docs/evidence.md,
+  // verify). Never a deletion's entry.
+  bool note = false;
 };
 
 }  // namespace carekeep::index

@@ -17,5 +17,6 @@ extern const std::string_view kMigration0006Sql;  // migrations/0006_evidence_ch
 extern const std::string_view kMigration0007Sql;  // migrations/0007_config_history.sql
 extern const std::string_view kMigration0008Sql;  // migrations/0008_inspector_holds.sql
 extern const std::string_view kMigration0009Sql;  // migrations/0009_care_sessions.sql
+extern const std::string_view kMigration0010Sql;  // migrations/0010_clock_boot.sql
 
 }  // namespace carekeep::index::embedded

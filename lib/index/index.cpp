@@ -1211,15 +1211,19 @@ Status Index::replace_zone_gaps(TimeRange range, std::optional<std::string_view>
 // Kept apart from the blocks above: migration 0005 added clock_trust and segment.suspect_clock.
 
 constexpr std::string_view kClockTrustSql = R"sql(
-  select reference_us, drift_us, trusted, source from clock_trust where id = 1
+  select reference_us, drift_us, trusted, source, boot_id, boottime_us, offline_used_us from clock_trust where id = 1
 )sql";
 
 Result<std::optional<ClockTrustRow>> Index::clock_trust() {
   auto rows = query_rows<ClockTrustRow>(
       db_, kClockTrustSql, "reading the clock guard's state", [](Statement&) {},
       [](const Statement& q) -> Result<ClockTrustRow> {
-        return ClockTrustRow{time_at(q, 0), Micros{q.column<std::int64_t>(1)}, q.column<std::int64_t>(2) != 0,
-                             q.column<std::string>(3)};
+        ClockTrustRow row{time_at(q, 0), Micros{q.column<std::int64_t>(1)}, q.column<std::int64_t>(2) != 0,
+                          q.column<std::string>(3)};
+        if (!q.is_null(4)) row.boot_id = q.column<std::string>(4);
+        if (!q.is_null(5)) row.boottime = Micros{q.column<std::int64_t>(5)};
+        row.offline_used = Micros{q.column<std::int64_t>(6)};
+        return row;
       });
   if (!rows) return tl::unexpected(std::move(rows.error()));
   if (rows->empty()) return std::nullopt;
@@ -1227,11 +1231,12 @@ Result<std::optional<ClockTrustRow>> Index::clock_trust() {
 }
 
 constexpr std::string_view kSaveClockTrustSql = R"sql(
-  insert into clock_trust (id, reference_us, drift_us, trusted, source)
-  values (1, :reference_us, :drift_us, :trusted, :source)
+  insert into clock_trust (id, reference_us, drift_us, trusted, source, boot_id, boottime_us, offline_used_us)
+  values (1, :reference_us, :drift_us, :trusted, :source, :boot_id, :boottime_us, :offline_used_us)
   on conflict (id) do update set
     reference_us = excluded.reference_us, drift_us = excluded.drift_us, trusted = excluded.trusted,
-    source = excluded.source
+    source = excluded.source, boot_id = excluded.boot_id, boottime_us = excluded.boottime_us,
+    offline_used_us = excluded.offline_used_us
 )sql";
 
 Status Index::save_clock_trust(const ClockTrustRow& row) {
@@ -1239,7 +1244,14 @@ Status Index::save_clock_trust(const ClockTrustRow& row) {
     q.bind(":reference_us", to_us(row.reference))
         .bind(":drift_us", row.drift.count())
         .bind(":trusted", static_cast<std::int64_t>(row.trusted ? 1 : 0))
-        .bind(":source", row.source);
+        .bind(":source", row.source)
+        .bind(":offline_used_us", row.offline_used.count());
+    // Both or neither: a boottime means nothing without the boot it was read in.
+    if (!row.boot_id.empty() && row.boottime) {
+      q.bind(":boot_id", row.boot_id).bind(":boottime_us", row.boottime->count());
+    } else {
+      q.bind(":boot_id", std::nullopt).bind(":boottime_us", std::nullopt);
+    }
   });
 }
 

@@ -324,12 +324,17 @@ struct FootageRate {
 
 // ---- clock guard state (issue 15; docs/retention.md, Retention / Clock guard) ----
 // The clock_trust row: what lib/retention's ClockGuard persists across restarts. source is the
-// column's word: first_start | consistent | ntp | operator | migration.
+// column's word: first_start | consistent | ntp | operator | migration. boot_id and boottime
+// (migration 0010) say where the reference was in the kernel's boot, so that a restart in the same
+// boot knows exactly how much real time passed since.
 struct ClockTrustRow {
   UtcTime reference;           // the latest wall time the guard trusted
   Micros drift{0};             // signed sum of accepted steps since the last NTP sync or confirmation
   bool trusted = true;         // false: the clock was untrusted when last written
   std::string source;
+  std::string boot_id;         // the kernel's boot id at the reference; empty: unknown (before 0009)
+  std::optional<Micros> boottime;  // CLOCK_BOOTTIME at the reference; nullopt: unknown
+  Micros offline_used{0};      // offline allowance consumed since the last NTP sync or confirmation
 };
 
 }  // namespace carekeep::index

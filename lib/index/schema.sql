@@ -162,8 +162,17 @@ create table clock_trust (
                                    -- clock is not trusted, so small steps cannot add up unseen
   trusted integer not null check (trusted in (0, 1)),  -- 0: the daemon last saw the clock untrusted; at the
                                    -- next start only NTP synchronisation or an operator restores trust
-  source text not null             -- what set the reference: first_start | consistent | ntp | operator |
+  source text not null,            -- what set the reference: first_start | consistent | ntp | operator |
                                    -- migration | evidence | unreadable (retention/clock_guard.hpp)
+  boot_id text,                    -- the kernel's boot id when the reference was taken (migration 0010); null:
+                                   -- unknown. A start in the same boot knows the real time elapsed since the
+                                   -- reference (boottime_us) and allows no downtime
+  boottime_us integer,             -- CLOCK_BOOTTIME at the reference, in that boot; null with boot_id
+  offline_used_us integer not null default 0 check (offline_used_us >= 0),  -- downtime accepted at starts
+                                   -- after a reboot (how far past the reference plus the time known to have
+                                   -- passed the clock was) since the last NTP synchronisation or operator
+                                   -- confirmation; the offline allowance left is max_offline minus this
+  check ((boot_id is null) = (boottime_us is null))  -- a boottime means nothing without its boot
 ) strict;
 
 -- Intervals of care time in which a zone was not covered by its cameras' recordings,

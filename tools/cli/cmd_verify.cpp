@@ -69,13 +69,16 @@ int run_verify(const VerifyOptions& o, Context& context) {
 
   if (o.json) {
     Json findings = Json::array();
-    for (const auto& f : report->findings) {
-      findings.push_back({{"kind", f.kind},
-                          {"camera", f.camera},
-                          {"segment_id", f.segment_id == 0 ? Json(nullptr) : Json(f.segment_id)},
-                          {"path", f.path},
-                          {"detail", f.detail}});
-    }
+    auto as_json = [](const exports::Finding& f) {
+      return Json{{"kind", f.kind},
+                  {"camera", f.camera},
+                  {"segment_id", f.segment_id == 0 ? Json(nullptr) : Json(f.segment_id)},
+                  {"path", f.path},
+                  {"detail", f.detail}};
+    };
+    for (const auto& f : report->findings) findings.push_back(as_json(f));
+    Json notes = Json::array();
+    for (const auto& f : report->notes) notes.push_back(as_json(f));
     std::printf("%s\n", Json{{"event", "done"},
                              {"clean", report->clean()},
                              {"segments_checked", report->segments_checked},
@@ -88,26 +91,35 @@ int run_verify(const VerifyOptions& o, Context& context) {
                              {"key", options.key.key ? Json(options.key.key->fingerprint()) : Json(nullptr)},
                              {"key_trust", std::string(signing::to_string(options.key.trust))},
                              {"key_detail", options.key.detail},
-                             {"findings", findings}}
+                             {"findings", findings},
+                             {"notes", notes}}
                             .dump()
                             .c_str());
   } else {
-    for (const auto& f : report->findings) {
+    auto print = [](const char* kind, const exports::Finding& f) {
       std::string where = f.camera.empty() ? "" : "camera " + f.camera + ": ";
       if (f.segment_id != 0) where += "segment " + std::to_string(f.segment_id) + " ";
       if (!f.path.empty()) where += "(" + f.path + ") ";
       // Paths, details and ids come from the index and the disk, which the attacker writes.
-      std::printf("%-13s %s\n", f.kind.c_str(), text::printable(where + f.detail).c_str());
-    }
+      std::printf("%-13s %s\n", kind, text::printable(where + f.detail).c_str());
+    };
+    for (const auto& f : report->findings) print(f.kind.c_str(), f);
+    // Notes (footage dated by a clock the guard distrusted, which its rows record) are listed
+    // but do not fail the check.
+    for (const auto& f : report->notes) print("note", f);
     std::printf("%s: %lld segment files %s, %lld chain links, %lld chain entries, %lld anchors%s, %lld access log "
-                "rows, %lld digests; %zu finding(s)\n",
+                "rows, %lld digests; %zu finding(s)%s\n",
                 report->clean() ? (report->signatures_trusted ? "verified" : "UNTRUSTED KEY") : "PROBLEMS FOUND",
                 static_cast<long long>(report->segments_checked), o.quick ? "present with the right size" : "re-hashed",
                 static_cast<long long>(report->links_checked), static_cast<long long>(report->chain_entries_checked),
                 static_cast<long long>(report->anchors_checked),
                 options.key.key ? "" : " (signatures not checked: no key)",
                 static_cast<long long>(report->access_log_rows), static_cast<long long>(report->digests_checked),
-                report->findings.size());
+                report->findings.size(),
+                report->notes.empty()
+                    ? ""
+                    : (", " + std::to_string(report->notes.size()) + " note(s) on footage recorded on a suspect clock")
+                          .c_str());
     // The fingerprint and where the key came from, always: an inspector compares it with the
     // one registered at installation, whatever the verdict (review scenario L: a replaced key
     // and pin verified "clean" without ever showing which key that was).

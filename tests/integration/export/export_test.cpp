@@ -1312,6 +1312,56 @@ TEST_CASE("review E: suspect_clock is in the chained record", "[verify]") {
   CHECK(run.out.find("suspect_clock null in the row, '1' in chain entry") != std::string::npos);  // 1 -> 0
 }
 
+// The clock-step matrix (clock_step_matrix_test) left verify failing after a step ahead: the
+// footage recorded on that clock is dated after the check's true time. Its rows are marked
+// suspect_clock, chained: a note naming them, not a finding. A row not marked stays a finding.
+TEST_CASE("chain entries dated after the check are a note for footage marked suspect_clock, a finding otherwise",
+          "[verify]") {
+  Site site;
+  const auto ahead = SystemClock{}.now() + std::chrono::days(10);
+  auto add = [&](std::int64_t seq, bool suspect) {
+    auto index = site.writer();
+    auto run = index.chain_segments("front").value().front().run_id;
+    auto rel = "front/2026-11-20/0900" + std::to_string(seq) + "-" + std::to_string(seq) + ".mp4";
+    auto id = index.insert_open_segment({"front", run, seq, ahead, rel, ahead}).value();
+    if (suspect) REQUIRE(index.mark_segment_suspect_clock(id));
+    index::ClosedSegment damaged;  // as review E: a damaged close is chained without a file
+    damaged.state = index::SegmentState::Damaged;
+    damaged.state_detail = "no usable data";
+    damaged.closed = ahead;  // the entry's time: the clock 10 days ahead
+    REQUIRE(index.close_segment(id, damaged));
+    // The daemon on that clock anchors at shutdown, dated by it too (else the anchor is stale).
+    REQUIRE(exports::sign_anchors(index, signing::KeyPair::load(site.state / "signing.key").value(), ahead + 1min));
+    return id;
+  };
+  auto suspect = add(97, true);
+  {
+    auto run = site.cli("verify --quick");
+    INFO(run.out << run.err);
+    CHECK(run.exit_code == 0);
+    CHECK(run.out.find("note          camera front: segment " + std::to_string(suspect) + " chain entry") !=
+          std::string::npos);
+    CHECK(run.out.find("after the time of this check") != std::string::npos);
+    CHECK(run.out.find("(suspect_clock=1)") != std::string::npos);
+    CHECK(run.out.find("0 finding(s), 1 note(s) on footage recorded on a suspect clock") != std::string::npos);
+    auto as_json = site.cli("verify --quick --json");
+    REQUIRE(as_json.exit_code == 0);
+    auto text = as_json.out.substr(0, as_json.out.find_last_not_of('\n') + 1);
+    auto done = json::parse(text.substr(text.rfind('\n') + 1));  // the last line
+    CHECK(done["event"] == "done");
+    CHECK(done["clean"] == true);
+    REQUIRE(done["notes"].size() == 1);
+    CHECK(done["notes"][0]["segment_id"] == suspect);
+  }
+  auto plain = add(98, false);
+  auto run = site.cli("verify --quick");
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 4);
+  CHECK(run.out.find("chain         camera front: segment " + std::to_string(plain) + " chain entry") !=
+        std::string::npos);
+  CHECK(run.out.find("1 finding(s), 1 note(s)") != std::string::npos);
+}
+
 TEST_CASE("review K: terminal escapes from the index are printed escaped", "[verify]") {
   Site site;
   attacker_sql(site, "update segment set state_detail = char(13)||char(27)||'[2Kverified: 0 finding(s)'||char(27)||'[8m' "

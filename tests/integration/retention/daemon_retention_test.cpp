@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "alerts/alerts.hpp"
+#include "base/boot.hpp"
 #include "index/index.hpp"
 #include "retention/smart.hpp"
 #include "retention/smart_probe.hpp"
@@ -509,6 +510,83 @@ TEST_CASE("carekeepd restarted twice on a clock 10 years ahead deletes nothing, 
   CHECK(some_suspect);
   second.signal(SIGTERM);
   REQUIRE(second.wait(10s) == 0);
+}
+
+// H2 of the hostile review (docs/evidence.md, issue 15): every start allowed the clock up to 30
+// days past the last trusted time, so an operator restarting carekeepd with the clock a little
+// further on each time (+10 days here) had it trusted at each start, and retention deleted care
+// footage whose 90 days were not over. The daemon reads this machine's real boot id and
+// CLOCK_BOOTTIME (libfaketime, told not to fake the monotonic clocks, leaves CLOCK_BOOTTIME
+// alone), so these restarts are in the same boot: the boot clock says seconds passed, not 10
+// days. Like the cases above, this assumes the kernel does not report NTP synchronisation (this
+// VM's reports TIME_ERROR): NTP vouches for a clock up to 366 days on.
+TEST_CASE("carekeepd restarted twice in the same boot with the clock 10 days ahead keeps deletion paused and "
+          "clock_untrusted open, and deletes nothing",
+          "[rtsp][slow][retention][clock]") {
+  test::TempDir dir;
+  test::RtspTestServer server;
+  Site site{dir / "media", dir / "index.db", "\"00:00-24:00\"", 5, server.url()};
+  auto now = SystemClock{}.now();
+  std::vector<Seeded> soon;  // care footage protected 5 more days: due on a clock 10 days ahead
+  std::vector<Seeded> later;
+  {
+    Seeder seed(site.database, site.storage);
+    for (int i = 0; i < 2; ++i)
+      soon.push_back(seed.add(now - std::chrono::days(85) + std::chrono::minutes(i), 100'000,
+                              now + std::chrono::days(5)));
+    for (int i = 0; i < 2; ++i)
+      later.push_back(seed.add(now - std::chrono::days(10) + std::chrono::minutes(i), 100'000,
+                               now + std::chrono::days(80)));
+  }
+  auto config = dir / "carekeep.toml";
+  test::write_text(config, config_text(site));
+  auto wrapper = test::daemon_on_faked_clock(CAREKEEPD_BIN, dir.path(), "+0d");
+  const auto this_boot = boot_id();
+  REQUIRE_FALSE(this_boot.empty());
+
+  {  // On the real clock: trusted, and the reference is saved with this boot.
+    test::DaemonProcess first{wrapper, config, dir / "daemon1.log"};
+    first.start();
+    REQUIRE(first.wait_for_log("retention_pass trigger=start", 20s));
+    INFO(first.log_text());
+    CHECK(first.log_text().find("deletion_paused") == std::string::npos);
+    first.signal(SIGTERM);
+    REQUIRE(first.wait(10s) == 0);
+  }
+  auto trusted = clock_trust(site.database);
+  REQUIRE(trusted);
+  CHECK(trusted->trusted);
+  CHECK(trusted->boot_id == this_boot);
+  CHECK(trusted->boottime);
+  CHECK(intact(site.database, soon));
+
+  test::write_text(dir / "faketime", "+10d\n");
+  for (const char* name : {"daemon2.log", "daemon3.log"}) {
+    CAPTURE(name);
+    test::DaemonProcess restarted{wrapper, config, dir / name};
+    restarted.start();
+    REQUIRE(restarted.wait_for_log("retention_pass trigger=start", 20s));
+    {
+      INFO(restarted.log_text());
+      CHECK(restarted.log_text().find("retention_pass trigger=start deleted=0") != std::string::npos);
+      CHECK(restarted.log_text().find("paused=\"") != std::string::npos);
+    }
+    auto alert = find_alert(site.database, "clock_untrusted", true);
+    REQUIRE(alert);
+    INFO(alert->message);
+    CHECK(alert->severity == alerts::Severity::Critical);
+    if (std::string(name) == "daemon2.log")  // the third start says the previous run left it untrusted
+      CHECK(alert->message.find("restarted in the same boot") != std::string::npos);
+    restarted.signal(SIGTERM);
+    REQUIRE(restarted.wait(10s) == 0);
+    auto left = clock_trust(site.database);
+    REQUIRE(left);
+    CHECK_FALSE(left->trusted);
+    CHECK(left->reference < now + std::chrono::days(1));  // still the last real time
+    CHECK(left->boot_id == this_boot);
+  }
+  CHECK(intact(site.database, soon));
+  CHECK(intact(site.database, later));
 }
 
 TEST_CASE("carekeepd on a clock 10 years behind, or stepped an hour either way, restarted while still wrong: no "

@@ -226,6 +226,13 @@ TEST_CASE("entries appended by hand must still be legal changes", "[db]") {
   SECTION("dated after the protection ended, which is in the future") {
     forged.time = kT0 + std::chrono::days{91};
   }
+  SECTION("dated after the protection ended, in the future, on a row marked suspect_clock") {
+    // A date ahead is a note only for the recording's own entries: a deletion dated ahead is
+    // never explained by a suspect clock (retention does not delete on one).
+    site.sql("update segment set suspect_clock = 1 where id = " + site.id(0));
+    forged.record = index::segment_record(site.index.segment(site.ids[0]).value().value());
+    forged.time = kT0 + std::chrono::days{91};
+  }
   forged.hash = index::chain_entry_hash(forged);
   auto q = site.index.connection()
                .prepare("insert into chain_entry (chain, seq, time_us, kind, segment_id, record, prev_hash, hash) "
@@ -243,6 +250,7 @@ TEST_CASE("entries appended by hand must still be legal changes", "[db]") {
   REQUIRE_FALSE(findings.empty());
   auto text = all(findings);
   CHECK((contains(text, "before its protection ended") || contains(text, "after the time of this check")));
+  for (const auto& f : findings) CHECK_FALSE(f.note);
 }
 
 TEST_CASE("holds are chained in the box chain and edits of them are named", "[db]") {
