@@ -16,5 +16,6 @@ extern const std::string_view kMigration0005Sql;  // migrations/0005_clock_trust
 extern const std::string_view kMigration0006Sql;  // migrations/0006_evidence_chain.sql (run by schema.cpp)
 extern const std::string_view kMigration0007Sql;  // migrations/0007_config_history.sql
 extern const std::string_view kMigration0008Sql;  // migrations/0008_inspector_holds.sql
+extern const std::string_view kMigration0009Sql;  // migrations/0009_web_accounts.sql
 
 }  // namespace carekeep::index::embedded

@@ -22,7 +22,7 @@ Status migrate_0006(sqlite::Connection& db) {
 const sqlite::SchemaHistory& schema_history() {
   // Append only: an entry's position is the version it produces, and released files depend on
   // it. Frozen copies of each version live in tests/data/schema/ for the migration test.
-  static const std::array<sqlite::Migration, 8> kMigrations{{
+  static const std::array<sqlite::Migration, 9> kMigrations{{
       {"0001_initial", embedded::kMigration0001Sql},
       {"0002_retention", embedded::kMigration0002Sql},
       {"0003_content", embedded::kMigration0003Sql},
@@ -31,6 +31,7 @@ const sqlite::SchemaHistory& schema_history() {
       {"0006_evidence_chain", std::function<Status(sqlite::Connection&)>(migrate_0006)},
       {"0007_config_history", embedded::kMigration0007Sql},
       {"0008_inspector_holds", embedded::kMigration0008Sql},
+      {"0009_web_accounts", embedded::kMigration0009Sql},
   }};
   static const sqlite::SchemaHistory kHistory{kApplicationId, kMigrations};
   return kHistory;
