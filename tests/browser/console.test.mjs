@@ -37,10 +37,23 @@ let browser;
 
 function cleanup() {
   for (const child of children) {
-    if (child.exitCode === null) child.kill('SIGTERM');
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   }
 }
 process.on('exit', cleanup);
+
+// Stops every child and waits (at most 20 s) until they have exited, before their files go.
+async function stopAll() {
+  const exits = children.map((child) =>
+    child.exitCode !== null || child.signalCode !== null
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          child.once('exit', resolve);
+          setTimeout(resolve, 20000);
+        }));
+  cleanup();
+  await Promise.all(exits);
+}
 
 // Resolves when `predicate(text)` holds for what the stream has said so far.
 function waitFor(getText, predicate, what, ms = 30000) {
@@ -180,6 +193,6 @@ cameras = ["play-1"]
   process.exitCode = 1;
 } finally {
   if (browser) await browser.close();
-  cleanup();
-  if (!process.env.KEEP) rmSync(work, { recursive: true, force: true });
+  await stopAll();
+  if (!process.env.KEEP) rmSync(work, { recursive: true, force: true, maxRetries: 3 });
 }
