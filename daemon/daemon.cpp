@@ -489,6 +489,7 @@ class Daemon {
     settings.fingerprint_sha256 = certificate ? certificate->fingerprint_sha256 : std::string();
     settings.site_name = config_.site.name;
     settings.session_idle = std::chrono::minutes(config_.web.session_idle_minutes);
+    settings.zone = zone_;
     auto console = std::make_unique<web::Console>(console_backend_, clock_, web::AllowList::from_config(config_.web.allow),
                                                   std::move(settings));
     auto server = WebServer::start(io_, config_.web, std::move(certificate), std::move(console));

@@ -297,7 +297,7 @@ Response Console::overview(const Request& request, const Session& session) {
   if (s.updated == UtcTime{} || now - s.updated > kStaleAfter)
     body += "<p class=\"error\" role=\"alert\">" + html_escape(t(Msg::StatusStale)) + "</p>\n";
   else
-    body += "<p class=\"updated\">" + html_escape(t(Msg::UpdatedAt)) + " " + html_escape(format_utc_iso(s.updated)) + "</p>\n";
+    body += "<p class=\"updated\">" + html_escape(t(Msg::UpdatedAt)) + " " + html_escape(format_local_iso(s.updated, settings_.zone)) + "</p>\n";
 
   body += "<section aria-labelledby=\"cameras\">\n<h2 id=\"cameras\">" + html_escape(t(Msg::Cameras)) +
           "</h2>\n<ul class=\"tiles\">\n";
@@ -349,7 +349,7 @@ Response Console::overview(const Request& request, const Session& session) {
       body += "<li class=\"alert " + std::string(alerts::to_string(a.severity)) + "\" data-alert=\"" +
               std::to_string(a.id) + "\"><span class=\"severity\">" + html_escape(t(severity_msg(a.severity))) +
               "</span> <code>" + html_escape(a.kind) + "</code> " + html_escape(a.subject) + ": " +
-              html_escape(a.message) + " <time>" + html_escape(format_utc_iso(a.raised)) + "</time>";
+              html_escape(a.message) + " <time>" + html_escape(format_local_iso(a.raised, settings_.zone)) + "</time>";
       if (a.acknowledged) {
         body += " <span class=\"acked\">" + html_escape(t(Msg::AlertAcknowledged)) + " (" +
                 html_escape(a.acknowledged_by) + ")</span>";

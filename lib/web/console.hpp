@@ -44,6 +44,7 @@ struct ConsoleSettings {
   std::string fingerprint_sha256;   // shown on the login page
   std::string site_name;            // [site] name, in the page title
   std::chrono::minutes session_idle{30};
+  TimeZone zone = TimeZone::utc();  // the site's: times on the pages are local
 };
 
 inline constexpr std::string_view kSessionCookie = "ck_session";

@@ -365,6 +365,12 @@ TEST_CASE("web: over HTTPS the daemon serves the certificate it made, whose fing
   bool secure = false;
   for (const auto& c : reply.cookies()) secure |= c.find("; Secure") != std::string::npos;
   CHECK(secure);
+  // carekeep status shows the same fingerprint (the person compares it with the browser's).
+  auto cli = test::run_command(std::string(CAREKEEP_CLI_PATH) + " --config " + (dir / "carekeep.toml").string() +
+                               " status 2>&1");
+  INFO(cli.out);
+  CHECK(cli.out.find("web console: https://127.0.0.1:0 (port " + std::to_string(port) + "); certificate SHA-256 " +
+                     s->web->fingerprint_sha256) != std::string::npos);
   daemon.signal(SIGTERM);
   CHECK(daemon.wait(20s) == 0);
 }

@@ -80,6 +80,7 @@ struct Fixture {
     s.https = https;
     s.fingerprint_sha256 = "AB:CD";
     s.site_name = "阳光托育点";
+    s.zone = TimeZone::locate("Asia/Shanghai").value();
     return s;
   }
 
@@ -294,6 +295,7 @@ TEST_CASE("web: the overview shows tiles, zones, storage and alerts in Chinese a
   CHECK(page.body.find("无画面覆盖") != std::string::npos);
   CHECK(page.body.find("120.5") != std::string::npos);
   CHECK(page.body.find("yard down") != std::string::npos);
+  CHECK(page.body.find("2027-01-15T16:00:00+08:00") != std::string::npos);  // local time of the site
   bool viewed = false;
   for (const auto& l : f.backend.log) viewed |= l.action == "page_view" && l.user == "web:op";
   CHECK(viewed);
