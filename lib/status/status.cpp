@@ -165,6 +165,11 @@ Result<DaemonStatus> from_json(const nlohmann::json& in) {
         if (c.contains("bitrate_bps")) {
           CameraLive l;
           r.get_time("since_us", l.since);
+          // A status written before since_us existed (a daemon of an older version, during an
+          // upgrade) has only the local ISO 8601 text, whose offset makes it exact.
+          if (!l.since && c.contains("since") && c.at("since").is_string()) {
+            if (auto t = parse_cli_time(c.at("since").get<std::string>(), TimeZone::utc())) l.since = *t;
+          }
           r.get("cause", l.cause);
           r.get("reason", l.reason);
           r.get("detail", l.detail);

@@ -103,6 +103,15 @@ TEST_CASE("status: an older file without the new keys reads with defaults", "[st
   CHECK(back->zones.empty());
 }
 
+TEST_CASE("status: a camera's since without since_us (an older daemon) is read from its ISO text", "[status]") {
+  auto back = status::parse(
+      R"({"cameras": [{"camera": "c", "up": true, "since": "2026-11-20T08:05:00+08:00", "bitrate_bps": 1}]})");
+  REQUIRE(back);
+  REQUIRE(back->cameras[0].live);
+  REQUIRE(back->cameras[0].live->since);
+  CHECK(format_utc_iso(*back->cameras[0].live->since) == "2026-11-20T00:05:00Z");
+}
+
 TEST_CASE("status: hostile or broken status text is refused with the key named", "[status]") {
   CHECK(!status::parse("not json"));
   CHECK(!status::parse("[1,2]"));
