@@ -354,6 +354,13 @@ Check check_daemon(const config::Config& config, UtcTime now, std::chrono::secon
   }
   c.finding = "carekeepd (pid " + std::to_string(pid) + ") is running: " + std::to_string(up) + " of " +
               std::to_string(enabled) + " cameras recording";
+  // The console's certificate: what a person compares with the browser's warning (issue 16).
+  if (status->web) {
+    c.finding += "; web console " + std::string(status->web->https ? "https" : "http") + "://" + status->web->listen +
+                 " (port " + std::to_string(status->web->port) + ")";
+    if (!status->web->fingerprint_sha256.empty())
+      c.finding += ", certificate SHA-256 " + status->web->fingerprint_sha256;
+  }
   if (enabled == 0 || up < enabled) {
     c.verdict = Verdict::Fail;
     std::string names;

@@ -494,7 +494,8 @@ Command add_status(CLI::App& parent) {
                 "disk: {total_bytes, free_bytes} | null, forecast_care_days: number | null, disk_health: {checked_us, "
                 "stale, source, reason, disks: [{device, model, serial, verdict, reason, temperature_c, findings}]} "
                 "| null, alerts: [{id, kind, "
-                "subject, severity, message, raised, acknowledged, acknowledged_by}]}; more keys may be added");
+                "subject, severity, message, raised, acknowledged, acknowledged_by}], web: {listen, port, https, "
+                "fingerprint_sha256} | null}; more keys may be added");
   return Command{app, [options](Context& context) { return run_status(*options, context); }};
 }
 

@@ -371,6 +371,10 @@ TEST_CASE("web: over HTTPS the daemon serves the certificate it made, whose fing
   INFO(cli.out);
   CHECK(cli.out.find("web console: https://127.0.0.1:0 (port " + std::to_string(port) + "); certificate SHA-256 " +
                      s->web->fingerprint_sha256) != std::string::npos);
+  auto doctor = test::run_command(std::string(CAREKEEP_CLI_PATH) + " --config " + (dir / "carekeep.toml").string() +
+                                  " doctor --json 2>&1");
+  INFO(doctor.out);
+  CHECK(doctor.out.find("certificate SHA-256 " + s->web->fingerprint_sha256) != std::string::npos);
   daemon.signal(SIGTERM);
   CHECK(daemon.wait(20s) == 0);
 }
