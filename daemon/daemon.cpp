@@ -35,7 +35,7 @@
 #include "retention/deleter.hpp"
 #include "retention/protection.hpp"
 #include "retention/storage.hpp"
-#include "alerts_status.hpp"
+#include "status/status.hpp"
 #include "retention_task.hpp"
 #include "disk_health_task.hpp"
 #include "coverage_task.hpp"
@@ -47,6 +47,9 @@
 #include "summary_task.hpp"
 #include "signing/trust.hpp"
 #include "webhook.hpp"
+#include "web_server.hpp"
+#include "web/certificate.hpp"
+#include "web/console.hpp"
 #include "control_server.hpp"
 #include "export/digest.hpp"
 #include "export/hold.hpp"
@@ -187,6 +190,8 @@ class SharedCalendar {
   std::shared_ptr<const care::CareCalendar> calendar_;
 };
 
+std::string hostname();
+
 class Daemon {
  public:
   Daemon(config::Config config, std::filesystem::path config_path, index::Index index, fs::LockFile lock,
@@ -269,6 +274,7 @@ class Daemon {
     digests_.start();  // the daily signed digest that leaves the box ([evidence] digest_time)
     summaries_.configure(config_);
     summaries_.start();  // the daily summary to every webhook ([alerts] summary_time), a missed one now
+    start_web();  // before the first status: it shows the console's address and fingerprint
     write_status();
     start_metrics();
     start_control();
@@ -425,10 +431,85 @@ class Daemon {
     }
     metrics_ = std::move(*server);
     metrics_->add_source([this](Exposition& out) {
-      add_status_metrics(out, last_status_, config_.site.storage, SystemClock{}.now());
+      add_status_metrics(out, last_status_, last_status_json_, config_.site.storage, SystemClock{}.now());
       add_zone_metrics(out, index_, config_, last_status_, SystemClock{}.now());
     });
     log::info("metrics_listening", {{"listen", config_.metrics.listen}, {"port", std::to_string(metrics_->port())}});
+  }
+
+  // What the console (lib/web) reads and changes, on the loop thread. Writes commit the
+  // catalog's batch first, as alerts do: they must not ride in a batch the index may refuse.
+  class ConsoleBackend final : public web::Backend {
+   public:
+    explicit ConsoleBackend(Daemon& d) : d_(d) {}
+    status::DaemonStatus status() override {
+      auto s = d_.last_status_;
+      s.alerts = d_.alerts_.open();  // acknowledgements made a moment ago included
+      std::vector<std::string> zone_ids;
+      for (const auto& zone : d_.config_.zones) zone_ids.push_back(zone.id);
+      s.zones = status::zones_covered(zone_ids, s.alerts);
+      return s;
+    }
+    Result<std::optional<index::WebAccountRow>> account(std::string_view name) override {
+      return d_.index_.web_account(name);
+    }
+    Status acknowledge_alert(std::int64_t id, std::string_view by) override {
+      if (auto st = d_.catalog_.commit_batch(); !st) return st;
+      return alerts::acknowledge_as(d_.index_, id, SystemClock{}.now(), static_cast<std::int64_t>(::getuid()), by);
+    }
+    void log_access(std::string_view action, std::string_view user, std::string_view arguments,
+                    std::string_view result) override {
+      index::NewAccessEntry entry;
+      entry.time = SystemClock{}.now();
+      entry.uid = static_cast<std::int64_t>(::getuid());
+      entry.user = std::string(user);
+      entry.action = std::string(action);
+      entry.arguments = std::string(arguments);
+      entry.result = std::string(result);
+      if (auto committed = d_.catalog_.commit_batch(); !committed) {
+        log::error("access_log_write_failed", {{"action", entry.action}, {"error", committed.error().message}});
+        return;
+      }
+      if (auto logged = d_.index_.append_access_log(entry); !logged)
+        log::error("access_log_write_failed", {{"action", entry.action}, {"error", logged.error().message}});
+    }
+
+   private:
+    Daemon& d_;
+  };
+
+  // [web] listen: the operator's console (web_server.hpp, lib/web); a change needs a restart.
+  void start_web() {
+    if (config_.web.listen.empty()) return;
+    std::optional<web::Certificate> certificate;
+    if (config_.web.https) {
+      auto made = web::load_or_create_certificate(config_.site.database.parent_path(), hostname());
+      if (!made) {  // recording matters more than the console: go on without it
+        log::error("web_unavailable", {{"error", made.error().message}});
+        return;
+      }
+      certificate = std::move(*made);
+    }
+    web::ConsoleSettings settings;
+    settings.language = web::parse_language(config_.web.language);
+    settings.https = config_.web.https;
+    settings.fingerprint_sha256 = certificate ? certificate->fingerprint_sha256 : std::string();
+    settings.site_name = config_.site.name;
+    settings.session_idle = std::chrono::minutes(config_.web.session_idle_minutes);
+    settings.zone = zone_;
+    auto console = std::make_unique<web::Console>(console_backend_, clock_, web::AllowList::from_config(config_.web.allow),
+                                                  std::move(settings));
+    auto server = WebServer::start(io_, config_.web, std::move(certificate), std::move(console));
+    if (!server) {
+      log::error("web_unavailable", {{"listen", config_.web.listen}, {"error", server.error().message}});
+      return;
+    }
+    web_ = std::move(*server);
+    auto st = web_->status();
+    log::info("web_listening", {{"listen", config_.web.listen},
+                                {"port", std::to_string(st.port)},
+                                {"scheme", st.https ? "https" : "http"},
+                                {"fingerprint_sha256", st.fingerprint_sha256}});
   }
 
   // [access] socket: the CLI of inspectors and operators reaches the daemon here
@@ -470,6 +551,7 @@ class Daemon {
     status_timer_.cancel();
     watchdog_timer_.cancel();
     if (metrics_) metrics_->stop();
+    if (web_) web_->stop();
     retention_.stop();
     disk_health_.stop();
     signals_.cancel();
@@ -593,14 +675,15 @@ class Daemon {
     });
   }
 
-  // status.json beside the index: what `carekeep status` shows about live cameras.
+  // status.json beside the index: what `carekeep status` shows about live cameras. The typed
+  // part is lib/status's; retention, SMART and content add the sections they own.
   void write_status() {
     auto now = SystemClock{}.now();
     auto steady = std::chrono::steady_clock::now();
-    nlohmann::json cameras = nlohmann::json::array();
+    status::DaemonStatus typed;
     int up = 0;
     for (const auto& camera : config_.cameras) {
-      nlohmann::json entry{{"camera", camera.id}, {"name", camera.name}, {"enabled", camera.enabled}};
+      status::Camera entry{camera.id, camera.name, camera.enabled, false, std::nullopt};
       auto it = recorders_.find(camera.id);
       if (it != recorders_.end()) {
         auto snap = it->second->snapshot();
@@ -616,62 +699,63 @@ class Daemon {
         rates.frames = snap.frames;
         rates.at = steady;
         if (snap.up) ++up;
-        entry["up"] = snap.up;
-        entry["since"] = snap.since == UtcTime{} ? nlohmann::json(nullptr) : nlohmann::json(format_local_iso(snap.since, zone_));
-        entry["cause"] = snap.cause ? nlohmann::json(std::string(ingest::to_string(*snap.cause))) : nlohmann::json(nullptr);
-        entry["reason"] = snap.cause ? nlohmann::json(std::string(ingest::describe(*snap.cause))) : nlohmann::json(nullptr);
-        entry["detail"] = text::redact_urls_in(snap.detail);
+        entry.up = snap.up;
+        status::CameraLive live;
+        if (snap.since != UtcTime{}) live.since = snap.since;
+        if (snap.cause) {
+          live.cause = std::string(ingest::to_string(*snap.cause));
+          live.reason = std::string(ingest::describe(*snap.cause));
+        }
+        live.detail = text::redact_urls_in(snap.detail);
         // cause disk_error: which fault the write met ("full", "read_only", ...), typed at the write.
-        entry["disk_fault"] = snap.cause == ingest::DownCause::DiskError && snap.disk_fault != DiskFault::None
-                                  ? nlohmann::json(std::string(to_string(snap.disk_fault)))
-                                  : nlohmann::json(nullptr);
-        entry["bitrate_bps"] = static_cast<std::int64_t>(rates.bitrate_bps);
-        entry["fps"] = std::round(rates.fps * 10) / 10;
-        entry["bytes"] = snap.bytes;
-        entry["frames"] = snap.frames;
-        entry["reconnects"] = snap.reconnects;
-        entry["codec"] = snap.video_codec;
-        entry["width"] = snap.width;
-        entry["height"] = snap.height;
-        entry["last_segment"] = snap.last_segment.string();
-        entry["content"] = content_.status(camera.id);
-      } else {
-        entry["up"] = false;
+        if (snap.cause == ingest::DownCause::DiskError && snap.disk_fault != DiskFault::None)
+          live.disk_fault = std::string(to_string(snap.disk_fault));
+        live.bitrate_bps = static_cast<std::int64_t>(rates.bitrate_bps);
+        live.fps = std::round(rates.fps * 10) / 10;
+        live.bytes = snap.bytes;
+        live.frames = snap.frames;
+        live.reconnects = snap.reconnects;
+        live.codec = snap.video_codec;
+        live.width = snap.width;
+        live.height = snap.height;
+        live.last_segment = snap.last_segment.string();
+        entry.live = std::move(live);
       }
-      cameras.push_back(std::move(entry));
+      typed.cameras.push_back(std::move(entry));
     }
     struct statvfs vfs{};
-    nlohmann::json disk = nullptr;
     if (::statvfs(config_.site.storage.c_str(), &vfs) == 0) {
-      disk = {{"total_bytes", static_cast<std::uint64_t>(vfs.f_blocks) * vfs.f_frsize},
-              {"free_bytes", static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize}};
+      typed.disk = status::Disk{static_cast<std::uint64_t>(vfs.f_blocks) * vfs.f_frsize,
+                                static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize};
     }
-    nlohmann::json status{{"pid", ::getpid()},
-                          {"daemon_run", daemon_run_},
-                          {"updated", format_local_iso(now, zone_)},
-                          {"updated_us", to_us(now)},
-                          {"running", !io_.stopped() && !recorders_.empty()},
-                          {"cameras", cameras},
-                          {"disk", disk}};
-    retention_.add_status(status);
-    disk_health_.add_status(status);
-    status["alerts"] = alerts_json(alerts_.open(), zone_);
-    last_status_ = status;
-    auto path = status_path(config_);
-    if (auto st = fs::write_file_atomic(path, status.dump(2) + "\n"); !st)
+    typed.pid = ::getpid();
+    typed.daemon_run = daemon_run_;
+    typed.updated = now;
+    typed.running = !io_.stopped() && !recorders_.empty();
+    typed.forecast_care_days = retention_.forecast_care_days();
+    typed.alerts = alerts_.open();
+    std::vector<std::string> zone_ids;
+    for (const auto& zone : config_.zones) zone_ids.push_back(zone.id);
+    typed.zones = status::zones_covered(zone_ids, typed.alerts);
+    if (web_) typed.web = web_->status();
+    nlohmann::json json = nlohmann::json::object();
+    status::to_json(typed, zone_, json);
+    // Sections their owners type: each camera's content checks, retention, forecast, SMART.
+    for (auto& entry : json["cameras"]) {
+      auto id = entry["camera"].get<std::string>();
+      if (recorders_.count(id) != 0) entry["content"] = content_.status(id);
+    }
+    retention_.add_status(json);
+    disk_health_.add_status(json);
+    last_status_ = std::move(typed);
+    last_status_json_ = json;
+    auto path = status::status_path(config_.site.database);
+    if (auto st = fs::write_file_atomic(path, json.dump(2) + "\n"); !st)
       log::warn("status_write_failed", {{"error", st.error().message}});
     std::string line = std::to_string(up) + "/" + std::to_string(config_.cameras.size()) + " cameras recording";
     sd_notifyf(0, "STATUS=%s", line.c_str());
   }
 
- public:
-  static std::filesystem::path status_path(const config::Config& config) {
-    auto path = config.site.database;
-    path.replace_filename("status.json");
-    return path;
-  }
-
- private:
   config::Config config_;
   std::filesystem::path config_path_;
   index::Index index_;
@@ -701,7 +785,10 @@ class Daemon {
   std::map<std::string, CameraRates> rates_;
   std::unique_ptr<MetricsServer> metrics_;  // [metrics] listen; renders last_status_
   std::unique_ptr<ControlServer> control_;  // [access] socket
-  nlohmann::json last_status_;
+  ConsoleBackend console_backend_{*this};
+  std::unique_ptr<WebServer> web_;  // [web] listen
+  status::DaemonStatus last_status_;  // what write_status wrote last, typed
+  nlohmann::json last_status_json_;   // and as written (the sections other modules own)
   int exit_code_ = 0;
   AnchorTask anchors_{io_, index_, config_.site.database.parent_path(),
                      std::filesystem::absolute(config_path_).parent_path() / signing::kFingerprintFileName};

@@ -151,57 +151,54 @@ void add_process_metrics(Exposition& out) {
   out.sample("process_open_fds", fds);
 }
 
-void add_status_metrics(Exposition& out, const nlohmann::json& status, const std::filesystem::path& storage,
-                        UtcTime now) {
+void add_status_metrics(Exposition& out, const status::DaemonStatus& status, const nlohmann::json& sections,
+                        const std::filesystem::path& storage, UtcTime now) {
   struct Family {
     const char* name;
     const char* help;
     const char* type;
-    const char* key;  // in each camera entry of status.json
+    double (*value)(const status::Camera&);
   };
   static const Family kCameraFamilies[] = {
-      {"carekeep_camera_up", "1 while the camera is connected and recording, 0 otherwise.", "gauge", "up"},
+      {"carekeep_camera_up", "1 while the camera is connected and recording, 0 otherwise.", "gauge",
+       [](const status::Camera& c) { return c.up ? 1.0 : 0.0; }},
+      // Prometheus base unit: bytes
       {"carekeep_camera_receive_bytes_per_second", "Received video and audio bytes per second over the last 5 s.",
-       "gauge", "bitrate_bps"},
-      {"carekeep_camera_frames_per_second", "Video frames recorded per second over the last 5 s.", "gauge", "fps"},
+       "gauge", [](const status::Camera& c) { return c.live ? static_cast<double>(c.live->bitrate_bps) / 8 : 0.0; }},
+      {"carekeep_camera_frames_per_second", "Video frames recorded per second over the last 5 s.", "gauge",
+       [](const status::Camera& c) { return c.live ? c.live->fps : 0.0; }},
       {"carekeep_camera_reconnects_total", "Reconnections to the camera since the daemon started.", "counter",
-       "reconnects"},
+       [](const status::Camera& c) { return c.live ? static_cast<double>(c.live->reconnects) : 0.0; }},
       {"carekeep_camera_written_bytes_total", "Bytes of the camera's media written to segments since the daemon started.",
-       "counter", "bytes"},
+       "counter", [](const status::Camera& c) { return c.live ? static_cast<double>(c.live->bytes) : 0.0; }},
   };
-  const auto cameras = status.value("cameras", nlohmann::json::array());
   for (const auto& f : kCameraFamilies) {
     out.family(f.name, f.help, f.type);
-    for (const auto& camera : cameras) {
-      if (!camera.value("enabled", true)) continue;
-      const auto& value = camera.contains(f.key) ? camera.at(f.key) : nlohmann::json(nullptr);
-      double v = value.is_boolean() ? (value.get<bool>() ? 1 : 0) : value.is_number() ? value.get<double>() : 0;
-      if (std::string_view(f.key) == "bitrate_bps") v /= 8;  // Prometheus base unit: bytes
-      out.sample(f.name, {{"camera", camera.value("camera", std::string())}}, v);
+    for (const auto& camera : status.cameras) {
+      if (!camera.enabled) continue;
+      out.sample(f.name, {{"camera", camera.camera}}, f.value(camera));
     }
   }
   out.family("carekeep_camera_last_segment_age_seconds",
              "Seconds since the camera's newest closed segment was last written (absent before the first).", "gauge");
-  for (const auto& camera : cameras) {
-    auto relative = camera.value("last_segment", std::string());
-    if (relative.empty() || !camera.value("enabled", true)) continue;
+  for (const auto& camera : status.cameras) {
+    if (!camera.enabled || !camera.live || camera.live->last_segment.empty()) continue;
     std::error_code ec;
-    auto written = std::filesystem::last_write_time(storage / relative, ec);
+    auto written = std::filesystem::last_write_time(storage / camera.live->last_segment, ec);
     if (ec) continue;  // deleted by retention since; no age to tell
     auto at = std::chrono::file_clock::to_sys(written);
-    out.sample("carekeep_camera_last_segment_age_seconds", {{"camera", camera.value("camera", std::string())}},
+    out.sample("carekeep_camera_last_segment_age_seconds", {{"camera", camera.camera}},
                std::max(0.0, std::chrono::duration<double>(now - at).count()));
   }
-  const auto& disk = status.contains("disk") ? status.at("disk") : nlohmann::json(nullptr);
-  if (disk.is_object()) {
+  if (status.disk) {
     out.family("carekeep_storage_free_bytes", "Bytes the daemon may still write on the storage file system.", "gauge");
-    out.sample("carekeep_storage_free_bytes", disk.value("free_bytes", 0.0));
+    out.sample("carekeep_storage_free_bytes", static_cast<double>(status.disk->free_bytes));
     out.family("carekeep_storage_size_bytes", "Size of the storage file system in bytes.", "gauge");
-    out.sample("carekeep_storage_size_bytes", disk.value("total_bytes", 0.0));
+    out.sample("carekeep_storage_size_bytes", static_cast<double>(status.disk->total_bytes));
   }
-  // Open alerts by kind (status "alerts": lib/alerts' open list); kinds with none show 0 so
-  // that an alert rule sees the series drop, not vanish.
-  if (status.contains("alerts") && status.at("alerts").is_array()) {
+  // Open alerts by kind (lib/alerts' open list); kinds with none show 0 so that an alert rule
+  // sees the series drop, not vanish.
+  {
     static const char* kKinds[] = {"camera_offline",     "zone_uncovered",     "disk_low",
                                    "disk_full",          "disk_readonly",      "disk_error",
                                    "storage_not_writable",
@@ -210,13 +207,19 @@ void add_status_metrics(Exposition& out, const nlohmann::json& status, const std
                                    "footage_missing"};
     std::map<std::string, double> open;
     for (const char* kind : kKinds) open[kind] = 0;
-    for (const auto& alert : status.at("alerts")) open[alert.value("kind", std::string("unknown"))] += 1;
+    for (const auto& alert : status.alerts) open[alert.kind] += 1;
     out.family("carekeep_alerts_open", "Alerts open now, by kind.", "gauge");
     for (const auto& [kind, count] : open) out.sample("carekeep_alerts_open", {{"kind", kind}}, count);
   }
+  if (status.forecast_care_days) {
+    out.family("carekeep_forecast_care_days",
+               "Days of care-hours footage the storage holds at the recent recording rate.", "gauge");
+    out.sample("carekeep_forecast_care_days", *status.forecast_care_days);
+  }
+  const auto& json = sections.is_object() ? sections : nlohmann::json::object();
   // SMART health of the storage's disks (status "disk_health", from carekeep-smart's smart.json).
-  if (status.contains("disk_health") && status.at("disk_health").is_object()) {
-    const auto& health = status.at("disk_health");
+  if (json.contains("disk_health") && json.at("disk_health").is_object()) {
+    const auto& health = json.at("disk_health");
     if (health.contains("disks") && health.at("disks").is_array() && !health.at("disks").empty()) {
       out.family("carekeep_disk_smart_status",
                  "SMART health of each disk under the storage: 0 healthy, 1 warning, 2 failing, -1 no SMART data.",
@@ -233,13 +236,8 @@ void add_status_metrics(Exposition& out, const nlohmann::json& status, const std
       out.sample("carekeep_disk_smart_checked_timestamp_seconds", health.at("checked_us").get<double>() / 1e6);
     }
   }
-  if (status.contains("forecast_care_days") && status.at("forecast_care_days").is_number()) {
-    out.family("carekeep_forecast_care_days",
-               "Days of care-hours footage the storage holds at the recent recording rate.", "gauge");
-    out.sample("carekeep_forecast_care_days", status.at("forecast_care_days").get<double>());
-  }
-  if (status.contains("retention") && status.at("retention").is_object()) {
-    const auto& r = status.at("retention");
+  if (json.contains("retention") && json.at("retention").is_object()) {
+    const auto& r = json.at("retention");
     if (r.contains("last_pass_us") && r.at("last_pass_us").is_number()) {
       out.family("carekeep_retention_last_pass_timestamp_seconds", "When the last retention pass ran (unix time).",
                  "gauge");
@@ -257,7 +255,7 @@ void add_status_metrics(Exposition& out, const nlohmann::json& status, const std
   }
   out.family("carekeep_status_age_seconds", "Seconds since the daemon last refreshed its status (every 5 s).", "gauge");
   out.sample("carekeep_status_age_seconds",
-             std::max(0.0, std::chrono::duration<double>(now - from_us(status.value("updated_us", to_us(now)))).count()));
+             std::max(0.0, std::chrono::duration<double>(now - status.updated).count()));
 }
 
 struct MetricsServer::Impl : std::enable_shared_from_this<Impl> {

@@ -19,6 +19,7 @@
 
 #include "base/error.hpp"
 #include "base/time.hpp"
+#include "status/status.hpp"
 
 namespace carekeep::daemon {
 
@@ -45,12 +46,14 @@ class Exposition {
 // Standard process metrics from /proc/self: resident memory, CPU seconds, start time, open fds.
 void add_process_metrics(Exposition& out);
 
-// Camera and storage metrics from the daemon's status (the object it writes to status.json
-// every 5 s): per camera up, bitrate, frame rate, reconnects, bytes, last segment age; the
-// storage file system's free and total bytes. Last segment age is the age of the newest
-// closed segment file's modification time (`storage` / its relative path).
-void add_status_metrics(Exposition& out, const nlohmann::json& status, const std::filesystem::path& storage,
-                        UtcTime now);
+// Camera and storage metrics from the daemon's status (lib/status, what it writes to
+// status.json every 5 s): per camera up, bitrate, frame rate, reconnects, bytes, last segment
+// age; the storage file system's free and total bytes; open alerts; the forecast. SMART and
+// retention come from the sections their modules own in `sections` (status.json as written).
+// Last segment age is the age of the newest closed segment file's modification time
+// (`storage` / its relative path).
+void add_status_metrics(Exposition& out, const status::DaemonStatus& status, const nlohmann::json& sections,
+                        const std::filesystem::path& storage, UtcTime now);
 
 class MetricsServer {
  public:

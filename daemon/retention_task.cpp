@@ -509,6 +509,11 @@ void RetentionTask::check_disk_low(const retention::StorageState& state) {
   }
 }
 
+std::optional<double> RetentionTask::forecast_care_days() const {
+  if (forecast_ && forecast_->care_days) return std::floor(*forecast_->care_days * 10) / 10;
+  return std::nullopt;
+}
+
 void RetentionTask::add_status(nlohmann::json& status) const {
   status["retention"] = {
       {"last_pass_us", last_pass_ ? nlohmann::json(to_us(*last_pass_)) : nlohmann::json(nullptr)},
@@ -519,11 +524,6 @@ void RetentionTask::add_status(nlohmann::json& status) const {
       {"recording_paused_outside_care", recording_paused_},
       {"clock_trusted", clock_trusted_},
       {"clock_reason", clock_reason_}};
-  if (forecast_ && forecast_->care_days) {
-    status["forecast_care_days"] = std::floor(*forecast_->care_days * 10) / 10;
-  } else {
-    status["forecast_care_days"] = nullptr;
-  }
   status["retention"]["executing"] =
       running_ ? nlohmann::json{{"trigger", running_->trigger},
                                 {"handled", running_->execution->handled()},

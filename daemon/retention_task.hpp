@@ -81,8 +81,11 @@ class RetentionTask {
   // Whether the clock guard trusts the wall clock (the sink marks footage suspect_clock when not).
   bool clock_trusted() const { return guard_.trusted(); }
 
-  // Adds "retention", "forecast_care_days" and "forecast" to status.json.
+  // Adds "retention" and "forecast" to status.json.
   void add_status(nlohmann::json& status) const;
+  // Days of care footage the storage holds at the recent rate, one decimal (rounded down);
+  // unset before there is a rate (lib/status's forecast_care_days).
+  std::optional<double> forecast_care_days() const;
 
   // A pass now (tests; the task triggers its own otherwise). While a plan is being carried
   // out the pass follows it.

@@ -9,14 +9,11 @@
 
 namespace carekeep::daemon {
 
-void add_zone_metrics(Exposition& out, index::Index& index, const config::Config& config, const nlohmann::json& status,
+void add_zone_metrics(Exposition& out, index::Index& index, const config::Config& config, const status::DaemonStatus& status,
                       UtcTime now) {
   std::set<std::string> uncovered;
-  if (status.contains("alerts") && status.at("alerts").is_array()) {
-    for (const auto& alert : status.at("alerts")) {
-      if (alert.value("kind", std::string()) == "zone_uncovered") uncovered.insert(alert.value("subject", std::string()));
-    }
-  }
+  for (const auto& zone : status.zones)
+    if (!zone.covered) uncovered.insert(zone.zone);
   out.family("carekeep_zone_covered", "1 unless the zone is uncovered during care hours now (zone_uncovered alert).",
              "gauge");
   for (const auto& zone : config.zones) {

@@ -3,19 +3,18 @@
 // loop thread at each scrape; blocks on one coverage computation over today's index rows.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include "base/time.hpp"
 #include "config/config.hpp"
 #include "index/index.hpp"
 #include "metrics_server.hpp"
+#include "status/status.hpp"
 
 namespace carekeep::daemon {
 
-// Covered now = no open zone_uncovered alert for the zone (status "alerts"; the coverage
-// task raises it within 5 s during care hours). Gap seconds = coverage::compute_gaps over
+// Covered now = the status's zones[] (lib/status: no open zone_uncovered alert for the zone;
+// the coverage task raises it within 5 s during care hours). Gap seconds = coverage::compute_gaps over
 // [local midnight, now) of the site's time zone.
-void add_zone_metrics(Exposition& out, index::Index& index, const config::Config& config, const nlohmann::json& status,
+void add_zone_metrics(Exposition& out, index::Index& index, const config::Config& config, const status::DaemonStatus& status,
                       UtcTime now);
 
 }  // namespace carekeep::daemon

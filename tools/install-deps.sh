@@ -39,6 +39,11 @@ packages=(
   dpkg-dev lintian
   # retention tests: the daemon on a clock 10 years ahead (libfaketime, preloaded into carekeepd only)
   faketime
+  # web console browser test (tests/browser): node runs console.test.mjs with playwright-core,
+  # which npm installs from tests/browser/package-lock.json (npm_ci below); it drives chromium
+  # (above). npm is installed below only when nodejs did not bring it (a nodejs built with npm
+  # inside conflicts with Debian's npm package).
+  nodejs
   # SMART: carekeep-smart and carekeep doctor run smartctl; the probe tests ask it about this
   # machine's own disk (findmnt, lsblk: util-linux, mkfs.ext4 for a loop-mounted image: e2fsprogs)
   smartmontools util-linux e2fsprogs
@@ -51,8 +56,26 @@ for p in "${packages[@]}"; do
   fi
 done
 
+# The browser test's npm packages, exactly as the lockfile pins them (never a browser download:
+# playwright-core drives Debian's chromium).
+npm_ci() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
+  if ! command -v npm >/dev/null 2>&1; then
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "install-deps: npm is missing; run this script as root, or apt-get install npm" >&2
+      return 1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm
+  fi
+  if [ -f "$dir/package-lock.json" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) && echo "install-deps: npm ci in tests/browser done"
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages already installed"
+  npm_ci
   exit 0
 fi
 
@@ -70,3 +93,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
 echo "install-deps: done"
+npm_ci

@@ -230,7 +230,55 @@ nlohmann::ordered_json to_json(const Alert& alert, const TimeZone& zone) {
           {"last_seen_us", to_us(alert.last_seen)},
           {"resolved", local_or_null(alert.resolved)},
           {"acknowledged", local_or_null(alert.acknowledged)},
-          {"acknowledged_by", alert.acknowledged ? nlohmann::ordered_json(alert.acknowledged_by) : nlohmann::ordered_json(nullptr)}};
+          {"acknowledged_by", alert.acknowledged ? nlohmann::ordered_json(alert.acknowledged_by) : nlohmann::ordered_json(nullptr)},
+          {"resolved_us", alert.resolved ? nlohmann::ordered_json(to_us(*alert.resolved)) : nlohmann::ordered_json(nullptr)},
+          {"acknowledged_us",
+           alert.acknowledged ? nlohmann::ordered_json(to_us(*alert.acknowledged)) : nlohmann::ordered_json(nullptr)}};
+}
+
+Result<Alert> from_json(const nlohmann::json& in) {
+  if (!in.is_object()) return fail(ErrorKind::InvalidArgument, "an alert is not a JSON object");
+  auto want = [&](const char* key, nlohmann::json::value_t type) -> Result<const nlohmann::json*> {
+    auto it = in.find(key);
+    bool ok = it != in.end() && (it->type() == type || (type == nlohmann::json::value_t::number_integer &&
+                                                         it->type() == nlohmann::json::value_t::number_unsigned));
+    if (!ok) return fail(ErrorKind::InvalidArgument, std::string("alert key \"") + key + "\" is missing or of the wrong type");
+    return &*it;
+  };
+  auto optional_us = [&](const char* key) -> Result<std::optional<UtcTime>> {
+    auto it = in.find(key);
+    if (it == in.end() || it->is_null()) return std::optional<UtcTime>{};
+    if (!it->is_number_integer()) return fail(ErrorKind::InvalidArgument, std::string("alert key \"") + key + "\" is not an integer");
+    return std::optional<UtcTime>{from_us(it->get<std::int64_t>())};
+  };
+  using T = nlohmann::json::value_t;
+  Alert a;
+  auto id = want("id", T::number_integer);
+  auto kind = want("kind", T::string);
+  auto subject = want("subject", T::string);
+  auto severity = want("severity", T::string);
+  auto message = want("message", T::string);
+  auto raised = want("raised_us", T::number_integer);
+  auto last_seen = want("last_seen_us", T::number_integer);
+  for (auto* r : {&id, &kind, &subject, &severity, &message, &raised, &last_seen})
+    if (!*r) return tl::unexpected(r->error());
+  a.id = (*id)->get<std::int64_t>();
+  a.kind = (*kind)->get<std::string>();
+  a.subject = (*subject)->get<std::string>();
+  auto parsed = parse_severity((*severity)->get<std::string>());
+  if (!parsed) return fail(ErrorKind::InvalidArgument, "alert severity \"" + (*severity)->get<std::string>() + "\" is unknown");
+  a.severity = *parsed;
+  a.message = (*message)->get<std::string>();
+  a.raised = from_us((*raised)->get<std::int64_t>());
+  a.last_seen = from_us((*last_seen)->get<std::int64_t>());
+  auto resolved = optional_us("resolved_us");
+  if (!resolved) return tl::unexpected(resolved.error());
+  a.resolved = *resolved;
+  auto acknowledged = optional_us("acknowledged_us");
+  if (!acknowledged) return tl::unexpected(acknowledged.error());
+  a.acknowledged = *acknowledged;
+  if (auto it = in.find("acknowledged_by"); it != in.end() && it->is_string()) a.acknowledged_by = it->get<std::string>();
+  return a;
 }
 
 }  // namespace carekeep::alerts

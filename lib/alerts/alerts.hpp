@@ -68,8 +68,12 @@ struct Alert {
 // One alert as status.json, `carekeep status --json` and `carekeep alerts --json` show it (keys in
 // this order):
 // {id, kind, subject, severity, message, raised, raised_us, last_seen, last_seen_us, resolved,
-//  acknowledged, acknowledged_by}; times local ISO 8601 in `zone`, null when unset.
+//  acknowledged, acknowledged_by, resolved_us, acknowledged_us}; times local ISO 8601 in `zone`,
+// null when unset.
 nlohmann::ordered_json to_json(const Alert& alert, const TimeZone& zone);
+// The inverse of to_json (the *_us keys carry the times): status readers (lib/status).
+// InvalidArgument naming the key that is missing or of the wrong type.
+Result<Alert> from_json(const nlohmann::json& in);
 
 // A row as the index stores it. DataLoss for a severity the schema's check should have made
 // impossible (the file was edited outside carekeep).

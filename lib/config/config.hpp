@@ -245,6 +245,14 @@ struct Evidence {
 struct Metrics {
   std::string listen;  // "127.0.0.1:9477": an IP literal ([::1] for IPv6) and a port (0 = any free one)
 };
+// [web]: the operator's console (issue 16; docs/console.md). Empty listen = no console.
+struct Web {
+  std::string listen;             // "0.0.0.0:8443", "[::]:8443", "127.0.0.1:0" (config::parse_listen)
+  bool https = true;              // false only on a loopback listen address (the loader refuses otherwise)
+  std::vector<std::string> allow; // CIDRs whose clients may connect; empty = this box's own networks + loopback
+  std::string language = "zh";    // zh | en: the console's language
+  int session_idle_minutes = 30;  // a session unused this long ends (5 to 720)
+};
 // [[alerts.webhook]]: where the daemon also sends its alerts (lib/alerts/webhook). The URL
 // usually carries the robot's key in its query string: treat it as a secret.
 enum class WebhookFormat { Json, WeCom, DingTalk };
@@ -292,6 +300,7 @@ struct Config {
   Log log;
   Access access;
   Metrics metrics;
+  Web web;
   Evidence evidence;
   Alerts alerts;
   std::vector<Camera> cameras;

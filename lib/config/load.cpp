@@ -14,6 +14,7 @@
 
 #include <toml++/toml.h>
 
+#include "base/cidr.hpp"
 #include "base/log.hpp"
 #include "base/text.hpp"
 #include "base/time.hpp"
@@ -384,7 +385,7 @@ class Validator {
 
   Config run() {
     TableReader top(root_, "", report_,
-                    {"site", "retention", "care_hours", "coverage", "content", "log", "access", "metrics", "evidence", "alerts", "camera", "zone", "floorplan"});
+                    {"site", "retention", "care_hours", "coverage", "content", "log", "access", "metrics", "web", "evidence", "alerts", "camera", "zone", "floorplan"});
     if (auto* site = table_at(top, "site", Need::Required)) read_site(*site);
     if (auto* retention = table_at(top, "retention", Need::Optional)) read_retention(*retention);
     if (auto* hours = table_at(top, "care_hours", Need::Required)) read_care_hours(*hours);
@@ -395,6 +396,7 @@ class Validator {
     if (config_.access.socket.empty() && !config_.site.database.empty())
       config_.access.socket = config_.site.database.parent_path() / "control.sock";
     if (auto* metrics = table_at(top, "metrics", Need::Optional)) read_metrics(*metrics);
+    if (auto* web = table_at(top, "web", Need::Optional)) read_web(*web);
     if (auto* evidence = table_at(top, "evidence", Need::Optional)) read_evidence(*evidence);
     if (auto* alerts = table_at(top, "alerts", Need::Optional)) read_alerts(*alerts);
     read_cameras(top);
@@ -744,6 +746,55 @@ class Validator {
                       "the metrics endpoint has no authentication; keep it on 127.0.0.1 unless a firewall guards it");
     }
     config_.metrics.listen = *listen;
+  }
+
+  // [web] (issue 16): the console. Plain HTTP only on loopback: anywhere else a LAN user could
+  // read passwords and session cookies off the wire.
+  void read_web(const toml::table& table) {
+    TableReader r(table, "web", report_, {"listen", "https", "allow", "language", "session_idle_minutes"});
+    std::optional<ListenAddress> endpoint;
+    if (auto listen = r.string("listen")) {
+      endpoint = parse_listen(*listen);
+      if (!endpoint) {
+        report_.error(*r.get("listen"), r.path("listen"),
+                      "must be an IP address and a port, like \"0.0.0.0:8443\" or \"[::]:8443\" (got " + quote(*listen) + ")");
+      } else {
+        config_.web.listen = *listen;
+      }
+    }
+    if (auto https = r.boolean("https")) {
+      if (!*https && endpoint && !endpoint->loopback) {
+        report_.error(*r.get("https"), r.path("https"),
+                      "plain HTTP is allowed only on a loopback listen address (127.0.0.1 or [::1]); on the network "
+                      "passwords and session cookies would cross it in the clear: remove `https = false`");
+      } else {
+        config_.web.https = *https;
+      }
+    }
+    if (const toml::array* allow = r.array("allow", Need::Optional, "[\"192.168.1.0/24\", \"127.0.0.1\"]")) {
+      for (const auto& node : *allow) {
+        if (!node.is_string()) {
+          report_.error(node, r.path("allow"), "each entry must be a network as a string, like \"192.168.1.0/24\"");
+          continue;
+        }
+        auto text = node.as_string()->get();
+        if (!Cidr::parse(text)) {
+          report_.error(node, r.path("allow"),
+                        "must be an IP network like \"192.168.1.0/24\" or \"fd00::/8\", or one address (got " + quote(text) +
+                            "; host bits after the prefix must be zero)");
+          continue;
+        }
+        config_.web.allow.push_back(text);
+      }
+    }
+    if (auto language = r.string("language")) {
+      if (*language != "zh" && *language != "en") {
+        report_.error(*r.get("language"), r.path("language"), "must be \"zh\" or \"en\" (got " + quote(*language) + ")");
+      } else {
+        config_.web.language = *language;
+      }
+    }
+    if (auto minutes = r.integer_in("session_idle_minutes", 5, 720, "minutes")) config_.web.session_idle_minutes = *minutes;
   }
 
   // [[alerts.webhook]]. Messages quote no URL: its query string holds the robot's key, which

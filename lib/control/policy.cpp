@@ -57,6 +57,9 @@ constexpr std::array kRules{
     Rule{"verify-export", Role::None, false, true, ""},
     Rule{"verify-report", Role::None, false, true, ""},
     Rule{"doctor", Role::None, false, true, ""},
+    // Runs with the user's own access to the index (root or the daemon's user): a password
+    // read from the terminal must not cross the control socket.
+    Rule{"web", Role::None, false, true, ""},
 };
 
 // Commands whose first positional word is a verb with rules of its own.

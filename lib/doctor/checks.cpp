@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -17,6 +18,7 @@
 #include "control/policy.hpp"
 #include "control/session.hpp"
 #include "doctor/doctor.hpp"
+#include "status/status.hpp"
 
 namespace carekeep::doctor {
 namespace fs = std::filesystem;
@@ -312,7 +314,7 @@ std::vector<Check> check_permissions(const config::Config& config, const fs::pat
 }
 
 Check check_daemon(const config::Config& config, UtcTime now, std::chrono::seconds max_age) {
-  auto path = config.site.database.parent_path() / "status.json";
+  auto path = status::status_path(config.site.database);
   Check c{"daemon", path.string(), Verdict::Pass, "", ""};
   std::ifstream in(path);
   if (!in) {
@@ -321,15 +323,16 @@ Check check_daemon(const config::Config& config, UtcTime now, std::chrono::secon
     c.advice = "start it: systemctl enable --now carekeepd";
     return c;
   }
-  nlohmann::json status = nlohmann::json::parse(in, nullptr, false);
-  if (status.is_discarded() || !status.contains("updated_us")) {
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto status = status::parse(text);
+  if (!status || status->updated == UtcTime{}) {
     c.verdict = Verdict::Fail;
     c.finding = path.string() + " is not a status file of carekeepd";
     c.advice = "restart carekeepd: systemctl restart carekeepd";
     return c;
   }
-  auto age = std::chrono::duration_cast<std::chrono::seconds>(now - from_us(status.value("updated_us", std::int64_t{0})));
-  pid_t pid = status.value("pid", 0);
+  auto age = std::chrono::duration_cast<std::chrono::seconds>(now - status->updated);
+  auto pid = static_cast<pid_t>(status->pid);
   bool alive = pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
   if (age > max_age || !alive) {
     c.verdict = Verdict::Fail;
@@ -340,17 +343,24 @@ Check check_daemon(const config::Config& config, UtcTime now, std::chrono::secon
   int up = 0;
   int enabled = 0;
   std::vector<std::string> down;
-  for (const auto& camera : status.value("cameras", nlohmann::json::array())) {
-    if (!camera.value("enabled", true)) continue;
+  for (const auto& camera : status->cameras) {
+    if (!camera.enabled) continue;
     ++enabled;
-    if (camera.value("up", false)) {
+    if (camera.up) {
       ++up;
     } else {
-      down.push_back(camera.value("camera", std::string("?")));
+      down.push_back(camera.camera.empty() ? std::string("?") : camera.camera);
     }
   }
   c.finding = "carekeepd (pid " + std::to_string(pid) + ") is running: " + std::to_string(up) + " of " +
               std::to_string(enabled) + " cameras recording";
+  // The console's certificate: what a person compares with the browser's warning (issue 16).
+  if (status->web) {
+    c.finding += "; web console " + std::string(status->web->https ? "https" : "http") + "://" + status->web->listen +
+                 " (port " + std::to_string(status->web->port) + ")";
+    if (!status->web->fingerprint_sha256.empty())
+      c.finding += ", certificate SHA-256 " + status->web->fingerprint_sha256;
+  }
   if (enabled == 0 || up < enabled) {
     c.verdict = Verdict::Fail;
     std::string names;

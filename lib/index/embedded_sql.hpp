@@ -18,5 +18,6 @@ extern const std::string_view kMigration0007Sql;  // migrations/0007_config_hist
 extern const std::string_view kMigration0008Sql;  // migrations/0008_inspector_holds.sql
 extern const std::string_view kMigration0009Sql;  // migrations/0009_care_sessions.sql
 extern const std::string_view kMigration0010Sql;  // migrations/0010_clock_boot.sql
+extern const std::string_view kMigration0011Sql;  // migrations/0011_web_accounts.sql
 
 }  // namespace carekeep::index::embedded

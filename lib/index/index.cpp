@@ -1281,4 +1281,74 @@ Result<std::int64_t> Index::suspect_clock_segments(std::string_view camera_id, T
   return rows->empty() ? 0 : rows->front();
 }
 
+// ---- web console accounts ---------------------------------------------------------------
+
+constexpr std::string_view kWebAccountColumns = "name, role, password_hash, created_us, changed_us, created_by";
+
+static Result<WebAccountRow> read_web_account(const Statement& q) {
+  return WebAccountRow{q.column<std::string>(0), q.column<std::string>(1), q.column<std::string>(2),
+                       time_at(q, 3),            time_at(q, 4),            q.column<std::string>(5)};
+}
+
+constexpr std::string_view kInsertWebAccountSql = R"sql(
+  insert into web_account (name, role, password_hash, created_us, changed_us, created_by)
+  values (:name, :role, :hash, :created_us, :changed_us, :by)
+)sql";
+
+Status Index::add_web_account(const WebAccountRow& row) {
+  auto existing = web_account(row.name);
+  if (!existing) return tl::unexpected(std::move(existing.error()));
+  if (*existing) return fail(ErrorKind::FailedPrecondition, "web account " + row.name + " exists already");
+  return run_write(db_, kInsertWebAccountSql, "adding web account " + row.name, [&](Statement& q) {
+    q.bind(":name", row.name)
+        .bind(":role", row.role)
+        .bind(":hash", row.password_hash)
+        .bind(":created_us", to_us(row.created))
+        .bind(":changed_us", to_us(row.changed))
+        .bind(":by", row.created_by);
+  });
+}
+
+constexpr std::string_view kSetWebPasswordSql = R"sql(
+  update web_account set password_hash = :hash, changed_us = :now_us where name = :name
+)sql";
+
+Status Index::set_web_account_password(std::string_view name, std::string_view password_hash, UtcTime now) {
+  return update_one(db_, kSetWebPasswordSql, "changing the password of web account " + std::string(name),
+                    [&](Statement& q) { q.bind(":name", name).bind(":hash", password_hash).bind(":now_us", to_us(now)); });
+}
+
+constexpr std::string_view kSetWebRoleSql = R"sql(
+  update web_account set role = :role, changed_us = :now_us where name = :name
+)sql";
+
+Status Index::set_web_account_role(std::string_view name, std::string_view role, UtcTime now) {
+  return update_one(db_, kSetWebRoleSql, "changing the role of web account " + std::string(name),
+                    [&](Statement& q) { q.bind(":name", name).bind(":role", role).bind(":now_us", to_us(now)); });
+}
+
+constexpr std::string_view kRemoveWebAccountSql = "delete from web_account where name = :name";
+
+Status Index::remove_web_account(std::string_view name) {
+  return update_one(db_, kRemoveWebAccountSql, "removing web account " + std::string(name),
+                    [&](Statement& q) { q.bind(":name", name); });
+}
+
+const std::string kWebAccountByNameSql =
+    "select " + std::string(kWebAccountColumns) + " from web_account where name = :name";
+const std::string kWebAccountsSql = "select " + std::string(kWebAccountColumns) + " from web_account order by name";
+
+Result<std::optional<WebAccountRow>> Index::web_account(std::string_view name) {
+  auto rows = query_rows<WebAccountRow>(
+      db_, kWebAccountByNameSql, "reading web account " + std::string(name), [&](Statement& q) { q.bind(":name", name); },
+      read_web_account);
+  if (!rows) return tl::unexpected(std::move(rows.error()));
+  if (rows->empty()) return std::optional<WebAccountRow>();
+  return std::optional<WebAccountRow>(std::move(rows->front()));
+}
+
+Result<std::vector<WebAccountRow>> Index::web_accounts() {
+  return query_rows<WebAccountRow>(db_, kWebAccountsSql, "listing web accounts", [](Statement&) {}, read_web_account);
+}
+
 }  // namespace carekeep::index

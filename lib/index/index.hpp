@@ -252,6 +252,17 @@ class Index {
   // its sha256. Empty = intact. Reads the whole chain.
   Result<std::vector<ChainFinding>> verify_chain(std::string_view chain, UtcTime now);
 
+  // ---- web console accounts (lib/web decides and hashes; these only store; issue 16) ----
+  // FailedPrecondition when the name is taken; Internal when the row breaks the schema's checks
+  // (empty or long name, unknown role, a hash not in scrypt$ form).
+  Status add_web_account(const WebAccountRow& row);
+  // NotFound when there is no such account.
+  Status set_web_account_password(std::string_view name, std::string_view password_hash, UtcTime now);
+  Status set_web_account_role(std::string_view name, std::string_view role, UtcTime now);
+  Status remove_web_account(std::string_view name);
+  Result<std::optional<WebAccountRow>> web_account(std::string_view name);
+  Result<std::vector<WebAccountRow>> web_accounts();  // by name
+
  private:
   explicit Index(sqlite::Connection db) : db_(std::move(db)) {}
   // A transaction for a multi-statement write, or nothing if the caller already holds one.

@@ -276,6 +276,17 @@ struct NewAlert {
   UtcTime raised;
 };
 
+// An account of the web console (migration 0011, issue 16). password_hash is the scrypt
+// string lib/web/password makes ("scrypt$N$r$p$salt$hash"), never a password.
+struct WebAccountRow {
+  std::string name;
+  std::string role;  // operator | inspector | viewer
+  std::string password_hash;
+  UtcTime created;
+  UtcTime changed;
+  std::string created_by;
+};
+
 struct AlertRow {
   std::int64_t id = 0;
   std::string kind;

@@ -22,7 +22,7 @@ Status migrate_0006(sqlite::Connection& db) {
 const sqlite::SchemaHistory& schema_history() {
   // Append only: an entry's position is the version it produces, and released files depend on
   // it. Frozen copies of each version live in tests/data/schema/ for the migration test.
-  static const std::array<sqlite::Migration, 10> kMigrations{{
+  static const std::array<sqlite::Migration, 11> kMigrations{{
       {"0001_initial", embedded::kMigration0001Sql},
       {"0002_retention", embedded::kMigration0002Sql},
       {"0003_content", embedded::kMigration0003Sql},
@@ -33,6 +33,7 @@ const sqlite::SchemaHistory& schema_history() {
       {"0008_inspector_holds", embedded::kMigration0008Sql},
       {"0009_care_sessions", embedded::kMigration0009Sql},
       {"0010_clock_boot", embedded::kMigration0010Sql},
+      {"0011_web_accounts", embedded::kMigration0011Sql},
   }};
   static const sqlite::SchemaHistory kHistory{kApplicationId, kMigrations};
   return kHistory;

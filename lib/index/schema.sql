@@ -429,3 +429,16 @@ when old.ended_us is not null or new.started_us is not old.started_us or new.lim
 begin
   select raise(abort, 'a care session changes only once, when it ends');
 end;
+
+-- Accounts of the operator's web console (migration 0011, issue 16; docs/console.md). The
+-- password is stored only as an scrypt hash with its own salt and parameters (lib/web/password);
+-- `carekeep web user` manages the rows. Logins, failed logins and page views go to access_log.
+create table web_account (
+  name text primary key check (length(name) between 1 and 64),  -- the login name, as typed
+  role text not null check (role in ('operator', 'inspector', 'viewer')),  -- what the console lets them do
+  password_hash text not null check (password_hash like 'scrypt$%'),  -- "scrypt$N$r$p$salt_hex$hash_hex": never
+                                   -- the password itself
+  created_us integer not null,     -- when the account was added
+  changed_us integer not null,     -- when its password or role last changed
+  created_by text not null         -- the Unix user who added it (`carekeep web user add`)
+) strict;

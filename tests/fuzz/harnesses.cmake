@@ -4,4 +4,4 @@ set(CAREKEEP_FUZZ_HARNESSES
   rtsp_message sdp rtsp_challenge
   depacketize_h264 depacketize_h265 depacketize_aac
   box_scanner fragment_scan
-  config smart control_wire)
+  config smart control_wire web_http)

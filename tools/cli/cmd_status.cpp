@@ -20,6 +20,7 @@
 #include "care/calendar.hpp"
 #include "history/history.hpp"
 #include "base/text.hpp"
+#include "status/status.hpp"
 #include "command.hpp"
 #include "inspect.hpp"
 #include "retention/forecast.hpp"
@@ -39,16 +40,13 @@ struct StatusOptions {
   bool json = false;
 };
 
-// Where carekeepd writes it: beside the index (daemon.cpp, Daemon::status_path).
-std::filesystem::path status_path(const config::Config& config) {
-  auto path = config.site.database;
-  path.replace_filename("status.json");
-  return path;
-}
+// Where carekeepd writes it: beside the index (lib/status).
+std::filesystem::path status_path(const config::Config& config) { return status::status_path(config.site.database); }
 
 struct DaemonState {
   bool running = false;
-  Json status;                              // the parsed status.json, or null
+  Json status;                              // the parsed status.json, or null (sections other modules own)
+  status::DaemonStatus typed;               // its typed keys (lib/status), when status is not null
   std::string status_problem;               // why status.json was not usable, if it was not
   std::optional<std::int64_t> pid;          // from status.json
   bool process_exists = false;              // kill(pid, 0) found it
@@ -88,14 +86,14 @@ DaemonState daemon_state(const Context& context, index::Index& index, UtcTime no
     std::stringstream text;
     text << in.rdbuf();
     state.status = Json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-    auto pid = get(state.status, "pid");
-    auto updated_us = get(state.status, "updated_us");
-    if (!state.status.is_object() || !pid.is_number_integer() || !updated_us.is_number_integer()) {
-      state.status_problem = path.string() + " is not a carekeepd status file";
+    auto typed = status::from_json(state.status);
+    if (!typed || !get(state.status, "pid").is_number_integer() || !get(state.status, "updated_us").is_number_integer()) {
+      state.status_problem = path.string() + " is not a carekeepd status file" + (typed ? "" : " (" + typed.error().message + ")");
       state.status = nullptr;
     } else {
-      state.pid = pid.get<std::int64_t>();
-      state.updated = from_us(updated_us.get<std::int64_t>());
+      state.typed = std::move(*typed);
+      state.pid = state.typed.pid;
+      state.updated = state.typed.updated;
       // Both ways: after the wall clock steps back, the last update is briefly in the future.
       bool fresh = std::chrono::abs(now - *state.updated) <= kFreshFor;
       state.process_exists = process_alive(*state.pid);
@@ -129,11 +127,9 @@ DaemonState daemon_state(const Context& context, index::Index& index, UtcTime no
 // this process's own statvfs, which may be refused to a user outside carekeepd's group.
 Json disk_json(const Context& context, const DaemonState& daemon) {
   if (daemon.running) {
-    auto disk = get(daemon.status, "disk");
-    auto total = get(disk, "total_bytes");
-    auto free = get(disk, "free_bytes");
-    if (!total.is_number_unsigned() || !free.is_number_unsigned()) return nullptr;
-    return {{"total_bytes", total}, {"free_bytes", free}};
+    const auto& disk = daemon.typed.disk;
+    if (!disk) return nullptr;
+    return {{"total_bytes", disk->total_bytes}, {"free_bytes", disk->free_bytes}};
   }
   struct statvfs vfs {};
   if (::statvfs(context.config.site.storage.c_str(), &vfs) != 0) return nullptr;
@@ -174,19 +170,23 @@ Known known_of(index::Index& index, const std::vector<index::CameraRow>& cameras
 }
 
 Json camera_json(const std::string& id, const std::string& name, bool enabled, const Known& known,
-                 const DaemonState& daemon, const Json& live, const TimeZone& zone) {
+                 const DaemonState& daemon, const status::Camera* camera, const TimeZone& zone) {
   Json out{{"camera", id}, {"name", name}, {"enabled", enabled}};
   if (daemon.running) {
-    for (const char* key : {"up", "since", "cause", "reason", "detail", "bitrate_bps", "fps", "reconnects", "codec",
-                            "width", "height"}) {
-      out[key] = get(live, key);
-    }
-    if (out["up"].is_null()) out["up"] = false;  // disabled cameras have no recorder
+    out["up"] = camera != nullptr && camera->up;  // disabled cameras have no recorder
+    const status::CameraLive* live = camera != nullptr && camera->live ? &*camera->live : nullptr;
+    auto text_or_null = [](const std::string& s) { return s.empty() ? Json(nullptr) : Json(s); };
+    out["since"] = live ? local_or_null(live->since, zone) : Json(nullptr);
+    out["cause"] = live ? text_or_null(live->cause) : Json(nullptr);
+    out["reason"] = live ? text_or_null(live->reason) : Json(nullptr);
+    out["detail"] = live ? Json(live->detail) : Json(nullptr);
+    out["bitrate_bps"] = live ? Json(live->bitrate_bps) : Json(nullptr);
+    out["fps"] = live ? Json(live->fps) : Json(nullptr);
+    out["reconnects"] = live ? Json(live->reconnects) : Json(nullptr);
     // Before its first connection the daemon reports codec "" and size 0: unknown, as offline.
-    if (out["codec"] == "") out["codec"] = nullptr;
-    for (const char* key : {"width", "height"}) {
-      if (out[key] == 0) out[key] = nullptr;
-    }
+    out["codec"] = live ? text_or_null(live->codec) : Json(nullptr);
+    out["width"] = live && live->width != 0 ? Json(live->width) : Json(nullptr);
+    out["height"] = live && live->height != 0 ? Json(live->height) : Json(nullptr);
   } else {
     // Nothing records while the daemon is down: every camera is down for that reason.
     out["up"] = false;
@@ -219,8 +219,8 @@ Json alerts_json(index::Index& index, const TimeZone& zone) {
 // runs (it refreshes it hourly), else computed here the same way (lib/retention/forecast).
 Json forecast_json(const Context& context, const DaemonState& daemon, index::Index& index, UtcTime now) {
   if (daemon.running) {
-    auto days = get(daemon.status, "forecast_care_days");
-    if (days.is_number() || days.is_null()) return days;
+    const auto& days = daemon.typed.forecast_care_days;
+    return days ? Json(*days) : Json(nullptr);
   }
   auto storage = retention::measure(context.config.site.storage, index);
   auto rates = index.footage_rates({now - std::chrono::days(14), now});
@@ -243,6 +243,16 @@ Json disk_health_json(const Context& context, const DaemonState& daemon, UtcTime
   auto state = retention::read_state(retention::state_path(context.config.site.database));
   if (!state || !*state) return nullptr;
   return retention::status_json(**state, now, retention::kSmartStaleAfter);
+}
+
+// The web console while the daemon runs with [web] listen (lib/status's web); null otherwise.
+Json web_json(const DaemonState& daemon) {
+  if (!daemon.running || !daemon.typed.web) return nullptr;
+  const auto& web = *daemon.typed.web;
+  return {{"listen", web.listen},
+          {"port", web.port},
+          {"https", web.https},
+          {"fingerprint_sha256", web.fingerprint_sha256.empty() ? Json(nullptr) : Json(web.fingerprint_sha256)}};
 }
 
 // ---- text ------------------------------------------------------------------------------
@@ -284,7 +294,7 @@ std::string daemon_line(const DaemonState& daemon, const TimeZone& zone) {
   if (daemon.running) {
     std::string line = "carekeepd is running (pid " + std::to_string(*daemon.pid) + "), status updated " +
                        format_local_iso(*daemon.updated, zone);
-    if (get(daemon.status, "running") == false) line += "; it records no camera (stopping, or all disabled)";
+    if (!daemon.typed.running) line += "; it records no camera (stopping, or all disabled)";
     return line;
   }
   std::string line = "carekeepd is not running (";
@@ -402,14 +412,11 @@ int run_status(const StatusOptions& options, Context& context) {
   Json cameras = Json::array();
   if (daemon.running) {
     // The daemon's own list: it is what it records now, whatever this copy of the config says.
-    auto live_cameras = get(daemon.status, "cameras");
-    for (const auto& live : live_cameras.is_array() ? live_cameras : Json::array()) {
-      auto id = get_string(live, "camera");
-      if (!id) continue;
-      auto name = get_string(live, "name").value_or(*id);
-      bool enabled = get(live, "enabled") != false;
-      cameras.push_back(camera_json(*id, name, enabled, known_of(index, known_cameras, *id, now), daemon, live,
-                                    context.zone));
+    for (const auto& live : daemon.typed.cameras) {
+      if (live.camera.empty()) continue;
+      auto name = live.name.empty() ? live.camera : live.name;
+      cameras.push_back(camera_json(live.camera, name, live.enabled, known_of(index, known_cameras, live.camera, now),
+                                    daemon, &live, context.zone));
     }
   } else {
     for (const auto& c : context.config.cameras) {
@@ -428,7 +435,7 @@ int run_status(const StatusOptions& options, Context& context) {
                {"pid", daemon.running ? Json(*daemon.pid) : Json(nullptr)},
                {"updated", local_or_null(daemon.updated, context.zone)},
                {"last_seen", local_or_null(daemon.last_seen, context.zone)},
-               {"daemon_run", daemon.running ? get(daemon.status, "daemon_run")
+               {"daemon_run", daemon.running ? Json(daemon.typed.daemon_run)
                                              : daemon.last_run ? Json(daemon.last_run->id) : Json(nullptr)},
                {"stop_reason", !daemon.running && daemon.last_run && daemon.last_run->stop_reason
                                    ? Json(*daemon.last_run->stop_reason)
@@ -438,7 +445,8 @@ int run_status(const StatusOptions& options, Context& context) {
              {"disk", disk.is_object() ? disk : Json(nullptr)},
              {"forecast_care_days", forecast},
              {"disk_health", disk_health},
-             {"alerts", open_alerts}};
+             {"alerts", open_alerts},
+             {"web", web_json(daemon)}};
     std::printf("%s\n", out.dump(2).c_str());
     return kExitOk;
   }
@@ -454,6 +462,12 @@ int run_status(const StatusOptions& options, Context& context) {
   print_disk(disk);
   if (daemon.running) std::printf("index: %s (opened read-only)\n", context.config.site.database.c_str());
   print_disk_health(disk_health, context.zone);
+  if (daemon.running && daemon.typed.web) {
+    const auto& web = *daemon.typed.web;
+    std::printf("web console: %s://%s (port %u)%s\n", web.https ? "https" : "http", web.listen.c_str(),
+                static_cast<unsigned>(web.port),
+                web.fingerprint_sha256.empty() ? "" : ("; certificate SHA-256 " + web.fingerprint_sha256).c_str());
+  }
   if (forecast.is_number()) {
     std::printf("capacity: about %.0f days of care footage at the current rate (%d required)\n",
                 std::floor(forecast.get<double>()), context.config.retention.care_days);
@@ -483,7 +497,8 @@ Command add_status(CLI::App& parent) {
                 "disk: {total_bytes, free_bytes} | null, forecast_care_days: number | null, disk_health: {checked_us, "
                 "stale, source, reason, disks: [{device, model, serial, verdict, reason, temperature_c, findings}]} "
                 "| null, alerts: [{id, kind, "
-                "subject, severity, message, raised, acknowledged, acknowledged_by}]}; more keys may be added");
+                "subject, severity, message, raised, acknowledged, acknowledged_by}], web: {listen, port, https, "
+                "fingerprint_sha256} | null}; more keys may be added");
   return Command{app, [options](Context& context) { return run_status(*options, context); }};
 }
 

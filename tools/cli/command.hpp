@@ -83,5 +83,6 @@ Command add_verify_report(CLI::App& parent);
 Command add_summary(CLI::App& parent);        // cmd_summary.cpp: the daily summary (issue 17)
 Command add_gaps(CLI::App& parent);             // cmd_gaps.cpp, cmd_zones.cpp: coverage (issue #5)
 Command add_zones(CLI::App& parent);
+Command add_web(CLI::App& parent);             // cmd_web.cpp: the web console's accounts (issue 16)
 
 }  // namespace carekeep::cli

@@ -191,6 +191,7 @@ int main(int argc, char** argv) {
       cli::add_summary(app),
       cli::add_gaps(app),
       cli::add_zones(app),
+      cli::add_web(app),
   };
 
   try {

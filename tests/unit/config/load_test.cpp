@@ -797,3 +797,34 @@ TEST_CASE("rtsps settings that could not be kept are refused: libavformat verify
   CHECK(plain.diagnostics.size() == 1);
   CHECK_THAT(only(plain, "camera[0].url").message, Catch::Contains("rtsps:// URLs only"));
 }
+
+TEST_CASE("[web] is off when absent, and its listen address, HTTPS, allow list and language are checked", "[config]") {
+  auto defaults = check(kMinimal);
+  REQUIRE(defaults.ok());
+  CHECK(defaults.config->web.listen.empty());
+  CHECK(defaults.config->web.https);
+  CHECK(defaults.config->web.language == "zh");
+  auto on = check(kMinimal + "\n[web]\nlisten = \"0.0.0.0:8443\"\nallow = [\"192.168.1.0/24\", \"fd00::/8\", "
+                             "\"127.0.0.1\"]\nlanguage = \"en\"\nsession_idle_minutes = 10\n");
+  INFO(dump(on));
+  REQUIRE(on.ok());
+  CHECK(on.config->web.listen == "0.0.0.0:8443");
+  CHECK(on.config->web.allow.size() == 3);
+  CHECK(on.config->web.language == "en");
+  CHECK(on.config->web.session_idle_minutes == 10);
+  auto loopback_http = check(kMinimal + "\n[web]\nlisten = \"127.0.0.1:8080\"\nhttps = false\n");
+  REQUIRE(loopback_http.ok());
+  CHECK(!loopback_http.config->web.https);
+  expect_single_error(kMinimal + "\n[web]\nlisten = \"0.0.0.0:8080\"\nhttps = false\n", "web.https",
+                      "plain HTTP is allowed only on a loopback listen address");
+  expect_single_error(kMinimal + "\n[web]\nlisten = \"localhost:8443\"\n", "web.listen", "must be an IP address and a port");
+  expect_single_error(kMinimal + "\n[web]\nlisten = \"0.0.0.0:8443\"\nallow = [\"192.168.1.5/24\"]\n", "web.allow",
+                      "host bits after the prefix must be zero");
+  expect_single_error(kMinimal + "\n[web]\nlisten = \"0.0.0.0:8443\"\nallow = [\"everyone\"]\n", "web.allow",
+                      "must be an IP network");
+  expect_single_error(kMinimal + "\n[web]\nlisten = \"0.0.0.0:8443\"\nallow = [24]\n", "web.allow", "as a string");
+  expect_single_error(kMinimal + "\n[web]\nlanguage = \"fr\"\n", "web.language", "must be \"zh\" or \"en\"");
+  expect_single_error(kMinimal + "\n[web]\nsession_idle_minutes = 1\n", "web.session_idle_minutes",
+                      "must be between 5 and 720 minutes");
+  expect_single_error(kMinimal + "\n[web]\nport = 8443\n", "web.port", "unknown key");
+}
