@@ -21,7 +21,7 @@ DiskHealthTask::DiskHealthTask(asio::io_context& io, alerts::AlertCenter& alerts
 void DiskHealthTask::configure(const config::Config& config) {
   storage_ = config.site.storage;
   monitor_.set_storage(storage_);
-  smart_path_ = retention::state_path(config.site.database);
+  smart_path_ = health::state_path(config.site.database);
   reserve_.emplace(health::reserve_path(config.site.database));
   auto zone = TimeZone::locate(config.site.timezone);
   zone_ = zone ? std::optional<TimeZone>(*zone) : std::nullopt;
@@ -90,7 +90,7 @@ void DiskHealthTask::check_smart() {
   if (!ec && (!smart_mtime_ || *smart_mtime_ != mtime)) {
     // carekeep-smart replaced it (atomically: never half a file).
     smart_mtime_ = mtime;
-    auto read = retention::read_state(smart_path_);
+    auto read = health::read_state(smart_path_);
     if (!read) {
       log::warn("disk_smart_unreadable", {{"file", smart_path_.string()}, {"error", read.error().message}});
     } else if (*read) {
@@ -99,8 +99,8 @@ void DiskHealthTask::check_smart() {
         const auto& d = *change.disk;
         std::string findings;
         for (const auto& f : d.findings) findings += (findings.empty() ? "" : "; ") + f.attribute + ": " + f.detail;
-        auto level = d.verdict == retention::SmartVerdict::Failing   ? log::Level::Critical
-                     : d.verdict == retention::SmartVerdict::Warning ? log::Level::Warn
+        auto level = d.verdict == health::SmartVerdict::Failing   ? log::Level::Critical
+                     : d.verdict == health::SmartVerdict::Warning ? log::Level::Warn
                                                                      : log::Level::Info;
         log::write(level, "disk_smart",
                    {{"device", d.device},
@@ -156,7 +156,7 @@ void DiskHealthTask::observe(const recorder::SegmentClosed& report) {
 }
 
 void DiskHealthTask::add_status(nlohmann::json& status) const {
-  status["disk_health"] = smart_ ? retention::status_json(*smart_, clock_.now(), retention::kSmartStaleAfter) : nlohmann::json(nullptr);
+  status["disk_health"] = smart_ ? health::status_json(*smart_, clock_.now(), health::kSmartStaleAfter) : nlohmann::json(nullptr);
 }
 
 }  // namespace carekeep::daemon

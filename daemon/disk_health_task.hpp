@@ -18,7 +18,7 @@
 #include "health/disk_health.hpp"
 #include "health/disk_reserve.hpp"
 #include "recorder/sink.hpp"
-#include "retention/smart.hpp"
+#include "health/smart.hpp"
 
 namespace carekeep::daemon {
 
@@ -69,7 +69,7 @@ class DiskHealthTask {
   std::filesystem::path smart_path_;
   std::optional<TimeZone> zone_;
   health::DiskHealthMonitor monitor_{{}};
-  std::optional<retention::SmartState> smart_;
+  std::optional<health::SmartState> smart_;
   std::optional<std::filesystem::file_time_type> smart_mtime_;
   std::optional<health::DiskReserve> reserve_;  // beside the index (health/disk_reserve.hpp)
   bool reserve_failed_logged_ = false;

@@ -420,7 +420,7 @@ std::vector<Check> check_control(const config::Config& config) {
   return checks;
 }
 
-std::vector<Check> check_disk_health(const retention::SmartState& state, UtcTime now, Micros stale_after) {
+std::vector<Check> check_disk_health(const health::SmartState& state, UtcTime now, Micros stale_after) {
   std::vector<Check> out;
   const std::string stale = now - state.checked > stale_after
                                 ? " (read at " + format_utc_iso(state.checked) +
@@ -438,7 +438,7 @@ std::vector<Check> check_disk_health(const retention::SmartState& state, UtcTime
     std::string findings;
     for (const auto& f : d.findings) findings += (findings.empty() ? "" : "; ") + f.attribute + ": " + f.detail;
     switch (d.verdict) {
-      case retention::SmartVerdict::Healthy: {
+      case health::SmartVerdict::Healthy: {
         c.finding = who + " is healthy by its SMART data";
         std::string extra;
         if (d.temperature_c) extra = std::to_string(*d.temperature_c) + " °C";
@@ -446,18 +446,18 @@ std::vector<Check> check_disk_health(const retention::SmartState& state, UtcTime
         if (!extra.empty()) c.finding += " (" + extra + ")";
         break;
       }
-      case retention::SmartVerdict::Warning:
+      case health::SmartVerdict::Warning:
         c.verdict = Verdict::Warn;
         c.finding = who + " shows early signs of damage or wear: " + findings;
         c.advice = "plan to replace the disk; replace it soon if these numbers grow (`smartctl -a " + d.device + "`)";
         break;
-      case retention::SmartVerdict::Failing:
+      case health::SmartVerdict::Failing:
         c.verdict = Verdict::Fail;
         c.finding = who + " is failing by its own SMART data: " + findings;
         c.advice = "replace the disk now: copy the footage that must be kept first (carekeep export, or copy the "
                    "storage directory to the new disk)";
         break;
-      case retention::SmartVerdict::Unavailable:
+      case health::SmartVerdict::Unavailable:
         c.verdict = Verdict::Warn;
         c.finding = who + " gives no SMART data: " + d.reason;
         c.advice = d.reason.find("not installed") != std::string::npos

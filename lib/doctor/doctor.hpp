@@ -19,7 +19,7 @@
 #include "base/time.hpp"
 #include "config/config.hpp"
 #include "ingest/tls.hpp"
-#include "retention/smart.hpp"
+#include "health/smart.hpp"
 
 namespace carekeep::doctor {
 
@@ -172,7 +172,7 @@ std::vector<Check> check_permissions(const config::Config& config, const std::fi
 // "disk_health": Fail for a disk failing by its own SMART data, Warn for early signs, for
 // SMART that cannot be read (a VM's disk, a USB adapter, smartctl missing) and for a result
 // older than `stale_after`; Pass for a healthy disk.
-std::vector<Check> check_disk_health(const retention::SmartState& state, UtcTime now, Micros stale_after);
+std::vector<Check> check_disk_health(const health::SmartState& state, UtcTime now, Micros stale_after);
 
 // --- daemon --------------------------------------------------------------------------------
 // status.json beside the database: written by a live carekeepd within the last `max_age`,

@@ -17,13 +17,13 @@ bool is_smart_kind(std::string_view kind) {
   return kind == alerts::kDiskSmartFailing || kind == alerts::kDiskSmartWarning || kind == alerts::kDiskSmartUnavailable;
 }
 
-std::string_view kind_of(retention::SmartConcern::Kind kind) {
+std::string_view kind_of(health::SmartConcern::Kind kind) {
   switch (kind) {
-    case retention::SmartConcern::Kind::Failing:
+    case health::SmartConcern::Kind::Failing:
       return alerts::kDiskSmartFailing;
-    case retention::SmartConcern::Kind::Warning:
+    case health::SmartConcern::Kind::Warning:
       return alerts::kDiskSmartWarning;
-    case retention::SmartConcern::Kind::Unavailable:
+    case health::SmartConcern::Kind::Unavailable:
       return alerts::kDiskSmartUnavailable;
   }
   return alerts::kDiskSmartUnavailable;
@@ -96,7 +96,7 @@ std::vector<AlertAction> DiskHealthMonitor::read_only(const std::optional<retent
   return actions;
 }
 
-std::vector<VerdictChange> DiskHealthMonitor::smart_read(const retention::SmartState& state) {
+std::vector<VerdictChange> DiskHealthMonitor::smart_read(const health::SmartState& state) {
   if (state.available()) smart_seen_available_ = true;
   std::vector<VerdictChange> changed;
   for (const auto& d : state.disks) {
@@ -108,22 +108,22 @@ std::vector<VerdictChange> DiskHealthMonitor::smart_read(const retention::SmartS
   return changed;
 }
 
-std::vector<AlertAction> DiskHealthMonitor::smart(const retention::SmartState* state, UtcTime now,
+std::vector<AlertAction> DiskHealthMonitor::smart(const health::SmartState* state, UtcTime now,
                                                   const TimeZone* zone, const std::vector<alerts::Alert>& open) {
-  retention::SmartAssessmentInput input;
+  health::SmartAssessmentInput input;
   input.state = state;
   input.now = now;
   input.seen_available = smart_seen_available_;
-  input.stale_after = retention::kSmartStaleAfter;
+  input.stale_after = health::kSmartStaleAfter;
   input.zone = zone;
   std::vector<AlertAction> actions;
   std::map<std::pair<std::string, std::string>, std::string> now_raised;
-  for (const auto& c : retention::assess(input)) {
+  for (const auto& c : health::assess(input)) {
     std::pair<std::string, std::string> key{std::string(kind_of(c.kind)), c.subject};
     now_raised[key] = c.message;
     auto known = smart_alerts_.find(key);
     if (known != smart_alerts_.end() && known->second == c.message && is_open(open, key.first, key.second)) continue;
-    auto severity = c.kind == retention::SmartConcern::Kind::Failing ? alerts::Severity::Critical : alerts::Severity::Warning;
+    auto severity = c.kind == health::SmartConcern::Kind::Failing ? alerts::Severity::Critical : alerts::Severity::Warning;
     actions.push_back(raise(key.first, key.second, severity, c.message));
   }
   smart_alerts_ = now_raised;

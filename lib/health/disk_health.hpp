@@ -3,7 +3,7 @@
 // the fault typed where it failed (recorder::RunEnded::disk_fault: full, quota, read-only,
 // I/O error); the file system found read-only (statvfs ST_RDONLY, told apart from the
 // service's sandbox by the mount table, retention/storage.hpp); and SMART, as carekeep-smart
-// wrote it to smart.json (retention/smart.hpp). Pure: every call takes what was observed and
+// wrote it to smart.json (health/smart.hpp). Pure: every call takes what was observed and
 // the alerts open now, and returns what to raise or resolve; it keeps only what it needs to
 // raise an alert once rather than on every check. Reads no file, writes no alert, no clock
 // of its own (times come in); one thread (the daemon's loop). Retention is not here: what
@@ -19,7 +19,7 @@
 #include "alerts/alerts.hpp"
 #include "base/disk_fault.hpp"
 #include "base/time.hpp"
-#include "retention/smart.hpp"
+#include "health/smart.hpp"
 #include "retention/storage.hpp"
 
 namespace carekeep::health {
@@ -45,7 +45,7 @@ struct WriteFailure {
 
 // A disk whose SMART verdict changed since the last smart.json read (for the log).
 struct VerdictChange {
-  const retention::DiskHealth* disk = nullptr;  // into the state passed to smart_read
+  const health::DiskHealth* disk = nullptr;  // into the state passed to smart_read
 };
 
 class DiskHealthMonitor {
@@ -71,12 +71,12 @@ class DiskHealthMonitor {
 
   // A smart.json just read (its mtime changed). Returns the disks whose verdict changed since
   // the last read, for the log; remembers that SMART was available when it was.
-  std::vector<VerdictChange> smart_read(const retention::SmartState& state);
+  std::vector<VerdictChange> smart_read(const health::SmartState& state);
   // The SMART alerts for the newest smart.json (none read yet: nullptr) at `now`: each concern
   // raised once and again only when its words change (a refresh every tick would write the
   // index every 2 s for as long as a disk is failing); SMART kinds that no longer hold,
   // including those an earlier run left open, resolved once a smart.json has been read.
-  std::vector<AlertAction> smart(const retention::SmartState* state, UtcTime now, const TimeZone* zone,
+  std::vector<AlertAction> smart(const health::SmartState* state, UtcTime now, const TimeZone* zone,
                                  const std::vector<alerts::Alert>& open);
   bool smart_seen_available() const { return smart_seen_available_; }
 
@@ -84,7 +84,7 @@ class DiskHealthMonitor {
   std::filesystem::path storage_;
   bool smart_seen_available_ = false;
   std::map<std::pair<std::string, std::string>, std::string> smart_alerts_;  // (kind, subject) -> message raised
-  std::map<std::string, retention::SmartVerdict> smart_verdicts_;             // device -> last verdict seen
+  std::map<std::string, health::SmartVerdict> smart_verdicts_;             // device -> last verdict seen
 };
 
 // disk_error's subject for the index (a camera id cannot be empty, and "index" is no camera of

@@ -5,15 +5,13 @@
 
 #include "index/chain_store.hpp"
 #include "index/index.hpp"
+#include "index/query.hpp"
 
 namespace carekeep::index {
 namespace {
 
 using sqlite::Statement;
-
-tl::unexpected<Error> failed(Error error, std::string_view what) {
-  return tl::unexpected(std::move(error).with_context(what));
-}
+using detail::failed;
 
 constexpr std::string_view kColumns =
     "id, started_us, limit_us, ended_us, end_reason, note, started_uid, started_user, ended_uid, ended_user";
@@ -37,16 +35,7 @@ CareSessionRow read_session(const Statement& q) {
 template <class Bind>
 Result<std::vector<CareSessionRow>> read_sessions(sqlite::Connection& db, std::string_view sql, std::string_view what,
                                                   Bind&& bind) {
-  auto q = db.cached(sql);
-  if (!q) return failed(std::move(q.error()), what);
-  bind(**q);
-  std::vector<CareSessionRow> out;
-  for (;;) {
-    auto step = (*q)->step();
-    if (!step) return failed(std::move(step.error()), what);
-    if (!*step) return out;
-    out.push_back(read_session(**q));
-  }
+  return detail::query_rows<CareSessionRow>(db, sql, what, std::forward<Bind>(bind), read_session);
 }
 
 const std::string kOpenSql = "select " + std::string(kColumns) + " from care_session where ended_us is null order by id";

@@ -8,6 +8,7 @@
 #include "base/text.hpp"
 #include "index/chain_store.hpp"
 #include "index/index.hpp"
+#include "index/query.hpp"
 
 namespace carekeep::index {
 namespace {
@@ -16,9 +17,7 @@ using sqlite::Statement;
 using detail::put_int;
 using detail::put_text;
 
-tl::unexpected<Error> failed(Error error, std::string_view what) {
-  return tl::unexpected(std::move(error).with_context(what));
-}
+using detail::failed;
 
 // Record lines are "key=value\n"; a value's backslashes and newlines are escaped so that a
 // state_detail or hold reason cannot forge a line of its own.

@@ -3,15 +3,12 @@
 
 #include "index/chain_store.hpp"
 #include "index/index.hpp"
+#include "index/query.hpp"
 
 namespace carekeep::index {
 namespace {
 
 using sqlite::Statement;
-
-tl::unexpected<Error> failed(Error error, std::string_view what) {
-  return tl::unexpected(std::move(error).with_context(what));
-}
 
 constexpr std::string_view kVersionColumns = "id, loaded_us, source, uid, user, sha256, content";
 
@@ -30,15 +27,7 @@ ConfigVersionRow read_version(const Statement& q) {
 
 Result<std::vector<ConfigVersionRow>> read_versions(sqlite::Connection& db, std::string_view sql,
                                                     std::string_view what) {
-  auto q = db.cached(sql);
-  if (!q) return failed(std::move(q.error()), what);
-  std::vector<ConfigVersionRow> out;
-  for (;;) {
-    auto step = (*q)->step();
-    if (!step) return failed(std::move(step.error()), what);
-    if (!*step) return out;
-    out.push_back(read_version(**q));
-  }
+  return detail::query_rows<ConfigVersionRow>(db, sql, what, detail::no_parameters, read_version);
 }
 
 const std::string kLatestVersionSql =

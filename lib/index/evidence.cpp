@@ -3,6 +3,7 @@
 
 #include "index/chain_store.hpp"
 #include "index/index.hpp"
+#include "index/query.hpp"
 
 namespace carekeep::index {
 namespace {
@@ -11,9 +12,7 @@ using sqlite::Statement;
 using detail::put_int;
 using detail::put_text;
 
-tl::unexpected<Error> failed(Error error, std::string_view what) {
-  return tl::unexpected(std::move(error).with_context(what));
-}
+using detail::failed;
 
 std::optional<Sha256> hash_column(const Statement& q, int column) {
   if (q.is_null(column)) return std::nullopt;
@@ -44,19 +43,11 @@ AccessLogRow read_access(const Statement& q) {
   return row;
 }
 
+// Each row read whole, a statement's failure named by `what` (index/query.hpp).
 template <class Bind, class Read>
-auto query_all(sqlite::Connection& db, std::string_view sql, std::string_view what, Bind&& bind, Read&& read)
-    -> Result<std::vector<decltype(read(std::declval<const Statement&>()))>> {
-  std::vector<decltype(read(std::declval<const Statement&>()))> rows;
-  auto q = db.cached(sql);
-  if (!q) return failed(std::move(q.error()), what);
-  bind(**q);
-  for (;;) {
-    auto row = (*q)->step();
-    if (!row) return failed(std::move(row.error()), what);
-    if (!*row) return rows;
-    rows.push_back(read(**q));
-  }
+auto query_all(sqlite::Connection& db, std::string_view sql, std::string_view what, Bind&& bind, Read&& read) {
+  using Row = std::decay_t<decltype(read(std::declval<const Statement&>()))>;
+  return detail::query_rows<Row>(db, sql, what, std::forward<Bind>(bind), std::forward<Read>(read));
 }
 
 }  // namespace

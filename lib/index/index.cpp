@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "index/chain_store.hpp"
+#include "index/query.hpp"
 #include "index/schema.hpp"
 #include "sqlite/migrate.hpp"
 
@@ -12,22 +13,7 @@ namespace carekeep::index {
 namespace {
 
 using sqlite::Statement;
-
-tl::unexpected<Error> failed(Error error, std::string_view what) {
-  return tl::unexpected(std::move(error).with_context(what));
-}
-
-std::optional<std::int64_t> opt_us(const std::optional<UtcTime>& t) {
-  if (!t) return std::nullopt;
-  return to_us(*t);
-}
-
-UtcTime time_at(const Statement& q, int column) { return from_us(q.column<std::int64_t>(column)); }
-
-std::optional<UtcTime> opt_time_at(const Statement& q, int column) {
-  if (q.is_null(column)) return std::nullopt;
-  return time_at(q, column);
-}
+using namespace detail;
 
 // CHECK (length(...) = 32) makes a malformed hash impossible in a file we wrote; one that
 // is anyway was edited outside carekeep, and is reported rather than silently dropped.
@@ -40,42 +26,6 @@ Result<std::optional<Sha256>> sha256_at(const Statement& q, int column) {
   }
   std::copy(bytes.begin(), bytes.end(), hash.begin());
   return hash;
-}
-
-// Runs one cached write statement whose parameters `bind` fills in.
-template <class Bind>
-Status run_write(sqlite::Connection& db, std::string_view sql, std::string_view what, Bind&& bind) {
-  auto q = db.cached(sql);
-  if (!q) return failed(std::move(q.error()), what);
-  bind(**q);
-  if (auto st = (*q)->run(); !st) return failed(std::move(st.error()), what);
-  return ok();
-}
-
-// Like run_write, for updates of one row by id: NotFound when no row matched.
-template <class Bind>
-Status update_one(sqlite::Connection& db, std::string_view sql, std::string_view what, Bind&& bind) {
-  if (auto st = run_write(db, sql, what, std::forward<Bind>(bind)); !st) return st;
-  if (db.changes() == 0) return fail(ErrorKind::NotFound, std::string(what) + ": no such row");
-  return ok();
-}
-
-// Runs one cached query and turns each row into a T with `read` (Result<T>(const Statement&)).
-template <class T, class Bind, class Read>
-Result<std::vector<T>> query_rows(sqlite::Connection& db, std::string_view sql, std::string_view what, Bind&& bind,
-                                  Read&& read) {
-  auto q = db.cached(sql);
-  if (!q) return failed(std::move(q.error()), what);
-  bind(**q);
-  std::vector<T> rows;
-  for (;;) {
-    auto row = (*q)->step();
-    if (!row) return failed(std::move(row.error()), what);
-    if (!*row) return rows;
-    auto value = read(**q);
-    if (!value) return failed(std::move(value.error()), what);
-    rows.push_back(std::move(*value));
-  }
 }
 
 void bind_range(Statement& q, TimeRange range) {

@@ -13,7 +13,7 @@
 #include "history/history.hpp"
 #include "report/report.hpp"
 #include "retention/forecast.hpp"
-#include "retention/smart.hpp"
+#include "health/smart.hpp"
 #include "retention/storage.hpp"
 
 namespace carekeep::report {
@@ -452,7 +452,7 @@ Result<Retention> gather_retention(index::Index& index, const config::Config& co
   }
   // Disk health as the hourly SMART check last saw it; the alerts section has its history.
   if (options.measure_storage) {
-    if (auto smart = retention::read_state(retention::state_path(config.site.database)); smart && *smart) {
+    if (auto smart = health::read_state(health::state_path(config.site.database)); smart && *smart) {
       cap.smart_checked = (*smart)->checked;
       cap.smart_reason = (*smart)->reason;
       for (const auto& d : (*smart)->disks) {

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz_input.hpp"
-#include "retention/smart.hpp"
+#include "health/smart.hpp"
 
 using namespace carekeep;
 using namespace carekeep::retention;

@@ -17,8 +17,8 @@
 #include "evidence.hpp"
 #include "index/index.hpp"
 #include "inspect.hpp"
-#include "retention/smart.hpp"
-#include "retention/smart_probe.hpp"
+#include "health/smart.hpp"
+#include "health/smart_probe.hpp"
 
 namespace carekeep::cli {
 namespace {
@@ -54,11 +54,11 @@ const std::vector<std::string> kCheckNames{"config",    "storage",   "sandbox", 
 // hourly carekeep-smart last wrote beside the index is read.
 std::vector<Check> disk_health_checks(const config::Config& config) {
   auto now = SystemClock{}.now();
-  auto path = retention::state_path(config.site.database);
-  auto previous = retention::read_state(path);
+  auto path = health::state_path(config.site.database);
+  auto previous = health::read_state(path);
   if (::geteuid() == 0) {
-    auto state = retention::probe_smart(config.site.storage, previous ? *previous : std::nullopt, now);
-    return doctor::check_disk_health(state, now, retention::kSmartStaleAfter);
+    auto state = health::probe_smart(config.site.storage, previous ? *previous : std::nullopt, now);
+    return doctor::check_disk_health(state, now, health::kSmartStaleAfter);
   }
   if (!previous || !*previous) {
     return {{"disk_health", config.site.storage.string(), Verdict::Warn,
@@ -66,7 +66,7 @@ std::vector<Check> disk_health_checks(const config::Config& config) {
                       : previous.error().message,
              "run carekeep doctor as root, and enable the hourly check: systemctl enable --now carekeep-smart.timer"}};
   }
-  return doctor::check_disk_health(**previous, now, retention::kSmartStaleAfter);
+  return doctor::check_disk_health(**previous, now, health::kSmartStaleAfter);
 }
 
 int report(std::vector<Check> checks, const DoctorOptions& options) {

@@ -24,7 +24,7 @@
 #include "command.hpp"
 #include "inspect.hpp"
 #include "retention/forecast.hpp"
-#include "retention/smart.hpp"
+#include "health/smart.hpp"
 #include "retention/storage.hpp"
 
 namespace carekeep::cli {
@@ -240,9 +240,9 @@ Json disk_health_json(const Context& context, const DaemonState& daemon, UtcTime
     auto health = get(daemon.status, "disk_health");
     if (health.is_object() || health.is_null()) return health;
   }
-  auto state = retention::read_state(retention::state_path(context.config.site.database));
+  auto state = health::read_state(health::state_path(context.config.site.database));
   if (!state || !*state) return nullptr;
-  return retention::status_json(**state, now, retention::kSmartStaleAfter);
+  return health::status_json(**state, now, health::kSmartStaleAfter);
 }
 
 // The web console while the daemon runs with [web] listen (lib/status's web); null otherwise.

@@ -5,14 +5,16 @@
 # length that is a whole number of GOPs, so the loop point is a key frame.
 #
 #   make-clip.sh [--codec h264|h265] [--size WxH] [--fps N] [--gop SECONDS] [--seconds N]
-#                [--kbps N] [--input FILE] OUTPUT.mp4|OUTPUT.mkv
+#                [--kbps N] [--input FILE] [--scene plain|detailed] OUTPUT.mp4|OUTPUT.mkv
 #
-# Without --input the picture is FFmpeg's testsrc2 (moving pattern with a frame counter).
+# Without --input the picture is FFmpeg's testsrc2 (moving pattern with a frame counter);
+# --scene detailed adds temporal sensor-like noise, so keyframes weigh what a real room's do
+# at the same bitrate (≈118 kB keyframes at 1080p and 4 Mbit/s): the benchmarks use it.
 # Defaults: h264, 1920x1080, 25 fps, 2 s GOP, 60 s, 4000 kbit/s. Needs the ffmpeg CLI.
 set -euo pipefail
 
-codec=h264 size=1920x1080 fps=25 gop=2 seconds=60 kbps=4000 input="" output=""
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+codec=h264 size=1920x1080 fps=25 gop=2 seconds=60 kbps=4000 input="" output="" scene=plain
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --codec) codec="$2"; shift 2 ;;
@@ -22,6 +24,7 @@ while [ $# -gt 0 ]; do
     --seconds) seconds="$2"; shift 2 ;;
     --kbps) kbps="$2"; shift 2 ;;
     --input) input="$2"; shift 2 ;;
+    --scene) scene="$2"; shift 2 ;;
     -h|--help) usage ;;
     -*) echo "make-clip.sh: unknown option $1" >&2; usage ;;
     *) [ -z "$output" ] || usage; output="$1"; shift ;;
@@ -38,8 +41,12 @@ frames=$((gops * gop_frames))
 if [ -n "$input" ]; then
   # Loop the input if it is shorter than the clip; scale and resample to the target.
   source_args=(-stream_loop -1 -i "$input" -vf "scale=${size/x/:},fps=${fps}")
-else
+elif [ "$scene" = detailed ]; then
+  source_args=(-f lavfi -i "testsrc2=size=${size}:rate=${fps},noise=alls=12:allf=t+u")
+elif [ "$scene" = plain ]; then
   source_args=(-f lavfi -i "testsrc2=size=${size}:rate=${fps}")
+else
+  echo "make-clip.sh: --scene must be plain or detailed" >&2; exit 2
 fi
 
 rate_args=(-b:v "${kbps}k" -maxrate "${kbps}k" -bufsize "$((kbps * 2))k")

@@ -4,7 +4,7 @@
 // same one line per disk. Exit codes: 0 written (whatever the disks' health: the daemon
 // alerts, not the unit), 1 configuration invalid or the file could not be written, 2 usage.
 // It writes as root into a directory carekeepd's user owns, so it follows no symlink it did
-// not create (retention::write_state; issue 14).
+// not create (health::write_state; issue 14).
 #include <pwd.h>
 
 #include <cstdio>
@@ -15,8 +15,8 @@
 #include <CLI/CLI.hpp>
 
 #include "config/load.hpp"
-#include "retention/smart.hpp"
-#include "retention/smart_probe.hpp"
+#include "health/smart.hpp"
+#include "health/smart_probe.hpp"
 
 namespace {
 
@@ -28,13 +28,13 @@ int run(const std::string& config_path, std::chrono::seconds timeout, const std:
     std::fprintf(stderr, "carekeep-smart: %s: %s\n", config_path.c_str(), config.error().message.c_str());
     return 1;
   }
-  auto path = retention::state_path(config->site.database);
+  auto path = health::state_path(config->site.database);
   // A previous file tells whether SMART was ever readable; an unreadable one counts as none.
-  auto previous = retention::read_state(path);
+  auto previous = health::read_state(path);
   if (!previous) std::fprintf(stderr, "carekeep-smart: ignoring %s\n", previous.error().message.c_str());
-  retention::ProbeOptions options;
+  health::ProbeOptions options;
   options.timeout = timeout;
-  auto state = retention::probe_smart(config->site.storage, previous ? *previous : std::nullopt, SystemClock{}.now(),
+  auto state = health::probe_smart(config->site.storage, previous ? *previous : std::nullopt, SystemClock{}.now(),
                                       options);
   if (!state.reason.empty()) std::printf("%s: %s\n", state.storage.c_str(), state.reason.c_str());
   for (const auto& d : state.disks) {
@@ -48,7 +48,7 @@ int run(const std::string& config_path, std::chrono::seconds timeout, const std:
   // root's own, and nobody else's.
   std::vector<uid_t> owners;
   if (const passwd* pw = ::getpwnam(daemon_user.c_str()); pw != nullptr) owners.push_back(pw->pw_uid);
-  if (auto st = retention::write_state(path, state, owners); !st) {
+  if (auto st = health::write_state(path, state, owners); !st) {
     std::fprintf(stderr, "carekeep-smart: %s\n", st.error().message.c_str());
     return 1;
   }

@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "index/index.hpp"
-#include "retention/smart.hpp"
-#include "retention/smart_probe.hpp"
+#include "health/smart.hpp"
+#include "health/smart_probe.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace carekeep;
@@ -390,12 +390,12 @@ TEST_CASE("carekeep status shows the disks' SMART health from carekeep-smart's s
   // disk (tests/data/smart), written as carekeep-smart writes it beside the index.
   auto text = test::read_text(std::filesystem::path(CAREKEEP_SOURCE_DIR) /
                               "tests/data/smart/ata_failing_hitachi_hds721050dle630.json");
-  retention::SmartState state;
+  health::SmartState state;
   state.checked = SystemClock{}.now() - 10min;
   state.storage = (site.dir / "media").string();
   state.source = "/dev/sdc1";
-  state.disks = {retention::parse_smartctl(text, "/dev/sdc").value()};
-  REQUIRE(retention::write_state(retention::state_path(site.database), state));
+  state.disks = {health::parse_smartctl(text, "/dev/sdc").value()};
+  REQUIRE(health::write_state(health::state_path(site.database), state));
   auto run = site.cli("status");
   INFO(run.out << run.err);
   REQUIRE(run.exit_code == 0);

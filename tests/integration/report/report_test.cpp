@@ -24,8 +24,8 @@
 #include "report/report.hpp"
 #include "report/summary.hpp"
 #include "report/text.hpp"
-#include "retention/smart.hpp"
-#include "retention/smart_probe.hpp"
+#include "health/smart.hpp"
+#include "health/smart_probe.hpp"
 #include "signing/signing.hpp"
 #include "support/temp_dir.hpp"
 
@@ -362,12 +362,12 @@ TEST_CASE("the report's storage table shows the SMART health carekeep-smart last
   // disk (tests/data/smart), written as carekeep-smart writes it beside the index.
   auto text = test::read_text(std::filesystem::path(CAREKEEP_SOURCE_DIR) /
                               "tests/data/smart/ata_failing_hitachi_hds721050dle630.json");
-  retention::SmartState state;
+  health::SmartState state;
   state.checked = local("2026-11-20T11:00");
   state.storage = (s.dir / "media").string();
   state.source = "/dev/sdc1";
-  state.disks = {retention::parse_smartctl(text, "/dev/sdc").value()};
-  REQUIRE(retention::write_state(retention::state_path(s.database), state));
+  state.disks = {health::parse_smartctl(text, "/dev/sdc").value()};
+  REQUIRE(health::write_state(health::state_path(s.database), state));
   auto data = gather(s);
   const auto& cap = data.retention.capacity;
   REQUIRE(cap.smart_checked == state.checked);

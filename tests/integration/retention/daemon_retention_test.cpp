@@ -20,8 +20,8 @@
 #include "alerts/alerts.hpp"
 #include "base/boot.hpp"
 #include "index/index.hpp"
-#include "retention/smart.hpp"
-#include "retention/smart_probe.hpp"
+#include "health/smart.hpp"
+#include "health/smart_probe.hpp"
 #include "segment/hash.hpp"
 #include "support/media.hpp"
 #include "support/recording.hpp"
@@ -725,20 +725,20 @@ TEST_CASE("carekeepd keeps footage under max_bytes at every segment close, not o
 namespace {
 
 // smartctl's recorded output of one disk, as carekeep-smart would read it into smart.json.
-retention::DiskHealth recorded_disk(const std::string& sample, const std::string& device) {
+health::DiskHealth recorded_disk(const std::string& sample, const std::string& device) {
   auto text = test::read_text(fs::path(CAREKEEP_SOURCE_DIR) / "tests/data/smart" / sample);
-  return retention::parse_smartctl(text, device).value();
+  return health::parse_smartctl(text, device).value();
 }
 
-void write_smart(const fs::path& database, const fs::path& storage, std::vector<retention::DiskHealth> disks,
+void write_smart(const fs::path& database, const fs::path& storage, std::vector<health::DiskHealth> disks,
                  UtcTime checked, std::optional<UtcTime> last_available) {
-  retention::SmartState state;
+  health::SmartState state;
   state.checked = checked;
   state.storage = storage.string();
   state.source = "/dev/sdc1";
   state.disks = std::move(disks);
   state.last_available = state.available() ? checked : last_available;
-  REQUIRE(retention::write_state(retention::state_path(database), state));
+  REQUIRE(health::write_state(health::state_path(database), state));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// The SMART probe (retention/smart_probe.hpp) and carekeep-smart on this machine, as root (as
+// The SMART probe (health/smart_probe.hpp) and carekeep-smart on this machine, as root (as
 // in CI): the real findmnt and lsblk find the disk under a directory, the real smartctl
 // (smartmontools, tools/install-deps.sh) is asked about it, and the answer, whatever this
 // machine's disk offers, lands in smart.json. On the development VM the virtio disk has no
@@ -9,8 +9,8 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
-#include "retention/smart.hpp"
-#include "retention/smart_probe.hpp"
+#include "health/smart.hpp"
+#include "health/smart_probe.hpp"
 #include "support/small_fs.hpp"
 #include "support/temp_dir.hpp"
 
@@ -59,8 +59,8 @@ TEST_CASE("the probe finds the disk under a directory on this machine and asks s
   test::TempDir scratch;
   const auto storage = on_real_disk(scratch) / "media";  // does not exist yet: its parent's disk counts
   const auto now = SystemClock{}.now();
-  auto state = retention::probe_smart(storage, std::nullopt, now);
-  INFO(retention::to_json_text(state));
+  auto state = health::probe_smart(storage, std::nullopt, now);
+  INFO(health::to_json_text(state));
   CHECK(state.checked == now);
   CHECK(state.storage == storage.string());
   REQUIRE(state.source.rfind("/dev/", 0) == 0);
@@ -69,7 +69,7 @@ TEST_CASE("the probe finds the disk under a directory on this machine and asks s
   for (const auto& d : state.disks) {
     CHECK(fs::is_block_file(d.device));
     if (d.reason.find("not installed") != std::string::npos) FAIL("smartctl is missing: run tools/install-deps.sh");
-    if (d.verdict == retention::SmartVerdict::Unavailable) {
+    if (d.verdict == health::SmartVerdict::Unavailable) {
       CHECK_FALSE(d.reason.empty());  // this VM: "/dev/vda: Unable to detect device type"
     } else {
       CHECK(state.last_available == now);
@@ -82,10 +82,10 @@ TEST_CASE("the probe on a tmpfs and on a loop-mounted image says SMART does not 
           "[smart][tmpfs]") {
   test::SmallFilesystem ram(1'000'000);
   const auto now = SystemClock{}.now();
-  retention::SmartState before;
+  health::SmartState before;
   before.checked = now - 1h;
   before.last_available = now - 2h;
-  auto tmpfs = retention::probe_smart(ram.path() / "media", before, now);
+  auto tmpfs = health::probe_smart(ram.path() / "media", before, now);
   CHECK(tmpfs.disks.empty());
   CHECK(tmpfs.source == "tmpfs");
   CHECK(tmpfs.reason == "the storage is on tmpfs (tmpfs), not on a local disk: SMART does not apply");
@@ -93,8 +93,8 @@ TEST_CASE("the probe on a tmpfs and on a loop-mounted image says SMART does not 
 
   test::TempDir dir;
   LoopMount loop{dir};
-  auto image = retention::probe_smart(loop.path(), std::nullopt, now);
-  INFO(retention::to_json_text(image));
+  auto image = health::probe_smart(loop.path(), std::nullopt, now);
+  INFO(health::to_json_text(image));
   CHECK(image.disks.empty());
   CHECK(image.source.rfind("/dev/loop", 0) == 0);
   CHECK(image.reason.find("is not built on a disk (type loop)") != std::string::npos);
@@ -103,12 +103,12 @@ TEST_CASE("the probe on a tmpfs and on a loop-mounted image says SMART does not 
 
 TEST_CASE("without smartctl the probe says what to install", "[smart]") {
   test::TempDir scratch;
-  retention::ProbeOptions options;
+  health::ProbeOptions options;
   options.smartctl = "carekeep-test-no-smartctl";
-  auto state = retention::probe_smart(on_real_disk(scratch), std::nullopt, SystemClock{}.now(), options);
+  auto state = health::probe_smart(on_real_disk(scratch), std::nullopt, SystemClock{}.now(), options);
   REQUIRE_FALSE(state.disks.empty());
   for (const auto& d : state.disks) {
-    CHECK(d.verdict == retention::SmartVerdict::Unavailable);
+    CHECK(d.verdict == health::SmartVerdict::Unavailable);
     CHECK(d.reason == "smartctl is not installed (apt install smartmontools)");
   }
 }
@@ -131,7 +131,7 @@ TEST_CASE("carekeep-smart writes smart.json beside the index, readable by the da
   INFO(run.out << run.err);
   CHECK(run.exit_code == 0);
   CHECK_FALSE(run.out.empty());  // one line per disk, or why there is none
-  auto state = retention::read_state(state_dir / "smart.json");
+  auto state = health::read_state(state_dir / "smart.json");
   REQUIRE(state);
   REQUIRE(state->has_value());
   CHECK((*state)->storage == (state_dir / "media").string());

@@ -218,10 +218,10 @@ TEST_CASE("parse_listen takes IP literals and ports only") {
 TEST_CASE("disk health verdicts from recorded smartctl outputs") {
   auto disk = [](const char* sample, const char* device) {
     auto text = test::read_text(std::filesystem::path(CAREKEEP_SOURCE_DIR) / "tests/data/smart" / sample);
-    return retention::parse_smartctl(text, device).value();
+    return health::parse_smartctl(text, device).value();
   };
   const UtcTime now = from_us(1'796'000'000'000'000);
-  retention::SmartState state;
+  health::SmartState state;
   state.checked = now - std::chrono::minutes(5);
   state.storage = "/var/lib/carekeep/media";
   state.disks = {disk("ata_healthy_wdc_wd140edfz.json", "/dev/sdb"), disk("ata_failing_hitachi_hds721050dle630.json", "/dev/sdc"),

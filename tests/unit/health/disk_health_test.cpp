@@ -45,15 +45,15 @@ struct Alerts {
 
 bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
 
-retention::DiskHealth parsed(const std::string& name, const std::string& device) {
+health::DiskHealth parsed(const std::string& name, const std::string& device) {
   auto text = test::read_text(std::filesystem::path(CAREKEEP_SOURCE_DIR) / "tests/data/smart" / name);
-  auto disk = retention::parse_smartctl(text, device);
+  auto disk = health::parse_smartctl(text, device);
   REQUIRE(disk);
   return *disk;
 }
 
-retention::SmartState state_of(UtcTime checked, std::vector<retention::DiskHealth> disks) {
-  retention::SmartState s;
+health::SmartState state_of(UtcTime checked, std::vector<health::DiskHealth> disks) {
+  health::SmartState s;
   s.checked = checked;
   s.storage = "/srv/footage";
   s.source = "/dev/sdc1";
@@ -157,7 +157,7 @@ TEST_CASE("SMART over time: failing raised once, replaced disk resolves, lost an
   auto failing = state_of(clock.now(), {parsed("ata_failing_hitachi_hds721050dle630.json", "/dev/sdc")});
   auto changes = monitor.smart_read(failing);
   REQUIRE(changes.size() == 1);
-  CHECK(changes[0].disk->verdict == retention::SmartVerdict::Failing);
+  CHECK(changes[0].disk->verdict == health::SmartVerdict::Failing);
   a.apply(monitor.smart(&failing, clock.now(), nullptr, a.open));
   REQUIRE(a.find(alerts::kDiskSmartFailing, "/dev/sdc"));
   CHECK(a.find(alerts::kDiskSmartFailing, "/dev/sdc")->severity == alerts::Severity::Critical);

@@ -19,7 +19,7 @@
 #include "base/error.hpp"
 #include "base/time.hpp"
 
-namespace carekeep::retention {
+namespace carekeep::health {
 
 enum class SmartVerdict {
   Healthy,      // SMART data read, nothing wrong
@@ -106,4 +106,4 @@ struct SmartAssessmentInput {
 
 std::vector<SmartConcern> assess(const SmartAssessmentInput& input);
 
-}  // namespace carekeep::retention
+}  // namespace carekeep::health

@@ -1,4 +1,4 @@
-// SMART health from smartctl's JSON (retention/smart.hpp), on real recorded outputs in
+// SMART health from smartctl's JSON (health/smart.hpp), on real recorded outputs in
 // tests/data/smart (README.md there says where each comes from): healthy and failing SATA
 // disks, healthy and worn NVMe SSDs, a disk smartctl could not open and this VM's virtio disk
 // that has no SMART at all. A real disk cannot fail on demand, so failing disks are always
@@ -9,14 +9,14 @@
 #include <algorithm>
 #include <string>
 
-#include "retention/smart.hpp"
-#include "retention/smart_probe.hpp"
+#include "health/smart.hpp"
+#include "health/smart_probe.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace carekeep;
 using namespace std::chrono_literals;
-using retention::SmartConcern;
-using retention::SmartVerdict;
+using health::SmartConcern;
+using health::SmartVerdict;
 
 namespace {
 
@@ -24,23 +24,23 @@ std::string sample(const std::string& name) {
   return test::read_text(std::filesystem::path(CAREKEEP_SOURCE_DIR) / "tests/data/smart" / name);
 }
 
-retention::DiskHealth parsed(const std::string& name, const std::string& device) {
-  auto disk = retention::parse_smartctl(sample(name), device);
+health::DiskHealth parsed(const std::string& name, const std::string& device) {
+  auto disk = health::parse_smartctl(sample(name), device);
   REQUIRE(disk);
   return *disk;
 }
 
 bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
 
-const retention::SmartFinding* finding(const retention::DiskHealth& d, std::string_view attribute) {
+const health::SmartFinding* finding(const health::DiskHealth& d, std::string_view attribute) {
   auto it = std::find_if(d.findings.begin(), d.findings.end(), [&](const auto& f) { return f.attribute == attribute; });
   return it == d.findings.end() ? nullptr : &*it;
 }
 
 const UtcTime kNow = from_us(1'796'000'000'000'000);
 
-retention::SmartState state_of(std::vector<retention::DiskHealth> disks) {
-  retention::SmartState s;
+health::SmartState state_of(std::vector<health::DiskHealth> disks) {
+  health::SmartState s;
   s.checked = kNow - 10min;
   s.storage = "/var/lib/carekeep/media";
   s.source = "/dev/sda1";
@@ -49,12 +49,12 @@ retention::SmartState state_of(std::vector<retention::DiskHealth> disks) {
   return s;
 }
 
-std::vector<SmartConcern> concerns(const retention::SmartState& s, bool seen) {
-  retention::SmartAssessmentInput input;
+std::vector<SmartConcern> concerns(const health::SmartState& s, bool seen) {
+  health::SmartAssessmentInput input;
   input.state = &s;
   input.now = kNow;
   input.seen_available = seen;
-  return retention::assess(input);
+  return health::assess(input);
 }
 
 }  // namespace
@@ -123,7 +123,7 @@ TEST_CASE("an NVMe critical warning is a failure, named bit by bit", "[smart]") 
   auto at = text.find("\"critical_warning\": 0");
   REQUIRE(at != std::string::npos);
   text.replace(at, std::string("\"critical_warning\": 0").size(), "\"critical_warning\": 12");
-  auto d = retention::parse_smartctl(text, "/dev/nvme0n1");
+  auto d = health::parse_smartctl(text, "/dev/nvme0n1");
   REQUIRE(d);
   CHECK(d->verdict == SmartVerdict::Failing);
   const auto* f = finding(*d, "critical_warning");
@@ -150,7 +150,7 @@ TEST_CASE("no SMART data: a disk smartctl could not open, and this VM's virtio d
 
 TEST_CASE("text that is not smartctl's JSON is refused", "[smart]") {
   for (std::string text : {"", "smartctl 7.3 2022-02-28 r5338", "{\"blockdevices\": []}", "[1, 2]"}) {
-    auto d = retention::parse_smartctl(text, "/dev/sda");
+    auto d = health::parse_smartctl(text, "/dev/sda");
     REQUIRE_FALSE(d);
     CHECK(d.error().kind == ErrorKind::InvalidArgument);
   }
@@ -161,13 +161,13 @@ TEST_CASE("smart.json keeps every field through a write and a read", "[smart]") 
                      parsed("virtio_no_smart_vm.json", "/dev/vda")});
   s.reason = "";
   test::TempDir dir;
-  auto path = retention::state_path(dir / "index.db");
+  auto path = health::state_path(dir / "index.db");
   CHECK(path == dir / "smart.json");
-  auto none = retention::read_state(path);
+  auto none = health::read_state(path);
   REQUIRE(none);
   CHECK_FALSE(none->has_value());
-  REQUIRE(retention::write_state(path, s));
-  auto back = retention::read_state(path);
+  REQUIRE(health::write_state(path, s));
+  auto back = health::read_state(path);
   REQUIRE(back);
   REQUIRE(back->has_value());
   const auto& r = **back;
@@ -192,17 +192,17 @@ TEST_CASE("smart.json keeps every field through a write and a read", "[smart]") 
     }
   }
   test::write_text(path, "{\"version\": 2}");
-  CHECK_FALSE(retention::read_state(path));
+  CHECK_FALSE(health::read_state(path));
 }
 
 // tests/fuzz/regressions/smart: a checked_us near the ends of int64 made `now - checked`
 // overflow when the daemon assessed the file.
 TEST_CASE("smart.json with a time outside 1970-9999 is refused, not compared with now", "[smart]") {
-  CHECK_FALSE(retention::parse_state(R"({"version":1,"checked_us":-9223372036854775807,"disks":[]})"));
-  CHECK_FALSE(retention::parse_state(R"({"version":1,"checked_us":253402300800000000,"disks":[]})"));
-  CHECK_FALSE(retention::parse_state(
+  CHECK_FALSE(health::parse_state(R"({"version":1,"checked_us":-9223372036854775807,"disks":[]})"));
+  CHECK_FALSE(health::parse_state(R"({"version":1,"checked_us":253402300800000000,"disks":[]})"));
+  CHECK_FALSE(health::parse_state(
       R"({"version":1,"checked_us":1796619600000000,"disks":[],"last_available_us":-9223372036854775807})"));
-  auto fine = retention::parse_state(R"({"version":1,"checked_us":1796619600000000,"disks":[],"last_available_us":0})");
+  auto fine = health::parse_state(R"({"version":1,"checked_us":1796619600000000,"disks":[],"last_available_us":0})");
   REQUIRE(fine);
   CHECK(fine->last_available == from_us(0));
 }
@@ -284,26 +284,26 @@ TEST_CASE("concerns: SMART missing or stale is an alert only if it was readable 
 }
 
 TEST_CASE("findmnt and lsblk outputs recorded on this VM lead to the storage's disks", "[smart]") {
-  auto vda = retention::parse_findmnt(sample("findmnt_vda.json"));
+  auto vda = health::parse_findmnt(sample("findmnt_vda.json"));
   REQUIRE(vda);
   CHECK(vda->source == "/dev/vda");
   CHECK(vda->fstype == "ext4");
   CHECK(vda->target == "/");
-  auto shm = retention::parse_findmnt(sample("findmnt_tmpfs_twice.json"));
+  auto shm = health::parse_findmnt(sample("findmnt_tmpfs_twice.json"));
   REQUIRE(shm);
   CHECK(shm->source == "tmpfs");
-  CHECK_FALSE(retention::parse_findmnt("{\"filesystems\": []}"));
-  CHECK_FALSE(retention::parse_findmnt(""));
+  CHECK_FALSE(health::parse_findmnt("{\"filesystems\": []}"));
+  CHECK_FALSE(health::parse_findmnt(""));
 
-  auto disks = retention::parse_lsblk_disks(sample("lsblk_vda.json"));
+  auto disks = health::parse_lsblk_disks(sample("lsblk_vda.json"));
   REQUIRE(disks);
   CHECK(*disks == std::vector<std::string>{"/dev/vda"});
   std::vector<std::string> other;
-  auto loop = retention::parse_lsblk_disks(sample("lsblk_loop.json"), &other);
+  auto loop = health::parse_lsblk_disks(sample("lsblk_loop.json"), &other);
   REQUIRE(loop);
   CHECK(loop->empty());
   CHECK(other == std::vector<std::string>{"loop"});
-  CHECK_FALSE(retention::parse_lsblk_disks("lsblk: tmpfs: not a block device"));
+  CHECK_FALSE(health::parse_lsblk_disks("lsblk: tmpfs: not a block device"));
 }
 
 TEST_CASE("lsblk's inverse tree: a partition leads to its disk, LVM on a mirror to both disks, once each",
@@ -313,7 +313,7 @@ TEST_CASE("lsblk's inverse tree: a partition leads to its disk, LVM on a mirror 
   // device's children are the devices it is built on.
   const char* partition = R"({"blockdevices": [
       {"name": "/dev/sda1", "type": "part", "children": [{"name": "/dev/sda", "type": "disk"}]}]})";
-  auto disks = retention::parse_lsblk_disks(partition);
+  auto disks = health::parse_lsblk_disks(partition);
   REQUIRE(disks);
   CHECK(*disks == std::vector<std::string>{"/dev/sda"});
   const char* lvm_on_mirror = R"({"blockdevices": [
@@ -323,25 +323,25 @@ TEST_CASE("lsblk's inverse tree: a partition leads to its disk, LVM on a mirror 
           {"name": "/dev/sdb2", "type": "part", "children": [{"name": "/dev/sdb", "type": "disk"}]}]},
         {"name": "/dev/md1", "type": "raid1", "children": [
           {"name": "/dev/sda3", "type": "part", "children": [{"name": "/dev/sda", "type": "disk"}]}]}]}]})";
-  disks = retention::parse_lsblk_disks(lvm_on_mirror);
+  disks = health::parse_lsblk_disks(lvm_on_mirror);
   REQUIRE(disks);
   CHECK(*disks == std::vector<std::string>{"/dev/sda", "/dev/sdb"});
 }
 
 TEST_CASE("run_program captures output and exit status, reports a missing program and kills one that hangs",
           "[smart]") {
-  auto run = retention::run_program({"sh", "-c", "echo out; echo err >&2; exit 3"}, 10s);
+  auto run = health::run_program({"sh", "-c", "echo out; echo err >&2; exit 3"}, 10s);
   REQUIRE(run);
   CHECK(run->out == "out\n");
   CHECK(run->err == "err\n");
   CHECK(run->exit_status == 3);
   CHECK_FALSE(run->timed_out);
 
-  auto missing = retention::run_program({"carekeep-no-such-program"}, 10s);
+  auto missing = health::run_program({"carekeep-no-such-program"}, 10s);
   REQUIRE_FALSE(missing);
   CHECK(missing.error().kind == ErrorKind::NotFound);
 
-  auto hung = retention::run_program({"sleep", "30"}, 200ms);
+  auto hung = health::run_program({"sleep", "30"}, 200ms);
   REQUIRE(hung);
   CHECK(hung->timed_out);
   CHECK(hung->exit_status == 128 + 9);

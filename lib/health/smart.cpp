@@ -1,4 +1,4 @@
-#include "retention/smart.hpp"
+#include "health/smart.hpp"
 
 #include <cstdio>
 #include <fstream>
@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace carekeep::retention {
+namespace carekeep::health {
 namespace {
 
 using Json = nlohmann::json;
@@ -409,4 +409,4 @@ std::vector<SmartConcern> assess(const SmartAssessmentInput& input) {
   return out;
 }
 
-}  // namespace carekeep::retention
+}  // namespace carekeep::health

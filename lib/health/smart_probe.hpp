@@ -19,9 +19,9 @@
 
 #include "base/error.hpp"
 #include "base/time.hpp"
-#include "retention/smart.hpp"
+#include "health/smart.hpp"
 
-namespace carekeep::retention {
+namespace carekeep::health {
 
 struct ProgramResult {
   int exit_status = 0;  // the program's exit code; 128 + signal when it was killed
@@ -70,4 +70,4 @@ SmartState probe_smart(const std::filesystem::path& storage, const std::optional
 // root, this process's user or one of `owners` (the daemon's user).
 Status write_state(const std::filesystem::path& path, const SmartState& state, std::vector<uid_t> owners = {});
 
-}  // namespace carekeep::retention
+}  // namespace carekeep::health

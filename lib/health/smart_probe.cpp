@@ -1,4 +1,4 @@
-#include "retention/smart_probe.hpp"
+#include "health/smart_probe.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -17,7 +17,7 @@
 
 extern char** environ;
 
-namespace carekeep::retention {
+namespace carekeep::health {
 namespace {
 
 using Json = nlohmann::json;
@@ -255,4 +255,4 @@ Status write_state(const stdfs::path& path, const SmartState& state, std::vector
   return fs::write_file_atomic_guarded(path, to_json_text(state), owners);
 }
 
-}  // namespace carekeep::retention
+}  // namespace carekeep::health
