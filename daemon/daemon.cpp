@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <future>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -124,18 +125,31 @@ class LoopSink final : public recorder::SegmentSink {
   void run_started(const recorder::RunStarted& r) override { post(r); }
   void run_ended(const recorder::RunEnded& r) override { post(r); }
   void connect_failed(const recorder::ConnectFailed& r) override { post(r); }
-  // Committed at once, not with the next batch: the open row must be durable before the
-  // file holds its first complete fragment, so crash recovery can tell a file this daemon
-  // recorded (it has an open row) from one put there by someone else (quarantined).
-  void segment_opened(const recorder::SegmentOpened& r) override { post(r, true); }
+  // Committed at once, not with the next batch, and awaited: the open row must be durable
+  // before the file holds its first complete fragment, so crash recovery can tell a file this
+  // daemon recorded (it has an open row) from one put there by someone else (quarantined).
+  // The recorder has written only the file's header so far. The wait is bounded: a loop busy
+  // for longer than kOpenCommitWait costs that segment's guarantee (logged), not the camera's
+  // frames, which queue in the socket meanwhile.
+  void segment_opened(const recorder::SegmentOpened& r) override {
+    auto done = std::make_shared<std::promise<void>>();
+    auto committed = done->get_future();
+    post(r, true, std::move(done));
+    // A handler dropped unrun (the loop stopped) breaks the promise: the future is ready then too.
+    if (committed.wait_for(kOpenCommitWait) == std::future_status::timeout)
+      log::warn("segment_open_commit_late", {{"camera", r.camera}, {"path", r.path.string()},
+                                              {"waited_ms", std::to_string(kOpenCommitWait.count())}});
+  }
   void segment_closed(const recorder::SegmentClosed& r) override { post(r); }
   void segment_discarded(const recorder::SegmentDiscarded& r) override { post(r); }
   void clock_stepped(const recorder::ClockStep& r) override { post(r); }
 
  private:
+  static constexpr std::chrono::milliseconds kOpenCommitWait{500};
+
   template <class Report>
-  void post(const Report& report, bool commit_now = false) {
-    asio::post(io_, [this, report, commit_now] {
+  void post(const Report& report, bool commit_now = false, std::shared_ptr<std::promise<void>> done = nullptr) {
+    asio::post(io_, [this, report, commit_now, done = std::move(done)] {
       // Footage opened or closed while the clock guard distrusts the clock is marked
       // suspect_clock, and never becomes evidence of the time (issue 15).
       if (retention_ != nullptr) catalog_.set_clock_suspect(!retention_->clock_trusted());
@@ -149,6 +163,7 @@ class LoopSink final : public recorder::SegmentSink {
       if (retention_ != nullptr) retention_->observe(report);
       if (health_ != nullptr) health_->observe(report);
       if (coverage_ != nullptr) coverage_->observe(report);
+      if (done) done->set_value();
     });
   }
   asio::io_context& io_;

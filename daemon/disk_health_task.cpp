@@ -105,7 +105,7 @@ void DiskHealthTask::check_smart() {
         log::write(level, "disk_smart",
                    {{"device", d.device},
                     {"model", d.model},
-                    {"verdict", std::string(retention::to_string(d.verdict))},
+                    {"verdict", std::string(health::to_string(d.verdict))},
                     {"findings", findings},
                     {"reason", d.reason}});
       }

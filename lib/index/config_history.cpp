@@ -9,6 +9,7 @@ namespace carekeep::index {
 namespace {
 
 using sqlite::Statement;
+using detail::failed;
 
 constexpr std::string_view kVersionColumns = "id, loaded_us, source, uid, user, sha256, content";
 

@@ -87,6 +87,8 @@ class SegmentSink {
   virtual void run_started(const RunStarted&) = 0;
   virtual void run_ended(const RunEnded&) = 0;
   virtual void connect_failed(const ConnectFailed&) = 0;
+  // Returns once the segment's open row is durable (or after a short bounded wait): the
+  // recorder calls it with only the file's header written, before any fragment.
   virtual void segment_opened(const SegmentOpened&) = 0;
   virtual void segment_closed(const SegmentClosed&) = 0;
   virtual void segment_discarded(const SegmentDiscarded&) = 0;

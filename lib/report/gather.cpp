@@ -458,7 +458,7 @@ Result<Retention> gather_retention(index::Index& index, const config::Config& co
       for (const auto& d : (*smart)->disks) {
         std::string detail = d.reason;
         for (const auto& f : d.findings) detail += (detail.empty() ? "" : "; ") + f.attribute + ": " + f.detail;
-        cap.disks.push_back({d.device, d.model, std::string(retention::to_string(d.verdict)), detail});
+        cap.disks.push_back({d.device, d.model, std::string(health::to_string(d.verdict)), detail});
       }
     }
   }

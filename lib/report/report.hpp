@@ -88,7 +88,7 @@ struct CameraRetention {
 struct DiskHealthLine {
   std::string device;
   std::string model;
-  std::string verdict;  // retention::to_string(SmartVerdict): healthy | warning | failing | unavailable
+  std::string verdict;  // health::to_string(SmartVerdict): healthy | warning | failing | unavailable
   std::string detail;   // the findings, or why there is no SMART data
 };
 

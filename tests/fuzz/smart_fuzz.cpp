@@ -10,7 +10,7 @@
 #include "health/smart.hpp"
 
 using namespace carekeep;
-using namespace carekeep::retention;
+using namespace carekeep::health;
 
 namespace {
 

@@ -38,7 +38,7 @@ int run(const std::string& config_path, std::chrono::seconds timeout, const std:
                                       options);
   if (!state.reason.empty()) std::printf("%s: %s\n", state.storage.c_str(), state.reason.c_str());
   for (const auto& d : state.disks) {
-    std::string line = d.device + " " + std::string(retention::to_string(d.verdict));
+    std::string line = d.device + " " + std::string(health::to_string(d.verdict));
     if (!d.model.empty()) line += " (" + d.model + ")";
     if (!d.reason.empty()) line += ": " + d.reason;
     for (const auto& f : d.findings) line += "; " + f.attribute + ": " + f.detail;
