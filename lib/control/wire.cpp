@@ -134,7 +134,10 @@ Json error_json(const Error& error) {
 }
 
 Error error_from_json(const Json& body) {
-  return Error{parse_error_kind(text_field(body, "kind")), text_field(body, "message", "the control socket gave no reason")};
+  // An empty message is no reason either (found by fuzz_control_wire): the user must read one.
+  auto message = text_field(body, "message");
+  if (message.empty()) message = "the control socket gave no reason";
+  return Error{parse_error_kind(text_field(body, "kind")), std::move(message)};
 }
 
 }  // namespace carekeep::control

@@ -103,4 +103,8 @@ TEST_CASE("fields of the wrong type read as absent, never as an exception", "[co
   auto error = control::error_from_json(body);
   CHECK(error.kind == ErrorKind::Internal);
   CHECK(error.message == "the control socket gave no reason");
+  // fuzz_control_wire's crash: an unknown kind and an empty message still give a reason.
+  auto empty = control::error_from_json(control::Json::parse(R"({"ok":false,"kind":"~~~~~~~~NotFound","message":""})"));
+  CHECK(empty.kind == ErrorKind::Internal);
+  CHECK(empty.message == "the control socket gave no reason");
 }
