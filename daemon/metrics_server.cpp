@@ -323,7 +323,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
+  // Bounded (as the console's): Beast keeps a chunk's extensions whole in this buffer. A
+  // scrape is a GET of a few hundred bytes.
+  beast::flat_buffer buffer_{64 * 1024};
   http::request<http::string_body> request_;
   http::response<http::string_body> response_;
   std::weak_ptr<MetricsServer::Impl> server_;

@@ -3,6 +3,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <map>
+#include <optional>
 
 #include "base/log.hpp"
 #include "config/config.hpp"
@@ -29,7 +30,7 @@ struct Admission::State : std::enable_shared_from_this<Admission::State> {
   bool stopped = false;
   // Refused connections, said in the journal once a minute with their count, not one by one.
   int refused_unlogged = 0;
-  std::chrono::steady_clock::time_point refused_logged{};
+  std::optional<std::chrono::steady_clock::time_point> refused_logged;
 
   void accept();
   void refuse(const std::string& source, const char* reason);
@@ -72,7 +73,7 @@ IpAddress address_of(const tcp::endpoint& endpoint) {
 
 void Admission::State::refuse(const std::string& source, const char* reason) {
   auto now = std::chrono::steady_clock::now();
-  if (refused_logged != std::chrono::steady_clock::time_point{} && now - refused_logged < 1min) {
+  if (refused_logged && now - *refused_logged < 1min) {
     ++refused_unlogged;
     return;
   }

@@ -210,7 +210,18 @@ Response Console::login_page(std::optional<Msg> error, int status) {
 Console::Outcome Console::handle(const Request& request) {
   if (!allow_.allows(request.source)) {
     // Said in the journal, not the access log: nobody logged in, and a scan would flood it.
-    log::warn("web_source_refused", {{"source", request.source.to_string()}, {"reason", "not in [web] allow"}});
+    // Once a minute with a count, not once a request: journald drops a service's lines beyond
+    // its rate limit, and the recorders' would go with them.
+    auto now = clock_.steady_now();
+    if (!refused_logged_ || now - *refused_logged_ >= std::chrono::minutes(1)) {
+      log::warn("web_source_refused", {{"source", request.source.to_string()},
+                                       {"reason", "not in [web] allow"},
+                                       {"refused_since_last_line", std::to_string(refused_unlogged_)}});
+      refused_logged_ = now;
+      refused_unlogged_ = 0;
+    } else {
+      ++refused_unlogged_;
+    }
     return error(403, Msg::Forbidden);
   }
   auto path = clean_path(request.target);

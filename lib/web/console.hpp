@@ -110,6 +110,9 @@ class Console {
   SessionStore sessions_;
   std::string dummy_hash_;  // checked for unknown accounts
   std::string device_key_;
+  // Refused sources in the journal: when last said, and how many since.
+  std::optional<std::chrono::steady_clock::time_point> refused_logged_;
+  long refused_unlogged_ = 0;
 };
 
 // The stylesheet served at /static/console.css.
