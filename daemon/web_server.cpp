@@ -34,10 +34,11 @@ constexpr std::size_t kMaxRequestBuffer = 2 * (kMaxHeader + web::kMaxBody);
 
 struct WebServer::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& context, config::Web web_config, std::unique_ptr<web::Console> c)
-      : io(context), tls(ssl::context::tls_server), web(std::move(web_config)), console(std::move(c)) {}
+      : io(context), refusals(context), tls(ssl::context::tls_server), web(std::move(web_config)), console(std::move(c)) {}
 
   asio::io_context& io;
   std::unique_ptr<TcpListener> listener;
+  asio::steady_timer refusals;  // writes the refused logins' counts every minute
   ssl::context tls;
   config::Web web;
   std::string fingerprint;
@@ -47,6 +48,15 @@ struct WebServer::Impl : std::enable_shared_from_this<Impl> {
   bool stopped = false;
 
   void connected(tcp::socket socket, Admission admission);
+  void flush_refusals_every_minute() {
+    refusals.expires_after(1min);
+    refusals.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->stopped) return;
+      self->console->flush_refusals();
+      self->flush_refusals_every_minute();
+    });
+  }
 };
 
 namespace {
@@ -208,6 +218,7 @@ Result<std::unique_ptr<WebServer>> WebServer::start(asio::io_context& io, const 
                                      });
   if (!listener) return tl::unexpected(std::move(listener.error()));
   impl->listener = std::move(*listener);
+  impl->flush_refusals_every_minute();
   return std::unique_ptr<WebServer>(new WebServer(std::move(impl)));
 }
 
@@ -227,6 +238,8 @@ web::Console& WebServer::console() { return *impl_->console; }
 void WebServer::stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
+  impl_->refusals.cancel();
+  impl_->console->flush_refusals(true);
   impl_->listener->stop();
 }
 

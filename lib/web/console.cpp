@@ -139,6 +139,13 @@ void Console::refused(std::string_view account, const Request& request, std::str
          due.unwritten > 0 ? std::to_string(due.unwritten) : "");
 }
 
+void Console::flush_refusals(bool all) {
+  for (const auto& [source, count] : limiter_.overdue_refusals(all)) {
+    Json args{{"account", ""}, {"source", source}, {"path", "/login"}, {"refusals_not_logged_since_last_row", std::to_string(count)}};
+    backend_.log_access("login_failed", "web:", args.dump(), "refused: repeated attempts while locked or malformed");
+  }
+}
+
 // The session, unless its account was removed or changed since it logged in (carekeep web
 // user passwd|remove, or a new role): then it ends here.
 const Session* Console::live_session(const Session* session, const Request& request) {

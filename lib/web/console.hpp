@@ -81,6 +81,10 @@ class Console {
 
   Outcome handle(const Request& request);
   Response finish_login(const PasswordCheck& check, bool matched);
+  // Writes the counts of refused logins not yet in the access log once their minute is over
+  // (LoginLimiter::overdue_refusals), or all of them (`all`, at stop). The daemon calls it
+  // every minute.
+  void flush_refusals(bool all = false);
 
   // Lets tests and the daemon see the guards' state.
   const LoginLimiter& limiter() const { return limiter_; }

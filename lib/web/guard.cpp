@@ -122,6 +122,17 @@ LoginLimiter::RefusalLog LoginLimiter::refusal(const std::string& source) {
   return out;
 }
 
+std::vector<std::pair<std::string, int>> LoginLimiter::overdue_refusals(bool all) {
+  auto now = clock_.steady_now();
+  std::vector<std::pair<std::string, int>> out;
+  for (auto& [source, r] : refusals_) {
+    if (r.unwritten == 0 || (!all && now - r.last_written < kRefusalLogPeriod)) continue;
+    out.emplace_back(source, r.unwritten);
+    r = Refusals{0, now};
+  }
+  return out;
+}
+
 const Session& SessionStore::create(std::string account, Role role, std::string source, std::string credential) {
   auto now = clock_.steady_now();
   for (auto it = sessions_.begin(); it != sessions_.end();)

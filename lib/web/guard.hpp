@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/cidr.hpp"
@@ -74,6 +75,10 @@ class LoginLimiter {
     int unwritten = 0;
   };
   RefusalLog refusal(const std::string& source);
+  // Sources whose refusals since their last row are still unwritten a period later (`all`:
+  // any still unwritten), with their count; they count as written now. So that a storm's
+  // tail is not lost when it stops.
+  std::vector<std::pair<std::string, int>> overdue_refusals(bool all = false);
 
  private:
   struct Counter {

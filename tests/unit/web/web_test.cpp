@@ -338,6 +338,26 @@ TEST_CASE("web: refused logins reach the access log once a minute per source wit
   const auto& summary = f.backend.log.back();
   CHECK(summary.user == "web:op");
   CHECK(summary.arguments.find("\"refusals_not_logged_since_last_row\":\"195\"") != std::string::npos);
+  // A storm's tail is written when its minute is over (the daemon asks every minute), or at
+  // stop, even when the source stops sending.
+  // 192.168.1.30 stopped sending a minute ago: its tail (199 refusals) is overdue.
+  f.console.flush_refusals();
+  REQUIRE(rows() == after_storm + 2);
+  CHECK(f.backend.log.back().arguments.find("\"source\":\"192.168.1.30\"") != std::string::npos);
+  CHECK(f.backend.log.back().arguments.find("\"refusals_not_logged_since_last_row\":\"199\"") != std::string::npos);
+  for (int i = 0; i < 30; ++i) f.login("op", "guess", "192.168.1.31");
+  f.console.flush_refusals();
+  CHECK(rows() == after_storm + 2);  // 192.168.1.31's minute is not over
+  f.clock.advance(61s);
+  f.console.flush_refusals();
+  REQUIRE(rows() == after_storm + 3);
+  CHECK(f.backend.log.back().arguments.find("\"source\":\"192.168.1.31\"") != std::string::npos);
+  CHECK(f.backend.log.back().arguments.find("\"refusals_not_logged_since_last_row\":\"30\"") != std::string::npos);
+  f.console.flush_refusals();
+  CHECK(rows() == after_storm + 3);  // nothing left
+  f.login("op", "guess", "192.168.1.31");
+  f.console.flush_refusals(true);
+  CHECK(f.backend.log.back().arguments.find("\"refusals_not_logged_since_last_row\":\"1\"") != std::string::npos);
 }
 
 TEST_CASE("web: IPv6 sources of one /64 count as one source for the lockout", "[web]") {
