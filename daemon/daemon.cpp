@@ -509,6 +509,7 @@ class Daemon {
     settings.language = web::parse_language(config_.web.language);
     settings.https = config_.web.https;
     settings.fingerprint_sha256 = certificate ? certificate->fingerprint_sha256 : std::string();
+    settings.device_key = certificate ? web::device_cookie_key(*certificate) : std::string();
     settings.site_name = config_.site.name;
     settings.session_idle = std::chrono::minutes(config_.web.session_idle_minutes);
     settings.zone = zone_;

@@ -16,6 +16,7 @@
 
 #include "base/log.hpp"
 #include "config/config.hpp"
+#include "tcp_listener.hpp"
 
 namespace carekeep::daemon {
 namespace asio = boost::asio;
@@ -259,11 +260,7 @@ void add_status_metrics(Exposition& out, const status::DaemonStatus& status, con
 }
 
 struct MetricsServer::Impl : std::enable_shared_from_this<Impl> {
-  explicit Impl(asio::io_context& context) : io(context), acceptor(context), retry(context) {}
-
-  asio::io_context& io;
-  tcp::acceptor acceptor;
-  asio::steady_timer retry;
+  std::unique_ptr<TcpListener> listener;
   std::vector<Source> sources;
   bool stopped = false;
 
@@ -273,18 +270,19 @@ struct MetricsServer::Impl : std::enable_shared_from_this<Impl> {
     add_process_metrics(out);
     return out.text();
   }
-
-  void accept();
 };
 
 namespace {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::weak_ptr<MetricsServer::Impl> server)
-      : stream_(std::move(socket)), server_(std::move(server)) {}
+  Session(tcp::socket socket, std::weak_ptr<MetricsServer::Impl> server, Admission admission)
+      : stream_(std::move(socket)), server_(std::move(server)), admission_(std::move(admission)) {}
 
   void run() {
+    admission_.on_stop([weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->stream_.close();
+    });
     stream_.expires_after(10s);
     http::async_read(stream_, buffer_, request_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
@@ -325,48 +323,29 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
+  // Bounded (as the console's): Beast keeps a chunk's extensions whole in this buffer. A
+  // scrape is a GET of a few hundred bytes.
+  beast::flat_buffer buffer_{64 * 1024};
   http::request<http::string_body> request_;
   http::response<http::string_body> response_;
   std::weak_ptr<MetricsServer::Impl> server_;
+  Admission admission_;
 };
 
 }  // namespace
 
-void MetricsServer::Impl::accept() {
-  acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-    if (self->stopped || ec == asio::error::operation_aborted) return;
-    if (ec) {
-      // Out of descriptors and the like: wait instead of spinning on the loop thread.
-      log::warn("metrics_accept_failed", {{"error", ec.message()}});
-      self->retry.expires_after(1s);
-      self->retry.async_wait([self](beast::error_code wait_ec) {
-        if (!wait_ec && !self->stopped) self->accept();
-      });
-      return;
-    }
-    std::make_shared<Session>(std::move(socket), self)->run();
-    self->accept();
-  });
-}
-
 Result<std::unique_ptr<MetricsServer>> MetricsServer::start(asio::io_context& io, std::string_view listen) {
-  auto address = config::parse_listen(listen);
-  if (!address) {
+  if (!config::parse_listen(listen)) {
     return fail(ErrorKind::InvalidArgument,
                 "metrics listen address " + std::string(listen) + " is not IP:port (like 127.0.0.1:9477)");
   }
-  auto impl = std::make_shared<Impl>(io);
-  beast::error_code ec;
-  tcp::endpoint endpoint{asio::ip::make_address(address->host, ec), address->port};
-  if (!ec) impl->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl->acceptor.bind(endpoint, ec);
-  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return fail(ErrorKind::Unavailable, "listening for metrics on " + std::string(listen) + ": " + ec.message());
-  }
-  impl->accept();
+  auto impl = std::make_shared<Impl>();
+  auto listener = TcpListener::start(io, listen, "metrics", ListenLimits{64, 16},
+                                     [weak = std::weak_ptr<Impl>(impl)](tcp::socket socket, Admission admission) {
+                                       std::make_shared<Session>(std::move(socket), weak, std::move(admission))->run();
+                                     });
+  if (!listener) return tl::unexpected(std::move(listener.error()));
+  impl->listener = std::move(*listener);
   return std::unique_ptr<MetricsServer>(new MetricsServer(std::move(impl)));
 }
 
@@ -376,18 +355,12 @@ MetricsServer::~MetricsServer() { stop(); }
 
 void MetricsServer::add_source(Source source) { impl_->sources.push_back(std::move(source)); }
 
-std::uint16_t MetricsServer::port() const {
-  beast::error_code ec;
-  auto endpoint = impl_->acceptor.local_endpoint(ec);
-  return ec ? 0 : endpoint.port();
-}
+std::uint16_t MetricsServer::port() const { return impl_->listener->port(); }
 
 void MetricsServer::stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
-  impl_->retry.cancel();
-  beast::error_code ignored;
-  impl_->acceptor.close(ignored);
+  impl_->listener->stop();
 }
 
 std::string MetricsServer::render() const { return impl_->render(); }

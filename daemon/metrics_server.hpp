@@ -1,8 +1,9 @@
 // daemon/metrics_server: the Prometheus text endpoint of carekeepd (issue #8, `[metrics]
 // listen`). A small HTTP/1.1 server (Boost.Beast) on the daemon's io_context: GET /metrics
 // renders every registered source on the loop thread, so sources read the daemon's state
-// without locks. One request per connection, 10 s deadline; nothing here blocks the loop or
-// the recorders. No authentication: it is meant for loopback.
+// without locks. One request per connection, 10 s deadline, at most 64 connections (16 from
+// one source, daemon/tcp_listener); nothing here blocks the loop or the recorders. No
+// authentication: it is meant for loopback.
 #pragma once
 
 #include <cstdint>
@@ -66,7 +67,7 @@ class MetricsServer {
 
   void add_source(Source source);
   std::uint16_t port() const;
-  // Stops accepting; connections in flight finish or hit their deadline.
+  // Stops accepting and closes the connections still open.
   void stop();
   std::string render() const;
 

@@ -3,8 +3,9 @@
 // certificate of lib/web/certificate) unless the config allows plain HTTP on loopback. Every
 // request goes to web::Console on the loop thread; the one slow step, checking a password
 // (scrypt, ~50 ms and 16 MiB), runs on a thread of its own and posts the answer back, so
-// nothing here blocks the loop or the recorders. One request per connection, 10 s deadline,
-// bounded header and body sizes and connection count.
+// nothing here blocks the loop or the recorders. One request per connection, 10 s deadline
+// from accept to the last byte (the TLS handshake included), bounded header and body sizes,
+// at most 256 connections and 16 from one source (daemon/tcp_listener).
 #pragma once
 
 #include <cstdint>
@@ -35,7 +36,8 @@ class WebServer {
   std::uint16_t port() const;
   status::Web status() const;
   web::Console& console();
-  // Stops accepting; connections in flight finish or hit their deadline.
+  // Stops accepting and closes every connection still open (SIGTERM does not wait for a slow
+  // client); a password check in flight finishes on its thread and is dropped.
   void stop();
 
   struct Impl;

@@ -1,7 +1,6 @@
 #include "webhook.hpp"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <cctype>
@@ -19,6 +18,7 @@
 #include <set>
 
 #include "base/fs.hpp"
+#include "base/hmac.hpp"
 #include "base/sha256.hpp"
 #include "base/log.hpp"
 #include "base/text.hpp"
@@ -212,12 +212,9 @@ std::string render_digest(std::string_view json, bool zh) {
 
 std::string dingtalk_sign(std::string_view secret, std::int64_t timestamp_ms) {
   std::string to_sign = std::to_string(timestamp_ms) + "\n" + std::string(secret);
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(to_sign.data()), to_sign.size(), mac, &mac_len);
-  std::string b64(4 * ((mac_len + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), mac, static_cast<int>(mac_len));
+  auto mac = hmac_sha256(secret, to_sign);
+  std::string b64(4 * ((mac.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), mac.data(), static_cast<int>(mac.size()));
   b64.resize(static_cast<std::size_t>(n));
   return percent_encode(b64);
 }

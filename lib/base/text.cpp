@@ -170,9 +170,17 @@ void append_xml_escaped(std::string& out, std::string_view text) {
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
       default: out += c;
     }
   }
+}
+
+std::string xml_escaped(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  append_xml_escaped(out, text);
+  return out;
 }
 
 }  // namespace carekeep::text

@@ -38,7 +38,10 @@ std::optional<std::int64_t> parse_int64(std::string_view text);
 // output an inspector reads (ESC[2K, ESC[8m, a bare CR). Newlines too: one item, one line.
 std::string printable(std::string_view text);
 
-// Appends `text` to `out` with &, <, > and " written as XML/HTML entities (HTML reports, SVG).
+// Appends `text` to `out` with &, <, >, " and ' written as XML/HTML entities: safe in element
+// content and in attribute values quoted either way (HTML reports, SVG, the web console).
 void append_xml_escaped(std::string& out, std::string_view text);
+// The same, as a new string.
+std::string xml_escaped(std::string_view text);
 
 }  // namespace carekeep::text

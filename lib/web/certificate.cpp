@@ -20,6 +20,7 @@
 #include <memory>
 
 #include "base/fs.hpp"
+#include "base/sha256.hpp"
 
 namespace carekeep::web {
 
@@ -160,6 +161,11 @@ Result<Certificate> load_or_create_certificate(const std::filesystem::path& dir,
   if (X509_check_private_key(cert.get(), key.get()) != 1)
     return fail(ErrorKind::FailedPrecondition, "the console's key in " + dir.string() + " does not match its certificate");
   return Certificate{*cert_pem, *key_pem, fingerprint(cert.get())};
+}
+
+std::string device_cookie_key(const Certificate& certificate) {
+  auto digest = sha256_of("carekeep web device cookie key v1\n" + certificate.key_pem);
+  return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
 }
 
 }  // namespace carekeep::web

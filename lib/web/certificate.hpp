@@ -26,6 +26,11 @@ struct Certificate {
 // does not parse. `host` goes into the subject and the subjectAltName list with "localhost".
 Result<Certificate> load_or_create_certificate(const std::filesystem::path& dir, const std::string& host);
 
+// The key that signs the console's device cookies (ConsoleSettings::device_key), derived from
+// the private key so that it lasts as long as the certificate and is as secret: SHA-256 of a
+// label and the key's PEM (another use of the same secret, separated by the label).
+std::string device_cookie_key(const Certificate& certificate);
+
 // The SHA-256 fingerprint of a PEM certificate; InvalidArgument when it does not parse.
 Result<std::string> certificate_fingerprint(const std::string& certificate_pem);
 

@@ -6,9 +6,14 @@
 #include <nlohmann/json.hpp>
 
 #include "base/log.hpp"
+#include "base/hmac.hpp"
+#include "base/text.hpp"
 #include "web/password.hpp"
 
 namespace carekeep::web {
+
+// Text for HTML element content and quoted attribute values (lib/base, as the HTML reports).
+using carekeep::text::xml_escaped;
 
 namespace {
 
@@ -62,7 +67,7 @@ Response redirect(std::string location) {
 }
 
 std::string hidden_csrf(std::string_view token) {
-  return "<input type=\"hidden\" name=\"csrf\" value=\"" + html_escape(token) + "\">";
+  return "<input type=\"hidden\" name=\"csrf\" value=\"" + xml_escaped(token) + "\">";
 }
 
 }  // namespace
@@ -74,7 +79,8 @@ Console::Console(Backend& backend, const Clock& clock, AllowList allow, ConsoleS
       settings_(std::move(settings)),
       limiter_(clock),
       sessions_(clock, settings_.session_idle),
-      dummy_hash_(hash_password(random_token(16)).value_or("scrypt$16384$8$1$00$00")) {}
+      dummy_hash_(hash_password(random_token(16)).value_or("scrypt$16384$8$1$00$00")),
+      device_key_(settings_.device_key.empty() ? random_token() : settings_.device_key) {}
 
 void Console::set_settings(ConsoleSettings settings) {
   settings_ = std::move(settings);
@@ -88,6 +94,73 @@ std::string Console::cookie(std::string_view name, std::string_view value, bool 
   if (settings_.https) c += "; Secure";
   if (expire) c += "; Max-Age=0";
   return c;
+}
+
+std::string Console::device_cookie(std::string_view account) const {
+  auto issued = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count());
+  auto nonce = random_token(16);
+  auto mac = to_hex(hmac_sha256(device_key_, "ck_device v1\n" + std::string(account) + "\n" + issued + "\n" + nonce));
+  std::string c = std::string(kDeviceCookie) + "=" + issued + "." + nonce + "." + mac +
+                  "; Path=/login; Max-Age=" +
+                  std::to_string(std::chrono::duration_cast<std::chrono::seconds>(kDeviceCookieLife).count()) +
+                  "; HttpOnly; SameSite=Strict";
+  if (settings_.https) c += "; Secure";
+  return c;
+}
+
+std::string Console::device_of(const std::map<std::string, std::string, std::less<>>& cookies,
+                               std::string_view account) const {
+  auto it = cookies.find(kDeviceCookie);
+  if (it == cookies.end()) return "";
+  std::string_view value = it->second;
+  auto dot1 = value.find('.');
+  auto dot2 = dot1 == std::string_view::npos ? dot1 : value.find('.', dot1 + 1);
+  if (dot2 == std::string_view::npos || dot1 == 0 || dot1 > 20) return "";
+  auto issued_text = value.substr(0, dot1);
+  auto nonce = value.substr(dot1 + 1, dot2 - dot1 - 1);
+  auto mac = value.substr(dot2 + 1);
+  auto expected = to_hex(hmac_sha256(device_key_, "ck_device v1\n" + std::string(account) + "\n" +
+                                                       std::string(issued_text) + "\n" + std::string(nonce)));
+  if (!same_token(mac, expected)) return "";  // forged, or another account's
+  auto issued = text::parse_int64(issued_text);
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
+  if (!issued || *issued > now + 86400 || now - *issued > std::chrono::duration_cast<std::chrono::seconds>(kDeviceCookieLife).count())
+    return "";
+  return std::string(nonce);
+}
+
+void Console::refused(std::string_view account, const Request& request, std::string_view result) {
+  auto due = limiter_.refusal(source_key(request.source));
+  if (!due.write) return;
+  // A name that is no account is not written: a careless operator types her password there.
+  auto row = account.empty() ? Result<std::optional<index::WebAccountRow>>(std::nullopt) : backend_.account(account);
+  std::string name = row && *row ? std::string(account) : std::string();
+  record("login_failed", name, request, result, due.unwritten > 0 ? "refusals_not_logged_since_last_row" : "",
+         due.unwritten > 0 ? std::to_string(due.unwritten) : "");
+}
+
+void Console::flush_refusals(bool all) {
+  for (const auto& [source, count] : limiter_.overdue_refusals(all)) {
+    Json args{{"account", ""}, {"source", source}, {"path", "/login"}, {"refusals_not_logged_since_last_row", std::to_string(count)}};
+    backend_.log_access("login_failed", "web:", args.dump(), "refused: repeated attempts while locked or malformed");
+  }
+}
+
+// The session, unless its account was removed or changed since it logged in (carekeep web
+// user passwd|remove, or a new role): then it ends here.
+const Session* Console::live_session(const Session* session, const Request& request) {
+  if (session == nullptr) return nullptr;
+  auto row = backend_.account(session->account);
+  if (!row) {
+    // The index cannot say: keep the session (the page will show what it can), say why.
+    log::error("web_account_read_failed", {{"error", row.error().message}});
+    return session;
+  }
+  if (*row && (*row)->password_hash == session->credential && parse_role((*row)->role) == session->role) return session;
+  std::string account = session->account;
+  sessions_.remove(session->id);
+  record("session_ended", account, request, "ended: the account was removed or its password or role changed");
+  return nullptr;
 }
 
 void Console::record(std::string_view action, std::string_view account, const Request& request, std::string_view result,
@@ -104,14 +177,14 @@ Response Console::page(int status, Msg title, const std::string& body, const Ses
   std::string html = "<!DOCTYPE html>\n<html lang=\"" + std::string(html_lang(settings_.language)) +
                      "\">\n<head>\n<meta charset=\"utf-8\">\n"
                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" +
-                     html_escape(t(title)) + " · " + html_escape(settings_.site_name.empty() ? t(Msg::Title) : settings_.site_name) +
+                     xml_escaped(t(title)) + " · " + xml_escaped(settings_.site_name.empty() ? t(Msg::Title) : settings_.site_name) +
                      "</title>\n<link rel=\"stylesheet\" href=\"/static/console.css\">\n</head>\n<body>\n<header>\n<p class=\"site\">" +
-                     html_escape(t(Msg::Title)) + (settings_.site_name.empty() ? "" : " · " + html_escape(settings_.site_name)) +
+                     xml_escaped(t(Msg::Title)) + (settings_.site_name.empty() ? "" : " · " + xml_escaped(settings_.site_name)) +
                      "</p>\n";
   if (session != nullptr) {
-    html += "<form class=\"who\" method=\"post\" action=\"/logout\">" + html_escape(t(Msg::SignedInAs)) + " <strong>" +
-            html_escape(session->account) + "</strong> (" + html_escape(t(role_msg(session->role))) + ") " +
-            hidden_csrf(session->csrf) + "<button type=\"submit\">" + html_escape(t(Msg::Logout)) + "</button></form>\n";
+    html += "<form class=\"who\" method=\"post\" action=\"/logout\">" + xml_escaped(t(Msg::SignedInAs)) + " <strong>" +
+            xml_escaped(session->account) + "</strong> (" + xml_escaped(t(role_msg(session->role))) + ") " +
+            hidden_csrf(session->csrf) + "<button type=\"submit\">" + xml_escaped(t(Msg::Logout)) + "</button></form>\n";
   }
   html += "</header>\n<main>\n" + body + "</main>\n</body>\n</html>\n";
   r.body = std::move(html);
@@ -119,22 +192,22 @@ Response Console::page(int status, Msg title, const std::string& body, const Ses
 }
 
 Response Console::error(int status, Msg msg, const Session* session) {
-  return page(status, msg, "<h1>" + html_escape(t(msg)) + "</h1>\n", session);
+  return page(status, msg, "<h1>" + xml_escaped(t(msg)) + "</h1>\n", session);
 }
 
 Response Console::login_page(std::optional<Msg> error, int status) {
   auto token = random_token();
-  std::string body = "<h1>" + html_escape(t(Msg::LoginHeading)) + "</h1>\n";
-  if (error) body += "<p class=\"error\" role=\"alert\">" + html_escape(t(*error)) + "</p>\n";
+  std::string body = "<h1>" + xml_escaped(t(Msg::LoginHeading)) + "</h1>\n";
+  if (error) body += "<p class=\"error\" role=\"alert\">" + xml_escaped(t(*error)) + "</p>\n";
   body += "<form class=\"login\" method=\"post\" action=\"/login\">\n" + hidden_csrf(token) +
-          "\n<label for=\"user\">" + html_escape(t(Msg::LoginUser)) +
+          "\n<label for=\"user\">" + xml_escaped(t(Msg::LoginUser)) +
           "</label>\n<input id=\"user\" name=\"user\" autocomplete=\"username\" required maxlength=\"64\">\n"
-          "<label for=\"password\">" + html_escape(t(Msg::LoginPassword)) +
+          "<label for=\"password\">" + xml_escaped(t(Msg::LoginPassword)) +
           "</label>\n<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\n"
-          "<button type=\"submit\">" + html_escape(t(Msg::LoginSubmit)) + "</button>\n</form>\n";
+          "<button type=\"submit\">" + xml_escaped(t(Msg::LoginSubmit)) + "</button>\n</form>\n";
   if (!settings_.fingerprint_sha256.empty()) {
-    body += "<p class=\"help\">" + html_escape(t(Msg::LoginCertificateHelp)) + " <code>" +
-            html_escape(settings_.fingerprint_sha256) + "</code></p>\n";
+    body += "<p class=\"help\">" + xml_escaped(t(Msg::LoginCertificateHelp)) + " <code>" +
+            xml_escaped(settings_.fingerprint_sha256) + "</code></p>\n";
   }
   auto r = page(status, Msg::LoginHeading, body, nullptr);
   r.headers.emplace_back("Set-Cookie", cookie(kLoginCookie, token, false));
@@ -144,7 +217,18 @@ Response Console::login_page(std::optional<Msg> error, int status) {
 Console::Outcome Console::handle(const Request& request) {
   if (!allow_.allows(request.source)) {
     // Said in the journal, not the access log: nobody logged in, and a scan would flood it.
-    log::warn("web_source_refused", {{"source", request.source.to_string()}, {"reason", "not in [web] allow"}});
+    // Once a minute with a count, not once a request: journald drops a service's lines beyond
+    // its rate limit, and the recorders' would go with them.
+    auto now = clock_.steady_now();
+    if (!refused_logged_ || now - *refused_logged_ >= std::chrono::minutes(1)) {
+      log::warn("web_source_refused", {{"source", request.source.to_string()},
+                                       {"reason", "not in [web] allow"},
+                                       {"refused_since_last_line", std::to_string(refused_unlogged_)}});
+      refused_logged_ = now;
+      refused_unlogged_ = 0;
+    } else {
+      ++refused_unlogged_;
+    }
     return error(403, Msg::Forbidden);
   }
   auto path = clean_path(request.target);
@@ -164,7 +248,8 @@ Console::Outcome Console::handle(const Request& request) {
   }
   auto cookies = parse_cookies(request.cookie);
   const Session* session = nullptr;
-  if (auto it = cookies.find(kSessionCookie); it != cookies.end()) session = sessions_.touch(it->second);
+  if (auto it = cookies.find(kSessionCookie); it != cookies.end())
+    session = live_session(sessions_.touch(it->second), request);
   if (*path == "/" && get) return redirect(session != nullptr ? "/overview" : "/login");
   if (*path != "/overview" && *path != "/logout" && *path != "/alerts/ack") return error(404, Msg::NotFound, session);
   if (session == nullptr) {
@@ -208,20 +293,27 @@ Console::Outcome Console::login(const Request& request) {
   std::string account = field("user");
   std::string password = field("password");
   std::string source = request.source.to_string();
-  if (account.empty() || account.size() > 64 || password.empty() || password.size() > 1024) {
-    record("login_failed", account.substr(0, 64), request, "refused: empty or overlong user name or password");
-    return login_page(Msg::LoginFailed, 401);
-  }
-  switch (limiter_.begin(account, source)) {
+  std::string key = source_key(request.source);
+  const bool malformed = account.empty() || account.size() > 64 || password.empty() || password.size() > 1024;
+  std::string device = malformed ? std::string() : device_of(cookies, account);
+  // Malformed attempts count against the source too: each one writes a row, so they must end.
+  switch (limiter_.begin(malformed ? std::string_view() : std::string_view(account), key, device)) {
     case LoginLimiter::Verdict::AccountLocked:
-      record("login_failed", account, request, "refused: account locked after repeated failures");
+      refused(account, request, "refused: account locked after repeated failures");
       return login_page(Msg::LoginLocked, 429);
     case LoginLimiter::Verdict::SourceLocked:
-      record("login_failed", account, request, "refused: source address locked after repeated failures");
+      refused(account, request, "refused: source address locked after repeated failures");
+      return login_page(Msg::LoginLocked, 429);
+    case LoginLimiter::Verdict::DeviceLocked:
+      refused(account, request, "refused: this browser's device cookie locked after repeated failures");
       return login_page(Msg::LoginLocked, 429);
     case LoginLimiter::Verdict::Allowed: break;
   }
-  PasswordCheck check{account, std::move(password), dummy_hash_, false, Role::Viewer, source};
+  if (malformed) {
+    refused(account.size() > 64 ? std::string() : account, request, "refused: empty or overlong user name or password");
+    return login_page(Msg::LoginFailed, 401);
+  }
+  PasswordCheck check{account, std::move(password), dummy_hash_, false, Role::Viewer, source, key, device};
   auto row = backend_.account(account);
   if (!row) {
     log::error("web_account_read_failed", {{"error", row.error().message}});
@@ -241,15 +333,19 @@ Response Console::finish_login(const PasswordCheck& check, bool matched) {
   if (auto source = IpAddress::parse(check.source)) as_logged.source = *source;
   if (!matched || !check.exists) {
     // The same words whether the account exists or not: a guesser learns nothing from them.
-    record("login_failed", check.account, as_logged, check.exists ? "refused: wrong password" : "refused: no such account");
-    return login_page(limiter_.locked(check.account, check.source) ? Msg::LoginLocked : Msg::LoginFailed, 401);
+    // A name that is no account is not logged: it may be a password typed in the wrong field.
+    record("login_failed", check.exists ? check.account : std::string(), as_logged,
+           check.exists ? "refused: wrong password" : "refused: no such account");
+    return login_page(limiter_.locked(check.account, check.source_key, check.device) ? Msg::LoginLocked : Msg::LoginFailed,
+                      401);
   }
-  limiter_.succeeded(check.account, check.source);
-  const auto& session = sessions_.create(check.account, check.role, check.source);
+  limiter_.succeeded(check.account, check.source_key, check.device);
+  const auto& session = sessions_.create(check.account, check.role, check.source, check.stored_hash);
   record("login", check.account, as_logged, "ok", "role", to_string(check.role));
   auto r = redirect("/overview");
   r.headers.emplace_back("Set-Cookie", cookie(kSessionCookie, session.id, false));
   r.headers.emplace_back("Set-Cookie", cookie(kLoginCookie, "", true));
+  r.headers.emplace_back("Set-Cookie", device_cookie(check.account));
   return r;
 }
 
@@ -289,74 +385,74 @@ Response Console::acknowledge(const Request& request, const Session& session) {
 Response Console::overview(const Request& request, const Session& session) {
   auto s = backend_.status();
   record("page_view", session.account, request, "ok");
-  std::string body = "<h1>" + html_escape(t(Msg::OverviewHeading)) + "</h1>\n";
+  std::string body = "<h1>" + xml_escaped(t(Msg::OverviewHeading)) + "</h1>\n";
   auto ack = query_value(request.target, "ack");
-  if (ack == "ok") body += "<p class=\"notice\" role=\"status\">" + html_escape(t(Msg::AlertAckDone)) + "</p>\n";
-  if (ack == "failed") body += "<p class=\"error\" role=\"alert\">" + html_escape(t(Msg::AlertAckFailed)) + "</p>\n";
+  if (ack == "ok") body += "<p class=\"notice\" role=\"status\">" + xml_escaped(t(Msg::AlertAckDone)) + "</p>\n";
+  if (ack == "failed") body += "<p class=\"error\" role=\"alert\">" + xml_escaped(t(Msg::AlertAckFailed)) + "</p>\n";
   auto now = clock_.now();
   if (s.updated == UtcTime{} || now - s.updated > kStaleAfter)
-    body += "<p class=\"error\" role=\"alert\">" + html_escape(t(Msg::StatusStale)) + "</p>\n";
+    body += "<p class=\"error\" role=\"alert\">" + xml_escaped(t(Msg::StatusStale)) + "</p>\n";
   else
-    body += "<p class=\"updated\">" + html_escape(t(Msg::UpdatedAt)) + " " + html_escape(format_local_iso(s.updated, settings_.zone)) + "</p>\n";
+    body += "<p class=\"updated\">" + xml_escaped(t(Msg::UpdatedAt)) + " " + xml_escaped(format_local_iso(s.updated, settings_.zone)) + "</p>\n";
 
-  body += "<section aria-labelledby=\"cameras\">\n<h2 id=\"cameras\">" + html_escape(t(Msg::Cameras)) +
+  body += "<section aria-labelledby=\"cameras\">\n<h2 id=\"cameras\">" + xml_escaped(t(Msg::Cameras)) +
           "</h2>\n<ul class=\"tiles\">\n";
   for (const auto& c : s.cameras) {
     std::string state_class = !c.enabled ? "disabled" : c.up ? "up" : "down";
     Msg state = !c.enabled ? Msg::CameraDisabled : c.up ? Msg::CameraUp : Msg::CameraDown;
-    body += "<li class=\"tile " + state_class + "\" data-camera=\"" + html_escape(c.camera) + "\">\n<h3>" +
-            html_escape(c.name.empty() ? c.camera : c.name) + "</h3>\n<p class=\"state\">" + html_escape(t(state)) +
+    body += "<li class=\"tile " + state_class + "\" data-camera=\"" + xml_escaped(c.camera) + "\">\n<h3>" +
+            xml_escaped(c.name.empty() ? c.camera : c.name) + "</h3>\n<p class=\"state\">" + xml_escaped(t(state)) +
             "</p>\n";
     if (c.live) {
       if (!c.up && !c.live->cause.empty()) {
-        body += "<p class=\"cause\">" + html_escape(t(Msg::CameraCause)) + ": <code>" + html_escape(c.live->cause) +
-                "</code> " + html_escape(c.live->reason) + "</p>\n";
+        body += "<p class=\"cause\">" + xml_escaped(t(Msg::CameraCause)) + ": <code>" + xml_escaped(c.live->cause) +
+                "</code> " + xml_escaped(c.live->reason) + "</p>\n";
       }
-      body += "<dl><dt>" + html_escape(t(Msg::CameraBitrate)) + "</dt><dd>" + bitrate_text(c.live->bitrate_bps) +
-              "</dd><dt>" + html_escape(t(Msg::CameraFps)) + "</dt><dd>" + number_text(c.live->fps, 1) + "</dd></dl>\n";
+      body += "<dl><dt>" + xml_escaped(t(Msg::CameraBitrate)) + "</dt><dd>" + bitrate_text(c.live->bitrate_bps) +
+              "</dd><dt>" + xml_escaped(t(Msg::CameraFps)) + "</dt><dd>" + number_text(c.live->fps, 1) + "</dd></dl>\n";
     }
     body += "</li>\n";
   }
   body += "</ul>\n</section>\n";
 
-  body += "<section aria-labelledby=\"zones\">\n<h2 id=\"zones\">" + html_escape(t(Msg::Zones)) + "</h2>\n";
+  body += "<section aria-labelledby=\"zones\">\n<h2 id=\"zones\">" + xml_escaped(t(Msg::Zones)) + "</h2>\n";
   if (s.zones.empty()) {
-    body += "<p>" + html_escape(t(Msg::NoZones)) + "</p>\n";
+    body += "<p>" + xml_escaped(t(Msg::NoZones)) + "</p>\n";
   } else {
     body += "<ul class=\"zones\">\n";
     for (const auto& z : s.zones) {
-      body += "<li class=\"" + std::string(z.covered ? "covered" : "uncovered") + "\">" + html_escape(z.zone) + ": " +
-              html_escape(t(z.covered ? Msg::ZoneCovered : Msg::ZoneUncovered)) + "</li>\n";
+      body += "<li class=\"" + std::string(z.covered ? "covered" : "uncovered") + "\">" + xml_escaped(z.zone) + ": " +
+              xml_escaped(t(z.covered ? Msg::ZoneCovered : Msg::ZoneUncovered)) + "</li>\n";
     }
     body += "</ul>\n";
   }
   body += "</section>\n";
 
-  body += "<section aria-labelledby=\"storage\">\n<h2 id=\"storage\">" + html_escape(t(Msg::Storage)) + "</h2>\n<dl>\n<dt>" +
-          html_escape(t(Msg::StorageFree)) + "</dt><dd>" +
+  body += "<section aria-labelledby=\"storage\">\n<h2 id=\"storage\">" + xml_escaped(t(Msg::Storage)) + "</h2>\n<dl>\n<dt>" +
+          xml_escaped(t(Msg::StorageFree)) + "</dt><dd>" +
           (s.disk ? bytes_text(s.disk->free_bytes) + " / " + bytes_text(s.disk->total_bytes)
-                  : html_escape(t(Msg::StorageUnknown))) +
-          "</dd>\n<dt>" + html_escape(t(Msg::StorageForecast)) + "</dt><dd>" +
-          (s.forecast_care_days ? number_text(*s.forecast_care_days, 1) : html_escape(t(Msg::StorageUnknown))) +
+                  : xml_escaped(t(Msg::StorageUnknown))) +
+          "</dd>\n<dt>" + xml_escaped(t(Msg::StorageForecast)) + "</dt><dd>" +
+          (s.forecast_care_days ? number_text(*s.forecast_care_days, 1) : xml_escaped(t(Msg::StorageUnknown))) +
           "</dd>\n</dl>\n</section>\n";
 
-  body += "<section aria-labelledby=\"alerts\">\n<h2 id=\"alerts\">" + html_escape(t(Msg::Alerts)) + "</h2>\n";
+  body += "<section aria-labelledby=\"alerts\">\n<h2 id=\"alerts\">" + xml_escaped(t(Msg::Alerts)) + "</h2>\n";
   if (s.alerts.empty()) {
-    body += "<p>" + html_escape(t(Msg::NoAlerts)) + "</p>\n";
+    body += "<p>" + xml_escaped(t(Msg::NoAlerts)) + "</p>\n";
   } else {
     body += "<ul class=\"alerts\">\n";
     for (const auto& a : s.alerts) {
       body += "<li class=\"alert " + std::string(alerts::to_string(a.severity)) + "\" data-alert=\"" +
-              std::to_string(a.id) + "\"><span class=\"severity\">" + html_escape(t(severity_msg(a.severity))) +
-              "</span> <code>" + html_escape(a.kind) + "</code> " + html_escape(a.subject) + ": " +
-              html_escape(a.message) + " <time>" + html_escape(format_local_iso(a.raised, settings_.zone)) + "</time>";
+              std::to_string(a.id) + "\"><span class=\"severity\">" + xml_escaped(t(severity_msg(a.severity))) +
+              "</span> <code>" + xml_escaped(a.kind) + "</code> " + xml_escaped(a.subject) + ": " +
+              xml_escaped(a.message) + " <time>" + xml_escaped(format_local_iso(a.raised, settings_.zone)) + "</time>";
       if (a.acknowledged) {
-        body += " <span class=\"acked\">" + html_escape(t(Msg::AlertAcknowledged)) + " (" +
-                html_escape(a.acknowledged_by) + ")</span>";
+        body += " <span class=\"acked\">" + xml_escaped(t(Msg::AlertAcknowledged)) + " (" +
+                xml_escaped(a.acknowledged_by) + ")</span>";
       } else if (session.role == Role::Operator) {
         body += "\n<form method=\"post\" action=\"/alerts/ack\">" + hidden_csrf(session.csrf) +
                 "<input type=\"hidden\" name=\"alert\" value=\"" + std::to_string(a.id) + "\"><button type=\"submit\">" +
-                html_escape(t(Msg::AlertAcknowledge)) + "</button></form>";
+                xml_escaped(t(Msg::AlertAcknowledge)) + "</button></form>";
       }
       body += "</li>\n";
     }

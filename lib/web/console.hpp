@@ -7,7 +7,9 @@
 // Nothing here deletes footage or changes retention: there is no route that could.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,10 +47,18 @@ struct ConsoleSettings {
   std::string site_name;            // [site] name, in the page title
   std::chrono::minutes session_idle{30};
   TimeZone zone = TimeZone::utc();  // the site's: times on the pages are local
+  // Signs device cookies (LoginLimiter). It must outlive restarts, or a restart would void
+  // every operator's cookie while a guesser locks her account again: the daemon derives it
+  // from the certificate's private key (device_cookie_key). Empty: a random one for this run.
+  std::string device_key;
 };
 
 inline constexpr std::string_view kSessionCookie = "ck_session";
 inline constexpr std::string_view kLoginCookie = "ck_login";  // the login form's CSRF token (double submit)
+// Set at each login, sent only to /login, for kDeviceCookieLife: "issued.nonce.mac", the MAC
+// (HMAC-SHA-256 under ConsoleSettings::device_key) binding the account it logged in to.
+inline constexpr std::string_view kDeviceCookie = "ck_device";
+inline constexpr std::chrono::hours kDeviceCookieLife{24 * 90};
 
 class Console {
  public:
@@ -61,6 +71,8 @@ class Console {
     bool exists = false;
     Role role = Role::Viewer;
     std::string source;
+    std::string source_key;  // web::source_key: what the limiter counts against
+    std::string device;      // the id of the browser's valid device cookie of `account`, or ""
   };
   using Outcome = std::variant<Response, PasswordCheck>;
 
@@ -69,6 +81,10 @@ class Console {
 
   Outcome handle(const Request& request);
   Response finish_login(const PasswordCheck& check, bool matched);
+  // Writes the counts of refused logins not yet in the access log once their minute is over
+  // (LoginLimiter::overdue_refusals), or all of them (`all`, at stop). The daemon calls it
+  // every minute.
+  void flush_refusals(bool all = false);
 
   // Lets tests and the daemon see the guards' state.
   const LoginLimiter& limiter() const { return limiter_; }
@@ -82,6 +98,10 @@ class Console {
   Response page(int status, Msg title, const std::string& body, const Session* session);
   Response error(int status, Msg msg, const Session* session = nullptr);
   std::string cookie(std::string_view name, std::string_view value, bool expire) const;
+  std::string device_cookie(std::string_view account) const;
+  std::string device_of(const std::map<std::string, std::string, std::less<>>& cookies, std::string_view account) const;
+  const Session* live_session(const Session* session, const Request& request);
+  void refused(std::string_view account, const Request& request, std::string_view result);
   void record(std::string_view action, std::string_view account, const Request& request, std::string_view result,
            std::string_view extra_key = {}, std::string_view extra_value = {});
   std::string_view t(Msg msg) const { return text(msg, settings_.language); }
@@ -93,6 +113,10 @@ class Console {
   LoginLimiter limiter_;
   SessionStore sessions_;
   std::string dummy_hash_;  // checked for unknown accounts
+  std::string device_key_;
+  // Refused sources in the journal: when last said, and how many since.
+  std::optional<std::chrono::steady_clock::time_point> refused_logged_;
+  long refused_unlogged_ = 0;
 };
 
 // The stylesheet served at /static/console.css.

@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+
 #include "web/password.hpp"
 
 namespace carekeep::web {
@@ -36,11 +38,22 @@ bool AllowList::allows(const IpAddress& source) const {
   return false;
 }
 
-bool LoginLimiter::is_locked(const Counter& c, std::chrono::steady_clock::time_point now) const {
-  return c.locked_until && now < *c.locked_until;
+std::string source_key(const IpAddress& source) {
+  auto a = source.unmapped();
+  if (!a.v6) return a.to_string();
+  std::fill(a.bytes.begin() + 8, a.bytes.end(), std::uint8_t{0});
+  return a.to_string() + "/64";
 }
 
-void LoginLimiter::count(Counter& c, std::chrono::steady_clock::time_point now) {
+bool LoginLimiter::is_locked(const Table& table, std::string_view key, std::chrono::steady_clock::time_point now) const {
+  auto it = table.find(key);
+  return it != table.end() && it->second.locked_until && now < *it->second.locked_until;
+}
+
+void LoginLimiter::count(Table& table, std::string_view key, std::chrono::steady_clock::time_point now) {
+  auto it = table.find(key);
+  if (it == table.end()) it = table.emplace(std::string(key), Counter{}).first;
+  auto& c = it->second;
   if (c.failures == 0 || now - c.first > kWindow) {
     c.failures = 0;
     c.first = now;
@@ -50,42 +63,77 @@ void LoginLimiter::count(Counter& c, std::chrono::steady_clock::time_point now) 
 
 void LoginLimiter::prune(std::chrono::steady_clock::time_point now) {
   // Bounded memory against a scan of many names or addresses: forget what no longer matters.
-  for (auto* table : {&accounts_, &sources_}) {
+  for (auto* table : {&accounts_, &sources_, &devices_}) {
     if (table->size() < 4096) continue;
     for (auto it = table->begin(); it != table->end();) {
-      bool stale = !is_locked(it->second, now) && now - it->second.first > kWindow;
+      bool stale = !is_locked(*table, it->first, now) && now - it->second.first > kWindow;
       it = stale ? table->erase(it) : std::next(it);
     }
   }
+  if (refusals_.size() >= 4096) {
+    for (auto it = refusals_.begin(); it != refusals_.end();)
+      it = now - it->second.last_written > kRefusalLogPeriod ? refusals_.erase(it) : std::next(it);
+  }
 }
 
-LoginLimiter::Verdict LoginLimiter::begin(std::string_view account, const std::string& source) {
+LoginLimiter::Verdict LoginLimiter::begin(std::string_view account, const std::string& source, std::string_view device) {
   auto now = clock_.steady_now();
   prune(now);
-  auto a = accounts_.find(account);
-  if (a != accounts_.end() && is_locked(a->second, now)) return Verdict::AccountLocked;
-  auto s = sources_.find(source);
-  if (s != sources_.end() && is_locked(s->second, now)) return Verdict::SourceLocked;
-  if (a == accounts_.end()) a = accounts_.emplace(std::string(account), Counter{}).first;
-  if (s == sources_.end()) s = sources_.emplace(source, Counter{}).first;
-  count(a->second, now);
-  count(s->second, now);
+  if (device.empty() && is_locked(accounts_, account, now)) return Verdict::AccountLocked;
+  if (!device.empty() && is_locked(devices_, device, now)) return Verdict::DeviceLocked;
+  if (is_locked(sources_, source, now)) return Verdict::SourceLocked;
+  // With a device cookie the failure counts against the cookie, not the account: its holder
+  // cannot lock the account for others, and others cannot lock it for her.
+  if (device.empty())
+    count(accounts_, account, now);
+  else
+    count(devices_, device, now);
+  count(sources_, source, now);
   return Verdict::Allowed;
 }
 
-void LoginLimiter::succeeded(std::string_view account, const std::string& source) {
-  if (auto a = accounts_.find(account); a != accounts_.end()) accounts_.erase(a);
+void LoginLimiter::succeeded(std::string_view account, const std::string& source, std::string_view device) {
+  auto& table = device.empty() ? accounts_ : devices_;
+  if (auto a = table.find(device.empty() ? account : device); a != table.end()) table.erase(a);
   if (auto s = sources_.find(source); s != sources_.end()) sources_.erase(s);
 }
 
-bool LoginLimiter::locked(std::string_view account, const std::string& source) const {
+bool LoginLimiter::locked(std::string_view account, const std::string& source, std::string_view device) const {
   auto now = clock_.steady_now();
-  auto a = accounts_.find(account);
-  auto s = sources_.find(source);
-  return (a != accounts_.end() && is_locked(a->second, now)) || (s != sources_.end() && is_locked(s->second, now));
+  return (device.empty() ? is_locked(accounts_, account, now) : is_locked(devices_, device, now)) ||
+         is_locked(sources_, source, now);
 }
 
-const Session& SessionStore::create(std::string account, Role role, std::string source) {
+LoginLimiter::RefusalLog LoginLimiter::refusal(const std::string& source) {
+  auto now = clock_.steady_now();
+  prune(now);
+  auto it = refusals_.find(source);
+  if (it == refusals_.end()) {
+    refusals_.emplace(source, Refusals{0, now});
+    return {true, 0};
+  }
+  auto& r = it->second;
+  if (now - r.last_written < kRefusalLogPeriod) {
+    ++r.unwritten;
+    return {false, r.unwritten};
+  }
+  RefusalLog out{true, r.unwritten};
+  r = Refusals{0, now};
+  return out;
+}
+
+std::vector<std::pair<std::string, int>> LoginLimiter::overdue_refusals(bool all) {
+  auto now = clock_.steady_now();
+  std::vector<std::pair<std::string, int>> out;
+  for (auto& [source, r] : refusals_) {
+    if (r.unwritten == 0 || (!all && now - r.last_written < kRefusalLogPeriod)) continue;
+    out.emplace_back(source, r.unwritten);
+    r = Refusals{0, now};
+  }
+  return out;
+}
+
+const Session& SessionStore::create(std::string account, Role role, std::string source, std::string credential) {
   auto now = clock_.steady_now();
   for (auto it = sessions_.begin(); it != sessions_.end();)
     it = now - it->second.last_used > idle_ ? sessions_.erase(it) : std::next(it);
@@ -95,7 +143,7 @@ const Session& SessionStore::create(std::string account, Role role, std::string 
       if (it->second.last_used < oldest->second.last_used) oldest = it;
     sessions_.erase(oldest);
   }
-  Session s{random_token(), random_token(), std::move(account), role, std::move(source), now};
+  Session s{random_token(), random_token(), std::move(account), role, std::move(source), std::move(credential), now};
   auto id = s.id;
   return sessions_.emplace(std::move(id), std::move(s)).first->second;
 }

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/cidr.hpp"
@@ -35,22 +36,49 @@ class AllowList {
   std::vector<Cidr> networks_;
 };
 
-// kMaxFailures failed logins within kWindow lock the account, and the source address, for
-// kLockout. An attempt counts as failed from the moment it starts (begin) until it succeeds,
-// so that 100 parallel guesses cost at most kMaxFailures password hashes.
+// Who a login attempt counts against: its source address, the IPv6 ones by their /64 (a
+// device picks any address of its /64 at will, so one address alone would not slow it).
+std::string source_key(const IpAddress& source);
+
+// kMaxFailures failed logins within kWindow lock out for kLockout:
+// - the source (source_key), for every account;
+// - the account, for every browser without a device cookie of that account;
+// - a device cookie, for its own attempts.
+// A browser that logged in to the account before holds its device cookie (OWASP's "device
+// cookies"): a guesser elsewhere on the LAN who locks the account does not lock out its
+// operator, whose attempts count against her cookie instead. An attempt counts as failed from
+// the moment it starts (begin) until it succeeds, so that 100 parallel guesses cost at most
+// kMaxFailures password hashes.
 class LoginLimiter {
  public:
   static constexpr int kMaxFailures = 5;
   static constexpr std::chrono::minutes kLockout{15};
   static constexpr std::chrono::minutes kWindow{15};
+  // While locked, a source's refusals reach the access log once per this period, with the
+  // count of those in between: every refusal a row would let anyone on the LAN write rows
+  // (and fsync them on the daemon's loop) as fast as it can send.
+  static constexpr std::chrono::minutes kRefusalLogPeriod{1};
   explicit LoginLimiter(const Clock& clock) : clock_(clock) {}
 
-  enum class Verdict { Allowed, AccountLocked, SourceLocked };
-  // Whether an attempt may be checked; when it may, it is counted as a failure now.
-  Verdict begin(std::string_view account, const std::string& source);
-  // The attempt was right: the account's and the source's failures are forgotten.
-  void succeeded(std::string_view account, const std::string& source);
-  bool locked(std::string_view account, const std::string& source) const;
+  enum class Verdict { Allowed, AccountLocked, SourceLocked, DeviceLocked };
+  // Whether an attempt may be checked; when it may, it is counted as a failure now. `device`
+  // is the id of a valid device cookie of `account`, or "" when the browser has none.
+  Verdict begin(std::string_view account, const std::string& source, std::string_view device = {});
+  // The attempt was right: the source's failures are forgotten, and the device cookie's, or
+  // (without one) the account's.
+  void succeeded(std::string_view account, const std::string& source, std::string_view device = {});
+  bool locked(std::string_view account, const std::string& source, std::string_view device = {}) const;
+  // A refusal from `source` (a locked attempt, a malformed one): whether it gets its own
+  // access-log row now, and how many refusals from it since the last row did not.
+  struct RefusalLog {
+    bool write = false;
+    int unwritten = 0;
+  };
+  RefusalLog refusal(const std::string& source);
+  // Sources whose refusals since their last row are still unwritten a period later (`all`:
+  // any still unwritten), with their count; they count as written now. So that a storm's
+  // tail is not lost when it stops.
+  std::vector<std::pair<std::string, int>> overdue_refusals(bool all = false);
 
  private:
   struct Counter {
@@ -58,12 +86,19 @@ class LoginLimiter {
     std::chrono::steady_clock::time_point first{};
     std::optional<std::chrono::steady_clock::time_point> locked_until;
   };
-  bool is_locked(const Counter& c, std::chrono::steady_clock::time_point now) const;
-  void count(Counter& c, std::chrono::steady_clock::time_point now);
+  struct Refusals {
+    int unwritten = 0;
+    std::chrono::steady_clock::time_point last_written{};
+  };
+  using Table = std::map<std::string, Counter, std::less<>>;
+  bool is_locked(const Table& table, std::string_view key, std::chrono::steady_clock::time_point now) const;
+  void count(Table& table, std::string_view key, std::chrono::steady_clock::time_point now);
   void prune(std::chrono::steady_clock::time_point now);
   const Clock& clock_;
-  std::map<std::string, Counter, std::less<>> accounts_;
-  std::map<std::string, Counter, std::less<>> sources_;
+  Table accounts_;
+  Table sources_;
+  Table devices_;
+  std::map<std::string, Refusals, std::less<>> refusals_;
 };
 
 struct Session {
@@ -72,6 +107,9 @@ struct Session {
   std::string account;
   Role role = Role::Viewer;
   std::string source;  // the address that logged in (for the access log)
+  // The account's password hash when it logged in: a session ends at its next request once
+  // the account is removed, its password changed or its role changed (carekeep web user).
+  std::string credential;
   std::chrono::steady_clock::time_point last_used{};
 };
 
@@ -80,7 +118,7 @@ class SessionStore {
   static constexpr std::size_t kMaxSessions = 256;  // the oldest idle one goes first beyond this
   SessionStore(const Clock& clock, std::chrono::minutes idle) : clock_(clock), idle_(idle) {}
   void set_idle(std::chrono::minutes idle) { idle_ = idle; }
-  const Session& create(std::string account, Role role, std::string source);
+  const Session& create(std::string account, Role role, std::string source, std::string credential = {});
   // The live session with this id, its idle time restarted; nullptr when unknown or expired.
   const Session* touch(std::string_view id);
   void remove(std::string_view id);

@@ -43,7 +43,5 @@ std::optional<std::map<std::string, std::string, std::less<>>> parse_form(std::s
 std::optional<std::string> clean_path(std::string_view target);
 // The value of `key` in the target's query, decoded; "" when absent.
 std::string query_value(std::string_view target, std::string_view key);
-// Text for HTML element content and quoted attribute values.
-std::string html_escape(std::string_view text);
 
 }  // namespace carekeep::web

@@ -2,11 +2,12 @@
 // 16): the Cookie header, the urlencoded form body, the target's path and query, and the allow
 // list's addresses and networks (base/cidr). Beast has parsed the HTTP framing; these bytes are
 // the rest, from anyone on the LAN. Contracts checked: a cleaned path never holds a "." or ".."
-// segment, a backslash, NUL or "//"; escaped HTML holds none of < > " '; a network that parses
+// segment, a backslash, NUL or "//"; escaped HTML (base/text) holds none of < > " '; a network that parses
 // prints back to itself and contains its own address.
 #include <string>
 
 #include "base/cidr.hpp"
+#include "base/text.hpp"
 #include "fuzz_input.hpp"
 #include "web/http.hpp"
 
@@ -40,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     }
     case 3: {
-      auto html = web::html_escape(text);
+      auto html = carekeep::text::xml_escaped(text);
       FUZZ_CHECK(html.find_first_of("<>\"'") == std::string::npos);
       break;
     }

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "base/hmac.hpp"
 #include "base/sha256.hpp"
 #include "base/text.hpp"
 
@@ -80,4 +81,21 @@ TEST_CASE("printable escapes what would move, erase or hide text on a terminal",
   CHECK(text::printable("\xc2\x9b" "31m") == "\\x9b31m");  // CSI as U+009B
   CHECK(text::printable("back\\slash") == "back\\\\slash");  // so an escape cannot be faked
   CHECK(text::printable("\xc2\xa0") == "\xc2\xa0");         // U+00A0 is text
+}
+
+TEST_CASE("xml_escaped makes text safe in element content and in attributes quoted either way", "[base]") {
+  CHECK(text::xml_escaped("<script>alert('x' & \"y\")</script>") ==
+        "&lt;script&gt;alert(&#39;x&#39; &amp; &quot;y&quot;)&lt;/script&gt;");
+  CHECK(text::xml_escaped("午睡室") == "午睡室");
+  std::string out = "a";
+  text::append_xml_escaped(out, "'");
+  CHECK(out == "a&#39;");
+}
+
+TEST_CASE("hmac_sha256 matches RFC 4231's test vectors", "[base]") {
+  // RFC 4231 test cases 2 and 6 (a key longer than the block size is hashed first).
+  CHECK(to_hex(hmac_sha256("Jefe", "what do ya want for nothing?")) ==
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  CHECK(to_hex(hmac_sha256(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First")) ==
+        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }

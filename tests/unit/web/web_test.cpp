@@ -98,11 +98,13 @@ struct Fixture {
     return respond({"POST", target, cookie, "application/x-www-form-urlencoded", body, ip(from)});
   }
   // GET /login, then POST it: the Set-Cookie of the response (or "" when none).
-  web::Response login(const std::string& user, const std::string& password, const char* from = "127.0.0.1") {
+  // `cookies`: more for the Cookie header ("ck_device=...").
+  web::Response login(const std::string& user, const std::string& password, const char* from = "127.0.0.1",
+                      const std::string& cookies = "") {
     auto page = get("/login", "", from);
     auto token = cookie_value(page, web::kLoginCookie);
     return post("/login", "csrf=" + token + "&user=" + user + "&password=" + password,
-                std::string(web::kLoginCookie) + "=" + token, from);
+                std::string(web::kLoginCookie) + "=" + token + (cookies.empty() ? "" : "; " + cookies), from);
   }
   static std::string cookie_value(const web::Response& r, std::string_view name) {
     for (const auto& [k, v] : r.headers) {
@@ -247,15 +249,152 @@ TEST_CASE("web: five failed logins lock the account and the source for 15 minute
   CHECK(failed >= 7);
 }
 
-TEST_CASE("web: an unknown account fails like a wrong password and is logged with its source", "[web]") {
+TEST_CASE("web: an unknown account fails like a wrong password and is logged with its source, not the name typed",
+          "[web]") {
   Fixture f;
-  auto r = f.login("nobody", "whatever+1");
+  // A careless operator types her password in the user field: it must not reach the log.
+  auto r = f.login("correct+horse", "whatever+1");
   CHECK(r.status == 401);
   CHECK(r.body.find("用户名或密码错误") != std::string::npos);
   REQUIRE(!f.backend.log.empty());
   CHECK(f.backend.log.back().action == "login_failed");
-  CHECK(f.backend.log.back().user == "web:nobody");
+  CHECK(f.backend.log.back().user == "web:");
+  CHECK(f.backend.log.back().result == "refused: no such account");
   CHECK(f.backend.log.back().arguments.find("\"source\":\"127.0.0.1\"") != std::string::npos);
+  // Nor once the source is locked and refusals are logged without checking a password.
+  for (int i = 0; i < web::LoginLimiter::kMaxFailures; ++i) f.login("correct+horse", "whatever+1");
+  CHECK(f.login("correct+horse", "whatever+1").status == 429);
+  f.clock.advance(2min);
+  CHECK(f.login("correct+horse", "whatever+1").status == 429);
+  for (const auto& l : f.backend.log) {
+    CHECK(l.user.find("correct") == std::string::npos);
+    CHECK(l.arguments.find("correct") == std::string::npos);
+  }
+  // A known account's failures name it (the regulation: who tried).
+  f.clock.advance(web::LoginLimiter::kLockout);
+  CHECK(f.login("view", "wrong+one").status == 401);
+  CHECK(f.backend.log.back().user == "web:view");
+}
+
+TEST_CASE("web: a guesser who locks an account does not lock out a browser that logged in to it before", "[web]") {
+  Fixture f;
+  // The operator logged in yesterday from her laptop: her browser keeps a device cookie.
+  auto first = f.login("op", "correct+horse", "192.168.1.10");
+  REQUIRE(first.status == 303);
+  auto device_set = Fixture::set_cookie(first, web::kDeviceCookie);
+  CHECK(device_set.find("HttpOnly") != std::string::npos);
+  CHECK(device_set.find("SameSite=Strict") != std::string::npos);
+  CHECK(device_set.find("Secure") != std::string::npos);
+  CHECK(device_set.find("Path=/login") != std::string::npos);
+  auto device = std::string(web::kDeviceCookie) + "=" + Fixture::cookie_value(first, web::kDeviceCookie);
+  f.clock.advance(20h);
+  // A device elsewhere on the LAN guesses, locks the account, and does so again each time it
+  // is let go: without device cookies, she would never get in.
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < web::LoginLimiter::kMaxFailures; ++i) f.login("op", "guess" + std::to_string(i), "192.168.1.66");
+    CHECK(f.login("op", "correct+horse", "192.168.1.11").status == 429);  // a browser without her cookie
+    CHECK(f.login("op", "correct+horse", "192.168.1.10").status == 429);  // her laptop without it
+    CHECK(f.login("op", "correct+horse", "192.168.1.10", device).status == 303);  // with it
+    f.clock.advance(web::LoginLimiter::kLockout + 1s);
+  }
+  for (int i = 0; i < web::LoginLimiter::kMaxFailures; ++i) f.login("op", "guess", "192.168.1.66");
+  // The cookie proves nothing but the account it was made for, and only unaltered.
+  auto forged = device;
+  forged.back() = forged.back() == '0' ? '1' : '0';
+  CHECK(f.login("op", "correct+horse", "192.168.1.10", forged).status == 429);
+  auto viewer = f.login("view", "battery+staple", "192.168.1.12");
+  REQUIRE(viewer.status == 303);
+  auto viewer_device = std::string(web::kDeviceCookie) + "=" + Fixture::cookie_value(viewer, web::kDeviceCookie);
+  CHECK(f.login("op", "correct+horse", "192.168.1.12", viewer_device).status == 429);
+  // Guesses made with the cookie lock the cookie, not the account for others.
+  f.clock.advance(web::LoginLimiter::kLockout + 1s);
+  for (int i = 0; i < web::LoginLimiter::kMaxFailures; ++i)
+    CHECK(f.login("op", "wrong" + std::to_string(i), "192.168.1.20", device).status == 401);
+  CHECK(f.login("op", "correct+horse", "192.168.1.21", device).status == 429);
+  CHECK(f.login("op", "correct+horse", "192.168.1.22").status == 303);
+  // It expires.
+  f.clock.advance(web::kDeviceCookieLife + 1h);
+  for (int i = 0; i < web::LoginLimiter::kMaxFailures; ++i) f.login("op", "guess", "192.168.1.66");
+  CHECK(f.login("op", "correct+horse", "192.168.1.10", device).status == 429);
+}
+
+TEST_CASE("web: refused logins reach the access log once a minute per source with a count, not once each", "[web]") {
+  Fixture f;
+  auto rows = [&] {
+    std::size_t n = 0;
+    for (const auto& l : f.backend.log) n += l.action == "login_failed" ? 1 : 0;
+    return n;
+  };
+  // Empty or overlong fields count as failures: unbounded, each would write a row.
+  for (int i = 0; i < 200; ++i) CHECK(f.login("", "", "192.168.1.30").status >= 400);
+  CHECK(rows() <= 2);
+  for (int i = 0; i < 200; ++i) f.login("op", "guess" + std::to_string(i), "192.168.1.31");
+  auto after_storm = rows();
+  CHECK(after_storm <= 2 + web::LoginLimiter::kMaxFailures + 1);
+  CHECK(f.login("op", "correct+horse", "192.168.1.31").status == 429);
+  f.clock.advance(61s);
+  CHECK(f.login("op", "guess", "192.168.1.31").status == 429);
+  REQUIRE(rows() == after_storm + 1);
+  const auto& summary = f.backend.log.back();
+  CHECK(summary.user == "web:op");
+  CHECK(summary.arguments.find("\"refusals_not_logged_since_last_row\":\"195\"") != std::string::npos);
+  // A storm's tail is written when its minute is over (the daemon asks every minute), or at
+  // stop, even when the source stops sending.
+  // 192.168.1.30 stopped sending a minute ago: its tail (199 refusals) is overdue.
+  f.console.flush_refusals();
+  REQUIRE(rows() == after_storm + 2);
+  CHECK(f.backend.log.back().arguments.find("\"source\":\"192.168.1.30\"") != std::string::npos);
+  CHECK(f.backend.log.back().arguments.find("\"refusals_not_logged_since_last_row\":\"199\"") != std::string::npos);
+  for (int i = 0; i < 30; ++i) f.login("op", "guess", "192.168.1.31");
+  f.console.flush_refusals();
+  CHECK(rows() == after_storm + 2);  // 192.168.1.31's minute is not over
+  f.clock.advance(61s);
+  f.console.flush_refusals();
+  REQUIRE(rows() == after_storm + 3);
+  CHECK(f.backend.log.back().arguments.find("\"source\":\"192.168.1.31\"") != std::string::npos);
+  CHECK(f.backend.log.back().arguments.find("\"refusals_not_logged_since_last_row\":\"30\"") != std::string::npos);
+  f.console.flush_refusals();
+  CHECK(rows() == after_storm + 3);  // nothing left
+  f.login("op", "guess", "192.168.1.31");
+  f.console.flush_refusals(true);
+  CHECK(f.backend.log.back().arguments.find("\"refusals_not_logged_since_last_row\":\"1\"") != std::string::npos);
+}
+
+TEST_CASE("web: IPv6 sources of one /64 count as one source for the lockout", "[web]") {
+  Fixture f(true, {"fd00::/8"});
+  CHECK(web::source_key(ip("fd00:1:2:3:aaaa::1")) == "fd00:1:2:3::/64");
+  CHECK(web::source_key(ip("::ffff:192.168.1.7")) == "192.168.1.7");
+  // Five guesses, each from a fresh address of the same /64 and at another name.
+  for (int i = 0; i < web::LoginLimiter::kMaxFailures; ++i) {
+    auto from = "fd00:1:2:3::" + std::to_string(100 + i);
+    f.login("nobody" + std::to_string(i), "guess", from.c_str());
+  }
+  CHECK(f.login("view", "battery+staple", "fd00:1:2:3:ffff::9").status == 429);
+  CHECK(f.login("view", "battery+staple", "fd00:1:2:4::9").status == 303);
+}
+
+TEST_CASE("web: a session ends when its account is removed or its password or role changes", "[web]") {
+  Fixture f;
+  {
+    auto [cookie, csrf] = f.session("op", "correct+horse");
+    (void)csrf;
+    f.backend.add("op", "operator", "a new password");  // carekeep web user passwd
+    CHECK(f.get("/overview", cookie).status == 303);
+    CHECK(f.backend.log.back().action == "session_ended");
+    CHECK(f.backend.log.back().user == "web:op");
+  }
+  {
+    auto [cookie, csrf] = f.session("view", "battery+staple");
+    f.backend.accounts.erase("view");  // carekeep web user remove
+    CHECK(f.post("/logout", "csrf=" + csrf, cookie).status == 403);
+    CHECK(f.get("/overview", cookie).status == 303);
+  }
+  {
+    auto [cookie, csrf] = f.session("op", "a+new+password");
+    f.backend.accounts["op"].role = "viewer";
+    CHECK(f.post("/alerts/ack", "alert=7&csrf=" + csrf, cookie).status == 403);
+    CHECK(f.backend.acks.empty());
+  }
 }
 
 TEST_CASE("web: an operator acknowledges an alert, a viewer may not", "[web]") {
