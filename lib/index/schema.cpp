@@ -17,12 +17,20 @@ Status migrate_0006(sqlite::Connection& db) {
   return detail::adopt_existing_rows(db, SystemClock{}.now());
 }
 
+// Migration 0012: the script, then an 'opened' chain entry for every open row that exists, so
+// that recovery, which now refuses an open row outside the chain, still repairs a crash that
+// happened before the upgrade.
+Status migrate_0012(sqlite::Connection& db) {
+  if (auto st = db.exec(embedded::kMigration0012Sql); !st) return st;
+  return detail::chain_existing_open_rows(db, SystemClock{}.now());
+}
+
 }  // namespace
 
 const sqlite::SchemaHistory& schema_history() {
   // Append only: an entry's position is the version it produces, and released files depend on
   // it. Frozen copies of each version live in tests/data/schema/ for the migration test.
-  static const std::array<sqlite::Migration, 11> kMigrations{{
+  static const std::array<sqlite::Migration, 12> kMigrations{{
       {"0001_initial", embedded::kMigration0001Sql},
       {"0002_retention", embedded::kMigration0002Sql},
       {"0003_content", embedded::kMigration0003Sql},
@@ -34,6 +42,7 @@ const sqlite::SchemaHistory& schema_history() {
       {"0009_care_sessions", embedded::kMigration0009Sql},
       {"0010_clock_boot", embedded::kMigration0010Sql},
       {"0011_web_accounts", embedded::kMigration0011Sql},
+      {"0012_segment_checkpoint", std::function<Status(sqlite::Connection&)>(migrate_0012)},
   }};
   static const sqlite::SchemaHistory kHistory{kApplicationId, kMigrations};
   return kHistory;
