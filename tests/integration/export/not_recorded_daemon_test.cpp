@@ -70,7 +70,8 @@ TEST_CASE("carekeepd: a crashed segment's .partial swapped for another camera's 
       [&] {
         auto index = index::Index::open_reader(db);
         if (!index) return false;
-        for (const auto& r : index->segments("cam-a", kAll).value()) {
+        auto rows = index->segments("cam-a", kAll).value();
+        for (const auto& r : rows) {
           if (r.state != index::SegmentState::Open) continue;
           auto cp = index->segment_checkpoint(r.id).value();
           if (cp && cp->time - r.start >= 3s) {
@@ -86,6 +87,10 @@ TEST_CASE("carekeepd: a crashed segment's .partial swapped for another camera's 
   daemon.signal(SIGKILL);
   REQUIRE(daemon.wait(5s) == 128 + SIGKILL);
   auto partial = dir / "media" / (open_row.path + ".partial");
+  std::string listing;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir / "media")) listing += e.path().string() + "\n";
+  INFO("open row " << open_row.id << " " << open_row.path << " started " << format_utc_iso(open_row.start)
+                   << ", checkpoint of " << format_utc_iso(checkpoint->time) << "; files:\n" << listing);
   REQUIRE(std::filesystem::exists(partial));
   // A power cut could not leave less: the checkpoint's bytes were synced before it was stored.
   REQUIRE(std::filesystem::file_size(partial) >= static_cast<std::uint64_t>(checkpoint->bytes));

@@ -201,9 +201,12 @@ TEST_CASE("an attacker's edits of the chain itself are named at the entry", "[db
     REQUIRE(q.run());
     auto findings = site.verify();
     INFO(all(findings));
-    REQUIRE(findings.size() == 1);
+    // Named twice at the entry: its hash, and its start against the segment's opening.
+    REQUIRE(findings.size() == 2);
     CHECK(findings[0].seq == 4);
+    CHECK(findings[1].seq == 4);
     CHECK(contains(findings[0].problem, "hash does not match the entry's contents"));
+    CHECK(contains(findings[1].problem, "start_us moved later at close"));
   }
   SECTION("the last entry removed and its row put back as it was") {
     REQUIRE(site.index.mark_segment_deleting(site.ids[2], kT0 + 1h, "retention"));
