@@ -455,6 +455,7 @@ Result<std::vector<ChainFinding>> Index::verify_chain(std::string_view chain, Ut
   std::map<Subject, Latest> latest;
   bool chain_opens = false;  // an 'opened' entry seen: segments from here on enter the chain at open
   std::map<SegmentId, std::size_t> opened_ahead;  // segment -> its 'opened' entry's "dated after" finding
+  std::set<std::size_t> explained;                 // of those, the ones its close's note covers
   auto explain_opened_ahead = [&](std::size_t at) {
     findings[at].problem += ": opened while the clock guard did not trust the wall clock (suspect_clock=1), which "
                             "was ahead; expected, not a finding";
@@ -505,8 +506,11 @@ Result<std::vector<ChainFinding>> Index::verify_chain(std::string_view chain, Ut
     if (e.segment_id && e.kind != "opened" && !box) {
       if (auto it = opened_ahead.find(*e.segment_id); it != opened_ahead.end()) {
         bool recording = e.kind == "closed" || e.kind == "recovered" || e.kind == "damaged";
-        if (recording && !unreadable && chain_entry_hash(e) == e.hash && fields_of(e.record)["suspect_clock"] == "1")
-          explain_opened_ahead(it->second);
+        // The close's own note (dated ahead too) or its record explains the segment: one note.
+        if (recording && !unreadable && chain_entry_hash(e) == e.hash && fields_of(e.record)["suspect_clock"] == "1") {
+          if (e.time > now + kFutureTolerance) explained.insert(it->second);
+          else explain_opened_ahead(it->second);
+        }
         opened_ahead.erase(it);
       }
     }
@@ -666,6 +670,13 @@ Result<std::vector<ChainFinding>> Index::verify_chain(std::string_view chain, Ut
     if (seen.count(subject)) continue;
     finding(last.entry, subject.name() + ": the row is gone from the index (its last chain entry is " +
                             std::to_string(last.entry->seq) + ", " + last.entry->kind + ")");
+  }
+  if (!explained.empty()) {
+    std::vector<ChainFinding> kept;
+    for (std::size_t i = 0; i < findings.size(); ++i) {
+      if (!explained.count(i)) kept.push_back(std::move(findings[i]));
+    }
+    findings = std::move(kept);
   }
   std::stable_sort(findings.begin(), findings.end(),
                    [](const ChainFinding& a, const ChainFinding& b) { return a.seq < b.seq; });
