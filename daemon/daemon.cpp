@@ -140,6 +140,9 @@ class LoopSink final : public recorder::SegmentSink {
       log::warn("segment_open_commit_late", {{"camera", r.camera}, {"path", r.path.string()},
                                               {"waited_ms", std::to_string(kOpenCommitWait.count())}});
   }
+  // With the 1 s flush: the checkpoint only ever trails the file (its bytes were synced
+  // before it was reported), so committing it late is safe, and early is impossible.
+  void segment_progress(const recorder::SegmentProgress& r) override { post(r); }
   void segment_closed(const recorder::SegmentClosed& r) override { post(r); }
   void segment_discarded(const recorder::SegmentDiscarded& r) override { post(r); }
   void clock_stepped(const recorder::ClockStep& r) override { post(r); }
@@ -268,6 +271,28 @@ class Daemon {
       }
       message += "; run carekeep verify and find out who removed them";
       if (auto st = alerts_.raise(alerts::kFootageMissing, camera, alerts::Severity::Critical, message); !st)
+        log::error("alert_write_failed", {{"error", st.error().message}});
+    }
+  }
+
+  // Files recovery refused as not recorded by carekeepd (issue 15, G and G2): one critical alert
+  // per camera, through the center so that the webhooks hear it. Nothing resolves it.
+  void raise_not_recorded(const std::vector<integrity::RefusedSegment>& refused) {
+    std::map<std::string, std::vector<const integrity::RefusedSegment*>> by_camera;
+    for (const auto& r : refused) by_camera[r.row.camera_id].push_back(&r);
+    for (const auto& [camera, segments] : by_camera) {
+      std::string message = std::to_string(segments.size()) +
+                            " segment(s) found at startup with a file carekeepd did not record, quarantined:";
+      std::size_t shown = 0;
+      for (const auto* r : segments) {
+        if (++shown > 3) {
+          message += " ...";
+          break;
+        }
+        message += " " + std::to_string(r->row.id) + " " + r->row.path + " (" + r->reason + ")";
+      }
+      message += "; run carekeep verify and find out who replaced them";
+      if (auto st = alerts_.raise(alerts::kFootageNotRecorded, camera, alerts::Severity::Critical, message); !st)
         log::error("alert_write_failed", {{"error", st.error().message}});
     }
   }
@@ -937,7 +962,8 @@ int run(const std::filesystem::path& config_path) {
   if (auto st = history::add_adhoc_care(*index, *config, care_session_window(*config, SystemClock{}.now())); !st)
     log::error("index_read_failed", {{"what", "care sessions"}, {"error", st.error().message}});
   auto protection = protection_for(*config);
-  auto recovered = integrity::recover(*index, config->site.storage, SystemClock{}.now(), protection);
+  auto recovered = integrity::recover(*index, config->site.storage, SystemClock{}.now(), protection,
+                                     TimeZone::locate(config->site.timezone).value());
   if (!recovered) {
     log::critical("recovery_failed", {{"error", recovered.error().message}});
     return 1;
@@ -946,9 +972,11 @@ int run(const std::filesystem::path& config_path) {
   log::info("recovery_done", {{"repaired", std::to_string(recovered->repaired)},
                               {"damaged", std::to_string(recovered->damaged)},
                               {"quarantined", std::to_string(recovered->quarantined)},
-                              {"missing", std::to_string(recovered->missing)}});
+                              {"missing", std::to_string(recovered->missing)},
+                              {"not_recorded", std::to_string(recovered->refused.size())}});
   Daemon daemon{std::move(*config), config_path, std::move(*index), std::move(*lock), *run_id, std::move(protection)};
   daemon.raise_lost_footage(recovered->protected_missing);
+  daemon.raise_not_recorded(recovered->refused);
   return daemon.run();
 }
 

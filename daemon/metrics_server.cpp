@@ -205,7 +205,7 @@ void add_status_metrics(Exposition& out, const status::DaemonStatus& status, con
                                    "storage_not_writable",
                                    "disk_smart_failing", "disk_smart_warning", "disk_smart_unavailable",
                                    "clock_untrusted",    "capacity_short",     "content_fault",
-                                   "footage_missing"};
+                                   "footage_missing",    "footage_not_recorded"};
     std::map<std::string, double> open;
     for (const char* kind : kKinds) open[kind] = 0;
     for (const auto& alert : status.alerts) open[alert.kind] += 1;

@@ -47,6 +47,12 @@ inline constexpr std::string_view kContentFault = "content_fault";
 // Protected care footage whose file vanished outside carekeep (found at startup; subject: the
 // camera). Critical: the law's retention was broken; it stays open until acknowledged.
 inline constexpr std::string_view kFootageMissing = "footage_missing";
+// After a crash, the file found for a segment being recorded was not the one carekeepd recorded
+// (it does not begin with the bytes the writer had synced), or its index row was not written by
+// carekeepd (issue 15, review G and G2; subject: the camera). The file was quarantined and the
+// row closed damaged. Critical: someone put footage in place of the recording; it stays open
+// until acknowledged.
+inline constexpr std::string_view kFootageNotRecorded = "footage_not_recorded";
 // An ad-hoc care session nobody stopped ended by itself at its limit ([care_hours]
 // adhoc_max_hours; subject ""): care after it is not care unless the schedule says so.
 // Resolved when the next session starts; acknowledged by a person otherwise.

@@ -40,6 +40,8 @@ constexpr KindText kPhrases[] = {
      "fit a larger disk"},
     {kFootageMissing, "{}摄像头受保护的托育录像文件丢失", "录像在保存期内被删除，请立即查明原因",
      "Protected care footage of camera {} is gone", "find out who removed it: it had to be kept"},
+    {kFootageNotRecorded, "{}摄像头的录像文件被替换，已隔离", "该文件不是本设备录制的，请立即查明是谁替换了录像",
+     "A file not recorded by carekeep replaced footage of camera {}", "it was quarantined; find out who put it there"},
     {kCareAutoStopped, "临时照护时段已达上限，自动结束", "如仍有儿童在托，请重新开始照护（carekeep care start）",
      "Ad-hoc care session ended at its limit", "if children are still in care, start a new session (carekeep care start)"},
 };

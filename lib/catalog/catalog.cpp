@@ -170,6 +170,15 @@ Status Catalog::do_apply(const recorder::SegmentOpened& report) {
   return ok();
 }
 
+Status Catalog::do_apply(const recorder::SegmentProgress& report) {
+  auto it = open_.find({report.camera, report.path.string()});
+  // A segment whose open row this catalog never wrote (it failed, or its reports were dropped)
+  // has nothing to vouch for; recovery treats it as having no checkpoint.
+  if (it == open_.end()) return ok();
+  return index_.save_segment_checkpoint(
+      it->second, {static_cast<std::int64_t>(report.checkpoint.bytes), report.checkpoint.sha256, report.time});
+}
+
 Status Catalog::do_apply(const recorder::SegmentClosed& report) {
   auto it = open_.find({report.camera, report.path.string()});
   if (it == open_.end()) return fail(ErrorKind::Internal, "closed segment " + report.path.string() + " was never opened");

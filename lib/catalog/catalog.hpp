@@ -35,7 +35,7 @@ class Catalog {
 
   // What a recorder reports (recorder/sink.hpp); each converts implicitly.
   using Report = std::variant<recorder::RunStarted, recorder::RunEnded, recorder::ConnectFailed, recorder::SegmentOpened,
-                              recorder::SegmentClosed, recorder::SegmentDiscarded, recorder::ClockStep>;
+                              recorder::SegmentProgress, recorder::SegmentClosed, recorder::SegmentDiscarded, recorder::ClockStep>;
   // Applies one report inside the current batch. Errors are returned for the caller to log;
   // a failed report never stops the others. A failure the index's disk may get over
   // (retryable()) abandons the batch and keeps its reports and this one for the next flush;
@@ -83,6 +83,7 @@ class Catalog {
   Status do_apply(const recorder::RunEnded& report);
   Status do_apply(const recorder::ConnectFailed& report);
   Status do_apply(const recorder::SegmentOpened& report);
+  Status do_apply(const recorder::SegmentProgress& report);
   Status do_apply(const recorder::SegmentClosed& report);
   Status do_apply(const recorder::SegmentDiscarded& report);
   Status do_apply(const recorder::ClockStep& report);

@@ -187,6 +187,19 @@ Result<VerifyReport> verify_footage(index::Index& index, const std::filesystem::
       report.findings.insert(report.findings.end(), lost->begin(), lost->end());
     }
 
+    // 2c. Segments whose file startup recovery refused as not recorded by carekeepd (issue 15,
+    // G and G2): a file in place of a crashed segment that does not begin with its checkpoint,
+    // or an open row outside the chain. The file is in quarantine, never evidence; the row says
+    // why, and that is the trace of someone putting footage there.
+    for (const auto& row : plan.rows) {
+      if (row.state != SegmentState::Damaged || !row.state_detail.starts_with(index::kNotRecordedDetail)) continue;
+      if (!in_range(row, options.range)) continue;
+      report.findings.push_back({"not_recorded", plan.camera, row.id, row.path,
+                                 "recovery found a file carekeepd did not record in place of this segment and "
+                                 "quarantined it: " +
+                                     row.state_detail.substr(index::kNotRecordedDetail.size())});
+    }
+
     // 3. Files without rows (in range, judged by the local start time in their names).
     for (const auto& rel : segment_files(storage, plan.camera)) {
       if (known.count(rel)) continue;

@@ -24,7 +24,7 @@
 namespace carekeep::exports {
 
 struct Finding {
-  std::string kind;     // missing | lost | altered | extra | out_of_chain | chain | anchor | access_log | key | camera | digest
+  std::string kind;     // missing | lost | not_recorded | altered | extra | out_of_chain | chain | anchor | access_log | key | camera | digest
   std::string camera;   // "" for the access log
   std::int64_t segment_id = 0;  // 0 when not about one row
   std::string path;     // relative to storage, when about a file

@@ -88,7 +88,20 @@ const std::set<std::string> kSegmentMutable = {"state", "state_detail", "deleted
 const std::set<std::string> kHoldMutable = {"released_us", "released_uid", "released_user"};
 const std::set<std::string> kCareMutable = {"ended_us", "end_reason", "ended_uid", "ended_user"};
 
+// What a segment's close may not change from its 'opened' entry. start_us may move earlier
+// (the recorder dates a late first packet back at close), which verify_chain checks apart.
+const std::set<std::string> kOpeningFixed = {"camera", "run", "seq", "path", "created_us"};
+
+Fields only(const Fields& fields, const std::set<std::string>& keys) {
+  Fields out;
+  for (const auto& [k, v] : fields) {
+    if (keys.count(k)) out.emplace(k, v);
+  }
+  return out;
+}
+
 bool legal_segment_step(std::string_view from, std::string_view to) {
+  if (from == "open") return to == "closed" || to == "recovered" || to == "damaged";
   if (to == "damaged") return from == "closed" || from == "recovered";
   if (to == "deleting") return from == "closed" || from == "recovered" || from == "damaged";
   if (to == "deleted") return from == "deleting";
@@ -266,6 +279,18 @@ std::string segment_record(const SegmentRow& r) {
   return out;
 }
 
+std::string segment_opening_record(const SegmentRow& r) {
+  std::string out;
+  line(out, "camera", r.camera_id);
+  line(out, "run", r.run_id);
+  line(out, "seq", r.seq);
+  line(out, "path", r.path);
+  line(out, "start_us", r.start);
+  line(out, "created_us", r.created);
+  line(out, "state", to_string(SegmentState::Open));
+  return out;
+}
+
 std::string hold_record(const HoldRecord& h) {
   std::string out;
   line(out, "camera", h.hold.camera_id);
@@ -388,6 +413,15 @@ Result<std::optional<ChainEntry>> Index::chain_entry(std::string_view chain, std
                                [&](Statement& q) { q.bind(":chain", chain).bind(":seq", seq); }));
 }
 
+const std::string kOpeningSql = "select " + kEntryColumns +
+                                " from chain_entry where segment_id = :id and chain = :chain and kind = 'opened' "
+                                "order by seq limit 1";
+
+Result<std::optional<ChainEntry>> Index::segment_opening(std::string_view camera_id, SegmentId id) {
+  return first_of(read_entries(db_, kOpeningSql, "reading a segment's opening in the evidence chain",
+                               [&](Statement& q) { q.bind(":id", id).bind(":chain", camera_id); }));
+}
+
 Result<std::vector<ChainEntry>> Index::chain_entries(std::string_view chain) {
   return read_entries(db_, kEntriesSql, "reading the evidence chain", [&](Statement& q) { q.bind(":chain", chain); });
 }
@@ -418,6 +452,14 @@ Result<std::vector<ChainFinding>> Index::verify_chain(std::string_view chain, Ut
     Fields fields;
   };
   std::map<Subject, Latest> latest;
+  bool chain_opens = false;  // an 'opened' entry seen: segments from here on enter the chain at open
+  std::map<SegmentId, std::size_t> opened_ahead;  // segment -> its 'opened' entry's "dated after" finding
+  std::set<std::size_t> explained;                 // of those, the ones its close's note covers
+  auto explain_opened_ahead = [&](std::size_t at) {
+    findings[at].problem += ": opened while the clock guard did not trust the wall clock (suspect_clock=1), which "
+                            "was ahead; expected, not a finding";
+    findings[at].note = true;
+  };
   Sha256 previous{};
   std::int64_t expected_seq = 1;
   for (const auto& e : *entries) {
@@ -454,6 +496,21 @@ Result<std::vector<ChainFinding>> Index::verify_chain(std::string_view chain, Ut
         findings.back().note = true;
       } else {
         finding(&e, dated);
+        // An 'opened' entry's record has no suspect_clock (the catalog marks the row just
+        // after inserting it): judged by the segment's next entry, or by the row if still open.
+        if (e.kind == "opened" && e.segment_id && !unreadable && chain_entry_hash(e) == e.hash)
+          opened_ahead[*e.segment_id] = findings.size() - 1;
+      }
+    }
+    if (e.segment_id && e.kind != "opened" && !box) {
+      if (auto it = opened_ahead.find(*e.segment_id); it != opened_ahead.end()) {
+        bool recording = e.kind == "closed" || e.kind == "recovered" || e.kind == "damaged";
+        // The close's own note (dated ahead too) or its record explains the segment: one note.
+        if (recording && !unreadable && chain_entry_hash(e) == e.hash && fields_of(e.record)["suspect_clock"] == "1") {
+          if (e.time > now + kFutureTolerance) explained.insert(it->second);
+          else explain_opened_ahead(it->second);
+        }
+        opened_ahead.erase(it);
       }
     }
 
@@ -490,6 +547,23 @@ Result<std::vector<ChainFinding>> Index::verify_chain(std::string_view chain, Ut
       if ((e.kind == "care_end") != (fields.count("ended_us") > 0))
         finding(&e, who + ": a '" + e.kind + "' entry whose record " +
                         (fields.count("ended_us") ? "has" : "has no") + " end");
+    } else if (last.entry != nullptr && last.entry->kind == "opened") {
+      // The close of a segment the chain saw opened: it keeps what was fixed at its opening.
+      auto changed = differences(only(last.fields, kOpeningFixed), only(fields, kOpeningFixed),
+                                 "entry " + std::to_string(last.entry->seq), "entry " + std::to_string(e.seq));
+      if (!changed.empty()) finding(&e, who + ": changes what was fixed when it was opened: " + joined(changed));
+      auto opened_start = text::parse_int64(last.fields["start_us"]);
+      auto start = text::parse_int64(fields["start_us"]);
+      if (!opened_start || !start) {
+        finding(&e, who + ": start_us is not a number in entry " + std::to_string(last.entry->seq) + " or this one");
+      } else if (*start > *opened_start) {
+        finding(&e, who + ": start_us moved later at close (" + std::to_string(*opened_start) + " in entry " +
+                        std::to_string(last.entry->seq) + ", " + std::to_string(*start) +
+                        " here); a close only dates a late first packet back");
+      }
+      if (!legal_segment_step("open", e.kind)) {
+        finding(&e, who + ": 'open' to '" + e.kind + "' is not a possible change");
+      }
     } else if (last.entry != nullptr) {
       bool hold = subject->kind == Subject::Hold;
       auto changed = differences(last.fields, fields, "entry " + std::to_string(last.entry->seq),
@@ -501,12 +575,22 @@ Result<std::vector<ChainFinding>> Index::verify_chain(std::string_view chain, Ut
       } else if (e.kind == "adopted" || !legal_segment_step(last.fields["state"], e.kind)) {
         finding(&e, who + ": '" + last.fields["state"] + "' to '" + e.kind + "' is not a possible change");
       }
-    } else if (!box && e.kind != "adopted" && e.kind != "closed" && e.kind != "recovered" && e.kind != "damaged") {
-      finding(&e, who + ": its first entry is '" + e.kind + "'; a segment enters the chain when it closes");
+    } else if (!box && e.kind != "adopted" && e.kind != "opened" && e.kind != "closed" && e.kind != "recovered" &&
+               e.kind != "damaged") {
+      finding(&e, who + ": its first entry is '" + e.kind + "'; a segment enters the chain when it opens");
+    } else if (!box && e.kind != "adopted" && e.kind != "opened" && chain_opens) {
+      // Since migration 0012 every open row is chained when it is written (and the migration
+      // chained the rows open then), so a segment entering the chain at its close after an
+      // 'opened' entry had an open row carekeepd did not write (review G).
+      finding(&e, who + ": enters the chain at its close, without an 'opened' entry: its open row was not written "
+                        "by carekeepd (inserted by hand?)");
     } else if (box && e.kind != "adopted" && e.kind != "hold") {
       finding(&e, who + ": its first entry is '" + e.kind + "'; a hold enters the chain when it is placed");
     }
-    if (!box && e.kind != "adopted" && fields["state"] != e.kind) {
+    if (!box && e.kind == "opened") {
+      chain_opens = true;
+      if (fields["state"] != "open") finding(&e, who + ": an 'opened' entry whose record says state '" + fields["state"] + "'");
+    } else if (!box && e.kind != "adopted" && fields["state"] != e.kind) {
       finding(&e, who + ": a '" + e.kind + "' entry whose record says state '" + fields["state"] + "'");
     }
     if (!box && e.kind == "deleting" && fields.count("protect_until_us")) {
@@ -529,16 +613,19 @@ Result<std::vector<ChainFinding>> Index::verify_chain(std::string_view chain, Ut
     std::string who = subject.name();
     auto it = latest.find(subject);
     if (it == latest.end()) {
-      if (!open) {
-        ChainFinding f;
-        f.chain = std::string(chain);
-        if (subject.kind == Subject::Segment) f.segment_id = subject.id;
-        if (subject.kind == Subject::Hold) f.hold_id = subject.id;
-        if (subject.kind == Subject::Config) f.config_id = subject.id;
-        if (subject.kind == Subject::Care) f.care_session_id = subject.id;
-        f.problem = who + ": the row is not in the chain (added outside carekeep, or its entries were removed)";
-        findings.push_back(std::move(f));
-      }
+      // Every row is in the chain, open ones too: since migration 0012 an open row is chained
+      // when it is written (and the migration chained those open then), so one outside the
+      // chain was inserted by hand (review G).
+      ChainFinding f;
+      f.chain = std::string(chain);
+      if (subject.kind == Subject::Segment) f.segment_id = subject.id;
+      if (subject.kind == Subject::Hold) f.hold_id = subject.id;
+      if (subject.kind == Subject::Config) f.config_id = subject.id;
+      if (subject.kind == Subject::Care) f.care_session_id = subject.id;
+      f.problem = who + (open ? ": the open row is not in the chain (inserted outside carekeep, or its 'opened' "
+                                "entry was removed); recovery will not adopt a file for it"
+                              : ": the row is not in the chain (added outside carekeep, or its entries were removed)");
+      findings.push_back(std::move(f));
       return;
     }
     auto changed = differences(fields_of(record), it->second.fields, "the row",
@@ -570,12 +657,25 @@ Result<std::vector<ChainFinding>> Index::verify_chain(std::string_view chain, Ut
   } else {
     auto rows = chain_segments(chain);
     if (!rows) return tl::unexpected(std::move(rows.error()));
-    for (const auto& r : *rows) compare({Subject::Segment, r.id}, r.state == SegmentState::Open, segment_record(r));
+    for (const auto& r : *rows) {
+      bool open = r.state == SegmentState::Open;
+      if (auto it = opened_ahead.find(r.id); open && r.suspect_clock && it != opened_ahead.end()) {
+        explain_opened_ahead(it->second);
+      }
+      compare({Subject::Segment, r.id}, open, open ? segment_opening_record(r) : segment_record(r));
+    }
   }
   for (const auto& [subject, last] : latest) {
     if (seen.count(subject)) continue;
     finding(last.entry, subject.name() + ": the row is gone from the index (its last chain entry is " +
                             std::to_string(last.entry->seq) + ", " + last.entry->kind + ")");
+  }
+  if (!explained.empty()) {
+    std::vector<ChainFinding> kept;
+    for (std::size_t i = 0; i < findings.size(); ++i) {
+      if (!explained.count(i)) kept.push_back(std::move(findings[i]));
+    }
+    findings = std::move(kept);
   }
   std::stable_sort(findings.begin(), findings.end(),
                    [](const ChainFinding& a, const ChainFinding& b) { return a.seq < b.seq; });

@@ -27,7 +27,7 @@ struct ChainEntry {
   std::string chain;                 // camera id, or kBoxChain
   std::int64_t seq = 0;              // 1, 2, ... within the chain
   UtcTime time;
-  std::string kind;                  // adopted | closed | recovered | damaged | deleting | deleted | hold | release | config
+  std::string kind;                  // adopted | opened | closed | recovered | damaged | deleting | deleted | hold | release | config
                                      // | care_start | care_end
   std::optional<SegmentId> segment_id;
   std::optional<std::int64_t> hold_id;
@@ -53,6 +53,10 @@ Sha256 file_chain_link(const Sha256& previous, const Sha256& file_sha256);
 // (but chain_sha256's own hash input order) and of hold is covered: an inspector can rely on
 // any of them.
 std::string segment_record(const SegmentRow& row);
+// What a segment's 'opened' entry records (migration 0012): the fields fixed when its open row
+// is written (camera, run, seq, path, start_us, created_us) and state=open. Its close may move
+// start_us earlier (a late first packet), never later; the rest stays.
+std::string segment_opening_record(const SegmentRow& row);
 std::string hold_record(const HoldRecord& hold);
 // Every column of config_version but content, which its sha256 line stands for (`verify`
 // re-hashes the content against it).

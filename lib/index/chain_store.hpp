@@ -35,4 +35,8 @@ Result<ChainEntry> append_entry(sqlite::Connection& db, ChainEntry entry);
 // Streams the rows (no table is loaded whole: a box has millions of segment rows).
 Status adopt_existing_rows(sqlite::Connection& db, UtcTime now);
 
+// Migration 0012: one 'opened' entry per segment row still open (a crash before the upgrade),
+// in id order, so recovery, which refuses an open row outside the chain, still repairs it.
+Status chain_existing_open_rows(sqlite::Connection& db, UtcTime now);
+
 }  // namespace carekeep::index::detail

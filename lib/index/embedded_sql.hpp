@@ -19,5 +19,6 @@ extern const std::string_view kMigration0008Sql;  // migrations/0008_inspector_h
 extern const std::string_view kMigration0009Sql;  // migrations/0009_care_sessions.sql
 extern const std::string_view kMigration0010Sql;  // migrations/0010_clock_boot.sql
 extern const std::string_view kMigration0011Sql;  // migrations/0011_web_accounts.sql
+extern const std::string_view kMigration0012Sql;  // migrations/0012_segment_checkpoint.sql (run by schema.cpp)
 
 }  // namespace carekeep::index::embedded

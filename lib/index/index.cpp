@@ -256,7 +256,12 @@ constexpr std::string_view kInsertOpenSegmentSql = R"sql(
 )sql";
 
 Result<SegmentId> Index::insert_open_segment(const OpenSegment& segment) {
-  auto st = run_write(db_, kInsertOpenSegmentSql, "camera " + segment.camera_id + ": indexing " + segment.path,
+  std::string what = "camera " + segment.camera_id + ": indexing " + segment.path;
+  // The row and its 'opened' entry are written together or not at all: recovery adopts a
+  // crashed segment only when its open row is in the chain.
+  auto tx = begin_unless_in_transaction();
+  if (!tx) return failed(std::move(tx.error()), what);
+  auto st = run_write(db_, kInsertOpenSegmentSql, what,
                       [&](Statement& q) {
                         q.bind(":camera_id", segment.camera_id)
                             .bind(":run_id", segment.run_id)
@@ -266,8 +271,47 @@ Result<SegmentId> Index::insert_open_segment(const OpenSegment& segment) {
                             .bind(":created_us", to_us(segment.created));
                       });
   if (!st) return tl::unexpected(std::move(st.error()));
-  return db_.last_insert_rowid();
+  SegmentId id = db_.last_insert_rowid();
+  if (auto chained = chain_segment_opening(id, segment.created); !chained) return failed(std::move(chained.error()), what);
+  if (auto committed = commit_if_owned(*tx, what); !committed) return tl::unexpected(std::move(committed.error()));
+  return id;
 }
+
+// Only while open: a late report after the close must not bring the row back.
+constexpr std::string_view kSaveCheckpointSql = R"sql(
+  insert into segment_checkpoint (segment_id, bytes, sha256, time_us)
+  select id, :bytes, :sha256, :time_us from segment where id = :id and state = 'open'
+  on conflict (segment_id) do update set bytes = excluded.bytes, sha256 = excluded.sha256, time_us = excluded.time_us
+)sql";
+
+Status Index::save_segment_checkpoint(SegmentId id, const SegmentCheckpoint& checkpoint) {
+  return run_write(db_, kSaveCheckpointSql, "saving the checkpoint of segment " + std::to_string(id),
+                   [&](Statement& q) {
+                     q.bind(":id", id)
+                         .bind(":bytes", checkpoint.bytes)
+                         .bind(":sha256", checkpoint.sha256)
+                         .bind(":time_us", to_us(checkpoint.time));
+                   });
+}
+
+constexpr std::string_view kCheckpointSql =
+    "select bytes, sha256, time_us from segment_checkpoint where segment_id = :id";
+
+Result<std::optional<SegmentCheckpoint>> Index::segment_checkpoint(SegmentId id) {
+  auto rows = query_rows<SegmentCheckpoint>(
+      db_, kCheckpointSql, "reading the checkpoint of segment " + std::to_string(id),
+      [&](Statement& q) { q.bind(":id", id); },
+      [](const Statement& q) -> Result<SegmentCheckpoint> {
+        auto sha = sha256_at(q, 1);
+        if (!sha) return tl::unexpected(std::move(sha.error()));
+        return SegmentCheckpoint{q.column<std::int64_t>(0), sha->value_or(Sha256{}), time_at(q, 2)};
+      });
+  if (!rows) return tl::unexpected(std::move(rows.error()));
+  if (rows->empty()) return std::nullopt;
+  return rows->front();
+}
+
+constexpr std::string_view kDeleteCheckpointSql = "delete from segment_checkpoint where segment_id = :id";
 
 constexpr std::string_view kSegmentCameraSql = "select camera_id from segment where id = :id and state = 'open'";
 
@@ -337,6 +381,9 @@ Status Index::close_segment(SegmentId id, const ClosedSegment& closed) {
   // Closing twice would overwrite the hash that a chain link already depends on.
   if (db_.changes() == 0) return fail(ErrorKind::FailedPrecondition, what + ": no open segment with that id");
   if (auto chained = chain_segment(id, to_string(closed.state), closed.closed); !chained) return failed(std::move(chained.error()), what);
+  // The file's whole SHA-256 now stands for it: a checkpoint is scratch state of open rows.
+  if (auto dropped = run_write(db_, kDeleteCheckpointSql, what, [&](Statement& q) { q.bind(":id", id); }); !dropped)
+    return dropped;
   return commit_if_owned(*tx, what);
 }
 
@@ -767,6 +814,20 @@ Status Index::chain_segment(SegmentId id, std::string_view kind, UtcTime time) {
   return ok();
 }
 
+Status Index::chain_segment_opening(SegmentId id, UtcTime time) {
+  auto row = segment(id);
+  if (!row) return tl::unexpected(std::move(row.error()));
+  if (!*row) return fail(ErrorKind::Internal, "segment " + std::to_string(id) + " vanished while being written");
+  ChainEntry entry;
+  entry.chain = (*row)->camera_id;
+  entry.time = time;
+  entry.kind = "opened";
+  entry.segment_id = id;
+  entry.record = segment_opening_record(**row);
+  if (auto appended = detail::append_entry(db_, std::move(entry)); !appended) return tl::unexpected(appended.error());
+  return ok();
+}
+
 Status Index::chain_hold(std::int64_t id, std::string_view kind, UtcTime time) {
   ChainEntry entry;
   entry.chain = std::string(kBoxChain);
@@ -815,6 +876,21 @@ Status adopt_existing_rows(sqlite::Connection& db, UtcTime now) {
     if (!*step) break;
     auto hold = read_hold_record(*holds);
     ChainEntry entry{std::string(kBoxChain), 0, now, "adopted", std::nullopt, hold.hold.id, hold_record(hold), {}, {}};
+    if (auto appended = append_entry(db, std::move(entry)); !appended) return tl::unexpected(appended.error());
+  }
+  return ok();
+}
+
+Status chain_existing_open_rows(sqlite::Connection& db, UtcTime now) {
+  auto segments = db.prepare("select " + std::string(kSegmentColumns) + " from segment where state = 'open' order by id");
+  if (!segments) return tl::unexpected(std::move(segments.error()));
+  for (;;) {
+    auto step = segments->step();
+    if (!step) return tl::unexpected(std::move(step.error()));
+    if (!*step) break;
+    auto row = read_segment(*segments);
+    if (!row) return tl::unexpected(std::move(row.error()));
+    ChainEntry entry{row->camera_id, 0, now, "opened", row->id, std::nullopt, segment_opening_record(*row), {}, {}};
     if (auto appended = append_entry(db, std::move(entry)); !appended) return tl::unexpected(appended.error());
   }
   return ok();

@@ -54,10 +54,19 @@ class Index {
   Status end_run(RunId id, UtcTime ended, std::string_view cause);
   Result<std::vector<RunRow>> runs(std::string_view camera_id, TimeRange range);
 
-  // The row for a new segment file, in state open. Fails Internal if (run, seq) or the path
-  // is taken, or the camera or run does not exist.
+  // The row for a new segment file, in state open, and its 'opened' chain entry (the opening
+  // fields, segment_opening_record) in the same transaction (its own unless the caller holds
+  // one). Fails Internal if (run, seq) or the path is taken, or the camera or run does not exist.
   Result<SegmentId> insert_open_segment(const OpenSegment& segment);
-  // Completes an open segment. FailedPrecondition if it is not open (unknown id, or closed
+  // Stores the newest durable checkpoint of open segment `id` (replacing the one before).
+  // A row that is no longer open is left alone (ok): a late report after the close.
+  Status save_segment_checkpoint(SegmentId id, const SegmentCheckpoint& checkpoint);
+  // The checkpoint of segment `id`; nullopt when none was stored (or the row has closed).
+  Result<std::optional<SegmentCheckpoint>> segment_checkpoint(SegmentId id);
+  // Segment `id`'s 'opened' chain entry in `camera_id`'s chain; nullopt when there is none
+  // (an open row written outside carekeep, or before migration 0012 and closed since).
+  Result<std::optional<ChainEntry>> segment_opening(std::string_view camera_id, SegmentId id);
+  // Completes an open segment (and drops its checkpoint). FailedPrecondition if it is not open (unknown id, or closed
   // already); InvalidArgument unless closed.state is Closed, Recovered or Damaged.
   Status close_segment(SegmentId id, const ClosedSegment& closed);
   // Marks a closed or recovered segment damaged (startup recovery: its file is gone), with
@@ -270,6 +279,7 @@ class Index {
   static Status commit_if_owned(std::optional<sqlite::Transaction>& tx, std::string_view what);
   // Append the row's entry (its record as it is now) to its chain; inside the caller's transaction.
   Status chain_segment(SegmentId id, std::string_view kind, UtcTime time);
+  Status chain_segment_opening(SegmentId id, UtcTime time);
   Status chain_hold(std::int64_t id, std::string_view kind, UtcTime time);
   Status chain_care_session(const CareSessionRow& row, std::string_view kind, UtcTime time);
 

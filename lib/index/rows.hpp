@@ -79,6 +79,14 @@ struct OpenSegment {
   UtcTime created;
 };
 
+// A durable prefix of an open segment's file (segment::Checkpoint as the catalog stores it;
+// migration 0012): its first `bytes` bytes hash to `sha256`, synced to disk by `time`.
+struct SegmentCheckpoint {
+  std::int64_t bytes = 0;
+  Sha256 sha256{};
+  UtcTime time;
+};
+
 // What is known when it is closed (or recovered, or found damaged). The end time is not
 // passed: the index stores start + duration, so the two can never disagree.
 struct ClosedSegment {
@@ -145,6 +153,10 @@ struct SegmentSpan {
 };
 // The state_detail openings that say a damaged segment's file is gone (see SegmentSpan).
 inline constexpr std::string_view kFileMissingDetails[] = {"file missing", "no complete fragment"};
+// The state_detail opening of a segment whose open row recovery refused to complete with the
+// file it found (issue 15, G and G2): the file is not the one carekeepd recorded, or the open
+// row itself is not one carekeepd wrote. The file is in quarantine; `verify` names such rows.
+inline constexpr std::string_view kNotRecordedDetail = "not recorded by carekeepd: ";
 
 // The columns retention decides on (a SegmentRow without media details and hashes, cheap to
 // load by the hundred thousand).

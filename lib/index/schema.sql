@@ -122,6 +122,17 @@ create index segment_early_deletion on segment (id)
 -- Footage recorded on an untrusted clock (migration 0005), for reports and listings; empty on a
 -- box whose clock was always right.
 create index segment_suspect_clock on segment (camera_id, start_us) where suspect_clock = 1;
+-- A durable prefix of each open segment's file (migration 0012, issue 15): after a crash, recovery
+-- adopts the file only if it still begins with these bytes (docs/recording.md, Crash recovery).
+-- Written by the catalog about once a second per camera; deleted when the row closes (the file's
+-- SHA-256 then stands for it), so it holds about one row per camera.
+create table segment_checkpoint (
+  segment_id integer primary key references segment (id),  -- an open segment
+  bytes integer not null check (bytes > 0),  -- length of the durable prefix; a fragment start with a
+                                   -- whole fragment before it
+  sha256 blob not null check (length(sha256) = 32),  -- SHA-256 of the file's first `bytes` bytes
+  time_us integer not null         -- wall clock when the writer had synced those bytes
+) strict;
 
 -- Up/down transitions of a camera's stream, with their cause. Gaps cite these, and the
 -- CLI's `events` lists them.
@@ -257,10 +268,11 @@ create table chain_entry (
                                    -- subject may be a zone, configuration versions and care sessions)
   seq integer not null,            -- 1, 2, ... within the chain, no gaps: a removed entry leaves a gap
   time_us integer not null,        -- wall clock when the change was made
-  kind text not null check (kind in ('adopted', 'closed', 'recovered', 'damaged', 'deleting', 'deleted',
+  kind text not null check (kind in ('adopted', 'opened', 'closed', 'recovered', 'damaged', 'deleting', 'deleted',
                                      'hold', 'release', 'config', 'care_start', 'care_end')),  -- the change;
                                    -- 'adopted': a row that existed before migration 0006, taken into the
-                                   -- chain as it was then; 'config': a configuration version stored
+                                   -- chain as it was then; 'opened': a segment's open row written (its
+                                   -- opening fields only, migration 0012); 'config': a configuration version stored
   segment_id integer,              -- the segment the entry is about (camera chains); null in the box chain
   hold_id integer,                 -- the hold the entry is about (box chain); null otherwise
   config_id integer,               -- the configuration version the entry is about (box chain); null otherwise

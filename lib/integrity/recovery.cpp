@@ -1,6 +1,7 @@
 #include "integrity/recovery.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "base/fd.hpp"
 #include "base/fs.hpp"
 #include "base/log.hpp"
 #include "base/text.hpp"
@@ -179,8 +181,9 @@ Result<Inspection> inspect(const fsx::path& file, bool may_cut) {
 
 class Recovery {
  public:
-  Recovery(index::Index& index, fsx::path storage, UtcTime now, const ProtectionPolicy& protection)
-      : index_(index), storage_(std::move(storage)), now_(now), protection_(protection) {}
+  Recovery(index::Index& index, fsx::path storage, UtcTime now, const ProtectionPolicy& protection,
+           const TimeZone& zone)
+      : index_(index), storage_(std::move(storage)), now_(now), protection_(protection), zone_(zone) {}
 
   Result<RecoveryReport> run() {
     auto cameras = index_.cameras();
@@ -237,6 +240,12 @@ class Recovery {
       for (const auto& candidate : {quarantine_target_of(partial_path), quarantine_target_of(final_path)}) {
         if (fsx::exists(candidate, ec)) {
           auto sha = segment::sha256_file(candidate);
+          // It may have been set aside as not recorded: the same checks tell, and say so again.
+          auto refusal = not_recorded(row, candidate);
+          if (!refusal) return tl::unexpected(std::move(refusal.error()));
+          if (*refusal) {
+            return close_refused(row, **refusal, candidate, " by an earlier recovery that was interrupted");
+          }
           return close_damaged(row,
                                "no usable data; moved to " + relative(candidate) +
                                    " by an earlier recovery that was interrupted",
@@ -249,6 +258,20 @@ class Recovery {
     // A final file means the writer finished and renamed it, and the crash came before the
     // index commit; prefer it. A .partial beside it is left for the orphan pass.
     const fsx::path& file = has_final ? final_path : partial_path;
+    // Before anything is cut: the checkpoint vouches for the file as it was found.
+    auto refusal = not_recorded(row, file);
+    if (!refusal) return tl::unexpected(std::move(refusal.error()));
+    if (*refusal) {
+      auto target = free_quarantine_target(file);
+      // The event first, as for an orphan: an interrupted move is finished and told again.
+      auto event = index_.insert_camera_event({0, row.camera_id, now_, index::CameraEventKind::Warning,
+                                               "footage_not_recorded",
+                                               "segment " + std::to_string(row.id) + " " + row.path + ": " +
+                                                   **refusal + "; moved to " + relative(target)});
+      if (!event) return tl::unexpected(std::move(event.error()));
+      if (auto st = move_aside(file, target); !st) return st;
+      return close_refused(row, **refusal, target, "");
+    }
     auto inspection = inspect(file, true);
     if (!inspection) return tl::unexpected(std::move(inspection.error()));
     if (inspection->unusable) {
@@ -290,6 +313,68 @@ class Recovery {
                                     {"bytes_cut", std::to_string(inspection->cut())},
                                     {"kept", seconds_text(inspection->media.duration)},
                                     {"detail", detail}});
+    return ok();
+  }
+
+  // Why the file found for open `row` is not evidence, or nullopt when recovery may adopt it
+  // (issue 15, review G and G2; docs/recording.md, Crash recovery):
+  //  - the open row must be in the evidence chain: the index writes its 'opened' entry in the
+  //    transaction that inserts it, so a row inserted by hand has none (G);
+  //  - the file must begin with the row's newest checkpoint: bytes the writer had synced, so a
+  //    genuine file, even cut by a power cut or an interrupted recovery (both stop at a
+  //    fragment boundary at or after it), always does; another recording never does (G2).
+  // A row without a checkpoint (a crash within about its first two seconds) is adopted as before.
+  // Errors only when the index cannot be read; a file that cannot be read is left to inspect().
+  Result<std::optional<std::string>> not_recorded(const SegmentRow& row, const fsx::path& file) {
+    auto opening = index_.segment_opening(row.camera_id, row.id);
+    if (!opening) return tl::unexpected(std::move(opening.error()));
+    if (!*opening) {
+      return std::optional<std::string>(
+          "its open row is not in the evidence chain (carekeepd chains every open row it writes; this one was "
+          "inserted outside carekeep, or its entry removed)");
+    }
+    if (index::chain_entry_hash(**opening) != (*opening)->hash ||
+        (*opening)->record != index::segment_opening_record(row)) {
+      return std::optional<std::string>("its open row differs from its 'opened' entry " +
+                                        std::to_string((*opening)->seq) +
+                                        " in the evidence chain (the row or the entry was edited)");
+    }
+    auto checkpoint = index_.segment_checkpoint(row.id);
+    if (!checkpoint) return tl::unexpected(std::move(checkpoint.error()));
+    if (!*checkpoint) return std::optional<std::string>();
+    const auto& cp = **checkpoint;
+    std::string when = format_local_iso(cp.time, zone_);
+    auto bytes = static_cast<std::uint64_t>(cp.bytes);
+    // Not a regular file, or unreadable: inspect() says which, as before checkpoints.
+    auto fd = fs::open_regular_file(file);
+    if (!fd) return std::optional<std::string>();
+    struct stat st {};
+    if (::fstat(fd->get(), &st) != 0) return std::optional<std::string>();
+    auto size = static_cast<std::uint64_t>(st.st_size);
+    if (size < bytes) {
+      return std::optional<std::string>("the file is not the one recorded: it is " + std::to_string(size) +
+                                        " bytes, shorter than the " + std::to_string(bytes) +
+                                        " bytes the checkpoint written at " + when + " had on disk");
+    }
+    auto prefix = segment::sha256_fd(fd->get(), file.string(), bytes);
+    if (!prefix) return std::optional<std::string>();
+    if (*prefix != cp.sha256) {
+      return std::optional<std::string>("the file is not the one recorded: its first " + std::to_string(bytes) +
+                                        " bytes do not match the checkpoint written at " + when);
+    }
+    return std::optional<std::string>();
+  }
+
+  // Closes open `row` damaged for a file refused by not_recorded(), now at `target` in
+  // quarantine: never chained as footage, exported or counted as coverage.
+  Status close_refused(const SegmentRow& row, const std::string& reason, const fsx::path& target,
+                       const std::string& how) {
+    auto sha = segment::sha256_file(target);
+    std::string detail = std::string(index::kNotRecordedDetail) + reason + "; moved to " + relative(target) + how;
+    if (auto st = close_damaged(row, detail, sha ? *sha : Sha256{}, size_or_zero(target)); !st) return st;
+    report_.refused.push_back({row, reason});
+    log::error("footage_not_recorded",
+               {{"camera", row.camera_id}, {"segment", std::to_string(row.id)}, {"path", row.path}, {"reason", reason}});
     return ok();
   }
 
@@ -483,6 +568,7 @@ class Recovery {
   fsx::path storage_;
   UtcTime now_;
   const ProtectionPolicy& protection_;
+  const TimeZone& zone_;
   std::set<std::string> known_;
   RecoveryReport report_;
 };
@@ -490,8 +576,8 @@ class Recovery {
 }  // namespace
 
 Result<RecoveryReport> recover(index::Index& index, const std::filesystem::path& storage, UtcTime now,
-                               const ProtectionPolicy& protection) {
-  return Recovery(index, storage.lexically_normal(), now, protection).run();
+                               const ProtectionPolicy& protection, const TimeZone& zone) {
+  return Recovery(index, storage.lexically_normal(), now, protection, zone).run();
 }
 
 }  // namespace carekeep::integrity

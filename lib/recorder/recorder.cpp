@@ -323,6 +323,14 @@ Recorder::SessionEnd Recorder::record_session(ingest::Source& source, std::stop_
     return !closed->truncated;
   };
 
+  // After each write: a sync inside it may have made a new prefix durable.
+  auto report_checkpoint = [&] {
+    if (auto checkpoint = current->take_checkpoint()) {
+      env_.sink->segment_progress({settings_.id, run_key, current_info.seq, current_info.path, *checkpoint,
+                                   env_.clock->now()});
+    }
+  };
+
   auto end_run = [&](std::optional<ingest::DownCause> cause, std::string detail, DiskFault disk = DiskFault::None,
                      bool paused = false) {
     close_current();
@@ -463,6 +471,7 @@ Recorder::SessionEnd Recorder::record_session(ingest::Source& source, std::stop_
         return SessionEnd::Ended;
       }
       if (auto media = current->last_video_time()) earliest_start = std::min(earliest_start, arrived - *media);
+      report_checkpoint();
       std::lock_guard lock(mutex_);
       snapshot_.frames += 1;
       snapshot_.bytes += current->bytes_written() - before;
@@ -476,6 +485,7 @@ Recorder::SessionEnd Recorder::record_session(ingest::Source& source, std::stop_
         end_run_on_write_error(st.error());
         return SessionEnd::Ended;
       }
+      report_checkpoint();
     }
   }
   if (run_started) end_run(std::nullopt, "stopped");

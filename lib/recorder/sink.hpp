@@ -67,6 +67,18 @@ struct SegmentClosed {
   std::string audio_codec;
 };
 
+// The open segment's newest durable checkpoint (segment::Checkpoint): after a crash, recovery
+// adopts its .partial only if the file still begins with these bytes (issue 15, review G2).
+// About once a second per camera; only the latest matters.
+struct SegmentProgress {
+  std::string camera;
+  std::uint64_t run_key;
+  std::uint64_t seq;
+  std::filesystem::path path; // relative to the storage root, final name (as opened)
+  segment::Checkpoint checkpoint;
+  UtcTime time;               // wall clock when the checkpoint was made durable
+};
+
 // A segment that failed before its first complete fragment: its file is gone.
 struct SegmentDiscarded {
   std::string camera;
@@ -90,6 +102,7 @@ class SegmentSink {
   // Returns once the segment's open row is durable (or after a short bounded wait): the
   // recorder calls it with only the file's header written, before any fragment.
   virtual void segment_opened(const SegmentOpened&) = 0;
+  virtual void segment_progress(const SegmentProgress&) = 0;
   virtual void segment_closed(const SegmentClosed&) = 0;
   virtual void segment_discarded(const SegmentDiscarded&) = 0;
   virtual void clock_stepped(const ClockStep&) = 0;

@@ -44,6 +44,11 @@ struct SegmentFile::Sink {
   std::uint64_t written = 0;
   BoxScanner scanner;
   int error = 0;                           // errno of the first failed write
+  // The fragment boundary and hash state the last successful fdatasync made durable, for
+  // take_checkpoint(); fresh until taken.
+  std::uint64_t durable_offset = 0;
+  Sha256Stream durable_hash;
+  bool durable_fresh = false;
   std::chrono::steady_clock::time_point last_sync = std::chrono::steady_clock::now();
   std::chrono::milliseconds sync_interval{1000};
   AVIOContext* avio = nullptr;
@@ -94,7 +99,17 @@ struct SegmentFile::Sink {
     auto now = std::chrono::steady_clock::now();
     if (now - last_sync < sync_interval) return;
     last_sync = now;
-    if (::fdatasync(fd) != 0 && error == 0) error = errno;
+    if (::fdatasync(fd) != 0) {
+      if (error == 0) error = errno;
+      return;
+    }
+    // Every byte up to `written` went to write(2) before the sync, so the boundary snapshot
+    // is durable now. Two fragment starts at least: one whole fragment of footage before it.
+    if (error == 0 && fragments >= 2 && clean_offset > durable_offset) {
+      durable_offset = clean_offset;
+      durable_hash = clean_hash;
+      durable_fresh = true;
+    }
   }
 
   static int write_packet(void* opaque, std::uint8_t* buf, int size) noexcept {
@@ -310,6 +325,13 @@ std::optional<Micros> SegmentFile::last_video_time() const {
 }
 
 std::uint64_t SegmentFile::bytes_written() const { return sink_ ? sink_->written : 0; }
+
+std::optional<Checkpoint> SegmentFile::take_checkpoint() {
+  if (!sink_ || !sink_->durable_fresh || failed_ || closed_) return std::nullopt;
+  sink_->durable_fresh = false;
+  Sha256Stream copy = sink_->durable_hash;  // finish() spends the stream
+  return Checkpoint{sink_->durable_offset, copy.finish()};
+}
 
 WriteResult<ClosedSegment> SegmentFile::close() {
   if (closed_) return fail(ErrorKind::FailedPrecondition, "segment already closed");

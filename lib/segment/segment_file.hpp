@@ -62,6 +62,17 @@ struct ClosedSegment {
   DiskFault truncation_fault = DiskFault::None;  // the write error's, when truncated (None: not a disk fault)
 };
 
+// A durable prefix of the open file (issue 15, "Only recorded footage is evidence"): its first
+// `bytes` bytes hash to `sha256`, and they were on disk (fdatasync returned) before this was
+// handed out, so no crash or power cut can leave the file shorter than `bytes`. `bytes` is
+// always the start of a fragment with at least one whole fragment before it: a cut at the last
+// complete fragment (recovery, or close() after a write error) never goes below it, and the
+// prefix holds footage, not only the header that every segment of a camera shares.
+struct Checkpoint {
+  std::uint64_t bytes = 0;
+  Sha256 sha256{};
+};
+
 class SegmentFile {
  public:
   // Creates `final_path` + ".partial" exclusively (an existing file is never overwritten)
@@ -93,6 +104,10 @@ class SegmentFile {
   std::optional<Micros> last_video_time() const;
   std::uint64_t bytes_written() const;
   std::uint64_t frames() const { return frames_; }
+  // The newest checkpoint made durable since the last call (at most one per sync_interval),
+  // or nullopt. Costs one copy of the SHA-256 state taken at the fragment boundary; reads
+  // nothing back from the file.
+  std::optional<Checkpoint> take_checkpoint();
 
  private:
   struct Sink;

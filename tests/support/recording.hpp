@@ -31,6 +31,7 @@ class CommittingSink final : public recorder::SegmentSink {
   void run_ended(const recorder::RunEnded& r) override { apply(r); }
   void connect_failed(const recorder::ConnectFailed& r) override { apply(r); }
   void segment_opened(const recorder::SegmentOpened& r) override { apply(r); }
+  void segment_progress(const recorder::SegmentProgress& r) override { apply(r); }
   void segment_closed(const recorder::SegmentClosed& r) override { apply(r); }
   void segment_discarded(const recorder::SegmentDiscarded& r) override { apply(r); }
   void clock_stepped(const recorder::ClockStep& r) override { apply(r); }

@@ -108,6 +108,9 @@ TEST_CASE("kill -9 at random moments while 8 cameras record: verify clean, rows 
       // A kill before a segment's first complete fragment leaves a header-only file: its row
       // is damaged and the file set aside in quarantine (recovery's rule, docs/recording.md).
       if (row.state != index::SegmentState::Damaged) CHECK(std::filesystem::exists(dir / "media" / row.path));
+      // A crashed file of ours always begins with its checkpoint (synced before it was stored;
+      // every cut stops at or after it), so none is ever refused as not recorded (issue 15, G2).
+      CHECK_FALSE(row.state_detail.starts_with(index::kNotRecordedDetail));
       row_paths.insert(row.path);
       by_camera[id].push_back(row);
     }

@@ -102,7 +102,7 @@ TEST_CASE("the digest reaches the webhook, and a history rewritten after it fail
   }() + "-1.json");
   REQUIRE(std::filesystem::exists(file));
   CHECK(body["digest"] == nlohmann::json::parse(test::read_text(file)));
-  CHECK(body["digest"]["cameras"][0]["length"] == 3);
+  CHECK(body["digest"]["cameras"][0]["length"] == 6);  // each segment's opening and its close
   daemon.signal(SIGTERM);
   REQUIRE(daemon.wait(10s) == 0);
 
@@ -121,7 +121,7 @@ TEST_CASE("the digest reaches the webhook, and a history rewritten after it fail
     Sha256 previous{};
     auto entries = index.chain_entries("nap-1").value();
     for (auto e : entries) {
-      if (e.segment_id == rows[1].id) {
+      if (e.segment_id == rows[1].id && e.kind != "opened") {  // an opening has no frame count
         auto at = e.record.find("\nframes=") + 1;  // not keyframes=
         e.record.replace(at, e.record.find('\n', at) - at, "frames=1");
       }
@@ -142,5 +142,5 @@ TEST_CASE("the digest reaches the webhook, and a history rewritten after it fail
   INFO(rewritten.out << rewritten.err);
   CHECK(rewritten.exit_code == 4);
   CHECK(rewritten.out.find("camera nap-1: digest no. 1 of ") != std::string::npos);
-  CHECK(rewritten.out.find("camera nap-1's chain: entry 3 differs from the digest's") != std::string::npos);
+  CHECK(rewritten.out.find("camera nap-1's chain: entry 6 differs from the digest's") != std::string::npos);  // its tip
 }

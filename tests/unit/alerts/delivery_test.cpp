@@ -177,7 +177,7 @@ TEST_CASE("every alert kind has a phrase in both languages, and messages carry t
                     alerts::kDiskFull, alerts::kDiskReadonly, alerts::kDiskError, alerts::kStorageNotWritable,
                     alerts::kDiskSmartFailing, alerts::kDiskSmartWarning, alerts::kDiskSmartUnavailable,
                     alerts::kClockUntrusted, alerts::kCapacityShort, alerts::kFootageMissing,
-                    alerts::kCareAutoStopped}) {
+                    alerts::kFootageNotRecorded, alerts::kCareAutoStopped}) {
     Notice n{Notice::Kind::Raised, alert(1, std::string(kind), "nap-1", kT0), kT0, "x", {}, {}};
     n.alert.message = "RAW";
     auto zh = alerts::render_line(n, site, "zh");

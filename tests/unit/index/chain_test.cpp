@@ -84,10 +84,11 @@ TEST_CASE("every change of a segment row appends one linked entry and the chain 
   REQUIRE(site.index.mark_segment_deleted(site.ids[1], kT0 + 1h));
   REQUIRE(site.index.mark_segment_damaged(site.ids[2], "file missing at startup"));
   auto entries = site.index.chain_entries("nap-1").value();
-  REQUIRE(entries.size() == 6);
+  REQUIRE(entries.size() == 9);
   std::vector<std::string> kinds;
   for (const auto& e : entries) kinds.push_back(e.kind);
-  CHECK(kinds == std::vector<std::string>{"closed", "closed", "closed", "deleting", "deleted", "damaged"});
+  CHECK(kinds == std::vector<std::string>{"opened", "closed", "opened", "closed", "opened", "closed", "deleting", "deleted",
+                                          "damaged"});
   Sha256 previous{};
   for (std::size_t i = 0; i < entries.size(); ++i) {
     CHECK(entries[i].seq == static_cast<std::int64_t>(i + 1));
@@ -95,7 +96,7 @@ TEST_CASE("every change of a segment row appends one linked entry and the chain 
     CHECK(entries[i].hash == index::chain_entry_hash(entries[i]));
     previous = entries[i].hash;
   }
-  CHECK(entries[4].record == index::segment_record(site.index.segment(site.ids[1]).value().value()));
+  CHECK(entries[7].record == index::segment_record(site.index.segment(site.ids[1]).value().value()));
   auto findings = site.verify();
   INFO(all(findings));
   CHECK(findings.empty());
@@ -122,9 +123,9 @@ TEST_CASE("an attacker's edits of segment rows are named by the chain", "[db]") 
     INFO(all(findings));
     REQUIRE(findings.size() == 1);
     CHECK(findings[0].segment_id == site.ids[0]);
-    CHECK(findings[0].seq == 1);
+    CHECK(findings[0].seq == 2);  // entry 1 is its opening
     CHECK(contains(findings[0].problem, "the row was edited"));
-    CHECK(contains(findings[0].problem, "state 'deleted' in the row, 'closed' in chain entry 1"));
+    CHECK(contains(findings[0].problem, "state 'deleted' in the row, 'closed' in chain entry 2"));
     CHECK(contains(findings[0].problem, "protect_until_us null in the row"));
   }
   SECTION("times shifted by an hour") {
@@ -132,7 +133,7 @@ TEST_CASE("an attacker's edits of segment rows are named by the chain", "[db]") 
     auto findings = site.verify();
     INFO(all(findings));
     REQUIRE(findings.size() == 1);
-    CHECK(findings[0].seq == 2);
+    CHECK(findings[0].seq == 4);
     CHECK(contains(findings[0].problem, "start_us '" + std::to_string(to_us(kT0 + 60s + 1h)) + "' in the row"));
     CHECK(contains(findings[0].problem, "end_us"));
   }
@@ -141,7 +142,7 @@ TEST_CASE("an attacker's edits of segment rows are named by the chain", "[db]") 
     auto findings = site.verify();
     INFO(all(findings));
     REQUIRE(findings.size() == 1);
-    CHECK(contains(findings[0].problem, "size_bytes '1' in the row, '7500002' in chain entry 3"));
+    CHECK(contains(findings[0].problem, "size_bytes '1' in the row, '7500002' in chain entry 6"));
   }
   SECTION("protection shortened") {
     site.sql("update segment set protect_until_us = " + std::to_string(to_us(kT0 + 1h)) + " where id = " + site.id(0));
@@ -177,32 +178,43 @@ TEST_CASE("an attacker's edits of the chain itself are named at the entry", "[db
   site.sql("drop trigger chain_entry_no_update");
 
   SECTION("an entry deleted in the middle") {
-    site.sql("delete from chain_entry where chain = 'nap-1' and seq = 2");
+    site.sql("delete from chain_entry where chain = 'nap-1' and seq = 4");  // segment 1's close
     auto findings = site.verify();
     INFO(all(findings));
     REQUIRE(findings.size() >= 2);
-    CHECK(contains(all(findings), "#3] entries 2..2 are missing"));
+    CHECK(contains(all(findings), "#5] entries 4..4 are missing"));
+    CHECK(contains(all(findings), "segment " + site.id(1) + ": the row was edited: "));  // against its opening
+  }
+  SECTION("a segment's entries deleted in the middle") {
+    site.sql("delete from chain_entry where chain = 'nap-1' and seq in (3, 4)");
+    auto findings = site.verify();
+    INFO(all(findings));
+    REQUIRE(findings.size() >= 2);
+    CHECK(contains(all(findings), "#5] entries 3..4 are missing"));
     CHECK(contains(all(findings), "the row is not in the chain"));
   }
   SECTION("an entry's record edited together with its row") {
     site.sql("update segment set start_us = start_us + 3600000000 where id = " + site.id(1));
     auto row = site.index.segment(site.ids[1]).value().value();
-    auto q = site.index.connection().prepare("update chain_entry set record = :r where chain = 'nap-1' and seq = 2").value();
+    auto q = site.index.connection().prepare("update chain_entry set record = :r where chain = 'nap-1' and seq = 4").value();
     q.bind(":r", index::segment_record(row));
     REQUIRE(q.run());
     auto findings = site.verify();
     INFO(all(findings));
-    REQUIRE(findings.size() == 1);
-    CHECK(findings[0].seq == 2);
+    // Named twice at the entry: its hash, and its start against the segment's opening.
+    REQUIRE(findings.size() == 2);
+    CHECK(findings[0].seq == 4);
+    CHECK(findings[1].seq == 4);
     CHECK(contains(findings[0].problem, "hash does not match the entry's contents"));
+    CHECK(contains(findings[1].problem, "start_us moved later at close"));
   }
   SECTION("the last entry removed and its row put back as it was") {
     REQUIRE(site.index.mark_segment_deleting(site.ids[2], kT0 + 1h, "retention"));
-    site.sql("delete from chain_entry where chain = 'nap-1' and seq = 4");
+    site.sql("delete from chain_entry where chain = 'nap-1' and seq = 7");
     auto findings = site.verify();
     INFO(all(findings));
     REQUIRE(findings.size() == 1);
-    CHECK(contains(findings[0].problem, "state 'deleting' in the row, 'closed' in chain entry 3"));
+    CHECK(contains(findings[0].problem, "state 'deleting' in the row, 'closed' in chain entry 6"));
   }
 }
 
@@ -338,9 +350,11 @@ TEST_CASE("an index from before the evidence chain adopts its rows at migration"
   }
   auto index = Index::open_writer(path).value();
   auto entries = index.chain_entries("nap-1").value();
-  REQUIRE(entries.size() == 2);  // the open row joins the chain when it closes
+  REQUIRE(entries.size() == 3);  // the open row is chained by migration 0012, as 'opened'
   CHECK(entries[0].kind == "adopted");
   CHECK(entries[1].kind == "adopted");
+  CHECK(entries[2].kind == "opened");
+  CHECK(index.segment_opening("nap-1", entries[2].segment_id.value()).value());
   CHECK(contains(entries[1].record, "state=deleted\n"));
   CHECK(index.chain_entries(index::kBoxChain).value().size() == 1);
   auto findings = index.verify_chain("nap-1", kNow).value();
@@ -424,5 +438,53 @@ TEST_CASE("care sessions start and end once, are chained in the box chain, and e
     INFO(all(findings));
     REQUIRE(findings.size() == 1);
     CHECK(contains(findings[0].problem, "not in the chain"));
+  }
+}
+
+TEST_CASE("an open row is chained when written, and a hand-inserted one is named", "[db]") {
+  // Issue 15, review G: crash recovery adopts a file only for an open row the chain has seen.
+  Site site;
+  auto daemon = site.index.begin_daemon_run({kT0 + 1h, "0.1.0", 4243, "nvr"}).value();
+  auto run = site.index.begin_run("nap-1", daemon, kT0 + 1h).value();
+  auto id = site.index.insert_open_segment({"nap-1", run, 0, kT0 + 1h, "nap-1/open.mp4", kT0 + 1h}).value();
+  auto opening = site.index.segment_opening("nap-1", id).value();
+  REQUIRE(opening);
+  CHECK(opening->kind == "opened");
+  CHECK(opening->record == index::segment_opening_record(site.index.segment(id).value().value()));
+  CHECK(site.verify().empty());
+
+  SECTION("a hand-inserted open row is not in the chain") {
+    site.sql("insert into segment (camera_id, run_id, seq, start_us, end_us, path, created_us) values ('nap-1', " +
+             std::to_string(run) + ", 7, 0, 0, 'nap-1/planted.mp4', 0)");
+    auto findings = site.verify();
+    INFO(all(findings));
+    REQUIRE(findings.size() == 1);
+    CHECK(contains(findings[0].problem, "the open row is not in the chain"));
+  }
+  SECTION("an open row edited after its opening") {
+    site.sql("update segment set path = 'nap-1/other.mp4' where id = " + std::to_string(id));
+    auto findings = site.verify();
+    INFO(all(findings));
+    REQUIRE(findings.size() == 1);
+    CHECK(contains(findings[0].problem, "the row was edited: path"));
+  }
+  SECTION("a close may date the start back, never forward, and keeps the rest of the opening") {
+    ClosedSegment c;
+    c.duration = 60s;
+    c.sha256 = hash_of(9);
+    c.closed = kT0 + 1h + 60s;
+    SECTION("earlier") {
+      c.start = kT0 + 1h - 2s;
+      REQUIRE(site.index.close_segment(id, c));
+      CHECK(site.verify().empty());
+    }
+    SECTION("later, written by hand around the index") {
+      c.start = kT0 + 1h + 5s;
+      REQUIRE(site.index.close_segment(id, c));
+      auto findings = site.verify();
+      INFO(all(findings));
+      REQUIRE(findings.size() == 1);
+      CHECK(contains(findings[0].problem, "start_us moved later at close"));
+    }
   }
 }

@@ -41,8 +41,15 @@ struct Written {
   segment::ClosedSegment closed;
 };
 
+// A checkpoint the writer handed out, and the media second of the packet it came after.
+struct TimedCheckpoint {
+  double second;
+  segment::Checkpoint checkpoint;
+};
+
 Written write_segment(const fsx::path& clip, const fsx::path& target,
-                      std::vector<std::pair<double, fsx::path>> snapshots = {}) {
+                      std::vector<std::pair<double, fsx::path>> snapshots = {},
+                      std::vector<TimedCheckpoint>* checkpoints = nullptr, double from_second = 0) {
   av::Interrupt interrupt;
   av::InputOptions options;
   options.probe_streams = true;
@@ -53,7 +60,9 @@ Written write_segment(const fsx::path& clip, const fsx::path& target,
   segment::StreamLayout layout;
   layout.video = (*input)->streams[video]->codecpar;
   layout.video_time_base = (*input)->streams[video]->time_base;
-  auto file = segment::SegmentFile::create(target, layout, kDay);
+  segment::WriterOptions writer;
+  if (checkpoints != nullptr) writer.sync_interval = 0ms;  // the clip is fed faster than real time
+  auto file = segment::SegmentFile::create(target, layout, kDay, writer);
   REQUIRE(file);
   auto snapshot_due = [&](double seconds) {
     for (auto it = snapshots.begin(); it != snapshots.end();) {
@@ -73,8 +82,16 @@ Written write_segment(const fsx::path& clip, const fsx::path& target,
       av_packet_unref(packet.get());
       continue;
     }
-    snapshot_due(static_cast<double>(packet->pts) * av_q2d(tb));
+    double second = static_cast<double>(packet->pts) * av_q2d(tb);
+    if (second < from_second - 1e-6) {  // a later segment of the same camera: from a keyframe on
+      av_packet_unref(packet.get());
+      continue;
+    }
+    snapshot_due(second);
     REQUIRE((*file)->write(packet.get(), 0));
+    if (checkpoints != nullptr) {
+      if (auto checkpoint = (*file)->take_checkpoint()) checkpoints->push_back({second, *checkpoint});
+    }
   }
   snapshot_due(1e9);
   auto closed = (*file)->close();
@@ -149,7 +166,7 @@ struct Site {
   }
 
   integrity::RecoveryReport recover(const integrity::ProtectionPolicy& protection = {}) {
-    auto report = integrity::recover(index, storage, kNow, protection);
+    auto report = integrity::recover(index, storage, kNow, protection, zone);
     REQUIRE(report);
     return *report;
   }
@@ -491,4 +508,212 @@ TEST_CASE("an interrupted quarantine is finished by the next start", "[integrity
   CHECK(row.state == SegmentState::Damaged);
   CHECK(contains(row.state_detail, "moved to quarantine/" + rel + ".partial"));
   CHECK(row.size_bytes > 0);
+}
+
+// ---- issue 15, review G2 and G: only the file carekeepd recorded is adopted -------------------
+
+namespace {
+
+// The newest checkpoint the writer had handed out before media second `before` (what the
+// catalog would have stored when a crash came then).
+segment::Checkpoint newest_before(const std::vector<TimedCheckpoint>& checkpoints, double before) {
+  std::optional<segment::Checkpoint> out;
+  for (const auto& c : checkpoints) {
+    if (c.second < before) out = c.checkpoint;
+  }
+  REQUIRE(out);
+  return *out;
+}
+
+void save_checkpoint(Site& site, index::SegmentId id, const segment::Checkpoint& c, UtcTime when) {
+  REQUIRE(site.index.save_segment_checkpoint(id, {static_cast<std::int64_t>(c.bytes), c.sha256, when}));
+}
+
+}  // namespace
+
+TEST_CASE("a .partial swapped for another recording after a crash is quarantined and its row closed damaged",
+          "[integrity]") {
+  Site site;
+  auto rel = std::string("cam1/2026-11-20/080100-1.mp4");
+  auto partial = site.storage / (rel + ".partial");
+  std::vector<TimedCheckpoint> checkpoints;
+  write_segment(site.clip, site.scratch("genuine.mp4"), {{5.0, site.scratch("crash.partial")}}, &checkpoints);
+  auto id = site.open_row(rel, kDay + 1min);
+  auto checkpoint = newest_before(checkpoints, 5.0);
+  save_checkpoint(site, id, checkpoint, kDay + 1min + 3s);
+  // Another recording of the same camera (its next segment: the same header, byte for byte,
+  // other footage), put where the crashed segment's .partial was: a valid file that plays, so
+  // recovery's other checks all pass. Only the footage in the checkpoint tells them apart.
+  auto other = write_segment(site.clip, site.scratch("other/080200-2.mp4"), {}, nullptr, 4.0);
+  REQUIRE(test::sha256_file(other.final_path) != test::sha256_file(site.scratch("genuine.mp4")));
+  {
+    auto genuine_boxes = boxes_of(site.scratch("genuine.mp4"));
+    auto moov_end = std::find_if(genuine_boxes.begin(), genuine_boxes.end(), [](const auto& b) { return b.type == "moof"; });
+    REQUIRE(moov_end != genuine_boxes.end());
+    CHECK(test::read_text(other.final_path).substr(0, moov_end->offset) ==
+          test::read_text(site.scratch("genuine.mp4")).substr(0, moov_end->offset));
+  }
+  fsx::create_directories(partial.parent_path());
+  fsx::copy_file(other.final_path, partial);
+  const auto planted_sha = test::sha256_file(partial);
+
+  auto report = site.recover();
+  CHECK(report.repaired == 0);
+  CHECK(report.damaged == 1);
+  REQUIRE(report.refused.size() == 1);
+  CHECK(report.refused[0].row.id == id);
+  CHECK(contains(report.refused[0].reason, "its first " + std::to_string(checkpoint.bytes) +
+                                               " bytes do not match the checkpoint written at 2026-11-20T08:01:03+08:00"));
+  // Set aside as found: not cut, not renamed into the camera's folder.
+  auto quarantined = site.storage / "quarantine" / (rel + ".partial");
+  REQUIRE(fsx::exists(quarantined));
+  CHECK(test::sha256_file(quarantined) == planted_sha);
+  CHECK_FALSE(fsx::exists(partial));
+  CHECK_FALSE(fsx::exists(site.storage / rel));
+  auto row = site.row(id);
+  CHECK(row.state == SegmentState::Damaged);
+  CHECK(row.state_detail.starts_with(index::kNotRecordedDetail));
+  CHECK(contains(row.state_detail, "the file is not the one recorded"));
+  CHECK(contains(row.state_detail, "moved to quarantine/" + rel + ".partial"));
+  CHECK(row.frames == 0);  // nothing of it counts as footage
+  CHECK(segment::to_hex(*row.sha256) == planted_sha);
+  auto events = site.events();
+  CHECK(std::any_of(events.begin(), events.end(), [](const auto& e) { return e.cause == "footage_not_recorded"; }));
+  // The chain holds it as damaged straight from its opening; the checkpoint went with the open row.
+  CHECK(site.index.verify_chain("cam1", kNow).value().empty());
+  CHECK_FALSE(site.index.segment_checkpoint(id).value());
+
+  // A second start finds nothing more to do.
+  auto again = site.recover();
+  CHECK(again.damaged == 0);
+  CHECK(again.refused.empty());
+  CHECK(again.quarantined == 0);
+}
+
+TEST_CASE("a genuine .partial longer than its checkpoint is adopted, also after an interrupted recovery cut it",
+          "[integrity]") {
+  Site site;
+  auto rel = std::string("cam1/2026-11-20/080000-0.mp4");
+  auto partial = site.storage / (rel + ".partial");
+  std::vector<TimedCheckpoint> checkpoints;
+  write_segment(site.clip, site.scratch("genuine.mp4"), {{5.0, site.scratch("crash.partial")}}, &checkpoints);
+  auto checkpoint = newest_before(checkpoints, 5.0);
+  auto crash = test::read_text(site.scratch("crash.partial"));
+  REQUIRE(crash.size() > checkpoint.bytes);  // the crash came after it: more bytes than vouched for
+
+  SECTION("the file as the crash left it") {
+    fsx::create_directories(partial.parent_path());
+    fsx::copy_file(site.scratch("crash.partial"), partial);
+  }
+  SECTION("the file cut at its last complete fragment by a recovery interrupted before the index said so") {
+    // Recovery cuts where the next moof would begin; that is at or after any checkpoint.
+    auto boxes = boxes_of(site.scratch("crash.partial"));
+    std::uint64_t last_moof = 0;
+    for (const auto& b : boxes) {
+      if (b.type == "moof" && b.offset < crash.size()) last_moof = b.offset;
+    }
+    REQUIRE(last_moof >= checkpoint.bytes);
+    copy_prefix(site.scratch("crash.partial"), partial, last_moof);
+  }
+  auto id = site.open_row(rel);
+  save_checkpoint(site, id, checkpoint, kDay + 4s);
+
+  auto report = site.recover();
+  CHECK(report.repaired == 1);
+  CHECK(report.damaged == 0);
+  CHECK(report.refused.empty());
+  CHECK_FALSE(fsx::exists(site.storage / "quarantine"));
+  auto row = site.row(id);
+  CHECK(row.state == SegmentState::Recovered);
+  check_row_matches_file(row, site.storage / rel);
+  CHECK(row.size_bytes >= static_cast<std::int64_t>(checkpoint.bytes));
+  CHECK(site.index.verify_chain("cam1", kNow).value().empty());
+}
+
+TEST_CASE("a .partial shorter than its checkpoint is quarantined: the checkpoint's bytes were on disk",
+          "[integrity]") {
+  Site site;
+  auto rel = std::string("cam1/2026-11-20/080000-0.mp4");
+  auto partial = site.storage / (rel + ".partial");
+  std::vector<TimedCheckpoint> checkpoints;
+  write_segment(site.clip, site.scratch("genuine.mp4"), {}, &checkpoints);
+  auto checkpoint = newest_before(checkpoints, 5.0);
+  // The genuine bytes, but fewer than were synced: cut by someone, not by a crash (a playable
+  // file still, two fragments shorter).
+  auto boxes = boxes_of(site.scratch("genuine.mp4"));
+  std::uint64_t cut = 0;
+  for (const auto& b : boxes) {
+    if (b.type == "moof" && b.offset < checkpoint.bytes) cut = b.offset;
+  }
+  REQUIRE(cut > 0);
+  copy_prefix(site.scratch("genuine.mp4"), partial, cut);
+  auto id = site.open_row(rel);
+  save_checkpoint(site, id, checkpoint, kDay + 4s);
+
+  auto report = site.recover();
+  CHECK(report.repaired == 0);
+  REQUIRE(report.refused.size() == 1);
+  CHECK(contains(report.refused[0].reason, "it is " + std::to_string(cut) + " bytes, shorter than the " +
+                                               std::to_string(checkpoint.bytes) + " bytes the checkpoint"));
+  CHECK(fsx::exists(site.storage / "quarantine" / (rel + ".partial")));
+  CHECK(site.row(id).state == SegmentState::Damaged);
+}
+
+TEST_CASE("without a checkpoint (a crash in a segment's first seconds) any playable file is adopted, as before",
+          "[integrity]") {
+  // The documented window (docs/recording.md, Crash recovery): no checkpoint is stored until a
+  // whole fragment is synced and the catalog's next flush, about 2-3 s into a segment.
+  Site site;
+  auto rel = std::string("cam1/2026-11-20/080000-0.mp4");
+  auto other_clip = site.dir / "other.mp4";
+  test::make_clip(other_clip, {.gop = 25, .seconds = 3});
+  auto other = write_segment(other_clip, site.scratch("other.mp4"));
+  fsx::create_directories((site.storage / rel).parent_path());
+  fsx::copy_file(other.final_path, site.storage / (rel + ".partial"));
+  auto id = site.open_row(rel);
+
+  auto report = site.recover();
+  CHECK(report.repaired == 1);
+  CHECK(report.refused.empty());
+  CHECK(site.row(id).state == SegmentState::Recovered);
+}
+
+TEST_CASE("an open row inserted outside carekeep (not in the chain) gets no file adopted", "[integrity]") {
+  // Review G: with write access to the index but not the key, an open row inserted by hand
+  // beside a planted file. The index chains every open row it writes; this one is not.
+  Site site;
+  // A segment carekeepd opened (its 'opened' entry is in the chain) and whose file is gone.
+  auto genuine = site.open_row("cam1/2026-11-20/080000-0.mp4");
+  auto rel = std::string("cam1/2026-11-20/070000-99.mp4");
+  auto planted = write_segment(site.clip, site.scratch("planted.mp4"));
+  fsx::create_directories((site.storage / rel).parent_path());
+  fsx::copy_file(planted.final_path, site.storage / rel);
+  REQUIRE(site.index.connection().exec(
+      "insert into segment (camera_id, run_id, seq, start_us, end_us, path, created_us) values ('cam1', " +
+      std::to_string(site.run) + ", 99, " + std::to_string(to_us(kDay - 1h)) + ", " + std::to_string(to_us(kDay - 1h)) +
+      ", '" + rel + "', " + std::to_string(to_us(kDay - 1h)) + ")"));
+  auto id = site.row_at(rel).value().id;
+  {
+    auto before = site.index.verify_chain("cam1", kNow).value();
+    REQUIRE(before.size() == 1);
+    CHECK(contains(before[0].problem, "the open row is not in the chain"));
+  }
+
+  auto report = site.recover();
+  CHECK(report.repaired == 0);
+  REQUIRE(report.refused.size() == 1);
+  CHECK(contains(report.refused[0].reason, "its open row is not in the evidence chain"));
+  CHECK(fsx::exists(site.storage / "quarantine" / rel));
+  CHECK_FALSE(fsx::exists(site.storage / rel));
+  auto row = site.row(id);
+  CHECK(row.state == SegmentState::Damaged);
+  CHECK(row.state_detail.starts_with(index::kNotRecordedDetail));
+  CHECK(site.row(genuine).state == SegmentState::Damaged);  // its own story: file missing
+  CHECK_FALSE(site.row(genuine).state_detail.starts_with(index::kNotRecordedDetail));
+  // The hand-made row entered the chain only at its damaged close, after carekeepd had begun
+  // chaining openings: verify names it.
+  auto findings = site.index.verify_chain("cam1", kNow).value();
+  REQUIRE(findings.size() == 1);
+  CHECK(findings[0].segment_id == id);
+  CHECK(contains(findings[0].problem, "without an 'opened' entry"));
 }

@@ -1,7 +1,13 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
 
+#include "segment/box_scanner.hpp"
+#include "segment/hash.hpp"
 #include "segment/segment_file.hpp"
 #include "support/media.hpp"
 #include "support/small_fs.hpp"
@@ -219,4 +225,66 @@ TEST_CASE("a read-only file system and a full one are told apart by the fault ty
   REQUIRE_FALSE(closed);  // nothing whole was written: the file is removed
   CHECK(closed.error().disk == DiskFault::Full);
   CHECK_FALSE(std::filesystem::exists(tiny.path() / "out.mp4.partial"));
+}
+
+TEST_CASE("checkpoints name a synced prefix at a fragment start past the first fragment, and the file keeps it",
+          "[segment]") {
+  test::TempDir dir;
+  test::make_clip(dir / "clip.mp4", {.gop = 25, .seconds = 6});
+  auto in = open_clip(dir / "clip.mp4");
+  auto target = dir / "cam" / "2026-11-20" / "080000-0.mp4";
+  // A sync at every write: a checkpoint can follow every fragment.
+  auto file = segment::SegmentFile::create(target, layout_of(in), kStart, {.sync_interval = 0ms});
+  REQUIRE(file);
+  std::vector<segment::Checkpoint> checkpoints;
+  auto packet = av::make_packet();
+  while (av_read_frame(in.format.get(), packet.get()) >= 0) {
+    if (packet->stream_index != in.video) {
+      av_packet_unref(packet.get());
+      continue;
+    }
+    REQUIRE((*file)->write(packet.get(), 0));
+    if (auto checkpoint = (*file)->take_checkpoint()) {
+      // Durable already: the .partial on disk is at least this long and begins with these bytes.
+      CHECK(checkpoint->bytes <= std::filesystem::file_size((*file)->partial_path()));
+      auto prefix = segment::sha256_file((*file)->partial_path(), checkpoint->bytes);
+      REQUIRE(prefix);
+      CHECK(*prefix == checkpoint->sha256);
+      checkpoints.push_back(*checkpoint);
+    }
+    CHECK_FALSE((*file)->take_checkpoint());  // handed out once
+  }
+  auto closed = (*file)->close();
+  REQUIRE(closed);
+  CHECK_FALSE((*file)->take_checkpoint());
+  // 6 one-second fragments: a checkpoint after each of the first five at least (the sixth
+  // ends with the trailer), each further than the one before.
+  REQUIRE(checkpoints.size() >= 4);
+  for (std::size_t i = 1; i < checkpoints.size(); ++i) CHECK(checkpoints[i].bytes > checkpoints[i - 1].bytes);
+
+  // Each lies where a moof begins, with a whole moof + mdat before it: never the header alone,
+  // which every segment of a camera shares.
+  std::string bytes = test::read_text(target);
+  std::vector<std::pair<std::uint64_t, std::string>> boxes;
+  segment::BoxScanner scanner;
+  scanner.feed(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()),
+               [&](const segment::BoxScanner::Boundary& b) { boxes.emplace_back(b.offset, std::string(b.type.data(), 4)); });
+  std::uint64_t first_moof = 0;
+  for (const auto& [offset, type] : boxes) {
+    if (type == "moof") {
+      first_moof = offset;
+      break;
+    }
+  }
+  REQUIRE(first_moof > 0);
+  for (const auto& checkpoint : checkpoints) {
+    INFO("checkpoint at " << checkpoint.bytes);
+    CHECK(checkpoint.bytes > first_moof);
+    bool at_box = std::any_of(boxes.begin(), boxes.end(), [&](const auto& b) {
+      return b.first == checkpoint.bytes && (b.second == "moof" || b.second == "mfra");
+    });
+    CHECK(at_box);
+    // The closed file still begins with it.
+    CHECK(segment::sha256_of(std::string_view(bytes).substr(0, checkpoint.bytes)) == checkpoint.sha256);
+  }
 }
