@@ -63,9 +63,7 @@ constexpr std::string_view kEndSql = R"sql(
 
 Result<std::optional<CareSessionRow>> Index::open_care_session() {
   auto rows = read_sessions(db_, kOpenSql, "reading the open care session", [](Statement&) {});
-  if (!rows) return tl::unexpected(std::move(rows.error()));
-  if (rows->empty()) return std::nullopt;
-  return std::move(rows->front());
+  return detail::first_of(std::move(rows));
 }
 
 Result<std::vector<CareSessionRow>> Index::care_sessions(TimeRange range) {

@@ -18,6 +18,7 @@ using detail::put_int;
 using detail::put_text;
 
 using detail::failed;
+using detail::first_of;
 
 // Record lines are "key=value\n"; a value's backslashes and newlines are escaped so that a
 // state_detail or hold reason cannot forge a line of its own.
@@ -197,11 +198,6 @@ constexpr std::string_view kInsertCareEntrySql = R"sql(
   values (:chain, :seq, :time_us, :kind, :care_session_id, :record, :prev_hash, :hash)
 )sql";
 
-Result<std::optional<ChainEntry>> first_of(Result<std::vector<ChainEntry>> rows) {
-  if (!rows) return tl::unexpected(std::move(rows.error()));
-  if (rows->empty()) return std::nullopt;
-  return std::move(rows->front());
-}
 
 // What a chain entry is about: a segment (camera chains), a hold or a configuration version
 // (the box chain). Ordered, so `verify` can keep each one's latest entry in a map.

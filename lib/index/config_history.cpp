@@ -43,9 +43,7 @@ constexpr std::string_view kInsertVersionSql = R"sql(
 
 Result<std::optional<ConfigVersionRow>> Index::latest_config_version() {
   auto rows = read_versions(db_, kLatestVersionSql, "reading the latest configuration version");
-  if (!rows) return tl::unexpected(std::move(rows.error()));
-  if (rows->empty()) return std::nullopt;
-  return std::move(rows->front());
+  return detail::first_of(std::move(rows));
 }
 
 Result<std::vector<ConfigVersionRow>> Index::config_versions() {

@@ -78,9 +78,7 @@ constexpr std::string_view kInsertAccessSql = R"sql(
 
 Result<std::optional<AccessLogRow>> Index::last_access_log() {
   auto rows = query_all(db_, kLastAccessSql, "reading the access log tip", [](Statement&) {}, read_access);
-  if (!rows) return tl::unexpected(std::move(rows.error()));
-  if (rows->empty()) return std::nullopt;
-  return std::move(rows->front());
+  return detail::first_of(std::move(rows));
 }
 
 Result<AccessLogRow> Index::append_access_log(const NewAccessEntry& entry) {
@@ -169,9 +167,7 @@ Result<std::optional<std::pair<SegmentId, Sha256>>> Index::chain_tip(std::string
       db_, kChainTipSql, "camera " + std::string(camera_id) + ": reading the chain tip",
       [&](Statement& q) { q.bind(":camera_id", camera_id); },
       [](const Statement& q) { return std::pair{q.column<std::int64_t>(0), hash_column(q, 1).value_or(Sha256{})}; });
-  if (!rows) return tl::unexpected(std::move(rows.error()));
-  if (rows->empty()) return std::nullopt;
-  return rows->front();
+  return detail::first_of(std::move(rows));
 }
 
 constexpr std::string_view kInsertAnchorSql = R"sql(
@@ -266,18 +262,14 @@ constexpr std::string_view kAccessRowByIdSql =
 Result<std::optional<AccessLogRow>> Index::access_log_row(std::int64_t id) {
   auto rows = query_all(
       db_, kAccessRowByIdSql, "reading the access log", [&](Statement& q) { q.bind(":id", id); }, read_access);
-  if (!rows) return tl::unexpected(std::move(rows.error()));
-  if (rows->empty()) return std::nullopt;
-  return std::move(rows->front());
+  return detail::first_of(std::move(rows));
 }
 
 Result<std::optional<AccessLogRow>> Index::last_access_log(std::string_view action) {
   auto rows = query_all(
       db_, kLastAccessOfActionSql, "reading the access log",
       [&](Statement& q) { q.bind(":action", action); }, read_access);
-  if (!rows) return tl::unexpected(std::move(rows.error()));
-  if (rows->empty()) return std::nullopt;
-  return std::move(rows->front());
+  return detail::first_of(std::move(rows));
 }
 
 }  // namespace carekeep::index

@@ -306,9 +306,7 @@ Result<std::optional<SegmentCheckpoint>> Index::segment_checkpoint(SegmentId id)
         if (!sha) return tl::unexpected(std::move(sha.error()));
         return SegmentCheckpoint{q.column<std::int64_t>(0), sha->value_or(Sha256{}), time_at(q, 2)};
       });
-  if (!rows) return tl::unexpected(std::move(rows.error()));
-  if (rows->empty()) return std::nullopt;
-  return rows->front();
+  return detail::first_of(std::move(rows));
 }
 
 constexpr std::string_view kDeleteCheckpointSql = "delete from segment_checkpoint where segment_id = :id";
@@ -560,9 +558,7 @@ Result<std::optional<SegmentRow>> Index::segment(SegmentId id) {
   auto rows = query_rows<SegmentRow>(
       db_, kSegmentByIdSql, "reading segment " + std::to_string(id), [&](Statement& q) { q.bind(":id", id); },
       read_segment);
-  if (!rows) return tl::unexpected(std::move(rows.error()));
-  if (rows->empty()) return std::nullopt;
-  return std::move(rows->front());
+  return detail::first_of(std::move(rows));
 }
 
 namespace {
@@ -1093,9 +1089,7 @@ Result<std::optional<AlertRow>> Index::alert(std::int64_t id) {
   auto rows = query_rows<AlertRow>(
       db_, kAlertByIdSql, "reading alert " + std::to_string(id), [&](Statement& q) { q.bind(":id", id); },
       read_alert);
-  if (!rows) return tl::unexpected(std::move(rows.error()));
-  if (rows->empty()) return std::optional<AlertRow>();
-  return std::optional<AlertRow>(std::move(rows->front()));
+  return detail::first_of(std::move(rows));
 }
 
 Result<std::vector<AlertRow>> Index::open_alerts() {
@@ -1251,9 +1245,7 @@ Result<std::optional<ClockTrustRow>> Index::clock_trust() {
         row.offline_used = Micros{q.column<std::int64_t>(6)};
         return row;
       });
-  if (!rows) return tl::unexpected(std::move(rows.error()));
-  if (rows->empty()) return std::nullopt;
-  return rows->front();
+  return detail::first_of(std::move(rows));
 }
 
 constexpr std::string_view kSaveClockTrustSql = R"sql(
@@ -1368,9 +1360,7 @@ Result<std::optional<WebAccountRow>> Index::web_account(std::string_view name) {
   auto rows = query_rows<WebAccountRow>(
       db_, kWebAccountByNameSql, "reading web account " + std::string(name), [&](Statement& q) { q.bind(":name", name); },
       read_web_account);
-  if (!rows) return tl::unexpected(std::move(rows.error()));
-  if (rows->empty()) return std::optional<WebAccountRow>();
-  return std::optional<WebAccountRow>(std::move(rows->front()));
+  return detail::first_of(std::move(rows));
 }
 
 Result<std::vector<WebAccountRow>> Index::web_accounts() {

@@ -76,4 +76,12 @@ Result<std::vector<T>> query_rows(sqlite::Connection& db, std::string_view sql, 
   }
 }
 
+// The first row of a query that reads at most one (by key, `limit 1`), or none.
+template <class T>
+Result<std::optional<T>> first_of(Result<std::vector<T>> rows) {
+  if (!rows) return tl::unexpected(std::move(rows.error()));
+  if (rows->empty()) return std::nullopt;
+  return std::move(rows->front());
+}
+
 }  // namespace carekeep::index::detail
