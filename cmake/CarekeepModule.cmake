@@ -17,13 +17,23 @@ endfunction()
 # One Catch2 executable, registered test case by test case with CTest.
 function(carekeep_test name)
   # PROPERTIES: more CTest properties for every case (RESOURCE_LOCK, PROCESSORS, TIMEOUT).
-  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS;PROPERTIES" ${ARGN})
+  # TAGGED t PROPERTIES_TAGGED ...: cases tagged [t] get these too (a lock that only one case of
+  # the executable needs), registered by a second discovery over just those cases.
+  cmake_parse_arguments(T "" "TAGGED" "SOURCES;LIBS;LABELS;PROPERTIES;PROPERTIES_TAGGED" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE carekeep_test_main ${T_LIBS})
   set(labels unit)
   if(T_LABELS)
     set(labels ${T_LABELS})
   endif()
-  catch_discover_tests(${name} PROPERTIES LABELS "${labels}" ${T_PROPERTIES}
-                       WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  if(T_TAGGED)
+    catch_discover_tests(${name} TEST_SPEC "~[${T_TAGGED}]" PROPERTIES LABELS "${labels}" ${T_PROPERTIES}
+                         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+    catch_discover_tests(${name} TEST_SPEC "[${T_TAGGED}]"
+                         PROPERTIES LABELS "${labels}" ${T_PROPERTIES} ${T_PROPERTIES_TAGGED}
+                         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  else()
+    catch_discover_tests(${name} PROPERTIES LABELS "${labels}" ${T_PROPERTIES}
+                         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  endif()
 endfunction()

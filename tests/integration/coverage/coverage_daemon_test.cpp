@@ -431,7 +431,7 @@ TEST_CASE("coverage: care hours ending in the middle of an outage end its gap ex
 
 TEST_CASE("coverage: black, frozen and covered pictures are content gaps naming their measured values, "
           "a static room is none",
-          "[rtsp][slow]") {
+          "[rtsp][slow][live_pictures]") {
   // One fakecam process, one camera per fault, each alone in its zone; the default [content]
   // settings (a sample every 5 s, frozen after 60 s), as on a real box.
   const std::vector<std::pair<std::string, std::string>> faults{
