@@ -77,10 +77,6 @@ void require_zone(std::string_view zone, const Context& context) {
   throw UsageError(message);
 }
 
-std::string target_of(const index::HoldRow& h) {
-  return h.camera_id ? "camera " + *h.camera_id : "zone " + h.zone_id.value_or("?");
-}
-
 // The role the command acts with: the peer's, when carekeepd runs it (hold add and release
 // always go through the daemon); whoever writes the index directly can do anything anyway.
 control::Role acting_role(const Context& context) {
@@ -193,7 +189,7 @@ int run_list(const HoldListOptions& options, Context& context) {
     } else {
       ++active;
     }
-    table.add({std::to_string(h.id), target_of(h), format_local_iso(h.from, zone), format_local_iso(h.to, zone),
+    table.add({std::to_string(h.id), hold_target(h), format_local_iso(h.from, zone), format_local_iso(h.to, zone),
                h.created_user + (h.by_inspector ? " (inspector)" : ""), h.case_number.value_or("-"),
                format_local_iso(h.created, zone), released, h.reason});
   }

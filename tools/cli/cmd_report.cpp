@@ -35,7 +35,7 @@ struct ReportOptions {
   std::string signing_key;
 };
 
-struct VerifyOptions {
+struct ReportVerifyOptions {
   std::string file;
   std::string signature;
   std::string pubkey;
@@ -150,7 +150,7 @@ int run_report(const ReportOptions& options, Context& context) {
   return kExitOk;
 }
 
-int run_verify(const VerifyOptions& options, const std::filesystem::path& config_path) {
+int run_verify_report(const ReportVerifyOptions& options, const std::filesystem::path& config_path) {
   auto json = read_file(options.file);
   if (!json) {
     std::fprintf(stderr, "carekeep: cannot read %s; give the report.json of a carekeep report\n", options.file.c_str());
@@ -235,7 +235,7 @@ Command add_report(CLI::App& parent) {
 }
 
 Command add_verify_report(CLI::App& parent) {
-  auto options = std::make_shared<VerifyOptions>();
+  auto options = std::make_shared<ReportVerifyOptions>();
   CLI::App* app = parent.add_subcommand("verify-report", "check a report.json against its signature, offline");
   app->add_option("file", options->file, "report.json")->required();
   app->add_option("--pubkey", options->pubkey, "the point's public key (signing.pub); default: the one in the signature");
@@ -246,7 +246,7 @@ Command add_verify_report(CLI::App& parent) {
               "the key inside the signature file (no --pubkey, --fingerprint or pinned fingerprint).");
   Command command{app, [](Context&) { return kExitUsage; }};
   command.run_before_config = [options](const std::filesystem::path& config_path) {
-    return run_verify(*options, config_path);
+    return run_verify_report(*options, config_path);
   };
   return command;
 }

@@ -57,10 +57,6 @@ std::map<std::string, Protected> protected_by_camera(index::Index& index, UtcTim
   return out;
 }
 
-std::string target_of(const index::HoldRow& h) {
-  return h.camera_id ? "camera " + *h.camera_id : "zone " + h.zone_id.value_or("?");
-}
-
 int run_retention(const RetentionOptions& options, Context& context) {
   if (!options.dry_run) {
     throw UsageError("retention deletes footage only inside carekeepd; use --dry-run to see what it would delete");
@@ -211,7 +207,7 @@ int run_retention(const RetentionOptions& options, Context& context) {
     std::printf("%zu active hold%s (kept until released; %lld candidate segment%s kept by them):\n", hold_rows.size(),
                 hold_rows.size() == 1 ? "" : "s", static_cast<long long>(s.kept_held), s.kept_held == 1 ? "" : "s");
     for (const auto& h : hold_rows) {
-      std::printf("  #%lld %s %s to %s: %s\n", static_cast<long long>(h.id), target_of(h).c_str(),
+      std::printf("  #%lld %s %s to %s: %s\n", static_cast<long long>(h.id), hold_target(h).c_str(),
                   format_local_iso(h.from, zone).c_str(), format_local_iso(h.to, zone).c_str(), h.reason.c_str());
     }
   }

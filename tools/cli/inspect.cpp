@@ -214,4 +214,8 @@ void Table::print() const {
   for (const auto& row : rows_) print_row(row);
 }
 
+std::string hold_target(const index::HoldRow& hold) {
+  return hold.camera_id ? "camera " + *hold.camera_id : "zone " + hold.zone_id.value_or("?");
+}
+
 }  // namespace carekeep::cli

@@ -56,7 +56,9 @@ Json hex_or_null(const std::optional<index::Sha256>& hash);
 Json local_or_null(const std::optional<UtcTime>& t, const TimeZone& zone);
 double seconds(Micros d);
 using text::human_bytes;  // base/text.hpp
-std::string human_seconds(Micros d);      // "59.9s", "3m00s", "2h05m"
+std::string human_seconds(Micros d);
+// What a hold covers: "camera cam-1" or "zone play".
+std::string hold_target(const index::HoldRow& hold);      // "59.9s", "3m00s", "2h05m"
 
 // Columns padded to their widest cell, two spaces apart; `right` marks right-aligned columns.
 // The last column is never padded. Widths are display columns (CJK characters count two).
