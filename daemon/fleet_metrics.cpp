@@ -25,8 +25,9 @@ void add_fleet_metrics(Exposition& out, index::Index& index, const config::Confi
               {"version", CAREKEEP_VERSION},
               {"key_fingerprint", facts.key_fingerprint}},
              1);
-  out.family("carekeep_retention_care_days", "Days care footage is kept ([retention] care_days, at least 90).", "gauge");
-  out.sample("carekeep_retention_care_days", config.retention.care_days);
+  out.family("carekeep_retention_care_period_seconds",
+             "How long care footage is kept ([retention] care_days, at least 90 days), in seconds.", "gauge");
+  out.sample("carekeep_retention_care_period_seconds", config.retention.care_days * 86400.0);
 
   if (auto care = index.care_footage(now); !care) {
     log::warn("metrics_care_footage_failed", {{"error", care.error().message}});

@@ -263,8 +263,13 @@ TEST_CASE("care footage held: the oldest and newest live protected rows, and ear
   CHECK(held.oldest_start == kT0 + std::chrono::days{1});
   CHECK(held.newest_end == kT0 + std::chrono::days{3} + 60s);
   CHECK(held.deleted_early == 1);
-  // Protection over by now: no longer "early".
-  CHECK(f.index.care_footage(kT0 + std::chrono::days{201}).value().deleted_early == 0);
+  // Deleted early stays a fact; a row still deleting (no deleted time yet) is early only while
+  // its protection lasts.
+  CHECK(f.index.care_footage(kT0 + std::chrono::days{201}).value().deleted_early == 1);
+  auto deleting = f.add(1, 6, kT0 + std::chrono::days{150});
+  REQUIRE(f.index.connection().exec("update segment set state = 'deleting' where id = " + std::to_string(deleting)));
+  CHECK(f.index.care_footage(kNow).value().deleted_early == 2);
+  CHECK(f.index.care_footage(kT0 + std::chrono::days{151}).value().deleted_early == 1);
 
   // Each of the three is an index lookup at /metrics' every scrape, never a scan of the history.
   for (const char* sql :
