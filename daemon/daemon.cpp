@@ -43,6 +43,7 @@
 #include "content_task.hpp"
 #include "metrics_server.hpp"
 #include "zone_metrics.hpp"
+#include "fleet_metrics.hpp"
 #include "anchor_task.hpp"
 #include "digest_task.hpp"
 #include "summary_task.hpp"
@@ -464,7 +465,16 @@ class Daemon {
   // [metrics] listen: the Prometheus endpoint (metrics_server.hpp); a change needs a restart.
   void start_metrics() {
     if (config_.metrics.listen.empty()) return;
-    auto server = MetricsServer::start(io_, config_.metrics.listen);
+    MetricsAccess access{web::AllowList::from_config(config_.metrics.allow), std::nullopt};
+    if (!config_.metrics.bearer_token_file.empty()) {
+      auto token = web::BearerToken::read(config_.metrics.bearer_token_file);
+      if (!token) {  // never serve without the token asked for: no endpoint at all instead
+        log::error("metrics_unavailable", {{"error", token.error().message}});
+        return;
+      }
+      access.token = std::move(*token);
+    }
+    auto server = MetricsServer::start(io_, config_.metrics.listen, std::move(access));
     if (!server) {  // recording matters more than metrics: go on without them
       log::error("metrics_unavailable", {{"error", server.error().message}});
       return;
@@ -473,6 +483,9 @@ class Daemon {
     metrics_->add_source([this](Exposition& out) {
       add_status_metrics(out, last_status_, last_status_json_, config_.site.storage, SystemClock{}.now());
       add_zone_metrics(out, index_, config_, last_status_, SystemClock{}.now());
+      const auto* key = anchors_.key();
+      add_fleet_metrics(out, index_, config_, last_status_, {key ? key->fingerprint() : "", digests_.last()},
+                        SystemClock{}.now());
     });
     log::info("metrics_listening", {{"listen", config_.metrics.listen}, {"port", std::to_string(metrics_->port())}});
   }

@@ -34,6 +34,13 @@ void DigestTask::configure(const config::Config& config, std::string config_sha2
 }
 
 void DigestTask::start() {
+  if (auto file = exports::latest_digest_file(dir_)) {
+    std::error_code ec;
+    auto written = std::filesystem::last_write_time(file->path, ec);
+    if (!ec) {
+      last_ = Last{file->seq, std::chrono::time_point_cast<UtcTime::duration>(std::chrono::file_clock::to_sys(written))};
+    }
+  }
   started_ = true;
   schedule();
 }
@@ -58,6 +65,7 @@ Result<DigestTask::Made> DigestTask::make(std::string_view why, const exports::A
   if (!file) return tl::unexpected(std::move(file.error()).with_context("writing the digest"));
   if (!logged) log::error("access_log_write_failed", {{"action", "digest"}, {"error", logged.error().message}});
   Made made{*file, seq, exports::to_json(*digest)};
+  last_ = Last{seq, digest->time};
   webhooks_.send_digest(seq, made.json);
   log::info("digest_signed", {{"why", std::string(why)}, {"seq", std::to_string(seq)}, {"file", file->string()}});
   return made;

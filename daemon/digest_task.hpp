@@ -46,6 +46,15 @@ class DigestTask {
   // One digest now: made, written, recorded (as `actor`, with `why`), sent.
   Result<Made> make(std::string_view why, const exports::Actor& actor);
 
+  // The newest digest this box made (/metrics: a fleet alerts when none came for 26 h). At
+  // start, the highest-numbered file in digests/ and its modification time (written once,
+  // atomically, when it was made); then each one made. nullopt before the first.
+  struct Last {
+    std::int64_t seq = 0;
+    UtcTime made;
+  };
+  const std::optional<Last>& last() const { return last_; }
+
  private:
   void schedule();
 
@@ -60,6 +69,7 @@ class DigestTask {
   int minute_ = 23 * 60 + 55;
   std::string config_sha256_;
   bool started_ = false;
+  std::optional<Last> last_;
 };
 
 }  // namespace carekeep::daemon

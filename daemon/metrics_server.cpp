@@ -205,7 +205,7 @@ void add_status_metrics(Exposition& out, const status::DaemonStatus& status, con
                                    "storage_not_writable",
                                    "disk_smart_failing", "disk_smart_warning", "disk_smart_unavailable",
                                    "clock_untrusted",    "capacity_short",     "content_fault",
-                                   "footage_missing",    "footage_not_recorded"};
+                                   "footage_missing",    "footage_not_recorded", "care_auto_stopped"};
     std::map<std::string, double> open;
     for (const char* kind : kKinds) open[kind] = 0;
     for (const auto& alert : status.alerts) open[alert.kind] += 1;
@@ -262,7 +262,23 @@ void add_status_metrics(Exposition& out, const status::DaemonStatus& status, con
 struct MetricsServer::Impl : std::enable_shared_from_this<Impl> {
   std::unique_ptr<TcpListener> listener;
   std::vector<Source> sources;
+  MetricsAccess access;
   bool stopped = false;
+  // Refusals go to the journal once a minute with a count, as the console's do: a scan must
+  // not flood journald, whose rate limit would drop the recorders' lines with them.
+  std::optional<std::chrono::steady_clock::time_point> refused_logged;
+  int refused_unlogged = 0;
+
+  void refused(const IpAddress& source, std::string_view reason) {
+    ++refused_unlogged;
+    auto now = std::chrono::steady_clock::now();
+    if (refused_logged && now - *refused_logged < std::chrono::minutes(1)) return;
+    log::warn("metrics_request_refused", {{"source", source.to_string()},
+                                          {"reason", std::string(reason)},
+                                          {"refused_since_last_line", std::to_string(refused_unlogged)}});
+    refused_logged = now;
+    refused_unlogged = 0;
+  }
 
   std::string render() const {
     Exposition out;
@@ -297,7 +313,18 @@ class Session : public std::enable_shared_from_this<Session> {
     auto target = request_.target();
     auto path = target.substr(0, target.find('?'));
     auto server = server_.lock();
-    if (request_.method() != http::verb::get && request_.method() != http::verb::head) {
+    if (server && !server->access.allow.allows(admission_.source())) {
+      server->refused(admission_.source(), "not in [metrics] allow");
+      response_.result(http::status::forbidden);
+      response_.set(http::field::content_type, "text/plain; charset=utf-8");
+      response_.body() = "forbidden: this address is not in [metrics] allow\n";
+    } else if (server && server->access.token && !server->access.token->accepts(authorization())) {
+      server->refused(admission_.source(), "no or wrong bearer token");
+      response_.result(http::status::unauthorized);
+      response_.set(http::field::www_authenticate, "Bearer realm=\"carekeep metrics\"");
+      response_.set(http::field::content_type, "text/plain; charset=utf-8");
+      response_.body() = "unauthorized: send Authorization: Bearer <the token of [metrics] bearer_token_file>\n";
+    } else if (request_.method() != http::verb::get && request_.method() != http::verb::head) {
       response_.result(http::status::method_not_allowed);
       response_.set(http::field::allow, "GET, HEAD");
       response_.body() = "only GET /metrics\n";
@@ -322,6 +349,11 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  std::string_view authorization() const {
+    auto value = request_[http::field::authorization];
+    return {value.data(), value.size()};
+  }
+
   beast::tcp_stream stream_;
   // Bounded (as the console's): Beast keeps a chunk's extensions whole in this buffer. A
   // scrape is a GET of a few hundred bytes.
@@ -334,12 +366,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
 }  // namespace
 
-Result<std::unique_ptr<MetricsServer>> MetricsServer::start(asio::io_context& io, std::string_view listen) {
+Result<std::unique_ptr<MetricsServer>> MetricsServer::start(asio::io_context& io, std::string_view listen,
+                                                            MetricsAccess access) {
   if (!config::parse_listen(listen)) {
     return fail(ErrorKind::InvalidArgument,
                 "metrics listen address " + std::string(listen) + " is not IP:port (like 127.0.0.1:9477)");
   }
   auto impl = std::make_shared<Impl>();
+  impl->access = std::move(access);
   auto listener = TcpListener::start(io, listen, "metrics", ListenLimits{64, 16},
                                      [weak = std::weak_ptr<Impl>(impl)](tcp::socket socket, Admission admission) {
                                        std::make_shared<Session>(std::move(socket), weak, std::move(admission))->run();

@@ -2,8 +2,9 @@
 // listen`). A small HTTP/1.1 server (Boost.Beast) on the daemon's io_context: GET /metrics
 // renders every registered source on the loop thread, so sources read the daemon's state
 // without locks. One request per connection, 10 s deadline, at most 64 connections (16 from
-// one source, daemon/tcp_listener); nothing here blocks the loop or the recorders. No
-// authentication: it is meant for loopback.
+// one source, daemon/tcp_listener); nothing here blocks the loop or the recorders. Off
+// loopback (docs/fleet.md): a source outside [metrics] allow gets 403, and with
+// bearer_token_file a request without that token 401, before anything is rendered.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +22,7 @@
 #include "base/error.hpp"
 #include "base/time.hpp"
 #include "status/status.hpp"
+#include "web/guard.hpp"
 
 namespace carekeep::daemon {
 
@@ -56,11 +58,18 @@ void add_process_metrics(Exposition& out);
 void add_status_metrics(Exposition& out, const status::DaemonStatus& status, const nlohmann::json& sections,
                         const std::filesystem::path& storage, UtcTime now);
 
+// Who may scrape: sources in `allow`, and with `token` only requests that send it.
+struct MetricsAccess {
+  web::AllowList allow{std::vector<Cidr>{}};
+  std::optional<web::BearerToken> token;
+};
+
 class MetricsServer {
  public:
   using Source = std::function<void(Exposition&)>;
   // Binds `listen` ("127.0.0.1:9477"; port 0 picks a free one) and starts accepting.
-  static Result<std::unique_ptr<MetricsServer>> start(boost::asio::io_context& io, std::string_view listen);
+  static Result<std::unique_ptr<MetricsServer>> start(boost::asio::io_context& io, std::string_view listen,
+                                                      MetricsAccess access);
   ~MetricsServer();
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;

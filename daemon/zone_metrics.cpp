@@ -1,5 +1,6 @@
 #include "zone_metrics.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -24,6 +25,14 @@ void add_zone_metrics(Exposition& out, index::Index& index, const config::Config
   if (!tz) return;
   auto midnight = tz->to_utc(LocalTime{date::floor<date::days>(tz->to_local(now))});
   care::CareCalendar calendar{config.care_hours, *tz};
+  double care_seconds = 0;
+  for (const auto& interval : calendar.care_intervals(midnight, now))
+    care_seconds += std::chrono::duration<double>(interval.length()).count();
+  out.family("carekeep_care_active", "1 while now is in care hours (the schedule or an ad-hoc care session), else 0.",
+             "gauge");
+  out.sample("carekeep_care_active", calendar.in_care(now) ? 1 : 0);
+  out.family("carekeep_care_seconds_today", "Seconds of care hours from local midnight (site time) to now.", "gauge");
+  out.sample("carekeep_care_seconds_today", care_seconds);
   auto gaps = coverage::compute_gaps(index, config, calendar, {midnight, now}, std::nullopt, false, now);
   if (!gaps) {
     log::warn("metrics_coverage_failed", {{"error", gaps.error().message}});
@@ -35,6 +44,14 @@ void add_zone_metrics(Exposition& out, index::Index& index, const config::Config
   out.family("carekeep_zone_gap_seconds_today", "Seconds of today's care hours (site time) the zone was not covered.",
              "gauge");
   for (const auto& [zone, s] : seconds) out.sample("carekeep_zone_gap_seconds_today", {{"zone", zone}}, s);
+  // Absent before today's care began: a share of nothing is no figure (and 1 would hide a
+  // zone that was never covered once care starts).
+  if (care_seconds > 0) {
+    out.family("carekeep_zone_care_coverage_ratio_today",
+               "Share of today's care hours so far (site time) the zone was covered, 0 to 1.", "gauge");
+    for (const auto& [zone, s] : seconds)
+      out.sample("carekeep_zone_care_coverage_ratio_today", {{"zone", zone}}, std::clamp(1.0 - s / care_seconds, 0.0, 1.0));
+  }
 }
 
 }  // namespace carekeep::daemon

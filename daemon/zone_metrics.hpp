@@ -11,6 +11,8 @@
 
 namespace carekeep::daemon {
 
+// Also whether now is care time, today's care seconds so far and each zone's covered share of
+// them (absent before care began today).
 // Covered now = the status's zones[] (lib/status: no open zone_uncovered alert for the zone;
 // the coverage task raises it within 5 s during care hours). Gap seconds = coverage::compute_gaps over
 // [local midnight, now) of the site's time zone.

@@ -47,6 +47,9 @@ packages=(
   # SMART: carekeep-smart and carekeep doctor run smartctl; the probe tests ask it about this
   # machine's own disk (findmnt, lsblk: util-linux, mkfs.ext4 for a loop-mounted image: e2fsprogs)
   smartmontools util-linux e2fsprogs
+  # fleet health (docs/fleet.md): promtool checks and unit-tests packaging/prometheus's rules,
+  # amtool its Alertmanager example; the fleet test runs both servers on 127.0.0.1
+  prometheus prometheus-alertmanager
 )
 
 missing=()
@@ -92,5 +95,14 @@ echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
+# Debian starts the Prometheus and Alertmanager services it installs (:9090, :9093). The tests
+# run their own on free ports: stop and disable the ones just installed, never one that was here.
+if [ -d /run/systemd/system ]; then
+  for unit in prometheus prometheus-alertmanager; do
+    if printf '%s\n' "${missing[@]}" | grep -qx "$unit"; then
+      systemctl disable --now "$unit.service" >/dev/null 2>&1 || true
+    fi
+  done
+fi
 echo "install-deps: done"
 npm_ci

@@ -18,6 +18,9 @@
 namespace carekeep::config {
 
 struct Site {
+  // The fleet's name for this point (docs/fleet.md), same alphabet as camera ids; empty when
+  // the box is not part of a fleet. Only labels /metrics: a fleet's Prometheus joins on it.
+  std::string id;
   std::string name;                     // shown in reports; any UTF-8 (阳光家庭托育点)
   std::string timezone;                 // IANA name, already checked with TimeZone::locate
   std::filesystem::path storage;        // absolute: segment files live below it
@@ -242,8 +245,12 @@ struct Evidence {
 };
 
 // [metrics]: the Prometheus endpoint (daemon/metrics_server). Empty listen = no endpoint.
+// Off loopback (docs/fleet.md, "The endpoint off loopback"): only `allow`'s sources connect, and
+// with bearer_token_file every scrape must send that token.
 struct Metrics {
   std::string listen;  // "127.0.0.1:9477": an IP literal ([::1] for IPv6) and a port (0 = any free one)
+  std::vector<std::string> allow;           // CIDRs; empty = this box's own networks + loopback (as [web])
+  std::filesystem::path bearer_token_file;  // absolute; empty = no token asked. Read by the daemon at start
 };
 // [web]: the operator's console (issue 16; docs/console.md). Empty listen = no console.
 struct Web {

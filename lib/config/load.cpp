@@ -429,8 +429,17 @@ class Validator {
   }
 
   void read_site(const toml::table& table) {
-    TableReader r(table, "site", report_, {"name", "timezone", "storage", "database", "address"});
+    TableReader r(table, "site", report_, {"name", "timezone", "storage", "database", "address", "id"});
     Site& site = config_.site;
+    if (auto id = r.string("id")) {
+      if (!is_valid_id(*id)) {
+        report_.error(*r.get("id"), r.path("id"),
+                      "must be 1 to 32 of a-z, 0-9, '_' and '-', starting with a letter or digit, like "
+                      "\"gz-tianhe-0042\" (got " + quote(*id) + ")");
+      } else {
+        site.id = *id;
+      }
+    }
     if (auto name = r.string("name", Need::Required, "name = \"阳光家庭托育点\"")) {
       if (name->empty()) report_.error(*r.get("name"), r.path("name"), "must not be empty");
       site.name = *name;
@@ -731,8 +740,45 @@ class Validator {
     if (auto second = time_of_day(r, "digest_time", "23:55", false)) config_.evidence.digest_minute = *second / 60;
   }
 
+  // A network list of [web] allow or [metrics] allow: each entry a CIDR or one address.
+  void read_allow(TableReader& r, std::vector<std::string>& out) {
+    const toml::array* allow = r.array("allow", Need::Optional, "[\"192.168.1.0/24\", \"127.0.0.1\"]");
+    if (allow == nullptr) return;
+    for (const auto& node : *allow) {
+      if (!node.is_string()) {
+        report_.error(node, r.path("allow"), "each entry must be a network as a string, like \"192.168.1.0/24\"");
+        continue;
+      }
+      auto text = node.as_string()->get();
+      if (!Cidr::parse(text)) {
+        report_.error(node, r.path("allow"),
+                      "must be an IP network like \"192.168.1.0/24\" or \"fd00::/8\", or one address (got " + quote(text) +
+                          "; host bits after the prefix must be zero)");
+        continue;
+      }
+      out.push_back(text);
+    }
+  }
+
+  // [metrics] (issue 8; issue 20, docs/fleet.md). The token file is only named here: it is
+  // readable by the daemon's user alone, and `carekeep` loads this file as an inspector.
   void read_metrics(const toml::table& table) {
-    TableReader r(table, "metrics", report_, {"listen"});
+    TableReader r(table, "metrics", report_, {"listen", "allow", "bearer_token_file"});
+    read_allow(r, config_.metrics.allow);
+    if (auto file = r.string("bearer_token_file")) {
+      std::filesystem::path path(*file);
+      std::error_code ec;
+      if (!path.is_absolute()) {
+        report_.error(*r.get("bearer_token_file"), r.path("bearer_token_file"),
+                      "must be an absolute path (got " + quote(*file) + "), e.g. \"/etc/carekeep/metrics.token\"");
+      } else if (!std::filesystem::is_regular_file(path, ec)) {
+        report_.error(*r.get("bearer_token_file"), r.path("bearer_token_file"),
+                      quote(*file) + " is not a file; write the token there (one line, at least 32 characters: "
+                                     "`openssl rand -hex 32 > " + *file + "`)");
+      } else {
+        config_.metrics.bearer_token_file = path;
+      }
+    }
     auto listen = r.string("listen");
     if (!listen) return;
     auto endpoint = parse_listen(*listen);
@@ -741,9 +787,10 @@ class Validator {
                     "must be an IP address and a port, like \"127.0.0.1:9477\" or \"[::1]:9477\" (got " + quote(*listen) + ")");
       return;
     }
-    if (!endpoint->loopback) {
+    if (!endpoint->loopback && !r.get("bearer_token_file")) {
       report_.warning(r.get("listen")->source(), r.path("listen"),
-                      "the metrics endpoint has no authentication; keep it on 127.0.0.1 unless a firewall guards it");
+                      "the metrics endpoint asks no token: anyone on the allowed networks (allow, or this box's own "
+                      "networks) can read it; set bearer_token_file (docs/fleet.md)");
     }
     config_.metrics.listen = *listen;
   }
@@ -771,22 +818,7 @@ class Validator {
         config_.web.https = *https;
       }
     }
-    if (const toml::array* allow = r.array("allow", Need::Optional, "[\"192.168.1.0/24\", \"127.0.0.1\"]")) {
-      for (const auto& node : *allow) {
-        if (!node.is_string()) {
-          report_.error(node, r.path("allow"), "each entry must be a network as a string, like \"192.168.1.0/24\"");
-          continue;
-        }
-        auto text = node.as_string()->get();
-        if (!Cidr::parse(text)) {
-          report_.error(node, r.path("allow"),
-                        "must be an IP network like \"192.168.1.0/24\" or \"fd00::/8\", or one address (got " + quote(text) +
-                            "; host bits after the prefix must be zero)");
-          continue;
-        }
-        config_.web.allow.push_back(text);
-      }
-    }
+    read_allow(r, config_.web.allow);
     if (auto language = r.string("language")) {
       if (*language != "zh" && *language != "en") {
         report_.error(*r.get("language"), r.path("language"), "must be \"zh\" or \"en\" (got " + quote(*language) + ")");

@@ -200,8 +200,8 @@ Result<std::filesystem::path> write_digest_file(const std::filesystem::path& dir
   return path;
 }
 
-std::int64_t next_digest_seq(const std::filesystem::path& dir) {
-  std::int64_t highest = 0;
+std::optional<DigestFile> latest_digest_file(const std::filesystem::path& dir) {
+  std::optional<DigestFile> latest;
   std::error_code ec;
   for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
        it.increment(ec)) {
@@ -212,9 +212,14 @@ std::int64_t next_digest_seq(const std::filesystem::path& dir) {
     std::int64_t seq = 0;
     auto end = name.data() + name.size() - 5;
     auto [ptr, err] = std::from_chars(name.data() + dash + 1, end, seq);
-    if (err == std::errc{} && ptr == end) highest = std::max(highest, seq);
+    if (err == std::errc{} && ptr == end && (!latest || seq > latest->seq)) latest = DigestFile{seq, it->path()};
   }
-  return highest + 1;
+  return latest;
+}
+
+std::int64_t next_digest_seq(const std::filesystem::path& dir) {
+  auto latest = latest_digest_file(dir);
+  return latest ? latest->seq + 1 : 1;
 }
 
 Result<std::vector<DigestFinding>> check_digest(index::Index& index, const Digest& digest,

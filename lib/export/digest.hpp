@@ -69,6 +69,12 @@ Result<std::filesystem::path> write_digest_file(const std::filesystem::path& dir
                                                 const TimeZone& zone);
 // The number the next digest in `dir` takes: one more than the highest found (1 when none).
 std::int64_t next_digest_seq(const std::filesystem::path& dir);
+// The digest file in `dir` with the highest number; nullopt when there is none.
+struct DigestFile {
+  std::int64_t seq = 0;
+  std::filesystem::path path;
+};
+std::optional<DigestFile> latest_digest_file(const std::filesystem::path& dir);
 
 // One way the index (or the digest itself) disagrees with a digest.
 struct DigestFinding {

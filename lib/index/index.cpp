@@ -992,6 +992,43 @@ Result<std::optional<UtcTime>> Index::newest_segment_end() {
   return rows->empty() ? std::nullopt : rows->front();
 }
 
+// protect_until is the end plus care_days, so its order is the footage's (a change of
+// care_days reorders by at most that change); both ends of segment_retention, live rows only.
+constexpr std::string_view kOldestCareSql = R"sql(
+  select start_us from segment
+  where state in ('closed', 'recovered', 'damaged') and protect_until_us is not null
+  order by protect_until_us, end_us limit 1
+)sql";
+constexpr std::string_view kNewestCareSql = R"sql(
+  select end_us from segment
+  where state in ('closed', 'recovered', 'damaged') and protect_until_us is not null
+  order by protect_until_us desc, end_us desc limit 1
+)sql";
+// Spelled as segment_early_deletion's definition (and the report's query) so SQLite uses it.
+constexpr std::string_view kDeletedEarlySql = R"sql(
+  select count(*) from segment
+  where state in ('deleting', 'deleted') and protect_until_us is not null
+    and (deleted_us is null or deleted_us < protect_until_us)
+    and coalesce(deleted_us, :now_us) < protect_until_us
+)sql";
+
+Result<Index::CareFootage> Index::care_footage(UtcTime now) {
+  CareFootage out;
+  auto read_time = [](const Statement& q) -> Result<UtcTime> { return time_at(q, 0); };
+  auto oldest = first_of(query_rows<UtcTime>(db_, kOldestCareSql, "finding the oldest care footage", no_parameters, read_time));
+  if (!oldest) return tl::unexpected(std::move(oldest.error()));
+  auto newest = first_of(query_rows<UtcTime>(db_, kNewestCareSql, "finding the newest care footage", no_parameters, read_time));
+  if (!newest) return tl::unexpected(std::move(newest.error()));
+  auto early = query_rows<std::int64_t>(
+      db_, kDeletedEarlySql, "counting care footage deleted early", [&](Statement& q) { q.bind(":now_us", to_us(now)); },
+      [](const Statement& q) -> Result<std::int64_t> { return q.column<std::int64_t>(0); });
+  if (!early) return tl::unexpected(std::move(early.error()));
+  out.oldest_start = *oldest;
+  out.newest_end = *newest;
+  out.deleted_early = early->empty() ? 0 : early->front();
+  return out;
+}
+
 constexpr std::string_view kFootageRateSql = R"sql(
   select protect_until_us is not null, total(size_bytes), total(duration_us) from segment
   where camera_id = :camera_id and start_us >= :from_us and start_us < :to_us and state in ('closed', 'recovered')

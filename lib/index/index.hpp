@@ -167,6 +167,16 @@ class Index {
   Result<std::optional<UtcTime>> newest_segment_end();
   // Per camera, closed and recovered footage starting in `range`, split by protect_until.
   Result<std::vector<FootageRate>> footage_rates(TimeRange range);
+  // ---- fleet health (/metrics; docs/fleet.md) ----
+  // Care footage held: live segments with a protection (they overlap care hours), by their
+  // protection's end (segment_retention: two index lookups), and the protected segments whose
+  // file went before their protection ended (segment_early_deletion; none on a healthy box).
+  struct CareFootage {
+    std::optional<UtcTime> oldest_start;  // start of the oldest live care footage
+    std::optional<UtcTime> newest_end;    // end of the newest closed care footage
+    std::int64_t deleted_early = 0;       // the report's protected deletions, counted
+  };
+  Result<CareFootage> care_footage(UtcTime now);
   // Records who acknowledged alert `id`. An alert is acknowledged once: NotFound when there
   // is no such alert or it is acknowledged already (alert() tells the two apart).
   Status acknowledge_alert(std::int64_t id, UtcTime when, std::string_view by);

@@ -3,6 +3,8 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <cctype>
+#include <fstream>
 
 #include "web/password.hpp"
 
@@ -36,6 +38,46 @@ bool AllowList::allows(const IpAddress& source) const {
   for (const auto& n : networks_)
     if (n.contains(source)) return true;
   return false;
+}
+
+Result<BearerToken> BearerToken::from_text(std::string_view text) {
+  auto line = text.substr(0, text.find('\n'));
+  auto first = line.find_first_not_of(" \t\r");
+  auto last = line.find_last_not_of(" \t\r");
+  auto token = first == std::string_view::npos ? std::string_view{} : line.substr(first, last - first + 1);
+  for (char c : token) {
+    if (c <= ' ' || c > '~') {
+      return fail(ErrorKind::InvalidArgument, "the metrics token holds a character that is not printable ASCII "
+                                              "(make one with `openssl rand -hex 32`)");
+    }
+  }
+  if (token.size() < kMinLength) {
+    return fail(ErrorKind::InvalidArgument, "the metrics token has " + std::to_string(token.size()) +
+                                                " characters; at least " + std::to_string(kMinLength) +
+                                                " are needed (make one with `openssl rand -hex 32`)");
+  }
+  return BearerToken(sha256_of(token));
+}
+
+Result<BearerToken> BearerToken::read(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return fail(ErrorKind::Unavailable, "cannot read the metrics token file " + file.string());
+  std::string text(4096, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  auto token = from_text(text);
+  if (!token) return tl::unexpected(std::move(token.error()).with_context(file.string()));
+  return token;
+}
+
+bool BearerToken::accepts(std::string_view authorization) const {
+  constexpr std::string_view kScheme = "bearer ";
+  if (authorization.size() <= kScheme.size()) return false;
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) return false;
+  }
+  auto presented = sha256_of(authorization.substr(kScheme.size()));
+  return CRYPTO_memcmp(presented.data(), hash_.data(), hash_.size()) == 0;
 }
 
 std::string source_key(const IpAddress& source) {

@@ -14,7 +14,11 @@
 #include <utility>
 #include <vector>
 
+#include <filesystem>
+
 #include "base/cidr.hpp"
+#include "base/error.hpp"
+#include "base/sha256.hpp"
 #include "base/time.hpp"
 
 namespace carekeep::web {
@@ -34,6 +38,26 @@ class AllowList {
 
  private:
   std::vector<Cidr> networks_;
+};
+
+// The token a scraper must send to /metrics ([metrics] bearer_token_file; docs/fleet.md):
+// `Authorization: Bearer <token>`, as Prometheus' `authorization: credentials_file:` sends it.
+// Only its SHA-256 is kept, and a presented token is compared by its hash in constant time,
+// so neither the comparison's timing nor a core dump gives the token away.
+class BearerToken {
+ public:
+  static constexpr std::size_t kMinLength = 32;  // `openssl rand -hex 32` gives 64
+  // The file's first line, surrounding white space dropped. InvalidArgument (never quoting
+  // the content) when it is shorter than kMinLength or holds anything but printable ASCII;
+  // the file's error when it cannot be read.
+  static Result<BearerToken> read(const std::filesystem::path& file);
+  static Result<BearerToken> from_text(std::string_view text);
+  // True only for "Bearer <token>" (the scheme case-insensitive, RFC 7235).
+  bool accepts(std::string_view authorization) const;
+
+ private:
+  explicit BearerToken(Sha256 hash) : hash_(hash) {}
+  Sha256 hash_;
 };
 
 // Who a login attempt counts against: its source address, the IPv6 ones by their /64 (a

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <regex>
@@ -240,6 +241,31 @@ TEST_CASE("metrics: a real daemon's /metrics is valid exposition text with camer
   CHECK(gap_all <= since_midnight);
   CHECK(gap_all >= since_midnight - 60);
   CHECK(gap_dark > gap_all);
+  // The fleet's series (docs/fleet.md): care all day, so today's care is the time since local
+  // midnight and each zone's covered share follows from its gap.
+  CHECK(value_of(series, "carekeep_care_active") == 1.0);
+  auto care = *value_of(series, "carekeep_care_seconds_today");
+  CHECK(care <= since_midnight + 1);
+  CHECK(care >= since_midnight - 60);
+  auto ratio_all = *value_of(series, "carekeep_zone_care_coverage_ratio_today", {{"zone", "all"}});
+  CHECK(ratio_all == Approx(1 - gap_all / care).margin(0.01));
+  CHECK(*value_of(series, "carekeep_zone_care_coverage_ratio_today", {{"zone", "dark"}}) < ratio_all);
+  auto care_age = *value_of(series, "carekeep_care_footage_age_seconds");
+  CHECK(care_age >= 0);
+  CHECK(care_age < 20);  // the first 10 s segment, closed in care hours
+  CHECK(*value_of(series, "carekeep_care_footage_held_seconds") < 60);
+  CHECK(value_of(series, "carekeep_care_footage_deleted_early_segments") == 0.0);
+  CHECK(value_of(series, "carekeep_retention_care_period_seconds") == 90 * 86400.0);
+  CHECK_FALSE(value_of(series, "carekeep_digest_last_seq"));  // none made yet
+  {
+    auto info = std::find_if(series.begin(), series.end(), [](const Series& s) { return s.name == "carekeep_site_info"; });
+    REQUIRE(info != series.end());
+    CHECK(info->value == 1);
+    CHECK(info->labels.at("site_id").empty());  // no [site] id in this file
+    CHECK(info->labels.at("site_name") == "测试托育点");
+    CHECK(info->labels.at("version") == CAREKEEP_VERSION);
+    CHECK(std::regex_match(info->labels.at("key_fingerprint"), std::regex("[0-9a-f]{64}")));
+  }
 
   if (test::run_command("command -v promtool").exit_code == 0) {
     test::write_text(dir / "scrape.txt", reply.body);

@@ -828,3 +828,46 @@ TEST_CASE("[web] is off when absent, and its listen address, HTTPS, allow list a
                       "must be between 5 and 720 minutes");
   expect_single_error(kMinimal + "\n[web]\nport = 8443\n", "web.port", "unknown key");
 }
+
+TEST_CASE("[site] id and [metrics] allow and bearer_token_file are read and checked", "[config]") {
+  auto defaults = check(kMinimal);
+  REQUIRE(defaults.ok());
+  CHECK(defaults.config->site.id.empty());
+  CHECK(defaults.config->metrics.allow.empty());
+  CHECK(defaults.config->metrics.bearer_token_file.empty());
+
+  test::TempDir dir;
+  test::write_text(dir / "metrics.token", std::string(64, 'a') + "\n");
+  auto fleet = check(with("[site]\n", "[site]\nid = \"gz-tianhe-0042\"\n") + "\n[metrics]\nlisten = \"0.0.0.0:9477\"\n" +
+                     "allow = [\"10.20.0.0/16\", \"fd00::/8\"]\nbearer_token_file = \"" +
+                     (dir / "metrics.token").string() + "\"\n");
+  INFO(dump(fleet));
+  REQUIRE(fleet.ok());
+  CHECK(fleet.diagnostics.empty());  // a token off loopback: no warning
+  CHECK(fleet.config->site.id == "gz-tianhe-0042");
+  CHECK(fleet.config->metrics.allow == std::vector<std::string>{"10.20.0.0/16", "fd00::/8"});
+  CHECK(fleet.config->metrics.bearer_token_file == dir / "metrics.token");
+
+  // Off loopback without a token: loaded, with a warning that says what to set.
+  auto open = check(kMinimal + "\n[metrics]\nlisten = \"0.0.0.0:9477\"\n");
+  REQUIRE(open.ok());
+  auto warning = only(open, "metrics.listen");
+  CHECK(warning.severity == Severity::Warning);
+  CHECK_THAT(warning.message, Catch::Contains("set bearer_token_file"));
+  auto loopback = check(kMinimal + "\n[metrics]\nlisten = \"127.0.0.1:9477\"\n");
+  REQUIRE(loopback.ok());
+  CHECK(loopback.diagnostics.empty());
+
+  expect_single_error(with("[site]\n", "[site]\nid = \"Gz Tianhe\"\n"), "site.id", "must be 1 to 32 of a-z");
+  expect_single_error(kMinimal + "\n[metrics]\nlisten = \"127.0.0.1:9477\"\nallow = [\"10.0.0.1/8\"]\n", "metrics.allow",
+                      "host bits after the prefix must be zero");
+  expect_single_error(kMinimal + "\n[metrics]\nlisten = \"127.0.0.1:9477\"\nallow = [\"everyone\"]\n", "metrics.allow",
+                      "must be an IP network");
+  expect_single_error(kMinimal + "\n[metrics]\nlisten = \"127.0.0.1:9477\"\nbearer_token_file = \"metrics.token\"\n",
+                      "metrics.bearer_token_file", "must be an absolute path");
+  expect_single_error(kMinimal + "\n[metrics]\nlisten = \"127.0.0.1:9477\"\nbearer_token_file = \"" +
+                          (dir / "absent.token").string() + "\"\n",
+                      "metrics.bearer_token_file", "is not a file");
+  expect_single_error(kMinimal + "\n[metrics]\nlisten = \"127.0.0.1:9477\"\ntoken_file = \"/x\"\n", "metrics.token_file",
+                      "unknown key");
+}

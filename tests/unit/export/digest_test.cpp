@@ -104,6 +104,19 @@ TEST_CASE("a digest is signed, written atomically under its date and number, and
   auto file = exports::write_digest_file(dir, d, TimeZone::locate("Asia/Shanghai").value()).value();
   CHECK(file.filename() == "digest-20261118-1.json");
   CHECK(exports::next_digest_seq(dir) == 2);
+  // The newest file by number, not by name order: no. 10 after no. 9 (what /metrics reports).
+  CHECK_FALSE(exports::latest_digest_file(box.dir / "nowhere"));
+  test::write_text(dir / "digest-20261119-9.json", "{}");
+  test::write_text(dir / "digest-20261120-10.json", "{}");
+  test::write_text(dir / "digest-20261121-x.json", "{}");
+  auto latest = exports::latest_digest_file(dir);
+  REQUIRE(latest);
+  CHECK(latest->seq == 10);
+  CHECK(latest->path == dir / "digest-20261120-10.json");
+  CHECK(exports::next_digest_seq(dir) == 11);
+  std::filesystem::remove(dir / "digest-20261119-9.json");
+  std::filesystem::remove(dir / "digest-20261120-10.json");
+  std::filesystem::remove(dir / "digest-20261121-x.json");
   auto back = exports::digest_from_json(test::read_text(file)).value();
   CHECK(exports::signed_message(back) == exports::signed_message(d));
   CHECK(back.site == "阳光家庭托育点");

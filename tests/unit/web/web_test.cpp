@@ -9,6 +9,7 @@
 #include "web/catalog.hpp"
 #include "web/certificate.hpp"
 #include "web/console.hpp"
+#include "web/guard.hpp"
 #include "web/password.hpp"
 
 using namespace carekeep;
@@ -508,4 +509,33 @@ TEST_CASE("web: the certificate is made once, with a private key only its owner 
   auto half = web::load_or_create_certificate(dir.path(), "carekeep-box");
   REQUIRE(!half);
   CHECK(half.error().kind == ErrorKind::FailedPrecondition);
+}
+
+TEST_CASE("web: the metrics bearer token is read from its file's first line and accepts only itself", "[web]") {
+  test::TempDir dir;
+  const std::string token = "3f1c0a9e8b7d6c5f4e3d2c1b0a99887766554433221100ffeeddccbbaa998877";
+  test::write_text(dir / "metrics.token", "  " + token + " \n# the rest of the file is not read\n");
+  auto read = web::BearerToken::read(dir / "metrics.token");
+  REQUIRE(read);
+  CHECK(read->accepts("Bearer " + token));
+  CHECK(read->accepts("bearer " + token));  // the scheme is case-insensitive (RFC 7235)
+  CHECK_FALSE(read->accepts(token));
+  CHECK_FALSE(read->accepts("Basic " + token));
+  CHECK_FALSE(read->accepts("Bearer " + token.substr(1)));
+  CHECK_FALSE(read->accepts("Bearer " + token + "0"));
+  CHECK_FALSE(read->accepts("Bearer  " + token));
+  CHECK_FALSE(read->accepts(""));
+  CHECK_FALSE(read->accepts("Bearer "));
+
+  auto shortened = web::BearerToken::from_text("only-thirty-one-characters-here");
+  REQUIRE_FALSE(shortened);
+  CHECK_THAT(shortened.error().message, Catch::Contains("31 characters; at least 32"));
+  CHECK_THAT(shortened.error().message, !Catch::Contains("only-thirty"));  // never quoted
+  auto spaced = web::BearerToken::from_text("a token with spaces inside it, long enough anyway");
+  REQUIRE_FALSE(spaced);
+  CHECK_THAT(spaced.error().message, Catch::Contains("not printable ASCII"));
+  CHECK_FALSE(web::BearerToken::from_text(""));
+  auto missing = web::BearerToken::read(dir / "absent.token");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().kind == ErrorKind::Unavailable);
 }
