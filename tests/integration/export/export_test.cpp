@@ -195,10 +195,16 @@ TEST_CASE("a camera export starts at a keyframe at or before from and matches it
   auto log = site.cli("access-log --json");
   REQUIRE(log.exit_code == 0);
   auto rows = json::parse(log.out)["rows"];
-  REQUIRE(rows.size() >= 1);
-  CHECK(rows[0]["action"] == "export");
-  CHECK(rows[0]["result"] == "ok");
-  CHECK(rows[0]["arguments"]["camera"] == "nap-1");
+  // The hold the export placed while it read, then released, each with its row (verify pairs
+  // them with the hold's chain entries: hold_unaccounted), then the export itself.
+  REQUIRE(rows.size() >= 3);
+  CHECK(rows[0]["action"] == "hold_add");
+  CHECK(rows[0]["arguments"]["placed_as"] == "export");
+  CHECK(rows[1]["action"] == "hold_release");
+  CHECK(rows[1]["arguments"]["id"] == rows[0]["arguments"]["id"]);
+  CHECK(rows[2]["action"] == "export");
+  CHECK(rows[2]["result"] == "ok");
+  CHECK(rows[2]["arguments"]["camera"] == "nap-1");
 }
 
 TEST_CASE("verify-export names a flipped byte in the video or in the manifest", "[export]") {

@@ -115,7 +115,7 @@ TEST_CASE("a deletion dated while a hold kept the footage is deleted_while_held"
     CHECK(f.segment_id == nap1[1]);
     CHECK(f.path == "nap-1/1.mp4");
     CHECK(contains(f.detail, "hold " + std::to_string(hold) + " (case 2026-17) on camera nap-1"));
-    CHECK(contains(f.detail, "entered 'deleting' at 2026-11-19T06:"));
+    CHECK(contains(f.detail, "entered 'deleting' at 2026-11-19T17:06:40Z while hold"));
     CHECK(contains(f.detail, "retention refuses held footage"));
     CHECK(result.notes.empty());
     // And verify reports it (exit 4 in the CLI: a finding, not a note).
@@ -140,7 +140,7 @@ TEST_CASE("a deletion dated while a hold kept the footage is deleted_while_held"
     INFO(kinds(result.findings));
     REQUIRE(result.findings.size() == 1);
     CHECK(result.findings[0].segment_id == nap1[2]);
-    CHECK(contains(result.findings[0].detail, "released 2026-11-19T16:"));
+    CHECK(contains(result.findings[0].detail, "released 2026-11-20T03:06:40Z"));
   }
   SECTION("within the races of a retention pass: a note, not a finding") {
     box.remove(nap1[0], kT0 + 24h + 30s);  // a batch deciding as the hold was placed
