@@ -789,6 +789,30 @@ TEST_CASE("the build folder of a running export is left alone and one of a reuse
   CHECK(std::filesystem::exists(foreign / "holiday.jpg"));
 }
 
+TEST_CASE("verify names legal steps carekeep did not take: held footage deleted, a hold placed by hand", "[verify]") {
+  // Issue 15, legal steps (export/legal.hpp): each entry below is a legal chain step, written
+  // through the Index as an attacker's SQL would write it, without the access-log rows carekeep
+  // writes beside it. The zone hold is resolved by the CLI with the zones of the configuration.
+  Site site;
+  const auto now = SystemClock{}.now();
+  {
+    auto index = site.writer();
+    auto hold = index.insert_hold({std::nullopt, std::string("rooms"), kT0, kT0 + 1h, "complaint", now - 2h, 0, "root"});
+    REQUIRE(hold);
+    REQUIRE(index.mark_segment_deleting(site.front[1].id, now - 1h, "expired"));
+    REQUIRE(index.mark_segment_deleted(site.front[1].id, now - 1h));
+  }
+  std::filesystem::remove(site.storage / site.front[1].path);
+  auto run = site.cli("verify --quick");
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 4);
+  CHECK(run.out.find("deleted_while_held") != std::string::npos);
+  CHECK(run.out.find("on zone rooms") != std::string::npos);
+  CHECK(run.out.find("retention refuses held footage") != std::string::npos);
+  CHECK(run.out.find("hold_unaccounted") != std::string::npos);
+  CHECK(run.out.find("no 'hold_add' row") != std::string::npos);
+}
+
 TEST_CASE("verify finds deleted and altered and extra files and a broken chain", "[verify]") {
   Site site;
   auto clean = site.cli("verify");
