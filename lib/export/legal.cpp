@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/text.hpp"
+#include "export/hold.hpp"
 #include "index/chain.hpp"
 #include "index/chain_reads.hpp"
 
@@ -159,8 +160,19 @@ const LogRow* release_row(const Hold& h, const std::vector<LogRow>& rows) {
 void check_holds_logged(const std::map<std::int64_t, Hold>& holds, const std::vector<LogRow>& rows,
                         const LegalCheckOptions& options, LegalCheckResult& out) {
   auto finding = [&](const char* kind, const Hold& h, std::int64_t seq, std::string detail) {
-    out.findings.push_back({kind, h.camera.value_or(""), 0, "", "box chain entry " + std::to_string(seq) + ": " +
-                                                                    h.label() + ": " + std::move(detail)});
+    // An export's own hold (its reason names the export's pid; never an inspector's) had no
+    // access-log rows before branch legal, nor did carekeepd's release of a dead export's: on an
+    // upgraded box those are expected, so a note. Such a hold keeps footage only while one export
+    // reads it.
+    bool export_hold = !h.by_inspector && export_hold_pid(h.reason).has_value();
+    Finding f{kind, h.camera.value_or(""), 0, "", "box chain entry " + std::to_string(seq) + ": " + h.label() + ": " +
+                                                      std::move(detail)};
+    if (export_hold) {
+      f.detail += " (an export's own hold: exports log their holds since this version, so an older one has no row)";
+      out.notes.push_back(std::move(f));
+    } else {
+      out.findings.push_back(std::move(f));
+    }
   };
   for (const auto& [id, h] : holds) {
     // A hold adopted at migration 0006 was placed before the chain; its row, if any, is older

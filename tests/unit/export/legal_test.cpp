@@ -238,6 +238,15 @@ TEST_CASE("holds and releases without their access-log rows are hold_unaccounted
       CHECK(kinds(box.check(kT0 + 6h).findings).empty());
     }
   }
+  SECTION("an export's own hold without rows (exports logged none before): a note") {
+    h.reason = "export to /media/usb/case-17 in progress (pid 4242)";
+    auto id = box.hold(h, false);
+    REQUIRE(box.index.release_hold(id, kT0 + 5h, 998, "carekeepd"));
+    auto result = box.check(kT0 + 6h);
+    CHECK(result.findings.empty());
+    REQUIRE(result.notes.size() == 2);
+    CHECK(contains(result.notes[0].detail, "an export's own hold"));
+  }
   SECTION("an operator's hold released by its operator") {
     auto id = box.hold(h);
     box.release(id, kT0 + 5h, 1000, "ana");
