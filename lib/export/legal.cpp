@@ -324,8 +324,8 @@ void check_deletions_accounted(const std::string& camera, const std::vector<inde
       names += (k == 0 ? "" : ", ") + std::to_string(entries[k]->segment_id.value_or(0)) + " (entry " +
                std::to_string(entries[k]->seq) + ")";
     if (entries.size() > 10) names += " and " + std::to_string(entries.size() - 10) + " more";
-    std::string what = std::to_string(count) + " segment(s) entered 'deleting' between " + format_utc_iso(from) +
-                       " and " + format_utc_iso(to) + " (segments " + names + "), ";
+    std::string what = "between " + format_utc_iso(from) + " and " + format_utc_iso(to) + ", " +
+                       std::to_string(count) + " segment(s) entered 'deleting' (segments " + names + "), ";
     what += open ? "after the newest retention pass's access-log row"
                  : "but the retention pass's access-log row " + std::to_string(passes[i].row->id) + " counts " +
                        std::to_string(counted) + " for this camera";

@@ -294,7 +294,7 @@ TEST_CASE("retention deletions beyond what the passes logged are deletion_unacco
     const auto& f = result.findings[0];
     CHECK(f.kind == "deletion_unaccounted");
     CHECK(f.camera == "nap-1");
-    CHECK(contains(f.detail, "2 segment(s) entered 'deleting' between"));
+    CHECK(contains(f.detail, "2 segment(s) entered 'deleting' (segments"));
     CHECK(contains(f.detail, "segments " + std::to_string(nap1[2]) + " (entry"));
     CHECK(contains(f.detail, "counts 1 for this camera: 1 deletion(s) no retention pass accounts for"));
   }
