@@ -38,7 +38,8 @@ constexpr auto kForecastWindow = std::chrono::days(14);
 // reason over the planned rows the pass got through (`handled`; skipped or refused ones are
 // counted in the totals, which the per-camera figures then exceed).
 void record_deletions(index::Index& index, const std::string& trigger, const retention::Plan* plan,
-                      std::size_t handled, const retention::DeleteReport& report) {
+                      std::size_t handled, const retention::DeleteReport& report,
+                      const std::optional<std::string>& failure) {
   nlohmann::json by_camera = nlohmann::json::object();
   for (std::size_t i = 0; plan != nullptr && i < handled; ++i) {
     const auto& d = plan->deletions[i];
@@ -52,7 +53,9 @@ void record_deletions(index::Index& index, const std::string& trigger, const ret
                       {"refused", report.findings.size()},    {"by_camera", by_camera}};
   index::NewAccessEntry entry{SystemClock{}.now(), static_cast<std::int64_t>(::getuid()), "carekeepd",
                               "retention_delete", args.dump(),
-                              report.findings.empty() ? "ok" : report.findings.front().message};
+                              failure                    ? *failure
+                              : report.findings.empty() ? "ok"
+                                                        : report.findings.front().message};
   if (auto st = index.append_access_log(entry); !st) log::error("index_write_failed", {{"error", st.error().message}});
 }
 
@@ -344,6 +347,7 @@ void RetentionTask::run_batch() {
   if (footage_bytes_) *footage_bytes_ -= std::min(freed, *footage_bytes_);
   if (!step) {
     log::error("retention_delete_failed", {{"trigger", running_->trigger}, {"error", step.error().message}});
+    running_->failure = step.error().message;
     // On a disk full to the last byte the deciding transaction cannot commit: nothing is
     // unlinked and nothing freed until the reserve is given back.
     auto fault = sqlite::last_disk_fault(index_.connection().handle());
@@ -367,10 +371,10 @@ void RetentionTask::finish_pass(Running running, retention::DeleteReport report)
   for (const auto& finding : report.findings) log::error("retention_finding", {{"error", finding.message}});
   last_deleted_ = report.deleted;
   last_freed_ = report.bytes;
-  if (report.deleted > 0 || !report.findings.empty()) {
+  if (report.deleted > 0 || !report.findings.empty() || running.failure) {
     const auto* execution = running.execution.get();
     record_deletions(index_, trigger, execution ? &execution->plan() : nullptr, execution ? execution->handled() : 0,
-                     report);
+                     report, running.failure);
   }
   ++passes_finished_;
   std::uint64_t shortfall = summary.shortfall_bytes;

@@ -102,6 +102,9 @@ class RetentionTask {
     retention::PlanSummary summary;
     bool paused = false;
     std::string paused_reason;
+    // A batch failed (its rows may be `deleting` already): the pass's access-log row is written
+    // even with nothing deleted, so `verify` finds those entries accounted (export/legal.hpp).
+    std::optional<std::string> failure;
   };
 
   void schedule_pass(std::chrono::steady_clock::duration after);

@@ -139,6 +139,22 @@ std::optional<gid_t> resolve_group(std::string_view name_or_gid) {
   return std::nullopt;
 }
 
+bool user_in_group(uid_t uid, gid_t gid) {
+  std::array<char, 16384> buf{};
+  passwd pw{};
+  passwd* found = nullptr;
+  if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) return false;
+  if (pw.pw_gid == gid) return true;
+  std::vector<gid_t> groups(64);
+  int count = static_cast<int>(groups.size());
+  while (::getgrouplist(pw.pw_name, pw.pw_gid, groups.data(), &count) < 0) {
+    if (count <= static_cast<int>(groups.size())) count = static_cast<int>(groups.size()) * 2;  // glibc says how many
+    groups.resize(static_cast<std::size_t>(count));
+  }
+  groups.resize(static_cast<std::size_t>(count));
+  return std::find(groups.begin(), groups.end(), gid) != groups.end();
+}
+
 Role role_of(const Peer& peer, uid_t daemon_uid, const AccessGroups& groups) {
   if (peer.uid == 0 || peer.uid == daemon_uid) return Role::Admin;
   auto member = [&](const std::optional<gid_t>& gid) {

@@ -42,6 +42,10 @@ Result<Peer> peer_of(int socket);
 // A group given by name or as a numeric gid; nullopt when no such group exists (yet).
 std::optional<gid_t> resolve_group(std::string_view name_or_gid);
 
+// Whether user `uid` is in group `gid` now (primary or supplementary, by NSS): for judging
+// records made earlier, where no connected peer's groups are at hand.
+bool user_in_group(uid_t uid, gid_t gid);
+
 struct AccessGroups {
   std::optional<gid_t> inspector;
   std::optional<gid_t> operator_group;

@@ -57,10 +57,22 @@ class HoldGuard {
     auto id = index_.insert_hold(hold);
     if (!id) return tl::unexpected(std::move(id.error()).with_context("holding the footage for the export"));
     id_ = *id;
+    // Every hold placed or released leaves its access-log row (`verify`: hold_unaccounted);
+    // failing to write it does not stop the export (verify will name the hold).
+    Json args{{"id", *id},
+              {"camera", hold.camera_id ? Json(*hold.camera_id) : Json(nullptr)},
+              {"zone", hold.zone_id ? Json(*hold.zone_id) : Json(nullptr)},
+              {"from", format_utc_iso(hold.from)},
+              {"to", format_utc_iso(hold.to)},
+              {"reason", hold.reason},
+              {"placed_as", "export"}};
+    (void)record_access(index_, actor_, "hold_add", args.dump(), "ok");
     return ok();
   }
   ~HoldGuard() {
-    if (id_) (void)index_.release_hold(*id_, SystemClock{}.now(), actor_.uid, actor_.user);
+    if (!id_) return;
+    if (index_.release_hold(*id_, SystemClock{}.now(), actor_.uid, actor_.user))
+      (void)record_access(index_, actor_, "hold_release", Json{{"id", *id_}, {"role", "export"}}.dump(), "ok");
   }
 
  private:

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "export/anchor.hpp"
+#include "export/legal.hpp"
 #include "integrity/layout.hpp"
 #include "segment/hash.hpp"
 
@@ -339,6 +340,13 @@ Result<VerifyReport> verify_footage(index::Index& index, const std::filesystem::
   auto box_tip = index.chain_entry_tip(index::kBoxChain);
   if (!box_tip) return tl::unexpected(box_tip.error());
   if (*box_tip) report.chain_entries_checked += (*box_tip)->seq;
+
+  // 6b. Legal steps cross-checked (export/legal.hpp): deletions against the holds in force
+  // and the retention passes' rows, holds and releases against the access log.
+  auto legal = check_legal_steps(index, cameras, {options.now, options.zone_cameras, options.is_inspector});
+  if (!legal) return tl::unexpected(legal.error());
+  for (auto& f : legal->findings) report.findings.push_back(std::move(f));
+  for (auto& f : legal->notes) report.notes.push_back(std::move(f));
 
   // 7. The key itself.
   report.signatures_trusted = options.key.trusted();

@@ -12,6 +12,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.hpp"
@@ -25,11 +26,18 @@ namespace carekeep::exports {
 
 struct Finding {
   std::string kind;     // missing | lost | not_recorded | altered | extra | out_of_chain | chain | anchor | access_log | key | camera | digest
+                        // | deleted_while_held | hold_unaccounted | release_unaccounted | deletion_unaccounted (export/legal.hpp)
   std::string camera;   // "" for the access log
   std::int64_t segment_id = 0;  // 0 when not about one row
   std::string path;     // relative to storage, when about a file
   std::string detail;   // one line, in words
 };
+
+// The cameras of `zone` by the configuration in force at `at` (lib/history); nullopt when that
+// configuration has no such zone.
+using ZoneCamerasAt = std::function<std::optional<std::vector<std::string>>(std::string_view zone, UtcTime at)>;
+// Whether the user `uid` is in the inspector group (NSS, as of the check).
+using IsInspector = std::function<bool(std::int64_t uid)>;
 
 struct VerifyOptions {
   // Those to check; empty = every camera the evidence names (Index::evidence_cameras), and
@@ -46,6 +54,11 @@ struct VerifyOptions {
   // Digests kept outside the box (`--digest FILE`): the chains must extend each of them
   // (export/digest.hpp). Their signatures are checked with `key`, never a key of their own.
   std::vector<Digest> digests;
+  // For the cross-checks of legal steps (export/legal.hpp): zone holds resolve to cameras by
+  // the configuration in force (empty: a zone holds every camera), and who may release an
+  // inspector's hold (empty: root, or the inspector role the access log recorded).
+  ZoneCamerasAt zone_cameras;
+  IsInspector is_inspector;
 };
 
 // An anchor older than this while the chain it covers went on changing means anchors were

@@ -1,5 +1,6 @@
 #include "history/history.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -128,6 +129,19 @@ Result<InForce> in_force(index::Index& index, const config::Config& current, ind
   }
   if (out.spans.empty()) out.spans.push_back({UtcTime::min(), current_copy, std::nullopt});
   return out;
+}
+
+std::function<std::optional<std::vector<std::string>>(std::string_view zone, UtcTime at)> zone_cameras_at(InForce versions) {
+  auto spans = std::make_shared<const std::vector<care::ConfigSpan>>(std::move(versions.spans));
+  return [spans](std::string_view zone, UtcTime at) -> std::optional<std::vector<std::string>> {
+    if (spans->empty()) return std::nullopt;
+    auto after = std::upper_bound(spans->begin(), spans->end(), at,
+                                  [](UtcTime t, const care::ConfigSpan& s) { return t < s.valid_from; });
+    const auto& span = after == spans->begin() ? spans->front() : *(after - 1);
+    for (const auto& z : span.config->zones)
+      if (z.id == zone) return z.cameras;
+    return std::nullopt;
+  };
 }
 
 }  // namespace carekeep::history

@@ -6,8 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.hpp"
@@ -73,5 +75,10 @@ Status add_adhoc_care(index::Index& index, config::Config& config, index::TimeRa
 // the caller loaded) stands in before the first one. Every span's care hours carry the ad-hoc
 // sessions of the range (adhoc_care).
 Result<InForce> in_force(index::Index& index, const config::Config& current, index::TimeRange range);
+
+// The cameras of a zone by the version in force at an instant (the first span's before it), for
+// judging a zone hold at the time of a deletion (`verify`, export/legal.hpp); nullopt when that
+// version has no such zone.
+std::function<std::optional<std::vector<std::string>>(std::string_view zone, UtcTime at)> zone_cameras_at(InForce versions);
 
 }  // namespace carekeep::history

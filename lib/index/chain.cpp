@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/text.hpp"
+#include "index/chain_reads.hpp"
 #include "index/chain_store.hpp"
 #include "index/index.hpp"
 #include "index/query.hpp"
@@ -416,6 +417,14 @@ const std::string kOpeningSql = "select " + kEntryColumns +
 Result<std::optional<ChainEntry>> Index::segment_opening(std::string_view camera_id, SegmentId id) {
   return first_of(read_entries(db_, kOpeningSql, "reading a segment's opening in the evidence chain",
                                [&](Statement& q) { q.bind(":id", id).bind(":chain", camera_id); }));
+}
+
+const std::string kEntriesOfKindSql =
+    "select " + kEntryColumns + " from chain_entry where chain = :chain and kind = :kind order by seq";
+
+Result<std::vector<ChainEntry>> chain_entries_of_kind(Index& index, std::string_view chain, std::string_view kind) {
+  return read_entries(index.connection(), kEntriesOfKindSql, "reading the evidence chain",
+                      [&](Statement& q) { q.bind(":chain", chain).bind(":kind", kind); });
 }
 
 Result<std::vector<ChainEntry>> Index::chain_entries(std::string_view chain) {

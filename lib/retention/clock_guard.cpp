@@ -117,7 +117,14 @@ ClockTrust ClockGuard::check(NtpSync ntp) {
   // NTP vouches for a clock that is not before the last trusted time and not implausibly far
   // past it; the steps summed so far were NTP's (or are corrected by it), so the drift restarts.
   // NTP also resets the offline allowance: the time it set is not downtime taken on trust.
-  if (synced && now >= low - limits_.step_tolerance && now - low <= limits_.max_offline_synced) {
+  // Restarted in the boot the reference was taken in, the boot clock measured the real time
+  // since, so NTP cannot have a year to add: only what this boot's reference itself took on
+  // trust (the offline allowance spent since the last NTP or operator confirmation) and the step
+  // tolerance. A rogue time server cannot then vouch for a clock set far ahead (review H2).
+  const Micros synced_max = carried_ == Carried::SameBoot
+                                ? std::min(limits_.max_offline_synced, offline_used_ + limits_.step_tolerance)
+                                : limits_.max_offline_synced;
+  if (synced && now >= low - limits_.step_tolerance && now - low <= synced_max) {
     trust(now, Micros::zero(), trust_source::kNtp, Micros::zero());
     return {true, {}};
   }
@@ -146,7 +153,11 @@ ClockTrust ClockGuard::check(NtpSync ntp) {
               " later than the " + describe(low - reference_wall_) + " that passed since the last trusted time (" +
               format_utc_iso(reference_wall_) +
               ", measured by the kernel's boot clock, so the box was not switched off meanwhile" +
-              (abs_of(off) <= limits_.step_tolerance ? ", in steps that add up" : "") + "; " + ntp_text + ")";
+              (abs_of(off) <= limits_.step_tolerance ? ", in steps that add up" : "") + "; " + ntp_text +
+              (synced ? ", which vouches in the same boot for no more than the boot clock measured plus the " +
+                            describe(offline_used_) + " of offline allowance spent and the step tolerance"
+                      : std::string()) +
+              ")";
   } else if (carried_ == Carried::Reboot && offline_used_ > Micros::zero()) {
     reason_ = "offline allowance used up: " + describe_part(std::min(offline_used_, limits_.max_offline),
                                                            limits_.max_offline) +

@@ -5,7 +5,7 @@
 # Prints "BROKEN <scenario>: ..." when the attack succeeds and "HELD <scenario>" otherwise.
 #   BIN=/work/wt-review/build/ci tests/review/attacks.sh [SCENARIO...]   (default: all but I2)
 # Scenarios: R A M G G2 F E H1 H2 I1 I2 K N S3 L (broken on main 9101769);
-#            EDITS C D2 H3 P1 P2 (held)
+#            EDITS C D2 H3 P1 P2 (held); HD HR RD (legal steps, held since branch legal)
 # Needs: python3, sqlite3, libfaketime (Debian faketime). Work dirs under ${WORK:-/tmp/rv}.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -304,7 +304,63 @@ scenario_P2() {
   verdict P2 "clock_trust deleted + 100 d deleted footage"
 }
 
+# Legal steps (issue 15, branch legal; docs/evidence.md "Legal steps cross-checked"): entries
+# that are each a legal step, appended by hand. Every segment of this box is care footage
+# protected 90 days, so the forged deletion is dated 91 days on and verify runs 100 days on
+# (libfaketime): only the cross-checks can name it. HELD when verify names the expected kind.
+FAKETIME_SO=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
+verify_later() {  # DIR: verify 100 days from now
+  FAKETIME="+100d" LD_PRELOAD=$FAKETIME_SO FAKETIME_DONT_RESET=1 \
+    "$CAREKEEP" --config "$1/carekeep.toml" verify >"$1/verify.out" 2>"$1/verify.err"; echo $?
+}
+in_91_days_us() { echo $(( ($(date +%s) + 91 * 86400) * 1000000 )); }
+forge_delete() {  # DIR TIME_US: cam-a's oldest closed segment deleted as retention would, file removed
+  local id p; id=$(q "$1" "select min(id) from segment where camera_id='cam-a' and state='closed'")
+  p=$(q "$1" "select path from segment where id=$id")
+  q "$1" "update segment set state='deleted', state_detail='expired_protected', deleted_us=$2 where id=$id"
+  rm -f "$1/media/$p"
+  python3 "$FORGE" "$1/state/index.db" rechain cam-a >/dev/null
+}
+hold_add() {  # DIR ARGS...: `carekeep hold add` through a running carekeepd, as root
+  local dir="$1"; shift
+  "$CAREKEEPD" --config "$dir/carekeep.toml" >>"$dir/carekeepd.log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 50); do ck "$dir" hold add "$@" >"$dir/hold.out" 2>&1 && break; sleep 0.2; done
+  kill -TERM "$pid"; wait "$pid" || true
+}
+
+# HD: a hold placed through carekeep on cam-a, then held footage deleted by hand.
+scenario_HD() {
+  local B="$WORK/HD"; clone_box "$WORK/base" "$B"
+  hold_add "$B" --camera cam-a --from 2000-01-01 --to 2100-01-01 --reason "complaint"
+  forge_delete "$B" "$(in_91_days_us)"
+  local rc; rc=$(verify_later "$B")
+  ok=1; grep -q "deleted_while_held" "$B/verify.out" && [ "$rc" = 4 ] && ok=0
+  verdict HD "held footage deleted by hand: verify rc=$rc without deleted_while_held"
+}
+
+# HR: an inspector's hold (root with --case) released by hand, then the footage deleted.
+scenario_HR() {
+  local B="$WORK/HR"; clone_box "$WORK/base" "$B"
+  hold_add "$B" --camera cam-a --from 2000-01-01 --to 2100-01-01 --reason "inspection" --case 2026-17
+  local t; t=$(in_91_days_us)
+  python3 "$FORGE" "$B/state/index.db" release-hold "$(q "$B" "select max(id) from hold")" "$t" 1000 operator >/dev/null
+  forge_delete "$B" "$((t + 60000000))"
+  local rc; rc=$(verify_later "$B")
+  ok=1; grep -q "release_unaccounted" "$B/verify.out" && [ "$rc" = 4 ] && ok=0
+  verdict HR "an inspector's hold released by hand, its footage deleted: verify rc=$rc without release_unaccounted"
+}
+
+# RD: footage whose protection ended deleted by hand, outside any retention pass.
+scenario_RD() {
+  local B="$WORK/RD"; clone_box "$WORK/base" "$B"
+  forge_delete "$B" "$(in_91_days_us)"
+  local rc; rc=$(verify_later "$B")
+  ok=1; grep -q "deletion_unaccounted" "$B/verify.out" && [ "$rc" = 4 ] && ok=0
+  verdict RD "a deletion outside retention: verify rc=$rc without deletion_unaccounted"
+}
+
 base
 scenarios=("$@")
-[ ${#scenarios[@]} -eq 0 ] && scenarios=(R A M G G2 F E H1 H2 I1 K N S3 L EDITS C D2 H3 P1 P2)
+[ ${#scenarios[@]} -eq 0 ] && scenarios=(R A M G G2 F E H1 H2 I1 K N S3 L EDITS C D2 H3 P1 P2 HD HR RD)
 for s in "${scenarios[@]}"; do "scenario_$s"; done

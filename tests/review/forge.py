@@ -11,6 +11,9 @@ kept so the findings in the review report can be reproduced.
   forge.py DB drop-anchors-after CAMERA SEQ
       Removes CAMERA's anchors numbered > SEQ (trigger dropped first).
   forge.py DB drop-triggers
+  forge.py DB release-hold HOLD_ID TIME_US UID USER
+      Releases a hold as `carekeep hold release` would, without its access-log row: sets the
+      row's released columns and appends its 'release' entry to the box chain.
 """
 import hashlib
 import sqlite3
@@ -63,6 +66,39 @@ def entry_hash(prev, chain, seq, time_us, kind, segment_id, hold_id, record):
     b = bytes(prev) + put_text(chain) + put_int(seq) + put_int(time_us) + put_text(kind)
     b += put_int(segment_id or 0) + put_int(hold_id or 0) + put_text(record)
     return hashlib.sha256(b).digest()
+
+
+def hold_record(r):
+    out = ""
+
+    def line(k, v):
+        nonlocal out
+        if v is not None:
+            out += f"{k}={esc(v)}\n"
+
+    for k, col in [("camera", "camera_id"), ("zone", "zone_id"), ("from_us", "from_us"), ("to_us", "to_us"),
+                   ("reason", "reason"), ("created_us", "created_us"), ("created_uid", "created_uid"),
+                   ("created_user", "created_user"), ("released_us", "released_us"),
+                   ("released_uid", "released_uid"), ("released_user", "released_user"),
+                   ("case_number", "case_number")]:
+        line(k, r[col])
+    if r["placed_as"] == "inspector":
+        line("placed_as", "inspector")
+    return out
+
+
+def release_hold(db, hold_id, time_us, uid, user):
+    db.execute("update hold set released_us = ?, released_uid = ?, released_user = ? where id = ?",
+               (time_us, uid, user, hold_id))
+    r = db.execute("select * from hold where id = ?", (hold_id,)).fetchone()
+    rec = hold_record(r)
+    tip = db.execute("select seq, hash from chain_entry where chain = '' order by seq desc limit 1").fetchone()
+    seq, prev = (tip["seq"] + 1, bytes(tip["hash"])) if tip else (1, bytes(32))
+    h = entry_hash(prev, "", seq, time_us, "release", None, hold_id, rec)
+    db.execute("insert into chain_entry (chain, seq, time_us, kind, segment_id, hold_id, record, prev_hash, hash)"
+               " values ('', ?, ?, 'release', null, ?, ?, ?, ?)", (seq, time_us, hold_id, rec, prev, h))
+    db.commit()
+    print(f"hold {hold_id} released in the box chain, entry {seq}")
 
 
 def drop_triggers(db):
@@ -137,6 +173,8 @@ def main():
                        (sys.argv[3], int(sys.argv[4]))).rowcount
         db.commit()
         print(f"removed {n} anchors of {sys.argv[3]}")
+    elif cmd == "release-hold":
+        release_hold(db, int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
     elif cmd == "drop-triggers":
         drop_triggers(db)
         db.commit()

@@ -138,6 +138,8 @@ int run_add(const HoldAddOptions& options, Context& context) {
                   "an inspector places a hold for a case: give --case NUMBER (the case it serves) with --reason");
   }
   auto placed = index.insert_hold(hold);
+  // The hold's id ties this row to the hold's chain entry (`verify`: hold_unaccounted).
+  if (placed) args["id"] = *placed;
   record(index, who, "hold_add", args.dump(), placed ? "ok" : placed.error().message);
   auto id = must(std::move(placed), "placing the hold");
   std::printf("hold %lld placed on %s from %s to %s by %s%s: %s\n", static_cast<long long>(id),
@@ -202,7 +204,9 @@ int run_release(const HoldReleaseOptions& options, Context& context) {
   auto index = open_index_writer(context);
   auto who = acting_user(context);
   auto role = acting_role(context);
-  Json args{{"id", options.id}};
+  // The role it acted with: `verify` accepts the release of an inspector's hold only by root
+  // or an inspector (release_unaccounted).
+  Json args{{"id", options.id}, {"role", std::string(control::to_string(role))}};
   for (const auto& r : must(index.holds(), "reading the index")) {
     if (r.hold.id != options.id || r.hold.released) continue;
     const auto& h = r.hold;

@@ -12,6 +12,7 @@
 #include "command.hpp"
 #include "evidence.hpp"
 #include "export/verify.hpp"
+#include "history/history.hpp"
 #include "inspect.hpp"
 #include "progress.hpp"
 
@@ -41,6 +42,12 @@ int run_verify(const VerifyOptions& o, Context& context) {
   options.quick = o.quick;
   options.zone = &context.zone;
   options.key = choose_trusted_key(context, o.pubkey, o.fingerprint);
+  // Zone holds judged by the zones in force when footage was deleted; an inspector's hold
+  // released only by root or the inspector group (export/legal.hpp).
+  options.zone_cameras = history::zone_cameras_at(must(
+      history::in_force(index, context.config, {UtcTime{}, UtcTime::max()}), "reading the configuration history"));
+  if (auto group = control::resolve_group(context.config.access.inspector_group))
+    options.is_inspector = [gid = *group](std::int64_t uid) { return control::user_in_group(static_cast<uid_t>(uid), gid); };
   for (const auto& file : o.digests) {
     auto text = read_file(user_path(context, file));
     if (!text) throw UsageError("cannot read --digest " + file);

@@ -195,10 +195,16 @@ TEST_CASE("a camera export starts at a keyframe at or before from and matches it
   auto log = site.cli("access-log --json");
   REQUIRE(log.exit_code == 0);
   auto rows = json::parse(log.out)["rows"];
-  REQUIRE(rows.size() >= 1);
-  CHECK(rows[0]["action"] == "export");
-  CHECK(rows[0]["result"] == "ok");
-  CHECK(rows[0]["arguments"]["camera"] == "nap-1");
+  // The hold the export placed while it read, then released, each with its row (verify pairs
+  // them with the hold's chain entries: hold_unaccounted), then the export itself.
+  REQUIRE(rows.size() >= 3);
+  CHECK(rows[0]["action"] == "hold_add");
+  CHECK(rows[0]["arguments"]["placed_as"] == "export");
+  CHECK(rows[1]["action"] == "hold_release");
+  CHECK(rows[1]["arguments"]["id"] == rows[0]["arguments"]["id"]);
+  CHECK(rows[2]["action"] == "export");
+  CHECK(rows[2]["result"] == "ok");
+  CHECK(rows[2]["arguments"]["camera"] == "nap-1");
 }
 
 TEST_CASE("verify-export names a flipped byte in the video or in the manifest", "[export]") {
@@ -781,6 +787,30 @@ TEST_CASE("the build folder of a running export is left alone and one of a reuse
   REQUIRE(found.size() == 1);
   CHECK(found[0].path == empty);
   CHECK(std::filesystem::exists(foreign / "holiday.jpg"));
+}
+
+TEST_CASE("verify names legal steps carekeep did not take: held footage deleted, a hold placed by hand", "[verify]") {
+  // Issue 15, legal steps (export/legal.hpp): each entry below is a legal chain step, written
+  // through the Index as an attacker's SQL would write it, without the access-log rows carekeep
+  // writes beside it. The zone hold is resolved by the CLI with the zones of the configuration.
+  Site site;
+  const auto now = SystemClock{}.now();
+  {
+    auto index = site.writer();
+    auto hold = index.insert_hold({std::nullopt, std::string("rooms"), kT0, kT0 + 1h, "complaint", now - 2h, 0, "root"});
+    REQUIRE(hold);
+    REQUIRE(index.mark_segment_deleting(site.front[1].id, now - 1h, "expired"));
+    REQUIRE(index.mark_segment_deleted(site.front[1].id, now - 1h));
+  }
+  std::filesystem::remove(site.storage / site.front[1].path);
+  auto run = site.cli("verify --quick");
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 4);
+  CHECK(run.out.find("deleted_while_held") != std::string::npos);
+  CHECK(run.out.find("on zone rooms") != std::string::npos);
+  CHECK(run.out.find("retention refuses held footage") != std::string::npos);
+  CHECK(run.out.find("hold_unaccounted") != std::string::npos);
+  CHECK(run.out.find("no 'hold_add' row") != std::string::npos);
 }
 
 TEST_CASE("verify finds deleted and altered and extra files and a broken chain", "[verify]") {

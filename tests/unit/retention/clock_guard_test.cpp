@@ -391,6 +391,54 @@ TEST_CASE("the same four restarts in one boot are untrusted at the first: the bo
   }
 }
 
+TEST_CASE("in the same boot NTP vouches for no more than the boot clock measured plus the allowance spent",
+          "[retention][clock]") {
+  // Review H2's remaining gap: a kernel reporting NTP synchronisation (a rogue time server run by
+  // root) made a clock up to 366 days ahead trusted at a restart in the same boot.
+  FakeClock clock{kT0};
+  std::optional<index::ClockTrustRow> state;
+  REQUIRE(start_and_run(clock, state, boot(clock, "b")));
+  clock.advance(10min);  // carekeepd stopped 10 min, the box running
+  SECTION("+100 days with NTP synchronised: refused, and said why") {
+    clock.step_wall_clock(std::chrono::days(100));
+    ClockGuard guard(clock, state, kSynced, boot(clock, "b"));
+    CHECK_FALSE(guard.trusted());
+    auto trust = guard.check(kSynced);
+    CHECK_FALSE(trust.trusted);
+    CAPTURE(trust.reason);
+    CHECK(contains(trust.reason, "restarted in the same boot"));
+    CHECK(contains(trust.reason, "which vouches in the same boot for no more than the boot clock measured plus the 0 s "
+                                 "of offline allowance spent and the step tolerance"));
+    // After a reboot the same clock with NTP is believed, as before (the box may have been off).
+    ClockGuard after_reboot(clock, state, kSynced, rebooted(clock));
+    CHECK(after_reboot.trusted());
+  }
+  SECTION("NTP correcting within the step tolerance is still believed, and resets the drift") {
+    clock.step_wall_clock(4min);
+    ClockGuard guard(clock, state, kSynced, boot(clock, "b"));
+    CHECK(guard.trusted());
+    CHECK(guard.state().source == "ntp");
+  }
+  SECTION("what this boot's reference took on trust may be corrected by NTP, no more") {
+    // A reboot after 20 days off, the clock believed on the offline allowance (20 days spent);
+    // then a restart in that boot, with NTP now setting the clock 15 days further on (the box
+    // was off longer than its RTC said): within the 20 days spent, believed; 25 days is not.
+    clock.advance(std::chrono::days(20));
+    REQUIRE(start_and_run(clock, state, boot(clock, "b2")));
+    REQUIRE(state->offline_used >= std::chrono::days(20));
+    clock.advance(10min);
+    auto restarted = state;
+    SECTION("15 days") {
+      clock.step_wall_clock(std::chrono::days(15));
+      CHECK(ClockGuard(clock, restarted, kSynced, boot(clock, "b2")).trusted());
+    }
+    SECTION("25 days") {
+      clock.step_wall_clock(std::chrono::days(25));
+      CHECK_FALSE(ClockGuard(clock, restarted, kSynced, boot(clock, "b2")).trusted());
+    }
+  }
+}
+
 TEST_CASE("a restart in the same boot trusts the time the boot clock measured, however long carekeepd was stopped",
           "[retention][clock]") {
   FakeClock clock{kT0};
