@@ -354,7 +354,12 @@ TEST_CASE("quick: start on a disk holding footage and index already full to the 
   CHECK(released < recovered);
   CHECK_FALSE(fs::exists(reserve));
   auto open_disk_full = [&] { return rig.alert_open("disk_full"); };
-  CHECK(test::wait_until(open_disk_full, 15s));
+  bool raised = test::wait_until(open_disk_full, 15s);
+  if (!raised) {  // the log as it is now, not as it was at the start above
+    auto now_text = rig.log();
+    UNSCOPED_INFO("log since the second start:\n" << now_text.substr(std::min(now_text.size(), second_start)));
+  }
+  CHECK(raised);
   CHECK(rig.up());
   // Recording resuming once space returns is the first case's; its reconnect pace after
   // repeated disk errors would make this one slow.
