@@ -37,21 +37,6 @@ std::string sha256_hex(std::string_view data) {
   return to_hex(sha256_of(data));
 }
 
-std::string percent_encode(std::string_view in) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : in) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 struct Url {
   bool tls = false;
   std::string host;
@@ -216,7 +201,7 @@ std::string dingtalk_sign(std::string_view secret, std::int64_t timestamp_ms) {
   std::string b64(4 * ((mac.size() + 2) / 3) + 1, '\0');
   int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), mac.data(), static_cast<int>(mac.size()));
   b64.resize(static_cast<std::size_t>(n));
-  return percent_encode(b64);
+  return text::percent_encoded(b64);
 }
 
 std::string target_url(const config::Webhook& hook, std::int64_t timestamp_ms) {

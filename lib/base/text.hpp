@@ -43,5 +43,7 @@ std::string printable(std::string_view text);
 void append_xml_escaped(std::string& out, std::string_view text);
 // The same, as a new string.
 std::string xml_escaped(std::string_view text);
+// `text` for a URL's query value: every byte but RFC 3986's unreserved ones as %XX.
+std::string percent_encoded(std::string_view text);
 
 }  // namespace carekeep::text

@@ -21,6 +21,8 @@
 #include <regex>
 #include <sstream>
 
+#include "base/text.hpp"
+#include "support/http_receiver.hpp"
 #include "support/recording.hpp"
 #include "support/rtsp_test_server.hpp"
 #include "support/temp_dir.hpp"
@@ -30,19 +32,6 @@ using namespace std::chrono_literals;
 using Json = nlohmann::json;
 
 namespace {
-
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 struct HttpReply {
   int status = 0;  // 0: no connection
@@ -88,21 +77,6 @@ HttpReply get(std::uint16_t port, const std::string& target, const std::string& 
     reply.body = body;
   }
   return reply;
-}
-
-std::string url_encode(const std::string& text) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
 }
 
 // A Prometheus or Alertmanager process; SIGTERM and reaped when the test ends.
@@ -183,7 +157,7 @@ bool alert_in(std::uint16_t alertmanager, const std::string& name, const std::st
 
 // The value of a PromQL instant query that yields at most one sample; nullopt when none.
 std::optional<double> query(std::uint16_t prometheus, const std::string& promql) {
-  auto reply = get(prometheus, "/api/v1/query?query=" + url_encode(promql));
+  auto reply = get(prometheus, "/api/v1/query?query=" + text::percent_encoded(promql));
   if (reply.status != 200) return std::nullopt;
   auto json = Json::parse(reply.body, nullptr, false);
   if (!json.is_object() || json.value("status", "") != "success") return std::nullopt;
@@ -237,8 +211,8 @@ TEST_CASE("fleet: Prometheus and Alertmanager see a point's camera go down and a
   std::filesystem::create_directories(dir / "targets");
   test::write_text(dir / "targets" / "test.json", targets.dump(2));
   test::write_text(dir / "carekeep.rules.yml", shortened_rules());
-  auto am_port = free_port();
-  auto prom_port = free_port();
+  auto am_port = test::closed_port();
+  auto prom_port = test::closed_port();
   test::write_text(dir / "alertmanager.yml",
                    "route:\n  receiver: none\n  group_wait: 0s\n  group_interval: 1s\n"
                    "receivers:\n  - name: none\n");

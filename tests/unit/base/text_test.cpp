@@ -99,3 +99,11 @@ TEST_CASE("hmac_sha256 matches RFC 4231's test vectors", "[base]") {
   CHECK(to_hex(hmac_sha256(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First")) ==
         "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
+
+TEST_CASE("percent_encoded leaves RFC 3986's unreserved bytes and encodes every other byte", "[base]") {
+  CHECK(text::percent_encoded("AZaz09-_.~") == "AZaz09-_.~");
+  CHECK(text::percent_encoded("a b+c/=&?%") == "a%20b%2Bc%2F%3D%26%3F%25");
+  CHECK(text::percent_encoded("托育") == "%E6%89%98%E8%82%B2");
+  CHECK(text::percent_encoded(std::string_view("\0\xff", 2)) == "%00%FF");
+  CHECK(text::percent_encoded("").empty());
+}
