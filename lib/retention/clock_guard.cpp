@@ -121,15 +121,9 @@ ClockTrust ClockGuard::check(NtpSync ntp) {
   // since, so NTP cannot have a year to add: only what this boot's reference itself took on
   // trust (the offline allowance spent since the last NTP or operator confirmation) and the step
   // tolerance. A rogue time server cannot then vouch for a clock set far ahead (review H2).
-  // The same holds in a run whose reference NTP or an operator set: the monotonic clock measured
-  // the time since, so a later "synchronised" step far ahead is a time server's lie. Not after
-  // a reference taken on trust (a reboot's allowance, an index's first start): a box without an
-  // RTC starts on the time it saved at shutdown, and its first synchronisation rightly adds the
-  // whole time it was off.
-  const bool measured = carried_ == Carried::SameBoot ||
-                        (carried_ == Carried::No && (source_ == trust_source::kNtp || source_ == trust_source::kOperator));
-  const Micros synced_max = measured ? std::min(limits_.max_offline_synced, offline_used_ + limits_.step_tolerance)
-                                     : limits_.max_offline_synced;
+  const Micros synced_max = carried_ == Carried::SameBoot
+                                ? std::min(limits_.max_offline_synced, offline_used_ + limits_.step_tolerance)
+                                : limits_.max_offline_synced;
   if (synced && now >= low - limits_.step_tolerance && now - low <= synced_max) {
     trust(now, Micros::zero(), trust_source::kNtp, Micros::zero());
     return {true, {}};
@@ -177,11 +171,7 @@ ClockTrust ClockGuard::check(NtpSync ntp) {
                                                                                 " switched off"
                                                                           : was) +
               ", from the last trusted time and the monotonic clock" +
-              (abs_of(off) <= limits_.step_tolerance ? ", in steps that add up" : "") + "; " + ntp_text +
-              (synced && measured ? ", which vouches for no more than the monotonic clock measured plus the " +
-                                        describe(offline_used_) + " of offline allowance spent and the step tolerance"
-                                  : std::string()) +
-              ")";
+              (abs_of(off) <= limits_.step_tolerance ? ", in steps that add up" : "") + "; " + ntp_text + ")";
   }
   return {false, reason_};
 }

@@ -439,64 +439,6 @@ TEST_CASE("in the same boot NTP vouches for no more than the boot clock measured
   }
 }
 
-TEST_CASE("in a run NTP vouches for no more than the monotonic clock measured plus the allowance spent",
-          "[retention][clock]") {
-  // The same gap as in the same boot, without a restart: a trusted clock stepped far ahead
-  // while the kernel reports NTP synchronised (a rogue time server) is not believed.
-  FakeClock clock{kT0};
-  std::optional<index::ClockTrustRow> state;
-  REQUIRE(start_and_run(clock, state, boot(clock, "b")));
-  ClockGuard guard(clock, state, kSynced, boot(clock, "b"));
-  REQUIRE(guard.trusted());
-  clock.advance(1min);
-  SECTION("+100 days: refused, and said why") {
-    clock.step_wall_clock(std::chrono::days(100));
-    auto trust = guard.check(kSynced);
-    CHECK_FALSE(trust.trusted);
-    CAPTURE(trust.reason);
-    CHECK(contains(trust.reason, "which vouches for no more than the monotonic clock measured plus the 0 s of "
-                                 "offline allowance spent and the step tolerance"));
-    // NTP setting it back to the real time is believed again.
-    clock.step_wall_clock(-std::chrono::days(100));
-    clock.advance(1min);
-    CHECK(guard.check(kSynced).trusted);
-  }
-  SECTION("a correction within the step tolerance is believed") {
-    clock.step_wall_clock(4min);
-    CHECK(guard.check(kSynced).trusted);
-  }
-  SECTION("after a reboot believed on the allowance, NTP corrects the clock as after any reboot") {
-    clock.advance(1min);
-    state = guard.state();
-    clock.advance(std::chrono::days(20));  // switched off 20 days, the clock believed on the allowance
-    ClockGuard after(clock, state, kUnsynced, rebooted(clock));
-    REQUIRE(after.trusted());
-    clock.advance(1min);
-    clock.step_wall_clock(std::chrono::days(15));  // NTP: the box was off longer than its RTC said
-    CHECK(after.check(kSynced).trusted);
-  }
-  SECTION("a box without an RTC starts on the time it saved at shutdown: its first synchronisation adds the "
-          "time it was off") {
-    clock.advance(1min);
-    state = guard.state();
-    clock.advance(std::chrono::days(10));
-    clock.step_wall_clock(-std::chrono::days(10));  // the clock reads the shutdown time
-    ClockGuard after(clock, state, kUnsynced, rebooted(clock));
-    REQUIRE(after.trusted());
-    clock.advance(1min);
-    clock.step_wall_clock(std::chrono::days(10));
-    CHECK(after.check(kSynced).trusted);
-  }
-  SECTION("on an index's first start nothing vouched for the clock: NTP may still move it a year") {
-    FakeClock fresh{kT0};
-    ClockGuard first(fresh, std::nullopt, kUnsynced, boot(fresh, "new"));
-    REQUIRE(first.trusted());
-    fresh.advance(1min);
-    fresh.step_wall_clock(std::chrono::days(200));
-    CHECK(first.check(kSynced).trusted);
-  }
-}
-
 TEST_CASE("a restart in the same boot trusts the time the boot clock measured, however long carekeepd was stopped",
           "[retention][clock]") {
   FakeClock clock{kT0};
