@@ -39,7 +39,7 @@ constexpr auto kForecastWindow = std::chrono::days(14);
 // reason over the planned rows the pass got through (`handled`; skipped or refused ones are
 // counted in the totals, which the per-camera figures then exceed).
 void record_deletions(index::Index& index, const std::string& trigger, const retention::Plan* plan,
-                      std::size_t handled, const retention::DeleteReport& report,
+                      std::optional<UtcTime> decided, std::size_t handled, const retention::DeleteReport& report,
                       const std::optional<std::string>& failure) {
   nlohmann::json by_camera = nlohmann::json::object();
   for (std::size_t i = 0; plan != nullptr && i < handled; ++i) {
@@ -52,6 +52,9 @@ void record_deletions(index::Index& index, const std::string& trigger, const ret
   nlohmann::json args{{"trigger", trigger},      {"deleted", report.deleted}, {"bytes", report.bytes},
                       {"files_removed", report.files_removed}, {"skipped", report.skipped},
                       {"refused", report.findings.size()},    {"by_camera", by_camera}};
+  // The time its 'deleting' entries carry: verify matches them to this row by it, which the
+  // row's own time cannot do once the clock has stepped back between two passes.
+  if (decided) args["decided_us"] = to_us(*decided);
   index::NewAccessEntry entry{SystemClock{}.now(), static_cast<std::int64_t>(::getuid()), "carekeepd",
                               "retention_delete", args.dump(),
                               failure                    ? *failure
@@ -374,7 +377,9 @@ void RetentionTask::finish_pass(Running running, retention::DeleteReport report)
   last_freed_ = report.bytes;
   if (report.deleted > 0 || !report.findings.empty() || running.failure) {
     const auto* execution = running.execution.get();
-    record_deletions(index_, trigger, execution ? &execution->plan() : nullptr, execution ? execution->handled() : 0,
+    record_deletions(index_, trigger, execution ? &execution->plan() : nullptr,
+                     execution ? std::optional<UtcTime>(execution->now()) : std::nullopt,
+                     execution ? execution->handled() : 0,
                      report, running.failure);
   }
   ++passes_finished_;

@@ -292,6 +292,7 @@ void check_held_deletions(const std::string& camera, const std::vector<index::Ch
 struct Pass {
   const index::AccessLogRow* row = nullptr;
   std::map<std::string, std::int64_t> segments;  // per camera, every reason
+  std::optional<UtcTime> decided;                // the time its entries carry (rows since 2026-12-08)
 };
 
 // 3. 'deleting' entries against the retention passes that account for them.
@@ -302,8 +303,17 @@ void check_deletions_accounted(const std::string& camera, const std::vector<inde
   // Window i: entries dated in (passes[i-1].time, passes[i].time] (the pass marks its rows, then
   // writes its row), the first from `since`; the last window, after the newest row, is open.
   std::map<std::size_t, std::vector<const index::ChainEntry*>> windows;
+  // A row that names its decision time takes exactly the entries dated then: a clock stepped
+  // back between two passes makes their windows overlap (hostile review, 2026-12-08).
+  std::map<UtcTime, std::size_t> by_decision;
+  for (std::size_t i = 0; i < passes.size(); ++i)
+    if (passes[i].decided) by_decision.emplace(*passes[i].decided, i);
   for (const auto& e : deleting) {
     if (e.time <= since) continue;
+    if (auto d = by_decision.find(e.time); d != by_decision.end()) {
+      windows[d->second].push_back(&e);
+      continue;
+    }
     auto it = std::lower_bound(passes.begin(), passes.end(), e.time,
                                [](const Pass& p, UtcTime t) { return p.row->time < t; });
     windows[static_cast<std::size_t>(it - passes.begin())].push_back(&e);
@@ -374,7 +384,8 @@ Result<LegalCheckResult> check_legal_steps(index::Index& index, std::span<const 
     Json args = Json::parse(row.arguments, nullptr, false);
     if (!args.is_object()) args = Json::object();
     if (row.action == "retention_delete") {
-      Pass pass{&row, {}};
+      Pass pass{&row, {}, std::nullopt};
+      if (auto us = json_int(args, "decided_us")) pass.decided = from_us(*us);
       if (auto by = args.find("by_camera"); by != args.end() && by->is_object()) {
         for (const auto& [cam, reasons] : by->items()) {
           if (!reasons.is_object()) continue;

@@ -63,6 +63,7 @@ class Execution {
   bool done() const { return next_ >= plan_.deletions.size(); }
   std::size_t handled() const { return std::min(next_, plan_.deletions.size()); }  // planned rows done so far
   const Plan& plan() const { return plan_; }
+  UtcTime now() const { return now_; }  // the time every 'deleting' entry of this execution carries
   const DeleteReport& report() const { return report_; }
   DeleteReport take_report() { return std::move(report_); }
 

@@ -1,9 +1,11 @@
 #include "web/guard.hpp"
 
 #include <openssl/crypto.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <fstream>
 
 #include "web/password.hpp"
@@ -62,6 +64,15 @@ Result<BearerToken> BearerToken::from_text(std::string_view text) {
 Result<BearerToken> BearerToken::read(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return fail(ErrorKind::Unavailable, "cannot read the metrics token file " + file.string());
+  // A token every local user can read (or rewrite) guards nothing (hostile review, 2026-12-08).
+  struct stat st {};
+  if (::stat(file.c_str(), &st) == 0 && (st.st_mode & (S_IROTH | S_IWOTH)) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return fail(ErrorKind::FailedPrecondition,
+                "the metrics token file " + file.string() + " can be read or written by every local user (mode " +
+                    mode + "); make it root:carekeep 0640: chmod o-rwx " + file.string());
+  }
   std::string text(4096, '\0');
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<std::size_t>(in.gcount()));

@@ -177,6 +177,7 @@ TEST_CASE("fleet: Prometheus and Alertmanager see a point's camera go down and a
   test::TempDir dir;
   const std::string token = "6d1f0c3e9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b";
   test::write_text(dir / "metrics.token", token + "\n");
+  std::filesystem::permissions(dir / "metrics.token", std::filesystem::perms(0640));  // as docs/fleet.md says
   test::RtspTestServer cameras({test::RtspTestServer::camera("cam-a"), test::RtspTestServer::camera("cam-b"),
                                 test::RtspTestServer::camera("cam-c")});
 
@@ -281,6 +282,8 @@ TEST_CASE("fleet: /metrics refuses sources outside [metrics] allow, and no token
   const std::string token = "0123456789abcdef0123456789abcdef";
   test::write_text(dir / "metrics.token", token);
   test::write_text(dir / "short.token", "0123456789");
+  std::filesystem::permissions(dir / "metrics.token", std::filesystem::perms(0640));
+  std::filesystem::permissions(dir / "short.token", std::filesystem::perms(0640));
   const std::string camera = "rtsp://127.0.0.1:1/none";  // nothing to record: only /metrics matters here
   std::filesystem::create_directories(dir / "elsewhere");
   std::filesystem::create_directories(dir / "short");

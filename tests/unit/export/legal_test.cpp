@@ -258,15 +258,17 @@ namespace {
 
 // The row a retention pass writes, as carekeepd records it (daemon/retention_task.cpp,
 // record_deletions: per camera and reason, the planned rows the pass got through).
-void log_pass(Box& box, UtcTime at, std::map<std::string, int> per_camera) {
+// A pass's row as carekeepd writes it; `decided`, when given, is the time its entries carry.
+void log_pass(Box& box, UtcTime at, std::map<std::string, int> per_camera, std::optional<UtcTime> decided = {}) {
   Json by_camera = Json::object();
   int total = 0;
   for (const auto& [camera, n] : per_camera) {
     by_camera[camera]["expired"] = {{"segments", n}, {"bytes", n * 1000}};
     total += n;
   }
-  box.log(at, 998, "carekeepd", "retention_delete",
-          {{"trigger", "periodic"}, {"deleted", total}, {"bytes", total * 1000}, {"by_camera", by_camera}});
+  Json args{{"trigger", "periodic"}, {"deleted", total}, {"bytes", total * 1000}, {"by_camera", by_camera}};
+  if (decided) args["decided_us"] = to_us(*decided);
+  box.log(at, 998, "carekeepd", "retention_delete", args);
 }
 
 }  // namespace
@@ -313,6 +315,28 @@ TEST_CASE("retention deletions beyond what the passes logged are deletion_unacco
     // With the daemon stopped no pass can be running: a finding at once.
     REQUIRE(box.index.end_daemon_run(box.daemon, kT0 + 6h + 1min, "signal"));
     CHECK(box.check(kT0 + 6h + 5min).findings.size() == 1);
+  }
+  SECTION("a clock stepped back between two passes: each row takes the entries of its decision") {
+    // Pass 2 decides at 5 h and logs at 5 h + 2 s; the clock then steps back a minute, and
+    // pass 3 decides a minute later at 5 h + 1 s, before pass 2's row: by time alone its entry
+    // falls in pass 2's window, which then counts 2 against 1.
+    box.remove(nap1[2], kT0 + 5h);
+    box.remove(nap1[3], kT0 + 5h + 1s);
+    SECTION("rows with their decision times: clean") {
+      log_pass(box, kT0 + 5h + 2s, {{"nap-1", 1}}, kT0 + 5h);
+      log_pass(box, kT0 + 5h + 3s, {{"nap-1", 1}}, kT0 + 5h + 1s);
+      auto result = box.check(kT0 + 10h);
+      INFO(kinds(result.findings));
+      CHECK(result.findings.empty());
+    }
+    SECTION("rows without them (before 2026-12-08): judged by time, a finding") {
+      log_pass(box, kT0 + 5h + 2s, {{"nap-1", 1}});
+      log_pass(box, kT0 + 5h + 3s, {{"nap-1", 1}});
+      auto result = box.check(kT0 + 10h);
+      INFO(kinds(result.findings));
+      REQUIRE(result.findings.size() == 1);
+      CHECK(result.findings[0].kind == "deletion_unaccounted");
+    }
   }
   SECTION("a crash between: a note, the pass may have been cut short") {
     box.remove(nap1[2], kT0 + 4h);

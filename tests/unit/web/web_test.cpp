@@ -515,6 +515,14 @@ TEST_CASE("web: the metrics bearer token is read from its file's first line and 
   test::TempDir dir;
   const std::string token = "3f1c0a9e8b7d6c5f4e3d2c1b0a99887766554433221100ffeeddccbbaa998877";
   test::write_text(dir / "metrics.token", "  " + token + " \n# the rest of the file is not read\n");
+  // Readable by everyone: refused, naming the fix and never the token.
+  std::filesystem::permissions(dir / "metrics.token", std::filesystem::perms(0644));
+  auto open_to_all = web::BearerToken::read(dir / "metrics.token");
+  REQUIRE_FALSE(open_to_all);
+  CHECK(open_to_all.error().kind == ErrorKind::FailedPrecondition);
+  CHECK_THAT(open_to_all.error().message, Catch::Contains("(mode 0644); make it root:carekeep 0640: chmod o-rwx"));
+  CHECK_THAT(open_to_all.error().message, !Catch::Contains(token));
+  std::filesystem::permissions(dir / "metrics.token", std::filesystem::perms(0640));
   auto read = web::BearerToken::read(dir / "metrics.token");
   REQUIRE(read);
   CHECK(read->accepts("Bearer " + token));
