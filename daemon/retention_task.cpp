@@ -169,6 +169,16 @@ void RetentionTask::stop() {
   stopped_ = true;
   pass_timer_.cancel();
   tick_timer_.cancel();
+  // A pass stopped between its batches (shutdown runs on the loop, as run_batch does) still
+  // writes its row for what it did: verify would find those deletions unaccounted otherwise
+  // (hostile review, 2026-12-08). What it had not reached yet is planned again at the next start.
+  if (running_ && running_->execution && running_->execution->handled() > 0) {
+    auto& execution = *running_->execution;
+    auto report = execution.take_report();
+    record_deletions(index_, running_->trigger, &execution.plan(), execution.now(), execution.handled(), report,
+                     std::string("stopped between batches: carekeepd was stopping; the rest of the plan was left"));
+    running_.reset();
+  }
 }
 
 void RetentionTask::schedule_pass(std::chrono::steady_clock::duration after) {
