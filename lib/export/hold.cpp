@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <charconv>
 
+#include <nlohmann/json.hpp>
+
 #include "export/actor.hpp"
 
 namespace carekeep::exports {
@@ -42,9 +44,8 @@ Result<int> release_abandoned_export_holds(index::Index& index, const std::funct
     if (auto st = index.release_hold(hold.id, now, uid, user); !st) return tl::unexpected(st.error());
     // Its access-log row (`verify`: release_unaccounted). A failure to write it is not the
     // release's: verify will name the release.
-    std::string args = "{\"id\":" + std::to_string(hold.id) + ",\"why\":\"its export (pid " + std::to_string(*pid) +
-                       ") is no longer running\"}";
-    (void)record_access(index, Actor{uid, std::string(user)}, "hold_release", args, "ok");
+    nlohmann::json args{{"id", hold.id}, {"why", "its export (pid " + std::to_string(*pid) + ") is no longer running"}};
+    (void)record_access(index, Actor{uid, std::string(user)}, "hold_release", args.dump(), "ok");
     ++released;
   }
   return released;

@@ -11,6 +11,7 @@
 #include "export/hold.hpp"
 #include "index/chain.hpp"
 #include "index/chain_reads.hpp"
+#include "index/hold_range.hpp"
 
 namespace carekeep::exports {
 namespace {
@@ -235,8 +236,7 @@ bool holds_segment(const Hold& h, const std::string& camera, UtcTime start, UtcT
         cameras && std::find(cameras->begin(), cameras->end(), camera) == cameras->end())
       return false;
   }
-  if (end <= start) return h.from <= start && start < h.to;
-  return start < h.to && h.from < end;
+  return index::hold_range_keeps(h.from, h.to, start, end);
 }
 
 std::string segment_words(const index::ChainEntry& e, const Fields& f) {

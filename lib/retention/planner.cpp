@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "index/hold_range.hpp"
+
 namespace carekeep::retention {
 namespace {
 
@@ -109,8 +111,7 @@ std::vector<HeldRange> resolve_holds(std::span<const index::HoldRow> holds, cons
 
 bool holds_segment(const HeldRange& held, std::string_view camera, UtcTime start, UtcTime end) {
   if (held.camera_id && *held.camera_id != camera) return false;
-  if (end <= start) return held.from <= start && start < held.to;
-  return start < held.to && held.from < end;
+  return index::hold_range_keeps(held.from, held.to, start, end);
 }
 
 std::uint64_t bytes_needed(const StorageState& storage, const config::Retention& retention) {
